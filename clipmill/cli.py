@@ -1,0 +1,132 @@
+"""The `clipmill` command: run batches, read their results, check the machine."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+# Before anything imports Prefect: no analytics from an offline server.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_SPEC = REPO_ROOT / "deployments" / "specs" / "demo.yaml"
+
+app = typer.Typer(help="clipmill: quality-gated batch production of AI video clips (Wan2.2 + Prefect).",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+RunRoot = typer.Option(None, "--run-root", help="folder for run outputs [default: $CLIPMILL_RUN_ROOT or ./runs]")
+DbUrl = typer.Option(None, "--db-url", help="SQLAlchemy URL [default: $CLIPMILL_DATABASE_URL or SQLite in the run root]")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str]) -> dict:
+    from clipmill.spec import SpecError, load_spec
+
+    try:
+        load_spec(spec)  # fail fast, before Prefect starts, with the spec's own message
+    except SpecError as error:
+        _fail(str(error))
+    from flows.batch import batch_flow
+
+    result = batch_flow(str(spec), str(run_root) if run_root else None, db_url)
+    _print_summary(result)
+    return result
+
+
+def _print_summary(result: dict) -> None:
+    counts = result.get("counts", {})
+    typer.echo("")
+    typer.secho(f"batch {result['batch']}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), bold=True)
+    for name, job in result["jobs"].items():
+        detail = job.get("clip") or job.get("reason") or ("resumed" if job.get("resumed") else "")
+        typer.echo(f"  {name:<24} {job['status']:<9} {detail}")
+    typer.echo(f"clips:    {Path(result['run_dir']) / 'clips'}")
+    typer.echo(f"gallery:  {result['gallery']}")
+    typer.echo(f"report:   {result['report']}")
+    typer.echo(f"database: {result['database']}")
+    if result.get("random_weights"):
+        typer.secho("NOTE: random-weight models (" + ", ".join(result["random_weights"]) + "): the clips are noise "
+                    "and the scores mean nothing; this run shows the pipeline working, not video quality.",
+                    fg=typer.colors.YELLOW)
+
+
+@app.command()
+def run(spec: Path = typer.Argument(..., help="batch spec YAML"), run_root: Optional[Path] = RunRoot,
+        db_url: Optional[str] = DbUrl) -> None:
+    """Run a batch spec: every job through gate, generation, repair, QA, retry and encode."""
+    _run_batch(spec, run_root, db_url)
+
+
+@app.command()
+def demo(run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> None:
+    """Run the offline demo batch (random-weight tiny models; no downloads, no GPU)."""
+    _run_batch(DEMO_SPEC, run_root, db_url)
+
+
+@app.command()
+def validate(spec: Path = typer.Argument(..., help="batch spec YAML")) -> None:
+    """Check a batch spec without running it."""
+    from clipmill.spec import SpecError, load_spec
+
+    try:
+        loaded = load_spec(spec)
+    except SpecError as error:
+        _fail(str(error))
+    typer.echo(f"{spec}: batch '{loaded.name}', {len(loaded.jobs)} job(s), valid")
+
+
+@app.command()
+def report(batch: str = typer.Argument(..., help="batch name or id"),
+           as_json: bool = typer.Option(False, "--json", help="print the full report as JSON"),
+           run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> None:
+    """Print a batch's results from the database."""
+    from clipmill.report import results_table
+    from storage.db import database_url, init_db, session_scope
+    from storage.paths import default_run_root
+    from storage.repository import batch_report
+
+    url = database_url(db_url, run_root.resolve() if run_root else default_run_root())
+    try:
+        with session_scope(init_db(url)) as session:
+            data = batch_report(session, int(batch) if batch.isdigit() else batch)
+    except LookupError as error:
+        _fail(str(error.args[0] if error.args else error))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        return
+    typer.secho(f"batch {data['batch']['name']} ({data['batch']['status']})", bold=True)
+    for row in results_table(data):
+        typer.echo(f"  {row['job']:<24} {row['status']:<9} attempts={row['attempts']}  {row['scores']}")
+        if row["reason"]:
+            typer.echo(f"  {'':<24} reason: {row['reason']}")
+        if row["clip"]:
+            typer.echo(f"  {'':<24} clip: {row['clip']}")
+
+
+@app.command()
+def doctor(db_url: Optional[str] = DbUrl, run_root: Optional[Path] = RunRoot) -> None:
+    """Report ffmpeg, torch and CUDA, GPU memory, the database, and which weights are local."""
+    from clipmill.doctor import run_checks
+
+    ok = True
+    for line in run_checks(db_url=db_url, run_root=run_root):
+        colour = {"ok": typer.colors.GREEN, "warn": typer.colors.YELLOW, "fail": typer.colors.RED}[line.level]
+        typer.secho(f"[{line.level:>4}] {line.name:<22} {line.detail}", fg=colour)
+        ok &= line.level != "fail"
+    raise typer.Exit(code=0 if ok else 1)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app(prog_name="clipmill")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Turn a batch report (storage.repository.batch_report) into what people read: an HTML
+gallery, a results table and a markdown summary. Pure functions of the report dict."""
+from __future__ import annotations
+
+import html
+import os
+from collections import Counter
+from pathlib import Path
+
+STATUS_COLOURS = {"accepted": "#1b7f3b", "failed": "#b3261e", "rejected": "#8a5a00", "error": "#6b1f8a"}
+
+
+def _last_artifact(job: dict, *kinds: str) -> str | None:
+    for artifact in reversed(job.get("artifacts", [])):
+        if artifact.get("kind") in kinds:
+            return artifact.get("path")
+    return None
+
+
+def _relative(path: str | None, base_dir: Path) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(os.path.relpath(path, base_dir)).as_posix()
+    except ValueError:  # another drive on Windows, or a URL
+        return path
+
+
+def failure_reasons(job: dict) -> list[str]:
+    """The reasons of the job's last attempt, or the job's own reason (gate, bad input)."""
+    attempts = job.get("attempts") or []
+    if attempts:
+        last = attempts[-1]
+        reasons = [c["reason"] for c in last.get("checks", []) if not c.get("passed")]
+        if last.get("error"):
+            reasons.append(last["error"])
+        if reasons:
+            return reasons
+    return [job["reason"]] if job.get("reason") else []
+
+
+def _key_scores(job: dict) -> dict[str, float]:
+    attempts = job.get("attempts") or []
+    if not attempts:
+        return {}
+    return {c["metric"]: c["value"] for c in attempts[-1].get("checks", [])
+            if c["metric"] in ("clip_cosine", "flicker", "motion", "text_video_clip_cosine")}
+
+
+def results_table(report: dict) -> list[dict]:
+    """One row per job for the Prefect table artifact and `clipmill report`."""
+    rows = []
+    for job in report.get("jobs", []):
+        scores = _key_scores(job)
+        rows.append({
+            "job": job["key"],
+            "status": job["status"],
+            "attempts": len(job.get("attempts") or []),
+            "scores": ", ".join(f"{k}={v:.3g}" for k, v in scores.items()),
+            "reason": "; ".join(failure_reasons(job)) if job["status"] != "accepted" else "",
+            "clip": _last_artifact(job, "clip") or "",
+        })
+    return rows
+
+
+def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str:
+    counts = report.get("counts", {})
+    jobs = report.get("jobs", [])
+    attempts = sum(len(j.get("attempts") or []) for j in jobs)
+    accepted = counts.get("accepted", 0)
+    reasons = Counter(reason.split(":")[0] for j in jobs if j["status"] != "accepted" for reason in failure_reasons(j))
+    lines = [f"# clipmill batch `{report['batch']['name']}`", ""]
+    if report.get("random_weights"):
+        lines += ["> **Random-weight models.** The generator, CLIP and/or YOLO ran with random weights: "
+                  "clips are noise and scores are not meaningful. This run exercises the pipeline only.", ""]
+    lines += [
+        f"- jobs: {len(jobs)} — " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
+        f"- yield: {accepted} accepted of {attempts} attempts",
+    ]
+    if gallery:
+        lines.append(f"- gallery: `{gallery}`")
+    if reasons:
+        lines += ["", "| failure reason | jobs |", "|---|---|"]
+        lines += [f"| {r.replace('|', '/')} | {n} |" for r, n in reasons.most_common()]
+    return "\n".join(lines) + "\n"
+
+
+def render_gallery(report: dict, *, base_dir: Path) -> str:
+    """A self-contained HTML page: one card per job with poster or video and every verdict.
+    Everything that came from a spec or a model is escaped."""
+    esc = html.escape
+    batch = report["batch"]
+    cards = []
+    for job in report.get("jobs", []):
+        status = job["status"]
+        clip = _relative(_last_artifact(job, "clip"), base_dir)
+        poster = _relative(_last_artifact(job, "poster", "attempt_poster", "prepared_image"), base_dir)
+        if clip:
+            media = (f'<video controls preload="metadata" src="{esc(clip)}"'
+                     + (f' poster="{esc(poster)}"' if poster else "") + "></video>")
+        elif poster:
+            media = f'<img src="{esc(poster)}" alt="last frame of {esc(job["key"])}">'
+        else:
+            media = '<div class="empty">no frames</div>'
+        attempts_html = []
+        for attempt in job.get("attempts") or []:
+            checks = "".join(
+                f'<li class="{"ok" if c["passed"] else "bad"}">{esc(c["stage"])}/{esc(c["metric"])} = '
+                f'{c["value"]:.4g}{"" if c.get("threshold") is None else " (limit " + format(c["threshold"], ".4g") + ")"}'
+                f' — {esc(c["reason"])}</li>'
+                for c in attempt.get("checks", [])
+            )
+            error = f'<p class="bad">{esc(attempt["error"])}</p>' if attempt.get("error") else ""
+            attempts_html.append(
+                f'<details><summary>attempt {attempt["number"]}: {esc(attempt["status"])} (seed {attempt["seed"]})</summary>'
+                f"{error}<ul>{checks}</ul></details>"
+            )
+        reasons = "".join(f"<li>{esc(r)}</li>" for r in failure_reasons(job)) if status != "accepted" else ""
+        cards.append(
+            f'<article class="card" data-status="{esc(status)}">{media}'
+            f'<h2>{esc(job["key"])} <span class="status" style="background:{STATUS_COLOURS.get(status, "#555")}">'
+            f"{esc(status)}</span></h2><p>{esc(job.get('prompt') or '')}</p>"
+            f'<ul class="reasons">{reasons}</ul>{"".join(attempts_html)}</article>'
+        )
+    banner = ('<p class="banner">Random-weight models: the generator, CLIP and/or YOLO ran with random weights. '
+              "Clips are noise and scores are not meaningful; this run exercises the pipeline only.</p>"
+              if report.get("random_weights") else "")
+    statuses = sorted({j["status"] for j in report.get("jobs", [])})
+    buttons = "".join(f'<button data-filter="{esc(s)}">{esc(s)}</button>' for s in ["all", *statuses])
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>clipmill — {esc(batch['name'])}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa;color:#222}}
+.grid{{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1rem}}
+.card{{background:#fff;border:1px solid #ddd;border-radius:8px;padding:1rem}}
+.card video,.card img{{width:100%;border-radius:4px;background:#000}}
+.status{{color:#fff;border-radius:4px;padding:0 .4rem;font-size:.8rem}}
+.ok{{color:#1b7f3b}} .bad{{color:#b3261e}} .banner{{background:#fff3cd;padding:.75rem;border-radius:6px}}
+.empty{{height:120px;background:#eee;display:flex;align-items:center;justify-content:center}}
+li{{font-size:.85rem}} h2{{font-size:1.05rem}}
+</style></head><body>
+<h1>clipmill batch {esc(batch['name'])}</h1>{banner}
+<p>{esc(', '.join(f'{k}: {v}' for k, v in sorted(report.get('counts', {}).items())))}</p>
+<nav>{buttons}</nav>
+<section class="grid">{''.join(cards)}</section>
+<script>
+document.querySelectorAll('nav button').forEach(b => b.addEventListener('click', () => {{
+  document.querySelectorAll('.card').forEach(c => {{
+    c.style.display = (b.dataset.filter === 'all' || c.dataset.status === b.dataset.filter) ? '' : 'none';
+  }});
+}}));
+</script>
+</body></html>
+"""

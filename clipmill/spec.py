@@ -1,0 +1,226 @@
+"""Batch specs: a YAML file of batch-wide defaults plus a list of jobs, validated by pydantic.
+
+A job inherits every field from `defaults` and overrides what it names (the `qa:` block is
+merged key by key). Errors name the file, the job and the field, because the person reading
+them is fixing a YAML file by hand, often one of hundreds of jobs.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# Known generator names. Kept here (not imported from models/) so that validating a spec
+# never imports torch; tests/test_spec.py checks this list against models.wan.MODEL_SPECS.
+MODEL_NAMES: tuple[str, ...] = ("tiny", "wan2.2-ti2v-5b", "wan2.2-i2v-a14b", "wan2.2-t2v-a14b")
+
+
+class SpecError(ValueError):
+    """A batch spec that cannot be used; the message says where and what."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QASettings(_Strict):
+    """Thresholds for the input gate and the clip checks.
+
+    Defaults are for real (trained) models; the demo spec loosens them for random weights.
+    """
+
+    gate_threshold: float = Field(0.25, ge=-1.0, le=1.0, description="min CLIP cosine between image and prompt (ViT-B-32: DataComp filtered at ~0.25)")
+    max_black_fraction: float = Field(0.1, ge=0.0, le=1.0)
+    max_frozen_fraction: float = Field(0.3, ge=0.0, le=1.0)
+    max_flicker: float = Field(6.0, ge=0.0, description="brightness flicker, luma levels (0-255)")
+    min_motion: float = Field(0.2, ge=0.0, description="mean absolute frame difference, luma levels")
+    max_seam_ratio: float = Field(3.0, gt=0.0, description="difference across a seam / median difference inside segments")
+    min_presence: float = Field(0.5, ge=0.0, le=1.0, description="fraction of checked frames that must show each expected subject")
+    enforce_expectations: bool = Field(True, description="false: detection checks are recorded but cannot fail a clip")
+    detect_stride: int = Field(2, ge=1)
+    detect_confidence: float = Field(0.25, gt=0.0, lt=1.0)
+    deflicker_strength: float = Field(1.0, ge=0.0, le=4.0)
+
+
+class ModelSources(_Strict):
+    """Where the judging models come from: a local file, a known name, or 'random'."""
+
+    clip_model: str = "ViT-B-32"
+    clip_pretrained: str | None = Field(None, description="open_clip tag, local checkpoint file, or 'random'")
+    detector: str = Field("yolov8n.pt", description="local .pt file, or 'random' for a random-weight yolov8n")
+    generator_source: dict[str, str] = Field(default_factory=dict, description="model name -> local folder or hub id")
+
+
+class JobSpec(_Strict):
+    """One job, with every default already applied."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    prompt: str | None = None
+    keyword: str | None = None
+    template: str | None = None
+    template_vars: dict[str, str] = Field(default_factory=dict)
+    image: Path | None = None
+    crop: Literal["center", "subject"] = "center"
+    model: str = "tiny"
+    width: int = Field(256, ge=16, le=4096)
+    height: int = Field(160, ge=16, le=4096)
+    frames: int = Field(17, ge=5, le=1025, description="frames in the finished clip")
+    fps: int = Field(16, ge=1, le=120)
+    segments: int = Field(1, ge=1, le=16)
+    steps: int | None = Field(None, ge=1, le=200, description="denoising steps; model default when unset")
+    guidance: float | None = Field(None, ge=0.0, le=30.0, description="classifier-free guidance; model default when unset")
+    seed: int = Field(0, ge=0, lt=2**32)
+    max_attempts: int = Field(3, ge=1, le=20)
+    negative_prompt: str | None = None
+    qa: QASettings = Field(default_factory=QASettings)
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value not in MODEL_NAMES:
+            raise ValueError(f"unknown model {value!r}; known models: {', '.join(MODEL_NAMES)}")
+        return value
+
+    @field_validator("width", "height")
+    @classmethod
+    def _multiple_of_16(cls, value: int) -> int:
+        if value % 16:
+            raise ValueError(f"{value} is not a multiple of 16 (Wan's VAE and patching need it)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "JobSpec":
+        if bool(self.prompt) == bool(self.keyword):
+            raise ValueError("give exactly one of 'prompt' or 'keyword'")
+        if self.keyword and not self.template:
+            raise ValueError("'keyword' needs a 'template'")
+        if (self.frames - 1) % (4 * self.segments):
+            valid = [4 * self.segments * k + 1 for k in range(1, 4)]
+            raise ValueError(
+                f"frames={self.frames} cannot be split into {self.segments} segment(s) of 4k+1 frames "
+                f"sharing their boundary frame; use e.g. {', '.join(map(str, valid))}"
+            )
+        return self
+
+    @property
+    def frames_per_segment(self) -> int:
+        """Each segment repeats the previous one's last frame, so they overlap by one."""
+        return (self.frames - 1) // self.segments + 1
+
+    def valid_segment_counts(self) -> list[int]:
+        """Segment counts that split this clip into 4k+1-frame windows (for the retry policy)."""
+        return [n for n in range(1, 17) if (self.frames - 1) % (4 * n) == 0 and (self.frames - 1) // n >= 4]
+
+
+class BatchSpec(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    description: str = ""
+    models: ModelSources = Field(default_factory=ModelSources)
+    jobs: list[JobSpec] = Field(min_length=1)
+    source_path: Path | None = None
+    source_sha256: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_job_ids(self) -> "BatchSpec":
+        seen: set[str] = set()
+        for job in self.jobs:
+            if job.id in seen:
+                raise ValueError(f"job id {job.id!r} appears more than once")
+            seen.add(job.id)
+        return self
+
+    def random_weight_models(self) -> list[str]:
+        """Which models of this batch have random weights (said plainly in every output)."""
+        found = []
+        if any(job.model == "tiny" for job in self.jobs):
+            found.append("generator 'tiny'")
+        if self.models.clip_pretrained in (None, "random"):
+            found.append(f"CLIP {self.models.clip_model}")
+        if self.models.detector == "random":
+            found.append("YOLO detector")
+        return found
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "(job)"
+        parts.append(f"field '{field}': {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
+    """Validate an already-loaded YAML document. Relative image paths resolve against `source`'s folder."""
+    where = str(source)
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: a batch spec is a mapping with 'name', 'defaults' and 'jobs'")
+    unknown = set(data) - {"name", "description", "models", "defaults", "jobs"}
+    if unknown:
+        raise SpecError(f"{where}: unknown top-level field(s): {', '.join(sorted(unknown))}")
+    defaults = data.get("defaults") or {}
+    raw_jobs = data.get("jobs")
+    if not isinstance(defaults, dict):
+        raise SpecError(f"{where}: 'defaults' must be a mapping")
+    if not isinstance(raw_jobs, list) or not raw_jobs:
+        raise SpecError(f"{where}: 'jobs' must be a non-empty list")
+    if "id" in defaults:
+        raise SpecError(f"{where}: defaults: field 'id' belongs to each job")
+
+    base_dir = Path(source).parent if source != "<spec>" else Path.cwd()
+    jobs = []
+    for index, raw in enumerate(raw_jobs):
+        label = f"job #{index + 1}"
+        if not isinstance(raw, dict):
+            raise SpecError(f"{where}: {label}: a job is a mapping of fields")
+        if raw.get("id"):
+            label = f"job '{raw['id']}'"
+        merged = _deep_merge(defaults, raw)
+        if merged.get("image"):
+            image = Path(str(merged["image"])).expanduser()
+            merged["image"] = image if image.is_absolute() else (base_dir / image)
+        try:
+            jobs.append(JobSpec.model_validate(merged))
+        except ValidationError as error:
+            hint = " (the value may come from 'defaults')" if any(
+                str(e["loc"][0]) in defaults for e in error.errors() if e["loc"]
+            ) else ""
+            raise SpecError(f"{where}: {label}: {_describe(error)}{hint}") from None
+    try:
+        return BatchSpec.model_validate(
+            {"name": data.get("name"), "description": data.get("description", ""),
+             "models": data.get("models") or {}, "jobs": jobs}
+        )
+    except ValidationError as error:
+        raise SpecError(f"{where}: {_describe(error)}") from None
+
+
+def load_spec(path: str | Path) -> BatchSpec:
+    """Read and validate a batch spec file."""
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read the spec ({error.strerror or error})") from None
+    try:
+        data = yaml.safe_load(raw_bytes)
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path}: not valid YAML: {error}") from None
+    spec = parse_spec(data, source=path)
+    return spec.model_copy(update={
+        "source_path": path.resolve(),
+        "source_sha256": hashlib.sha256(raw_bytes).hexdigest(),
+    })

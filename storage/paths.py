@@ -1,0 +1,46 @@
+"""Where a batch's files live. One folder per batch under the run root:
+
+    <run_root>/<batch>/clips/<job>.mp4            accepted clips (+ <job>.json sidecar, <job>.png poster)
+    <run_root>/<batch>/jobs/<job>/input.png       the prepared input image
+    <run_root>/<batch>/jobs/<job>/attempt-<n>/    per-attempt intermediates and the attempt's MP4
+    <run_root>/<batch>/index.html, report.json    the gallery and the machine-readable report
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def default_run_root() -> Path:
+    return Path(os.environ.get("CLIPMILL_RUN_ROOT", "runs")).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class BatchPaths:
+    root: Path
+
+    @classmethod
+    def for_batch(cls, run_root: str | Path, batch_name: str) -> "BatchPaths":
+        return cls(Path(run_root).expanduser().resolve() / batch_name)
+
+    @property
+    def clips(self) -> Path:
+        return self.root / "clips"
+
+    @property
+    def index_html(self) -> Path:
+        return self.root / "index.html"
+
+    @property
+    def report_json(self) -> Path:
+        return self.root / "report.json"
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.root / "jobs" / job_id
+
+    def attempt_dir(self, job_id: str, attempt_number: int) -> Path:
+        return self.job_dir(job_id) / f"attempt-{attempt_number}"
+
+    def clip(self, job_id: str) -> Path:
+        return self.clips / f"{job_id}.mp4"

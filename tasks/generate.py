@@ -1,0 +1,88 @@
+"""Generation tasks: one Wan call per segment, frames written to the attempt's folder.
+
+The model is loaded once per worker process (models.cache) and reused by every segment,
+attempt and job that the process runs.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PIL import Image
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from clipmill.media import save_frames
+from clipmill.spec import JobSpec
+from qa.retry import AttemptParams
+from storage.files import atomic_path
+from tasks.common import retry_on_infrastructure_error
+
+
+def initial_params(job: JobSpec) -> AttemptParams:
+    """The first attempt's knobs: the job's own values, else the model's release defaults."""
+    from models.wan import MODEL_SPECS
+
+    model = MODEL_SPECS[job.model]
+    return AttemptParams(
+        seed=job.seed,
+        guidance=job.guidance if job.guidance is not None else model.default_guidance,
+        segments=job.segments,
+        deflicker_strength=job.qa.deflicker_strength,
+        steps=job.steps if job.steps is not None else model.default_steps,
+    )
+
+
+@task(name="generate-segment", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10,
+      retry_condition_fn=retry_on_infrastructure_error)
+def generate_segment(
+    *,
+    model: str,
+    source: str | None,
+    prompt: str,
+    negative_prompt: str,
+    start_image: Path | None,
+    width: int,
+    height: int,
+    num_frames: int,
+    steps: int,
+    guidance: float,
+    seed: int,
+    dest: Path,
+) -> dict:
+    """Generate one segment. With `start_image` it is image-to-video: the first segment of an
+    image job starts from the prepared photo, every later segment from the previous one's
+    last frame, which is what keeps a multi-segment clip continuous."""
+    from models.wan import GenerationRequest, load_generator
+
+    logger = get_run_logger()
+    generator = load_generator(model, source)
+    report_every = max(1, steps // 4)
+
+    def on_step(step: int, total: int) -> None:
+        if step == total or step % report_every == 0:
+            logger.info("denoising step %d/%d", step, total)
+
+    image = None
+    if start_image is not None:
+        with Image.open(start_image) as opened:
+            image = opened.convert("RGB")
+    started = time.perf_counter()
+    frames = generator.generate(
+        GenerationRequest(prompt=prompt, negative_prompt=negative_prompt, image=image, width=width,
+                          height=height, num_frames=num_frames, steps=steps, guidance=guidance, seed=seed),
+        on_step=on_step,
+    )
+    seconds = time.perf_counter() - started
+    save_frames(frames, dest)
+    last_frame = dest.with_name(f"{dest.stem}-last.png")
+    with atomic_path(last_frame) as tmp:
+        Image.fromarray(frames[-1]).save(tmp, format="PNG")
+    return {
+        "frames_path": str(dest),
+        "last_frame": str(last_frame),
+        "device": str(generator.device),
+        "source": generator.source,
+        "random_weights": generator.random_weights,
+        "seconds": seconds,
+    }

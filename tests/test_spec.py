@@ -1,0 +1,101 @@
+"""Batch spec validation: defaults merge, and errors that name the file, the job and the field."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clipmill.spec import MODEL_NAMES, SpecError, load_spec, parse_spec
+
+SPECS = sorted((Path(__file__).resolve().parents[1] / "deployments" / "specs").glob("*.yaml"))
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "batch.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+def base(**job) -> dict:
+    return {"name": "b1", "defaults": {"frames": 17, "qa": {"max_flicker": 5.0}},
+            "jobs": [{"id": "j1", "prompt": "a dog runs", **job}]}
+
+
+def test_defaults_apply_and_qa_merges_key_by_key(tmp_path):
+    spec = load_spec(write(tmp_path, base(qa={"min_motion": 1.5})))
+    job = spec.jobs[0]
+    assert job.frames == 17 and job.qa.max_flicker == 5.0 and job.qa.min_motion == 1.5
+    assert spec.source_sha256 and spec.source_path == (tmp_path / "batch.yaml").resolve()
+
+
+def test_relative_image_resolves_against_the_spec_folder(tmp_path):
+    spec = load_spec(write(tmp_path, base(image="photos/cup.jpg")))
+    assert spec.jobs[0].image == tmp_path / "photos" / "cup.jpg"
+
+
+@pytest.mark.parametrize("job, words", [
+    ({"width": 250}, ["job 'j1'", "'width'", "multiple of 16"]),
+    ({"frames": 18}, ["job 'j1'", "frames=18", "4k+1"]),
+    ({"frames": 17, "segments": 3}, ["3 segment(s)", "e.g. 13"]),
+    ({"model": "sora"}, ["'model'", "unknown model 'sora'"]),
+    ({"colour": "red"}, ["'colour'", "Extra inputs"]),
+    ({"qa": {"max_flicker": "lots"}}, ["'qa.max_flicker'"]),
+    ({"keyword": "cats"}, ["exactly one of 'prompt' or 'keyword'"]),
+])
+def test_errors_name_file_job_and_field(tmp_path, job, words):
+    with pytest.raises(SpecError) as caught:
+        load_spec(write(tmp_path, base(**job)))
+    message = str(caught.value)
+    assert str(tmp_path / "batch.yaml") in message
+    for word in words:
+        assert word in message
+
+
+def test_error_from_defaults_says_so(tmp_path):
+    data = base()
+    data["defaults"]["width"] = 100
+    with pytest.raises(SpecError, match="may come from 'defaults'"):
+        load_spec(write(tmp_path, data))
+
+
+def test_unnamed_job_is_named_by_position_and_duplicates_rejected(tmp_path):
+    with pytest.raises(SpecError, match=r"job #2: field 'id'"):
+        parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x"}, {"prompt": "y"}]})
+    with pytest.raises(SpecError, match="appears more than once"):
+        parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x"}, {"id": "a", "prompt": "y"}]})
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[1, 2", ["not valid YAML"]),
+    ("- just a list", ["a batch spec is a mapping"]),
+    ("name: b\njobs: []", ["'jobs' must be a non-empty list"]),
+    ("name: b\nsurprise: 1\njobs: [{id: a, prompt: x}]", ["unknown top-level field(s): surprise"]),
+])
+def test_malformed_files(tmp_path, text, words):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert all(w in str(caught.value) for w in words)
+
+
+def test_missing_file_is_a_spec_error(tmp_path):
+    with pytest.raises(SpecError, match="cannot read"):
+        load_spec(tmp_path / "absent.yaml")
+
+
+def test_segment_arithmetic():
+    spec = parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x", "frames": 33, "segments": 2}]})
+    job = spec.jobs[0]
+    assert job.frames_per_segment == 17  # 17 + 17 - 1 shared boundary frame = 33
+    assert job.valid_segment_counts() == [1, 2, 4, 8]
+
+
+def test_model_names_match_the_model_registry():
+    from models.wan import MODEL_SPECS
+
+    assert set(MODEL_NAMES) == set(MODEL_SPECS)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.name for p in SPECS])
+def test_shipped_specs_are_valid(path):
+    assert load_spec(path).jobs
