@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from clipmill.spec import JobSpec, ModelSources
 from storage.paths import BatchPaths
 from tasks.checks import check_clip, decide_retry
-from tasks.generate import generate_segment, initial_params
+from tasks.generate import check_job_fits_model, generate_segment, initial_params
 from tasks.inputs import input_gate, job_text, prepare_input_image, structure_prompt
 from tasks.outputs import encode_clip, publish_clip
 from tasks.records import begin_attempt, close_job, finish_attempt, open_job, params_record
@@ -45,6 +45,7 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
         timings: dict[str, float] = {}
         artifacts: list[tuple[str, str]] = []
         try:
+            check_job_fits_model(job)
             # 1. Input image and gate, once per run of the job: they do not change between attempts.
             if job.image is not None and start_image is None:
                 prepared = prepare_input_image(job, paths.job_dir(job.id) / "input.png")

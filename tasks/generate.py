@@ -19,6 +19,21 @@ from storage.files import atomic_path
 from tasks.common import retry_on_infrastructure_error
 
 
+def check_job_fits_model(job: JobSpec) -> None:
+    """Refuse, before any GPU time, a job its model cannot make (raises ValueError)."""
+    from models.wan import MODEL_SPECS
+
+    model = MODEL_SPECS[job.model]
+    if job.width % model.size_multiple or job.height % model.size_multiple:
+        raise ValueError(f"{job.model} needs width and height in multiples of {model.size_multiple}, "
+                         f"got {job.width}x{job.height}")
+    if job.image is None and not model.supports_text:
+        raise ValueError(f"{job.model} is image-to-video only: give the job an 'image'")
+    if (job.image is not None or job.segments > 1) and not model.supports_image:
+        raise ValueError(f"{job.model} cannot start from an image, so it takes no 'image' and cannot continue "
+                         "segments; use wan2.2-ti2v-5b for those")
+
+
 def initial_params(job: JobSpec) -> AttemptParams:
     """The first attempt's knobs: the job's own values, else the model's release defaults."""
     from models.wan import MODEL_SPECS

@@ -24,6 +24,7 @@ def open_batch(db_url: str, spec: BatchSpec, run_dir: Path) -> dict:
         batch = repo.get_or_create_batch(session, name=spec.name, spec_path=str(spec.source_path or ""),
                                          spec_sha256=spec.source_sha256 or "", run_dir=str(run_dir))
         session.flush()
+        repo.abandon_running_attempts(session, batch)  # left "running" by a run that crashed
         return {"batch_id": batch.id, "accepted": sorted(repo.accepted_job_keys(session, batch))}
 
 

@@ -1,0 +1,175 @@
+"""Where the results database lives, how to connect to it, and how to bring it up to date.
+
+SQLite in the run folder is the default so a laptop run needs no server; several GPU workers
+on one host can share that file. Several hosts point CLIPMILL_DATABASE_URL at PostgreSQL.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool, StaticPool
+
+ENV_VAR = "CLIPMILL_DATABASE_URL"
+DEFAULT_RUN_ROOT = Path("runs")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def database_url(explicit: str | None = None, run_root: Path | None = None) -> str:
+    """explicit > $CLIPMILL_DATABASE_URL > sqlite file `<run_root or ./runs>/clipmill.db`."""
+    if explicit:
+        return explicit
+    if os.environ.get(ENV_VAR):
+        return os.environ[ENV_VAR]
+    path = Path(run_root if run_root is not None else DEFAULT_RUN_ROOT) / "clipmill.db"
+    return f"sqlite:///{path.resolve()}"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    if parsed.database.startswith("file:"):  # URI filenames carry their own options
+        return None
+    return Path(parsed.database)
+
+
+def configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
+    """Give SQLite connections the settings concurrent workers need.
+
+    WAL lets readers (the report, the gallery) run while a worker writes. Every transaction
+    starts with BEGIN IMMEDIATE: a transaction that read first and then tried to write would
+    fail at once with "database is locked" if another worker committed in between (busy_timeout
+    does not apply to that case); taking the write lock up front makes workers queue instead.
+    sqlite3's own BEGIN handling is switched off so that ours is the only one.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI objects
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # noqa: ANN001
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _is_sqlite_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine for `url`; for SQLite, the file's folder is created and WAL is switched on."""
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # Each connection to sqlite:// is its own empty database; one shared connection keeps
+    # the migrated tables visible to every session.
+    if _is_sqlite_memory(url):
+        engine = create_engine(url, poolclass=StaticPool)
+    elif make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url)
+    else:
+        # Workers sit idle for minutes while a clip renders; servers drop idle connections.
+        engine = create_engine(url, pool_pre_ping=True)
+    if make_url(url).get_backend_name() == "sqlite":
+        configure_sqlite(engine, foreign_keys=True)
+    return engine
+
+
+def migration_engine(url: str) -> Engine:
+    """The engine Alembic migrates through: no pool to leave behind, and for SQLite foreign
+    keys off, because batch mode rebuilds a table by drop-and-copy, which would otherwise
+    cascade deletes into the tables that reference it."""
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, poolclass=NullPool)
+    if make_url(url).get_backend_name() == "sqlite":
+        configure_sqlite(engine, foreign_keys=False)
+    return engine
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config built in code, so no alembic.ini has to sit in the working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def _upgrade_on(engine: Engine, revision: str = "head") -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        connection.commit()
+
+
+def init_db(url: str | None = None) -> Engine:
+    """Migrate the database at `url` to the newest schema and return its engine.
+
+    Safe to call from every task: the first call in a process migrates (a no-op when already
+    current) and later calls return the same engine, so its connection pool is shared.
+    """
+    url = database_url(url)
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if _is_sqlite_memory(url):
+                engine = make_engine(url)
+                _upgrade_on(engine)
+            else:
+                upgrade(url)
+                engine = make_engine(url)
+            _engines[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine; the next init_db migrates afresh (tests, forked workers)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextlib.contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises.
+
+    Objects stay readable after the block (expire_on_commit=False): tasks hand small records
+    back to Prefect after the session is gone.
+    """
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,92 @@
+"""The whole pipeline under Prefect, end to end, with the tiny random-weight models:
+every stage runs for real; the database holds one row per attempt; a second run resumes."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from clipmill.media import probe
+from storage.db import init_db, session_scope
+from storage.repository import batch_report
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
+
+
+def spec_file(tmp_path: Path) -> Path:
+    photo = tmp_path / "photo.jpg"
+    gradient = np.linspace(0, 255, 96 * 128).astype(np.uint8).reshape(96, 128)
+    Image.fromarray(np.stack([gradient, gradient[::-1], gradient[:, ::-1]], -1)).save(photo)
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    spec = {
+        "name": "flow-test",
+        "models": {"clip_pretrained": "random", "detector": "random"},
+        "defaults": {"model": "tiny", "width": 64, "height": 64, "frames": 9, "fps": 8, "steps": 2,
+                     "max_attempts": 2,
+                     "qa": {"gate_threshold": -1.0, "enforce_expectations": False, "max_flicker": 255,
+                            "min_motion": 0.0, "max_frozen_fraction": 1.0, "max_black_fraction": 1.0,
+                            "max_seam_ratio": 1000.0, "detect_stride": 4}},
+        "jobs": [
+            {"id": "t2v", "prompt": "A brown dog runs toward a boy in a park"},
+            {"id": "i2v", "prompt": "a colourful gradient poster", "image": "photo.jpg"},
+            {"id": "two-seg", "prompt": "A woman walks to a bench, then sits down", "frames": 17, "segments": 2},
+            {"id": "gated", "prompt": "a bowl of ramen", "image": "photo.jpg", "qa": {"gate_threshold": 0.99}},
+            {"id": "always-fails", "prompt": "a cat jumps", "qa": {"min_motion": 1000.0}},
+            {"id": "bad-image", "prompt": "a cup", "image": "broken.png"},
+        ],
+    }
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_batch_end_to_end_and_resume(harness, tmp_path):
+    from flows.batch import batch_flow
+
+    spec = spec_file(tmp_path)
+    run_root = tmp_path / "runs"
+    result = batch_flow(str(spec), str(run_root))
+    statuses = {k: v["status"] for k, v in result["jobs"].items()}
+    assert statuses == {"t2v": "accepted", "i2v": "accepted", "two-seg": "accepted", "gated": "rejected",
+                        "always-fails": "failed", "bad-image": "error"}
+
+    # Every accepted clip is H.264 yuv420p with the frame count and fps the job asked for.
+    for key, frames in (("t2v", 9), ("i2v", 9), ("two-seg", 17)):
+        info = probe(run_root / "flow-test" / "clips" / f"{key}.mp4")
+        assert (info.codec, info.pix_fmt, info.frames, info.width, info.height) == ("h264", "yuv420p", frames, 64, 64)
+        assert info.fps == pytest.approx(8.0)
+        assert (run_root / "flow-test" / "clips" / f"{key}.json").is_file()
+
+    with session_scope(init_db(result["database"])) as session:
+        report = batch_report(session, "flow-test")
+    jobs = {j["key"]: j for j in report["jobs"]}
+    assert [a["status"] for a in jobs["always-fails"]["attempts"]] == ["failed_qa", "failed_qa"]
+    seeds = [a["seed"] for a in jobs["always-fails"]["attempts"]]
+    assert seeds[0] != seeds[1], "a retry must use a new seed"
+    assert "motion" in jobs["always-fails"]["reason"]
+    assert [a["status"] for a in jobs["gated"]["attempts"]] == ["rejected"]
+    assert "below the gate threshold" in jobs["gated"]["reason"]
+    assert jobs["bad-image"]["status"] == "error" and "broken.png" in jobs["bad-image"]["reason"]
+    gate_checks = [c for c in jobs["i2v"]["attempts"][0]["checks"] if c["stage"] == "gate"]
+    assert len(gate_checks) == 1 and gate_checks[0]["passed"]
+    assert {a["kind"] for a in jobs["t2v"]["artifacts"]} >= {"clip", "poster", "sidecar", "attempt_clip", "frames"}
+    assert all(len(jobs[k]["attempts"]) == 1 for k in ("t2v", "i2v", "two-seg"))
+    gallery = (run_root / "flow-test" / "index.html").read_text()
+    assert "Random-weight models" in gallery and "clips/t2v.mp4" in gallery
+
+    # Second run: accepted jobs are not generated again; the others are tried again.
+    again = batch_flow(str(spec), str(run_root))
+    assert again["jobs"]["t2v"].get("resumed") and again["jobs"]["two-seg"].get("resumed")
+    with session_scope(init_db(result["database"])) as session:
+        jobs2 = {j["key"]: j for j in batch_report(session, "flow-test")["jobs"]}
+    assert all(len(jobs2[k]["attempts"]) == 1 for k in ("t2v", "i2v", "two-seg"))
+    assert [a["number"] for a in jobs2["always-fails"]["attempts"]] == [1, 2, 3, 4]

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, select, text
+
+from storage import db
+from storage.db import database_url, dispose_engines, init_db, make_engine, session_scope
+from storage.schema import Base, Batch
+
+STORAGE = Path(db.__file__).parent
+
+
+def _schema_diff(url: str) -> list:
+    plain = create_engine(url)
+    try:
+        with plain.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, Base.metadata)
+    finally:
+        plain.dispose()
+
+
+def _batch(name: str = "b") -> Batch:
+    return Batch(name=name, spec_path="spec.yaml", spec_sha256="0" * 64, run_dir="runs/b")
+
+
+def test_migrations_build_exactly_the_orm_schema(engine, db_url):
+    assert _schema_diff(db_url) == []
+    assert set(inspect(engine).get_table_names()) == {
+        "alembic_version", "batches", "jobs", "attempts", "qa_results", "artifacts",
+    }
+
+
+def test_schema_comparison_notices_a_missing_column(engine, db_url):
+    # Guards the test above: compare_metadata must see drift on this backend, or it proves nothing.
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE artifacts DROP COLUMN sha256")
+    assert any(diff[0] == "add_column" and diff[3].name == "sha256" for diff in _schema_diff(db_url))
+
+
+def test_check_constraints_survive_the_batch_rebuild_of_jobs(engine):
+    # 0001 rebuilds `jobs` (SQLite batch mode) to add its key to attempts; the rebuild must
+    # keep the status CHECK and the foreign keys.
+    with engine.connect() as connection:
+        jobs_sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'jobs'")).scalar_one()
+    assert "CONSTRAINT ck_jobs_status CHECK" in jobs_sql
+    assert "fk_jobs_batch_id_batches" in jobs_sql
+    assert "fk_jobs_accepted_attempt_id_attempts" in jobs_sql
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(engine, db_url):
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+    # WAL is a property of the file, so other tools (sqlite3 CLI, a second process) see it too.
+    raw = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        raw.close()
+
+
+def test_foreign_keys_are_enforced(engine):
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO jobs (batch_id, key, prompt, model, params, status, created_at, updated_at) "
+                    "VALUES (999, 'k', 'p', 'm', '{}', 'pending', '2026-01-01', '2026-01-01')"
+                )
+            )
+
+
+def test_init_db_is_idempotent_and_keeps_data(db_url):
+    first = init_db(db_url)
+    assert init_db(db_url) is first  # cached: one pool per database per process
+    with session_scope(first) as session:
+        session.add(_batch("kept"))
+    dispose_engines()
+    second = init_db(db_url)  # migrates again against an up-to-date file
+    try:
+        assert second is not first
+        with session_scope(second) as session:
+            assert session.scalars(select(Batch.name)).all() == ["kept"]
+        with second.connect() as connection:
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0001"]
+    finally:
+        dispose_engines()
+
+
+def test_init_db_creates_the_run_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
+    target = tmp_path / "deep" / "er" / "clipmill.db"
+    try:
+        init_db(f"sqlite:///{target}")
+        assert target.is_file()
+    finally:
+        dispose_engines()
+
+
+def test_in_memory_database_keeps_its_migrated_tables(monkeypatch):
+    monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
+    try:
+        engine = init_db("sqlite://")
+        with session_scope(engine) as session:
+            session.add(_batch("mem"))
+        with session_scope(engine) as session:
+            assert session.scalar(select(Batch.name)) == "mem"
+    finally:
+        dispose_engines()
+
+
+def test_alembic_command_line_config_migrates_the_env_database(tmp_path, monkeypatch):
+    target = tmp_path / "cli.db"
+    monkeypatch.setenv("CLIPMILL_DATABASE_URL", f"sqlite:///{target}")
+    config = Config(str(STORAGE / "alembic.ini"))
+    config.attributes["configure_logger"] = False  # leave pytest's logging alone
+    command.upgrade(config, "head")
+    assert _schema_diff(f"sqlite:///{target}") == []
+    command.downgrade(config, "base")
+    plain = create_engine(f"sqlite:///{target}")
+    try:
+        assert set(inspect(plain).get_table_names()) == {"alembic_version"}
+    finally:
+        plain.dispose()
+
+
+def test_database_url_precedence(tmp_path, monkeypatch):
+    monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert database_url() == f"sqlite:///{tmp_path / 'runs' / 'clipmill.db'}"
+    assert database_url(run_root=tmp_path / "r") == f"sqlite:///{tmp_path / 'r' / 'clipmill.db'}"
+    monkeypatch.setenv("CLIPMILL_DATABASE_URL", "postgresql://env/db")
+    assert database_url(run_root=tmp_path / "r") == "postgresql://env/db"
+    assert database_url("sqlite:///explicit.db") == "sqlite:///explicit.db"
+
+
+def test_session_scope_commits_on_success_and_rolls_back_on_error(engine):
+    with session_scope(engine) as session:
+        session.add(_batch("committed"))
+    with pytest.raises(RuntimeError):
+        with session_scope(engine) as session:
+            session.add(_batch("rolled-back"))
+            session.flush()
+            raise RuntimeError("task failed")
+    with session_scope(engine) as session:
+        assert session.scalars(select(Batch.name)).all() == ["committed"]
+
+
+def test_timestamps_come_back_timezone_aware_utc(engine):
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+    with session_scope(engine) as session:
+        batch = _batch()
+        batch.finished_at = moment
+        session.add(batch)
+    with session_scope(engine) as session:
+        stored = session.scalar(select(Batch))
+        assert stored.finished_at == moment
+        assert stored.finished_at.tzinfo is UTC
+        assert stored.created_at.tzinfo is UTC
+
+
+def test_naive_timestamps_are_refused(engine):
+    from sqlalchemy.exc import StatementError
+
+    with pytest.raises(StatementError, match="naive datetime"):
+        with session_scope(engine) as session:
+            batch = _batch()
+            batch.finished_at = datetime(2026, 3, 1, 12, 0)
+            session.add(batch)
+
+
+def test_a_worker_that_read_first_can_still_write_while_another_writes(engine, db_url):
+    """Two workers on one SQLite file: A reads, B writes and commits, then A writes.
+
+    Under a plain BEGIN, A's write fails at once with "database is locked" (its read
+    snapshot is stale and busy_timeout does not apply); BEGIN IMMEDIATE makes B wait for A.
+    """
+    other = make_engine(db_url)
+    errors: list[BaseException] = []
+
+    def worker_b() -> None:
+        try:
+            with session_scope(other) as session:
+                session.add(_batch("from-b"))
+        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+            errors.append(exc)
+
+    try:
+        with session_scope(engine) as session:
+            session.scalars(select(Batch)).all()
+            thread = threading.Thread(target=worker_b)
+            thread.start()
+            time.sleep(0.3)  # give B every chance to commit in between
+            session.add(_batch("from-a"))
+        thread.join(timeout=20)
+        assert not thread.is_alive()
+        assert errors == []
+        with session_scope(engine) as session:
+            assert set(session.scalars(select(Batch.name))) == {"from-a", "from-b"}
+    finally:
+        other.dispose()
