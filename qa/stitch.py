@@ -1,0 +1,194 @@
+"""Join generated segments into one clip without a visible seam, and measure the seams.
+
+Segment k+1 is generated from segment k's last frame, so its first `shared_frames`
+frames show the same moment as the end of segment k. Those repeats are dropped
+(the boundary frame is never shown twice), the later segment's colour is matched
+to the earlier one, and where more than the boundary frame is shared the overlap
+can be crossfaded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from qa._frames import as_clip, luma
+from qa.types import Check
+
+# How far the colour correction relaxes by the end of a segment: the seam needs the
+# full match, but the rest of the segment may change its light on purpose (a new
+# action prompt), so far from the seam only half of the correction is kept.
+_COLOUR_MATCH_FLOOR = 0.5
+# Bounds on the contrast (std) correction: a larger ratio means the two ends do not
+# show the same content, and stretching would do more harm than the seam.
+_MAX_STD_RATIO = 2.0
+# Frames compared either side of a seam when no frames are shared.
+_SEAM_CONTEXT = 4
+# Below this a frame-to-frame change is quantisation noise, so a static clip's
+# seam ratio is measured against it instead of against zero.
+_MIN_INSIDE_DIFF = 0.5
+
+
+@dataclass
+class StitchResult:
+    frames: np.ndarray
+    seams: list[int]  # output index of the first frame of each later segment
+
+
+def stitch_segments(
+    segments: list[np.ndarray],
+    *,
+    shared_frames: int = 1,
+    match_colour: bool = True,
+    blend_frames: int = 0,
+) -> StitchResult:
+    """Join `segments` (each (F, H, W, 3) uint8) into one clip.
+
+    shared_frames: leading frames of each later segment that repeat the end of the
+        segment before it; they are dropped.
+    match_colour: match each later segment's per-channel Lab mean and std to the
+        earlier segment, in full at the seam and easing to a half-strength match by
+        the segment's end (see `match_segment_colour`).
+    blend_frames: crossfade this many of the shared frames (at most `shared_frames`),
+        replacing the earlier segment's last frames with a blend that moves toward
+        the later segment's versions of the same moments.
+    """
+    if not segments:
+        raise ValueError("no segments to stitch")
+    if shared_frames < 0 or blend_frames < 0:
+        raise ValueError("shared_frames and blend_frames must be >= 0")
+    if blend_frames > shared_frames:
+        raise ValueError(f"blend_frames={blend_frames} needs at least as many shared frames (shared_frames={shared_frames})")
+    segments = [as_clip(s, name=f"segment {i}") for i, s in enumerate(segments)]
+    height, width = segments[0].shape[1:3]
+    for i, segment in enumerate(segments[1:], start=1):
+        if segment.shape[1:3] != (height, width):
+            raise ValueError(
+                f"segment {i} is {segment.shape[2]}x{segment.shape[1]} but segment 0 is {width}x{height}"
+            )
+        if len(segment) <= shared_frames:
+            raise ValueError(f"segment {i} has {len(segment)} frames, all shared with segment {i - 1}")
+    if len(segments) == 1:
+        return StitchResult(frames=segments[0], seams=[])
+
+    pieces = [segments[0]]
+    previous = segments[0]
+    seams: list[int] = []
+    length = len(segments[0])
+    for index, segment in enumerate(segments[1:], start=1):
+        if match_colour:
+            segment = match_segment_colour(previous, segment, shared_frames=shared_frames)
+        if blend_frames:
+            if len(pieces[-1]) < blend_frames:
+                raise ValueError(f"segment {index - 1} keeps fewer than blend_frames={blend_frames} frames to blend")
+            earlier = pieces[-1].copy()
+            overlap_later = segment[shared_frames - blend_frames:shared_frames]
+            weights = np.arange(1, blend_frames + 1) / (blend_frames + 1)
+            for frame_a, frame_b, w in zip(earlier[-blend_frames:], overlap_later, weights):
+                frame_a[...] = cv2.addWeighted(frame_a, 1.0 - w, frame_b, w, 0.0)
+            pieces[-1] = earlier
+        seams.append(length)
+        pieces.append(segment[shared_frames:])
+        length += len(segment) - shared_frames
+        previous = segment
+    return StitchResult(frames=np.concatenate(pieces), seams=seams)
+
+
+def match_segment_colour(earlier: np.ndarray, later: np.ndarray, *, shared_frames: int = 1) -> np.ndarray:
+    """Return `later` with its Lab mean/std matched to `earlier`'s tail.
+
+    The statistics are compared on frames that show the same moment when there are
+    any (the shared frames against the frames they repeat), otherwise on a few
+    frames either side of the boundary. The full correction applies to the first
+    frame of `later`; the correction fades linearly to half strength at its end.
+    """
+    n_ref = shared_frames if shared_frames > 0 else min(_SEAM_CONTEXT, len(earlier), len(later))
+    ref_mean, ref_std = _lab_stats(earlier[len(earlier) - n_ref:])
+    own_mean, own_std = _lab_stats(later[:n_ref])
+    ratio = np.clip(ref_std / np.maximum(own_std, 1e-3), 1 / _MAX_STD_RATIO, _MAX_STD_RATIO)
+    if np.allclose(ratio, 1.0, atol=1e-3) and np.allclose(ref_mean, own_mean, atol=1e-2):
+        return later
+    # Full strength up to the first frame that will be shown, then easing to the floor.
+    seam = min(shared_frames, len(later) - 1)
+    ease = np.ones(len(later))
+    ease[seam:] = np.linspace(1.0, _COLOUR_MATCH_FLOOR, len(later) - seam)
+    out = np.empty_like(later)
+    for i, (frame, e) in enumerate(zip(later, ease)):
+        scale = 1.0 + e * (ratio - 1.0)
+        # x' = mean_ref + scale * (x - mean_own), eased: the mean moves by e * shift.
+        offset = own_mean + e * (ref_mean - own_mean) - scale * own_mean
+        lab = _to_lab(frame) * scale.astype(np.float32) + offset.astype(np.float32)
+        out[i] = _from_lab(lab)
+    return out
+
+
+def _to_lab(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def _from_lab(lab: np.ndarray) -> np.ndarray:
+    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _lab_stats(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pixels = np.concatenate([_to_lab(f).reshape(-1, 3) for f in frames])
+    return pixels.mean(0).astype(np.float64), pixels.std(0).astype(np.float64)
+
+
+def seam_metrics(frames: np.ndarray, seams: list[int]) -> list[dict]:
+    """Measure each seam of a stitched clip.
+
+    seam_ratio: mean absolute luma change across the seam divided by the median
+        change between consecutive frames inside the two neighbouring segments
+        (at most `_SEAM_CONTEXT * 2` pairs each side); 1.0 means the seam looks like
+        any other frame step. The median is floored at half a level so that a
+        static clip does not divide by zero.
+    colour_shift: CIE76 delta E between the mean Lab colour of up to 4 frames either
+        side (about 2.3 is a just-noticeable difference).
+    """
+    frames = as_clip(frames)
+    n = len(frames)
+    lumas = luma(frames)
+    diffs = np.array([cv2.absdiff(lumas[t], lumas[t - 1]).mean() for t in range(1, n)])  # diffs[t-1]: t-1 -> t
+    bounds = [0, *seams, n]
+    results = []
+    for k, seam in enumerate(seams):
+        if not 0 < seam < n:
+            raise ValueError(f"seam {seam} is outside the clip of {n} frames")
+        before_start = max(bounds[k], seam - 2 * _SEAM_CONTEXT)
+        after_stop = min(bounds[k + 2], seam + 2 * _SEAM_CONTEXT + 1)
+        # Pairs (t-1, t) fully inside one neighbouring segment.
+        inside = np.concatenate([diffs[before_start:seam - 1], diffs[seam:after_stop - 1]])
+        across = float(diffs[seam - 1])
+        inside_median = float(np.median(inside)) if inside.size else 0.0
+        ratio = across / max(inside_median, _MIN_INSIDE_DIFF)
+        before = frames[max(0, seam - _SEAM_CONTEXT):seam]
+        after = frames[seam:seam + _SEAM_CONTEXT]
+        shift = float(np.linalg.norm(_lab_stats(before)[0] - _lab_stats(after)[0]))
+        results.append(
+            {
+                "index": int(seam),
+                "seam_ratio": ratio,
+                "colour_shift": shift,
+                "across_diff": across,
+                "inside_median_diff": inside_median,
+            }
+        )
+    return results
+
+
+def seam_checks(frames: np.ndarray, seams: list[int], *, max_seam_ratio: float) -> list[Check]:
+    """One "seam" check per seam: the seam_ratio against `max_seam_ratio`."""
+    checks = []
+    for m in seam_metrics(frames, seams):
+        passed = m["seam_ratio"] <= max_seam_ratio
+        verb = "blends in" if passed else "is visible"
+        reason = (
+            f"seam at frame {m['index']} {verb}: the cut changes {m['seam_ratio']:.2f}x as much as a "
+            f"normal frame step ({'<=' if passed else '>'} {max_seam_ratio:.2f}); "
+            f"colour shift delta E {m['colour_shift']:.1f}"
+        )
+        checks.append(Check("seam", "seam_ratio", m["seam_ratio"], max_seam_ratio, passed, reason))
+    return checks

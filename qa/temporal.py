@@ -1,0 +1,168 @@
+"""Temporal health of a clip: black frames, frozen frames, brightness flicker, motion.
+
+All metrics are in 8-bit luma levels (BT.601, 0-255) so thresholds read the same
+for every resolution.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from qa._frames import as_clip, luma, mean_abs_diffs, runs
+from qa.types import Check
+
+STAGE = "temporal"
+
+# The brightness track is measured on a small copy: averaging pixels into blocks gives
+# sub-level precision (a median of raw uint8 differences could only move in whole
+# levels) and costs almost nothing.
+_TRACK_MAX_WIDTH = 160
+
+
+def black_frame_mask(frames: np.ndarray, *, max_mean_luma: float = 16.0) -> np.ndarray:
+    """True for each frame whose mean luma is at or below `max_mean_luma`.
+
+    16 is video black in limited-range YUV, so the default catches frames a decoder
+    or a collapsed diffusion step leaves black.
+    """
+    frames = as_clip(frames)
+    return np.array([f.mean() <= max_mean_luma for f in luma(frames)], dtype=bool)
+
+
+def frozen_frame_mask(frames: np.ndarray, *, min_mean_abs_diff: float = 0.5) -> np.ndarray:
+    """True for frame t when it differs from frame t-1 by less than `min_mean_abs_diff`.
+
+    The difference is the mean absolute difference over all pixels and channels in
+    levels; half a level is below the noise that any moving or re-rendered frame has.
+    Frame 0 has no predecessor and is never frozen.
+    """
+    frames = as_clip(frames)
+    mask = np.zeros(len(frames), dtype=bool)
+    for t in range(1, len(frames)):
+        mask[t] = cv2.absdiff(frames[t], frames[t - 1]).mean() < min_mean_abs_diff
+    return mask
+
+
+def brightness_track(frames: np.ndarray) -> np.ndarray:
+    """Cumulative global brightness change per frame, in luma levels (frame 0 = 0).
+
+    Each step is the interquartile mean of the per-pixel luma change between
+    consecutive frames. Moving objects and camera motion push pixels into both
+    tails of that distribution and are trimmed away, while a lighting change moves
+    the whole distribution, so the track follows lighting, not motion.
+    """
+    frames = as_clip(frames)
+    if len(frames) < 2:
+        return np.zeros(len(frames))
+    h, w = frames.shape[1:3]
+    width = int(np.clip(w // 2, 1, _TRACK_MAX_WIDTH))
+    size = (width, max(1, round(h * width / w)))
+    small = [cv2.resize(y.astype(np.float32), size, interpolation=cv2.INTER_AREA) for y in luma(frames)]
+    steps = [_interquartile_mean((small[t] - small[t - 1]).ravel()) for t in range(1, len(small))]
+    return np.concatenate(([0.0], np.cumsum(steps)))
+
+
+def _interquartile_mean(values: np.ndarray) -> float:
+    n = values.size
+    lo, hi = n // 4, n - n // 4
+    if hi <= lo:
+        return float(values.mean())
+    middle = np.partition(values, (lo, hi - 1))[lo:hi]
+    return float(middle.mean())
+
+
+def flicker_residuals(frames: np.ndarray) -> np.ndarray:
+    """|B_t - (B_{t-1} + B_{t+1}) / 2| of the brightness track B, for t = 1..F-2.
+
+    The deviation of each frame's brightness from the straight line through its
+    neighbours: zero for steady light and for linear fades, large for jitter.
+    """
+    track = brightness_track(frames)
+    if len(track) < 3:
+        return np.zeros(0)
+    return np.abs(track[1:-1] - (track[:-2] + track[2:]) / 2)
+
+
+def flicker_score(frames: np.ndarray) -> float:
+    """Brightness flicker in luma levels: the mean of `flicker_residuals`.
+
+    ~0 for steady clips and slow fades; a frame-to-frame jitter of +-a levels scores
+    about 2a. Clips shorter than 3 frames score 0.
+    """
+    residuals = flicker_residuals(frames)
+    return float(residuals.mean()) if residuals.size else 0.0
+
+
+def motion_score(frames: np.ndarray) -> float:
+    """Mean absolute luma difference between consecutive frames, in levels (0 for one frame)."""
+    frames = as_clip(frames)
+    if len(frames) < 2:
+        return 0.0
+    return float(mean_abs_diffs(luma(frames)).mean())
+
+
+def temporal_checks(
+    frames: np.ndarray,
+    *,
+    max_black_fraction: float,
+    max_frozen_fraction: float,
+    max_flicker: float,
+    min_motion: float,
+) -> list[Check]:
+    """The four temporal checks, in the order black, frozen, flicker, motion."""
+    frames = as_clip(frames)
+    n = len(frames)
+    return [
+        _black_check(black_frame_mask(frames), max_black_fraction),
+        _frozen_check(frozen_frame_mask(frames), max_frozen_fraction),
+        _flicker_check(flicker_residuals(frames), max_flicker),
+        _motion_check(motion_score(frames), min_motion, n),
+    ]
+
+
+def _black_check(mask: np.ndarray, max_fraction: float) -> Check:
+    n, k = len(mask), int(mask.sum())
+    fraction = k / n if n else 0.0
+    passed = fraction <= max_fraction
+    reason = f"{k} of {n} frames are black ({fraction:.0%} {'<=' if passed else '>'} {max_fraction:.0%})"
+    if k:
+        reason += f"; first black frame is {int(np.argmax(mask))}"
+    return Check(STAGE, "black_fraction", fraction, max_fraction, passed, reason)
+
+
+def _frozen_check(mask: np.ndarray, max_fraction: float) -> Check:
+    n, k = len(mask), int(mask.sum())
+    fraction = k / n if n else 0.0
+    passed = fraction <= max_fraction
+    reason = f"{k} of {n} frames are frozen ({fraction:.0%} {'<=' if passed else '>'} {max_fraction:.0%})"
+    frozen_runs = runs(mask)
+    if frozen_runs:
+        start, stop = frozen_runs[0]
+        reason += (
+            f"; first frozen run starts at frame {start} "
+            f"(frames {start}-{stop - 1} repeat frame {start - 1})"
+        )
+    return Check(STAGE, "frozen_fraction", fraction, max_fraction, passed, reason)
+
+
+def _flicker_check(residuals: np.ndarray, max_flicker: float) -> Check:
+    if residuals.size == 0:
+        return Check(STAGE, "flicker", 0.0, max_flicker, True, "fewer than 3 frames: no flicker to measure")
+    score = float(residuals.mean())
+    passed = score <= max_flicker
+    worst = int(np.argmax(residuals)) + 1
+    reason = f"brightness flicker {score:.2f} luma levels ({'<=' if passed else '>'} {max_flicker:.2f})"
+    if residuals.max() > 0:
+        reason += f"; largest jump at frame {worst} ({residuals.max():.2f} levels)"
+    return Check(STAGE, "flicker", score, max_flicker, passed, reason)
+
+
+def _motion_check(score: float, min_motion: float, n: int) -> Check:
+    passed = score >= min_motion
+    if n < 2:
+        reason = "a single frame cannot show motion"
+    elif passed:
+        reason = f"mean frame-to-frame change {score:.2f} luma levels (>= {min_motion:.2f})"
+    else:
+        reason = f"clip barely moves: mean frame-to-frame change {score:.2f} luma levels (< {min_motion:.2f})"
+    return Check(STAGE, "motion", score, min_motion, passed, reason)

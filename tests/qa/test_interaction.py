@@ -1,0 +1,201 @@
+import pytest
+
+from qa.interaction import interaction_checks
+from qa.types import Detection, Expectations
+
+FRAMES = list(range(0, 100, 4))  # 25 examined frames, stride 4
+
+
+def box_at(x: float, y: float = 100, size: float = 40):
+    return (x, y, x + size, y + size)
+
+
+def dets(label: str, frames, x=100, track_id=None, size=40):
+    """One detection of `label` per frame; `x` may be a function of the frame."""
+    return [
+        Detection(frame=f, label=label, confidence=0.9, box=box_at(x(f) if callable(x) else x, size=size), track_id=track_id)
+        for f in frames
+    ]
+
+
+def check(checks, metric):
+    matches = [c for c in checks if c.metric == metric]
+    assert len(matches) == 1, [c.metric for c in checks]
+    return matches[0]
+
+
+def test_no_expected_classes_means_no_checks():
+    assert interaction_checks(dets("dog", FRAMES), FRAMES, Expectations()) == []
+
+
+def test_present_stable_subject_passes_everything():
+    checks = interaction_checks(dets("dog", FRAMES), FRAMES, Expectations(classes={"dog": 1}))
+    assert [c.metric for c in checks] == ["presence:dog", "count:dog", "vanish:dog"]
+    assert all(c.passed and c.stage == "interaction" for c in checks)
+    assert check(checks, "presence:dog").reason == "dog seen in 25 of 25 checked frames (100% >= 50%)"
+
+
+def test_presence_fails_with_counts_in_the_reason():
+    frames = FRAMES[:9]
+    seen = dets("dog", [0, 16, 32])
+    c = check(interaction_checks(seen, frames, Expectations(classes={"dog": 1})), "presence:dog")
+    assert not c.passed
+    assert c.reason == "dog seen in 3 of 9 checked frames (33% < 50%)"
+
+
+def test_class_never_seen():
+    c = check(interaction_checks([], FRAMES, Expectations(classes={"cat": 1})), "presence:cat")
+    assert not c.passed and "cat never seen in 25 checked frames" in c.reason
+
+
+def test_presence_counts_frames_with_the_full_expected_count():
+    two = dets("person", FRAMES, x=0, track_id=1) + dets("person", FRAMES[:10], x=200, track_id=2)
+    c = check(interaction_checks(two, FRAMES, Expectations(classes={"person": 2})), "presence:person")
+    assert not c.passed and c.reason.startswith("2 x person seen in 10 of 25 checked frames")
+
+
+def test_count_fall_is_reported_with_frame_and_counts():
+    people = [
+        *dets("person", FRAMES, x=0),
+        *dets("person", FRAMES, x=100),
+        *dets("person", [f for f in FRAMES if f < 50], x=200),
+    ]
+    c = check(interaction_checks(people, FRAMES, Expectations(classes={"person": 3})), "count:person")
+    assert not c.passed
+    assert c.reason == "person count fell from 3 to 2 at frame 52"
+
+
+def test_count_rise_above_expected_is_a_clone():
+    dogs = dets("dog", FRAMES, track_id=1) + dets("dog", [f for f in FRAMES if f >= 40], x=300, track_id=2)
+    c = check(interaction_checks(dogs, FRAMES, Expectations(classes={"dog": 1})), "count:dog")
+    assert not c.passed and c.reason == "dog count rose from 1 to 2 at frame 40 (1 expected)"
+
+
+def test_brief_detector_misses_are_forgiven():
+    dogs = dets("dog", [f for f in FRAMES if f not in (40, 44)])  # absent 8 frames, limit 8
+    checks = interaction_checks(dogs, FRAMES, Expectations(classes={"dog": 1}))
+    assert check(checks, "count:dog").passed
+    longer = dets("dog", [f for f in FRAMES if f not in (40, 44, 48)])  # absent 12 frames
+    c = check(interaction_checks(longer, FRAMES, Expectations(classes={"dog": 1})), "count:dog")
+    assert not c.passed and c.reason == "dog count fell from 1 to 0 at frame 40"
+
+
+def test_arrival_up_to_the_expected_count_is_not_a_change():
+    people = dets("person", FRAMES, x=0) + dets("person", [f for f in FRAMES if f >= 40], x=200)
+    assert check(interaction_checks(people, FRAMES, Expectations(classes={"person": 2})), "count:person").passed
+
+
+def test_duplicate_boxes_of_one_track_count_once():
+    dogs = dets("dog", FRAMES, track_id=7) + dets("dog", FRAMES, x=104, track_id=7)
+    checks = interaction_checks(dogs, FRAMES, Expectations(classes={"dog": 1}))
+    assert check(checks, "count:dog").passed
+
+
+def test_vanishing_names_the_frame():
+    dogs = dets("dog", [f for f in FRAMES if f < 37])
+    checks = interaction_checks(dogs, FRAMES, Expectations(classes={"dog": 1}))
+    c = check(checks, "vanish:dog")
+    assert not c.passed and c.reason.startswith("dog vanished at frame 40 (last seen at frame 36, absent from the remaining 15 checked frames)")
+    assert check(checks, "count:dog").passed  # the vanish check owns this failure
+
+
+def test_short_absence_at_the_end_is_not_vanishing():
+    dogs = dets("dog", FRAMES[:-2])  # gone for the last 2 examined frames = 8 clip frames
+    assert check(interaction_checks(dogs, FRAMES, Expectations(classes={"dog": 1})), "vanish:dog").passed
+
+
+def test_detection_outside_the_examined_frames_is_refused():
+    with pytest.raises(ValueError, match="frame 3"):
+        interaction_checks(dets("dog", [3]), FRAMES, Expectations(classes={"dog": 1}))
+
+
+def pair_expectations(kind, *subjects):
+    classes = {s: 1 for s in subjects}
+    return Expectations(classes=classes, interaction=kind, subjects=subjects)
+
+
+def test_approach_pass_and_fail():
+    closing = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=lambda f: 400 - 3 * f)
+    c = check(interaction_checks(closing, FRAMES, pair_expectations("approach", "person", "dog")), "interaction:approach")
+    assert c.passed and c.reason.startswith("person and dog approach: distance shrinks from")
+
+    apart = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=lambda f: 100 + 3 * f)
+    c = check(interaction_checks(apart, FRAMES, pair_expectations("approach", "person", "dog")), "interaction:approach")
+    assert not c.passed and "move apart" in c.reason
+
+
+def test_approach_needs_both_subjects_early_and_late():
+    late_only = dets("person", FRAMES, x=0) + dets("dog", [f for f in FRAMES if f > 50], x=100)
+    c = check(interaction_checks(late_only, FRAMES, pair_expectations("approach", "person", "dog")), "interaction:approach")
+    assert not c.passed and "never appear together in the first third" in c.reason
+
+
+def test_contact_pass_names_first_touching_frame():
+    touching = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=lambda f: 300 - 3 * f)
+    c = check(interaction_checks(touching, FRAMES, pair_expectations("contact", "person", "dog")), "interaction:contact")
+    # The dog's box (x = 300 - 3f) reaches the person's right edge (x = 40) at f >= 86.7.
+    assert c.passed and c.reason == "person and dog touch at frame 88"
+
+
+def test_contact_fail_reports_the_closest_gap():
+    apart = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=200)
+    c = check(interaction_checks(apart, FRAMES, pair_expectations("contact", "person", "dog")), "interaction:contact")
+    assert not c.passed and "never touch: closest gap 2.83 box sizes at frame 0" in c.reason
+
+
+def test_handover_pass_and_fail():
+    people = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=400)
+    handed = people + dets("frisbee", FRAMES, x=lambda f: 10 if f < 50 else 390)
+    kept = people + dets("frisbee", FRAMES, x=10)
+    exp = pair_expectations("handover", "person", "dog", "frisbee")
+    c = check(interaction_checks(handed, FRAMES, exp), "interaction:handover")
+    assert c.passed and c.reason.startswith("frisbee passes from person to dog: nearest person in 9 of 9 early frames")
+    c = check(interaction_checks(kept, FRAMES, exp), "interaction:handover")
+    assert not c.passed and "nearest dog in 0 of 9 late frames" in c.reason
+
+
+def test_handover_between_two_people_uses_track_ids():
+    people = dets("person", FRAMES, x=0, track_id=1) + dets("person", FRAMES, x=400, track_id=2)
+    handed = people + dets("cup", FRAMES, x=lambda f: 10 if f < 50 else 390)
+    exp = Expectations(classes={"person": 2}, interaction="handover", subjects=("person", "person", "cup"))
+    c = check(interaction_checks(handed, FRAMES, exp), "interaction:handover")
+    assert c.passed and "from person #1 to person #2" in c.reason
+
+    anonymous = dets("person", FRAMES, x=0) + dets("person", FRAMES, x=400) + dets("cup", FRAMES, x=10)
+    c = check(interaction_checks(anonymous, FRAMES, exp), "interaction:handover")
+    assert c.threshold is None and c.passed and "needs track ids" in c.reason
+
+
+def test_enter_passes_and_exempts_the_newcomer_from_presence():
+    arriving = dets("person", FRAMES, x=0) + dets("dog", [f for f in FRAMES if f >= 60], x=300)
+    checks = interaction_checks(arriving, FRAMES, pair_expectations("enter", "person", "dog"))
+    c = check(checks, "interaction:enter")
+    assert c.passed and c.reason.startswith("dog enters at frame 60")
+    presence = check(checks, "presence:dog")
+    assert presence.threshold is None and presence.passed
+
+
+def test_enter_fails_when_everyone_is_there_from_the_start():
+    both = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=300)
+    c = check(interaction_checks(both, FRAMES, pair_expectations("enter", "person", "dog")), "interaction:enter")
+    assert not c.passed and "dog is already in view in 9 of 9 checked frames of the first third" in c.reason
+
+
+def test_leave_passes_without_a_vanish_failure():
+    leaving = dets("person", FRAMES, x=0) + dets("dog", [f for f in FRAMES if f < 40], x=300)
+    checks = interaction_checks(leaving, FRAMES, pair_expectations("leave", "person", "dog"))
+    c = check(checks, "interaction:leave")
+    assert c.passed and c.reason.startswith("dog leaves by frame 40")
+    assert all(c.passed for c in checks)
+
+
+def test_leave_fails_when_nobody_leaves():
+    staying = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=300)
+    c = check(interaction_checks(staying, FRAMES, pair_expectations("leave", "person", "dog")), "interaction:leave")
+    assert not c.passed and "dog is still in view in 9 of 9 checked frames of the last third" in c.reason
+
+
+def test_interaction_without_two_subjects_is_informational():
+    exp = Expectations(classes={"dog": 1}, interaction="approach", subjects=("dog",))
+    c = check(interaction_checks(dets("dog", FRAMES), FRAMES, exp), "interaction:approach")
+    assert c.passed and c.threshold is None and "fewer than two subjects" in c.reason

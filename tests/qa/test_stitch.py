@@ -1,0 +1,112 @@
+import cv2
+import numpy as np
+import pytest
+
+from qa.stitch import StitchResult, seam_checks, seam_metrics, stitch_segments
+from tests.qa.synthetic import textured_clip
+
+
+def split_with_shared(clip: np.ndarray, cut: int, shared: int) -> list[np.ndarray]:
+    """Two segments as a generator makes them: the second repeats the first's last `shared` frames."""
+    return [clip[:cut], clip[cut - shared:]]
+
+
+def lab_mean(frames: np.ndarray) -> np.ndarray:
+    return np.mean([cv2.cvtColor(f.astype(np.float32) / 255, cv2.COLOR_RGB2Lab).reshape(-1, 3).mean(0) for f in frames], 0)
+
+
+def test_single_segment_passes_through():
+    clip = textured_clip(6, 48, 64)
+    result = stitch_segments([clip])
+    assert isinstance(result, StitchResult)
+    assert np.array_equal(result.frames, clip) and result.seams == []
+
+
+def test_boundary_frame_is_shown_once_and_seam_indexed():
+    clip = textured_clip(20, 48, 64)
+    result = stitch_segments(split_with_shared(clip, 12, 1), match_colour=False)
+    assert np.array_equal(result.frames, clip)
+    assert result.seams == [12]
+
+
+def test_three_segments_with_two_shared_frames():
+    clip = textured_clip(30, 48, 64)
+    segments = [clip[:10], clip[8:20], clip[18:]]
+    result = stitch_segments(segments, shared_frames=2)
+    assert np.array_equal(result.frames, clip)  # matching colour of identical content changes nothing
+    assert result.seams == [10, 20]
+
+
+def test_colour_drift_is_matched_at_the_seam_and_eased_later():
+    clip = textured_clip(20, 48, 64)
+    first, second = split_with_shared(clip, 10, 1)
+    drifted = np.clip(second.astype(np.int16) + (25, 5, -20), 0, 255).astype(np.uint8)
+    plain = stitch_segments([first, drifted], match_colour=False).frames
+    matched = stitch_segments([first, drifted]).frames
+    shift_plain = np.linalg.norm(lab_mean(plain[10:11]) - lab_mean(clip[10:11]))
+    shift_seam = np.linalg.norm(lab_mean(matched[10:11]) - lab_mean(clip[10:11]))
+    shift_end = np.linalg.norm(lab_mean(matched[-1:]) - lab_mean(clip[-1:]))
+    assert shift_seam < 0.2 * shift_plain
+    assert shift_seam < shift_end < shift_plain  # eased toward a half-strength match
+
+
+def test_matching_lowers_the_measured_seam():
+    clip = textured_clip(20, 48, 64)
+    first, second = split_with_shared(clip, 10, 1)
+    darker = (second * 0.7).astype(np.uint8)
+    plain = stitch_segments([first, darker], match_colour=False)
+    matched = stitch_segments([first, darker])
+    ratio_plain = seam_metrics(plain.frames, plain.seams)[0]["seam_ratio"]
+    ratio_matched = seam_metrics(matched.frames, matched.seams)[0]["seam_ratio"]
+    assert ratio_matched < 0.5 * ratio_plain
+
+
+def test_blend_crossfades_the_shared_frames():
+    clip = textured_clip(20, 48, 64)
+    first, second = split_with_shared(clip, 12, 3)
+    second = second.copy()
+    second[:3] = 200  # the later segment's version of the shared moments differs
+    result = stitch_segments([first, second], shared_frames=3, blend_frames=2, match_colour=False)
+    assert len(result.frames) == 20 and result.seams == [12]
+    assert np.array_equal(result.frames[:10], clip[:10])
+    # Weights 1/3 and 2/3 toward the later segment on the last two kept frames.
+    expected_10 = np.round(clip[10] * (2 / 3) + 200 / 3)
+    expected_11 = np.round(clip[11] * (1 / 3) + 400 / 3)
+    assert np.abs(result.frames[10].astype(int) - expected_10).max() <= 1
+    assert np.abs(result.frames[11].astype(int) - expected_11).max() <= 1
+
+
+def test_blend_needs_shared_frames():
+    clip = textured_clip(10, 48, 64)
+    with pytest.raises(ValueError, match="blend_frames=2"):
+        stitch_segments(split_with_shared(clip, 5, 1), blend_frames=2)
+
+
+def test_mismatched_size_names_the_segment():
+    with pytest.raises(ValueError, match="segment 2 is 80x48"):
+        stitch_segments([textured_clip(4, 48, 64), textured_clip(4, 48, 64), textured_clip(4, 48, 80)])
+
+
+def test_seam_metrics_of_a_continuous_clip_read_as_invisible():
+    clip = textured_clip(20, 48, 64)
+    m = seam_metrics(clip, [10])[0]
+    assert m["index"] == 10
+    assert 0.8 < m["seam_ratio"] < 1.25
+    assert m["colour_shift"] < 1.0
+
+
+def test_static_clip_does_not_divide_by_zero():
+    clip = np.repeat(textured_clip(1, 48, 64), 10, axis=0)
+    m = seam_metrics(clip, [5])[0]
+    assert m["seam_ratio"] == 0.0 and np.isfinite(m["colour_shift"])
+
+
+def test_seam_check_fails_on_a_jump_and_names_the_frame():
+    clip = textured_clip(20, 48, 64)
+    jumped = np.concatenate([clip[:10], np.clip(clip[10:].astype(int) + 40, 0, 255).astype(np.uint8)])
+    check_ok = seam_checks(clip, [10], max_seam_ratio=2.0)[0]
+    check_bad = seam_checks(jumped, [10], max_seam_ratio=2.0)[0]
+    assert check_ok.passed and check_ok.stage == "seam" and check_ok.metric == "seam_ratio"
+    assert not check_bad.passed
+    assert "seam at frame 10 is visible" in check_bad.reason
+    assert check_bad.value > 2.0
