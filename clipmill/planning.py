@@ -1,0 +1,1501 @@
+"""Prompt structuring: free text (English or Chinese) or a keyword becomes a shot plan.
+
+A shot plan is what the generator is asked for (a prompt in three parts: initial state,
+action sequence, environment; one action prompt per segment) and what QA will hold the
+clip to (`qa.types.Expectations`: COCO classes and counts, the interaction). It is
+rule-based on purpose: every expectation can be traced to words in the prompt, and a
+subject the lexicon does not know never becomes an expectation the detector cannot meet.
+"""
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Literal, Mapping
+
+import yaml
+
+from qa.types import Expectations
+
+Language = Literal["en", "zh"]
+
+DEFAULT_NEGATIVE_PROMPT_EN = (
+    "vivid oversaturated colours, overexposed, static, blurry details, subtitles, text, watermark, "
+    "style, artwork, painting, still image, overall grey, worst quality, low quality, JPEG artifacts, "
+    "ugly, incomplete, extra fingers, poorly drawn hands, poorly drawn face, deformed, disfigured, "
+    "malformed limbs, fused fingers, frozen frame, cluttered background, three legs, crowd in the "
+    "background, walking backwards, duplicated subjects, subjects merging, flickering"
+)
+DEFAULT_NEGATIVE_PROMPT_ZH = (
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，水印，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，"
+    "JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，"
+    "手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走，主体重复，主体融合，闪烁"
+)
+
+# --- lexicon: words as written -> COCO class -------------------------------------------
+# Multi-word entries use "_". Plurals are derived (see _plural) except the irregular ones.
+
+_COCO_WORDS_EN = {
+    "person": "person man woman boy girl child kid baby toddler teenager teen guy lady gentleman adult "
+    "mother mom mum father dad grandmother grandma grandfather grandpa grandparent parent son daughter "
+    "brother sister friend student teacher chef cook doctor nurse worker farmer dancer singer musician "
+    "athlete runner jogger skier surfer skateboarder cyclist biker rider driver pilot soldier officer "
+    "policeman policewoman police_officer firefighter waiter waitress customer shopper actor actress "
+    "presenter influencer vlogger blogger streamer tourist traveler traveller hiker astronaut businessman "
+    "businesswoman bride groom fisherman performer wife husband boyfriend girlfriend someone somebody "
+    "person people grandson granddaughter cowboy king queen prince princess clown magician model "
+    "salesperson shopkeeper cashier",
+    "bicycle": "bicycle bike bmx",
+    "car": "car taxi sedan suv jeep sports_car police_car convertible limousine race_car racing_car",
+    "motorcycle": "motorcycle motorbike scooter moped",
+    "airplane": "airplane aeroplane plane jet airliner aircraft",
+    "bus": "bus school_bus double-decker",
+    "train": "train locomotive tram subway_train",
+    "truck": "truck lorry pickup_truck fire_truck dump_truck",
+    "boat": "boat ship yacht sailboat canoe kayak ferry rowboat",
+    "traffic light": "traffic_light stoplight traffic_signal",
+    "fire hydrant": "fire_hydrant hydrant",
+    "stop sign": "stop_sign",
+    "parking meter": "parking_meter",
+    "bench": "bench park_bench",
+    "bird": "bird sparrow pigeon dove parrot eagle seagull gull duck duckling goose swan owl chicken hen "
+    "rooster chick crow robin penguin flamingo hummingbird",
+    "cat": "cat kitten kitty",
+    "dog": "dog puppy pup doggy corgi husky labrador retriever golden_retriever poodle bulldog beagle "
+    "shiba chihuahua dachshund terrier german_shepherd dalmatian",
+    "horse": "horse pony foal stallion mare",
+    "sheep": "sheep lamb",
+    "cow": "cow cattle calf bull ox",
+    "elephant": "elephant",
+    "bear": "bear polar_bear grizzly brown_bear bear_cub",
+    "zebra": "zebra",
+    "giraffe": "giraffe",
+    "backpack": "backpack rucksack knapsack schoolbag",
+    "umbrella": "umbrella parasol",
+    "handbag": "handbag purse",
+    "tie": "tie necktie",
+    "suitcase": "suitcase luggage",
+    "frisbee": "frisbee flying_disc",
+    "skis": "ski skis",
+    "snowboard": "snowboard",
+    "sports ball": "ball football soccer_ball basketball volleyball tennis_ball beach_ball rugby_ball "
+    "golf_ball baseball",
+    "kite": "kite",
+    "baseball bat": "baseball_bat",
+    "baseball glove": "baseball_glove mitt",
+    "skateboard": "skateboard",
+    "surfboard": "surfboard",
+    "tennis racket": "tennis_racket racket racquet",
+    "bottle": "bottle water_bottle wine_bottle",
+    "wine glass": "wine_glass wineglass champagne_glass goblet",
+    "cup": "cup mug teacup coffee_cup",
+    "fork": "fork",
+    "knife": "knife",
+    "spoon": "spoon",
+    "bowl": "bowl",
+    "banana": "banana",
+    "apple": "apple",
+    "sandwich": "sandwich burger hamburger",
+    "orange": "orange",
+    "broccoli": "broccoli",
+    "carrot": "carrot",
+    "hot dog": "hot_dog hotdog",
+    "pizza": "pizza",
+    "donut": "donut doughnut",
+    "cake": "cake cupcake birthday_cake",
+    "chair": "chair armchair",
+    "couch": "couch sofa",
+    "potted plant": "potted_plant houseplant plant_pot",
+    "bed": "bed",
+    "dining table": "dining_table table",
+    "toilet": "toilet",
+    "tv": "tv television tv_set",
+    "laptop": "laptop notebook_computer",
+    "mouse": "computer_mouse",
+    "remote": "remote remote_control",
+    "keyboard": "keyboard",
+    "cell phone": "phone smartphone cellphone cell_phone mobile_phone iphone",
+    "microwave": "microwave",
+    "oven": "oven",
+    "toaster": "toaster",
+    "sink": "sink",
+    "refrigerator": "refrigerator fridge",
+    "book": "book",
+    "clock": "clock",
+    "vase": "vase",
+    "scissors": "scissors",
+    "teddy bear": "teddy_bear teddy plush_bear",
+    "hair drier": "hair_drier hair_dryer hairdryer blow_dryer",
+    "toothbrush": "toothbrush",
+}
+# Subjects worth naming in the plan that a COCO detector cannot check.
+_OTHER_SUBJECTS_EN = (
+    "robot panda fox rabbit bunny tiger lion deer monkey squirrel butterfly fish dragon unicorn dinosaur "
+    "wolf pig goat hamster turtle tortoise snake frog whale dolphin shark kangaroo koala alien ghost "
+    "superhero animal creature pet toy doll jar box gift balloon mouse bat"
+)
+_GENERIC_SUBJECTS = {"animal", "creature", "pet", "thing", "动物", "小动物", "宠物", "东西"}
+_IRREGULAR_PLURALS = {
+    "person": "people", "man": "men", "woman": "women", "child": "children", "mouse": "mice",
+    "goose": "geese", "sheep": "sheep", "fish": "fish", "calf": "calves", "knife": "knives", "wife": "wives",
+    "ox": "oxen", "cattle": "cattle", "deer": "deer", "scissors": "scissors", "skis": "skis",
+    "luggage": "luggage", "broccoli": "broccoli", "wolf": "wolves", "shelf": "shelves",
+}
+# Nouns that are also common verbs or adjectives ("ducks under", "an orange cat", "ties a
+# knot"): counted only with a determiner or number in front.
+_NEEDS_DETERMINER_EN = {"duck", "tie", "orange", "remote", "book", "bowl", "train", "ship", "sink", "ski",
+                        "plane", "cup", "fork", "bat", "box", "pet", "toy", "cook", "model", "bike", "jet",
+                        "table", "bull", "crow", "dove", "pup", "kid", "teen", "jar", "pitcher", "phone"}
+
+_COCO_WORDS_ZH = {
+    "person": "人 男人 女人 男孩 女孩 小男孩 小女孩 男生 女生 孩子 小孩 儿童 婴儿 宝宝 老人 老奶奶 老爷爷 "
+    "妈妈 母亲 爸爸 父亲 爷爷 奶奶 外婆 外公 姐姐 妹妹 哥哥 弟弟 朋友 学生 老师 厨师 医生 护士 工人 农民 "
+    "舞者 歌手 模特 主播 博主 网红 游客 运动员 司机 警察 士兵 宇航员 新娘 新郎 少年 少女 青年 姑娘 小伙子 "
+    "女士 先生 顾客 店员 服务员 行人 路人 骑手 主人 船长 车手 牛仔 人们 情侣 夫妻 双胞胎 小朋友 大人 男子 女子",
+    "bicycle": "自行车 单车 脚踏车",
+    "car": "汽车 车 小汽车 轿车 出租车 跑车 警车",
+    "motorcycle": "摩托车 摩托 电动车",
+    "airplane": "飞机 客机",
+    "bus": "公交车 公共汽车 巴士 大巴",
+    "train": "火车 列车 高铁 地铁",
+    "truck": "卡车 货车 消防车",
+    "boat": "船 小船 帆船 游艇 轮船",
+    "traffic light": "红绿灯 交通灯 信号灯",
+    "fire hydrant": "消防栓",
+    "stop sign": "停车标志 停止标志",
+    "parking meter": "停车计时器 咪表",
+    "bench": "长椅 长凳",
+    "bird": "鸟 小鸟 鸽子 鸭子 小鸭 鹅 天鹅 鸡 公鸡 母鸡 小鸡 鹦鹉 老鹰 海鸥 企鹅 猫头鹰 麻雀 乌鸦",
+    "cat": "猫 小猫 猫咪 橘猫 黑猫 白猫",
+    "dog": "狗 小狗 狗狗 柯基 哈士奇 金毛 泰迪 柴犬 边牧 拉布拉多 斗牛犬 小奶狗",
+    "horse": "马 小马 骏马 白马 黑马",
+    "sheep": "羊 绵羊 小羊 羊羔",
+    "cow": "牛 奶牛 小牛 公牛 黄牛",
+    "elephant": "大象 象 小象",
+    "bear": "熊 小熊 棕熊 北极熊 黑熊 熊宝宝",
+    "zebra": "斑马",
+    "giraffe": "长颈鹿",
+    "backpack": "背包 书包 双肩包",
+    "umbrella": "雨伞 伞 遮阳伞",
+    "handbag": "手提包 手袋 包包",
+    "tie": "领带",
+    "suitcase": "行李箱 旅行箱 拉杆箱",
+    "frisbee": "飞盘",
+    "skis": "滑雪板 雪板",
+    "snowboard": "单板 滑雪单板",
+    "sports ball": "球 足球 篮球 排球 网球 皮球 棒球 橄榄球 高尔夫球",
+    "kite": "风筝",
+    "baseball bat": "球棒 棒球棒",
+    "baseball glove": "棒球手套",
+    "skateboard": "滑板",
+    "surfboard": "冲浪板",
+    "tennis racket": "网球拍 球拍",
+    "bottle": "瓶子 水瓶 酒瓶 瓶 矿泉水",
+    "wine glass": "酒杯 高脚杯 红酒杯",
+    "cup": "杯子 茶杯 咖啡杯 马克杯 水杯",
+    "fork": "叉子",
+    "knife": "刀 小刀 刀子 餐刀",
+    "spoon": "勺子 汤匙 调羹",
+    "bowl": "碗",
+    "banana": "香蕉",
+    "apple": "苹果",
+    "sandwich": "三明治 汉堡",
+    "orange": "橙子 橘子 桔子",
+    "broccoli": "西兰花",
+    "carrot": "胡萝卜",
+    "hot dog": "热狗",
+    "pizza": "披萨 比萨",
+    "donut": "甜甜圈",
+    "cake": "蛋糕 生日蛋糕",
+    "chair": "椅子",
+    "couch": "沙发",
+    "potted plant": "盆栽 盆景",
+    "bed": "床",
+    "dining table": "餐桌 桌子",
+    "toilet": "马桶",
+    "tv": "电视 电视机",
+    "laptop": "笔记本电脑",
+    "mouse": "鼠标",
+    "remote": "遥控器",
+    "keyboard": "键盘",
+    "cell phone": "手机",
+    "microwave": "微波炉",
+    "oven": "烤箱",
+    "toaster": "烤面包机",
+    "sink": "水槽 洗手池",
+    "refrigerator": "冰箱",
+    "book": "书 书本",
+    "clock": "时钟 钟表 挂钟 闹钟",
+    "vase": "花瓶",
+    "scissors": "剪刀",
+    "teddy bear": "泰迪熊 玩具熊 毛绒熊",
+    "hair drier": "吹风机 电吹风",
+    "toothbrush": "牙刷",
+}
+_OTHER_SUBJECTS_ZH = (
+    "机器人 熊猫 小熊猫 狐狸 兔子 小兔子 老虎 狮子 鹿 小鹿 猴子 松鼠 蝴蝶 鱼 金鱼 龙 独角兽 恐龙 狼 猪 小猪 "
+    "山羊 仓鼠 乌龟 蛇 青蛙 鲸鱼 海豚 鲨鱼 袋鼠 考拉 外星人 动物 小动物 宠物 玩具 娃娃 罐子 盒子 礼物 气球 "
+    "雪人 稻草人 老鼠"
+)
+# Words containing a lexicon noun that mean something else ("马上" = at once, "牛奶" = milk).
+_NOT_SUBJECTS_ZH = (
+    "马上 马路 斑马线 牛奶 牛仔裤 羊毛 鸡蛋 鸡肉 人行道 车站 车库 车道 车窗 车门 火车站 地球 球场 眼球 书店 "
+    "书架 狗粮 猫粮 熊熊 人物 人生 人间 动人 迷人 别人 有人 每个人 马车 床单 电视台 手机壳 瓶盖 飞机场 "
+    "人群 熊掌 鸟巢 伞下 刀叉 一些 好多"
+)
+# Counted as a group of two ("a couple", "情侣").
+_PAIR_NOUNS = {"couple", "twins", "情侣", "夫妻", "双胞胎"}
+_VAGUE_GROUP_NOUNS = {"crowd", "family", "group", "team", "人们", "人群"}
+
+_PLACES_EN = (
+    "park forest woods jungle beach shore coast sea ocean lake river pond street road avenue alley city "
+    "town village square plaza market mall shop store supermarket kitchen room living_room bedroom "
+    "bathroom office classroom school library studio cafe café coffee_shop restaurant bar garden yard "
+    "backyard field meadow farm barn desert mountain hill valley snow stadium court gym pool playground "
+    "airport station platform subway bridge house home apartment garage warehouse factory church temple "
+    "castle palace stage theater theatre hall corridor hallway lobby rooftop balcony porch campsite cave "
+    "sky space grassland savanna island riverbank lawn parking_lot sidewalk crosswalk highway countryside "
+    "bamboo_grove grove orchard vineyard harbor harbour dock pier showroom arena"
+)
+_PLACES_ZH = (
+    "森林 树林 丛林 竹林 公园 海滩 沙滩 海边 大海 湖边 湖面 河边 小河 街道 街头 马路 城市 小镇 村庄 广场 市场 "
+    "商场 商店 超市 厨房 客厅 卧室 房间 浴室 办公室 教室 学校 图书馆 摄影棚 咖啡馆 咖啡店 餐厅 饭店 酒吧 花园 "
+    "院子 后院 田野 草地 草坪 草原 农场 沙漠 山顶 山谷 雪地 雪山 体育场 球场 操场 游泳池 游乐场 机场 车站 "
+    "火车站 站台 地铁站 家里 屋里 车库 仓库 工厂 寺庙 城堡 宫殿 舞台 剧院 大厅 走廊 楼顶 屋顶 阳台 营地 山洞 "
+    "天空 太空 直播间 展台 街上 路上 山上 岛上 桥上"
+)
+# "in a hurry", "in slow motion": in/at phrases that are not places.
+_NOT_PLACES_EN = {"hurry", "moment", "while", "row", "circle", "line", "motion", "way", "style", "manner",
+                  "mood", "time", "turn", "turns", "unison", "silence", "slow", "front", "love", "fact"}
+
+_NUMBERS_EN = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "both": 2, "three": 3, "four": 4,
+               "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+               "twelve": 12, "dozen": 12}
+_VAGUE_QUANTITIES_EN = {"some", "several", "many", "few", "various", "multiple", "numerous", "lots", "bunch"}
+_DEFINITE_EN = {"the", "this", "that", "these", "those", "his", "her", "its", "their", "my", "your", "our"}
+_ADJECTIVES_EN = set(
+    "red orange yellow green blue purple pink brown black white grey gray golden silver little small big large "
+    "tiny huge young old cute fluffy tall short fat thin happy sad furry shiny wooden colorful colourful "
+    "beautiful elderly baby giant playful curious lazy wild spotted striped sleek modern vintage new "
+    "cheerful smiling excited adorable pretty handsome elegant stylish brave friendly hungry sleepy".split()
+)
+_ADJECTIVE_SUFFIXES = ("y", "ful", "ous", "ish", "less", "ic", "al", "en", "ed", "ive", "able")
+
+_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9, "十": 10}
+_ZH_CLASSIFIERS = "只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件盆棵枚支片座朵"
+_ZH_NUMERAL_RE = re.compile(
+    rf"(?P<other>另一|另外一|其中一)?(?P<demonstrative>[这那该])?(?P<number>[一二两三四五六七八九十\d]+|几|数|俩|仨)?"
+    rf"(?P<classifier>[{_ZH_CLASSIFIERS}])"
+)
+_ZH_VAGUE = ("一群", "一些", "许多", "很多", "好多", "一堆", "几", "数", "成群的")
+
+_VERBS_EN = (
+    "walk run jump dance sing play throw catch hand give pass toss hold carry pick put take grab hug kiss touch "
+    "pet stroke shake wave smile laugh cry look turn sit stand lie sleep eat drink cook cut pour open close "
+    "push pull ride drive fly swim climb fall roll spin chase follow approach enter leave exit go come move "
+    "step roar bark meow fetch kick hit swing read write type paint draw wash clean brush comb blow sniff lick "
+    "bite chew share offer receive accept deliver show present display rotate zoom pan glide float rise fade "
+    "appear disappear emerge land sail row paddle surf ski skate wander stroll jog sprint hop skip leap crawl "
+    "dive splash rest relax wait watch stare nod bow clap cheer celebrate fight wrestle play feed bring "
+    "reach lift drop place set unbox unwrap pose sip bake slice stir fold tap press walks runs jumps does do "
+    "animate react spin twirl gallop trot flap peck pounce purr wag tilt lean kneel crouch bounce shine "
+    "sparkle orbit reveal stand sits looks turns smiles waves holds throws catches get make let try start "
+    "begin keep stop continue sit lay smell hear listen talk speak shout whisper greet hide seek search "
+    "find explore cross wipe serve drip melt grow bloom wake yawn stretch".split()
+)
+
+
+def _plural(word: str) -> str:
+    if word in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[word]
+    if word.endswith("man") and not word.endswith("human"):
+        return word[:-3] + "men"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    head: str  # the singular form, the key for "same word mentioned again"
+    coco: str | None
+    plural: bool
+
+
+@cache
+def _lexicon_en() -> dict[tuple[str, ...], _Entry]:
+    lexicon: dict[tuple[str, ...], _Entry] = {}
+
+    def add(word: str, coco: str | None) -> None:
+        words = tuple(word.split("_"))
+        singular = " ".join(words)
+        lexicon.setdefault(words, _Entry(singular, coco, plural=False))
+        plural = words[:-1] + (_plural(words[-1]),)
+        if plural != words:
+            lexicon.setdefault(plural, _Entry(singular, coco, plural=True))
+
+    for coco, words in _COCO_WORDS_EN.items():
+        for word in words.split():
+            add(word, coco)
+    for word in _OTHER_SUBJECTS_EN.split():
+        add(word, None)
+    lexicon[("people",)] = _Entry("people", "person", plural=True)
+    lexicon[("persons",)] = _Entry("person", "person", plural=True)
+    lexicon[("cattle",)] = _Entry("cattle", "cow", plural=True)
+    for word in ("couple", "crowd", "family", "twins"):
+        lexicon[(word,)] = _Entry(word, "person", plural=word != "couple" and word != "family")
+    return lexicon
+
+
+@cache
+def _lexicon_zh() -> dict[str, _Entry | None]:
+    lexicon: dict[str, _Entry | None] = {}
+    for coco, words in _COCO_WORDS_ZH.items():
+        for word in words.split():
+            lexicon[word] = _Entry(word, coco, plural=False)
+    for word in _OTHER_SUBJECTS_ZH.split():
+        lexicon.setdefault(word, _Entry(word, None, plural=False))
+    for word in _NOT_SUBJECTS_ZH.split():
+        lexicon[word] = None  # matched first (longest match) so its parts are never read as nouns
+    lexicon["人群"] = _Entry("人群", "person", plural=True)
+    return lexicon
+
+
+# --- public types -------------------------------------------------------------------
+
+
+@dataclass
+class ShotPlan:
+    source_text: str
+    language: Language
+    prompt: str
+    subjects: list[str]
+    initial_state: str
+    actions: list[str]
+    location: str
+    outcome: str
+    segment_prompts: list[str]
+    negative_prompt: str
+    expectations: Expectations
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "source_text": self.source_text,
+            "language": self.language,
+            "prompt": self.prompt,
+            "subjects": list(self.subjects),
+            "initial_state": self.initial_state,
+            "actions": list(self.actions),
+            "location": self.location,
+            "outcome": self.outcome,
+            "segment_prompts": list(self.segment_prompts),
+            "negative_prompt": self.negative_prompt,
+            "expectations": self.expectations.to_dict(),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    """A keyword template: text and default variables per language ("en", "zh")."""
+
+    name: str
+    description: str
+    text: Mapping[str, str]
+    defaults: Mapping[str, Mapping[str, str]]
+
+    def variables(self, language: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(self.text[language]) if name}
+
+
+def _load_templates() -> dict[str, PromptTemplate]:
+    templates = {}
+    for entry in sorted(resources.files("clipmill").joinpath("templates").iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        templates[data["name"]] = PromptTemplate(
+            name=data["name"],
+            description=data.get("description", ""),
+            text=dict(data["text"]),
+            defaults={lang: dict(values) for lang, values in data.get("defaults", {}).items()},
+        )
+    return templates
+
+
+TEMPLATES: Mapping[str, PromptTemplate] = _load_templates()
+
+
+def detect_language(text: str) -> Language:
+    han = len(re.findall(r"[\u3400-\u9fff]", text))
+    latin_words = len(re.findall(r"[A-Za-z]+", text))
+    return "zh" if han > latin_words else "en"
+
+
+def expand_template(keyword: str, template: str, variables: dict[str, str] | None = None) -> str:
+    """Fill a built-in template with `keyword` (and optional overrides of its variables).
+
+    The template's language follows the keyword's: a Chinese keyword gets the Chinese text.
+    """
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown template {template!r}; known templates: {', '.join(sorted(TEMPLATES))}")
+    keyword = " ".join((keyword or "").split())
+    if not keyword:
+        raise ValueError("keyword is empty; give the trending keyword or product name to build the prompt around")
+    chosen = TEMPLATES[template]
+    language = detect_language(keyword + "".join((variables or {}).values()))
+    if language not in chosen.text:
+        language = "en"
+    allowed = chosen.variables(language) - {"keyword"}
+    unknown = set(variables or {}) - allowed
+    if unknown:
+        raise ValueError(
+            f"template {template!r} has no variable(s) {', '.join(sorted(unknown))}; "
+            f"it takes: {', '.join(sorted(allowed))}"
+        )
+    values = {**chosen.defaults.get(language, {}), **(variables or {}), "keyword": keyword}
+    missing = allowed - set(values)
+    if missing:
+        raise ValueError(f"template {template!r} needs a value for: {', '.join(sorted(missing))}")
+    return " ".join(chosen.text[language].format_map(values).split())
+
+
+# --- parsing: mentions ----------------------------------------------------------------
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    phrase: str
+    head: str
+    coco: str | None
+    count: int | None  # None: a plural or a group with no number given
+    definite: bool = False
+    another: bool = False
+    pronoun: bool = False
+    member: bool = False  # "the other one", "另一只": one of a group named earlier
+
+    @property
+    def animate(self) -> bool:
+        return self.coco in _ANIMATE or self.pronoun and self.head == "person"
+
+
+_ANIMATE = {"person", "bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"}
+_WORD_RE = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*|\d+")
+
+
+def _mentions_en(text: str) -> list[_Mention]:
+    lexicon = _lexicon_en()
+    tokens = [(m.group(0), m.group(0).lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+    lowered = [t[1].removesuffix("'s") for t in tokens]
+    mentions: list[_Mention] = []
+    i = 0
+    while i < len(tokens):
+        match_len, entry = 0, None
+        for length in (3, 2, 1):
+            key = tuple(lowered[i : i + length])
+            if len(key) == length and key in lexicon:
+                match_len, entry = length, lexicon[key]
+                break
+        if entry is None:
+            i += 1
+            continue
+        after = i + match_len
+        # "dog bed", "orange cat", "a couple of dogs": the first word modifies what follows.
+        next_is_noun = after < len(tokens) and any(
+            tuple(lowered[after : after + n]) in lexicon for n in (1, 2, 3)
+        ) and lowered[after] not in _NEEDS_DETERMINER_EN | {"bear"}
+        if next_is_noun or (after < len(tokens) and lowered[after] == "of" and entry.head in ("couple", "group")):
+            i = after
+            continue
+        start = i
+        while start > 0 and start > i - 4 and _is_adjective(lowered[start - 1]):
+            start -= 1
+        determiner = lowered[start - 1] if start > 0 else ""
+        count: int | None = 1
+        definite = another = False
+        if determiner in _NUMBERS_EN or determiner.isdigit() or determiner in _DEFINITE_EN \
+                or determiner in _VAGUE_QUANTITIES_EN or determiner in ("another", "other", "each", "every"):
+            start -= 1
+        else:
+            determiner = ""
+        if entry.head.split()[-1] in _NEEDS_DETERMINER_EN and not determiner:
+            i = after
+            continue
+        preceding = lowered[max(0, start - 2) : start]
+        if determiner.isdigit():
+            count = int(determiner)
+        elif determiner in _NUMBERS_EN:
+            count = _NUMBERS_EN[determiner]
+        elif determiner in _VAGUE_QUANTITIES_EN:
+            count = None
+        elif determiner in _DEFINITE_EN:
+            definite = True
+        elif determiner in ("another", "other"):
+            another = True
+        if preceding[-1:] == ["of"] and len(preceding) == 2:
+            if preceding[0] in ("pair", "couple"):
+                count = 2
+            elif preceding[0] in ("group", "crowd", "bunch", "herd", "flock", "pack", "team", "family", "lot"):
+                count = None
+        if entry.plural and count == 1 and determiner in ("a", "an", ""):
+            count = None
+        if entry.plural and definite:
+            count = None
+        if entry.head in _PAIR_NOUNS:
+            count = 2 * (count or 1)
+        elif entry.head in _VAGUE_GROUP_NOUNS:
+            count = None
+        phrase_start, phrase_end = tokens[start][2], tokens[after - 1][3]
+        mentions.append(_Mention(phrase_start, phrase_end, text[phrase_start:phrase_end], entry.head,
+                                 entry.coco, count, definite, another))
+        i = after
+    return mentions
+
+
+def _is_adjective(word: str) -> bool:
+    if word in _ADJECTIVES_EN:
+        return True
+    return len(word) > 4 and word.endswith(_ADJECTIVE_SUFFIXES) and word not in _VERB_FORMS_EN \
+        and word not in _DEFINITE_EN and not word.endswith("ly")
+
+
+def _mentions_zh(text: str) -> list[_Mention]:
+    lexicon = _lexicon_zh()
+    longest = max(len(word) for word in lexicon)
+    mentions: list[_Mention] = []
+    i = 0
+    while i < len(text):
+        for length in range(min(longest, len(text) - i), 0, -1):
+            word = text[i : i + length]
+            if word in lexicon:
+                break
+        else:
+            i += 1
+            continue
+        entry = lexicon[word]
+        end = i + length
+        if entry is None:
+            i = end
+            continue
+        plural = text[end : end + 1] == "们"
+        if plural:
+            end += 1
+        boundary = max([m.end for m in mentions] + [_last_break(text, i)])
+        start, count, definite, another = i, (None if plural or entry.plural else 1), False, False
+        before = text[boundary:i]
+        numeral = None
+        for numeral in _ZH_NUMERAL_RE.finditer(before):
+            pass
+        if numeral is not None and (numeral.group("number") or numeral.group("demonstrative")
+                                    or numeral.group("other")) and _adjective_gap_zh(before[numeral.end():]):
+            start = boundary + numeral.start()
+            number = numeral.group("number")
+            if numeral.group("other"):
+                another, count = True, 1
+            elif numeral.group("demonstrative"):
+                definite = True
+            elif number:
+                count = _zh_number(number)
+            if numeral.group("classifier") in "对双" and entry.head not in _PAIR_NOUNS and count:
+                count *= 2
+            if numeral.group("classifier") == "群":
+                count = None
+        elif re.search(r"[这那该]$", before):
+            start, definite = i - 1, True
+        elif (adjective := re.search(r"[^，。！？、；,.!?\s把被给向在和与跟同到从对朝往了着过是递扔抛接]{1,6}的$", before)):
+            start = boundary + adjective.start()
+        elif re.search(r"(?:[一二两三四五六七八九十]|俩|仨)$", before) and entry.head in ("人",):
+            start, count = i - 1, _zh_number(before[-1])
+        if any(before.endswith(v) for v in _ZH_VAGUE) or (numeral is not None and start < i
+                                                          and numeral.group("number") in ("几", "数")):
+            count = None
+        if entry.head in _PAIR_NOUNS:
+            count = 2 * (count or 1)
+        elif entry.head in _VAGUE_GROUP_NOUNS:
+            count = None
+        mentions.append(_Mention(start, end, text[start:end], entry.head, entry.coco, count, definite, another))
+        i = end
+    return mentions
+
+
+def _last_break(text: str, position: int) -> int:
+    found = max(text.rfind(mark, 0, position) for mark in "，,。！？!?；;、")
+    return found + 1
+
+
+def _adjective_gap_zh(gap: str) -> bool:
+    # Between "两只" and "小熊" only describing words fit: "棕色的", "可爱".
+    if re.search(r"[把被给向在和与跟同到从对朝往了着过是递扔抛接]", gap):
+        return False
+    return len(gap) <= 3 or (gap.endswith("的") and len(gap) <= 8)
+
+
+def _zh_number(number: str) -> int | None:
+    if number.isdigit():
+        return int(number)
+    if number in _ZH_DIGITS:
+        return _ZH_DIGITS[number]
+    if len(number) == 2 and number[0] == "十":
+        return 10 + _ZH_DIGITS.get(number[1], 0)
+    if len(number) == 2 and number[1] == "十":
+        return _ZH_DIGITS.get(number[0], 1) * 10
+    return None
+
+
+def _verb_forms(bases: list[str]) -> set[str]:
+    forms = set()
+    for verb in bases:
+        forms |= {verb, verb + "s", verb + "es", verb + "ed", verb + "d", verb + "ing", verb[:-1] + "ing",
+                  verb + verb[-1] + "ing", verb + verb[-1] + "ed", verb[:-1] + "ies", verb[:-1] + "ied"}
+    return forms | {"ran", "threw", "caught", "gave", "took", "held", "went", "came", "sat", "stood", "fell",
+                    "flew", "swam", "rode", "drove", "ate", "drank", "brought", "left", "shook", "put", "cut"}
+
+
+_VERB_FORMS_EN = _verb_forms(_VERBS_EN)
+
+
+# --- parsing: clauses and location -------------------------------------------------------
+
+
+@dataclass
+class _Clause:
+    start: int
+    end: int
+    text: str
+    outcome_marker: bool = False
+
+
+_CLAUSE_SPLIT_EN = re.compile(
+    r"(?:[.!?;]+(?:\s+|$)|\n+|\s*,?\s*\b(?:and then|then|after that|afterwards|next|finally|eventually|"
+    r"in the end|at last|until|so that|before)\b,?\s*|,\s*)",
+    re.IGNORECASE,
+)
+_OUTCOME_MARKERS_EN = re.compile(r"\b(finally|eventually|in the end|at last|until|so that)\b", re.IGNORECASE)
+_CLAUSE_SPLIT_ZH = re.compile(r"(?:[，,。！？!?；;\n]+|然后|接着|随后|之后|最后|最终|直到|并且|于是)")
+_OUTCOME_MARKERS_ZH = re.compile(r"(最后|最终|直到|于是)")
+
+
+def _split_clauses(text: str, language: Language) -> list[_Clause]:
+    splitter = _CLAUSE_SPLIT_EN if language == "en" else _CLAUSE_SPLIT_ZH
+    markers = _OUTCOME_MARKERS_EN if language == "en" else _OUTCOME_MARKERS_ZH
+    clauses: list[_Clause] = []
+    position, outcome_next = 0, False
+    for separator in list(splitter.finditer(text)) + [None]:
+        end = separator.start() if separator else len(text)
+        piece = text[position:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            clauses.append(_Clause(position + lead, position + len(piece.rstrip()), piece.strip(), outcome_next))
+        if separator is None:
+            break
+        outcome_next = bool(markers.search(separator.group(0)))
+        position = separator.end()
+    if language == "en":
+        clauses = _split_on_and_verb(clauses)
+    return clauses
+
+
+def _split_on_and_verb(clauses: list[_Clause]) -> list[_Clause]:
+    """"runs to a dog and hugs it" is two actions; "a man and a woman" is one subject."""
+    result = []
+    for clause in clauses:
+        pieces = [clause]
+        for match in re.finditer(r"\s+and\s+(?=([A-Za-z]+))", clause.text):
+            following = match.group(1).lower()
+            new_subject = following in _DEFINITE_EN | {"a", "an", "he", "she", "they", "it"} | set(_NUMBERS_EN) \
+                and _has_verb_en(clause.text[match.end():])
+            if following in _VERB_FORMS_EN and following not in _lexicon_words() or new_subject:
+                head, tail = clause.text[: match.start()], clause.text[match.end() :]
+                if _has_verb_en(head):
+                    cut = clause.start + match.start()
+                    pieces = [_Clause(clause.start, cut, head, clause.outcome_marker),
+                              _Clause(clause.start + match.end(), clause.end, tail, clause.outcome_marker)]
+                    pieces = pieces[:1] + _split_on_and_verb(pieces[1:])
+                    break
+        result.extend(pieces)
+    return result
+
+
+def _has_verb_en(text: str) -> bool:
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    if any(w in _VERB_FORMS_EN or (len(w) > 4 and w.endswith("ing")) for w in words):
+        return True
+    # Verbs outside the list still show by position: "it wakes", "the cat yawns".
+    nouns = _lexicon_words()
+    return any(
+        previous in ("he", "she", "it", "they") or (previous in nouns and word.endswith("s") and word not in nouns)
+        for previous, word in zip(words, words[1:])
+    )
+
+
+_ZH_VERB_CHARS = re.compile(
+    r"[跑走跳飞游爬坐站躺睡吃喝看望笑哭唱玩扔抛接递给拿抱亲摸推拉骑开关打踢追转摇挥拍切倒煮做画写读洗刷梳吹闻舔咬"
+    r"分享展示旋滑冲奔落升降飘浮出现消失进离靠拥握举放捧啃叼挖动舞弹端送交传捡抓跃奔驶划]"
+)
+
+
+def _first_verb_position(text: str, language: Language) -> int:
+    if language == "zh":
+        found = _ZH_VERB_CHARS.search(text)
+        return found.start() if found else len(text)
+    for word in _WORD_RE.finditer(text):
+        if word.group(0).lower() in _VERB_FORMS_EN and word.group(0).lower() not in _lexicon_words():
+            return word.start()
+    return len(text)
+
+
+@cache
+def _lexicon_words() -> frozenset[str]:
+    return frozenset(w for key in _lexicon_en() for w in key)
+
+
+def _has_verb(text: str, language: Language) -> bool:
+    return _has_verb_en(text) if language == "en" else bool(_ZH_VERB_CHARS.search(text))
+
+
+_STATIC_PREPOSITIONS_EN = "in|at|inside|on|near|by|beside|under|outside|around|within|across|through|along"
+
+
+@cache
+def _place_pattern_en() -> re.Pattern:
+    places = sorted({p.replace("_", " ") for p in _PLACES_EN.split()}, key=len, reverse=True)
+    alternation = "|".join(re.escape(p) for p in places)
+    return re.compile(
+        rf"\b(?P<prep>{_STATIC_PREPOSITIONS_EN}|into|toward|towards|to|out of|onto|over)\s+"
+        rf"(?P<place>(?:(?:the|a|an|his|her|their|its|our|my)\s+)?(?:[\w'-]+\s+){{0,3}}?(?:{alternation})s?)\b",
+        re.IGNORECASE,
+    )
+
+
+_SETTING_RE = re.compile(r"\b(?:setting|scene|location|background)\s*:\s*(?P<place>[^.;\n]+)", re.IGNORECASE)
+_SETTING_RE_ZH = re.compile(r"(?:场景|地点|背景)[:：](?P<place>[^。；\n]+)")
+
+
+def _find_location_en(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The location phrase and the spans of static ("in a park") phrases safe to cut from actions."""
+    setting = _SETTING_RE.search(text)
+    if setting:
+        return setting.group("place").strip().rstrip(","), [setting.span()]
+    match = _place_pattern_en().search(text)
+    if match:
+        static = match.group("prep").lower() in _STATIC_PREPOSITIONS_EN.split("|")
+        return match.group("place"), [match.span()] if static else []
+    fallback = re.search(
+        r"\b(?:in|at)\s+(?P<place>(?:the|a|an)\s+(?:[\w'-]+\s+){0,3}?(?P<head>[\w'-]+))(?=\s*(?:[,.;!?]|$))",
+        text, re.IGNORECASE,
+    )
+    if fallback and fallback.group("head").lower() not in _NOT_PLACES_EN \
+            and tuple([fallback.group("head").lower()]) not in _lexicon_en():
+        return fallback.group("place"), [fallback.span()]
+    return "", []
+
+
+@cache
+def _place_pattern_zh() -> re.Pattern:
+    alternation = "|".join(sorted(_PLACES_ZH.split(), key=len, reverse=True))
+    return re.compile(rf"(?P<place>(?:[^，。！？、；,.!?\s把被给向在和与跟同到从对朝往了着过是进出入]{{1,6}}的)?(?:{alternation}))")
+
+
+def _find_location_zh(text: str) -> tuple[str, list[tuple[int, int]]]:
+    setting = _SETTING_RE_ZH.search(text)
+    if setting:
+        return setting.group("place").strip(), [setting.span()]
+    for at in re.finditer(
+        r"(?<![正还现实])在(?P<place>[^，。！？、；,.!?\s在]{1,12}?)(?:里面|里|中|上|下|边|旁|内|外|附近|之中|当中)",
+        text,
+    ):
+        # "坐在床上": a bed is something QA looks for, not the scene; keep it in the action.
+        entry = _lexicon_zh().get(re.sub(r"^.*的", "", at.group("place")))
+        if entry is None or entry.coco is None:
+            return at.group("place"), [at.span()]
+    at_place = re.search(rf"(?<![正还现实])在{_place_pattern_zh().pattern}", text)
+    if at_place:
+        return at_place.group("place"), [at_place.span()]
+    anywhere = _place_pattern_zh().search(text)
+    if anywhere:
+        return anywhere.group("place"), []
+    return "", []
+
+
+# --- parsing: interactions ---------------------------------------------------------------
+
+
+@dataclass
+class _Event:
+    kind: str  # an interaction, or "give" / "catch" waiting to be paired into a handover
+    priority: int
+    agents: list[_Mention]
+    patient: _Mention | None = None
+    obj: _Mention | None = None
+    clause: int = 0
+
+
+def _alternation(*verbs: str) -> str:
+    return "|".join(sorted({v for verb in verbs for v in verb.split()}, key=len, reverse=True))
+
+
+_MOTION_EN = _alternation(
+    "walk walks walked walking run runs ran running move moves moved moving go goes went going head heads headed "
+    "heading rush rushes rushed rushing dash dashes dashed dashing hurry hurries hurried hurrying jog jogs jogged "
+    "jogging sprint sprints sprinted sprinting stroll strolls strolled strolling crawl crawls crawled crawling "
+    "fly flies flew flying swim swims swam swimming trot trots trotted trotting gallop gallops galloped galloping "
+    "drive drives drove driving come comes came coming step steps stepped stepping waddle waddles waddled "
+    "waddling bound bounds bounded bounding leap leaps leaped leapt hop hops hopped hopping climb climbs climbed "
+    "climbing jump jumps jumped jumping get gets got getting sneak sneaks sneaked snuck wander wanders wandered "
+    "race races raced racing"
+)
+_GIVE_EN = _alternation(
+    "hand hands handed handing give gives gave giving pass passes passed passing throw throws threw throwing "
+    "toss tosses tossed tossing offer offers offered offering deliver delivers delivered delivering kick kicks "
+    "kicked kicking roll rolls rolled rolling slide slides slid sliding bring brings brought bringing feed "
+    "feeds fed feeding lob lobs lobbed lobbing"
+)
+_RECEIVE_EN = _alternation(
+    "receive receives received receiving take takes took taking accept accepts accepted accepting grab grabs "
+    "grabbed grabbing catch catches caught catching get gets got getting"
+)
+_CONTACT_ACTIVE_EN = _alternation(
+    "hug hugs hugged hugging embrace embraces embraced embracing kiss kisses kissed kissing touch touches "
+    "touched touching pet pets petted petting stroke strokes stroked stroking pat pats patted patting cuddle "
+    "cuddles cuddled cuddling lick licks licked licking nuzzle nuzzles nuzzled nuzzling high-five high-fives "
+    "high-fived tickle tickles tickled tackle tackles tackled lift lifts lifted lifting push pushes pushed "
+    "pushing pull pulls pulled pulling"
+)
+_CONTACT_STATE_EN = _alternation("hold holds held holding carry carries carried carrying ride rides rode riding")
+
+# priority: the most specific interaction a prompt names is what QA should check
+_RULES_EN: list[tuple[str, int, re.Pattern, str]] = [
+    ("handover", 0, re.compile(rf"\b(?:{_GIVE_EN})\b(?:\s+over)?", re.I), "give"),
+    ("handover", 0, re.compile(rf"\b(?:{_RECEIVE_EN})\b(?P<mid>.*?)\bfrom\b", re.I), "receive_from"),
+    ("catch", 0, re.compile(r"\b(?:catch|catches|caught|catching|receive|receives|received|receiving)\b", re.I),
+     "catch"),
+    ("contact", 1, re.compile(
+        r"\b(?:shakes?|shook|shaking|holds?|held|holding)\s+hands\b|\b(?:plays?|played|playing|dances?|danced|"
+        r"dancing|wrestles?|wrestled|wrestling)\s+(?:together|with)\b", re.I), "after_or_group"),
+    ("contact", 1, re.compile(rf"\b(?:{_CONTACT_ACTIVE_EN}|picks?\s+up|picked\s+up|picking\s+up)\b", re.I),
+     "after_or_group"),
+    ("approach", 2, re.compile(
+        rf"\b(?:{_MOTION_EN})\s+(?:\w+ly\s+)?(?:over\s+|up\s+|straight\s+|back\s+)?(?:towards?|to|up\s+to|"
+        rf"over\s+to)\b", re.I), "after"),
+    ("approach", 2, re.compile(
+        r"\b(?:approach(?:es|ed|ing)?|chases?|chased|chasing|follows?|followed|following|(?:comes?|came|coming|"
+        r"gets?|got|getting|moves?|moved|moving)\s+closer\s+to|reaches|reached|reaching|joins?|joined|joining)\b",
+        re.I), "after"),
+    ("enter", 3, re.compile(rf"\b(?:enters?|entered|entering|(?:{_MOTION_EN})\s+(?:into|in)\b)", re.I),
+     "after_optional"),
+    ("leave", 4, re.compile(
+        rf"\b(?:leaves|leaving|left\s+(?=the|a|an|his|her)|exits?|exited|exiting|(?:{_MOTION_EN})\s+"
+        rf"(?:out\s+of|out|away\s+from|away|off))\b", re.I), "after_optional"),
+    ("contact", 5, re.compile(rf"\b(?:{_CONTACT_STATE_EN})\b", re.I), "after"),
+]
+
+_RULES_ZH: list[tuple[str, int, re.Pattern, str]] = [
+    ("handover", 0, re.compile(r"[把将](?P<obj>[^，。]{1,12}?)(?:递给|交给|传给|扔给|抛给|送给|丢给|踢给|拿给|递到|给)(?P<rest>.*)"),
+     "zh_ba"),
+    ("handover", 0, re.compile(r"从(?P<giver>[^，。]{1,12}?)(?:手中|手里|那里|那儿|处)?(?:接过|拿过|拿走|接住|收下)"),
+     "receive_from_zh"),
+    ("handover", 0, re.compile(r"(?:递给|交给|传给|扔给|抛给|送给|丢给|踢给|拿给)(?P<rest>.*)"), "zh_give_to"),
+    ("handover", 0, re.compile(r"给(?P<recipient>[^，。]{1,10}?)(?:递|送|拿|端)(?:了|过去|过来|上)?(?P<rest>.*)"),
+     "zh_gei"),
+    ("give", 0, re.compile(r"(?:递出|递过|递|扔出|扔|抛出|抛|丢|踢|传)(?P<rest>.*)"), "give_pending_zh"),
+    ("catch", 0, re.compile(r"(?:接过|接住|接到|收下|接下|收到|拿到|接)"), "catch"),
+    ("contact", 1, re.compile(r"(?:和|与|跟|同)(?P<partner>[^，。在]{1,10}?)(?:一起)?(?:玩耍|玩|拥抱|握手|击掌|牵手|贴贴|依偎)"),
+     "zh_with"),
+    ("contact", 1, re.compile(r"(?:拥抱|抱住|抱起|抱了抱|搂住|亲吻|亲了亲|亲|触碰|触摸|碰了碰|碰|抚摸|摸了摸|摸|握手|击掌|"
+                              r"牵手|依偎|蹭|舔|拍了拍|拍拍|轻拍|挠|抱)"), "after_or_group"),
+    ("approach", 2, re.compile(r"(?:朝|向|往)(?P<target>[^，。]{1,10}?)(?:走|跑|飞|游|爬|奔|冲)"), "zh_toward"),
+    ("approach", 2, re.compile(r"(?:走向|跑向|奔向|冲向|飞向|游向|扑向|爬向|靠近|接近|走近|凑近|追赶|追逐|追着|追|走到|跑到|"
+                               r"来到|飞到|游到)"), "after"),
+    ("enter", 3, re.compile(r"(?:走进|跑进|冲进|飞进|钻进|跳进|游进|进入|走入|进了|坐进|爬进|开进|上车|上了车|进门|进屋|入画)"),
+     "after_optional"),
+    ("leave", 4, re.compile(r"(?:离开|走出|跑出|飞出|冲出|爬出|钻出|走开|跑开|飞走|跑走|走掉|开走|下车|下了车|出门|出画)"),
+     "after_optional"),
+    ("contact", 5, re.compile(r"(?:抱着|骑着|骑上|骑|牵着|举着|拿着|捧着)"), "after"),
+]
+_CONTAINERS = {"car", "bus", "train", "truck", "boat", "airplane"}
+_PRONOUN_RE = {
+    "en": re.compile(r"\b(it|him|her|them|each other|one another|together)\b", re.I),
+    "zh": re.compile(r"(它们|他们|她们|它|他|她|对方|彼此)"),
+}
+_GROUP_PRONOUNS = {"them", "each other", "one another", "together", "它们", "他们", "她们", "对方", "彼此"}
+_GROUP_MEMBER_RE = {
+    "en": re.compile(r"^(?:the\s+other(?:\s+one)?|another(?:\s+one)?|one(?:\s+of\s+them)?)\b", re.I),
+    "zh": re.compile(rf"^(?:另一|另外一|其中一|一)[{_ZH_CLASSIFIERS}]"),
+}
+
+
+class _ClauseReader:
+    """Finds who does what to whom in each clause, carrying the subject across clauses
+    ("runs to the dog and hugs it": the boy hugs)."""
+
+    def __init__(self, text: str, language: Language, mentions: list[_Mention]):
+        self.text, self.language, self.mentions = text, language, mentions
+        self.rules = _RULES_EN if language == "en" else _RULES_ZH
+        self.previous_agents: list[_Mention] = []
+
+    def read(self, index: int, clause: _Clause) -> tuple[list[_Event], list[_Mention]]:
+        inside = [m for m in self.mentions if clause.start <= m.start and m.end <= clause.end]
+        events: list[_Event] = []
+        taken: list[tuple[int, int]] = []
+        for kind, priority, pattern, frame in self.rules:
+            for match in pattern.finditer(clause.text):
+                span = (clause.start + match.start(), clause.start + match.end())
+                if any(s < span[1] and span[0] < e for s, e in taken):
+                    continue
+                event = self._frame(kind, priority, frame, match, clause, inside)
+                if event is not None:
+                    event.clause = index
+                    events.append(event)
+                    taken.append(span)
+        agents = self._agents(clause, inside, min((s for s, _ in taken), default=clause.end))
+        for event in events:
+            if not event.agents:
+                event.agents = agents
+        if agents:
+            self.previous_agents = agents
+        return events, agents
+
+    def _agents(self, clause: _Clause, inside: list[_Mention], verb_start: int) -> list[_Mention]:
+        verb_start = min(verb_start, clause.start + _first_verb_position(clause.text, self.language))
+        before = [m for m in inside if m.end <= verb_start]
+        if before and not before[0].pronoun:
+            group = [before[0]]
+            for mention in before[1:]:
+                joiner = self.text[group[-1].end : mention.start].strip().lower()
+                if joiner in ("and", "&", "和", "与", "跟", "同", "以及"):
+                    group.append(mention)
+            return group
+        member = _GROUP_MEMBER_RE[self.language].match(clause.text)
+        plural_before = [m for m in self.mentions if m.end <= clause.start and (m.count or 2) >= 2]
+        if member and plural_before:
+            group = plural_before[-1]
+            written = member.group(0)
+            phrase = written + group.head if self.language == "zh" else f"{written} {group.head}"
+            return [_Mention(clause.start, clause.start + member.end(), phrase, group.head, group.coco,
+                             1, another=True, member=True)]
+        return list(self.previous_agents)
+
+    def _frame(self, kind, priority, frame, match, clause: _Clause, inside: list[_Mention]) -> _Event | None:
+        offset = clause.start
+
+        def first_in(start: int, end: int | None = None, skip: int = 0) -> _Mention | None:
+            end = clause.end if end is None else end
+            found = [m for m in inside if start <= m.start and m.end <= end]
+            if len(found) > skip:
+                return found[skip]
+            return self._pronoun_after(clause, start, end) if skip == 0 else None
+
+        verb_end = offset + match.end()
+        if frame == "give":
+            to = re.search(r"\bto\b", self.text[verb_end : clause.end], re.I)
+            if to:
+                obj = first_in(verb_end, verb_end + to.start())
+                recipient = first_in(verb_end + to.end())
+                return _Event("handover", priority, [], recipient, obj)
+            first, second = first_in(verb_end), first_in(verb_end, skip=1)
+            if first is not None and second is not None and first.animate:
+                return _Event("handover", priority, [], first, second)
+            if first is not None and first.animate and not first.pronoun:
+                return _Event("handover", priority, [], first, None)
+            return _Event("give", priority, [], None, first)
+        if frame == "receive_from":
+            giver = first_in(verb_end)
+            obj = first_in(offset + match.start("mid"), offset + match.end("mid"))
+            return _Event("received", priority, [], giver, obj) if giver else None
+        if frame == "receive_from_zh":
+            giver = first_in(offset + match.start("giver"), offset + match.end("giver"))
+            return _Event("received", priority, [], giver, first_in(verb_end)) if giver else None
+        if frame == "catch":
+            return _Event("catch", priority, [], None, first_in(verb_end))
+        if frame == "zh_ba":
+            obj = first_in(offset + match.start("obj"), offset + match.end("obj"))
+            return _Event("handover", priority, [], first_in(offset + match.start("rest")), obj)
+        if frame == "zh_give_to":
+            rest = offset + match.start("rest")
+            return _Event("handover", priority, [], first_in(rest), first_in(rest, skip=1))
+        if frame == "zh_gei":
+            recipient = first_in(offset + match.start("recipient"), offset + match.end("recipient"))
+            if recipient is None:
+                return None
+            return _Event("handover", priority, [], recipient, first_in(offset + match.start("rest")))
+        if frame == "give_pending_zh":
+            return _Event("give", priority, [], None, first_in(offset + match.start("rest")))
+        if frame == "zh_with":
+            partner = first_in(offset + match.start("partner"), offset + match.end("partner"))
+            return _Event(kind, priority, [], partner) if partner else None
+        if frame == "zh_toward":
+            target = first_in(offset + match.start("target"), offset + match.end("target"))
+            return _Event(kind, priority, [], target) if target else None
+        patient = first_in(verb_end)
+        if frame == "after" and patient is None:
+            return None
+        return _Event(kind, priority, [], patient)
+
+    def _pronoun_after(self, clause: _Clause, start: int, end: int) -> _Mention | None:
+        found = _PRONOUN_RE[self.language].search(self.text, start, end)
+        if not found:
+            return None
+        word = found.group(0).lower()
+        if word in _GROUP_PRONOUNS:
+            return _Mention(found.start(), found.end(), word, "group", None, None, pronoun=True)
+        agents = {id(a) for a in self.previous_agents}
+        earlier = [m for m in self.mentions if m.end <= start and id(m) not in agents and not m.pronoun]
+        wants_person = word in ("him", "her", "他", "她")
+        for mention in reversed(earlier):
+            if (mention.coco == "person") == wants_person:
+                return mention
+        return earlier[-1] if earlier else None
+
+
+def _resolve_interaction(events: list[_Event]) -> tuple[_Event | None, _Event | None, tuple[str, ...], list[str]]:
+    """Pair pending throws with catches, then pick the most specific checkable interaction
+    (what QA checks, and what the clip ends on) and the earliest (what the clip opens on)."""
+    candidates: list[_Event] = []
+    for index, event in enumerate(events):
+        if event.kind == "give":
+            catch = next((e for e in events[index + 1 :] if e.kind in ("catch",) and e.agents
+                          and (not event.agents or e.agents[0] is not event.agents[0])), None)
+            if catch is not None:
+                candidates.append(_Event("handover", 0, event.agents, catch.agents[0], event.obj or catch.obj,
+                                         event.clause))
+        elif event.kind == "received":
+            candidates.append(_Event("handover", 0, [event.patient], event.agents[0] if event.agents else None,
+                                     event.obj, event.clause))
+        elif event.kind not in ("catch", "give"):
+            candidates.append(event)
+
+    notes: list[str] = []
+    checkable = [e for e in candidates if _subject_classes(e) is not None]
+    first = min(checkable, key=lambda e: e.clause, default=None)
+    for event in sorted(candidates, key=lambda e: (e.priority, e.clause)):
+        subjects = _subject_classes(event)
+        if subjects is None:
+            unknown = [m.phrase for m in event.agents[:1] + [event.patient] if m is not None and m.coco is None
+                       and not m.pronoun]
+            if unknown:
+                notes.append(
+                    f"the {event.kind} involves {', '.join(repr(u) for u in unknown)}, which the detector cannot "
+                    f"recognise, so QA will not check it; name a person, animal or object it knows to have it checked"
+                )
+            continue
+        return event, first, subjects, notes
+    return None, None, (), notes
+
+
+def _subject_classes(event: _Event) -> tuple[str, ...] | None:
+    agent = event.agents[0] if event.agents else None
+    if agent is None or agent.coco is None:
+        return None
+    if event.kind in ("enter", "leave"):
+        if event.patient is not None and event.patient.coco in _CONTAINERS:
+            return (agent.coco, event.patient.coco)
+        return (agent.coco,)
+    other = event.patient
+    if other is None or (other.pronoun and other.head == "group"):
+        if len(event.agents) > 1:
+            other = event.agents[1]
+        elif agent.count is None or agent.count >= 2 or agent.another:
+            other = agent
+        else:
+            return None
+    if other.coco is None:
+        return None
+    subjects = (agent.coco, other.coco)
+    if event.kind == "handover" and event.obj is not None and event.obj.coco is not None:
+        subjects += (event.obj.coco,)
+    return subjects
+
+
+# --- counting -------------------------------------------------------------------------
+
+
+def _count_entities(mentions: list[_Mention]) -> tuple[dict[str, int], list[_Mention], list[_Mention]]:
+    """Class counts, the mentions that introduce an entity, and those whose number was unstated.
+
+    A word seen before refers back ("a man ... the man"); a definite new word for a class
+    already present does too ("a dog ... the puppy"), except for people, where "the woman"
+    after "a man" is somebody new.
+    """
+    counts_by_head: dict[str, int] = {}
+    introducing: list[_Mention] = []
+    unstated: list[_Mention] = []
+    classes_seen: set[str] = set()
+    for mention in mentions:
+        if mention.pronoun:
+            continue
+        head = mention.head
+        stated = mention.count
+        if head in counts_by_head:
+            if mention.another and counts_by_head[head] < 2:
+                counts_by_head[head] += 1
+            elif stated is not None:
+                counts_by_head[head] = max(counts_by_head[head], stated)
+            continue
+        generic_person = head in ("person", "people", "人", "人们") and mention.definite
+        if mention.coco in classes_seen and (mention.definite and mention.coco != "person" or generic_person):
+            continue
+        if stated is None:
+            unstated.append(mention)
+            stated = 2
+        counts_by_head[head] = stated
+        introducing.append(mention)
+        if mention.coco:
+            classes_seen.add(mention.coco)
+    classes: dict[str, int] = {}
+    for mention in introducing:
+        if mention.coco:
+            classes[mention.coco] = classes.get(mention.coco, 0) + counts_by_head[mention.head]
+    return classes, introducing, unstated
+
+
+# --- wording ----------------------------------------------------------------------------
+
+_VAGUE_WORDS = {
+    "en": re.compile(r"\b(something|somehow|stuff|things?|anything|whatever|funny|cool|interesting|nice|random|"
+                     r"awesome|some kind of|doing|move|moving|animate)\b", re.I),
+    "zh": re.compile(r"(什么|某种|一些|东西|有趣|好玩|随便|动起来|动一动|搞笑|点什么|some|有意思)"),
+}
+_EXAMPLES = {
+    "en": "'A brown dog runs across a sunny park and catches a red ball'",
+    "zh": "“一只棕色的小狗在阳光明媚的公园里奔跑，跳起来接住红色的球”",
+}
+
+
+def _definite(phrase: str, language: Language) -> str:
+    if language == "zh":
+        return phrase
+    words = phrase.split()
+    if words and words[0][:1].isupper() and not words[0].isupper():
+        words[0] = words[0].lower()
+    if words and words[0].lower() in ("a", "an", "one", "another", "some"):
+        words = words[1:]
+    if words and words[0].lower() in _DEFINITE_EN:
+        return " ".join(words)
+    return "the " + " ".join(words)
+
+
+def _bare(phrase: str, language: Language) -> str:
+    return _definite(phrase, language).removeprefix("the ") if language == "en" else phrase
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().strip(",;，；").strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _join(phrases: list[str], language: Language) -> str:
+    if language == "zh":
+        return "和".join(phrases[:2]) + ("、" + "、".join(phrases[2:]) if phrases[2:] else "")
+    if len(phrases) <= 2:
+        return " and ".join(phrases)
+    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
+def _clean_action(clause: _Clause, cut_spans: list[tuple[int, int]], language: Language) -> str:
+    pieces, position = [], clause.start
+    for start, end in sorted(cut_spans):
+        if clause.start <= start and end <= clause.end:
+            pieces.append(_text_of(clause, position, start))
+            position = end
+    pieces.append(_text_of(clause, position, clause.end))
+    text = "".join(pieces)
+    text = re.sub(r"\s+", " ", text).strip(" ,;，；") if language == "en" else text.replace(" ", "").strip("，；")
+    return text
+
+
+def _text_of(clause: _Clause, start: int, end: int) -> str:
+    return clause.text[start - clause.start : end - clause.start]
+
+
+def _with_subject(action: str, agents: list[_Mention], clause_has_subject: bool, language: Language) -> str:
+    """Give a verb-first action its subject back, so a segment prompt stands on its own."""
+    if not agents or not action:
+        return action
+    agent = agents[0]
+    member = _GROUP_MEMBER_RE[language].match(action)
+    if member and agent.member:
+        rest = action[member.end() :]
+        if language == "zh" and not rest.startswith(agent.head):
+            return member.group(0) + agent.head + rest
+        if language == "en" and not rest.strip().lower().startswith(agent.head):
+            return f"{member.group(0)} {agent.head}{rest}"
+        return action
+    if clause_has_subject:
+        return action
+    if language == "en":
+        first = action.split()[0].lower()
+        if agent.pronoun or first in ("he", "she", "it", "they", "the", "a", "an", "one", "another"):
+            return action
+        return f"{_definite(' and '.join(a.phrase for a in agents), 'en')} {action}"
+    if re.match(r"^[它他她]", action):
+        return action
+    return agent.head + action
+
+
+# --- the plan ---------------------------------------------------------------------------
+
+
+def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = None) -> ShotPlan:
+    """Structure a free-text prompt (English or Chinese) into a `ShotPlan`.
+
+    `segments` is the number of model windows the clip is made of; segment k's prompt
+    focuses on the k-th step of the action sequence and continues from segment k-1.
+    """
+    # 1. check inputs
+    if text is None or not str(text).strip():
+        raise ValueError("prompt text is empty; describe who is in the shot, what they do and where, e.g. "
+                         + _EXAMPLES["en"])
+    if not isinstance(segments, int) or segments < 1:
+        raise ValueError(f"segments must be a positive integer, got {segments!r}")
+    source_text = str(text)
+    text = " ".join(source_text.split()) if detect_language(source_text) == "en" else source_text.strip()
+    language = detect_language(text)
+
+    # 2. find subjects, location and clauses
+    mentions = _mentions_en(text) if language == "en" else _mentions_zh(text)
+    location, static_spans = _find_location_en(text) if language == "en" else _find_location_zh(text)
+    clauses = _split_clauses(text, language)
+
+    # 3. read each clause: actions, and who does what to whom
+    reader = _ClauseReader(text, language, mentions)
+    actions: list[str] = []
+    state_parts: list[str] = []
+    events: list[_Event] = []
+    outcome = ""
+    for index, clause in enumerate(clauses):
+        clause_mentions = [m for m in mentions if clause.start <= m.start and m.end <= clause.end]
+        clause_events, agents = reader.read(index, clause)
+        events.extend(clause_events)
+        cleaned = _clean_action(clause, static_spans, language)
+        if not cleaned:
+            continue
+        if not _has_verb(clause.text, language):
+            if clause_mentions:
+                state_parts.append(cleaned)
+            continue
+        subject_written = bool(clause_mentions) and clause_mentions[0].start - clause.start < 3 or \
+            _starts_with_subject(clause.text, language)
+        action = _with_subject(cleaned, agents, subject_written, language)
+        actions.append(_sentence(action) if language == "en" else action)
+        if clause.outcome_marker:
+            outcome = actions[-1]
+
+    # 4. expectations
+    classes, introducing, unstated = _count_entities(mentions)
+    interaction, opening, subject_classes, notes = _resolve_interaction(events)
+    expectations = Expectations(
+        classes=classes,
+        interaction=interaction.kind if interaction else None,
+        subjects=subject_classes,
+    )
+
+    # 5. wording: initial state, outcome, prompt, segment prompts
+    subjects = [m.phrase for m in introducing]
+    initial_state = _initial_state(opening, introducing, state_parts, language)
+    outcome = outcome or _outcome(interaction, actions, language)
+    environment = _environment(location, language)
+    prompt = _assemble(initial_state, actions, environment, language)
+    segment_prompts = _segment_prompts(initial_state, actions, outcome, environment, subjects, segments, language,
+                                       prompt)
+
+    # 6. warnings a person can act on
+    warnings = _warnings(text, language, mentions, introducing, unstated, actions, location, segments) + notes
+
+    return ShotPlan(
+        source_text=source_text,
+        language=language,
+        prompt=prompt,
+        subjects=subjects,
+        initial_state=initial_state,
+        actions=actions,
+        location=location,
+        outcome=outcome,
+        segment_prompts=segment_prompts,
+        negative_prompt=negative_prompt if negative_prompt is not None else (
+            DEFAULT_NEGATIVE_PROMPT_ZH if language == "zh" else DEFAULT_NEGATIVE_PROMPT_EN),
+        expectations=expectations,
+        warnings=warnings,
+    )
+
+
+def _starts_with_subject(clause_text: str, language: Language) -> bool:
+    if language == "en":
+        first = clause_text.split()[0].lower() if clause_text.split() else ""
+        return first in ("he", "she", "it", "they", "we", "i", "you", "the", "a", "an", "one", "another") \
+            or first in _NUMBERS_EN
+    return bool(re.match(r"^(?:[它他她我你]|另一|其中一)", clause_text))
+
+
+def _participants(event: _Event) -> tuple[_Mention, _Mention | None, _Mention | None]:
+    """Agent, the other party (patient, or the second of "a man and a woman") and the object."""
+    agent = event.agents[0]
+    other = event.patient if event.patient is not None and not event.patient.pronoun else None
+    if other is None and len(event.agents) > 1:
+        other = event.agents[1]
+    obj = event.obj if event.obj is not None and not event.obj.pronoun else None
+    return agent, other, obj
+
+
+def _initial_state(event: _Event | None, introducing: list[_Mention], state_parts: list[str],
+                   language: Language) -> str:
+    if state_parts:
+        return "，".join(state_parts) if language == "zh" else _sentence(", ".join(state_parts))
+    phrases = [m.phrase for m in introducing]
+    if event is None or not event.agents:
+        if not phrases:
+            return ""
+        return _join(phrases, language) if language == "zh" else _sentence(_join(phrases, language))
+    agent, other, obj_mention = _participants(event)
+    same_group = agent.member and (other is None or other.head == agent.head)
+    group_phrase = next((m.phrase for m in introducing if m.head == agent.head), agent.phrase)
+    obj = obj_mention.phrase if obj_mention is not None else ""
+    a = group_phrase if agent.member else agent.phrase
+    b = other.phrase if other is not None and not same_group else ""
+    if language == "en":
+        templates = {
+            "handover": (f"{a}, one of them holding {obj}" if same_group and obj else
+                         f"{a} holding {obj}, {b} nearby" if obj and b else f"{a} and {b} facing each other"),
+            "approach": f"{a} and {b} some distance apart",
+            "contact": f"{a} and {b} close to each other" if b else f"{a} close to each other",
+            "enter": f"{a} just outside {b or 'the frame'}",
+            "leave": f"{a} inside {b or 'the frame'}",
+        }
+    else:
+        templates = {
+            "handover": (f"{a}，其中一只拿着{obj}" if same_group and obj else
+                         f"{a}拿着{obj}，{b}在旁边" if obj and b else f"{a}和{b}面对面"),
+            "approach": f"{a}和{b}相隔一段距离",
+            "contact": f"{a}和{b}挨得很近" if b else f"{a}挨得很近",
+            "enter": f"{a}在{b or '画面'}外",
+            "leave": f"{a}在{b or '画面'}中",
+        }
+    state = templates[event.kind]
+    others = [m.phrase for m in introducing if m.phrase not in (a, b, obj)]
+    if others:
+        state += (", with " + _join(others, "en")) if language == "en" else ("，旁边有" + _join(others, "zh"))
+    return _sentence(state) if language == "en" else state
+
+
+def _outcome(event: _Event | None, actions: list[str], language: Language) -> str:
+    if event is not None and event.agents:
+        agent_mention, other_mention, obj_mention = _participants(event)
+        agent = agent_mention.phrase
+        other = other_mention.phrase if other_mention is not None else ""
+        obj = obj_mention.phrase if obj_mention is not None else ""
+        if language == "en":
+            agent, other, obj = _definite(agent, "en"), _definite(other, "en") if other else "", \
+                _definite(obj, "en") if obj else ""
+            outcomes = {
+                "handover": f"{other} has {obj}" if other and obj else f"{other or 'the other'} has received it",
+                "approach": f"{agent} is right next to {other}",
+                "contact": f"{agent} and {other} are touching" if other else f"{agent} are touching",
+                "enter": f"{agent} is inside {other or 'the frame'}",
+                "leave": f"{agent} has left {other or 'the frame'}",
+            }
+            return _sentence(outcomes[event.kind])
+        outcomes = {
+            "handover": f"{other or '另一方'}拿到了{obj or '东西'}",
+            "approach": f"{agent}来到{other}身边",
+            "contact": f"{agent}和{other}贴在一起" if other else f"{agent}贴在一起",
+            "enter": f"{agent}进入了{other or '画面'}",
+            "leave": f"{agent}离开了{other or '画面'}",
+        }
+        return outcomes[event.kind]
+    return actions[-1] if actions else ""
+
+
+def _environment(location: str, language: Language) -> str:
+    if language == "en":
+        place = f"Setting: {location}. " if location else ""
+        return place + "Natural light, realistic detail, smooth continuous motion, stable camera."
+    place = f"场景：{location}。" if location else ""
+    return place + "自然光线，细节真实，动作连贯流畅，镜头稳定。"
+
+
+def _assemble(initial_state: str, actions: list[str], environment: str, language: Language) -> str:
+    if language == "en":
+        parts = [initial_state] + [a for a in actions if a != initial_state]
+        return " ".join(p.rstrip(".") + "." for p in parts if p) + " " + environment
+    parts = [initial_state] + [a for a in actions if a != initial_state]
+    return "。".join(p.rstrip("。") for p in parts if p) + "。" + environment
+
+
+def _segment_prompts(initial_state: str, actions: list[str], outcome: str, environment: str, subjects: list[str],
+                     segments: int, language: Language, prompt: str) -> list[str]:
+    if segments == 1:
+        return [prompt]
+    steps = list(actions) or [initial_state]
+    if segments > len(steps) and outcome and outcome not in steps:
+        steps.append(outcome)
+    # Segment k takes an equal share of the timeline; a step may span several segments.
+    groups = [steps[k * len(steps) // segments : max((k + 1) * len(steps) // segments, k * len(steps) // segments + 1)]
+              for k in range(segments)]
+    prompts = []
+    cast = _join([_bare(s, language) for s in subjects], language) if subjects else ""
+    for k, group in enumerate(groups):
+        continuing = k > 0 and groups[k - 1] == group
+        if language == "en":
+            action = ", then ".join(g.rstrip(".") for g in group)
+            if k == 0:
+                opening = f"{initial_state.rstrip('.')}. " if initial_state and initial_state != action else ""
+                prompts.append(f"{opening}{action}. {environment}")
+            else:
+                keep = f", with the same {cast}" if cast else ""
+                verb = "still" if continuing else "next"
+                prompts.append(f"Continuing from the previous shot{keep}: {verb}, {action[:1].lower() + action[1:]}. "
+                               f"{environment}")
+        else:
+            action = "，然后".join(g.rstrip("。") for g in group)
+            if k == 0:
+                opening = f"{initial_state.rstrip('。')}。" if initial_state and initial_state != action else ""
+                prompts.append(f"{opening}{action}。{environment}")
+            else:
+                keep = f"，{cast}保持不变" if cast else ""
+                verb = "继续" if continuing else "接着"
+                prompts.append(f"接上一镜头{keep}：{verb}，{action}。{environment}")
+    return prompts
+
+
+def _warnings(text: str, language: Language, mentions: list[_Mention], introducing: list[_Mention],
+              unstated: list[_Mention], actions: list[str], location: str, segments: int) -> list[str]:
+    warnings: list[str] = []
+    example = _EXAMPLES[language]
+    vague = sorted({m.group(0).lower() for m in _VAGUE_WORDS[language].finditer(text)})
+    if not introducing:
+        pronoun = _PRONOUN_RE[language].search(text) or re.search(r"\b(he|she|they)\b", text, re.I)
+        who = f" (only {pronoun.group(0)!r})" if pronoun else ""
+        warnings.append(f"vague prompt: no recognisable subject{who}; say who or what is in the shot, e.g. {example}")
+    if vague:
+        warnings.append(
+            f"vague prompt: {', '.join(repr(v) for v in vague)} does not say what to show; name the subject, "
+            f"the concrete action and the place, e.g. {example}"
+        )
+    generic = [m.phrase for m in introducing if m.head in _GENERIC_SUBJECTS]
+    if generic:
+        suggestion = "'two puppies', 'a kitten'" if language == "en" else "“两只小狗”、“一只小猫”"
+        warnings.append(f"{', '.join(repr(g) for g in generic)} is not specific: the generator picks anything and QA "
+                        f"cannot check it; name the kind, e.g. {suggestion}")
+    if not actions:
+        warnings.append(f"no action found: say what the subject does, e.g. {example}")
+    for mention in unstated:
+        if mention.coco is None:
+            continue
+        number = "two" if language == "en" else "两"
+        warnings.append(f"{mention.phrase!r} gives no number; QA will expect 2 — write the count, e.g. "
+                        f"'{number} {mention.phrase.split()[-1]}'" if language == "en" else
+                        f"“{mention.phrase}”没有写数量，QA 将按 2 个检查；请写明数量，例如“{number}个{mention.head}”")
+    if not location:
+        place = "'in a sunny park'" if language == "en" else "“在阳光明媚的公园里”"
+        warnings.append(f"no location: the generator will invent one; add a place, e.g. {place}")
+    if segments > 1 and len(actions) < segments:
+        warnings.append(f"{segments} segments but {len(actions)} action(s): later segments repeat an action; "
+                        f"describe one step per segment for a livelier timeline")
+    return warnings
