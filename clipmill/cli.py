@@ -96,13 +96,13 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
     url = database_url(db_url, run_root.resolve() if run_root else default_run_root())
     try:
         with session_scope(init_db(url)) as session:
-            data = batch_report(session, int(batch) if batch.isdigit() else batch)
+            data = batch_report(session, batch)
     except LookupError as error:
         _fail(str(error.args[0] if error.args else error))
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
-    typer.secho(f"batch {data['batch']['name']} ({data['batch']['status']})", bold=True)
+    typer.secho(f"batch {data['name']} ({data['status']})", bold=True)
     for row in results_table(data):
         typer.echo(f"  {row['job']:<24} {row['status']:<9} attempts={row['attempts']}  {row['scores']}")
         if row["reason"]:

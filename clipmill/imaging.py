@@ -20,6 +20,13 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from storage.files import atomic_path
 
+try:  # HEIC/HEIF photos, as phones take them
+    from pi_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # optional: without it HEIC files get a clear "cannot read" error
+    pass
+
 Crop = Literal["center", "subject"]
 Box = tuple[float, float, float, float]
 
@@ -218,7 +225,8 @@ def _check_header(source: Path, max_pixels: int, min_side: int) -> str:
         raise
     except Image.DecompressionBombError as exc:
         raise ImageInputError(source, f"refused as a decompression bomb ({exc})") from exc
-    except UnidentifiedImageError as exc:
+    except (UnidentifiedImageError, ImportError) as exc:
+        # ImportError: ultralytics patches Image.open to look for a HEIF plugin on unknown files.
         raise ImageInputError(source, "not an image, or a format PIL cannot read") from exc
     except Exception as exc:  # decoders raise OSError, SyntaxError, struct.error, EOFError, ...
         raise ImageInputError(source, f"corrupt image ({type(exc).__name__}: {exc})") from exc

@@ -39,12 +39,16 @@ def failure_reasons(job: dict) -> list[str]:
     return [job["reason"]] if job.get("reason") else []
 
 
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else format(value, ".4g")
+
+
 def _key_scores(job: dict) -> dict[str, float]:
     attempts = job.get("attempts") or []
     if not attempts:
         return {}
     return {c["metric"]: c["value"] for c in attempts[-1].get("checks", [])
-            if c["metric"] in ("clip_cosine", "flicker", "motion", "text_video_clip_cosine")}
+            if c["metric"] in ("clip_cosine", "flicker", "motion", "text_video_clip_cosine") and c["value"] is not None}
 
 
 def results_table(report: dict) -> list[dict]:
@@ -69,7 +73,7 @@ def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str
     attempts = sum(len(j.get("attempts") or []) for j in jobs)
     accepted = counts.get("accepted", 0)
     reasons = Counter(reason.split(":")[0] for j in jobs if j["status"] != "accepted" for reason in failure_reasons(j))
-    lines = [f"# clipmill batch `{report['batch']['name']}`", ""]
+    lines = [f"# clipmill batch `{report['name']}`", ""]
     if report.get("random_weights"):
         lines += ["> **Random-weight models.** The generator, CLIP and/or YOLO ran with random weights: "
                   "clips are noise and scores are not meaningful. This run exercises the pipeline only.", ""]
@@ -89,7 +93,6 @@ def render_gallery(report: dict, *, base_dir: Path) -> str:
     """A self-contained HTML page: one card per job with poster or video and every verdict.
     Everything that came from a spec or a model is escaped."""
     esc = html.escape
-    batch = report["batch"]
     cards = []
     for job in report.get("jobs", []):
         status = job["status"]
@@ -106,7 +109,7 @@ def render_gallery(report: dict, *, base_dir: Path) -> str:
         for attempt in job.get("attempts") or []:
             checks = "".join(
                 f'<li class="{"ok" if c["passed"] else "bad"}">{esc(c["stage"])}/{esc(c["metric"])} = '
-                f'{c["value"]:.4g}{"" if c.get("threshold") is None else " (limit " + format(c["threshold"], ".4g") + ")"}'
+                f'{_number(c["value"])}{"" if c.get("threshold") is None else " (limit " + _number(c["threshold"]) + ")"}'
                 f' — {esc(c["reason"])}</li>'
                 for c in attempt.get("checks", [])
             )
@@ -128,7 +131,7 @@ def render_gallery(report: dict, *, base_dir: Path) -> str:
     statuses = sorted({j["status"] for j in report.get("jobs", [])})
     buttons = "".join(f'<button data-filter="{esc(s)}">{esc(s)}</button>' for s in ["all", *statuses])
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>clipmill — {esc(batch['name'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>clipmill — {esc(report['name'])}</title>
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa;color:#222}}
 .grid{{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1rem}}
@@ -139,7 +142,7 @@ body{{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa;color:#222
 .empty{{height:120px;background:#eee;display:flex;align-items:center;justify-content:center}}
 li{{font-size:.85rem}} h2{{font-size:1.05rem}}
 </style></head><body>
-<h1>clipmill batch {esc(batch['name'])}</h1>{banner}
+<h1>clipmill batch {esc(report['name'])}</h1>{banner}
 <p>{esc(', '.join(f'{k}: {v}' for k, v in sorted(report.get('counts', {}).items())))}</p>
 <nav>{buttons}</nav>
 <section class="grid">{''.join(cards)}</section>

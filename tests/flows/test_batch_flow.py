@@ -72,7 +72,7 @@ def test_batch_end_to_end_and_resume(harness, tmp_path):
     assert [a["status"] for a in jobs["always-fails"]["attempts"]] == ["failed_qa", "failed_qa"]
     seeds = [a["seed"] for a in jobs["always-fails"]["attempts"]]
     assert seeds[0] != seeds[1], "a retry must use a new seed"
-    assert "motion" in jobs["always-fails"]["reason"]
+    assert "barely moves" in jobs["always-fails"]["reason"]
     assert [a["status"] for a in jobs["gated"]["attempts"]] == ["rejected"]
     assert "below the gate threshold" in jobs["gated"]["reason"]
     assert jobs["bad-image"]["status"] == "error" and "broken.png" in jobs["bad-image"]["reason"]

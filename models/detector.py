@@ -1,0 +1,236 @@
+"""YOLO detections and tracks over a clip's frames, for the interaction checks in `qa/`.
+
+ultralytics reaches for the network on its own: it downloads fonts, checks for updates and
+pip-installs missing requirements. None of that works (or is wanted) on a GPU worker, so this
+module configures it to stay offline before it is first imported, and gives it the fonts it
+would otherwise fetch.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from models.cache import cached_model
+from qa.types import Detection
+
+if TYPE_CHECKING:
+    from ultralytics import YOLO
+
+RANDOM_SOURCE = "random"
+DEFAULT_RANDOM_ARCHITECTURE = "yolov8n.yaml"
+_FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
+_PREDICT_BATCH = 8
+
+
+def clipmill_cache_dir() -> Path:
+    """Where clipmill keeps its own files: $CLIPMILL_CACHE, else ~/.cache/clipmill."""
+    return Path(os.environ.get("CLIPMILL_CACHE") or Path.home() / ".cache" / "clipmill").expanduser()
+
+
+def _find_local_font() -> Path | None:
+    # matplotlib (an ultralytics dependency) ships DejaVu fonts; system fonts come second.
+    candidates: list[Path] = []
+    spec = find_spec("matplotlib")
+    if spec is not None and spec.origin is not None:
+        candidates.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf")
+    candidates.append(Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    system_fonts = Path("/usr/share/fonts")
+    if system_fonts.is_dir():
+        return next(iter(sorted(system_fonts.rglob("*.ttf"))), None)
+    return None
+
+
+def prepare_ultralytics_offline() -> Path:
+    """Configure ultralytics to never touch the network; call before importing it.
+
+    Sets YOLO_OFFLINE, YOLO_AUTOINSTALL and YOLO_CONFIG_DIR (values already in the
+    environment win) and puts the fonts ultralytics would download into its config folder.
+
+    Returns:
+        The ultralytics config folder.
+
+    Raises:
+        RuntimeError: No TrueType font exists on this machine to stand in for Arial.
+    """
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+    os.environ.setdefault("YOLO_VERBOSE", "false")
+    config_dir = Path(os.environ.setdefault("YOLO_CONFIG_DIR", str(clipmill_cache_dir() / "ultralytics")))
+    config_dir.mkdir(parents=True, exist_ok=True)
+
+    missing = [name for name in _FONT_NAMES if not (config_dir / name).is_file()]
+    if missing:
+        font = _find_local_font()
+        if font is None:
+            raise RuntimeError(
+                "ultralytics needs a TrueType font and would download one; install one locally "
+                "(`apt-get install fonts-dejavu-core`) or copy any .ttf to "
+                + " and ".join(str(config_dir / name) for name in missing)
+            )
+        for name in missing:
+            shutil.copyfile(font, config_dir / name)
+    return config_dir
+
+
+class Detector:
+    """A YOLO model that finds (and tracks) objects in a clip's frames.
+
+    Attributes:
+        source: The weights file, or "random" with the architecture yaml it was built from.
+        random_weights: True when the model is randomly initialised; its detections mean
+            nothing and reports must say so.
+        device: The device passed to ultralytics (None lets it choose).
+    """
+
+    def __init__(self, model: YOLO, *, source: str, random_weights: bool, device: str | None = None) -> None:
+        self.model = model
+        self.source = source
+        self.random_weights = random_weights
+        self.device = device
+        # ultralytics keeps predictor and tracker state on the model object.
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        weights = ", random weights" if self.random_weights else ""
+        return f"Detector(source={self.source!r}{weights})"
+
+    @property
+    def class_names(self) -> dict[int, str]:
+        """Class index to label, e.g. {0: "person", ...}."""
+        return dict(self.model.names)
+
+    def detect(
+        self,
+        frames: np.ndarray,
+        *,
+        stride: int = 1,
+        conf: float = 0.25,
+        imgsz: int = 640,
+        track: bool = True,
+    ) -> tuple[list[int], list[Detection]]:
+        """Detect objects in every `stride`-th frame of one clip.
+
+        Args:
+            frames: uint8 RGB frames, shape (num_frames, height, width, 3).
+            stride: Examine frames 0, stride, 2*stride, ...
+            conf: Minimum detection confidence.
+            imgsz: Inference size in pixels (longest side).
+            track: Link detections across the examined frames with ByteTrack, so every
+                detection carries a `track_id`. Tracks start afresh for every call.
+
+        Returns:
+            The indices of the examined frames, and the detections in them; `Detection.frame`
+            is the index in `frames`, `label` the class name.
+        """
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError(f"frames must have shape (num_frames, height, width, 3), got {frames.shape}")
+        if stride < 1:
+            raise ValueError(f"stride={stride} must be at least 1")
+        indices = list(range(0, len(frames), stride))
+        # ultralytics takes numpy images as OpenCV does: BGR.
+        bgr = [np.ascontiguousarray(frames[i][..., ::-1]) for i in indices]
+        options = {"conf": conf, "imgsz": imgsz, "verbose": False, "device": self.device}
+
+        with self._lock:
+            if track:
+                _require_lap()
+                # persist=False on the first frame starts new tracks, so ids never leak between clips.
+                results = [
+                    self.model.track(image, persist=position > 0, tracker="bytetrack.yaml", **options)[0]
+                    for position, image in enumerate(bgr)
+                ]
+            else:
+                results = []
+                for start in range(0, len(bgr), _PREDICT_BATCH):
+                    results += self.model.predict(bgr[start : start + _PREDICT_BATCH], **options)
+
+        detections = []
+        for frame_index, result in zip(indices, results):
+            detections += _to_detections(frame_index, result)
+        return indices, detections
+
+
+def _to_detections(frame_index: int, result: object) -> list[Detection]:
+    boxes = result.boxes
+    if boxes is None or len(boxes) == 0:
+        return []
+    xyxy = boxes.xyxy.cpu().numpy().tolist()
+    confidences = boxes.conf.cpu().numpy().tolist()
+    classes = boxes.cls.cpu().numpy().astype(int).tolist()
+    track_ids = boxes.id.cpu().numpy().astype(int).tolist() if boxes.id is not None else [None] * len(xyxy)
+    return [
+        Detection(
+            frame=frame_index,
+            label=result.names[cls],
+            confidence=float(confidence),
+            box=tuple(float(v) for v in box),
+            track_id=track_id,
+        )
+        for box, confidence, cls, track_id in zip(xyxy, confidences, classes, track_ids)
+    ]
+
+
+def _require_lap() -> None:
+    # ultralytics' ByteTrack imports `lap` and would try to pip-install it when missing.
+    if find_spec("lap") is None:
+        raise ImportError("tracking needs the `lap` package: pip install 'lap>=0.5.12' (or call detect with track=False)")
+
+
+def _coco_names() -> dict[int, str]:
+    from ultralytics.cfg import get_cfg  # noqa: F401  (ensures the package is initialised)
+    from ultralytics.utils import ROOT, YAML
+
+    return dict(YAML.load(ROOT / "cfg" / "datasets" / "coco.yaml")["names"])
+
+
+def _build(weights: str, device: str | None) -> Detector:
+    prepare_ultralytics_offline()
+    from ultralytics import YOLO
+
+    if weights == RANDOM_SOURCE or weights.endswith((".yaml", ".yml")):
+        architecture = DEFAULT_RANDOM_ARCHITECTURE if weights == RANDOM_SOURCE else weights
+        model = YOLO(architecture, task="detect")
+        if len(model.names) == 80:
+            # A yaml build numbers its classes; name them as COCO so labels read like a real model's.
+            model.model.names = _coco_names()
+        # Travels inside the .pt when saved, so a reloaded copy still says it is random.
+        model.model.yaml["clipmill_random_weights"] = True
+        return Detector(model, source=f"{RANDOM_SOURCE}:{architecture}", random_weights=True, device=device)
+
+    model = YOLO(weights, task="detect")
+    random_weights = bool(getattr(model.model, "yaml", {}).get("clipmill_random_weights", False))
+    return Detector(model, source=weights, random_weights=random_weights, device=device)
+
+
+def load_detector(weights: str = "yolov8n.pt", *, device: str | None = None) -> Detector:
+    """Load a YOLO detector, once per process for each (weights, device).
+
+    Args:
+        weights: A local .pt file; "random" or an architecture yaml such as "yolov8n.yaml"
+            for a randomly initialised model (plumbing only). A bare name such as
+            "yolov8n.pt" that is not a local file is an error: ultralytics would try to
+            download it.
+        device: Passed to ultralytics ("cpu", "cuda:0", ...); None lets it choose.
+
+    Raises:
+        FileNotFoundError: `weights` is a .pt name or path that does not exist locally.
+    """
+    if weights != RANDOM_SOURCE and not weights.endswith((".yaml", ".yml")):
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"YOLO weights {weights!r} are not a local file, and clipmill never lets ultralytics download them. "
+                f"Fetch them where the network is reachable (e.g. https://github.com/ultralytics/assets/releases) "
+                f"and pass the file path; or pass 'random' for an untrained model"
+            )
+        weights = str(path.resolve())
+    return cached_model(("yolo", weights, device), lambda: _build(weights, device))

@@ -1,0 +1,419 @@
+"""Wan2.2 video generators: which models exist, how to load them, how to run one generation.
+
+A generator is loaded once per process (see `models.cache`) from a local checkpoint folder or
+a hub id, and then serves many `GenerationRequest`s. Text-to-video runs through diffusers'
+`WanPipeline` and image-to-video through `WanImageToVideoPipeline`; when a model does both
+(TI2V-5B) the two pipelines share one set of loaded components.
+
+The "tiny" model is a random-weight pipeline built in code (`models.tiny_wan`) for tests and
+the offline demo; its frames are noise.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import torch
+from diffusers import DiffusionPipeline, WanImageToVideoPipeline, WanPipeline
+
+from models.cache import cached_model
+from models.devices import default_dtype, pick_device
+
+TINY_SOURCE = "built-in random weights"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What clipmill knows about a Wan2.2 model before loading it.
+
+    `default_size` is (width, height). Width and height must be multiples of `size_multiple`:
+    the VAE's spatial compression times the transformer's 2x2 patch. `default_guidance_2` is the
+    guidance of the low-noise expert of two-expert models (None: same as `default_guidance`).
+    """
+
+    name: str
+    hub_id: str | None
+    supports_text: bool
+    supports_image: bool
+    default_steps: int
+    default_guidance: float
+    default_fps: int
+    default_size: tuple[int, int]
+    size_multiple: int
+    default_frames: int
+    description: str
+    default_guidance_2: float | None = None
+
+
+MODEL_SPECS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            name="tiny",
+            hub_id=None,
+            supports_text=True,
+            supports_image=True,
+            default_steps=4,
+            default_guidance=5.0,
+            default_fps=16,
+            default_size=(256, 160),
+            size_multiple=32,
+            default_frames=17,
+            description="Random-weight Wan2.2 (TI2V-5B form) built in code, for tests and offline demos; frames are noise.",
+        ),
+        ModelSpec(
+            name="wan2.2-ti2v-5b",
+            hub_id="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+            supports_text=True,
+            supports_image=True,
+            default_steps=50,
+            default_guidance=5.0,
+            default_fps=24,
+            default_size=(1280, 704),
+            size_multiple=32,
+            default_frames=121,
+            description="Wan2.2 TI2V 5B: text- and image-to-video, 720p at 24 fps, one dense transformer.",
+        ),
+        ModelSpec(
+            name="wan2.2-i2v-a14b",
+            hub_id="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+            supports_text=False,
+            supports_image=True,
+            default_steps=40,
+            default_guidance=3.5,
+            default_fps=16,
+            default_size=(832, 480),
+            size_multiple=16,
+            default_frames=81,
+            description="Wan2.2 I2V A14B: image-to-video, two 14B experts switched at boundary_ratio 0.9.",
+        ),
+        ModelSpec(
+            name="wan2.2-t2v-a14b",
+            hub_id="Wan-AI/Wan2.2-T2V-A14B-Diffusers",
+            supports_text=True,
+            supports_image=False,
+            default_steps=40,
+            default_guidance=4.0,
+            default_guidance_2=3.0,
+            default_fps=16,
+            default_size=(832, 480),
+            size_multiple=16,
+            default_frames=81,
+            description="Wan2.2 T2V A14B: text-to-video, two 14B experts switched at boundary_ratio 0.875.",
+        ),
+    )
+}
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message says which and what to do about it."""
+
+
+@dataclass
+class GenerationRequest:
+    """One clip to generate.
+
+    `image`, when given, is the first frame (image-to-video) and must already be `width` x
+    `height`: cropping is the preprocessing stage's job, and a silent resize would distort it.
+    `guidance_2` is the low-noise expert's guidance on two-expert models; None takes the
+    model's default.
+    """
+
+    prompt: str
+    width: int
+    height: int
+    num_frames: int
+    steps: int
+    guidance: float
+    seed: int
+    negative_prompt: str = ""
+    image: PIL.Image.Image | None = None
+    guidance_2: float | None = None
+
+
+class VideoGenerator:
+    """A loaded Wan2.2 model that turns `GenerationRequest`s into frames.
+
+    Attributes:
+        spec: The model's `ModelSpec`.
+        source: Where the weights came from: a folder, a hub id, or "built-in random weights".
+        random_weights: True when the weights are random (tiny, or a saved tiny pipeline); the
+            output is then noise and reports must say so.
+        device: The device the pipelines run on.
+    """
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        source: str,
+        pipeline: DiffusionPipeline,
+        *,
+        random_weights: bool,
+        device: torch.device,
+    ) -> None:
+        self.spec = spec
+        self.source = source
+        self.random_weights = random_weights
+        self.device = device
+        self.text_pipeline: WanPipeline | None = None
+        self.image_pipeline: WanImageToVideoPipeline | None = None
+        if spec.supports_text:
+            self.text_pipeline = _assemble(WanPipeline, pipeline)
+        if spec.supports_image:
+            self.image_pipeline = _assemble(WanImageToVideoPipeline, pipeline)
+        self._check_size_multiple(self.text_pipeline or self.image_pipeline)
+        if self.image_pipeline is not None:
+            self._check_image_conditioning(self.image_pipeline)
+        # The pipelines share one scheduler, whose state changes every step: one generation at
+        # a time per generator, even when Prefect runs tasks in threads.
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        weights = ", random weights" if self.random_weights else ""
+        return f"VideoGenerator({self.spec.name!r}, source={self.source!r}, device={str(self.device)!r}{weights})"
+
+    def _check_size_multiple(self, pipeline: DiffusionPipeline) -> None:
+        patch = (pipeline.transformer or pipeline.transformer_2).config.patch_size
+        multiple = pipeline.vae_scale_factor_spatial * patch[1]
+        if multiple != self.spec.size_multiple:
+            raise ModelLoadError(
+                f"the checkpoint at {self.source!r} needs sizes in multiples of {multiple}, but {self.spec.name} "
+                f"expects {self.spec.size_multiple}; is it really a {self.spec.name} checkpoint?"
+            )
+
+    def _check_image_conditioning(self, pipeline: WanImageToVideoPipeline) -> None:
+        # Without expanded timesteps, image-to-video feeds the transformer the noise, a frame mask
+        # (4 channels) and the encoded image side by side; a text-to-video transformer cannot take that.
+        if pipeline.config.expand_timesteps:
+            return
+        z_dim = pipeline.vae.config.z_dim
+        in_channels = (pipeline.transformer or pipeline.transformer_2).config.in_channels
+        if in_channels != 2 * z_dim + 4:
+            raise ModelLoadError(
+                f"the checkpoint at {self.source!r} is text-to-video (transformer takes {in_channels} channels, "
+                f"image-to-video needs {2 * z_dim + 4}), so it cannot serve {self.spec.name}"
+            )
+
+    def validate(self, request: GenerationRequest) -> None:
+        """Raise ValueError, naming the offending value, if this model cannot run `request`."""
+        spec = self.spec
+        if request.num_frames < 1 or (request.num_frames - 1) % 4 != 0:
+            nearest = max(request.num_frames - 1, 0) // 4 * 4 + 1
+            raise ValueError(
+                f"num_frames={request.num_frames} is not 4k+1 (Wan's VAE packs 4 frames per latent after the "
+                f"first); use {nearest} or {nearest + 4}"
+            )
+        for name in ("width", "height"):
+            value = getattr(request, name)
+            if value <= 0 or value % spec.size_multiple != 0:
+                raise ValueError(f"{name}={value} is not a positive multiple of {spec.size_multiple} as {spec.name} needs")
+        if request.steps < 1:
+            raise ValueError(f"steps={request.steps} must be at least 1")
+        if request.image is None and not spec.supports_text:
+            raise ValueError(f"{spec.name} is image-to-video only: the request needs an image")
+        if request.image is not None:
+            if not spec.supports_image:
+                raise ValueError(f"{spec.name} is text-to-video only: the request must not carry an image")
+            if request.image.size != (request.width, request.height):
+                raise ValueError(
+                    f"image size {request.image.size[0]}x{request.image.size[1]} differs from the requested "
+                    f"{request.width}x{request.height}; prepare the image at the generation size first"
+                )
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        *,
+        on_step: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Generate one clip.
+
+        Args:
+            request: What to generate. Text-to-video when `request.image` is None, else
+                image-to-video from that first frame.
+            on_step: Called after every denoising step as `on_step(steps_done, total_steps)`.
+                An exception raised by it propagates out of `generate` and stops the
+                generation within one step; that is how a cancelled run frees its GPU.
+
+        Returns:
+            uint8 RGB frames, shape (num_frames, height, width, 3). The same request (seed
+            included) on the same device gives the same frames.
+
+        Raises:
+            ValueError: The request does not fit this model (see `validate`).
+        """
+        # 1. check inputs
+        self.validate(request)
+        pipeline = self.text_pipeline if request.image is None else self.image_pipeline
+
+        # 2. build the call: only two-expert checkpoints accept a second guidance scale
+        kwargs = {
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
+            "height": request.height,
+            "width": request.width,
+            "num_frames": request.num_frames,
+            "num_inference_steps": request.steps,
+            "guidance_scale": request.guidance,
+            "output_type": "np",
+        }
+        if pipeline.config.boundary_ratio is not None:
+            guidance_2 = request.guidance_2 if request.guidance_2 is not None else self.spec.default_guidance_2
+            if guidance_2 is not None:
+                kwargs["guidance_scale_2"] = guidance_2
+        if request.image is not None:
+            kwargs["image"] = request.image.convert("RGB")
+        if on_step is not None:
+
+            def report_step(pipe: DiffusionPipeline, step: int, timestep: torch.Tensor, tensors: dict) -> dict:
+                on_step(step + 1, pipe.num_timesteps)
+                return {}
+
+            kwargs["callback_on_step_end"] = report_step
+            kwargs["callback_on_step_end_tensor_inputs"] = []
+
+        # 3. denoise and decode
+        with self._lock:
+            generator = torch.Generator(device=self.device).manual_seed(request.seed)
+            video = pipeline(generator=generator, **kwargs).frames[0]
+
+        # 4. convert to uint8 frames
+        return (np.clip(video, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+
+
+def _assemble(pipeline_class: type[DiffusionPipeline], loaded: DiffusionPipeline) -> DiffusionPipeline:
+    """Build `pipeline_class` around the components of `loaded`, sharing them (no copy).
+
+    Not `from_pipe`: it casts every shared module to one dtype, which would undo the float32
+    VAE next to a bfloat16 transformer.
+    """
+    if isinstance(loaded, pipeline_class):
+        return loaded
+    accepted = inspect.signature(pipeline_class.__init__).parameters
+    kwargs = {name: module for name, module in loaded.components.items() if name in accepted}
+    kwargs["boundary_ratio"] = loaded.config.boundary_ratio
+    kwargs["expand_timesteps"] = loaded.config.expand_timesteps
+    pipeline = pipeline_class(**kwargs)
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline
+
+
+def _component_dtypes(device: torch.device) -> dict[str, torch.dtype]:
+    # The VAE stays in float32 as in Wan's own examples: bf16 decoding costs visible quality.
+    return {"default": default_dtype(device), "vae": torch.float32}
+
+
+def _looks_like_hub_id(source: str) -> bool:
+    return re.fullmatch(r"[\w.-]+/[\w.-]+", source) is not None and not source.startswith(".")
+
+
+def _download_hint(spec: ModelSpec) -> str:
+    repo = spec.hub_id or "Wan-AI/<model>-Diffusers"
+    folder = repo.split("/")[-1]
+    return f"download it where the Hub is reachable (`hf download {repo} --local-dir {folder}`) and pass that folder as `source`"
+
+
+def _load_pretrained(spec: ModelSpec, source: str, device: torch.device) -> tuple[DiffusionPipeline, bool]:
+    """Load a diffusers-format Wan checkpoint; return it and whether its weights are random."""
+    from models.tiny_wan import RANDOM_WEIGHTS_MARKER
+
+    folder = Path(source).expanduser()
+    is_local = folder.exists()
+    if is_local:
+        if not (folder / "model_index.json").is_file():
+            raise ModelLoadError(
+                f"{folder} has no model_index.json, so it is not a diffusers-format checkpoint of {spec.name}; "
+                f"use the '-Diffusers' release ({spec.hub_id}), not the original Wan repository layout"
+            )
+    elif not _looks_like_hub_id(source):
+        raise ModelLoadError(f"checkpoint folder {source!r} for {spec.name} does not exist; {_download_hint(spec)}")
+
+    try:
+        pipeline = DiffusionPipeline.from_pretrained(
+            str(folder) if is_local else source,
+            dtype=_component_dtypes(device),
+            local_files_only=is_local,
+        )
+    except Exception as err:
+        where = f"folder {source!r}" if is_local else f"hub id {source!r}"
+        raise ModelLoadError(f"could not load {spec.name} from {where}: {err}. If this machine is offline, {_download_hint(spec)}") from err
+
+    if not isinstance(pipeline, (WanPipeline, WanImageToVideoPipeline)):
+        raise ModelLoadError(f"{source!r} holds a {type(pipeline).__name__}, not a Wan pipeline, so it cannot serve {spec.name}")
+    random_weights = is_local and (folder / RANDOM_WEIGHTS_MARKER).exists()
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline.to(device), random_weights
+
+
+def _build_tiny(device: torch.device) -> DiffusionPipeline:
+    from models.tiny_wan import build_tiny_pipeline
+
+    # Tiny stays in float32 even on a GPU: it is small, and casting Wan modules after
+    # construction would skip the float32 exceptions from_pretrained keeps.
+    return build_tiny_pipeline(seed=0).to(device)
+
+
+def load_generator(model: str, source: str | None = None, *, device: str | None = None) -> VideoGenerator:
+    """Load a Wan2.2 generator, once per process for each (model, source, device).
+
+    Args:
+        model: A key of `MODEL_SPECS`: "tiny", "wan2.2-ti2v-5b", "wan2.2-i2v-a14b" or
+            "wan2.2-t2v-a14b".
+        source: A local checkpoint folder (diffusers layout, loaded without touching the
+            network) or a hub id; None means the model's hub id. "tiny" takes no source.
+        device: "cuda", "cuda:N" or "cpu"; None picks the GPU when there is one.
+
+    Returns:
+        The cached `VideoGenerator`.
+
+    Raises:
+        ValueError: Unknown model, or a source given for "tiny".
+        ModelLoadError: The checkpoint is missing, unreachable, or not a checkpoint of `model`.
+    """
+    if model not in MODEL_SPECS:
+        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_SPECS)}")
+    spec = MODEL_SPECS[model]
+    torch_device = pick_device(device)
+
+    if spec.hub_id is None:
+        if source is not None:
+            raise ValueError(f"model {model!r} is built in code and takes no source (got {source!r})")
+        return cached_model(
+            ("wan", model, TINY_SOURCE, str(torch_device)),
+            lambda: VideoGenerator(spec, TINY_SOURCE, _build_tiny(torch_device), random_weights=True, device=torch_device),
+        )
+
+    source = source or spec.hub_id
+    if Path(source).expanduser().exists():
+        source = str(Path(source).expanduser().resolve())
+
+    def load() -> VideoGenerator:
+        pipeline, random_weights = _load_pretrained(spec, source, torch_device)
+        return VideoGenerator(spec, source, pipeline, random_weights=random_weights, device=torch_device)
+
+    return cached_model(("wan", model, source, str(torch_device)), load)
+
+
+def default_request(model: str, prompt: str, **overrides: object) -> GenerationRequest:
+    """A request with `model`'s default size, frames, steps and guidance; `overrides` win.
+
+    Example: `default_request("tiny", "a dog runs", seed=3, num_frames=9)`.
+    """
+    spec = MODEL_SPECS[model]
+    fields = {
+        "prompt": prompt,
+        "width": spec.default_size[0],
+        "height": spec.default_size[1],
+        "num_frames": spec.default_frames,
+        "steps": spec.default_steps,
+        "guidance": spec.default_guidance,
+        "seed": 0,
+    }
+    fields.update(overrides)
+    return GenerationRequest(**fields)
