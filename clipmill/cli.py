@@ -44,7 +44,7 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str]) -> d
 def _print_summary(result: dict) -> None:
     counts = result.get("counts", {})
     typer.echo("")
-    typer.secho(f"batch {result['batch']}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), bold=True)
+    typer.secho(f"batch {result['batch']}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v), bold=True)
     for name, job in result["jobs"].items():
         detail = job.get("clip") or job.get("reason") or ("resumed" if job.get("resumed") else "")
         typer.echo(f"  {name:<24} {job['status']:<9} {detail}")
@@ -88,7 +88,7 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
            as_json: bool = typer.Option(False, "--json", help="print the full report as JSON"),
            run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> None:
     """Print a batch's results from the database."""
-    from clipmill.report import results_table
+    from clipmill.report import results_table, stage_seconds
     from storage.db import database_url, init_db, session_scope
     from storage.paths import default_run_root
     from storage.repository import batch_report
@@ -109,6 +109,9 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
             typer.echo(f"  {'':<24} reason: {row['reason']}")
         if row["clip"]:
             typer.echo(f"  {'':<24} clip: {row['clip']}")
+    stages = stage_seconds(data)
+    if stages:
+        typer.echo("seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
 
 
 @app.command()

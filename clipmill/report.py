@@ -67,6 +67,15 @@ def results_table(report: dict) -> list[dict]:
     return rows
 
 
+def stage_seconds(report: dict) -> dict[str, float]:
+    """Seconds spent in each stage over every attempt of the batch."""
+    totals: Counter = Counter()
+    for job in report.get("jobs", []):
+        for attempt in job.get("attempts") or []:
+            totals.update(attempt.get("timings") or {})
+    return {stage: round(seconds, 2) for stage, seconds in totals.most_common()}
+
+
 def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str:
     counts = report.get("counts", {})
     jobs = report.get("jobs", [])
@@ -83,6 +92,9 @@ def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str
     ]
     if gallery:
         lines.append(f"- gallery: `{gallery}`")
+    stages = stage_seconds(report)
+    if stages:
+        lines.append("- seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
     if reasons:
         lines += ["", "| failure reason | jobs |", "|---|---|"]
         lines += [f"| {r.replace('|', '/')} | {n} |" for r, n in reasons.most_common()]

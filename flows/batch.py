@@ -42,7 +42,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
             state = clip_flow(job, opened["batch_id"], spec.name, db_url, str(root), spec.models,
                               return_state=True)
             results[job.id] = (state.result() if state.is_completed()
-                               else {"job": job.id, "status": "error", "reason": state.message})
+                               else {"job": job.id, "status": "error", "reason": state.message or state.name})
         update_progress_artifact(progress, 100.0 * done / len(spec.jobs))
 
     close_batch(db_url, opened["batch_id"])

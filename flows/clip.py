@@ -1,15 +1,16 @@
 """One job's way from prompt to accepted clip, with QA-driven regeneration.
 
 A failed QA verdict is a result, not an exception: the loop below reads it and tries again
-with the parameters the retry policy chooses. Exceptions are for infrastructure: the task
-decorators retry those, and an input or a machine that keeps failing ends the job as
-"error" (the flow run is marked Failed in the dashboard, the batch goes on).
+with the parameters the retry policy chooses. Exceptions are for bad inputs and
+infrastructure: the task decorators retry the latter, and whatever still fails ends the job
+as "error", recorded, with the flow run marked Failed in the dashboard; the batch goes on.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from prefect.states import Failed
 
 from clipmill.spec import JobSpec, ModelSources
 from storage.paths import BatchPaths
@@ -19,10 +20,6 @@ from tasks.inputs import input_gate, job_text, prepare_input_image, structure_pr
 from tasks.outputs import encode_clip, publish_clip
 from tasks.records import begin_attempt, close_job, finish_attempt, open_job, params_record
 from tasks.repair import deflicker_clip, stitch
-
-
-class JobError(RuntimeError):
-    """A job ended in error; already recorded in the database when raised."""
 
 
 @flow(name="clipmill-clip", flow_run_name="{job.id}")
@@ -98,11 +95,13 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
             timings["encode"] = encoded["seconds"]
             artifacts += [("attempt_clip", encoded["path"]), ("attempt_poster", encoded["poster"])]
         except Exception as error:  # recorded, then reported to Prefect as this job's failure
-            message = f"{type(error).__name__}: {error}"
+            message = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
             finish_attempt(db_url, attempt["attempt_id"], status="error", checks=gate_checks,
                            artifacts=artifacts, timings=timings, error=message)
             close_job(db_url, job_id, status="error", reason=message)
-            raise JobError(f"{job.id}: {message}") from error
+            # A bad input (ValueError and kin) needs its message, not a traceback; anything else does.
+            (logger.error if isinstance(error, ValueError) else logger.exception)("%s: %s", job.id, message)
+            return Failed(message=message, data={"job": job.id, "status": "error", "reason": message})
 
         checks = gate_checks + verdict["checks"]
         gate_checks = []  # the gate belongs to the attempt that ran it
