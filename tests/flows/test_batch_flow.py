@@ -14,14 +14,6 @@ from storage.repository import batch_report
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness():
-        yield
-
-
 def spec_file(tmp_path: Path) -> Path:
     photo = tmp_path / "photo.jpg"
     gradient = np.linspace(0, 255, 96 * 128).astype(np.uint8).reshape(96, 128)
