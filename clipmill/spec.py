@@ -24,7 +24,7 @@ class SpecError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class QASettings(_Strict):
@@ -106,10 +106,9 @@ class JobSpec(_Strict):
             )
         return self
 
-    @property
-    def frames_per_segment(self) -> int:
-        """Each segment repeats the previous one's last frame, so they overlap by one."""
-        return (self.frames - 1) // self.segments + 1
+    def segment_frames(self, segments: int | None = None) -> int:
+        """Frames each segment generates; segments overlap by the one frame they share."""
+        return (self.frames - 1) // (segments or self.segments) + 1
 
     def valid_segment_counts(self) -> list[int]:
         """Segment counts that split this clip into 4k+1-frame windows (for the retry policy)."""

@@ -7,12 +7,14 @@ as "error", recorded, with the flow run marked Failed in the dashboard; the batc
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.states import Failed
 
 from clipmill.spec import JobSpec, ModelSources
+from qa.retry import AttemptParams
 from storage.paths import BatchPaths
 from tasks.checks import check_clip, decide_retry
 from tasks.generate import check_job_fits_model, generate_segment, initial_params
@@ -22,111 +24,124 @@ from tasks.records import begin_attempt, close_job, finish_attempt, open_job, pa
 from tasks.repair import deflicker_clip, stitch
 
 
+@dataclass
+class AttemptLog:
+    """What one attempt has produced so far; written to the database when it ends."""
+
+    db_url: str
+    attempt_id: int
+    number: int
+    folder: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    artifacts: list[tuple[str, str]] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+    device: str = ""
+
+    def took(self, stage: str, result: dict) -> dict:
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + result["seconds"], 4)
+        return result
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        finish_attempt(self.db_url, self.attempt_id, status=status, checks=self.checks, artifacts=self.artifacts,
+                       timings=self.timings, error=error, device=self.device or None)
+
+
 @flow(name="clipmill-clip", flow_run_name="{job.id}")
 def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_root: str,
               models: ModelSources) -> dict:
     logger = get_run_logger()
     paths = BatchPaths.for_batch(run_root, batch_name)
-    text = job_text(job)
+    job_id = open_job(db_url, batch_id, job)
     params = initial_params(job)
-    plan = structure_prompt(job, params.segments)
-    for warning in plan.get("warnings", []):
-        logger.warning("%s: %s", job.id, warning)
-    job_id = open_job(db_url, batch_id, job, plan)
+    plan: dict | None = None
+    start_image: Path | None = None  # the prepared photo, once it has passed the gate
 
-    start_image: Path | None = None
-    gate_checks: list[dict] = []
     for tried in range(1, job.max_attempts + 1):
-        attempt = begin_attempt(db_url, job_id, seed=params.seed, params=params_record(params))
-        attempt_dir = paths.attempt_dir(job.id, attempt["number"])
-        timings: dict[str, float] = {}
-        artifacts: list[tuple[str, str]] = []
+        opened = begin_attempt(db_url, job_id, seed=params.seed, params=params_record(params))
+        attempt = AttemptLog(db_url, opened["attempt_id"], opened["number"],
+                             paths.attempt_dir(job.id, opened["number"]))
         try:
-            check_job_fits_model(job)
-            # 1. Input image and gate, once per run of the job: they do not change between attempts.
-            if job.image is not None and start_image is None:
-                prepared = prepare_input_image(job, paths.job_dir(job.id) / "input.png")
-                timings["prepare"] = prepared["seconds"]
-                artifacts.append(("prepared_image", prepared["path"]))
-                gate = input_gate(Path(prepared["path"]), text, job.qa.gate_threshold,
-                                  models.clip_model, models.clip_pretrained)
-                timings["gate"] = gate["seconds"]
-                gate_checks = [gate["check"]]
-                if not gate["check"]["passed"]:
-                    reason = gate["check"]["reason"]
-                    finish_attempt(db_url, attempt["attempt_id"], status="rejected", checks=gate_checks,
-                                   artifacts=artifacts, timings=timings, error=None)
-                    close_job(db_url, job_id, status="rejected", reason=reason)
-                    logger.info("%s rejected at the gate: %s", job.id, reason)
-                    return {"job": job.id, "status": "rejected", "reason": reason}
-                start_image = Path(prepared["path"])
-
-            # 2. Segments: each continues from the previous segment's last frame.
-            if params.segments != len(plan["segment_prompts"]):
+            # 1. Plan, input image and gate: once per run of the job, before any GPU time.
+            if plan is None:
+                check_job_fits_model(job)
                 plan = structure_prompt(job, params.segments)
-            segment_paths, device, previous = [], "", start_image
-            frames_per_segment = (job.frames - 1) // params.segments + 1
-            for index, prompt in enumerate(plan["segment_prompts"]):
-                segment = generate_segment(
-                    model=job.model, source=models.generator_source.get(job.model), prompt=prompt,
-                    negative_prompt=plan["negative_prompt"], start_image=previous, width=job.width,
-                    height=job.height, num_frames=frames_per_segment, steps=params.steps,
-                    guidance=params.guidance, seed=params.seed + index, dest=attempt_dir / f"segment-{index + 1}.npy")
-                timings["generate"] = timings.get("generate", 0.0) + segment["seconds"]
-                segment_paths.append(Path(segment["frames_path"]))
-                artifacts.append(("segment", segment["frames_path"]))
-                previous, device = Path(segment["last_frame"]), segment["device"]
+                for warning in plan["warnings"]:
+                    logger.warning("%s: %s", job.id, warning)
+                open_job(db_url, batch_id, job, plan)
+            if job.image is not None and start_image is None:
+                prepared = attempt.took("prepare", prepare_input_image(job, paths.job_dir(job.id) / "input.png"))
+                attempt.artifacts.append(("prepared_image", prepared["path"]))
+                gate = attempt.took("gate", input_gate(Path(prepared["path"]), job_text(job), job.qa.gate_threshold,
+                                                       models.clip_model, models.clip_pretrained))
+                attempt.checks.append(gate["check"])
+                if not gate["check"]["passed"]:
+                    attempt.finish("rejected")
+                    close_job(db_url, job_id, status="rejected", reason=gate["check"]["reason"])
+                    logger.info("%s rejected at the gate: %s", job.id, gate["check"]["reason"])
+                    return {"job": job.id, "status": "rejected", "reason": gate["check"]["reason"]}
+                start_image = Path(prepared["path"])
+            if params.segments != len(plan["segment_prompts"]):  # the retry policy split the clip anew
+                plan = structure_prompt(job, params.segments)
 
-            # 3. Repair: stitch, deflicker.
-            stitched = stitch(segment_paths, attempt_dir / "stitched.npy")
-            timings["stitch"] = stitched["seconds"]
-            repaired = deflicker_clip(Path(stitched["frames_path"]), attempt_dir / "frames.npy",
-                                      params.deflicker_strength)
-            timings["deflicker"] = repaired["seconds"]
-            artifacts.append(("frames", repaired["frames_path"]))
-
-            # 4. Judge, and encode what was judged so every attempt can be watched.
-            verdict = check_clip(Path(repaired["frames_path"]), seams=stitched["seams"],
-                                 expectations=plan["expectations"], text=text, qa=job.qa,
-                                 detector_weights=models.detector, clip_model=models.clip_model,
-                                 clip_pretrained=models.clip_pretrained)
-            timings["qa"] = verdict["seconds"]
-            encoded = encode_clip(Path(repaired["frames_path"]), attempt_dir / "clip.mp4", job.fps)
-            timings["encode"] = encoded["seconds"]
-            artifacts += [("attempt_clip", encoded["path"]), ("attempt_poster", encoded["poster"])]
+            verdict, encoded = _generate_and_judge(job, plan, params, start_image, models, attempt)
         except Exception as error:  # recorded, then reported to Prefect as this job's failure
             message = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
-            finish_attempt(db_url, attempt["attempt_id"], status="error", checks=gate_checks,
-                           artifacts=artifacts, timings=timings, error=message)
+            attempt.finish("error", error=message)
             close_job(db_url, job_id, status="error", reason=message)
             # A bad input (ValueError and kin) needs its message, not a traceback; anything else does.
             (logger.error if isinstance(error, ValueError) else logger.exception)("%s: %s", job.id, message)
             return Failed(message=message, data={"job": job.id, "status": "error", "reason": message})
 
-        checks = gate_checks + verdict["checks"]
-        gate_checks = []  # the gate belongs to the attempt that ran it
+        attempt.checks += verdict["checks"]
         if verdict["passed"]:
-            sidecar = {"job": job.model_dump(mode="json"), "plan": plan, "attempt": attempt["number"],
+            sidecar = {"job": job.model_dump(mode="json"), "plan": plan, "attempt": attempt.number,
                        "params": params_record(params), "verdict": verdict, "video": encoded["probe"],
-                       "timings": timings, "device": device}
+                       "timings": attempt.timings, "device": attempt.device}
             published = publish_clip(Path(encoded["path"]), Path(encoded["poster"]), paths.clip(job.id), sidecar)
-            finish_attempt(db_url, attempt["attempt_id"], status="accepted", checks=checks,
-                           artifacts=artifacts, timings=timings, device=device)
-            close_job(db_url, job_id, status="accepted", accepted_attempt_id=attempt["attempt_id"],
+            attempt.finish("accepted")
+            close_job(db_url, job_id, status="accepted", accepted_attempt_id=attempt.attempt_id,
                       artifacts=[("clip", published["clip"]), ("poster", published["poster"]),
                                  ("sidecar", published["sidecar"])])
-            return {"job": job.id, "status": "accepted", "attempts": attempt["number"], "clip": published["clip"]}
+            return {"job": job.id, "status": "accepted", "attempts": attempt.number, "clip": published["clip"]}
 
-        finish_attempt(db_url, attempt["attempt_id"], status="failed_qa", checks=checks,
-                       artifacts=artifacts, timings=timings, device=device)
-        decision = decide_retry(params, verdict, attempt_number=tried,
-                                max_attempts=job.max_attempts, valid_segments=job.valid_segment_counts())
-        logger.info("%s attempt %d failed QA (%s); %s", job.id, attempt["number"],
+        attempt.finish("failed_qa")
+        decision = decide_retry(params, verdict, attempt_number=tried, max_attempts=job.max_attempts,
+                                valid_segments=job.valid_segment_counts())
+        logger.info("%s attempt %d failed QA (%s); %s", job.id, attempt.number,
                     "; ".join(verdict["reasons"]), decision["reason"])
         if not decision["retry"]:
             break
         params = decision["params"]
 
-    reason = "; ".join(verdict["reasons"]) or "QA failed"
+    reason = "; ".join(verdict["reasons"])
     close_job(db_url, job_id, status="failed", reason=reason)
     return {"job": job.id, "status": "failed", "reason": reason}
+
+
+def _generate_and_judge(job: JobSpec, plan: dict, params: AttemptParams, start_image: Path | None,
+                        models: ModelSources, attempt: AttemptLog) -> tuple[dict, dict]:
+    """Segments → stitch → deflicker → QA → MP4. Every attempt is encoded, so a person can
+    watch what QA judged, failed attempts included."""
+    # Each segment after the first continues from the previous one's last frame.
+    segment_paths, previous = [], start_image
+    for index, prompt in enumerate(plan["segment_prompts"]):
+        segment = attempt.took("generate", generate_segment(
+            model=job.model, source=models.generator_source.get(job.model), prompt=prompt,
+            negative_prompt=plan["negative_prompt"], start_image=previous, width=job.width, height=job.height,
+            num_frames=job.segment_frames(params.segments), steps=params.steps, guidance=params.guidance,
+            seed=params.seed + index, dest=attempt.folder / f"segment-{index + 1}.npy"))
+        segment_paths.append(Path(segment["frames_path"]))
+        attempt.artifacts.append(("segment", segment["frames_path"]))
+        previous, attempt.device = Path(segment["last_frame"]), segment["device"]
+
+    stitched = attempt.took("stitch", stitch(segment_paths, attempt.folder / "stitched.npy"))
+    repaired = attempt.took("deflicker", deflicker_clip(Path(stitched["frames_path"]), attempt.folder / "frames.npy",
+                                                        params.deflicker_strength))
+    attempt.artifacts.append(("frames", repaired["frames_path"]))
+    verdict = attempt.took("qa", check_clip(
+        Path(repaired["frames_path"]), seams=stitched["seams"], expectations=plan["expectations"],
+        text=job_text(job), qa=job.qa, detector_weights=models.detector, clip_model=models.clip_model,
+        clip_pretrained=models.clip_pretrained))
+    encoded = attempt.took("encode", encode_clip(Path(repaired["frames_path"]), attempt.folder / "clip.mp4", job.fps))
+    attempt.artifacts += [("attempt_clip", encoded["path"]), ("attempt_poster", encoded["poster"])]
+    return verdict, encoded

@@ -40,6 +40,7 @@ def test_relative_image_resolves_against_the_spec_folder(tmp_path):
     ({"colour": "red"}, ["'colour'", "Extra inputs"]),
     ({"qa": {"max_flicker": "lots"}}, ["'qa.max_flicker'"]),
     ({"keyword": "cats"}, ["exactly one of 'prompt' or 'keyword'"]),
+    ({"prompt": "   "}, ["exactly one of 'prompt' or 'keyword'"]),
 ])
 def test_errors_name_file_job_and_field(tmp_path, job, words):
     with pytest.raises(SpecError) as caught:
@@ -86,7 +87,8 @@ def test_missing_file_is_a_spec_error(tmp_path):
 def test_segment_arithmetic():
     spec = parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x", "frames": 33, "segments": 2}]})
     job = spec.jobs[0]
-    assert job.frames_per_segment == 17  # 17 + 17 - 1 shared boundary frame = 33
+    assert job.segment_frames() == 17  # 17 + 17 - 1 shared boundary frame = 33
+    assert job.segment_frames(4) == 9
     assert job.valid_segment_counts() == [1, 2, 4, 8]
 
 
