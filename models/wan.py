@@ -10,7 +10,9 @@ the offline demo; its frames are noise.
 """
 from __future__ import annotations
 
+import gc
 import inspect
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -22,8 +24,17 @@ import PIL.Image
 import torch
 from diffusers import DiffusionPipeline, WanImageToVideoPipeline, WanPipeline
 
+from models.acceleration import (
+    choose_profile,
+    compile_transformer_blocks,
+    available_gpu_gib,
+    lighter_profile,
+    place,
+)
 from models.cache import cached_model
 from models.devices import default_dtype, pick_device
+
+logger = logging.getLogger(__name__)
 
 TINY_SOURCE = "built-in random weights"
 
@@ -49,6 +60,8 @@ class ModelSpec:
     default_frames: int
     description: str
     default_guidance_2: float | None = None
+    flow_shift: float = 5.0  # the scheduler's sigma shift, as the Wan2.2 release configures it
+    fast_steps: int | None = None  # steps of the fast profile (None: same as default_steps)
 
 
 MODEL_SPECS: dict[str, ModelSpec] = {
@@ -60,6 +73,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             supports_text=True,
             supports_image=True,
             default_steps=4,
+            fast_steps=2,
             default_guidance=5.0,
             default_fps=16,
             default_size=(256, 160),
@@ -73,6 +87,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             supports_text=True,
             supports_image=True,
             default_steps=50,
+            fast_steps=16,
             default_guidance=5.0,
             default_fps=24,
             default_size=(1280, 704),
@@ -86,6 +101,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             supports_text=False,
             supports_image=True,
             default_steps=40,
+            fast_steps=14,
             default_guidance=3.5,
             default_fps=16,
             default_size=(832, 480),
@@ -99,8 +115,10 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             supports_text=True,
             supports_image=False,
             default_steps=40,
+            fast_steps=14,
             default_guidance=4.0,
             default_guidance_2=3.0,
+            flow_shift=12.0,
             default_fps=16,
             default_size=(832, 480),
             size_multiple=16,
@@ -146,6 +164,9 @@ class VideoGenerator:
         random_weights: True when the weights are random (tiny, or a saved tiny pipeline); the
             output is then noise and reports must say so.
         device: The device the pipelines run on.
+        profile: The memory profile in use (`models.acceleration.PROFILES`); an out-of-memory
+            error moves it one step lighter for the rest of the process.
+        last_run: What the latest `generate` used: profile, and the profile it fell back from.
     """
 
     def __init__(
@@ -156,6 +177,8 @@ class VideoGenerator:
         *,
         random_weights: bool,
         device: torch.device,
+        profile: str | None = None,
+        compile_blocks: bool = True,
     ) -> None:
         self.spec = spec
         self.source = source
@@ -173,6 +196,14 @@ class VideoGenerator:
         # The pipelines share one scheduler, whose state changes every step: one generation at
         # a time per generator, even when Prefect runs tasks in threads.
         self._lock = threading.Lock()
+
+        # Placement: the fastest memory profile that fits what the GPU has free, unless told.
+        self._pipeline = self.text_pipeline or self.image_pipeline
+        self.profile = profile or choose_profile(spec.name, available_gpu_gib(device, self._pipeline))
+        place(self._pipeline, self.profile, device)
+        if compile_blocks and device.type == "cuda" and self.profile == "resident":
+            compile_transformer_blocks(self._pipeline)
+        self.last_run: dict = {}
 
     def __repr__(self) -> str:
         weights = ", random weights" if self.random_weights else ""
@@ -278,13 +309,35 @@ class VideoGenerator:
             kwargs["callback_on_step_end"] = report_step
             kwargs["callback_on_step_end_tensor_inputs"] = []
 
-        # 3. denoise and decode
+        # 3. denoise and decode; out of GPU memory, free it and retry once, one profile lighter
         with self._lock:
-            generator = torch.Generator(device=self.device).manual_seed(request.seed)
-            video = pipeline(generator=generator, **kwargs).frames[0]
+            fell_back_from = None
+            try:
+                video = self._run(pipeline, request, kwargs)
+            except torch.OutOfMemoryError:
+                lighter = lighter_profile(self.profile)
+                if lighter is None:
+                    raise
+                fell_back_from, self.profile = self.profile, lighter
+                logger.warning("%s ran out of GPU memory with profile %r; retrying with %r",
+                               self.spec.name, fell_back_from, lighter)
+                self._free_memory()
+                place(self._pipeline, lighter, self.device)
+                video = self._run(pipeline, request, kwargs)
+            self.last_run = {"profile": self.profile, "fell_back_from": fell_back_from}
 
         # 4. convert to uint8 frames
         return (np.clip(video, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+
+
+    def _run(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> np.ndarray:
+        generator = torch.Generator(device=self.device).manual_seed(request.seed)
+        return pipeline(generator=generator, **kwargs).frames[0]
+
+    def _free_memory(self) -> None:
+        gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
 
 
 def _assemble(pipeline_class: type[DiffusionPipeline], loaded: DiffusionPipeline) -> DiffusionPipeline:
@@ -348,7 +401,9 @@ def _load_pretrained(spec: ModelSpec, source: str, device: torch.device) -> tupl
         raise ModelLoadError(f"{source!r} holds a {type(pipeline).__name__}, not a Wan pipeline, so it cannot serve {spec.name}")
     random_weights = is_local and (folder / RANDOM_WEIGHTS_MARKER).exists()
     pipeline.set_progress_bar_config(disable=True)
-    return pipeline.to(device), random_weights
+    # The release's sigma shift, whatever the checkpoint's scheduler file says.
+    pipeline.scheduler = type(pipeline.scheduler).from_config(pipeline.scheduler.config, flow_shift=spec.flow_shift)
+    return pipeline, random_weights
 
 
 def _build_tiny(device: torch.device) -> DiffusionPipeline:
@@ -356,10 +411,11 @@ def _build_tiny(device: torch.device) -> DiffusionPipeline:
 
     # Tiny stays in float32 even on a GPU: it is small, and casting Wan modules after
     # construction would skip the float32 exceptions from_pretrained keeps.
-    return build_tiny_pipeline(seed=0).to(device)
+    return build_tiny_pipeline(seed=0)
 
 
-def load_generator(model: str, source: str | None = None, *, device: str | None = None) -> VideoGenerator:
+def load_generator(model: str, source: str | None = None, *, device: str | None = None,
+                   profile: str | None = None) -> VideoGenerator:
     """Load a Wan2.2 generator, once per process for each (model, source, device).
 
     Args:
@@ -368,6 +424,8 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
         source: A local checkpoint folder (diffusers layout, loaded without touching the
             network) or a hub id; None means the model's hub id. "tiny" takes no source.
         device: "cuda", "cuda:N" or "cpu"; None picks the GPU when there is one.
+        profile: A memory profile ("resident", "model_offload", "group_offload"); None
+            chooses from the GPU's free memory at load.
 
     Returns:
         The cached `VideoGenerator`.
@@ -385,8 +443,9 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
         if source is not None:
             raise ValueError(f"model {model!r} is built in code and takes no source (got {source!r})")
         return cached_model(
-            ("wan", model, TINY_SOURCE, str(torch_device)),
-            lambda: VideoGenerator(spec, TINY_SOURCE, _build_tiny(torch_device), random_weights=True, device=torch_device),
+            ("wan", model, TINY_SOURCE, str(torch_device), profile),
+            lambda: VideoGenerator(spec, TINY_SOURCE, _build_tiny(torch_device), random_weights=True,
+                                   device=torch_device, profile=profile),
         )
 
     source = source or spec.hub_id
@@ -395,9 +454,10 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
 
     def load() -> VideoGenerator:
         pipeline, random_weights = _load_pretrained(spec, source, torch_device)
-        return VideoGenerator(spec, source, pipeline, random_weights=random_weights, device=torch_device)
+        return VideoGenerator(spec, source, pipeline, random_weights=random_weights, device=torch_device,
+                              profile=profile)
 
-    return cached_model(("wan", model, source, str(torch_device)), load)
+    return cached_model(("wan", model, source, str(torch_device), profile), load)
 
 
 def default_request(model: str, prompt: str, **overrides: object) -> GenerationRequest:

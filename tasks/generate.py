@@ -44,7 +44,8 @@ def initial_params(job: JobSpec) -> AttemptParams:
         guidance=job.guidance if job.guidance is not None else model.default_guidance,
         segments=job.segments,
         deflicker_strength=job.qa.deflicker_strength,
-        steps=job.steps if job.steps is not None else model.default_steps,
+        steps=job.steps if job.steps is not None else (
+            model.fast_steps if job.speed == "fast" and model.fast_steps else model.default_steps),
     )
 
 
