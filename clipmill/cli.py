@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from clipmill.console import fail
+
 # Before anything imports Prefect: no analytics from an offline server.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -22,18 +24,13 @@ RunRoot = typer.Option(None, "--run-root", help="folder for run outputs [default
 DbUrl = typer.Option(None, "--db-url", help="SQLAlchemy URL [default: $CLIPMILL_DATABASE_URL or SQLite in the run root]")
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
-
-
 def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str]) -> dict:
     from clipmill.spec import SpecError, load_spec
 
     try:
         load_spec(spec)  # fail fast, before Prefect starts, with the spec's own message
     except SpecError as error:
-        _fail(str(error))
+        fail(str(error))
     from flows.batch import batch_flow
 
     result = batch_flow(str(spec), str(run_root) if run_root else None, db_url)
@@ -79,7 +76,7 @@ def validate(spec: Path = typer.Argument(..., help="batch spec YAML")) -> None:
     try:
         loaded = load_spec(spec)
     except SpecError as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(f"{spec}: batch '{loaded.name}', {len(loaded.jobs)} job(s), valid")
 
 
@@ -98,7 +95,7 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
         with session_scope(init_db(url)) as session:
             data = batch_report(session, batch)
     except LookupError as error:
-        _fail(str(error.args[0] if error.args else error))
+        fail(str(error.args[0] if error.args else error))
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
@@ -125,6 +122,20 @@ def doctor(db_url: Optional[str] = DbUrl, run_root: Optional[Path] = RunRoot) ->
         typer.secho(f"[{line.level:>4}] {line.name:<22} {line.detail}", fg=colour)
         ok &= line.level != "fail"
     raise typer.Exit(code=0 if ok else 1)
+
+
+# Single-stage commands: each stage of the pipeline, run by hand on one input.
+from clipmill.commands_inputs import plan, prep, trending  # noqa: E402
+from clipmill.commands_check import calibrate_gate, check  # noqa: E402
+from clipmill.commands_repair import deflicker, stitch  # noqa: E402
+
+app.command()(plan)
+app.command()(prep)
+app.command()(trending)
+app.command()(check)
+app.command()(deflicker)
+app.command()(stitch)
+app.command("calibrate-gate")(calibrate_gate)
 
 
 def main() -> None:  # pragma: no cover - console entry

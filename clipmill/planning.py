@@ -9,11 +9,13 @@ detector cannot meet.
 """
 from __future__ import annotations
 
+import os
 import re
 import string
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Literal, Mapping
 
 import yaml
@@ -94,22 +96,69 @@ class PromptTemplate:
         return {name for _, name, _, _ in string.Formatter().parse(self.text[language]) if name}
 
 
+TEMPLATES_ENV = "CLIPMILL_TEMPLATES"
+
+
+def _template_from(data: object, where: str) -> PromptTemplate:
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not isinstance(data.get("text"), dict):
+        raise ValueError(f"{where}: a template is a mapping with 'name' and 'text' (per language: en, zh)")
+    if "en" not in data["text"]:
+        raise ValueError(f"{where}: template {data['name']!r} needs an 'en' text (the fallback language)")
+    try:
+        template = PromptTemplate(
+            name=data["name"],
+            description=data.get("description", ""),
+            text={lang: str(text) for lang, text in data["text"].items()},
+            defaults={lang: {k: str(v) for k, v in values.items()}
+                      for lang, values in (data.get("defaults") or {}).items()},
+        )
+        for language in template.text:
+            if "keyword" not in template.variables(language):
+                raise ValueError(f"its {language} text has no {{keyword}}")
+    except (ValueError, AttributeError) as error:
+        raise ValueError(f"{where}: template {data['name']!r}: {error}") from None
+    return template
+
+
+def load_template_dir(folder: str | Path) -> dict[str, PromptTemplate]:
+    """Every `*.yaml` template in `folder` (a channel's or brand's own), by name."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: template folder not found")
+    templates = {}
+    for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise ValueError(f"{path}: cannot read template ({error})") from None
+        template = _template_from(data, str(path))
+        if template.name in templates:
+            raise ValueError(f"{path}: template {template.name!r} is defined twice in {folder}")
+        templates[template.name] = template
+    return templates
+
+
 def _load_templates() -> dict[str, PromptTemplate]:
     templates = {}
     for entry in sorted(resources.files("clipmill").joinpath("templates").iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        data = yaml.safe_load(entry.read_text(encoding="utf-8"))
-        templates[data["name"]] = PromptTemplate(
-            name=data["name"],
-            description=data.get("description", ""),
-            text=dict(data["text"]),
-            defaults={lang: dict(values) for lang, values in data.get("defaults", {}).items()},
-        )
+        template = _template_from(yaml.safe_load(entry.read_text(encoding="utf-8")), entry.name)
+        templates[template.name] = template
+    # Folders named by $CLIPMILL_TEMPLATES (os.pathsep-separated) add templates or replace built-ins.
+    for folder in filter(None, os.environ.get(TEMPLATES_ENV, "").split(os.pathsep)):
+        templates.update(load_template_dir(folder))
     return templates
 
 
-TEMPLATES: Mapping[str, PromptTemplate] = _load_templates()
+TEMPLATES: dict[str, PromptTemplate] = _load_templates()
+
+
+def add_templates(folder: str | Path) -> list[str]:
+    """Load a folder's templates into `TEMPLATES` (the `--templates DIR` option); their names."""
+    loaded = load_template_dir(folder)
+    TEMPLATES.update(loaded)
+    return sorted(loaded)
 
 
 def detect_language(text: str) -> Language:
@@ -119,7 +168,8 @@ def detect_language(text: str) -> Language:
 
 
 def expand_template(keyword: str, template: str, variables: dict[str, str] | None = None) -> str:
-    """Fill a built-in template with `keyword` (and optional overrides of its variables).
+    """Fill a template (built-in or loaded, see `add_templates`) with `keyword` (and optional
+    overrides of its variables).
 
     The template's language follows the keyword's: a Chinese keyword gets the Chinese text.
     """
@@ -435,9 +485,13 @@ _STATIC_PREPOSITIONS_EN = "in|at|inside|on|near|by|beside|under|outside|around|w
 def _place_pattern_en() -> re.Pattern:
     places = sorted({p.replace("_", " ") for p in PLACES_EN.split()}, key=len, reverse=True)
     alternation = "|".join(re.escape(p) for p in places)
+    # Describing words may stand before the place ("a sunny park"), but not another
+    # preposition: "to a woman in the office" is a person, then a place.
+    describing = rf"(?:(?!(?:{_STATIC_PREPOSITIONS_EN}|into|to|onto|over)\b)[\w'-]+\s+)"
     return re.compile(
         rf"\b(?P<prep>{_STATIC_PREPOSITIONS_EN}|into|toward|towards|to|out of|onto|over)\s+"
-        rf"(?P<place>(?:(?:the|a|an|his|her|their|its|our|my)\s+)?(?:[\w'-]+\s+){{0,3}}?(?:{alternation})s?)\b",
+        rf"(?P<place>(?:(?:the|a|an|his|her|their|its|our|my)\s+)?{describing}{{0,3}}?(?:{alternation})s?"
+        rf"(?:\s+(?:{alternation})s?)?)\b",  # "a restaurant kitchen", "the hotel lobby"
         re.IGNORECASE,
     )
 
@@ -482,7 +536,10 @@ def _find_location_zh(text: str) -> tuple[str, list[tuple[int, int]]]:
         # "坐在床上": a bed is something QA looks for, not the scene; keep it in the action.
         entry = lexicon_zh().get(re.sub(r"^.*的", "", at.group("place")))
         if entry is None or entry.coco is None:
-            return at.group("place"), [at.span()]
+            # "在海边", "在街上": the place word itself ends in what reads as a locative suffix.
+            whole = text[at.start("place") : at.end()]
+            named = _place_pattern_zh().fullmatch(whole)
+            return (whole if named else at.group("place")), [at.span()]
     at_place = re.search(rf"(?<![正还现实])在{_place_pattern_zh().pattern}", text)
     if at_place:
         return at_place.group("place"), [at_place.span()]

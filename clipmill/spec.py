@@ -33,16 +33,37 @@ class QASettings(_Strict):
     Defaults are for real (trained) models; the demo spec loosens them for random weights.
     """
 
-    gate_threshold: float = Field(0.25, ge=-1.0, le=1.0, description="min CLIP cosine between image and prompt (ViT-B-32: DataComp filtered at ~0.25)")
+    gate_threshold: float | None = Field(
+        None, ge=-1.0, le=1.0,
+        description="min CLIP cosine between image and prompt; None: the model's default in qa.gate.GATE_DEFAULTS "
+                    "(ViT-B-32: 0.25, a little below LAION's 0.28 because prompts describe motion a photo cannot "
+                    "show); a model without a default gates nothing (recorded as informational)")
     max_black_fraction: float = Field(0.1, ge=0.0, le=1.0)
     max_frozen_fraction: float = Field(0.3, ge=0.0, le=1.0)
     max_flicker: float = Field(6.0, ge=0.0, description="brightness flicker, luma levels (0-255)")
-    min_motion: float = Field(0.2, ge=0.0, description="mean absolute frame difference, luma levels")
+    min_motion: float = Field(0.2, ge=0.0, description="mean absolute frame difference, luma levels; enforced only "
+                                                        "when the shot plan asks for action")
     max_seam_ratio: float = Field(3.0, gt=0.0, description="difference across a seam / median difference inside segments")
     min_presence: float = Field(0.5, ge=0.0, le=1.0, description="fraction of checked frames that must show each expected subject")
+    max_gap_frames: int = Field(8, ge=0, description="clip frames a subject may be missed or miscounted before it "
+                                                     "counts as vanished or changed (detectors blink; people pass behind things)")
+    min_approach: float = Field(0.25, ge=0.0, le=1.0, description="'approach': fraction by which the subjects' distance "
+                                                                 "(in box sizes) shrinks from the first to the last third")
+    max_contact_gap: float = Field(0.05, ge=0.0, description="'contact': largest gap between the boxes, in box sizes, "
+                                                             "that still counts as touching")
     enforce_expectations: bool = Field(True, description="false: detection checks are recorded but cannot fail a clip")
-    detect_stride: int = Field(2, ge=1)
+    detect_stride: int = Field(2, ge=1, description="run the detector on every n-th frame")
     detect_confidence: float = Field(0.25, gt=0.0, lt=1.0)
+    consistency_samples: int = Field(8, ge=2, le=64, description="frames, evenly spaced, that CLIP embeds for the "
+                                                                 "drift and text-video checks")
+    min_subject_similarity: float | None = Field(
+        None, ge=-1.0, le=1.0,
+        description="min CLIP image cosine between the first sampled frame and any later one (subject drift); "
+                    "None: measured and reported, never fails a clip (no published threshold for CLIP embeddings)")
+    min_text_video_cosine: float | None = Field(
+        None, ge=-1.0, le=1.0,
+        description="min mean CLIP cosine between the prompt and the sampled frames; None: measured and reported "
+                    "only (same scale as the gate: with ViT-B-32, the gate's 0.25 is a reasonable start)")
     deflicker_strength: float = Field(1.0, ge=0.0, le=4.0)
 
 
@@ -75,6 +96,8 @@ class JobSpec(_Strict):
     guidance: float | None = Field(None, ge=0.0, le=30.0, description="classifier-free guidance; model default when unset")
     seed: int = Field(0, ge=0, lt=2**32)
     max_attempts: int = Field(3, ge=1, le=20)
+    speed: Literal["quality", "fast"] = Field(
+        "quality", description="fast: the model's fast step count (about a third), see README's speed section")
     negative_prompt: str | None = None
     qa: QASettings = Field(default_factory=QASettings)
 

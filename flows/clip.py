@@ -13,6 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.states import Failed
 
+from clipmill.judge import expects_motion
 from clipmill.spec import JobSpec, ModelSources
 from qa.retry import AttemptParams
 from storage.paths import BatchPaths
@@ -69,7 +70,8 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
                     logger.warning("%s: %s", job.id, warning)
                 open_job(db_url, batch_id, job, plan)
             if job.image is not None and start_image is None:
-                prepared = attempt.took("prepare", prepare_input_image(job, paths.job_dir(job.id) / "input.png"))
+                prepared = attempt.took("prepare", prepare_input_image(
+                    job, paths.job_dir(job.id) / "input.png", models.detector, plan))
                 attempt.artifacts.append(("prepared_image", prepared["path"]))
                 gate = attempt.took("gate", input_gate(Path(prepared["path"]), job_text(job), job.qa.gate_threshold,
                                                        models.clip_model, models.clip_pretrained))
@@ -83,7 +85,20 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
             if params.segments != len(plan["segment_prompts"]):  # the retry policy split the clip anew
                 plan = structure_prompt(job, params.segments)
 
-            verdict, encoded = _generate_and_judge(job, plan, params, start_image, models, attempt)
+            # 2. Generate, then repair and judge. A flicker-only failure is first repaired on the
+            # same frames (stronger deflicker, no GPU time); anything else is regenerated below.
+            stitched = _generate(job, plan, params, start_image, models, attempt)
+            verdict, encoded = _repair_and_judge(job, plan, params, stitched, models, attempt, repair=False)
+            decision = None if verdict["passed"] else decide_retry(
+                params, verdict, attempt_number=tried, max_attempts=job.max_attempts,
+                valid_segments=job.valid_segment_counts())
+            if decision is not None and decision["action"] == "repair":
+                attempt.checks.append(_decision_record(decision))
+                params = decision["params"]
+                verdict, encoded = _repair_and_judge(job, plan, params, stitched, models, attempt, repair=True)
+                decision = None if verdict["passed"] else decide_retry(
+                    params, verdict, attempt_number=tried, max_attempts=job.max_attempts,
+                    valid_segments=job.valid_segment_counts(), repaired=True)
         except Exception as error:  # recorded, then reported to Prefect as this job's failure
             message = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
             attempt.finish("error", error=message)
@@ -104,12 +119,11 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
                                  ("sidecar", published["sidecar"])])
             return {"job": job.id, "status": "accepted", "attempts": attempt.number, "clip": published["clip"]}
 
+        attempt.checks.append(_decision_record(decision))
         attempt.finish("failed_qa")
-        decision = decide_retry(params, verdict, attempt_number=tried, max_attempts=job.max_attempts,
-                                valid_segments=job.valid_segment_counts())
         logger.info("%s attempt %d failed QA (%s); %s", job.id, attempt.number,
                     "; ".join(verdict["reasons"]), decision["reason"])
-        if not decision["retry"]:
+        if decision["action"] != "regenerate":
             break
         params = decision["params"]
 
@@ -118,11 +132,15 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
     return {"job": job.id, "status": "failed", "reason": reason}
 
 
-def _generate_and_judge(job: JobSpec, plan: dict, params: AttemptParams, start_image: Path | None,
-                        models: ModelSources, attempt: AttemptLog) -> tuple[dict, dict]:
-    """Segments → stitch → deflicker → QA → MP4. Every attempt is encoded, so a person can
-    watch what QA judged, failed attempts included."""
-    # Each segment after the first continues from the previous one's last frame.
+def _decision_record(decision: dict) -> dict:
+    """The retry policy's decision, kept with the attempt's checks so reports show why."""
+    return {"stage": "retry", "metric": decision["action"], "value": 0.0, "threshold": None, "passed": True,
+            "reason": decision["reason"]}
+
+
+def _generate(job: JobSpec, plan: dict, params: AttemptParams, start_image: Path | None,
+              models: ModelSources, attempt: AttemptLog) -> dict:
+    """All segments, each continuing from the previous one's last frame, stitched into one clip."""
     segment_paths, previous = [], start_image
     for index, prompt in enumerate(plan["segment_prompts"]):
         segment = attempt.took("generate", generate_segment(
@@ -133,15 +151,22 @@ def _generate_and_judge(job: JobSpec, plan: dict, params: AttemptParams, start_i
         segment_paths.append(Path(segment["frames_path"]))
         attempt.artifacts.append(("segment", segment["frames_path"]))
         previous, attempt.device = Path(segment["last_frame"]), segment["device"]
+    return attempt.took("stitch", stitch(segment_paths, attempt.folder / "stitched.npy"))
 
-    stitched = attempt.took("stitch", stitch(segment_paths, attempt.folder / "stitched.npy"))
-    repaired = attempt.took("deflicker", deflicker_clip(Path(stitched["frames_path"]), attempt.folder / "frames.npy",
+
+def _repair_and_judge(job: JobSpec, plan: dict, params: AttemptParams, stitched: dict, models: ModelSources,
+                      attempt: AttemptLog, *, repair: bool) -> tuple[dict, dict]:
+    """Deflicker → QA → MP4. Every version is encoded, so a person can watch what QA judged."""
+    suffix = "-repair" if repair else ""
+    repaired = attempt.took("deflicker", deflicker_clip(Path(stitched["frames_path"]),
+                                                        attempt.folder / f"frames{suffix}.npy",
                                                         params.deflicker_strength))
     attempt.artifacts.append(("frames", repaired["frames_path"]))
     verdict = attempt.took("qa", check_clip(
         Path(repaired["frames_path"]), seams=stitched["seams"], expectations=plan["expectations"],
         text=job_text(job), qa=job.qa, detector_weights=models.detector, clip_model=models.clip_model,
-        clip_pretrained=models.clip_pretrained))
-    encoded = attempt.took("encode", encode_clip(Path(repaired["frames_path"]), attempt.folder / "clip.mp4", job.fps))
+        clip_pretrained=models.clip_pretrained, expects_motion=expects_motion(plan)))
+    encoded = attempt.took("encode", encode_clip(Path(repaired["frames_path"]),
+                                                 attempt.folder / f"clip{suffix}.mp4", job.fps))
     attempt.artifacts += [("attempt_clip", encoded["path"]), ("attempt_poster", encoded["poster"])]
     return verdict, encoded

@@ -135,24 +135,23 @@ class Detector:
             raise ValueError(f"frames must have shape (num_frames, height, width, 3), got {frames.shape}")
         if stride < 1:
             raise ValueError(f"stride={stride} must be at least 1")
+        if track:
+            _require_lap()
         indices = list(range(0, len(frames), stride))
         # ultralytics takes numpy images as OpenCV does: BGR.
         bgr = [np.ascontiguousarray(frames[i][..., ::-1]) for i in indices]
         options = {"conf": conf, "imgsz": imgsz, "verbose": False, "device": self.device}
 
         with self._lock:
-            if track:
-                _require_lap()
-                # persist=False on the first frame starts new tracks, so ids never leak between clips.
-                results = [
-                    self.model.track(image, persist=position > 0, tracker="bytetrack.yaml", **options)[0]
-                    for position, image in enumerate(bgr)
-                ]
-            else:
-                results = []
-                for start in range(0, len(bgr), _PREDICT_BATCH):
-                    results += self.model.predict(bgr[start : start + _PREDICT_BATCH], **options)
+            # One predict call per batch, not one track call per frame: ultralytics' track mode
+            # feeds a batch of images to its tracker as unrelated pictures, so tracking runs
+            # here, over the batched results, with a tracker of this clip's own.
+            results = []
+            for start in range(0, len(bgr), _PREDICT_BATCH):
+                results += self.model.predict(bgr[start : start + _PREDICT_BATCH], **options)
 
+        if track:
+            return indices, _tracked_detections(indices, results)
         detections = []
         for frame_index, result in zip(indices, results):
             detections += _to_detections(frame_index, result)
@@ -177,6 +176,35 @@ def _to_detections(frame_index: int, result: object) -> list[Detection]:
         )
         for box, confidence, cls, track_id in zip(xyxy, confidences, classes, track_ids)
     ]
+
+
+def _new_tracker():
+    """A ByteTrack tracker configured exactly as `model.track(tracker="bytetrack.yaml")` builds it;
+    its ids start at 1, so ids never leak from one clip into the next."""
+    from ultralytics.trackers.byte_tracker import BYTETracker
+    from ultralytics.utils import YAML, IterableSimpleNamespace
+    from ultralytics.utils.checks import check_yaml
+
+    return BYTETracker(args=IterableSimpleNamespace(**YAML.load(check_yaml("bytetrack.yaml"))))
+
+
+def _tracked_detections(indices: list[int], results: list) -> list[Detection]:
+    """Link per-frame boxes into tracks, as ultralytics' track callback does.
+
+    Only confirmed tracks are reported (a box seen in one frame only is not), and the box is
+    the tracker's, which ultralytics also returns in track mode.
+    """
+    tracker = _new_tracker()
+    detections = []
+    for frame_index, result in zip(indices, results):
+        boxes = result.boxes
+        if boxes is None:
+            continue
+        tracks = tracker.update(boxes.cpu().numpy(), result.orig_img)
+        for x1, y1, x2, y2, track_id, score, cls, _ in np.asarray(tracks, dtype=np.float64).reshape(-1, 8).tolist():
+            detections.append(Detection(frame=frame_index, label=result.names[int(cls)], confidence=float(score),
+                                        box=(x1, y1, x2, y2), track_id=int(track_id)))
+    return detections
 
 
 def _require_lap() -> None:

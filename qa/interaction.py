@@ -171,7 +171,12 @@ def _count_check(clip: _Sample, label: str, expected: int, counts: list[int]) ->
         elif run.count < level:
             if run.count == 0 and run.trailing:
                 continue
-            problems.append(f"{label} count fell from {level} to {run.count} at frame {at}")
+            if run.count == 0:
+                problems.append(f"{label} vanished at frame {at} for {run.span} frames "
+                                f"(back at frame {clip.frames[run.stop]})")
+            else:
+                problems.append(f"{label} count fell from {level} to {run.count} at frame {at}"
+                                + _lost_tracks(clip, label, run))
             level = run.count
     if level is None:
         return Check(STAGE, metric, 0.0, 0.0, True,
@@ -180,6 +185,18 @@ def _count_check(clip: _Sample, label: str, expected: int, counts: list[int]) ->
         reason = problems[0] + (f" (and {len(problems) - 1} more count changes)" if len(problems) > 1 else "")
         return Check(STAGE, metric, float(len(problems)), 0.0, False, reason)
     return Check(STAGE, metric, 0.0, 0.0, True, f"{label} count holds steady at {level}")
+
+
+def _lost_tracks(clip: _Sample, label: str, run: _Run) -> str:
+    """" (person #3 last seen at frame 48)" for the tracks that end where a count falls."""
+    if run.start == 0:
+        return ""
+    before = {d.track_id for d in clip.instances(clip.frames[run.start - 1], label)}
+    during = {d.track_id for f in clip.frames[run.start:run.stop] for d in clip.instances(f, label)}
+    lost = sorted(t for t in before - during if t is not None)
+    if not lost:
+        return ""
+    return " (" + ", ".join(f"{label} #{t}" for t in lost) + f" last seen at frame {clip.frames[run.start - 1]})"
 
 
 def _vanish_check(clip: _Sample, label: str, counts: list[int]) -> Check:

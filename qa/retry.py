@@ -1,18 +1,27 @@
-"""Retry policy: read why an attempt failed and choose the next attempt's parameters.
+"""Retry policy: read why an attempt failed and choose what happens next.
 
-Every retry gets a new seed, because most failures of a diffusion sample are bad
-luck of the draw. On top of that:
+The decision's `action` is one of:
 
-- a missing, miscounted or vanishing subject, a failed interaction, or a failed
-  image-text gate means the model did not follow the prompt closely enough:
-  guidance goes up;
-- flicker: the deflicker pass gets stronger;
-- a visible seam: one more segment, so each segment is shorter and drifts less;
-- black, frozen or motionless frames: a new seed alone.
+- "accept": nothing failed;
+- "repair": flicker is the only failure and the deflicker pass has headroom: the same
+  generated frames are deflickered again at a higher strength and judged again, no new
+  generation (cheap, and it keeps a sample that is otherwise good). One repair per
+  generated attempt; a repair does not spend the attempt budget;
+- "regenerate": a new sample. Every regeneration gets a new seed, because most failures
+  of a diffusion sample are bad luck of the draw. On top of that:
+  - a missing, miscounted or vanishing subject, a failed interaction, or a failed
+    image-text gate means the model did not follow the prompt closely enough:
+    guidance goes up;
+  - flicker that a repair did not fix (or could not, being at full strength): the
+    deflicker pass stays as strong as it got, or gets stronger;
+  - a visible seam: one more segment, so each segment is shorter and drifts less;
+  - black, frozen or motionless frames: a new seed alone;
+- "stop": the attempt budget is spent.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from qa.types import Check, Verdict
 
@@ -22,6 +31,9 @@ GUIDANCE_FACTOR = 1.2
 MAX_GUIDANCE = 8.0
 DEFLICKER_STEP = 0.25
 MIN_DEFLICKER_ON_RETRY = 0.5
+# qa.deflicker's strength scales its correction; 1 applies all of it. Measured on a
+# synthetic flickering clip (flicker 7.1 levels): 1.0 leaves 0.2, 1.5 leaves 3.3 and 2.0
+# leaves 6.9, because the excess overshoots into flicker of the opposite sign.
 MAX_DEFLICKER_STRENGTH = 1.0
 
 _SEED_SPACE = 2**32
@@ -37,12 +49,20 @@ class AttemptParams:
     steps: int
 
 
+Action = Literal["accept", "repair", "regenerate", "stop"]
+
+
 @dataclass(frozen=True)
 class RetryDecision:
+    """What follows an attempt. `retry` is true for "repair" and "regenerate" (another
+    judged try follows); `params` are that try's parameters (for "repair" only
+    `deflicker_strength` differs: seed, guidance and segments are the attempt's own)."""
+
     retry: bool
     params: AttemptParams | None
     reason: str
     changes: dict  # parameter -> {"from": old, "to": new, "why": text}
+    action: Action = "regenerate"
 
 
 def next_seed(seed: int, attempt_number: int) -> int:
@@ -61,14 +81,29 @@ def plan_retry(
     attempt_number: int,
     max_attempts: int,
     max_segments: int | None = None,
+    repaired: bool = False,
 ) -> RetryDecision:
-    """Decide whether attempt `attempt_number` (1-based) is retried, and with what."""
+    """Decide what follows attempt `attempt_number` (1-based) of `max_attempts`.
+
+    `repaired`: the verdict judged frames this policy already sent back for repair, so a
+    second repair of the same sample is not offered.
+    """
     failures = verdict.failures
     if not failures:
-        return RetryDecision(False, None, "accepted", {})
+        return RetryDecision(False, None, "accepted", {}, "accept")
     last = "; ".join(c.reason for c in failures)
+
+    flicker = _first(failures, lambda c: c.metric == "flicker")
+    stronger = _stronger_deflicker(params.deflicker_strength)
+    if flicker and len(failures) == 1 and not repaired and stronger > params.deflicker_strength:
+        change = {"from": params.deflicker_strength, "to": stronger, "why": flicker.reason}
+        reason = (f"repair attempt {attempt_number}: deflicker the same frames again, strength "
+                  f"{params.deflicker_strength} -> {stronger}, before generating anew, because {flicker.reason}")
+        return RetryDecision(True, replace(params, deflicker_strength=stronger), reason,
+                             {"deflicker_strength": change}, "repair")
+
     if attempt_number >= max_attempts:
-        return RetryDecision(False, None, f"attempt budget of {max_attempts} spent; last failures: {last}", {})
+        return RetryDecision(False, None, f"attempt budget of {max_attempts} spent; last failures: {last}", {}, "stop")
 
     changes: dict = {}
     new = replace(params, seed=next_seed(params.seed, attempt_number))
@@ -84,12 +119,12 @@ def plan_retry(
         else:
             notes.append(f"guidance already at its cap {MAX_GUIDANCE:g}")
 
-    flicker = _first(failures, lambda c: c.metric == "flicker")
     if flicker:
-        strength = min(max(params.deflicker_strength + DEFLICKER_STEP, MIN_DEFLICKER_ON_RETRY), MAX_DEFLICKER_STRENGTH)
-        if strength > params.deflicker_strength:
-            new = replace(new, deflicker_strength=strength)
-            changes["deflicker_strength"] = {"from": params.deflicker_strength, "to": strength, "why": flicker.reason}
+        if stronger > params.deflicker_strength:
+            new = replace(new, deflicker_strength=stronger)
+            changes["deflicker_strength"] = {"from": params.deflicker_strength, "to": stronger, "why": flicker.reason}
+        elif repaired:
+            notes.append(f"a repair at deflicker strength {params.deflicker_strength:g} did not remove the flicker")
         else:
             notes.append(f"deflicker already at full strength {MAX_DEFLICKER_STRENGTH:g}")
 
@@ -105,7 +140,11 @@ def plan_retry(
     reason = f"retry {attempt_number + 1} of {max_attempts} with " + ", ".join(steps) + f" because {last}"
     if notes:
         reason += " (" + "; ".join(notes) + ")"
-    return RetryDecision(True, new, reason, changes)
+    return RetryDecision(True, new, reason, changes, "regenerate")
+
+
+def _stronger_deflicker(strength: float) -> float:
+    return min(max(strength + DEFLICKER_STEP, MIN_DEFLICKER_ON_RETRY), MAX_DEFLICKER_STRENGTH)
 
 
 def _kind(check: Check) -> str:

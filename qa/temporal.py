@@ -108,15 +108,21 @@ def temporal_checks(
     max_frozen_fraction: float,
     max_flicker: float,
     min_motion: float,
+    expects_motion: bool = True,
 ) -> list[Check]:
-    """The four temporal checks, in the order black, frozen, flicker, motion."""
+    """The four temporal checks, in the order black, frozen, flicker, motion.
+
+    expects_motion: whether the shot plan asks for action. A product shot or a sleeping
+        cat may rightly stay still, so without action `min_motion` is not enforced and the
+        motion check only records what was measured.
+    """
     frames = as_clip(frames)
     n = len(frames)
     return [
         _black_check(black_frame_mask(frames), max_black_fraction),
         _frozen_check(frozen_frame_mask(frames), max_frozen_fraction),
         _flicker_check(flicker_residuals(frames), max_flicker),
-        _motion_check(motion_score(frames), min_motion, n),
+        _motion_check(motion_score(frames), min_motion, n, expects_motion),
     ]
 
 
@@ -157,7 +163,10 @@ def _flicker_check(residuals: np.ndarray, max_flicker: float) -> Check:
     return Check(STAGE, "flicker", score, max_flicker, passed, reason)
 
 
-def _motion_check(score: float, min_motion: float, n: int) -> Check:
+def _motion_check(score: float, min_motion: float, n: int, expects_motion: bool) -> Check:
+    if not expects_motion:
+        return Check(STAGE, "motion", score, None, True,
+                     f"no action asked for, so stillness is fine: mean frame-to-frame change {score:.2f} luma levels")
     passed = score >= min_motion
     if n < 2:
         reason = "a single frame cannot show motion"

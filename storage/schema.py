@@ -28,6 +28,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 BATCH_STATUSES: tuple[str, ...] = ("running", "finished", "failed")
 JOB_STATUSES: tuple[str, ...] = ("pending", "running", "accepted", "failed", "rejected", "error")
 ATTEMPT_STATUSES: tuple[str, ...] = ("running", "accepted", "failed_qa", "rejected", "error")
+# queued: jobs were made for it; blocked: matched the blocklist; filtered: missed the allowlist;
+# invalid: unusable text (too long, nothing left after normalising).
+KEYWORD_STATUSES: tuple[str, ...] = ("queued", "blocked", "filtered", "invalid")
 
 # Explicit constraint names: SQLite's batch migrations and PostgreSQL's ALTER both need a name
 # to drop or recreate a constraint, and generated names differ between backends.
@@ -211,3 +214,31 @@ class Artifact(Base):
     job: Mapped[Job] = relationship(back_populates="artifacts")
     attempt: Mapped[Attempt | None] = relationship(back_populates="artifacts")
 
+
+
+class Keyword(Base):
+    """One trending keyword, however many times and from however many sources it was seen.
+
+    `normalised` (NFKC, casefolded, whitespace collapsed) is the identity: a keyword whose
+    status is "queued" already has jobs and is never queued again. The batch is named, not
+    referenced: with `run_deployment` or an automation the batch row only exists once a
+    worker picks the batch up, maybe never.
+    """
+
+    __tablename__ = "keywords"
+    __table_args__ = (CheckConstraint(_one_of("status", KEYWORD_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    normalised: Mapped[str] = mapped_column(String(500), unique=True)
+    display: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    batch_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    # One keyword becomes one job per template.
+    job_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"Keyword(id={self.id}, normalised={self.normalised!r}, status={self.status!r})"

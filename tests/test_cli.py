@@ -5,7 +5,8 @@ from typer.testing import CliRunner
 from clipmill.cli import app
 
 runner = CliRunner()
-COMMANDS = ["run", "demo", "validate", "report", "doctor"]
+COMMANDS = ["run", "demo", "validate", "report", "doctor", "plan", "prep", "trending", "check", "deflicker",
+            "stitch", "calibrate-gate"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -25,6 +25,20 @@ ENGLISH = [
     ("A teddy bear sits next to two kittens", {"teddy bear": 1, "cat": 2}, None, ()),
     ("A man rides a horse across a field", {"person": 1, "horse": 1}, "contact", ("person", "horse")),
     ("A dog chases a puppy; the puppy runs off", {"dog": 2}, "approach", ("dog", "dog")),
+    # MCN / e-commerce shots
+    ("A woman holds a smartphone and smiles at the camera in a bright studio",
+     {"person": 1, "cell phone": 1}, "contact", ("person", "cell phone")),
+    ("A chef slices a pizza on a wooden table in a restaurant kitchen",
+     {"person": 1, "pizza": 1, "dining table": 1}, None, ()),
+    ("A man hands a laptop to a woman in the office",
+     {"person": 2, "laptop": 1}, "handover", ("person", "person", "laptop")),
+    ("A boy kicks a football to his father in the backyard",
+     {"person": 2, "sports ball": 1}, "handover", ("person", "person", "sports ball")),
+    ("A delivery man walks into the shop carrying a suitcase", {"person": 1, "suitcase": 1}, "enter", ("person",)),
+    ("A little girl hugs a teddy bear on the bed",
+     {"person": 1, "teddy bear": 1, "bed": 1}, "contact", ("person", "teddy bear")),
+    ("Three people dance together on the stage", {"person": 3}, "contact", ("person", "person")),
+    ("A horse gallops across a meadow at sunset", {"horse": 1}, None, ()),
 ]
 
 CHINESE = [
@@ -40,6 +54,17 @@ CHINESE = [
     ("女孩和小狗一起玩", {"person": 1, "dog": 1}, "contact", ("person", "dog")),
     ("一位妈妈把一杯咖啡递给爸爸", {"person": 2}, "handover", ("person", "person")),
     ("五只羊在草地上吃草", {"sheep": 5}, None, ()),
+    # MCN / e-commerce shots
+    ("一位女主播在直播间拿着手机向镜头展示", {"person": 1, "cell phone": 1}, "contact", ("person", "cell phone")),
+    ("爸爸把一个苹果递给儿子", {"person": 2, "apple": 1}, "handover", ("person", "person", "apple")),
+    ("男孩骑着自行车在公园里转圈", {"person": 1, "bicycle": 1}, "contact", ("person", "bicycle")),
+    ("一位厨师在厨房里切西兰花", {"person": 1, "broccoli": 1}, None, ()),
+    ("小狗跑向主人，然后跳进他的怀里", {"dog": 1, "person": 1}, "approach", ("dog", "person")),
+    ("一个女人走进咖啡馆，坐在椅子上", {"person": 1, "chair": 1}, "enter", ("person",)),
+    ("三只鸭子在湖面上游泳", {"bird": 3}, None, ()),
+    ("一位模特拿着手提包走在街上", {"person": 1, "handbag": 1}, "contact", ("person", "handbag")),
+    ("两个朋友在海边拥抱", {"person": 2}, "contact", ("person", "person")),
+    ("一只猫跳上餐桌，打翻了杯子", {"cat": 1, "dining table": 1, "cup": 1}, None, ()),
 ]
 
 
@@ -55,6 +80,25 @@ def test_chinese_expectations(text, classes, interaction, subjects):
     plan = plan_shot(text)
     assert plan.language == "zh"
     assert plan.expectations == Expectations(classes=classes, interaction=interaction, subjects=subjects)
+
+
+@pytest.mark.parametrize("text, location", [
+    # A person after "to" is not part of the place that follows.
+    ("A man hands a laptop to a woman in the office", "the office"),
+    ("A boy kicks a football to his father in the backyard", "the backyard"),
+    # Two place words make one place.
+    ("A chef slices a pizza on a wooden table in a restaurant kitchen", "a restaurant kitchen"),
+    # A place word that ends like a locative suffix keeps it.
+    ("两个朋友在海边拥抱", "海边"),
+    ("一位模特拿着手提包走在街上", "街上"),
+    ("一位厨师在厨房里切西兰花", "厨房"),
+])
+def test_location(text, location):
+    assert plan_shot(text).location == location
+
+
+def test_english_and_chinese_cases_are_at_least_twenty_each():
+    assert len(ENGLISH) >= 20 and len(CHINESE) >= 20
 
 
 def test_frisbee_plan_is_structured_and_faithful():
@@ -232,3 +276,17 @@ def test_unknown_template_lists_the_known_ones():
 def test_unknown_variable_is_refused():
     with pytest.raises(ValueError, match="no variable.*colour"):
         expand_template("shoes", "product-showcase", {"colour": "red"})
+
+
+def test_templates_env_folder_adds_and_overrides(tmp_path, monkeypatch):
+    from clipmill import planning
+
+    (tmp_path / "shop.yaml").write_text(
+        "name: product-showcase\ntext:\n  en: '{keyword} spins slowly on a marble plinth.'\n", encoding="utf-8")
+    monkeypatch.setenv("CLIPMILL_TEMPLATES", str(tmp_path))
+    loaded = planning._load_templates()
+    assert loaded["product-showcase"].text["en"] == "{keyword} spins slowly on a marble plinth."
+    assert "trending-short" in loaded
+    monkeypatch.setenv("CLIPMILL_TEMPLATES", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="template folder not found"):
+        planning._load_templates()

@@ -34,6 +34,9 @@ def spec_file(tmp_path: Path) -> Path:
             {"id": "gated", "prompt": "a bowl of ramen", "image": "photo.jpg", "qa": {"gate_threshold": 0.99}},
             {"id": "always-fails", "prompt": "a cat jumps", "qa": {"min_motion": 1000.0}},
             {"id": "bad-image", "prompt": "a cup", "image": "broken.png"},
+            # Flicker alone fails: the policy first re-deflickers the same frames, then gives up.
+            {"id": "flicker-repair", "prompt": "a dog runs", "max_attempts": 1,
+             "qa": {"max_flicker": 0.0, "deflicker_strength": 0.5}},
         ],
     }
     path = tmp_path / "spec.yaml"
@@ -49,7 +52,7 @@ def test_batch_end_to_end_and_resume(harness, tmp_path):
     result = batch_flow(str(spec), str(run_root))
     statuses = {k: v["status"] for k, v in result["jobs"].items()}
     assert statuses == {"t2v": "accepted", "i2v": "accepted", "two-seg": "accepted", "gated": "rejected",
-                        "always-fails": "failed", "bad-image": "error"}
+                        "always-fails": "failed", "bad-image": "error", "flicker-repair": "failed"}
 
     # Every accepted clip is H.264 yuv420p with the frame count and fps the job asked for.
     for key, frames in (("t2v", 9), ("i2v", 9), ("two-seg", 17)):
@@ -68,6 +71,9 @@ def test_batch_end_to_end_and_resume(harness, tmp_path):
     assert [a["status"] for a in jobs["gated"]["attempts"]] == ["rejected"]
     assert "below the gate threshold" in jobs["gated"]["reason"]
     assert jobs["bad-image"]["status"] == "error" and "broken.png" in jobs["bad-image"]["reason"]
+    repair = jobs["flicker-repair"]["attempts"][0]
+    assert [c["metric"] for c in repair["checks"] if c["stage"] == "retry"] == ["repair", "stop"]
+    assert any(a["path"].endswith("clip-repair.mp4") for a in jobs["flicker-repair"]["artifacts"])
     gate_checks = [c for c in jobs["i2v"]["attempts"][0]["checks"] if c["stage"] == "gate"]
     assert len(gate_checks) == 1 and gate_checks[0]["passed"]
     assert {a["kind"] for a in jobs["t2v"]["artifacts"]} >= {"clip", "poster", "sidecar", "attempt_clip", "frames"}

@@ -72,41 +72,47 @@ def test_frames_reach_ultralytics_as_bgr(detector, monkeypatch):
     assert all(image[..., 2].min() == 255 and image[..., 0].max() == 0 for image in seen)
 
 
-class FakeBoxes:
-    def __init__(self, ids):
-        self.xyxy = torch.tensor([[1.0, 2.0, 30.0, 40.0]])
-        self.conf = torch.tensor([0.9])
-        self.cls = torch.tensor([16.0])
-        self.id = None if ids is None else torch.tensor(ids)
+def scripted_results(boxes_per_frame, names={0: "person", 16: "dog"}):
+    """ultralytics Results with the given (x1, y1, x2, y2, conf, cls) rows, one per frame."""
+    from ultralytics.engine.results import Results
 
-    def __len__(self):
-        return 1
-
-
-class FakeResult:
-    names = {16: "dog"}
-
-    def __init__(self, ids=None):
-        self.boxes = FakeBoxes(ids)
+    image = np.zeros((240, 320, 3), dtype=np.uint8)
+    return [Results(image, path=f"image{i}.jpg", names=names,
+                    boxes=torch.tensor(rows, dtype=torch.float32).reshape(-1, 6))
+            for i, rows in enumerate(boxes_per_frame)]
 
 
-def test_tracks_restart_for_every_clip_and_ids_are_kept(detector, monkeypatch):
-    monkeypatch.setattr(models.detector, "_require_lap", lambda: None)
-    calls = []
+def test_tracks_link_moving_boxes_and_restart_for_every_clip(detector, monkeypatch):
+    # A dog walking right and a person standing still, in 6 frames, predicted in batches.
+    frames_boxes = [[(10 + 5 * t, 50, 60 + 5 * t, 100, 0.9, 16), (200, 40, 240, 160, 0.8, 0)] for t in range(6)]
+    batches = []
 
-    def fake_track(image, *, persist, **options):
-        calls.append(persist)
-        return [FakeResult(ids=[7.0])]
+    def fake_predict(images, **options):
+        start = sum(batches)
+        batches.append(len(images))
+        return scripted_results(frames_boxes[start:start + len(images)])
 
-    monkeypatch.setattr(detector.model, "track", fake_track)
-    frames = random_frames(6)
-    indices, detections = detector.detect(frames, stride=2, track=True)
-    assert calls == [False, True, True]
-    assert indices == [0, 2, 4]
-    assert detections[0] == Detection(frame=0, label="dog", confidence=pytest.approx(0.9), box=(1.0, 2.0, 30.0, 40.0), track_id=7)
-    assert [d.frame for d in detections] == [0, 2, 4]
-    detector.detect(frames, stride=3, track=True)
-    assert calls[3:] == [False, True]
+    monkeypatch.setattr(detector.model, "predict", fake_predict)
+    monkeypatch.setattr(models.detector, "_PREDICT_BATCH", 4)
+    indices, detections = detector.detect(random_frames(6), stride=1, track=True)
+    assert indices == list(range(6)) and batches == [4, 2]
+    ids = {label: {d.track_id for d in detections if d.label == label} for label in ("dog", "person")}
+    assert len(ids["dog"]) == 1 and len(ids["person"]) == 1 and ids["dog"] != ids["person"]
+    assert sorted(ids["dog"] | ids["person"]) == [1, 2]
+    dog = [d for d in detections if d.label == "dog"]
+    assert [d.frame for d in dog] == list(range(6))
+    assert dog[3].box == pytest.approx((25.0, 50.0, 75.0, 100.0), abs=2.0)
+
+    batches.clear()
+    _, again = detector.detect(random_frames(6), stride=1, track=True)
+    assert sorted({d.track_id for d in again}) == [1, 2]  # a new clip starts its ids afresh
+
+
+def test_a_box_seen_in_one_frame_only_does_not_become_a_track(detector, monkeypatch):
+    frames_boxes = [[(10, 10, 50, 50, 0.9, 16)], [], [], []]
+    monkeypatch.setattr(detector.model, "predict", lambda images, **o: scripted_results(frames_boxes[:len(images)]))
+    _, detections = detector.detect(random_frames(4), stride=1, track=True)
+    assert [d.frame for d in detections] == [0]  # ByteTrack confirms first-frame tracks at once
 
 
 def test_tracking_gives_track_ids(detector):

@@ -54,3 +54,32 @@ def real_clip(name: str = "sam2_01_dog.mp4", *, n: int = 30, size=(320, 180), st
     if len(frames) < n:
         pytest.skip(f"could only read {len(frames)} of {n} frames from {path}")
     return np.stack(frames)
+
+
+def shifted(frames: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """The clip with its picture moved by (dx, dy) pixels, borders reflected."""
+    h, w = frames.shape[1:3]
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    return np.stack([cv2.warpAffine(f, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101) for f in frames])
+
+
+def moving_square(n: int = 20, h: int = 72, w: int = 120, *, side: int = 24, speed: int = 3) -> np.ndarray:
+    """A bright sharp-edged square sliding right over a smooth grey gradient."""
+    base = np.tile(np.linspace(60, 120, w, dtype=np.float32), (h, 1))
+    frames = []
+    for t in range(n):
+        frame = base.copy()
+        x0, y0 = 10 + speed * t, (h - side) // 2
+        frame[y0:y0 + side, x0:x0 + side] = 220
+        frames.append(np.repeat(frame[..., None], 3, axis=2).round().astype(np.uint8))
+    return np.stack(frames)
+
+
+def edge_strength(frames: np.ndarray) -> float:
+    """Mean of the strongest 1% horizontal luma steps per frame: how sharp the sharpest edges are."""
+    values = []
+    for f in frames:
+        grey = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        step = np.abs(np.diff(grey, axis=1)).ravel()
+        values.append(np.sort(step)[-max(1, step.size // 100):].mean())
+    return float(np.mean(values))

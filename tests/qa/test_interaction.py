@@ -77,7 +77,7 @@ def test_brief_detector_misses_are_forgiven():
     assert check(checks, "count:dog").passed
     longer = dets("dog", [f for f in FRAMES if f not in (40, 44, 48)])  # absent 12 frames
     c = check(interaction_checks(longer, FRAMES, Expectations(classes={"dog": 1})), "count:dog")
-    assert not c.passed and c.reason == "dog count fell from 1 to 0 at frame 40"
+    assert not c.passed and c.reason == "dog vanished at frame 40 for 12 frames (back at frame 52)"
 
 
 def test_arrival_up_to_the_expected_count_is_not_a_change():
@@ -199,3 +199,124 @@ def test_interaction_without_two_subjects_is_informational():
     exp = Expectations(classes={"dog": 1}, interaction="approach", subjects=("dog",))
     c = check(interaction_checks(dets("dog", FRAMES), FRAMES, exp), "interaction:approach")
     assert c.passed and c.threshold is None and "fewer than two subjects" in c.reason
+
+
+def test_count_fall_names_the_track_that_ended():
+    people = [*dets("person", FRAMES, x=0, track_id=1), *dets("person", FRAMES, x=100, track_id=2),
+              *dets("person", [f for f in FRAMES if f < 50], x=200, track_id=3)]
+    c = check(interaction_checks(people, FRAMES, Expectations(classes={"person": 3})), "count:person")
+    assert c.reason == "person count fell from 3 to 2 at frame 52 (person #3 last seen at frame 48)"
+
+
+def test_too_many_from_the_start_is_a_clone():
+    dogs = dets("dog", FRAMES, track_id=1) + dets("dog", FRAMES, x=300, track_id=2)
+    c = check(interaction_checks(dogs, FRAMES, Expectations(classes={"dog": 1})), "count:dog")
+    assert not c.passed and c.reason == "dog count is 2 from frame 0 where 1 is expected"
+
+
+def test_several_count_changes_are_summarised():
+    people = [*dets("person", FRAMES, x=0), *dets("person", [f for f in FRAMES if 20 <= f < 60], x=100),
+              *dets("person", [f for f in FRAMES if 40 <= f < 80], x=200)]
+    c = check(interaction_checks(people, FRAMES, Expectations(classes={"person": 1})), "count:person")
+    assert not c.passed and c.value == 4.0
+    assert c.reason == "person count rose from 1 to 2 at frame 20 (1 expected) (and 3 more count changes)"
+
+
+def test_steady_count_reason_and_flickering_detections_are_not_a_count():
+    assert check(interaction_checks(dets("dog", FRAMES), FRAMES, Expectations(classes={"dog": 1})),
+                 "count:dog").reason == "dog count holds steady at 1"
+    blinking = dets("dog", FRAMES[::3])  # seen one examined frame in three: never for more than 8 frames
+    c = check(interaction_checks(blinking, FRAMES, Expectations(classes={"dog": 1})), "count:dog")
+    assert c.passed and c.reason == "dog never held a count for more than 8 frames; nothing to compare"
+
+
+def test_no_examined_frames_fails_presence():
+    c = check(interaction_checks([], [], Expectations(classes={"dog": 1})), "presence:dog")
+    assert not c.passed and c.reason == "dog: no frames were checked"
+
+
+def test_max_gap_frames_sets_what_counts_as_vanishing():
+    dogs = dets("dog", [f for f in FRAMES if f < 80])  # gone for the last 20 clip frames
+    exp = Expectations(classes={"dog": 1})
+    assert not check(interaction_checks(dogs, FRAMES, exp), "vanish:dog").passed
+    assert check(interaction_checks(dogs, FRAMES, exp, max_gap_frames=20), "vanish:dog").passed
+
+
+def test_approach_that_barely_closes_fails_and_the_fraction_is_configurable():
+    slight = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=lambda f: 300 - f)
+    exp = pair_expectations("approach", "person", "dog")
+    c = check(interaction_checks(slight, FRAMES, exp), "interaction:approach")
+    assert not c.passed and "barely approach" in c.reason and "< 25%" in c.reason
+    assert check(interaction_checks(slight, FRAMES, exp, min_approach=0.1), "interaction:approach").passed
+
+
+def test_approach_missing_late_and_contact_never_together():
+    early_only = dets("person", FRAMES, x=0) + dets("dog", [f for f in FRAMES if f < 50], x=100)
+    c = check(interaction_checks(early_only, FRAMES, pair_expectations("approach", "person", "dog")),
+              "interaction:approach")
+    assert not c.passed and "never appear together in the last third" in c.reason
+    apart_in_time = dets("person", [f for f in FRAMES if f < 40], x=0) + dets("dog", [f for f in FRAMES if f >= 60], x=0)
+    c = check(interaction_checks(apart_in_time, FRAMES, pair_expectations("contact", "person", "dog")),
+              "interaction:contact")
+    assert not c.passed and c.reason == "person and dog never appear together, so they cannot touch"
+
+
+def test_contact_gap_is_configurable():
+    near = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=50)  # 10 px gap = 0.18 box sizes
+    exp = pair_expectations("contact", "person", "dog")
+    assert not check(interaction_checks(near, FRAMES, exp), "interaction:contact").passed
+    assert check(interaction_checks(near, FRAMES, exp, max_contact_gap=0.2), "interaction:contact").passed
+
+
+def test_handover_failures_name_what_is_missing():
+    people = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=400)
+    exp = pair_expectations("handover", "person", "dog", "frisbee")
+    late_object = people + dets("frisbee", [f for f in FRAMES if f > 50], x=390)
+    c = check(interaction_checks(late_object, FRAMES, exp), "interaction:handover")
+    assert not c.passed and c.reason == "frisbee is not seen with person or dog in the first third"
+    no_object = Expectations(classes={"person": 1, "dog": 1}, interaction="handover", subjects=("person", "dog"))
+    c = check(interaction_checks(people, FRAMES, no_object), "interaction:handover")
+    assert c.passed and c.threshold is None and "names no object to hand over" in c.reason
+
+
+def test_handover_between_two_people_that_never_passes():
+    people = dets("person", FRAMES, x=0, track_id=1) + dets("person", FRAMES, x=400, track_id=2)
+    kept = people + dets("cup", FRAMES, x=10)
+    exp = Expectations(classes={"person": 2}, interaction="handover", subjects=("person", "person", "cup"))
+    c = check(interaction_checks(kept, FRAMES, exp), "interaction:handover")
+    assert not c.passed
+    assert c.reason == "cup stays with person #1: it is never nearest another person in the last third"
+
+
+def test_enter_fails_when_the_newcomer_shows_up_too_little():
+    brief = dets("person", FRAMES, x=0) + dets("dog", [88, 92], x=300)
+    c = check(interaction_checks(brief, FRAMES, pair_expectations("enter", "person", "dog")), "interaction:enter")
+    assert not c.passed and "dog is in view in only 2 of 9 checked frames of the last third" in c.reason
+
+
+def test_leave_exempts_the_leaver_from_presence_and_vanish():
+    leaving = dets("person", FRAMES, x=0) + dets("dog", [f for f in FRAMES if f < 40], x=300)
+    checks = interaction_checks(leaving, FRAMES, pair_expectations("leave", "person", "dog"))
+    assert [c.metric for c in checks if c.metric.endswith(":dog")] == ["presence:dog"]
+    assert check(checks, "presence:dog").threshold is None
+
+
+def test_unknown_interaction_is_informational():
+    exp = Expectations(classes={"dog": 1, "cat": 1}, interaction="chase", subjects=("dog", "cat"))
+    c = check(interaction_checks(dets("dog", FRAMES), FRAMES, exp), "interaction:chase")
+    assert c.passed and c.threshold is None and "unknown interaction 'chase'" in c.reason
+
+
+def test_real_footage_through_the_real_detector_gives_well_formed_checks(shared_data):
+    """Random weights: only the structure means something (boxes, frames, one check per metric)."""
+    from models.detector import load_detector
+    from tests.qa.synthetic import real_clip
+
+    frames = real_clip("sam2_01_dog.mp4", n=6, size=(320, 180))
+    detector = load_detector("random")
+    examined, detections = detector.detect(frames, stride=2, conf=0.25, imgsz=320, track=True)
+    assert examined == [0, 2, 4]
+    assert all(d.frame in examined and d.track_id is not None for d in detections)
+    checks = interaction_checks(detections, examined, pair_expectations("approach", "person", "dog"))
+    assert sorted(c.metric for c in checks)[:3] == ["interaction:approach", "presence:dog", "presence:person"]
+    assert all(c.stage == "interaction" and c.reason for c in checks)

@@ -14,25 +14,26 @@ def verdict(*checks):
     return Verdict(checks=tuple(checks))
 
 
-def plan(v, params=PARAMS, attempt=1, max_attempts=3, max_segments=None):
-    return plan_retry(params, v, attempt_number=attempt, max_attempts=max_attempts, max_segments=max_segments)
+def plan(v, params=PARAMS, attempt=1, max_attempts=3, max_segments=None, repaired=False):
+    return plan_retry(params, v, attempt_number=attempt, max_attempts=max_attempts, max_segments=max_segments,
+                      repaired=repaired)
 
 
 def test_passed_verdict_is_accepted():
     d = plan(verdict(Check("temporal", "flicker", 0.1, 1.0, True, "fine")))
-    assert (d.retry, d.params, d.reason, d.changes) == (False, None, "accepted", {})
+    assert (d.action, d.retry, d.params, d.reason, d.changes) == ("accept", False, None, "accepted", {})
 
 
 def test_spent_budget_stops_and_lists_failures():
     d = plan(verdict(failing("interaction", "vanish:dog", "dog vanished at frame 37")), attempt=3)
-    assert not d.retry and d.params is None
+    assert d.action == "stop" and not d.retry and d.params is None
     assert d.reason == "attempt budget of 3 spent; last failures: dog vanished at frame 37"
 
 
 @pytest.mark.parametrize("metric", ["black_fraction", "frozen_fraction", "motion"])
 def test_black_frozen_or_still_clips_only_change_the_seed(metric):
     d = plan(verdict(failing("temporal", metric, f"{metric} bad")))
-    assert d.retry and set(d.changes) == {"seed"}
+    assert d.action == "regenerate" and d.retry and set(d.changes) == {"seed"}
     assert d.params == AttemptParams(d.params.seed, 5.0, 2, 0.5, 40)
     assert d.params.seed != PARAMS.seed
     assert f"because {metric} bad" in d.reason
@@ -48,6 +49,7 @@ def test_seed_is_deterministic_distinct_and_in_range():
 @pytest.mark.parametrize("metric", ["presence:dog", "vanish:dog", "count:person", "interaction:approach"])
 def test_subject_and_interaction_failures_raise_guidance(metric):
     d = plan(verdict(failing("interaction", metric, "dog vanished at frame 37")))
+    assert d.action == "regenerate" and d.params.seed != PARAMS.seed
     assert d.params.guidance == pytest.approx(6.0)
     assert d.changes["guidance"] == {"from": 5.0, "to": 6.0, "why": "dog vanished at frame 37"}
     assert "guidance 5.0 -> 6.0" in d.reason
@@ -61,29 +63,69 @@ def test_guidance_stops_at_its_cap():
     assert plan(verdict(failing("interaction", "presence:dog")), params=nearly).params.guidance == MAX_GUIDANCE
 
 
-def test_flicker_strengthens_deflicker_up_to_full():
-    d = plan(verdict(failing("temporal", "flicker")))
-    assert d.params.deflicker_strength == 0.75 and "deflicker_strength" in d.changes
+def test_flicker_alone_is_repaired_on_the_same_frames_first():
+    d = plan(verdict(failing("temporal", "flicker", "brightness flicker 9.00 luma levels (> 6.00)")))
+    assert d.action == "repair" and d.retry
+    # Same sample: only the deflicker strength moves.
+    assert d.params == AttemptParams(42, 5.0, 2, 0.75, 40)
+    assert d.changes == {"deflicker_strength": {"from": 0.5, "to": 0.75,
+                                                "why": "brightness flicker 9.00 luma levels (> 6.00)"}}
+    assert d.reason.startswith("repair attempt 1: deflicker the same frames again, strength 0.5 -> 0.75")
     off = AttemptParams(1, 5.0, 2, 0.0, 40)
     assert plan(verdict(failing("temporal", "flicker")), params=off).params.deflicker_strength == 0.5
+
+
+def test_repair_is_offered_even_when_the_generation_budget_is_spent():
+    d = plan(verdict(failing("temporal", "flicker")), attempt=3, max_attempts=3)
+    assert d.action == "repair" and d.params.deflicker_strength == 0.75
+
+
+def test_flicker_that_a_repair_did_not_fix_regenerates_keeping_the_strength():
+    repaired = AttemptParams(42, 5.0, 2, 0.75, 40)
+    d = plan(verdict(failing("temporal", "flicker", "flicker persists")), params=repaired, repaired=True)
+    assert d.action == "regenerate" and d.params.seed != 42
+    assert d.params.deflicker_strength == 1.0 and d.changes["deflicker_strength"]["why"] == "flicker persists"
+    at_full = AttemptParams(42, 5.0, 2, 1.0, 40)
+    d = plan(verdict(failing("temporal", "flicker")), params=at_full, repaired=True)
+    assert d.action == "regenerate" and "deflicker_strength" not in d.changes
+    assert "a repair at deflicker strength 1 did not remove the flicker" in d.reason
+
+
+def test_flicker_at_full_strength_regenerates_without_a_repair():
     full = AttemptParams(1, 5.0, 2, 1.0, 40)
     d = plan(verdict(failing("temporal", "flicker")), params=full)
-    assert "deflicker_strength" not in d.changes and "already at full strength" in d.reason
+    assert d.action == "regenerate" and set(d.changes) == {"seed"}
+    assert "already at full strength" in d.reason
+    assert plan(verdict(failing("temporal", "flicker")), params=full, attempt=3).action == "stop"
+
+
+def test_flicker_with_another_failure_regenerates_with_stronger_deflicker():
+    d = plan(verdict(failing("temporal", "flicker"), failing("interaction", "vanish:dog", "dog vanished at frame 37")))
+    assert d.action == "regenerate"
+    assert set(d.changes) == {"seed", "guidance", "deflicker_strength"}
+    assert d.params.deflicker_strength == 0.75
 
 
 def test_seam_failure_adds_a_segment_within_bounds():
     d = plan(verdict(failing("seam", "seam_ratio", "seam at frame 48 is visible")), max_segments=3)
-    assert d.params.segments == 3 and d.changes["segments"]["why"] == "seam at frame 48 is visible"
+    assert d.action == "regenerate" and d.params.segments == 3 and d.params.seed != PARAMS.seed and d.changes["segments"]["why"] == "seam at frame 48 is visible"
     d = plan(verdict(failing("seam", "seam_ratio")), params=AttemptParams(1, 5.0, 3, 0.5, 40), max_segments=3)
     assert d.params.segments == 3 and "already at the most segments allowed (3)" in d.reason
 
 
 def test_several_failures_combine_their_changes():
     d = plan(verdict(failing("temporal", "flicker"), failing("seam", "seam_ratio"), failing("interaction", "vanish:dog")))
-    assert set(d.changes) == {"seed", "guidance", "deflicker_strength", "segments"}
+    assert d.action == "regenerate" and set(d.changes) == {"seed", "guidance", "deflicker_strength", "segments"}
     assert d.reason.startswith("retry 2 of 3 with seed 42 -> ")
 
 
 def test_gate_failure_is_treated_as_weak_prompt_adherence():
     d = plan(verdict(failing("gate", "clip_cosine")))
-    assert "guidance" in d.changes
+    assert d.action == "regenerate" and "guidance" in d.changes
+
+
+def test_every_decision_is_recorded_with_a_reason():
+    for v in (verdict(), verdict(failing("temporal", "flicker")), verdict(failing("temporal", "motion"))):
+        d = plan(v)
+        assert d.reason and d.action in ("accept", "repair", "regenerate", "stop")
+        assert d.retry == (d.action in ("repair", "regenerate"))

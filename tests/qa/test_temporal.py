@@ -123,3 +123,10 @@ def test_flicker_reason_points_at_the_flash():
     check = by_metric(temporal_checks(clip, **THRESHOLDS))["flicker"]
     assert not check.passed
     assert "largest jump at frame 7" in check.reason
+
+
+def test_stillness_is_fine_when_no_action_is_asked_for():
+    still = np.repeat(textured_clip(1, 48, 64), 8, axis=0)
+    motion = by_metric(temporal_checks(still, **THRESHOLDS, expects_motion=False))["motion"]
+    assert motion.passed and motion.threshold is None and motion.value == 0.0
+    assert motion.reason.startswith("no action asked for, so stillness is fine")

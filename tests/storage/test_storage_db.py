@@ -37,7 +37,7 @@ def _batch(name: str = "b") -> Batch:
 def test_migrations_build_exactly_the_orm_schema(engine, db_url):
     assert _schema_diff(db_url) == []
     assert set(inspect(engine).get_table_names()) == {
-        "alembic_version", "batches", "jobs", "attempts", "qa_results", "artifacts",
+        "alembic_version", "batches", "jobs", "attempts", "qa_results", "artifacts", "keywords",
     }
 
 
@@ -96,7 +96,7 @@ def test_init_db_is_idempotent_and_keeps_data(db_url):
         with session_scope(second) as session:
             assert session.scalars(select(Batch.name)).all() == ["kept"]
         with second.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0001"]
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0002"]
     finally:
         dispose_engines()
 

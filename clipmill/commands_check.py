@@ -1,0 +1,252 @@
+"""`clipmill check VIDEO` and `clipmill calibrate-gate FOLDER`: QA by hand, with the pipeline's code.
+
+`check` runs `clipmill.judge.judge_frames`, the function the clip flow's QA task runs, on any
+video file. `calibrate-gate` scores labelled image-prompt pairs and suggests the input gate's
+threshold for a CLIP model.
+
+Both are plain functions with typer parameters; `clipmill/cli.py` registers them:
+    app.command("check")(check)
+    app.command("calibrate-gate")(calibrate_gate)
+Exit codes: 0 the clip passed (or calibration done), 1 the clip failed QA, 2 bad input.
+"""
+from __future__ import annotations
+
+import json as json_module
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from clipmill.console import fail
+
+from qa.types import INTERACTIONS, Expectations
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+
+
+class InputError(ValueError):
+    """A bad argument or file; shown as one line, exit code 2."""
+
+
+def parse_expect(items: list[str]) -> dict[str, int]:
+    """["person:2", "dog"] -> {"person": 2, "dog": 1}. The names are checked against the
+    detector's classes once it is loaded (`unknown_classes`)."""
+    classes: dict[str, int] = {}
+    for item in items:
+        name, _, count = item.rpartition(":") if ":" in item else (item, "", "1")
+        name = name.strip()
+        if not name:
+            raise InputError(f"--expect {item!r}: give a class name, e.g. person:2")
+        try:
+            number = int(count)
+        except ValueError:
+            raise InputError(f"--expect {item!r}: the count after ':' must be a whole number") from None
+        if number < 1:
+            raise InputError(f"--expect {item!r}: the count must be at least 1")
+        classes[name] = classes.get(name, 0) + number
+    return classes
+
+
+def expectations_from_args(expect: list[str], interaction: str | None) -> Expectations:
+    """Subjects of the interaction are the expected instances in the order given: the first
+    two take part; for a handover the third is the object handed over
+    (`--expect person:2 --expect cup` hands a cup from one person to the other)."""
+    classes = parse_expect(expect)
+    if interaction is None:
+        return Expectations(classes=classes)
+    if interaction not in INTERACTIONS:
+        raise InputError(f"--interaction {interaction!r}: choose one of {', '.join(INTERACTIONS)}")
+    instances = [name for name, count in classes.items() for _ in range(count)]
+    needed = {"handover": 3, "approach": 2, "contact": 2}.get(interaction, 1)
+    if len(instances) < needed:
+        raise InputError(f"--interaction {interaction} needs {needed} expected subjects (--expect CLASS:COUNT), "
+                         f"got {len(instances)}")
+    subjects = tuple(instances[:needed]) if interaction != "enter" and interaction != "leave" else ()
+    return Expectations(classes=classes, interaction=interaction, subjects=subjects)
+
+
+def check(
+    video: Path = typer.Argument(..., help="video file to judge (anything ffmpeg/OpenCV reads)"),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="the prompt: enables text-video similarity; "
+                                         "without --expect, its shot plan gives the expectations"),
+    expect: list[str] = typer.Option([], "--expect", help="CLASS:COUNT that must appear (repeatable), e.g. person:2"),
+    interaction: Optional[str] = typer.Option(None, "--interaction", help="approach|contact|handover|enter|leave"),
+    json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    detector: str = typer.Option("yolov8n.pt", "--detector", help="local YOLO .pt file, or 'random'"),
+    clip_model: str = typer.Option("ViT-B-32", "--clip-model", help="open_clip architecture"),
+    clip_pretrained: Optional[str] = typer.Option(None, "--clip-pretrained",
+                                                  help="open_clip tag or checkpoint file; unset: random weights"),
+    stride: int = typer.Option(2, "--stride", help="run the detector on every n-th frame"),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", help="judge only the first N frames"),
+) -> None:
+    """Judge a video with the pipeline's QA checks; print the verdict, every metric and every reason."""
+    try:
+        result = run_check(video, prompt=prompt, expect=expect, interaction=interaction, detector=detector,
+                           clip_model=clip_model, clip_pretrained=clip_pretrained, stride=stride, max_frames=max_frames)
+    except (InputError, FileNotFoundError, ValueError, RuntimeError) as error:
+        fail(str(error))
+    if json:
+        typer.echo(json_module.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        _print_result(result)
+    raise typer.Exit(code=0 if result["passed"] else 1)
+
+
+def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (), interaction: str | None = None,
+              detector: str = "yolov8n.pt", clip_model: str = "ViT-B-32", clip_pretrained: str | None = None,
+              stride: int = 2, max_frames: int | None = None) -> dict:
+    """What `check` prints, as a dict. Raises InputError (and kin) on bad input."""
+    from clipmill.judge import expects_motion, judge_frames
+    from clipmill.media import MediaError, read_video
+    from clipmill.spec import QASettings
+
+    # 1. check inputs, cheapest first, before any model loads
+    if stride < 1:
+        raise InputError(f"--stride {stride}: must be at least 1")
+    if max_frames is not None and max_frames < 1:
+        raise InputError(f"--max-frames {max_frames}: must be at least 1")
+    if prompt is not None and not prompt.strip():
+        raise InputError("--prompt is empty")
+    expectations = expectations_from_args(list(expect), interaction)
+    motion = True
+    source = "--expect" if expect else "none"
+    if prompt:
+        from clipmill.planning import plan_shot
+
+        plan = plan_shot(prompt).to_dict()
+        motion = expects_motion(plan)
+        if not expect and interaction is None:
+            expectations, source = Expectations.from_dict(plan["expectations"]), "prompt"
+    elif interaction is not None:
+        motion = True
+    if not Path(video).is_file():
+        raise InputError(f"{video}: no such video file")
+    try:
+        frames, fps = read_video(video, max_frames=max_frames)
+    except MediaError as error:
+        raise InputError(str(error)) from None
+
+    # 2. models, loaded once per process
+    from models.clip import load_clip_scorer
+    from models.detector import load_detector
+
+    yolo = load_detector(detector)
+    known = set(yolo.class_names.values())
+    unknown = sorted(set(expectations.classes) - known)
+    if unknown:
+        raise InputError(f"--expect: {', '.join(map(repr, unknown))} not among the detector's classes "
+                         f"(e.g. {', '.join(sorted(known)[:6])})")
+    scorer = load_clip_scorer(clip_model, clip_pretrained)
+
+    # 3. judge
+    qa = QASettings(detect_stride=stride)
+    judgement = judge_frames(frames, qa=qa, expectations=expectations, text=prompt, detector=yolo, scorer=scorer,
+                             expects_motion=motion)
+    return {
+        "video": str(video),
+        "frames": int(len(frames)),
+        "fps": fps,
+        "size": f"{frames.shape[2]}x{frames.shape[1]}",
+        "expectations": {**expectations.to_dict(), "from": source},
+        "expects_motion": motion,
+        "models": {"detector": yolo.source, "clip": f"{scorer.model_name} ({scorer.source})"},
+        **judgement.to_dict(),
+    }
+
+
+def _print_result(result: dict) -> None:
+    status = "PASSED" if result["passed"] else "FAILED"
+    typer.secho(f"{result['video']}: {status}", bold=True,
+                fg=typer.colors.GREEN if result["passed"] else typer.colors.RED)
+    exp = result["expectations"]
+    typer.echo(f"  {result['frames']} frames, {result['size']}, {result['fps']:.2f} fps; "
+               f"{result['examined_frames']} checked by the detector, {result['detections']} detections "
+               f"({', '.join(result['detected_labels']) or 'none'})")
+    typer.echo(f"  expectations ({exp['from']}): classes {exp['classes'] or 'none'}, "
+               f"interaction {exp['interaction'] or 'none'}; motion {'expected' if result['expects_motion'] else 'not required'}")
+    for c in result["checks"]:
+        mark = "ok  " if c["passed"] else "FAIL"
+        limit = "informational" if c["threshold"] is None else f"threshold {c['threshold']:g}"
+        typer.echo(f"  [{mark}] {c['stage']:<11} {c['metric']:<24} {c['value']:.4g} ({limit})")
+        typer.echo(f"         {c['reason']}")
+    random = [name for name, flag in result["random_weights"].items() if flag]
+    if random:
+        typer.secho(f"NOTE: random-weight {' and '.join(random)}: detections and scores mean nothing; "
+                    "this run shows the checks working, not the clip's quality.", fg=typer.colors.YELLOW)
+
+
+# -- calibrate-gate ------------------------------------------------------------------
+
+
+def labelled_pairs(folder: Path) -> dict[str, list[tuple[Path, str]]]:
+    """{"good": [(image, prompt), ...], "bad": [...]} from FOLDER/good and FOLDER/bad.
+
+    Each image (png, jpg, jpeg, webp, bmp) has its prompt in a UTF-8 text file of the same
+    name: good/cat.jpg + good/cat.txt. "good" pairs are ones that should pass the gate.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder (expected {folder}/good and {folder}/bad)")
+    pairs: dict[str, list[tuple[Path, str]]] = {}
+    for label in ("good", "bad"):
+        sub = folder / label
+        if not sub.is_dir():
+            raise InputError(f"{sub}: missing; put image + same-named .txt prompt pairs in {folder}/good and {folder}/bad")
+        found = []
+        for image in sorted(p for p in sub.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+            text_file = image.with_suffix(".txt")
+            if not text_file.is_file():
+                raise InputError(f"{image}: no prompt file {text_file.name} beside it")
+            text = text_file.read_text(encoding="utf-8").strip()
+            if not text:
+                raise InputError(f"{text_file}: the prompt is empty")
+            found.append((image, text))
+        if not found:
+            raise InputError(f"{sub}: no images ({', '.join(IMAGE_SUFFIXES)}) with prompts")
+        pairs[label] = found
+    return pairs
+
+
+def calibrate_gate(
+    folder: Path = typer.Argument(..., help="folder with good/ and bad/ subfolders of image + same-named .txt prompt"),
+    model: str = typer.Option("ViT-B-32", "--model", help="open_clip architecture the gate will use"),
+    pretrained: Optional[str] = typer.Option(None, "--pretrained", help="open_clip tag or checkpoint file; unset: random"),
+) -> None:
+    """Score labelled image-prompt pairs and suggest the input gate threshold for a CLIP model.
+
+    Layout: FOLDER/good/NAME.jpg + FOLDER/good/NAME.txt (pairs that should pass) and the same
+    in FOLDER/bad (pairs that should be rejected). Prints every pair's cosine and the threshold
+    that best separates the two groups (balanced accuracy); set it as qa.gate_threshold.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    from qa.gate import default_gate_threshold, suggest_threshold
+
+    try:
+        pairs = labelled_pairs(folder)
+        from models.clip import load_clip_scorer
+
+        scorer = load_clip_scorer(model, pretrained)
+        scores: dict[str, list[float]] = {"good": [], "bad": []}
+        for label, items in pairs.items():
+            for image_path, text in items:
+                try:
+                    with Image.open(image_path) as image:
+                        score = scorer.image_text_similarity(image.convert("RGB"), text)
+                except (UnidentifiedImageError, OSError) as error:
+                    raise InputError(f"{image_path}: not a readable image ({error})") from None
+                scores[label].append(score)
+                typer.echo(f"{label:<4} {score:7.4f}  {image_path.name}: {text[:70]}")
+        threshold, stats = suggest_threshold(scores["good"], scores["bad"])
+    except (InputError, FileNotFoundError, ValueError, RuntimeError) as error:
+        fail(str(error))
+    typer.secho(f"suggested gate threshold for {model} ({scorer.source}): {threshold:.4f}", bold=True)
+    typer.echo(f"  balanced accuracy {stats['balanced_accuracy']:.1%} (pass {stats['true_positive_rate']:.1%} of good, "
+               f"reject {stats['true_negative_rate']:.1%} of bad), AUC {stats['auc']:.3f}; "
+               f"{stats['good']} good pairs (mean {stats['good_mean']:.3f}), {stats['bad']} bad (mean {stats['bad_mean']:.3f})")
+    default = default_gate_threshold(model)
+    typer.echo(f"  current default for {model}: {default:.2f}" if default is not None else
+               f"  {model} has no default: set qa.gate_threshold")
+    if scorer.random_weights:
+        typer.secho("NOTE: random-weight CLIP: these scores mean nothing; pass --pretrained for a real threshold.",
+                    fg=typer.colors.YELLOW)

@@ -1,0 +1,133 @@
+"""The trending-keyword poller: sources in, a batch of keyword jobs out.
+
+Every poll fetches each source (one failing source is reported, the others still count),
+screens the keywords (duplicates, blocklist, allowlist, those queued by earlier polls),
+writes a batch spec for the new ones to `<run_root>/trending/<batch>.yaml`, records the
+keywords, and starts the batch in one of three ways:
+
+- `batch_deployment="clipmill-batch/trending-batch"`: `run_deployment`, a worker picks it up;
+- `emit_event=True`: a `clipmill.trending.batch-ready` event; the automation in
+  deployments/automations/trending-batch.yaml runs the batch deployment;
+- neither: the batch flow runs here, as a subflow.
+
+With a deployment or an event the batch runs elsewhere, so the run root must be storage the
+workers share (the spec is read from there).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.deployments import run_deployment
+from prefect.events import emit_event as emit_prefect_event
+
+from clipmill.trending import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
+from storage.db import database_url
+from storage.paths import default_run_root
+from tasks.trending import (
+    fetch_trending_source,
+    record_trending_keywords,
+    screen_trending_keywords,
+    write_trending_spec,
+)
+
+BATCH_READY_EVENT = "clipmill.trending.batch-ready"
+
+
+@flow(name="clipmill-trending-poller")
+def trending_poller(
+    sources: list[str],
+    templates: list[str] | None = None,
+    spec_defaults: dict | None = None,
+    blocklist: list[str] | str | None = None,
+    allowlist: list[str] | str | None = None,
+    batch_deployment: str | None = None,
+    emit_event: bool = False,
+    run_root: str | None = None,
+    db_url: str | None = None,
+    max_keywords: int = 20,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> dict:
+    """Poll `sources` (http(s) URLs or local paths; see clipmill.trending) and start a batch
+    of `templates` x new keywords (at most `max_keywords` a poll; the rest wait for the next).
+
+    `spec_defaults` is the rest of the batch spec: `models`, `defaults`, optionally
+    `description` and `name` (the batch name prefix). `blocklist`/`allowlist` are terms or
+    the path of a word-list file.
+    """
+    logger = get_run_logger()
+    templates = list(templates or ["trending-short"])
+    explicit_db = db_url
+    root = Path(run_root).expanduser().resolve() if run_root else default_run_root()
+    db_url = database_url(db_url, root)
+
+    # 1. fetch every source; a failing one is reported and the others still count
+    futures = [fetch_trending_source.submit(source, timeout_s, max_bytes) for source in sources]
+    fetched, failed = [], {}
+    for source, future in zip(sources, futures):
+        outcome = future.result(raise_on_failure=False)
+        if isinstance(outcome, BaseException):
+            failed[source] = str(outcome)
+            logger.warning("source failed: %s", outcome)
+        else:
+            fetched.append(outcome)
+            if outcome["malformed"]:
+                logger.warning("%s: %d malformed entr(ies) skipped", source, outcome["malformed"])
+    if sources and not fetched:
+        raise RuntimeError("every source failed: " + "; ".join(failed.values()))
+
+    # 2. screen: duplicates, word lists, keywords earlier polls already queued
+    decisions = screen_trending_keywords(fetched, db_url, blocklist, allowlist)
+    new = [d for d in decisions if d["status"] == "new"]
+    chosen, deferred = new[:max_keywords], new[max_keywords:]
+    summary = {
+        "sources": {r["source"]: len(r["keywords"]) for r in fetched},
+        "failed_sources": failed,
+        "malformed": sum(r["malformed"] for r in fetched),
+        "decisions": decisions,
+        "deferred": [d["display"] for d in deferred],
+        "database": db_url,
+    }
+    if not chosen:
+        record_trending_keywords(db_url, decisions)
+        logger.info("no new keywords; nothing to start")
+        return {**summary, "batch": None, "spec_path": None, "jobs": 0, "started": None}
+
+    # 3. the batch spec, then the record (so a spec that fails validation queues nothing)
+    spec = write_trending_spec(chosen, templates, str(root), spec_defaults)
+    record_trending_keywords(db_url, decisions, spec["name"], spec["job_keys"])
+    logger.info("%d keyword(s) -> %d job(s) in %s", len(chosen), spec["jobs"], spec["spec_path"])
+    summary.update(batch=spec["name"], spec_path=spec["spec_path"], jobs=spec["jobs"], job_keys=spec["job_keys"])
+
+    # 4. start the batch
+    parameters = {"spec_path": spec["spec_path"], "run_root": str(root), "db_url": explicit_db}
+    if batch_deployment:
+        flow_run = run_deployment(batch_deployment, parameters=parameters, timeout=0,
+                                  flow_run_name=spec["name"], tags=["clipmill", "trending"])
+        summary["started"] = {"mode": "deployment", "deployment": batch_deployment, "flow_run_id": str(flow_run.id)}
+    elif emit_event:
+        event = emit_prefect_event(
+            BATCH_READY_EVENT,
+            resource={"prefect.resource.id": f"clipmill.trending.batch.{spec['name']}",
+                      "prefect.resource.name": spec["name"]},
+            payload={**parameters, "batch": spec["name"], "jobs": spec["jobs"],
+                     "keywords": [d["display"] for d in chosen]},
+        )
+        summary["started"] = {"mode": "event", "event": BATCH_READY_EVENT, "event_id": str(event.id) if event else None}
+    else:
+        # Imported here: the batch flow pulls in torch and the models, which a poller that only
+        # dispatches never needs.
+        from flows.batch import batch_flow
+
+        result = batch_flow(spec["spec_path"], str(root), explicit_db or db_url)
+        summary["started"] = {"mode": "inline", "counts": result.get("counts", {}),
+                              "jobs": {k: v["status"] for k, v in result["jobs"].items()}}
+    return summary
+
+
+if __name__ == "__main__":
+    import sys
+
+    # python flows/trending.py https://example.com/trends.rss keywords.txt   (runs the batch inline)
+    print(trending_poller(sys.argv[1:]))
