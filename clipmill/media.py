@@ -4,13 +4,12 @@ Frames are numpy uint8 arrays shaped (frames, height, width, 3), RGB, everywhere
 """
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import ffmpeg
 import numpy as np
 from PIL import Image
 
@@ -38,12 +37,9 @@ def ffprobe_binary() -> str | None:
     return shutil.which("ffprobe")
 
 
-def _run(cmd: list[str], *, stdin: bytes | None = None) -> bytes:
-    proc = subprocess.run(cmd, input=stdin, capture_output=True)
-    if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise MediaError(f"{Path(cmd[0]).name} failed ({proc.returncode}): {' | '.join(tail)}")
-    return proc.stdout
+def _ffmpeg_error(error: "ffmpeg.Error", tool: str) -> MediaError:
+    tail = (error.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-3:]
+    return MediaError(f"{tool} failed: {' | '.join(tail) or error}")
 
 
 def encode_mp4(frames: np.ndarray, dest: str | Path, *, fps: float, crf: int = 18, preset: str = "medium") -> Path:
@@ -57,13 +53,18 @@ def encode_mp4(frames: np.ndarray, dest: str | Path, *, fps: float, crf: int = 1
     if width % 2 or height % 2:
         raise MediaError(f"H.264 yuv420p needs even frame sizes, got {width}x{height}")
     with atomic_path(dest) as tmp:
-        _run(
-            [ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-y",
-             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:0",
-             "-frames:v", str(count), "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
-             "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(tmp)],
-            stdin=np.ascontiguousarray(frames).tobytes(),
+        stream = (
+            ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", r=fps)
+            .output(str(tmp), vcodec="libx264", preset=preset, crf=crf, pix_fmt="yuv420p",
+                    movflags="+faststart", vframes=count)
+            .global_args("-hide_banner", "-loglevel", "error")
+            .overwrite_output()
         )
+        try:
+            stream.run(cmd=ffmpeg_binary(), input=np.ascontiguousarray(frames).tobytes(),
+                       capture_stdout=True, capture_stderr=True)
+        except ffmpeg.Error as error:
+            raise _ffmpeg_error(error, "ffmpeg") from None
     return Path(dest)
 
 
@@ -85,10 +86,12 @@ def probe(path: str | Path) -> VideoInfo:
     ffprobe = ffprobe_binary()
     if ffprobe is None:
         raise MediaError("ffprobe not found: install ffmpeg (apt-get install ffmpeg)")
-    out = _run([ffprobe, "-v", "error", "-select_streams", "v:0", "-count_frames",
-                "-show_entries", "stream=codec_name,pix_fmt,width,height,nb_read_frames,avg_frame_rate",
-                "-of", "json", str(path)])
-    streams = json.loads(out).get("streams") or []
+    try:
+        info = ffmpeg.probe(str(path), cmd=ffprobe, select_streams="v:0", count_frames=None,
+                            show_entries="stream=codec_name,pix_fmt,width,height,nb_read_frames,avg_frame_rate")
+    except ffmpeg.Error as error:
+        raise _ffmpeg_error(error, "ffprobe") from None
+    streams = info.get("streams") or []
     if not streams:
         raise MediaError(f"{path}: no video stream")
     s = streams[0]
