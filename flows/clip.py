@@ -151,6 +151,11 @@ def _generate(job: JobSpec, plan: dict, params: AttemptParams, start_image: Path
         segment_paths.append(Path(segment["frames_path"]))
         attempt.artifacts.append(("segment", segment["frames_path"]))
         previous, attempt.device = Path(segment["last_frame"]), segment["device"]
+        if segment["fell_back_from"]:
+            attempt.checks.append({"stage": "retry", "metric": "oom_fallback", "value": float(index + 1),
+                                   "threshold": None, "passed": True,
+                                   "reason": f"segment {index + 1} ran out of GPU memory with profile "
+                                             f"{segment['fell_back_from']!r}; retried on {segment['device']}"})
     return attempt.took("stitch", stitch(segment_paths, attempt.folder / "stitched.npy"))
 
 

@@ -6,6 +6,7 @@ attempt and job that the process runs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -49,6 +50,47 @@ def initial_params(job: JobSpec) -> AttemptParams:
     )
 
 
+class GenerationCancelled(RuntimeError):
+    """The flow run was cancelled while its GPU was generating."""
+
+
+class CancelWatch:
+    """Stops a generation within one denoising step once its run is being cancelled.
+
+    The step callback asks `read_states` (the states of this flow run and the batch above it)
+    at most every `every_s` seconds, so the API sees a request every few seconds, not every
+    step. Nothing here waits on the GPU: the callback runs on the host as steps are queued.
+    """
+
+    def __init__(self, read_states: Callable[[], list[str]], every_s: float = 2.0) -> None:
+        self.read_states = read_states
+        self.every_s = every_s
+        self._last = float("-inf")
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        cancelling = {"CANCELLING", "CANCELLED"} & set(self.read_states())
+        if cancelling:
+            raise GenerationCancelled(f"run is {cancelling.pop().lower()}: generation stopped")
+
+
+def prefect_run_states() -> list[str]:
+    """State types of the current flow run and its root (the batch); [] when unknown."""
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import flow_run
+
+    run_ids = {i for i in (flow_run.get_id(), flow_run.get_root_flow_run_id()) if i}
+    try:
+        with get_client(sync_client=True) as client:
+            states = [client.read_flow_run(run_id).state for run_id in run_ids]
+    except Exception:  # an unreachable API must not stop GPU work that may well be wanted
+        return []
+    return [state.type.value for state in states if state is not None]
+
+
 @task(name="generate-segment", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10,
       retry_condition_fn=retry_on_infrastructure_error)
 def generate_segment(
@@ -74,10 +116,12 @@ def generate_segment(
     logger = get_run_logger()
     generator = load_generator(model, source)
     report_every = max(1, steps // 4)
+    cancel_watch = CancelWatch(prefect_run_states)
 
     def on_step(step: int, total: int) -> None:
         if step == total or step % report_every == 0:
             logger.info("denoising step %d/%d", step, total)
+        cancel_watch.check()
 
     image = None
     if start_image is not None:
@@ -97,7 +141,8 @@ def generate_segment(
     return {
         "frames_path": str(dest),
         "last_frame": str(last_frame),
-        "device": str(generator.device),
+        "device": f"{generator.device} ({generator.last_run.get('profile', generator.profile)})",
+        "fell_back_from": generator.last_run.get("fell_back_from"),
         "source": generator.source,
         "random_weights": generator.random_weights,
         "seconds": seconds,
