@@ -57,10 +57,10 @@ def main() -> int:
         return 1
     detector = load_detector(args.weights)
     expectations = Expectations.from_dict(EXPECTATIONS)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     warm, _ = read_video(clips[0], max_frames=4)
     detector.detect(warm, stride=1, imgsz=args.imgsz, track=not args.no_track)  # first call builds the predictor
+    if args.threads:  # after the first call: building ultralytics' predictor resets torch's threads
+        torch.set_num_threads(args.threads)
 
     load_before = os.getloadavg()
     rows = []
