@@ -276,6 +276,11 @@ def seam_metrics(frames: np.ndarray, seams: list[int]) -> list[dict]:
         static clip does not divide by zero.
     colour_shift: CIE76 delta E between the mean Lab colour of up to 4 frames either
         side (about 2.3 is a just-noticeable difference).
+    colour_step: the part of that shift the footage's own colour trend does not explain:
+        the seam's Lab step minus the mean of the steps between the neighbouring 4-frame
+        windows on each side (a camera's exposure ramp moves the colour there too; a
+        generation's drift jumps only at the seam). Equal to colour_shift when a side is
+        too short to show a trend.
     """
     frames = as_clip(frames)
     n = len(frames)
@@ -293,14 +298,22 @@ def seam_metrics(frames: np.ndarray, seams: list[int]) -> list[dict]:
         across = float(diffs[seam - 1])
         inside_median = float(np.median(inside)) if inside.size else 0.0
         ratio = across / max(inside_median, _MIN_INSIDE_DIFF)
-        before = frames[max(0, seam - _SEAM_CONTEXT):seam]
-        after = frames[seam:seam + _SEAM_CONTEXT]
-        shift = float(np.linalg.norm(_lab_stats(before)[0] - _lab_stats(after)[0]))
+        window = lambda start, stop: _lab_stats(frames[max(start, 0):min(stop, n)])[0]  # noqa: E731
+        before, after = window(seam - _SEAM_CONTEXT, seam), window(seam, seam + _SEAM_CONTEXT)
+        step = after - before
+        shift = float(np.linalg.norm(step))
+        if seam - 2 * _SEAM_CONTEXT >= bounds[k] and seam + 2 * _SEAM_CONTEXT <= bounds[k + 2]:
+            trend = ((before - window(seam - 2 * _SEAM_CONTEXT, seam - _SEAM_CONTEXT))
+                     + (window(seam + _SEAM_CONTEXT, seam + 2 * _SEAM_CONTEXT) - after)) / 2
+            colour_step = float(np.linalg.norm(step - trend))
+        else:
+            colour_step = shift
         results.append(
             {
                 "index": int(seam),
                 "seam_ratio": ratio,
                 "colour_shift": shift,
+                "colour_step": colour_step,
                 "across_diff": across,
                 "inside_median_diff": inside_median,
             }

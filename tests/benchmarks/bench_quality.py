@@ -305,7 +305,8 @@ def bench_stitch(clips: dict[str, np.ndarray]) -> dict:
             "clipmill": seam_metrics(stitched.frames, stitched.seams),
         }
         summary = {who: {"seam_ratio": max(m["seam_ratio"] for m in ms),
-                         "colour_shift": float(np.mean([m["colour_shift"] for m in ms]))}
+                         "colour_shift": float(np.mean([m["colour_shift"] for m in ms])),
+                         "colour_step": float(np.mean([m["colour_step"] for m in ms]))}
                    for who, ms in measured.items()}
         summary["naive"]["added_colour_step"] = float(np.mean(drift_at_seams(naive, naive_moments, naive_seams, clean)))
         summary["clipmill"]["added_colour_step"] = float(np.mean(
@@ -316,6 +317,7 @@ def bench_stitch(clips: dict[str, np.ndarray]) -> dict:
             "summary": summary,
             "jumps_undone": [list(map(float, j)) for j in stitched.jumps],
             "colour_shift_reduction": 1.0 - summary["clipmill"]["colour_shift"] / max(summary["naive"]["colour_shift"], 1e-9),
+            "colour_step_reduction": 1.0 - summary["clipmill"]["colour_step"] / max(summary["naive"]["colour_step"], 1e-9),
             "added_colour_step_reduction": 1.0 - summary["clipmill"]["added_colour_step"]
             / max(summary["naive"]["added_colour_step"], 1e-9),
         }
@@ -363,16 +365,17 @@ def print_tables(report: dict) -> None:
         print(f"{name[:37]:<38}margin vs best ffmpeg {r['margin_db']:+.2f} dB; clean passthrough "
               f"{r['clean_passthrough_psnr']:.2f} dB; clean warp {r['clean']['warp_error']:.3f} "
               f"flicker {r['clean']['flicker']:.4f}")
-    print("\nSTITCH  (worst seam ratio / mean colour shift dE (seam_metrics); clean = the uncut clip at the same")
-    print("        frames; 'added' = dE of the colour step beyond the clean clip's own step, naive -> clipmill)")
-    print(f"{'clip':<38}{'segments':<16}{'clean':>14}{'naive':>14}{'clipmill':>14}{'reduction':>11}"
-          f"{'added':>16}{'reduction':>11}")
+    print("\nSTITCH  (worst seam ratio / mean colour shift dE / mean colour step dE (seam_metrics: the step")
+    print("        beyond the footage's own colour trend); clean = the uncut clip at the same frames;")
+    print("        'added' = dE of the colour step beyond the clean clip's own step (needs the clean clip)")
+    print(f"{'clip':<38}{'segments':<16}{'clean':>20}{'naive':>20}{'clipmill':>20}"
+          f"{'shift red.':>11}{'step red.':>10}{'added':>14}{'red.':>6}")
     for name, r in report["stitch"].items():
-        cells = "".join(f"{r['summary'][w]['seam_ratio']:7.2f}/{r['summary'][w]['colour_shift']:<6.2f}"
-                        for w in ("clean", "naive", "clipmill"))
+        cells = "".join(f"{r['summary'][w]['seam_ratio']:7.2f}/{r['summary'][w]['colour_shift']:<5.2f}/"
+                        f"{r['summary'][w]['colour_step']:<5.2f}" for w in ("clean", "naive", "clipmill"))
         added = f"{r['summary']['naive']['added_colour_step']:.2f}->{r['summary']['clipmill']['added_colour_step']:.2f}"
         print(f"{name[:37]:<38}{r['segments']:<16}{cells}{r['colour_shift_reduction']:10.0%}"
-              f"{added:>16}{r['added_colour_step_reduction']:10.0%}")
+              f"{r['colour_step_reduction']:10.0%}{added:>14}{r['added_colour_step_reduction']:6.0%}")
     s = report["speed"]
     print(f"\nSPEED  deflicker {s['fps']:.1f} frames/s at {s['size']} ({s['frames']} frames, best of 2), "
           f"{s['cpu_count']} CPUs, OpenCV threads {s['opencv_threads']}, "

@@ -156,3 +156,18 @@ def test_real_segments_with_generation_drift_stitch_without_a_visible_seam():
     # be a small fraction of the naive join's.
     assert fixed_m["seam_ratio"] < 2.0 and fixed_m["seam_ratio"] < 0.5 * naive_m["seam_ratio"]
     assert fixed_m["colour_shift"] < 0.3 * naive_m["colour_shift"]
+
+
+def test_colour_step_ignores_the_footages_own_colour_trend_but_not_a_jump():
+    from qa.stitch import seam_metrics
+
+    rng = np.random.default_rng(3)
+    texture = rng.integers(60, 160, size=(48, 64, 3)).astype(np.float32)
+    ramp = np.stack([np.clip(texture + 1.5 * t, 0, 255) for t in range(24)]).astype(np.uint8)  # exposure ramp
+    smooth = seam_metrics(ramp, [12])[0]
+    assert smooth["colour_shift"] > 2.0 and smooth["colour_step"] < 0.5
+
+    jumped = ramp.astype(np.float32)
+    jumped[12:, ..., 0] += 12.0  # a red cast from frame 12 on: what a drifting generation does
+    jump = seam_metrics(np.clip(jumped, 0, 255).astype(np.uint8), [12])[0]
+    assert jump["colour_step"] > 4.0
