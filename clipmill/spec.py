@@ -74,6 +74,8 @@ class ModelSources(_Strict):
     clip_pretrained: str | None = Field(None, description="open_clip tag, local checkpoint file, or 'random'")
     detector: str = Field("yolov8n.pt", description="local .pt file, or 'random' for a random-weight yolov8n")
     generator_source: dict[str, str] = Field(default_factory=dict, description="model name -> local folder or hub id")
+    memory_profile: Literal["resident", "model_offload", "group_offload"] | None = Field(
+        None, description="how the generator sits on the GPU; None: chosen from free GPU memory at load")
 
 
 class JobSpec(_Strict):

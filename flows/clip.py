@@ -144,7 +144,8 @@ def _generate(job: JobSpec, plan: dict, params: AttemptParams, start_image: Path
     segment_paths, previous = [], start_image
     for index, prompt in enumerate(plan["segment_prompts"]):
         segment = attempt.took("generate", generate_segment(
-            model=job.model, source=models.generator_source.get(job.model), prompt=prompt,
+            model=job.model, source=models.generator_source.get(job.model), memory_profile=models.memory_profile,
+            prompt=prompt,
             negative_prompt=plan["negative_prompt"], start_image=previous, width=job.width, height=job.height,
             num_frames=job.segment_frames(params.segments), steps=params.steps, guidance=params.guidance,
             seed=params.seed + index, dest=attempt.folder / f"segment-{index + 1}.npy"))

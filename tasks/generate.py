@@ -97,6 +97,7 @@ def generate_segment(
     *,
     model: str,
     source: str | None,
+    memory_profile: str | None = None,
     prompt: str,
     negative_prompt: str,
     start_image: Path | None,
@@ -114,7 +115,7 @@ def generate_segment(
     from models.wan import GenerationRequest, load_generator
 
     logger = get_run_logger()
-    generator = load_generator(model, source)
+    generator = load_generator(model, source, profile=memory_profile)
     report_every = max(1, steps // 4)
     cancel_watch = CancelWatch(prefect_run_states)
 

@@ -101,3 +101,11 @@ def test_model_names_match_the_model_registry():
 @pytest.mark.parametrize("path", SPECS, ids=[p.name for p in SPECS])
 def test_shipped_specs_are_valid(path):
     assert load_spec(path).jobs
+
+
+def test_memory_profile_is_a_known_profile_or_unset():
+    assert parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x"}]}).models.memory_profile is None
+    spec = parse_spec({"name": "b", "models": {"memory_profile": "group_offload"}, "jobs": [{"id": "a", "prompt": "x"}]})
+    assert spec.models.memory_profile == "group_offload"
+    with pytest.raises(SpecError, match="models.memory_profile"):
+        parse_spec({"name": "b", "models": {"memory_profile": "tiny-card"}, "jobs": [{"id": "a", "prompt": "x"}]})
