@@ -87,7 +87,7 @@ def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str
         lines += ["> **Random-weight models.** The generator, CLIP and/or YOLO ran with random weights: "
                   "clips are noise and scores are not meaningful. This run exercises the pipeline only.", ""]
     lines += [
-        f"- jobs: {len(jobs)} — " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
+        f"- jobs: {len(jobs)} — " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if v),
         f"- yield: {accepted} accepted of {attempts} attempts",
     ]
     if gallery:
@@ -147,7 +147,7 @@ def render_gallery(report: dict, *, base_dir: Path) -> str:
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa;color:#222}}
 .grid{{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1rem}}
-.card{{background:#fff;border:1px solid #ddd;border-radius:8px;padding:1rem}}
+.card{{background:#fff;border:1px solid #ddd;border-radius:8px;padding:1rem;overflow-wrap:anywhere}}
 .card video,.card img{{width:100%;border-radius:4px;background:#000}}
 .status{{color:#fff;border-radius:4px;padding:0 .4rem;font-size:.8rem}}
 .ok{{color:#1b7f3b}} .bad{{color:#b3261e}} .banner{{background:#fff3cd;padding:.75rem;border-radius:6px}}
@@ -155,7 +155,7 @@ body{{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa;color:#222
 li{{font-size:.85rem}} h2{{font-size:1.05rem}}
 </style></head><body>
 <h1>clipmill batch {esc(report['name'])}</h1>{banner}
-<p>{esc(', '.join(f'{k}: {v}' for k, v in sorted(report.get('counts', {}).items())))}</p>
+<p>{esc(', '.join(f'{k}: {v}' for k, v in sorted(report.get('counts', {}).items()) if v))}</p>
 <nav>{buttons}</nav>
 <section class="grid">{''.join(cards)}</section>
 <script>
