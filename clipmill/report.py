@@ -97,7 +97,8 @@ def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str
         lines.append("- seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
     if reasons:
         lines += ["", "| failure reason | jobs |", "|---|---|"]
-        lines += [f"| {r.replace('|', '/')} | {n} |" for r, n in reasons.most_common()]
+        # Reasons quote prompts and labels: escaped, as the dashboard renders markdown as HTML.
+        lines += [f"| {html.escape(r).replace('|', '/')} | {n} |" for r, n in reasons.most_common()]
     return "\n".join(lines) + "\n"
 
 
