@@ -98,7 +98,7 @@ def prep(
         fail(f"--crop {crop!r}: use center or subject")
     box, note = None, None
     if crop == "subject":
-        from tasks.inputs import find_subject
+        from clipmill.subject import find_subject
 
         box, note = find_subject(image, detector, [subject] if subject else [])
     try:

@@ -126,7 +126,7 @@ def _use_detector(monkeypatch, detections) -> _FakeDetector:
 
 
 def test_subject_box_prefers_the_plans_class_then_the_strongest(monkeypatch):
-    from tasks.inputs import choose_subject_box, plan_subject_classes
+    from clipmill.subject import choose_subject_box, plan_subject_classes
 
     person = Detection(0, "person", 0.9, (0, 0, 10, 10))
     big_dog = Detection(0, "dog", 0.5, (0, 0, 100, 100))
