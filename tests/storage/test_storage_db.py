@@ -17,6 +17,8 @@ from storage import db
 from storage.db import database_url, dispose_engines, init_db, make_engine, session_scope
 from storage.schema import Base, Batch
 
+from tests.storage.conftest import sqlite_only
+
 STORAGE = Path(db.__file__).parent
 
 
@@ -48,7 +50,8 @@ def test_schema_comparison_notices_a_missing_column(engine, db_url):
     assert any(diff[0] == "add_column" and diff[3].name == "sha256" for diff in _schema_diff(db_url))
 
 
-def test_check_constraints_survive_the_batch_rebuild_of_jobs(engine):
+def test_check_constraints_survive_the_batch_rebuild_of_jobs(engine, db_url):
+    sqlite_only(db_url)
     # 0001 rebuilds `jobs` (SQLite batch mode) to add its key to attempts; the rebuild must
     # keep the status CHECK and the foreign keys.
     with engine.connect() as connection:
@@ -59,6 +62,7 @@ def test_check_constraints_survive_the_batch_rebuild_of_jobs(engine):
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(engine, db_url):
+    sqlite_only(db_url)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
