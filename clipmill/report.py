@@ -160,6 +160,8 @@ li{{font-size:.85rem}} h2{{font-size:1.05rem}}
 <nav>{buttons}</nav>
 <section class="grid">{''.join(cards)}</section>
 <script>
+// Mark each video once it has decoded a frame: a headless browser check reads this.
+document.querySelectorAll('video').forEach(v => v.addEventListener('loadeddata', () => {{ v.dataset.loaded = '1'; }}));
 document.querySelectorAll('nav button').forEach(b => b.addEventListener('click', () => {{
   document.querySelectorAll('.card').forEach(c => {{
     c.style.display = (b.dataset.filter === 'all' || c.dataset.status === b.dataset.filter) ? '' : 'none';
