@@ -18,9 +18,13 @@ from tasks.records import close_batch, open_batch
 
 
 @flow(name="clipmill-batch", flow_run_name="{spec_path}")
-def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None = None) -> dict:
+def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None = None,
+               only_jobs: list[str] | None = None, report: bool = True) -> dict:
     """Run every job of the batch spec at `spec_path`; results go to `run_root` and `db_url`
-    (defaults: $CLIPMILL_RUN_ROOT or ./runs, and $CLIPMILL_DATABASE_URL or a SQLite file there)."""
+    (defaults: $CLIPMILL_RUN_ROOT or ./runs, and $CLIPMILL_DATABASE_URL or a SQLite file there).
+
+    `only_jobs` runs a shard of the batch (flows/fanout.py gives each GPU worker one);
+    `report=False` leaves the batch open and the report to whoever runs the last shard."""
     logger = get_run_logger()
     spec = load_spec(spec_path)
     root = Path(run_root).expanduser().resolve() if run_root else default_run_root()
@@ -31,10 +35,11 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
         logger.warning("RANDOM WEIGHTS: %s run with random weights; clips and scores are not meaningful.",
                        ", ".join(random_models))
 
-    opened = open_batch(db_url, spec, paths.root)
+    opened = open_batch(db_url, spec, paths.root, abandon_running=only_jobs is None)
+    jobs = [job for job in spec.jobs if only_jobs is None or job.id in only_jobs]
     progress = create_progress_artifact(0.0, description=f"clipmill batch {spec.name}: jobs finished")
     results: dict[str, dict] = {}
-    for done, job in enumerate(spec.jobs, start=1):
+    for done, job in enumerate(jobs, start=1):
         if job.id in opened["accepted"]:
             results[job.id] = {"job": job.id, "status": "accepted", "resumed": True}
             logger.info("%s already accepted in an earlier run; skipped", job.id)
@@ -43,12 +48,14 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
                               return_state=True)
             results[job.id] = (state.result() if state.is_completed()
                                else {"job": job.id, "status": "error", "reason": state.message or state.name})
-        update_progress_artifact(progress, 100.0 * done / len(spec.jobs))
+        update_progress_artifact(progress, 100.0 * done / len(jobs))
 
+    summary = {"batch": spec.name, "run_dir": str(paths.root), "database": db_url, "random_weights": random_models,
+               "jobs": results}
+    if not report:
+        return summary
     close_batch(db_url, opened["batch_id"])
-    report = write_report(db_url, spec.name, root, bool(random_models))
-    return {"batch": spec.name, "run_dir": str(paths.root), "database": db_url, "random_weights": random_models,
-            "jobs": results, **report}
+    return {**summary, **write_report(db_url, spec.name, root, bool(random_models))}
 
 
 if __name__ == "__main__":

@@ -18,13 +18,17 @@ _DB = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 1}
 
 
 @task(name="open-batch", **_DB)
-def open_batch(db_url: str, spec: BatchSpec, run_dir: Path) -> dict:
-    """Create the batch, or reopen it when the same spec runs again (resume)."""
+def open_batch(db_url: str, spec: BatchSpec, run_dir: Path, abandon_running: bool = True) -> dict:
+    """Create the batch, or reopen it when the same spec runs again (resume).
+
+    `abandon_running`: close attempts a crashed run left "running". A shard must not: the
+    other shards' attempts are running for real (the fan-out flow does it once, before them)."""
     with session_scope(init_db(db_url)) as session:
         batch = repo.get_or_create_batch(session, name=spec.name, spec_path=str(spec.source_path or ""),
                                          spec_sha256=spec.source_sha256 or "", run_dir=str(run_dir))
         session.flush()
-        repo.abandon_running_attempts(session, batch)  # left "running" by a run that crashed
+        if abandon_running:
+            repo.abandon_running_attempts(session, batch)
         return {"batch_id": batch.id, "accepted": sorted(repo.accepted_job_keys(session, batch))}
 
 

@@ -1,0 +1,60 @@
+"""Fan a batch out over GPU workers: one shard of the pending jobs per worker.
+
+Each shard is a run of the batch deployment with `only_jobs`; a process worker per GPU
+(`CUDA_VISIBLE_DEVICES=i prefect worker start --pool clipmill-gpu --limit 1`) picks them up,
+keeps its model loaded across the clips of its shard, and never runs two at once. The shards
+share one batch in one database (PostgreSQL when workers sit on several hosts), and this flow
+writes the batch's report once they are all done.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+
+from clipmill.spec import load_spec
+from storage.db import database_url
+from storage.paths import BatchPaths, default_run_root
+from tasks.outputs import write_report
+from tasks.records import close_batch, open_batch
+
+
+def shard_jobs(job_ids: list[str], shards: int) -> list[list[str]]:
+    """Round-robin, so long and short jobs (they sit together in specs) spread over workers."""
+    return [part for part in (job_ids[k::shards] for k in range(max(1, shards))) if part]
+
+
+@flow(name="clipmill-fanout", flow_run_name="{spec_path} x{shards}")
+def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/gpu-shard",
+                 run_root: str | None = None, db_url: str | None = None, poll_s: float = 2.0) -> dict:
+    """Run the pending jobs of `spec_path` as `shards` runs of `deployment`, then report."""
+    logger = get_run_logger()
+    spec = load_spec(spec_path)
+    root = Path(run_root).expanduser().resolve() if run_root else default_run_root()
+    db_url = database_url(db_url, root)
+    opened = open_batch(db_url, spec, BatchPaths.for_batch(root, spec.name).root)
+    pending = [job.id for job in spec.jobs if job.id not in opened["accepted"]]
+    runs = [
+        run_deployment(deployment, timeout=0, as_subflow=True, parameters={
+            "spec_path": str(Path(spec_path).resolve()), "run_root": str(root), "db_url": db_url,
+            "only_jobs": part, "report": False})
+        for part in shard_jobs(pending, shards)
+    ]
+    logger.info("%d pending job(s) of %s in %d shard(s)", len(pending), spec.name, len(runs))
+
+    # Wait for every shard; a shard that fails still leaves its jobs recorded.
+    states: dict[str, str] = {}
+    with get_client(sync_client=True) as client:
+        while len(states) < len(runs):
+            for run in runs:
+                state = client.read_flow_run(run.id).state
+                if state is not None and state.is_final():
+                    states[str(run.id)] = state.type.value
+            time.sleep(poll_s if len(states) < len(runs) else 0)
+
+    close_batch(db_url, opened["batch_id"])
+    report = write_report(db_url, spec.name, root, bool(spec.random_weight_models()))
+    return {"batch": spec.name, "shards": states, "pending": len(pending), **report}
