@@ -95,6 +95,9 @@ def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str
     stages = stage_seconds(report)
     if stages:
         lines.append("- seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+    if accepted and "generate" in stages:
+        # Every attempt's generation counts, failed ones too: that is what an accepted clip costs.
+        lines.append(f"- generation seconds per accepted clip: {stages['generate'] / accepted:.1f}")
     if reasons:
         lines += ["", "| failure reason | jobs |", "|---|---|"]
         # Reasons quote prompts and labels: escaped, as the dashboard renders markdown as HTML.

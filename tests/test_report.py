@@ -52,3 +52,4 @@ def test_summary_counts_yield_reasons_and_time(tmp_path):
     assert "| clip barely moves" in text and "Random-weight" in text
     assert "<script>" not in text
     assert stage_seconds(data) == {"generate": 6.5, "qa": 1.0}
+    assert "generation seconds per accepted clip: 6.5" in text
