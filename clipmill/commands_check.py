@@ -117,8 +117,6 @@ def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (),
         motion = expects_motion(plan)
         if not expect and interaction is None:
             expectations, source = Expectations.from_dict(plan["expectations"]), "prompt"
-    elif interaction is not None:
-        motion = True
     if not Path(video).is_file():
         raise InputError(f"{video}: no such video file")
     try:

@@ -143,12 +143,16 @@ def load_frames(path: str | Path) -> np.ndarray:
     return _check_frames(np.load(path, allow_pickle=False))
 
 
-def save_poster(frames: np.ndarray, dest: str | Path) -> Path:
-    """The middle frame as a PNG, for galleries."""
-    frame = _check_frames(frames)[len(frames) // 2]
+def save_frame_png(frame: np.ndarray, dest: str | Path) -> Path:
+    """One RGB frame as a PNG (lossless: a next segment starts from it), written atomically."""
     with atomic_path(dest) as tmp:
         Image.fromarray(frame).save(tmp, format="PNG")
     return Path(dest)
+
+
+def save_poster(frames: np.ndarray, dest: str | Path) -> Path:
+    """The middle frame as a PNG, for galleries."""
+    return save_frame_png(_check_frames(frames)[len(frames) // 2], dest)
 
 
 def _check_frames(frames: np.ndarray) -> np.ndarray:

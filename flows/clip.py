@@ -13,7 +13,6 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.states import Failed
 
-from clipmill.judge import expects_motion
 from clipmill.spec import JobSpec, ModelSources
 from qa.retry import AttemptParams
 from storage.paths import BatchPaths
@@ -169,9 +168,9 @@ def _repair_and_judge(job: JobSpec, plan: dict, params: AttemptParams, stitched:
                                                         params.deflicker_strength))
     attempt.artifacts.append(("frames", repaired["frames_path"]))
     verdict = attempt.took("qa", check_clip(
-        Path(repaired["frames_path"]), seams=stitched["seams"], expectations=plan["expectations"],
+        Path(repaired["frames_path"]), seams=stitched["seams"], plan=plan,
         text=job_text(job), qa=job.qa, detector_weights=models.detector, clip_model=models.clip_model,
-        clip_pretrained=models.clip_pretrained, expects_motion=expects_motion(plan)))
+        clip_pretrained=models.clip_pretrained))
     encoded = attempt.took("encode", encode_clip(Path(repaired["frames_path"]),
                                                  attempt.folder / f"clip{suffix}.mp4", job.fps))
     attempt.artifacts += [("attempt_clip", encoded["path"]), ("attempt_poster", encoded["poster"])]

@@ -207,7 +207,6 @@ def _flicker_levels(log_small, pairs, grid, grid_size) -> tuple[np.ndarray, list
         onto = grid + pair.to_prev
         warped = cv2.remap(log_small[t - 1], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         band_warped = cv2.remap(band_prev, onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        mask = pair.reliable_current[..., None]
         ratio = _gamma_step(band_now, band_warped, pair.reliable_current)
         step = float(np.clip(ratio, 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
         log_gamma[t] = log_gamma[t - 1] + np.log(step)

@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from clipmill.judge import judge_frames
+from clipmill.judge import expects_motion, judge_frames
 from clipmill.media import load_frames
 from clipmill.spec import QASettings
 from qa.retry import AttemptParams, plan_retry
@@ -25,24 +25,23 @@ def check_clip(
     frames_path: Path,
     *,
     seams: list[int],
-    expectations: dict,
+    plan: dict,
     text: str,
     qa: QASettings,
     detector_weights: str,
     clip_model: str,
     clip_pretrained: str | None,
-    expects_motion: bool = True,
 ) -> dict:
     """Temporal metrics, seams, detections against the shot plan, subject drift and text-video
-    similarity (see `clipmill.judge.judge_frames`). `expects_motion`: `clipmill.judge.expects_motion(plan)`."""
+    similarity (see `clipmill.judge.judge_frames`), against what the shot `plan` asks for."""
     from models.clip import load_clip_scorer
     from models.detector import load_detector
 
     started = time.perf_counter()
     judgement = judge_frames(
-        load_frames(frames_path), qa=qa, expectations=Expectations.from_dict(expectations), text=text,
+        load_frames(frames_path), qa=qa, expectations=Expectations.from_dict(plan["expectations"]), text=text,
         detector=load_detector(detector_weights), scorer=load_clip_scorer(clip_model, clip_pretrained),
-        seams=seams, expects_motion=expects_motion)
+        seams=seams, expects_motion=expects_motion(plan))
     return {**judgement.to_dict(), "seconds": time.perf_counter() - started}
 
 

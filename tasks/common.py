@@ -1,12 +1,12 @@
-"""What every clipmill task shares: the retry rule for infrastructure errors and stage timing."""
+"""What every clipmill task shares: the retry rule for infrastructure errors, database task settings."""
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
+
+# Database tasks: small, idempotent writes; a locked or restarting database is worth two retries.
+DB_TASK = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 1}
 
 
 def retry_on_infrastructure_error(task, task_run: TaskRun, state: State) -> bool:
@@ -19,12 +19,3 @@ def retry_on_infrastructure_error(task, task_run: TaskRun, state: State) -> bool
     except Exception:
         return True
     return False
-
-
-@contextmanager
-def stage_timer(timings: dict[str, float], stage: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - start, 4)

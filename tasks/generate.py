@@ -13,10 +13,9 @@ from PIL import Image
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from clipmill.media import save_frames
+from clipmill.media import save_frame_png, save_frames
 from clipmill.spec import JobSpec
 from qa.retry import AttemptParams
-from storage.files import atomic_path
 from tasks.common import retry_on_infrastructure_error
 
 
@@ -136,9 +135,7 @@ def generate_segment(
     )
     seconds = time.perf_counter() - started
     save_frames(frames, dest)
-    last_frame = dest.with_name(f"{dest.stem}-last.png")
-    with atomic_path(last_frame) as tmp:
-        Image.fromarray(frames[-1]).save(tmp, format="PNG")
+    last_frame = save_frame_png(frames[-1], dest.with_name(f"{dest.stem}-last.png"))
     return {
         "frames_path": str(dest),
         "last_frame": str(last_frame),

@@ -6,18 +6,15 @@ import dataclasses
 from pathlib import Path
 
 from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from clipmill.spec import BatchSpec, JobSpec
 from qa.types import Check
 from storage import repository as repo
 from storage.db import init_db, session_scope
 from storage.schema import Attempt, Batch, Job
+from tasks.common import DB_TASK
 
-_DB = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 1}
-
-
-@task(name="open-batch", **_DB)
+@task(name="open-batch", **DB_TASK)
 def open_batch(db_url: str, spec: BatchSpec, run_dir: Path, abandon_running: bool = True) -> dict:
     """Create the batch, or reopen it when the same spec runs again (resume).
 
@@ -32,7 +29,7 @@ def open_batch(db_url: str, spec: BatchSpec, run_dir: Path, abandon_running: boo
         return {"batch_id": batch.id, "accepted": sorted(repo.accepted_job_keys(session, batch))}
 
 
-@task(name="open-job", **_DB)
+@task(name="open-job", **DB_TASK)
 def open_job(db_url: str, batch_id: int, job: JobSpec, plan: dict | None = None) -> int:
     with session_scope(init_db(db_url)) as session:
         batch = session.get(Batch, batch_id)
@@ -44,7 +41,7 @@ def open_job(db_url: str, batch_id: int, job: JobSpec, plan: dict | None = None)
         return record.id
 
 
-@task(name="begin-attempt", **_DB)
+@task(name="begin-attempt", **DB_TASK)
 def begin_attempt(db_url: str, job_id: int, *, seed: int, params: dict, device: str = "") -> dict:
     with session_scope(init_db(db_url)) as session:
         attempt = repo.start_attempt(session, session.get(Job, job_id), seed=seed, params=params, device=device)
@@ -52,7 +49,7 @@ def begin_attempt(db_url: str, job_id: int, *, seed: int, params: dict, device: 
         return {"attempt_id": attempt.id, "number": attempt.number}
 
 
-@task(name="finish-attempt", **_DB)
+@task(name="finish-attempt", **DB_TASK)
 def finish_attempt(
     db_url: str,
     attempt_id: int,
@@ -75,7 +72,7 @@ def finish_attempt(
         repo.finish_attempt(session, attempt, status=status, error=error, timings=timings)
 
 
-@task(name="close-job", **_DB)
+@task(name="close-job", **DB_TASK)
 def close_job(db_url: str, job_id: int, *, status: str, reason: str | None = None,
               accepted_attempt_id: int | None = None, artifacts: list[tuple[str, str]] = ()) -> None:
     with session_scope(init_db(db_url)) as session:
@@ -86,7 +83,7 @@ def close_job(db_url: str, job_id: int, *, status: str, reason: str | None = Non
         repo.set_job_status(session, job, status, reason=reason, accepted_attempt=accepted)
 
 
-@task(name="close-batch", **_DB)
+@task(name="close-batch", **DB_TASK)
 def close_batch(db_url: str, batch_id: int, status: str = "finished") -> None:
     with session_scope(init_db(db_url)) as session:
         repo.finish_batch(session, session.get(Batch, batch_id), status=status)

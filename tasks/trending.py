@@ -25,9 +25,7 @@ from clipmill.trending import (
 from storage import repository as repo
 from storage.db import init_db, session_scope
 from storage.files import atomic_write_text
-
-_DB = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 1}
-
+from tasks.common import DB_TASK
 
 def retry_transient_source_error(task, task_run: TaskRun, state: State) -> bool:
     """A timeout or a 5xx may pass on the next try; a broken feed or a wrong JSON path will not."""
@@ -57,7 +55,7 @@ def word_list(terms: list[str] | str | None) -> WordList:
     return WordList.of(terms)
 
 
-@task(name="screen-trending-keywords", **_DB)
+@task(name="screen-trending-keywords", **DB_TASK)
 def screen_trending_keywords(fetched: list[dict], db_url: str, blocklist: list[str] | str | None = None,
                              allowlist: list[str] | str | None = None) -> list[dict]:
     """One decision a fetched keyword: new, seen (queued by an earlier poll), duplicate,
@@ -88,7 +86,7 @@ def write_trending_spec(keywords: list[dict], templates: list[str], run_root: st
     return {"name": name, "spec_path": str(path), "jobs": len(spec["jobs"]), "job_keys": job_keys}
 
 
-@task(name="record-trending-keywords", **_DB)
+@task(name="record-trending-keywords", **DB_TASK)
 def record_trending_keywords(db_url: str, decisions: list[dict], batch: str | None = None,
                              job_keys: dict[str, list[str]] | None = None) -> dict[str, int]:
     """Store every keyword worth remembering: queued (with its batch and jobs), blocked,

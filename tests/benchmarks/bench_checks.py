@@ -40,7 +40,6 @@ def main() -> int:
     parser.add_argument("--imgsz", type=int, default=640)
     parser.add_argument("--weights", default="random", help="'random' or a local yolov8n.pt")
     parser.add_argument("--no-track", action="store_true", help="detection only, no ByteTrack")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: as the detector leaves them)")
     parser.add_argument("--label", default="current", help="key under which the run is stored in the JSON")
     args = parser.parse_args()
 
@@ -59,8 +58,6 @@ def main() -> int:
     expectations = Expectations.from_dict(EXPECTATIONS)
     warm, _ = read_video(clips[0], max_frames=4)
     detector.detect(warm, stride=1, imgsz=args.imgsz, track=not args.no_track)  # first call builds the predictor
-    if args.threads:  # after the first call: building ultralytics' predictor resets torch's threads
-        torch.set_num_threads(args.threads)
 
     load_before = os.getloadavg()
     rows = []
