@@ -1,7 +1,26 @@
-"""Which device and precision a model runs on, and what GPUs this process can see."""
+"""Which device and precision a model runs on, what GPUs this process can see, and who may
+generate on a device right now."""
 from __future__ import annotations
 
+import threading
+
 import torch
+
+_generation_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def generation_lock(device: torch.device | str) -> threading.Lock:
+    """The process-wide lock a generation holds on `device` for as long as it runs.
+
+    A worker keeps two clips in flight (flows/batch.py) so that one clip's CPU stages run
+    while the next one generates; this lock keeps their generations, of any model, from
+    sharing the GPU, where they would only slow each other down and could run it out of
+    memory.
+    """
+    key = str(torch.device(device))
+    with _registry_lock:
+        return _generation_locks.setdefault(key, threading.Lock())
 
 
 def pick_device(preferred: str | None = None) -> torch.device:

@@ -127,21 +127,25 @@ def generate_segment(
     if start_image is not None:
         with Image.open(start_image) as opened:
             image = opened.convert("RGB")
-    started = time.perf_counter()
     frames = generator.generate(
         GenerationRequest(prompt=prompt, negative_prompt=negative_prompt, image=image, width=width,
                           height=height, num_frames=num_frames, steps=steps, guidance=guidance, seed=seed),
         on_step=on_step,
     )
-    seconds = time.perf_counter() - started
+    run = generator.last_run
+    if run["waited_s"] >= 1.0:
+        logger.info("waited %.1f s for %s while another clip generated", run["waited_s"], generator.device)
     save_frames(frames, dest)
     last_frame = save_frame_png(frames[-1], dest.with_name(f"{dest.stem}-last.png"))
     return {
         "frames_path": str(dest),
         "last_frame": str(last_frame),
-        "device": f"{generator.device} ({generator.last_run.get('profile', generator.profile)})",
-        "fell_back_from": generator.last_run.get("fell_back_from"),
+        "device": f"{generator.device} ({run['profile']})",
+        "fell_back_from": run["fell_back_from"],
         "source": generator.source,
         "random_weights": generator.random_weights,
-        "seconds": seconds,
+        # Device time only: the "generate" stage and GPU-seconds per clip count what the GPU
+        # spent, not the time this clip queued behind another one for it.
+        "seconds": run["device_s"],
+        "waited_s": run["waited_s"],
     }
