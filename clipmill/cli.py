@@ -45,7 +45,7 @@ def _print_summary(result: dict) -> None:
     for name, job in result["jobs"].items():
         detail = job.get("clip") or job.get("reason") or ("resumed" if job.get("resumed") else "")
         typer.echo(f"  {name:<24} {job['status']:<9} {detail}")
-    typer.echo(f"clips:    {Path(result['run_dir']) / 'clips'}")
+    typer.echo(f"clips:    {result['clips']}")
     typer.echo(f"gallery:  {result['gallery']}")
     typer.echo(f"report:   {result['report']}")
     typer.echo(f"database: {result['database']}")

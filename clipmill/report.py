@@ -7,6 +7,8 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from storage.files import is_url
+
 STATUS_COLOURS = {"accepted": "#1b7f3b", "failed": "#b3261e", "rejected": "#8a5a00", "error": "#6b1f8a"}
 
 
@@ -17,12 +19,19 @@ def _last_artifact(job: dict, *kinds: str) -> str | None:
     return None
 
 
-def _relative(path: str | None, base_dir: Path) -> str | None:
+def _relative(path: str | None, base_dir: str | Path) -> str | None:
+    """A link from the gallery in `base_dir` (a folder or a store URL) to an artifact.
+
+    Relative when both sit in the same store, so the gallery works wherever the store is read
+    (a local folder, a bucket served over HTTP); the absolute path or URL otherwise."""
     if not path:
         return None
+    base = str(base_dir).rstrip("/")
+    if is_url(path) or is_url(base):
+        return path[len(base) + 1:] if path.startswith(base + "/") else path
     try:
-        return Path(os.path.relpath(path, base_dir)).as_posix()
-    except ValueError:  # another drive on Windows, or a URL
+        return Path(os.path.relpath(path, base)).as_posix()
+    except ValueError:  # another drive on Windows
         return path
 
 
@@ -76,7 +85,7 @@ def stage_seconds(report: dict) -> dict[str, float]:
     return {stage: round(seconds, 2) for stage, seconds in totals.most_common()}
 
 
-def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str:
+def render_markdown_summary(report: dict, *, gallery: str | Path | None = None) -> str:
     counts = report.get("counts", {})
     jobs = report.get("jobs", [])
     attempts = sum(len(j.get("attempts") or []) for j in jobs)
@@ -105,9 +114,10 @@ def render_markdown_summary(report: dict, *, gallery: Path | None = None) -> str
     return "\n".join(lines) + "\n"
 
 
-def render_gallery(report: dict, *, base_dir: Path) -> str:
-    """A self-contained HTML page: one card per job with poster or video and every verdict.
-    Everything that came from a spec or a model is escaped."""
+def render_gallery(report: dict, *, base_dir: str | Path) -> str:
+    """A self-contained HTML page, to be stored in `base_dir` (a folder or an artifact store
+    URL): one card per job with poster or video and every verdict. Everything that came from
+    a spec or a model is escaped."""
     esc = html.escape
     cards = []
     for job in report.get("jobs", []):

@@ -14,6 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from storage.artifacts import ArtifactStore
+from storage.files import is_url
+
 # Known generator names. Kept here (not imported from models/) so that validating a spec
 # never imports torch; tests/test_spec.py checks this list against models.wan.MODEL_SPECS.
 MODEL_NAMES: tuple[str, ...] = ("tiny", "wan2.2-ti2v-5b", "wan2.2-i2v-a14b", "wan2.2-t2v-a14b")
@@ -144,9 +147,19 @@ class BatchSpec(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     description: str = ""
     models: ModelSources = Field(default_factory=ModelSources)
+    artifacts: str | None = Field(
+        None, description="where published clips, posters, sidecars and the report go: a folder or an fsspec URL "
+                          "(s3://bucket/prefix); unset: $CLIPMILL_ARTIFACT_URL, else the run root")
     jobs: list[JobSpec] = Field(min_length=1)
     source_path: Path | None = None
     source_sha256: str | None = None
+
+    @field_validator("artifacts")
+    @classmethod
+    def _usable_store(cls, value: str | None) -> str | None:
+        if value is not None:
+            ArtifactStore(value)  # a bad URL or a missing filesystem package, said before anything runs
+        return value
 
     @model_validator(mode="after")
     def _unique_job_ids(self) -> "BatchSpec":
@@ -192,7 +205,7 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
     where = str(source)
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a batch spec is a mapping with 'name', 'defaults' and 'jobs'")
-    unknown = set(data) - {"name", "description", "models", "defaults", "jobs"}
+    unknown = set(data) - {"name", "description", "models", "artifacts", "defaults", "jobs"}
     if unknown:
         raise SpecError(f"{where}: unknown top-level field(s): {', '.join(sorted(unknown))}")
     defaults = data.get("defaults") or {}
@@ -223,10 +236,13 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
                 str(e["loc"][0]) in defaults for e in error.errors() if e["loc"]
             ) else ""
             raise SpecError(f"{where}: {label}: {_describe(error)}{hint}") from None
+    artifacts = data.get("artifacts")
+    if artifacts and not is_url(str(artifacts)):  # a folder: relative to the spec file, like images
+        artifacts = str(base_dir / Path(str(artifacts)).expanduser())
     try:
         return BatchSpec.model_validate(
             {"name": data.get("name"), "description": data.get("description", ""),
-             "models": data.get("models") or {}, "jobs": jobs}
+             "models": data.get("models") or {}, "artifacts": artifacts, "jobs": jobs}
         )
     except ValidationError as error:
         raise SpecError(f"{where}: {_describe(error)}") from None

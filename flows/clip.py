@@ -15,11 +15,12 @@ from prefect.states import Failed
 
 from clipmill.spec import JobSpec, ModelSources
 from qa.retry import AttemptParams
+from storage.artifacts import ArtifactStore
 from storage.paths import BatchPaths
 from tasks.checks import check_clip, decide_retry
 from tasks.generate import check_job_fits_model, generate_segment, initial_params
 from tasks.inputs import input_gate, job_text, prepare_input_image, structure_prompt
-from tasks.outputs import encode_clip, publish_clip
+from tasks.outputs import encode_clip, publish_clip, store_artifact
 from tasks.records import begin_attempt, close_job, finish_attempt, open_job, params_record
 from tasks.repair import deflicker_clip, stitch
 
@@ -32,6 +33,8 @@ class AttemptLog:
     attempt_id: int
     number: int
     folder: Path
+    paths: BatchPaths
+    store_url: str  # the batch's folder in the artifact store
     timings: dict[str, float] = field(default_factory=dict)
     artifacts: list[tuple[str, str]] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
@@ -41,6 +44,10 @@ class AttemptLog:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + result["seconds"], 4)
         return result
 
+    def publish(self, kind: str, path: str) -> None:
+        """Copy a finished local file to the same place in the artifact store; list it by URL."""
+        self.artifacts.append((kind, store_artifact(Path(path), self.store_url, self.paths.relative(path))))
+
     def finish(self, status: str, error: str | None = None) -> None:
         finish_attempt(self.db_url, self.attempt_id, status=status, checks=self.checks, artifacts=self.artifacts,
                        timings=self.timings, error=error, device=self.device or None)
@@ -48,9 +55,11 @@ class AttemptLog:
 
 @flow(name="clipmill-clip", flow_run_name="{job.id}")
 def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_root: str,
-              models: ModelSources) -> dict:
+              models: ModelSources, artifact_url: str) -> dict:
+    """Scratch work goes under `run_root`; published files to the artifact store at `artifact_url`."""
     logger = get_run_logger()
     paths = BatchPaths.for_batch(run_root, batch_name)
+    store_url = ArtifactStore.for_batch(artifact_url, batch_name).url
     job_id = open_job(db_url, batch_id, job)
     params = initial_params(job)
     plan: dict | None = None
@@ -59,7 +68,7 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
     for tried in range(1, job.max_attempts + 1):
         opened = begin_attempt(db_url, job_id, seed=params.seed, params=params_record(params))
         attempt = AttemptLog(db_url, opened["attempt_id"], opened["number"],
-                             paths.attempt_dir(job.id, opened["number"]))
+                             paths.attempt_dir(job.id, opened["number"]), paths, store_url)
         try:
             # 1. Plan, input image and gate: once per run of the job, before any GPU time.
             if plan is None:
@@ -71,7 +80,7 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
             if job.image is not None and start_image is None:
                 prepared = attempt.took("prepare", prepare_input_image(
                     job, paths.job_dir(job.id) / "input.png", models.detector, plan))
-                attempt.artifacts.append(("prepared_image", prepared["path"]))
+                attempt.publish("prepared_image", prepared["path"])
                 gate = attempt.took("gate", input_gate(Path(prepared["path"]), job_text(job), job.qa.gate_threshold,
                                                        models.clip_model, models.clip_pretrained))
                 attempt.checks.append(gate["check"])
@@ -111,7 +120,8 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_roo
             sidecar = {"job": job.model_dump(mode="json"), "plan": plan, "attempt": attempt.number,
                        "params": params_record(params), "verdict": verdict, "video": encoded["probe"],
                        "timings": attempt.timings, "device": attempt.device}
-            published = publish_clip(Path(encoded["path"]), Path(encoded["poster"]), paths.clip(job.id), sidecar)
+            published = publish_clip(Path(encoded["path"]), Path(encoded["poster"]), store_url,
+                                     paths.relative(paths.clip(job.id)), sidecar)
             attempt.finish("accepted")
             close_job(db_url, job_id, status="accepted", accepted_attempt_id=attempt.attempt_id,
                       artifacts=[("clip", published["clip"]), ("poster", published["poster"]),
@@ -148,6 +158,7 @@ def _generate(job: JobSpec, plan: dict, params: AttemptParams, start_image: Path
             negative_prompt=plan["negative_prompt"], start_image=previous, width=job.width, height=job.height,
             num_frames=job.segment_frames(params.segments), steps=params.steps, guidance=params.guidance,
             seed=params.seed + index, dest=attempt.folder / f"segment-{index + 1}.npy"))
+        attempt.took("gpu_wait", {"seconds": segment["waited_s"]})
         segment_paths.append(Path(segment["frames_path"]))
         attempt.artifacts.append(("segment", segment["frames_path"]))
         previous, attempt.device = Path(segment["last_frame"]), segment["device"]
@@ -173,5 +184,6 @@ def _repair_and_judge(job: JobSpec, plan: dict, params: AttemptParams, stitched:
         clip_pretrained=models.clip_pretrained))
     encoded = attempt.took("encode", encode_clip(Path(repaired["frames_path"]),
                                                  attempt.folder / f"clip{suffix}.mp4", job.fps))
-    attempt.artifacts += [("attempt_clip", encoded["path"]), ("attempt_poster", encoded["poster"])]
+    attempt.publish("attempt_clip", encoded["path"])
+    attempt.publish("attempt_poster", encoded["poster"])
     return verdict, encoded

@@ -146,16 +146,18 @@ class Detector:
             # One predict call per batch, not one track call per frame: ultralytics' track mode
             # feeds a batch of images to its tracker as unrelated pictures, so tracking runs
             # here, over the batched results, with a tracker of this clip's own.
+            import torch
+
             results = []
+            threads = torch.get_num_threads()
             for start in range(0, len(bgr), _PREDICT_BATCH):
                 results += self.model.predict(bgr[start : start + _PREDICT_BATCH], **options)
                 if start == 0:
-                    # ultralytics drops torch to one thread while it builds its predictor; QA
-                    # runs between generations, so let the detector use every core. Measured
-                    # on 2 cores: 16-32 checked frames/s instead of 12-17.
-                    import torch
-
-                    torch.set_num_threads(os.cpu_count() or 1)
+                    # ultralytics drops torch to one thread while it builds its predictor: give
+                    # back the threads the process had (all cores, or OMP_NUM_THREADS where a
+                    # host runs a worker per GPU). Measured on 2 cores: 16-32 checked frames/s
+                    # instead of 12-17.
+                    torch.set_num_threads(threads)
 
         if track:
             return indices, _tracked_detections(indices, results)

@@ -9,9 +9,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(path: str | os.PathLike) -> bool:
+    """A URL with a scheme (s3://bucket/key), as opposed to a local path."""
+    return isinstance(path, str) and bool(_URL.match(path))
 
 
 @contextlib.contextmanager

@@ -4,6 +4,10 @@
     <run_root>/<batch>/jobs/<job>/input.png       the prepared input image
     <run_root>/<batch>/jobs/<job>/attempt-<n>/    per-attempt intermediates and the attempt's MP4
     <run_root>/<batch>/index.html, report.json    the gallery and the machine-readable report
+
+The published files (clips, posters, sidecars, input images, attempt MP4s, the report and the
+gallery) go to the artifact store (storage/artifacts.py) under the same relative names; by
+default the store is the run root itself. Intermediates stay in the run root.
 """
 from __future__ import annotations
 
@@ -28,14 +32,6 @@ class BatchPaths:
     def clips(self) -> Path:
         return self.root / "clips"
 
-    @property
-    def index_html(self) -> Path:
-        return self.root / "index.html"
-
-    @property
-    def report_json(self) -> Path:
-        return self.root / "report.json"
-
     def job_dir(self, job_id: str) -> Path:
         return self.root / "jobs" / job_id
 
@@ -44,3 +40,7 @@ class BatchPaths:
 
     def clip(self, job_id: str) -> Path:
         return self.clips / f"{job_id}.mp4"
+
+    def relative(self, path: str | Path) -> str:
+        """`path`'s name inside the batch folder: where the artifact store keeps its copy."""
+        return Path(path).resolve().relative_to(self.root).as_posix()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from qa.types import Check
-from storage.files import sha256_file
+from storage.files import is_url, sha256_file
 from storage.schema import (
     ATTEMPT_STATUSES,
     BATCH_STATUSES,
@@ -33,8 +32,6 @@ from storage.schema import (
     QAResult,
     utcnow,
 )
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
@@ -161,7 +158,7 @@ def record_artifact(
         raise ValueError(f"attempt {attempt.number} belongs to job {attempt.job.key!r}, not {job.key!r}")
     size: int | None = None
     digest: str | None = None
-    if isinstance(path, str) and _URL.match(path):
+    if is_url(path):
         stored = path
     else:
         local = Path(path).resolve()

@@ -11,6 +11,7 @@ from clipmill.spec import BatchSpec, JobSpec
 from qa.types import Check
 from storage import repository as repo
 from storage.db import init_db, session_scope
+from storage.files import is_url
 from storage.schema import Attempt, Batch, Job
 from tasks.common import DB_TASK
 
@@ -67,7 +68,8 @@ def finish_attempt(
             attempt.device = device
         repo.record_checks(session, attempt, [Check(**c) for c in checks])
         for kind, path in artifacts:
-            if Path(path).exists():
+            # A URL is listed only once its upload has succeeded; a local file is looked for.
+            if is_url(path) or Path(path).exists():
                 repo.record_artifact(session, job=attempt.job, attempt=attempt, kind=kind, path=path)
         repo.finish_attempt(session, attempt, status=status, error=error, timings=timings)
 

@@ -39,6 +39,20 @@ def test_gallery_escapes_prompts_and_reasons_and_links_relative_files(tmp_path):
     assert "n/a" in page  # a value the database could not store (NaN) is shown, not crashed on
 
 
+def test_gallery_in_a_store_links_its_own_objects_relatively_and_others_by_url():
+    store = "s3://bucket/clipmill/b"
+    data = {"name": "b", "counts": {"accepted": 2}, "jobs": [
+        {"key": "ok", "prompt": "a dog", "status": "accepted", "attempts": [],
+         "artifacts": [{"kind": "clip", "path": f"{store}/clips/ok.mp4"},
+                       {"kind": "poster", "path": f"{store}/clips/ok.png"}]},
+        {"key": "old", "prompt": "a cat", "status": "accepted", "attempts": [],
+         "artifacts": [{"kind": "clip", "path": "s3://bucket/clipmill/b-archive/clips/old.mp4"}]},
+    ]}
+    page = render_gallery(data, base_dir=store + "/")
+    assert 'src="clips/ok.mp4" poster="clips/ok.png"' in page
+    assert 'src="s3://bucket/clipmill/b-archive/clips/old.mp4"' in page  # a neighbouring prefix is not "under" it
+
+
 def test_results_table_has_a_row_per_job_with_the_last_reason(tmp_path):
     rows = results_table(report(tmp_path))
     assert [(r["job"], r["status"], r["attempts"]) for r in rows] == [("ok", "accepted", 1), ("bad", "failed", 2)]

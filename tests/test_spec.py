@@ -32,6 +32,14 @@ def test_relative_image_resolves_against_the_spec_folder(tmp_path):
     assert spec.jobs[0].image == tmp_path / "photos" / "cup.jpg"
 
 
+def test_artifact_store_is_a_url_or_a_folder_relative_to_the_spec(tmp_path):
+    assert load_spec(write(tmp_path, base())).artifacts is None
+    assert load_spec(write(tmp_path, {**base(), "artifacts": "s3://bucket/clipmill"})).artifacts == "s3://bucket/clipmill"
+    assert load_spec(write(tmp_path, {**base(), "artifacts": "published"})).artifacts == str(tmp_path / "published")
+    with pytest.raises(SpecError, match=r"batch\.yaml: field 'artifacts': .*artifact URL nosuchfs://x: Protocol not known"):
+        load_spec(write(tmp_path, {**base(), "artifacts": "nosuchfs://x"}))
+
+
 @pytest.mark.parametrize("job, words", [
     ({"width": 250}, ["job 'j1'", "'width'", "multiple of 16"]),
     ({"frames": 18}, ["job 'j1'", "frames=18", "4k+1"]),

@@ -186,6 +186,8 @@ def main() -> None:
         results[f"{name}_s_per_clip"] = round(seconds, 2)
         results[f"{name}_s_per_step"] = round(per_step, 3)
         results[f"{name}_peak_gib"] = round(peak, 1)
+        # Text encoding, latent set-up, VAE decode and the copy to host frames.
+        results[f"{name}_outside_denoising_s"] = round(seconds - n_steps * per_step, 2)
         # Two forwards a step (classifier-free guidance).
         results[f"{name}_tflops"] = round(2 * tflop / per_step, 1) if per_step == per_step else None
         print(f"{name:>16}: {seconds:7.2f} s/clip  {per_step:6.3f} s/step  {peak:6.1f} GiB peak  "

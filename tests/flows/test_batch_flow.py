@@ -1,5 +1,7 @@
 """The whole pipeline under Prefect, end to end, with the tiny random-weight models:
 every stage runs for real; the database holds one row per attempt; a second run resumes."""
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +90,56 @@ def test_batch_end_to_end_and_resume(harness, tmp_path):
         jobs2 = {j["key"]: j for j in batch_report(session, "flow-test")["jobs"]}
     assert all(len(jobs2[k]["attempts"]) == 1 for k in ("t2v", "i2v", "two-seg"))
     assert [a["number"] for a in jobs2["always-fails"]["attempts"]] == [1, 2, 3, 4]
+
+
+class RecordingLock:
+    """Wraps the real generation lock; records when it is held and signals each acquisition."""
+
+    def __init__(self, lock) -> None:
+        self.lock, self.held, self.acquired = lock, [], threading.Semaphore(0)
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        self._since = time.monotonic()
+        self.acquired.release()
+
+    def __exit__(self, *exc) -> None:
+        self.held.append((self._since, time.monotonic()))
+        self.lock.release()
+
+
+def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tmp_path, monkeypatch):
+    """Two clips in flight: the first clip's deflicker (a CPU stage) waits until another clip
+    has the device, which only happens if the batch overlaps them; generations never share it."""
+    import models.wan
+    import tasks.repair
+    from flows.batch import batch_flow
+    from models.devices import generation_lock
+
+    recorder = RecordingLock(generation_lock("cpu"))
+    monkeypatch.setattr(models.wan, "generation_lock", lambda device: recorder)
+    real_deflicker, cpu_stage, first = tasks.repair.deflicker, [], threading.Lock()
+
+    def deflicker_after_next_generation_starts(frames, **kwargs):
+        if first.acquire(blocking=False):  # the first clip to get here
+            recorder.acquired.acquire(timeout=60)  # its own generation
+            overlapped = recorder.acquired.acquire(timeout=30)  # another clip's, if it can start now
+            cpu_stage.append((overlapped, time.monotonic()))
+        return real_deflicker(frames, **kwargs)
+
+    monkeypatch.setattr(tasks.repair, "deflicker", deflicker_after_next_generation_starts)
+    spec = yaml.safe_load(spec_file(tmp_path).read_text())
+    spec["name"] = "overlap-test"
+    spec["jobs"] = [{"id": f"clip-{n}", "prompt": "A brown dog runs toward a boy in a park", "seed": n}
+                    for n in range(3)]
+    path = tmp_path / "overlap.yaml"
+    path.write_text(yaml.safe_dump(spec))
+
+    result = batch_flow(str(path), str(tmp_path / "runs"), clips_in_flight=2)
+    assert {job["status"] for job in result["jobs"].values()} == {"accepted"}
+    [(overlapped, deflicker_resumed)] = cpu_stage
+    assert overlapped, "no other clip could generate while the first one was in its CPU stages"
+    held = sorted(recorder.held)
+    assert len(held) == 3 and held[1][0] < deflicker_resumed
+    for (_, first_end), (second_start, _) in zip(held, held[1:]):
+        assert second_start >= first_end, "two generations held the device at once"

@@ -106,7 +106,10 @@ def test_a_batch_fans_out_over_two_workers(prefect_server, tmp_path):
     # Each worker ran one shard, and the two ran at the same time.
     for i in range(2):
         log = (tmp_path / f"worker-{i}.log").read_text()
-        assert log.count(f"Worker 'gpu-{i}' submitting flow run") == 1, log[-3000:]
+        # Idle workers may both try to take one run; the server lets one have it and the
+        # other logs that it aborted its submission.
+        taken = log.count(f"Worker 'gpu-{i}' submitting flow run") - log.count("Aborted submission of flow run")
+        assert taken == 1, log[-3000:]
     runs = json.loads(run([str(BIN / "python"), "-c", """
 import json
 from prefect.client.orchestration import get_client

@@ -143,3 +143,16 @@ def test_bad_arguments_are_refused(detector):
 def test_hub_weight_names_fail_fast_offline():
     with pytest.raises(FileNotFoundError, match="not a local file"):
         load_detector("yolov8n.pt")
+
+
+def test_detection_leaves_the_process_thread_count_as_it_found_it(saved_random_yolo):
+    """ultralytics sets torch to one thread while it builds its predictor; the detector gives
+    back what the process had (OMP_NUM_THREADS on a host with a worker per GPU)."""
+    fresh = models.detector._build(saved_random_yolo, "cpu")  # no predictor built yet
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)  # neither 1 nor this machine's core count
+    try:
+        fresh.detect(random_frames(2, 64, 64), stride=1, imgsz=64, track=False)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
