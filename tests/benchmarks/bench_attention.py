@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_wan_gpu import TRANSFORMER_5B, _bf16_like_from_pretrained  # noqa: E402
+from tests.benchmarks.results_json import emit  # noqa: E402
 
 BACKENDS = {"default": None, "flash": SDPBackend.FLASH_ATTENTION, "cudnn": SDPBackend.CUDNN_ATTENTION,
             "efficient": SDPBackend.EFFICIENT_ATTENTION}
@@ -103,10 +103,7 @@ def main() -> None:
         print(f"cuDNN forward speed-up {results['forward_speedup_cudnn']}x, "
               f"output max |diff| {results['forward_cudnn_max_abs_diff']}", flush=True)
 
-    print(json.dumps(results, indent=2), flush=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

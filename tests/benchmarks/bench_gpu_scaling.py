@@ -22,10 +22,12 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parents[2]))
+
+from tests.benchmarks.results_json import emit  # noqa: E402
 
 
 def worker(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(HERE.parents[2]))
     sys.path.insert(0, str(HERE.parent))
     import torch
     from bench_wan_gpu import NEGATIVE, PROMPT, build_components
@@ -123,10 +125,7 @@ def main() -> None:
     for gpus, run in runs.items():
         if base and gpus > 1:
             results[f"scaling_efficiency_{gpus}gpu"] = round(run["clips_per_s"] / (gpus * base), 4)
-    print(json.dumps(results, indent=2), flush=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from transformers import UMT5Config, UMT5EncoderModel  # noqa: E402
 
 from models.tiny_wan import build_tiny_tokenizer  # noqa: E402
 from models.wan import MODEL_SPECS, GenerationRequest, VideoGenerator  # noqa: E402
+from tests.benchmarks.results_json import emit  # noqa: E402
 
 WARMUP_STEPS = 2  # enough to compile and to load every kernel before timing
 PROMPT = "A boy throws a yellow frisbee to a brown dog in a sunny park, the dog leaps and catches it"
@@ -254,10 +255,7 @@ def main() -> None:
         results["speedup_vs_plain"] = round(results["plain_diffusers_s_per_clip"] / results["clipmill_s_per_clip"], 3)
     if "clipmill_fast_s_per_clip" in results and "clipmill_s_per_clip" in results:
         results["fast_speedup_vs_clipmill"] = round(results["clipmill_s_per_clip"] / results["clipmill_fast_s_per_clip"], 3)
-    print(json.dumps(results, indent=2), flush=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

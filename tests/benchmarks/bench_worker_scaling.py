@@ -44,6 +44,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.benchmarks.results_json import emit  # noqa: E402
 from tests.flows.test_workers import BIN, free_port, run, start, stop, wait_healthy  # noqa: E402
 
 POOL = "clipmill-gpu"
@@ -264,10 +265,7 @@ def main() -> None:
         for process in processes:
             stop_tree(process)
     shutil.rmtree(scratch)
-    print(json.dumps({k: v for k, v in results.items() if k != "runs"}, indent=2), flush=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    emit(results, args.json, shown={k: v for k, v in results.items() if k != "runs"})
 
 
 if __name__ == "__main__":
