@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.results_json import emit  # noqa: E402
-from tests.flows.test_workers import BIN, free_port, run, start, stop, wait_healthy  # noqa: E402
+from tests.flows.test_workers import BIN, run, start, start_server, stop  # noqa: E402
 
 POOL = "clipmill-gpu"
 SUBMITTED_RE = re.compile(r"Worker '[^']+' submitting flow run '([0-9a-f-]+)'")
@@ -199,15 +199,8 @@ def run_batch(workers: int, args: argparse.Namespace, env: dict, scratch: Path, 
 
 
 def measure(args: argparse.Namespace, scratch: Path, processes: list) -> dict:
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(scratch / "prefect-home"), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_WORKER_QUERY_SECONDS": "1",
-           "PREFECT_LOGGING_LEVEL": "INFO", "CLIPMILL_HOME": str(ROOT)}
-    log = scratch / "server.log"
-    server = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
+    server, env = start_server(scratch)
     processes.append(server)
-    wait_healthy(api, server, log)
     prefect = str(BIN / "prefect")
     run([prefect, "work-pool", "create", POOL, "--type", "process"], env)
     run([prefect, "--no-prompt", "deploy", "--prefect-file", "deployments/prefect.yaml", "--name", "gpu-shard"], env)

@@ -53,17 +53,28 @@ def wait_healthy(url: str, server: subprocess.Popen, log: Path, seconds: float =
     raise AssertionError(f"prefect server not healthy after {seconds} s:\n{log.read_text()[-2000:]}")
 
 
-@pytest.fixture
-def prefect_server(tmp_path):
+def start_server(folder: Path) -> tuple[subprocess.Popen, dict]:
+    """A real `prefect server start` on a free port, its state and log in `folder`; returns the
+    server process and the environment that points clients, workers and flows at it."""
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": api,
+    env = {**os.environ, "PREFECT_HOME": str(folder / "prefect-home"), "PREFECT_API_URL": api,
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_WORKER_QUERY_SECONDS": "1",
            "PREFECT_LOGGING_LEVEL": "INFO", "CLIPMILL_HOME": str(REPO)}
-    log = tmp_path / "server.log"
+    log = folder / "server.log"
     server = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
     try:
         wait_healthy(api, server, log)
+    except BaseException:
+        stop(server)
+        raise
+    return server, env
+
+
+@pytest.fixture
+def prefect_server(tmp_path):
+    server, env = start_server(tmp_path)
+    try:
         yield env
     finally:
         stop(server)
