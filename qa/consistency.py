@@ -48,6 +48,24 @@ def consecutive_similarity(embeddings: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", rows[1:], rows[:-1])
 
 
+def _frame_numbers(frame_indices: Sequence[int], rows: np.ndarray) -> list[int]:
+    """The clip frames the rows were embedded from, one per row (for the reasons)."""
+    frames = [int(f) for f in frame_indices]
+    if len(frames) != len(rows):
+        raise ValueError(f"{len(rows)} embeddings but {len(frames)} frame indices")
+    return frames
+
+
+def _at_least(metric: str, value: float, minimum: float | None, detail: str, *,
+              good: str, bad: str, unjudged: str) -> Check:
+    """`value` judged against `minimum`, or only recorded (and said so) when `minimum` is None."""
+    if minimum is None:
+        return Check(STAGE, metric, value, None, True, f"{unjudged}: {detail}")
+    passed = value >= minimum
+    return Check(STAGE, metric, value, float(minimum), passed,
+                 f"{good if passed else bad}: {detail} ({'>=' if passed else '<'} {minimum:.3f})")
+
+
 def subject_drift_check(embeddings: np.ndarray, frame_indices: Sequence[int], min_similarity: float | None) -> Check:
     """Metric "subject_similarity": the lowest cosine between the first sampled frame and a later one.
 
@@ -55,25 +73,18 @@ def subject_drift_check(embeddings: np.ndarray, frame_indices: Sequence[int], mi
     `min_similarity=None` records the value without judging it.
     """
     rows = unit_rows(embeddings)
-    frames = [int(f) for f in frame_indices]
-    if len(frames) != len(rows):
-        raise ValueError(f"{len(rows)} embeddings but {len(frames)} frame indices")
+    frames = _frame_numbers(frame_indices, rows)
     if len(rows) < 2:
         return Check(STAGE, "subject_similarity", 1.0, min_similarity, True,
                      "one sampled frame: nothing to compare the subject with")
-    to_first = rows @ rows[0]
-    steps = np.einsum("ij,ij->i", rows[1:], rows[:-1])
+    to_first, steps = similarity_to_first(rows), consecutive_similarity(rows)
     worst = int(np.argmin(to_first[1:])) + 1
     jump = int(np.argmin(steps)) + 1
     lowest = float(to_first[worst])
     detail = (f"frame {frames[worst]} looks least like frame {frames[0]} (CLIP image cosine {lowest:.3f}); "
               f"largest step between sampled frames {frames[jump - 1]} -> {frames[jump]} (cosine {steps[jump - 1]:.3f})")
-    if min_similarity is None:
-        return Check(STAGE, "subject_similarity", lowest, None, True, f"subject drift not judged: {detail}")
-    passed = lowest >= min_similarity
-    verdict = "subject stays consistent" if passed else "subject drifts"
-    return Check(STAGE, "subject_similarity", lowest, float(min_similarity), passed,
-                 f"{verdict}: {detail} ({'>=' if passed else '<'} {min_similarity:.3f})")
+    return _at_least("subject_similarity", lowest, min_similarity, detail, good="subject stays consistent",
+                     bad="subject drifts", unjudged="subject drift not judged")
 
 
 def text_video_check(image_embeddings: np.ndarray, text_embedding: np.ndarray, frame_indices: Sequence[int],
@@ -83,20 +94,14 @@ def text_video_check(image_embeddings: np.ndarray, text_embedding: np.ndarray, f
     text = unit_rows(np.asarray(text_embedding).reshape(1, -1), name="text embedding")[0]
     if text.shape[0] != rows.shape[1]:
         raise ValueError(f"text embedding has {text.shape[0]} dimensions, image embeddings {rows.shape[1]}")
-    frames = [int(f) for f in frame_indices]
-    if len(frames) != len(rows):
-        raise ValueError(f"{len(rows)} embeddings but {len(frames)} frame indices")
+    frames = _frame_numbers(frame_indices, rows)
     cosines = rows @ text
     mean = float(cosines.mean())
     weakest = int(np.argmin(cosines))
     detail = (f"mean {model_name} cosine between the prompt and {len(rows)} sampled frames {mean:.3f}; "
               f"weakest frame {frames[weakest]} ({cosines[weakest]:.3f})")
-    if min_cosine is None:
-        return Check(STAGE, "text_video_clip_cosine", mean, None, True, f"text-video match not judged: {detail}")
-    passed = mean >= min_cosine
-    verdict = "clip matches the prompt" if passed else "clip does not match the prompt"
-    return Check(STAGE, "text_video_clip_cosine", mean, float(min_cosine), passed,
-                 f"{verdict}: {detail} ({'>=' if passed else '<'} {min_cosine:.3f})")
+    return _at_least("text_video_clip_cosine", mean, min_cosine, detail, good="clip matches the prompt",
+                     bad="clip does not match the prompt", unjudged="text-video match not judged")
 
 
 def sample_indices(num_frames: int, samples: int) -> list[int]:
