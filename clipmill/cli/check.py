@@ -4,7 +4,7 @@
 video file. `calibrate-gate` scores labelled image-prompt pairs and suggests the input gate's
 threshold for a CLIP model.
 
-Both are plain functions with typer parameters; `clipmill/cli.py` registers them:
+Both are plain functions with typer parameters; `clipmill/cli/main.py` registers them:
     app.command("check")(check)
     app.command("calibrate-gate")(calibrate_gate)
 Exit codes: 0 the clip passed (or calibration done), 1 the clip failed QA, 2 bad input.
@@ -17,7 +17,7 @@ from typing import Optional
 
 import typer
 
-from clipmill.console import fail
+from clipmill.cli.console import fail
 
 from qa.types import INTERACTIONS, Expectations
 

@@ -1,6 +1,6 @@
 """`clipmill deflicker` and `clipmill stitch`: the repair stages as standalone commands.
 
-Registered in clipmill/cli.py. Bad input (a missing or undecodable file, mismatched
+Registered in clipmill/cli/main.py. Bad input (a missing or undecodable file, mismatched
 segment sizes, a bad option) ends in one line on stderr and exit code 2, never a
 traceback: these are run by hand on files from elsewhere.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from clipmill.console import fail
+from clipmill.cli.console import fail
 
 
 def _read(path: Path):

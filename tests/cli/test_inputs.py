@@ -11,7 +11,7 @@ import typer
 from PIL import Image
 from typer.testing import CliRunner
 
-from clipmill import commands_inputs
+from clipmill.cli import inputs
 from clipmill.spec import parse_spec
 from qa.types import Detection
 
@@ -21,9 +21,9 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
     app = typer.Typer()
-    app.command()(commands_inputs.plan)
-    app.command()(commands_inputs.prep)
-    app.command()(commands_inputs.trending)
+    app.command()(inputs.plan)
+    app.command()(inputs.prep)
+    app.command()(inputs.trending)
     return app
 
 

@@ -1,20 +1,17 @@
 """`clipmill plan`, `clipmill prep` and `clipmill trending`: the inputs of a batch, tried one at
-a time from the command line. Plain functions with typer annotations; clipmill/cli.py
+a time from the command line. Plain functions with typer annotations; clipmill/cli/main.py
 registers them (`app.command()(plan)` ...). Bad input exits with status 2 and one line.
 """
 from __future__ import annotations
 
 import json as json_module
-import os
 import re
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from clipmill.console import fail
-
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+from clipmill.cli.console import fail
 
 TemplatesDir = typer.Option(None, "--templates", help="folder of extra template YAML files "
                                                       "[also: $CLIPMILL_TEMPLATES]")

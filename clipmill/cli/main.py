@@ -2,19 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from clipmill.console import fail
+from clipmill.cli.console import fail
 
-# Before anything imports Prefect: no analytics from an offline server.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_SPEC = REPO_ROOT / "deployments" / "specs" / "demo.yaml"
 
 app = typer.Typer(help="clipmill: quality-gated batch production of AI video clips (Wan2.2 + Prefect).",
@@ -114,7 +110,7 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
 @app.command()
 def doctor(db_url: Optional[str] = DbUrl, run_root: Optional[Path] = RunRoot) -> None:
     """Report ffmpeg, torch and CUDA, GPU memory, the database, and which weights are local."""
-    from clipmill.doctor import run_checks
+    from clipmill.cli.doctor import run_checks
 
     ok = True
     for line in run_checks(db_url=db_url, run_root=run_root):
@@ -125,9 +121,9 @@ def doctor(db_url: Optional[str] = DbUrl, run_root: Optional[Path] = RunRoot) ->
 
 
 # Single-stage commands: each stage of the pipeline, run by hand on one input.
-from clipmill.commands_inputs import plan, prep, trending  # noqa: E402
-from clipmill.commands_check import calibrate_gate, check  # noqa: E402
-from clipmill.commands_repair import deflicker, stitch  # noqa: E402
+from clipmill.cli.inputs import plan, prep, trending  # noqa: E402
+from clipmill.cli.check import calibrate_gate, check  # noqa: E402
+from clipmill.cli.repair import deflicker, stitch  # noqa: E402
 
 app.command()(plan)
 app.command()(prep)

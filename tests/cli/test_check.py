@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 import models.clip
 import models.detector
-from clipmill.commands_check import calibrate_gate, check, expectations_from_args, InputError
+from clipmill.cli.check import calibrate_gate, check, expectations_from_args, InputError
 from clipmill.judge import expects_motion, judge_frames
 from clipmill.media import encode_mp4
 from clipmill.spec import QASettings

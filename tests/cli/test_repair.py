@@ -3,7 +3,7 @@ import numpy as np
 import typer
 from typer.testing import CliRunner
 
-from clipmill.commands_repair import deflicker, stitch
+from clipmill.cli.repair import deflicker, stitch
 from clipmill.media import encode_mp4, read_video
 from tests.qa.synthetic import shifted, textured_clip, with_brightness_flicker
 
