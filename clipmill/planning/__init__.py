@@ -1,0 +1,34 @@
+"""Prompt structuring: free text (English or Chinese) or a keyword becomes a shot plan.
+
+A shot plan is what the generator is asked for (a prompt in three parts: initial state,
+action sequence, environment; one action prompt per segment) and what QA will hold the
+clip to (`qa.types.Expectations`: COCO classes and counts, the interaction). It is
+rule-based on purpose: every expectation can be traced to words in the prompt, and a
+subject the lexicon (`clipmill.planning.lexicon`) does not know never becomes an
+expectation the detector cannot meet.
+
+    from clipmill.planning import expand_template, plan_shot
+
+    plan = plan_shot(expand_template("wireless earbuds", "product-showcase"), segments=2)
+
+Inside: `templates` (keyword templates), `plan` (`plan_shot`'s steps), `parsing` (subjects,
+clauses, location, who does what to whom), `counting`, `states`, `assembly` and
+`prompt_warnings` (from the parse to the plan's fields), `lexicon` (the word lists).
+"""
+from clipmill.planning.language import Language, detect_language
+from clipmill.planning.plan import plan_shot
+from clipmill.planning.shot_plan import ShotPlan
+from clipmill.planning.templates import (
+    TEMPLATES,
+    TEMPLATES_ENV,
+    PromptTemplate,
+    _load_templates,
+    add_templates,
+    expand_template,
+    load_template_dir,
+)
+
+__all__ = [
+    "TEMPLATES", "TEMPLATES_ENV", "Language", "PromptTemplate", "ShotPlan", "add_templates", "detect_language",
+    "expand_template", "load_template_dir", "plan_shot",
+]

@@ -1,0 +1,10 @@
+"""English describing words that may stand between a determiner and its noun ("a big brown dog");
+words with these endings count as describing too."""
+
+ADJECTIVES_EN = set(
+    "red orange yellow green blue purple pink brown black white grey gray golden silver little small big large "
+    "tiny huge young old cute fluffy tall short fat thin happy sad furry shiny wooden colorful colourful "
+    "beautiful elderly baby giant playful curious lazy wild spotted striped sleek modern vintage new "
+    "cheerful smiling excited adorable pretty handsome elegant stylish brave friendly hungry sleepy".split()
+)
+ADJECTIVE_SUFFIXES = ("y", "ful", "ous", "ish", "less", "ic", "al", "en", "ed", "ive", "able")

@@ -1,0 +1,72 @@
+"""The lookup tables planning matches against, built once from the noun lists: English
+word tuples and Chinese words, each to its `Entry` (singular head, COCO class, plural)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from clipmill.planning.lexicon.nouns_en import COCO_WORDS_EN, IRREGULAR_PLURALS, OTHER_SUBJECTS_EN
+from clipmill.planning.lexicon.nouns_zh import COCO_WORDS_ZH, NOT_SUBJECTS_ZH, OTHER_SUBJECTS_ZH
+
+
+@dataclass(frozen=True)
+class Entry:
+    head: str  # the singular form, the key for "same word mentioned again"
+    coco: str | None
+    plural: bool
+
+
+def plural(word: str) -> str:
+    if word in IRREGULAR_PLURALS:
+        return IRREGULAR_PLURALS[word]
+    if word.endswith("man") and not word.endswith("human"):
+        return word[:-3] + "men"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+@cache
+def lexicon_en() -> dict[tuple[str, ...], Entry]:
+    lexicon: dict[tuple[str, ...], Entry] = {}
+
+    def add(word: str, coco: str | None) -> None:
+        words = tuple(word.split("_"))
+        singular = " ".join(words)
+        lexicon.setdefault(words, Entry(singular, coco, plural=False))
+        plural_words = words[:-1] + (plural(words[-1]),)
+        if plural_words != words:
+            lexicon.setdefault(plural_words, Entry(singular, coco, plural=True))
+
+    for coco, words in COCO_WORDS_EN.items():
+        for word in words.split():
+            add(word, coco)
+    for word in OTHER_SUBJECTS_EN.split():
+        add(word, None)
+    lexicon[("people",)] = Entry("people", "person", plural=True)
+    lexicon[("persons",)] = Entry("person", "person", plural=True)
+    lexicon[("cattle",)] = Entry("cattle", "cow", plural=True)
+    for word in ("couple", "crowd", "family", "twins"):
+        lexicon[(word,)] = Entry(word, "person", plural=word != "couple" and word != "family")
+    return lexicon
+
+
+@cache
+def lexicon_zh() -> dict[str, Entry | None]:
+    lexicon: dict[str, Entry | None] = {}
+    for coco, words in COCO_WORDS_ZH.items():
+        for word in words.split():
+            lexicon[word] = Entry(word, coco, plural=False)
+    for word in OTHER_SUBJECTS_ZH.split():
+        lexicon.setdefault(word, Entry(word, None, plural=False))
+    for word in NOT_SUBJECTS_ZH.split():
+        lexicon[word] = None  # matched first (longest match) so its parts are never read as nouns
+    lexicon["人群"] = Entry("人群", "person", plural=True)
+    return lexicon
+
+
+@cache
+def lexicon_words() -> frozenset[str]:
+    return frozenset(w for key in lexicon_en() for w in key)

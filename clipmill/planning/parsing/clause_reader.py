@@ -1,0 +1,86 @@
+"""Reading a clause: which rules match, who does what to whom, and who the agent is, carrying
+the subject across clauses ("runs to the dog and hugs it": the boy hugs)."""
+from __future__ import annotations
+
+from clipmill.planning.language import Language
+from clipmill.planning.parsing.clauses import first_verb_position
+from clipmill.planning.parsing.frames import FRAMES, FrameMatch
+from clipmill.planning.parsing.interaction_rules import GROUP_MEMBER_RE, GROUP_PRONOUNS, PRONOUN_RE, RULES_EN, RULES_ZH
+from clipmill.planning.parsing.records import Clause, Event, Mention
+
+_AND_WORDS = ("and", "&", "和", "与", "跟", "同", "以及")
+
+
+class ClauseReader:
+    """Finds who does what to whom in each clause, carrying the subject across clauses
+    ("runs to the dog and hugs it": the boy hugs)."""
+
+    def __init__(self, text: str, language: Language, mentions: list[Mention]):
+        self.text, self.language, self.mentions = text, language, mentions
+        self.rules = RULES_EN if language == "en" else RULES_ZH
+        self.previous_agents: list[Mention] = []
+
+    def read(self, index: int, clause: Clause) -> tuple[list[Event], list[Mention]]:
+        inside = [m for m in self.mentions if clause.start <= m.start and m.end <= clause.end]
+        events, taken = self._events(clause, inside)
+        for event in events:
+            event.clause = index
+        agents = self._agents(clause, inside, min((s for s, _ in taken), default=clause.end))
+        for event in events:
+            if not event.agents:
+                event.agents = agents
+        if agents:
+            self.previous_agents = agents
+        return events, agents
+
+    def _events(self, clause: Clause, inside: list[Mention]) -> tuple[list[Event], list[tuple[int, int]]]:
+        """Every rule match that fits its frame, a span of text read by one rule only."""
+        events: list[Event] = []
+        taken: list[tuple[int, int]] = []
+        for kind, priority, pattern, frame in self.rules:
+            for match in pattern.finditer(clause.text):
+                span = (clause.start + match.start(), clause.start + match.end())
+                if any(s < span[1] and span[0] < e for s, e in taken):
+                    continue
+                found = FrameMatch(kind, priority, match, clause, self.text, inside, self._pronoun_after)
+                event = FRAMES[frame](found)
+                if event is not None:
+                    events.append(event)
+                    taken.append(span)
+        return events, taken
+
+    def _agents(self, clause: Clause, inside: list[Mention], verb_start: int) -> list[Mention]:
+        verb_start = min(verb_start, clause.start + first_verb_position(clause.text, self.language))
+        before = [m for m in inside if m.end <= verb_start]
+        if before and not before[0].pronoun:
+            group = [before[0]]
+            for mention in before[1:]:
+                if self.text[group[-1].end : mention.start].strip().lower() in _AND_WORDS:
+                    group.append(mention)
+            return group
+        member = GROUP_MEMBER_RE[self.language].match(clause.text)
+        plural_before = [m for m in self.mentions if m.end <= clause.start and (m.count or 2) >= 2]
+        if member and plural_before:
+            group = plural_before[-1]
+            written = member.group(0)
+            phrase = written + group.head if self.language == "zh" else f"{written} {group.head}"
+            return [Mention(clause.start, clause.start + member.end(), phrase, group.head, group.coco,
+                            1, another=True, member=True)]
+        return list(self.previous_agents)
+
+    def _pronoun_after(self, start: int, end: int) -> Mention | None:
+        """What a pronoun in [start, end) stands for: a group, or the latest fitting mention
+        that is not the current agent ("hugs her": the mother, not the girl)."""
+        found = PRONOUN_RE[self.language].search(self.text, start, end)
+        if not found:
+            return None
+        word = found.group(0).lower()
+        if word in GROUP_PRONOUNS:
+            return Mention(found.start(), found.end(), word, "group", None, None, pronoun=True)
+        agents = {id(a) for a in self.previous_agents}
+        earlier = [m for m in self.mentions if m.end <= start and id(m) not in agents and not m.pronoun]
+        wants_person = word in ("him", "her", "他", "她")
+        for mention in reversed(earlier):
+            if (mention.coco == "person") == wants_person:
+                return mention
+        return earlier[-1] if earlier else None

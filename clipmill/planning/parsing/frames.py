@@ -1,0 +1,147 @@
+"""Frame handlers: for one rule matched in one clause, who takes part (agent aside) and in
+what role. `FRAMES` maps a rule's frame name (`interaction_rules`) to its handler.
+
+A handler gets the match (`FrameMatch`) and returns the event, or None where the words
+around the verb do not fit the frame (a Chinese "给" with nobody after it).
+The agent is filled in later by the clause reader: it is who stands before the verb.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from clipmill.planning.parsing.records import Clause, Event, Mention
+
+
+@dataclass
+class FrameMatch:
+    kind: str
+    priority: int
+    match: re.Match
+    clause: Clause
+    text: str  # the whole prompt; offsets are into it
+    inside: list[Mention]  # the clause's mentions
+    pronoun_after: Callable[[int, int], Mention | None]
+
+    @property
+    def verb_end(self) -> int:
+        return self.clause.start + self.match.end()
+
+    def start_of(self, group: str) -> int:
+        return self.clause.start + self.match.start(group)
+
+    def end_of(self, group: str) -> int:
+        return self.clause.start + self.match.end(group)
+
+    def first_in(self, start: int, end: int | None = None, skip: int = 0) -> Mention | None:
+        """The (skip+1)-th mention in [start, end) of the clause; failing the first, a pronoun there."""
+        end = self.clause.end if end is None else end
+        found = [m for m in self.inside if start <= m.start and m.end <= end]
+        if len(found) > skip:
+            return found[skip]
+        return self.pronoun_after(start, end) if skip == 0 else None
+
+    def in_group(self, group: str) -> Mention | None:
+        return self.first_in(self.start_of(group), self.end_of(group))
+
+    def event(self, kind: str, patient: Mention | None = None, obj: Mention | None = None) -> Event:
+        return Event(kind, self.priority, [], patient, obj)
+
+
+def _give(f: FrameMatch) -> Event:
+    """"throws a frisbee to a dog", "hands the woman a cup", "passes the ball"."""
+    to = re.search(r"\bto\b", f.text[f.verb_end : f.clause.end], re.I)
+    if to:
+        obj = f.first_in(f.verb_end, f.verb_end + to.start())
+        return f.event("handover", f.first_in(f.verb_end + to.end()), obj)
+    first, second = f.first_in(f.verb_end), f.first_in(f.verb_end, skip=1)
+    if first is not None and second is not None and first.animate:
+        return f.event("handover", first, second)
+    if first is not None and first.animate and not first.pronoun:
+        return f.event("handover", first, None)
+    return f.event("give", None, first)
+
+
+def _receive_from(f: FrameMatch) -> Event | None:
+    """"takes a book from a boy": the giver after "from", the object before it."""
+    giver = f.first_in(f.verb_end)
+    obj = f.in_group("mid")
+    return f.event("received", giver, obj) if giver else None
+
+
+def _receive_from_zh(f: FrameMatch) -> Event | None:
+    """"从男孩手中接过书"."""
+    giver = f.in_group("giver")
+    return f.event("received", giver, f.first_in(f.verb_end)) if giver else None
+
+
+def _catch(f: FrameMatch) -> Event:
+    return f.event("catch", None, f.first_in(f.verb_end))
+
+
+def _ba_zh(f: FrameMatch) -> Event:
+    """"把飞盘扔给小狗": the object after 把, the recipient after the verb."""
+    obj = f.in_group("obj")
+    return f.event("handover", f.first_in(f.start_of("rest")), obj)
+
+
+def _give_to_zh(f: FrameMatch) -> Event:
+    """"递给妈妈一杯咖啡": the recipient, then the object."""
+    rest = f.start_of("rest")
+    return f.event("handover", f.first_in(rest), f.first_in(rest, skip=1))
+
+
+def _gei_zh(f: FrameMatch) -> Event | None:
+    """"给儿子递了一个苹果"."""
+    recipient = f.in_group("recipient")
+    if recipient is None:
+        return None
+    return f.event("handover", recipient, f.first_in(f.start_of("rest")))
+
+
+def _give_pending_zh(f: FrameMatch) -> Event:
+    """"一只递罐子": a throw waiting for its catch ("另一只接过")."""
+    return f.event("give", None, f.first_in(f.start_of("rest")))
+
+
+def _with_zh(f: FrameMatch) -> Event | None:
+    """"和小狗一起玩"."""
+    partner = f.in_group("partner")
+    return f.event(f.kind, partner) if partner else None
+
+
+def _toward_zh(f: FrameMatch) -> Event | None:
+    """"朝主人跑"."""
+    target = f.in_group("target")
+    return f.event(f.kind, target) if target else None
+
+
+def _after(f: FrameMatch) -> Event | None:
+    """The patient is whoever follows the verb, and there must be one ("runs to the dog")."""
+    patient = f.first_in(f.verb_end)
+    return f.event(f.kind, patient) if patient is not None else None
+
+
+def _after_optional(f: FrameMatch) -> Event:
+    """The patient follows the verb if anyone does ("enters the room", "walks away")."""
+    return f.event(f.kind, f.first_in(f.verb_end))
+
+
+FRAMES: dict[str, Callable[[FrameMatch], Event | None]] = {
+    "give": _give,
+    "receive_from": _receive_from,
+    "receive_from_zh": _receive_from_zh,
+    "catch": _catch,
+    "zh_ba": _ba_zh,
+    "zh_give_to": _give_to_zh,
+    "zh_gei": _gei_zh,
+    "give_pending_zh": _give_pending_zh,
+    "zh_with": _with_zh,
+    "zh_toward": _toward_zh,
+    "after": _after,
+    "after_optional": _after_optional,
+    # with nobody after the verb, `resolve_interaction` takes the agents' own group as the other
+    # party ("two dogs play together")
+    "after_or_group": _after_optional,
+}

@@ -1,0 +1,46 @@
+"""What parsing returns: plain records holding character offsets into the prompt text."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_ANIMATE = {"person", "bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"}
+
+
+@dataclass
+class Mention:
+    """A noun phrase the lexicon knows ("two brown puppies"), or a pronoun standing for one."""
+
+    start: int
+    end: int
+    phrase: str
+    head: str
+    coco: str | None
+    count: int | None  # None: a plural or a group with no number given
+    definite: bool = False
+    another: bool = False
+    pronoun: bool = False
+    member: bool = False  # "the other one", "另一只": one of a group named earlier
+
+    @property
+    def animate(self) -> bool:
+        return self.coco in _ANIMATE or self.pronoun and self.head == "person"
+
+
+@dataclass
+class Clause:
+    start: int
+    end: int
+    text: str
+    outcome_marker: bool = False
+
+
+@dataclass
+class Event:
+    """Who does what to whom in one clause."""
+
+    kind: str  # an interaction, or "give" / "catch" waiting to be paired into a handover
+    priority: int
+    agents: list[Mention]
+    patient: Mention | None = None
+    obj: Mention | None = None
+    clause: int = 0

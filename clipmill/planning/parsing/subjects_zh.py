@@ -1,0 +1,124 @@
+"""Chinese subjects: every noun the lexicon knows (longest match first), widened left over
+its numeral and classifier ("两只"), demonstrative ("这") or description ("棕色的")."""
+from __future__ import annotations
+
+import re
+
+from clipmill.planning.lexicon import PAIR_NOUNS, ZH_CLASSIFIERS, ZH_DIGITS, ZH_VAGUE, Entry, group_count, lexicon_zh
+from clipmill.planning.parsing.records import Mention
+
+_NUMERAL_RE = re.compile(
+    rf"(?P<other>另一|另外一|其中一)?(?P<demonstrative>[这那该])?(?P<number>[一二两三四五六七八九十\d]+|几|数|俩|仨)?"
+    rf"(?P<classifier>[{ZH_CLASSIFIERS}])"
+)
+_DESCRIBED_RE = re.compile(r"[^，。！？、；,.!?\s把被给向在和与跟同到从对朝往了着过是递扔抛接]{1,6}的$")
+_PERSON_COUNT_RE = re.compile(r"(?:[一二两三四五六七八九十]|俩|仨)$")
+
+# (start, count, definite, another) of a mention, from the words before its noun
+Reading = tuple[int, int | None, bool, bool]
+
+
+def mentions_zh(text: str) -> list[Mention]:
+    lexicon = lexicon_zh()
+    longest = max(len(word) for word in lexicon)
+    mentions: list[Mention] = []
+    i = 0
+    while i < len(text):
+        word = _longest_word_at(text, i, lexicon, longest)
+        if word is None:
+            i += 1
+            continue
+        entry = lexicon[word]
+        if entry is None:
+            i += len(word)
+            continue
+        mention = _mention_at(text, i, i + len(word), entry, mentions)
+        mentions.append(mention)
+        i = mention.end
+    return mentions
+
+
+def _longest_word_at(text: str, i: int, lexicon: dict, longest: int) -> str | None:
+    for length in range(min(longest, len(text) - i), 0, -1):
+        if text[i : i + length] in lexicon:
+            return text[i : i + length]
+    return None
+
+
+def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mention]) -> Mention:
+    plural = text[end : end + 1] == "们"
+    if plural:
+        end += 1
+    boundary = max([m.end for m in mentions] + [_last_break(text, i)])
+    before = text[boundary:i]
+    numeral = None
+    for numeral in _NUMERAL_RE.finditer(before):
+        pass
+    default_count = None if plural or entry.plural else 1
+    if numeral is not None and _numeral_applies(numeral, before):
+        start, count, definite, another = _read_numeral(numeral, boundary, entry, default_count)
+    else:
+        start, count, definite, another = _read_other_words(before, boundary, i, entry, default_count)
+    if any(before.endswith(v) for v in ZH_VAGUE) or (numeral is not None and start < i
+                                                      and numeral.group("number") in ("几", "数")):
+        count = None
+    count = group_count(entry.head, count)
+    return Mention(start, end, text[start:end], entry.head, entry.coco, count, definite, another)
+
+
+def _numeral_applies(numeral: re.Match, before: str) -> bool:
+    has_word = numeral.group("number") or numeral.group("demonstrative") or numeral.group("other")
+    return bool(has_word) and _adjective_gap(before[numeral.end():])
+
+
+def _read_numeral(numeral: re.Match, boundary: int, entry: Entry, count: int | None) -> Reading:
+    """ "两只", "这只", "另一只", "一对", "一群" before the noun."""
+    definite = another = False
+    number = numeral.group("number")
+    if numeral.group("other"):
+        another, count = True, 1
+    elif numeral.group("demonstrative"):
+        definite = True
+    elif number:
+        count = _zh_number(number)
+    if numeral.group("classifier") in "对双" and entry.head not in PAIR_NOUNS and count:
+        count *= 2
+    if numeral.group("classifier") == "群":
+        count = None
+    return boundary + numeral.start(), count, definite, another
+
+
+def _read_other_words(before: str, boundary: int, i: int, entry: Entry, count: int | None) -> Reading:
+    """A bare demonstrative ("这狗"), a description ("棕色的狗") or a count of people ("三人")."""
+    if re.search(r"[这那该]$", before):
+        return i - 1, count, True, False
+    described = _DESCRIBED_RE.search(before)
+    if described:
+        return boundary + described.start(), count, False, False
+    if _PERSON_COUNT_RE.search(before) and entry.head in ("人",):
+        return i - 1, _zh_number(before[-1]), False, False
+    return i, count, False, False
+
+
+def _last_break(text: str, position: int) -> int:
+    found = max(text.rfind(mark, 0, position) for mark in "，,。！？!?；;、")
+    return found + 1
+
+
+def _adjective_gap(gap: str) -> bool:
+    # Between "两只" and "小熊" only describing words fit: "棕色的", "可爱".
+    if re.search(r"[把被给向在和与跟同到从对朝往了着过是递扔抛接]", gap):
+        return False
+    return len(gap) <= 3 or (gap.endswith("的") and len(gap) <= 8)
+
+
+def _zh_number(number: str) -> int | None:
+    if number.isdigit():
+        return int(number)
+    if number in ZH_DIGITS:
+        return ZH_DIGITS[number]
+    if len(number) == 2 and number[0] == "十":
+        return 10 + ZH_DIGITS.get(number[1], 0)
+    if len(number) == 2 and number[1] == "十":
+        return ZH_DIGITS.get(number[0], 1) * 10
+    return None

@@ -1,0 +1,64 @@
+"""Warnings a person can act on: what is vague, missing or uncheckable in a prompt, each with
+an example of how to say it better."""
+from __future__ import annotations
+
+import re
+
+from clipmill.planning.language import Language
+from clipmill.planning.lexicon import GENERIC_SUBJECTS
+from clipmill.planning.parsing import PRONOUN_RE, Mention
+
+_VAGUE_WORDS = {
+    "en": re.compile(r"\b(something|somehow|stuff|things?|anything|whatever|funny|cool|interesting|nice|random|"
+                     r"awesome|some kind of|doing|move|moving|animate)\b", re.I),
+    "zh": re.compile(r"(什么|某种|一些|东西|有趣|好玩|随便|动起来|动一动|搞笑|点什么|some|有意思)"),
+}
+EXAMPLES = {
+    "en": "'A brown dog runs across a sunny park and catches a red ball'",
+    "zh": "“一只棕色的小狗在阳光明媚的公园里奔跑，跳起来接住红色的球”",
+}
+
+
+def prompt_warnings(text: str, language: Language, introducing: list[Mention], unstated: list[Mention],
+                    actions: list[str], location: str, segments: int) -> list[str]:
+    warnings = _subject_warnings(text, language, introducing)
+    if not actions:
+        warnings.append(f"no action found: say what the subject does, e.g. {EXAMPLES[language]}")
+    warnings += [_count_warning(mention, language) for mention in unstated if mention.coco is not None]
+    if not location:
+        place = "'in a sunny park'" if language == "en" else "“在阳光明媚的公园里”"
+        warnings.append(f"no location: the generator will invent one; add a place, e.g. {place}")
+    if segments > 1 and len(actions) < segments:
+        warnings.append(f"{segments} segments but {len(actions)} action(s): later segments repeat an action; "
+                        f"describe one step per segment for a livelier timeline")
+    return warnings
+
+
+def _subject_warnings(text: str, language: Language, introducing: list[Mention]) -> list[str]:
+    """No subject, vague words, or a subject too generic to generate or check."""
+    warnings: list[str] = []
+    example = EXAMPLES[language]
+    vague = sorted({m.group(0).lower() for m in _VAGUE_WORDS[language].finditer(text)})
+    if not introducing:
+        pronoun = PRONOUN_RE[language].search(text) or re.search(r"\b(he|she|they)\b", text, re.I)
+        who = f" (only {pronoun.group(0)!r})" if pronoun else ""
+        warnings.append(f"vague prompt: no recognisable subject{who}; say who or what is in the shot, e.g. {example}")
+    if vague:
+        warnings.append(
+            f"vague prompt: {', '.join(repr(v) for v in vague)} does not say what to show; name the subject, "
+            f"the concrete action and the place, e.g. {example}"
+        )
+    generic = [m.phrase for m in introducing if m.head in GENERIC_SUBJECTS]
+    if generic:
+        suggestion = "'two puppies', 'a kitten'" if language == "en" else "“两只小狗”、“一只小猫”"
+        warnings.append(f"{', '.join(repr(g) for g in generic)} is not specific: the generator picks anything and QA "
+                        f"cannot check it; name the kind, e.g. {suggestion}")
+    return warnings
+
+
+def _count_warning(mention: Mention, language: Language) -> str:
+    number = "two" if language == "en" else "两"
+    if language == "en":
+        return (f"{mention.phrase!r} gives no number; QA will expect 2 — write the count, e.g. "
+                f"'{number} {mention.phrase.split()[-1]}'")
+    return f"“{mention.phrase}”没有写数量，QA 将按 2 个检查；请写明数量，例如“{number}个{mention.head}”"
