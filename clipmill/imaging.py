@@ -53,6 +53,8 @@ class PreparedImage:
     size: tuple[int, int]
     exif_rotated: bool
     mode: str
+    subject_box: Box | None = None  # the crop's centre of attention, when cropped around a subject
+    subject_note: str | None = None  # how the subject was found, or why the crop fell back to the centre
 
     def to_dict(self) -> dict:
         return {
@@ -62,6 +64,8 @@ class PreparedImage:
             "size": list(self.size),
             "exif_rotated": self.exif_rotated,
             "mode": self.mode,
+            "subject_box": list(self.subject_box) if self.subject_box else None,
+            "subject_note": self.subject_note,
         }
 
 

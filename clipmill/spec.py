@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from clipmill.planning import expand_template
+from models.catalog import MODEL_SPECS
+from qa.retry import AttemptParams
 from storage.artifacts import ArtifactStore
-from storage.files import is_url
+from storage.files import is_url, sha256_file
 
-# Known generator names. Kept here (not imported from models/) so that validating a spec
-# never imports torch; tests/test_spec.py checks this list against models.wan.MODEL_SPECS.
-MODEL_NAMES: tuple[str, ...] = ("tiny", "wan2.2-ti2v-5b", "wan2.2-i2v-a14b", "wan2.2-t2v-a14b")
+MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SPECS)
+# Fields that do not change what a job makes: a new budget or id is not a new version of it.
+_NOT_PART_OF_VERSION = {"id", "max_attempts"}
 
 
 class SpecError(ValueError):
@@ -141,6 +145,51 @@ class JobSpec(_Strict):
     def valid_segment_counts(self) -> list[int]:
         """Segment counts that split this clip into 4k+1-frame windows (for the retry policy)."""
         return [n for n in range(1, 17) if (self.frames - 1) % (4 * n) == 0 and (self.frames - 1) // n >= 4]
+
+    def text(self) -> str:
+        """The prompt as the user meant it: free text, or the keyword poured into its template."""
+        if self.prompt:
+            return self.prompt
+        return expand_template(self.keyword or "", self.template or "", self.template_vars or None)
+
+    def check_fits_model(self) -> None:
+        """Refuse, before any GPU time, a job its model cannot make (raises ValueError)."""
+        model = MODEL_SPECS[self.model]
+        if self.width % model.size_multiple or self.height % model.size_multiple:
+            raise ValueError(f"{self.model} needs width and height in multiples of {model.size_multiple}, "
+                             f"got {self.width}x{self.height}")
+        if self.image is None and not model.supports_text:
+            raise ValueError(f"{self.model} is image-to-video only: give the job an 'image'")
+        if (self.image is not None or self.segments > 1) and not model.supports_image:
+            raise ValueError(f"{self.model} cannot start from an image, so it takes no 'image' and cannot continue "
+                             "segments; use wan2.2-ti2v-5b for those")
+
+    def initial_params(self) -> AttemptParams:
+        """The first attempt's knobs: the job's own values, else the model's release defaults."""
+        model = MODEL_SPECS[self.model]
+        fast = self.speed == "fast" and model.fast_steps
+        return AttemptParams(
+            seed=self.seed,
+            guidance=self.guidance if self.guidance is not None else model.default_guidance,
+            segments=self.segments,
+            deflicker_strength=self.qa.deflicker_strength,
+            steps=self.steps if self.steps is not None else (model.fast_steps if fast else model.default_steps),
+        )
+
+    def version(self) -> str:
+        """A digest of everything that decides what this job makes (prompt, image content, model,
+        size, frames, seed, QA settings, ...). A changed definition is a new version of the job:
+        it runs again, while the old version's attempts stay recorded. The image counts by its
+        bytes, so a photo replaced under the same name is a new version too; an unreadable image
+        counts by its path (the run then records the error)."""
+        fields = self.model_dump(mode="json", exclude=_NOT_PART_OF_VERSION)
+        if self.image is not None:
+            try:
+                fields["image"] = sha256_file(Path(self.image))
+            except OSError:
+                pass
+        canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 class BatchSpec(_Strict):

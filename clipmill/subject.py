@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clipmill.imaging import Box
+from qa.types import Expectations
 
 # Detection runs on a reduced copy: a subject box needs no more than the detector's own input size.
 _DETECT_SIDE = 640
@@ -16,13 +17,12 @@ _DETECT_MAX_PIXELS = 50_000_000
 _EXIF_ORIENTATION = 0x0112
 
 
-def plan_subject_classes(plan: dict | None) -> list[str]:
+def plan_subject_classes(expectations: Expectations | None) -> list[str]:
     """The classes a subject crop should centre on, most important first: the interaction's
     subjects, then every other expected class, in the order the prompt introduced them."""
-    if not plan:
+    if expectations is None:
         return []
-    expectations = plan.get("expectations") or {}
-    ordered = list(expectations.get("subjects") or []) + list(expectations.get("classes") or {})
+    ordered = list(expectations.subjects) + list(expectations.classes)
     return list(dict.fromkeys(ordered))
 
 

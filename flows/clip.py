@@ -1,189 +1,202 @@
 """One job's way from prompt to accepted clip, with QA-driven regeneration.
 
-A failed QA verdict is a result, not an exception: the loop below reads it and tries again
-with the parameters the retry policy chooses. Exceptions are for bad inputs and
+A failed QA verdict is a result, not an exception: the attempt loop reads the retry policy's
+decision and tries again with the parameters it chose. Exceptions are for bad inputs and
 infrastructure: the task decorators retry the latter, and whatever still fails ends the job
-as "error", recorded, with the flow run marked Failed in the dashboard; the batch goes on.
+as "error", recorded; the batch goes on.
+
+The job subflow's state says how the job ended, in the dashboard's colours: Completed only
+when its clip was accepted; Failed named "Rejected" (input gate), "QA failed" (attempt budget
+spent) or "Bad input"/"Error", each with the reason as its message.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.states import Failed
+from prefect.states import Completed, Failed, State
 
+from clipmill.outcomes import AttemptRecord, EncodedClip, JobOutcome, StitchedClip
+from clipmill.planning import ShotPlan
 from clipmill.spec import JobSpec, ModelSources
-from qa.retry import AttemptParams
-from storage.artifacts import ArtifactStore
-from storage.paths import BatchPaths
+from qa.judge import Judgement
+from qa.retry import AttemptParams, RetryDecision, resume_params
+from storage.config import RunConfig
 from tasks.checks import check_clip, decide_retry
-from tasks.generate import check_job_fits_model, generate_segment, initial_params
-from tasks.inputs import input_gate, job_text, prepare_input_image, structure_prompt
+from tasks.generate import generate_segment
+from tasks.inputs import input_gate, prepare_input_image, structure_prompt
 from tasks.outputs import encode_clip, publish_clip, store_artifact
-from tasks.records import begin_attempt, close_job, finish_attempt, open_job, params_record
+from tasks.records import begin_attempt, close_job, finish_attempt, open_job, save_plan
 from tasks.repair import deflicker_clip, stitch
-
-
-@dataclass
-class AttemptLog:
-    """What one attempt has produced so far; written to the database when it ends."""
-
-    db_url: str
-    attempt_id: int
-    number: int
-    folder: Path
-    paths: BatchPaths
-    store_url: str  # the batch's folder in the artifact store
-    timings: dict[str, float] = field(default_factory=dict)
-    artifacts: list[tuple[str, str]] = field(default_factory=list)
-    checks: list[dict] = field(default_factory=list)
-    device: str = ""
-
-    def took(self, stage: str, result: dict) -> dict:
-        self.timings[stage] = round(self.timings.get(stage, 0.0) + result["seconds"], 4)
-        return result
-
-    def publish(self, kind: str, path: str) -> None:
-        """Copy a finished local file to the same place in the artifact store; list it by URL."""
-        self.artifacts.append((kind, store_artifact(Path(path), self.store_url, self.paths.relative(path))))
-
-    def finish(self, status: str, error: str | None = None) -> None:
-        finish_attempt(self.db_url, self.attempt_id, status=status, checks=self.checks, artifacts=self.artifacts,
-                       timings=self.timings, error=error, device=self.device or None)
+from tasks.report import announce_clip
 
 
 @flow(name="clipmill-clip", flow_run_name="{job.id}")
-def clip_flow(job: JobSpec, batch_id: int, batch_name: str, db_url: str, run_root: str,
-              models: ModelSources, artifact_url: str) -> dict:
-    """Scratch work goes under `run_root`; published files to the artifact store at `artifact_url`."""
+def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, models: ModelSources) -> State:
+    """Make one job's clip: plan, image and gate once, then attempts until one is accepted or
+    the job version's attempt budget (counted across runs) is spent."""
     logger = get_run_logger()
-    paths = BatchPaths.for_batch(run_root, batch_name)
-    store_url = ArtifactStore.for_batch(artifact_url, batch_name).url
-    job_id = open_job(db_url, batch_id, job)
-    params = initial_params(job)
-    plan: dict | None = None
-    start_image: Path | None = None  # the prepared photo, once it has passed the gate
+    # 1. Open the job: what earlier runs of this version spent, and which seeds they drew.
+    opened = open_job(config, batch_id, job)
+    spent, tried = opened.history.spent, set(opened.history.tried_seeds)
+    params = resume_params(job.initial_params(), opened.history.last_params, tried)
+    if spent >= job.max_attempts:  # its last attempt was interrupted
+        return _end(config, opened.job_id, job, "failed", f"attempt budget of {job.max_attempts} spent", spent)
+    attempt = begin_attempt(config, opened.job_id, params)
+    try:
+        # 2. Prepare once, before any GPU time: model fit, shot plan, input image, gate.
+        job.check_fits_model()
+        plan = _plan(job, params.segments, config, opened.job_id)
+        start_image = None
+        if job.image is not None:
+            start_image, gate_reason = _prepare_and_gate(job, plan, models, config, batch_name, attempt)
+            if start_image is None:
+                finish_attempt(config, attempt, "rejected")
+                return _end(config, opened.job_id, job, "rejected", gate_reason, attempt.number)
 
-    for tried in range(1, job.max_attempts + 1):
-        opened = begin_attempt(db_url, job_id, seed=params.seed, params=params_record(params))
-        attempt = AttemptLog(db_url, opened["attempt_id"], opened["number"],
-                             paths.attempt_dir(job.id, opened["number"]), paths, store_url)
-        try:
-            # 1. Plan, input image and gate: once per run of the job, before any GPU time.
-            if plan is None:
-                check_job_fits_model(job)
-                plan = structure_prompt(job, params.segments)
-                for warning in plan["warnings"]:
-                    logger.warning("%s: %s", job.id, warning)
-                open_job(db_url, batch_id, job, plan)
-            if job.image is not None and start_image is None:
-                prepared = attempt.took("prepare", prepare_input_image(
-                    job, paths.job_dir(job.id) / "input.png", models.detector, plan))
-                attempt.publish("prepared_image", prepared["path"])
-                gate = attempt.took("gate", input_gate(Path(prepared["path"]), job_text(job), job.qa.gate_threshold,
-                                                       models.clip_model, models.clip_pretrained))
-                attempt.checks.append(gate["check"])
-                if not gate["check"]["passed"]:
-                    attempt.finish("rejected")
-                    close_job(db_url, job_id, status="rejected", reason=gate["check"]["reason"])
-                    logger.info("%s rejected at the gate: %s", job.id, gate["check"]["reason"])
-                    return {"job": job.id, "status": "rejected", "reason": gate["check"]["reason"]}
-                start_image = Path(prepared["path"])
-            if params.segments != len(plan["segment_prompts"]):  # the retry policy split the clip anew
-                plan = structure_prompt(job, params.segments)
-
-            # 2. Generate, then repair and judge. A flicker-only failure is first repaired on the
-            # same frames (stronger deflicker, no GPU time); anything else is regenerated below.
-            stitched = _generate(job, plan, params, start_image, models, attempt)
-            verdict, encoded = _repair_and_judge(job, plan, params, stitched, models, attempt, repair=False)
-            decision = None if verdict["passed"] else decide_retry(
-                params, verdict, attempt_number=tried, max_attempts=job.max_attempts,
-                valid_segments=job.valid_segment_counts())
-            if decision is not None and decision["action"] == "repair":
-                attempt.checks.append(_decision_record(decision))
-                params = decision["params"]
-                verdict, encoded = _repair_and_judge(job, plan, params, stitched, models, attempt, repair=True)
-                decision = None if verdict["passed"] else decide_retry(
-                    params, verdict, attempt_number=tried, max_attempts=job.max_attempts,
-                    valid_segments=job.valid_segment_counts(), repaired=True)
-        except Exception as error:  # recorded, then reported to Prefect as this job's failure
-            message = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
-            attempt.finish("error", error=message)
-            close_job(db_url, job_id, status="error", reason=message)
-            # A bad input (ValueError and kin) needs its message, not a traceback; anything else does.
-            (logger.error if isinstance(error, ValueError) else logger.exception)("%s: %s", job.id, message)
-            return Failed(message=message, data={"job": job.id, "status": "error", "reason": message})
-
-        attempt.checks += verdict["checks"]
-        if verdict["passed"]:
-            sidecar = {"job": job.model_dump(mode="json"), "plan": plan, "attempt": attempt.number,
-                       "params": params_record(params), "verdict": verdict, "video": encoded["probe"],
-                       "timings": attempt.timings, "device": attempt.device}
-            published = publish_clip(Path(encoded["path"]), Path(encoded["poster"]), store_url,
-                                     paths.relative(paths.clip(job.id)), sidecar)
-            attempt.finish("accepted")
-            close_job(db_url, job_id, status="accepted", accepted_attempt_id=attempt.attempt_id,
-                      artifacts=[("clip", published["clip"]), ("poster", published["poster"]),
-                                 ("sidecar", published["sidecar"])])
-            return {"job": job.id, "status": "accepted", "attempts": attempt.number, "clip": published["clip"]}
-
-        attempt.checks.append(_decision_record(decision))
-        attempt.finish("failed_qa")
-        logger.info("%s attempt %d failed QA (%s); %s", job.id, attempt.number,
-                    "; ".join(verdict["reasons"]), decision["reason"])
-        if decision["action"] != "regenerate":
-            break
-        params = decision["params"]
-
-    reason = "; ".join(verdict["reasons"])
-    close_job(db_url, job_id, status="failed", reason=reason)
-    return {"job": job.id, "status": "failed", "reason": reason}
+        # 3. Attempts: generate, repair and judge, then one decision.
+        while True:
+            spent += 1
+            tried.add(params.seed)
+            if params.segments != len(plan.segment_prompts):  # the retry policy split the clip anew
+                plan = _plan(job, params.segments, config, opened.job_id)
+            judgement, encoded, decision = _attempt(job, plan, params, start_image, models, config, batch_name,
+                                                    attempt, spent, tried)
+            if decision.action == "accept":
+                return _accept(job, plan, params, judgement, encoded, config, batch_name, opened.job_id, attempt)
+            finish_attempt(config, attempt, "failed_qa")
+            logger.info("%s attempt %d failed QA (%s); %s", job.id, attempt.number,
+                        "; ".join(judgement.verdict.reasons), decision.reason)
+            if decision.action != "regenerate":
+                return _end(config, opened.job_id, job, "failed", "; ".join(judgement.verdict.reasons), spent)
+            params = decision.params
+            attempt = begin_attempt(config, opened.job_id, params)
+    except Exception as error:  # recorded, then reported to Prefect as this job's failure
+        bad_input = isinstance(error, ValueError)
+        message = " ".join(str(error).split()) if bad_input else f"{type(error).__name__}: {error}"
+        # A bad input needs its one line, not a traceback; anything else needs the traceback.
+        (logger.error if bad_input else logger.exception)("%s: %s", job.id, message)
+        finish_attempt(config, attempt, "error", error=message)
+        return _end(config, opened.job_id, job, "error", message, attempt.number,
+                    state_name="Bad input" if bad_input else "Error")
 
 
-def _decision_record(decision: dict) -> dict:
-    """The retry policy's decision, kept with the attempt's checks so reports show why."""
-    return {"stage": "retry", "metric": decision["action"], "value": 0.0, "threshold": None, "passed": True,
-            "reason": decision["reason"]}
+def _plan(job: JobSpec, segments: int, config: RunConfig, job_id: int) -> ShotPlan:
+    """The shot plan for `segments` segments, saved with the job so the record is the one run."""
+    plan = structure_prompt(job, segments)
+    for warning in plan.warnings:
+        get_run_logger().warning("%s: %s", job.id, warning)
+    save_plan(config, job_id, plan)
+    return plan
 
 
-def _generate(job: JobSpec, plan: dict, params: AttemptParams, start_image: Path | None,
-              models: ModelSources, attempt: AttemptLog) -> dict:
+def _prepare_and_gate(job: JobSpec, plan: ShotPlan, models: ModelSources, config: RunConfig, batch_name: str,
+                      attempt: AttemptRecord) -> tuple[Path | None, str]:
+    """The prepared photo and the gate's reason; no photo when the gate rejects the pair."""
+    paths = config.paths(batch_name)
+    with attempt.timed("prepare"):
+        prepared = prepare_input_image(job, paths.job_dir(job.id) / "input.png", models.detector, plan)
+    _publish(config, batch_name, attempt, "prepared_image", prepared.path)
+    with attempt.timed("gate"):
+        gate = input_gate(prepared.path, job.text(), job.qa.gate_threshold, models)
+    attempt.checks.append(gate)
+    if not gate.passed:
+        get_run_logger().info("%s rejected at the gate: %s", job.id, gate.reason)
+        return None, gate.reason
+    return prepared.path, gate.reason
+
+
+def _attempt(job: JobSpec, plan: ShotPlan, params: AttemptParams, start_image: Path | None, models: ModelSources,
+             config: RunConfig, batch_name: str, attempt: AttemptRecord, spent: int,
+             tried: set[int]) -> tuple[Judgement, EncodedClip, RetryDecision]:
+    """Generate, then judge. A flicker-only failure is first repaired on the same frames
+    (stronger deflicker, no GPU time) and judged again; the decision that ends the loop is
+    recorded with the attempt."""
+    stitched = _generate(job, plan, params, start_image, models, attempt)
+    repaired = False
+    while True:
+        judgement, encoded = _repair_and_judge(job, plan, params, stitched, models, config, batch_name, attempt,
+                                               repaired)
+        decision = decide_retry(params, judgement.verdict, attempt_number=spent, max_attempts=job.max_attempts,
+                                valid_segments=job.valid_segment_counts(), tried_seeds=tried, repaired=repaired)
+        if decision.action != "accept":
+            attempt.events.append({"kind": "retry", "action": decision.action, "reason": decision.reason,
+                                   "details": {"changes": decision.changes}})
+        if decision.action != "repair":
+            attempt.checks += judgement.verdict.checks
+            return judgement, encoded, decision
+        params, repaired = decision.params, True
+
+
+def _generate(job: JobSpec, plan: ShotPlan, params: AttemptParams, start_image: Path | None,
+              models: ModelSources, attempt: AttemptRecord) -> StitchedClip:
     """All segments, each continuing from the previous one's last frame, stitched into one clip."""
     segment_paths, previous = [], start_image
-    for index, prompt in enumerate(plan["segment_prompts"]):
-        segment = attempt.took("generate", generate_segment(
-            model=job.model, source=models.generator_source.get(job.model), memory_profile=models.memory_profile,
-            prompt=prompt,
-            negative_prompt=plan["negative_prompt"], start_image=previous, width=job.width, height=job.height,
-            num_frames=job.segment_frames(params.segments), steps=params.steps, guidance=params.guidance,
-            seed=params.seed + index, dest=attempt.folder / f"segment-{index + 1}.npy"))
-        attempt.took("gpu_wait", {"seconds": segment["waited_s"]})
-        segment_paths.append(Path(segment["frames_path"]))
-        attempt.artifacts.append(("segment", segment["frames_path"]))
-        previous, attempt.device = Path(segment["last_frame"]), segment["device"]
-        if segment["fell_back_from"]:
-            attempt.checks.append({"stage": "retry", "metric": "oom_fallback", "value": float(index + 1),
-                                   "threshold": None, "passed": True,
-                                   "reason": f"segment {index + 1} ran out of GPU memory with profile "
-                                             f"{segment['fell_back_from']!r}; retried on {segment['device']}"})
-    return attempt.took("stitch", stitch(segment_paths, attempt.folder / "stitched.npy"))
+    for number, prompt in enumerate(plan.segment_prompts, start=1):
+        segment = generate_segment(job, models, params, prompt=prompt, negative_prompt=plan.negative_prompt,
+                                   start_image=previous, attempt=attempt.number, segment=number,
+                                   dest=attempt.folder / f"segment-{number}.npy")
+        attempt.add_time("generate", segment.device_s)
+        attempt.add_time("gpu_wait", segment.waited_s)
+        attempt.artifacts.append(("segment", str(segment.frames_path)))
+        segment_paths.append(segment.frames_path)
+        previous, attempt.device = segment.last_frame, segment.device
+        if segment.fell_back_from:
+            attempt.events.append({"kind": "oom_fallback", "action": "lighter_profile",
+                                   "reason": f"segment {number} ran out of GPU memory with profile "
+                                             f"{segment.fell_back_from!r}; retried on {segment.device}",
+                                   "details": {"segment": number, "from": segment.fell_back_from}})
+    with attempt.timed("stitch"):
+        return stitch(segment_paths, attempt.folder / "stitched.npy")
 
 
-def _repair_and_judge(job: JobSpec, plan: dict, params: AttemptParams, stitched: dict, models: ModelSources,
-                      attempt: AttemptLog, *, repair: bool) -> tuple[dict, dict]:
+def _repair_and_judge(job: JobSpec, plan: ShotPlan, params: AttemptParams, stitched: StitchedClip,
+                      models: ModelSources, config: RunConfig, batch_name: str, attempt: AttemptRecord,
+                      repair: bool) -> tuple[Judgement, EncodedClip]:
     """Deflicker → QA → MP4. Every version is encoded, so a person can watch what QA judged."""
     suffix = "-repair" if repair else ""
-    repaired = attempt.took("deflicker", deflicker_clip(Path(stitched["frames_path"]),
-                                                        attempt.folder / f"frames{suffix}.npy",
-                                                        params.deflicker_strength))
-    attempt.artifacts.append(("frames", repaired["frames_path"]))
-    verdict = attempt.took("qa", check_clip(
-        Path(repaired["frames_path"]), seams=stitched["seams"], plan=plan,
-        text=job_text(job), qa=job.qa, detector_weights=models.detector, clip_model=models.clip_model,
-        clip_pretrained=models.clip_pretrained))
-    encoded = attempt.took("encode", encode_clip(Path(repaired["frames_path"]),
-                                                 attempt.folder / f"clip{suffix}.mp4", job.fps))
-    attempt.publish("attempt_clip", encoded["path"])
-    attempt.publish("attempt_poster", encoded["poster"])
-    return verdict, encoded
+    with attempt.timed("deflicker"):
+        frames = deflicker_clip(stitched.frames_path, attempt.folder / f"frames{suffix}.npy",
+                                params.deflicker_strength)
+    attempt.artifacts.append(("frames", str(frames)))
+    with attempt.timed("qa"):
+        judgement = check_clip(frames, seams=stitched.seams, plan=plan, text=job.text(), qa=job.qa, models=models)
+    with attempt.timed("encode"):
+        encoded = encode_clip(frames, attempt.folder / f"clip{suffix}.mp4", job.fps)
+    _publish(config, batch_name, attempt, "attempt_clip", encoded.path)
+    _publish(config, batch_name, attempt, "attempt_poster", encoded.poster)
+    return judgement, encoded
+
+
+def _publish(config: RunConfig, batch_name: str, attempt: AttemptRecord, kind: str, path: Path) -> None:
+    """Copy a finished local file to the same place in the artifact store; list it by URL."""
+    relative = config.paths(batch_name).relative(path)
+    attempt.artifacts.append((kind, store_artifact(path, config.store(batch_name).url, relative)))
+
+
+def _accept(job: JobSpec, plan: ShotPlan, params: AttemptParams, judgement: Judgement, encoded: EncodedClip,
+            config: RunConfig, batch_name: str, job_id: int, attempt: AttemptRecord) -> State:
+    """Publish the accepted clip with its poster and sidecar, record it, show it in the run."""
+    paths = config.paths(batch_name)
+    sidecar = {"job": job.model_dump(mode="json"), "version": job.version(), "plan": plan.to_dict(),
+               "attempt": attempt.number, "params": dataclasses.asdict(params), "verdict": judgement.to_dict(),
+               "video": encoded.probe.to_dict(), "timings": attempt.timings, "device": attempt.device}
+    published = publish_clip(encoded, config.store(batch_name).url, paths.relative(paths.clip(job.id)), sidecar)
+    finish_attempt(config, attempt, "accepted")
+    close_job(config, job_id, status="accepted", accepted_attempt_id=attempt.attempt_id,
+              artifacts=[("clip", published.clip), ("poster", published.poster), ("sidecar", published.sidecar)])
+    announce_clip(config, batch_name, job.id, published)
+    outcome = JobOutcome(job.id, "accepted", attempts=attempt.number, clip=published.clip)
+    return Completed(message=f"accepted on attempt {attempt.number}", data=outcome)
+
+
+_STATE_NAMES = {"rejected": "Rejected", "failed": "QA failed"}
+
+
+def _end(config: RunConfig, job_id: int, job: JobSpec, status: str, reason: str, attempts: int,
+         state_name: str | None = None) -> State:
+    """Record how the job ended without a clip; its state says so, named by the cause."""
+    close_job(config, job_id, status=status, reason=reason)
+    outcome = JobOutcome(job.id, status, reason=reason, attempts=attempts)
+    return Failed(name=state_name or _STATE_NAMES[status], message=reason, data=outcome)

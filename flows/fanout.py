@@ -16,11 +16,10 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 from clipmill.spec import load_spec
-from storage.artifacts import artifact_base_url
-from storage.db import database_url
-from storage.paths import BatchPaths, default_run_root
-from tasks.outputs import write_report
+from flows.batch import batch_state
+from storage.config import RunConfig
 from tasks.records import close_batch, open_batch
+from tasks.report import write_report
 
 
 def shard_jobs(job_ids: list[str], shards: int) -> list[list[str]]:
@@ -31,22 +30,20 @@ def shard_jobs(job_ids: list[str], shards: int) -> list[list[str]]:
 @flow(name="clipmill-fanout", flow_run_name="{spec_path} x{shards}")
 def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/gpu-shard",
                  run_root: str | None = None, db_url: str | None = None, poll_s: float = 2.0,
-                 artifact_url: str | None = None) -> dict:
-    """Run the pending jobs of `spec_path` as `shards` runs of `deployment`, then report.
+                 artifact_url: str | None = None, retry_failed: bool = False):
+    """Run the jobs of `spec_path` that have not ended as `shards` runs of `deployment`, then report.
 
-    The artifact store is resolved here, once, as in flows/batch.py, and handed to every shard,
-    so workers on every host publish to the same place."""
+    The run configuration is resolved here, once, and handed to every shard, so workers on
+    every host record to the same database and publish to the same place."""
     logger = get_run_logger()
     spec = load_spec(spec_path)
-    root = Path(run_root).expanduser().resolve() if run_root else default_run_root()
-    db_url = database_url(db_url, root)
-    artifact_url = artifact_base_url(artifact_url, spec.artifacts, root)
-    opened = open_batch(db_url, spec, BatchPaths.for_batch(root, spec.name).root)
-    pending = [job.id for job in spec.jobs if job.id not in opened["accepted"]]
+    config = RunConfig.resolve(run_root, db_url, artifact_url, spec.artifacts)
+    opened = open_batch(config, spec, retry_failed=retry_failed)
+    pending = [job.id for job in spec.jobs if job.id not in opened.ended]
     runs = [
-        run_deployment(deployment, timeout=0, as_subflow=True, parameters={
-            "spec_path": str(Path(spec_path).resolve()), "run_root": str(root), "db_url": db_url,
-            "only_jobs": part, "report": False, "artifact_url": artifact_url})
+        run_deployment(deployment, timeout=0, as_subflow=True, tags=[f"batch:{spec.name}"], parameters={
+            "spec_path": str(Path(spec_path).resolve()), "run_root": str(config.run_root), "db_url": config.db_url,
+            "only_jobs": part, "report": False, "artifact_url": config.artifact_url})
         for part in shard_jobs(pending, shards)
     ]
     logger.info("%d pending job(s) of %s in %d shard(s)", len(pending), spec.name, len(runs))
@@ -61,6 +58,6 @@ def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/
                     states[str(run.id)] = state.type.value
             time.sleep(poll_s if len(states) < len(runs) else 0)
 
-    close_batch(db_url, opened["batch_id"])
-    report = write_report(db_url, spec.name, artifact_url, bool(spec.random_weight_models()))
-    return {"batch": spec.name, "shards": states, "pending": len(pending), **report}
+    close_batch(config, opened.batch_id)
+    report = write_report(config, spec.name, bool(spec.random_weight_models()))
+    return batch_state(report["counts"], {"batch": spec.name, "shards": states, "pending": len(pending), **report})

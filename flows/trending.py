@@ -15,15 +15,13 @@ workers share (the spec is read from there).
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from prefect.events import emit_event as emit_prefect_event
 
 from clipmill.trending import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
-from storage.db import database_url
-from storage.paths import default_run_root
+from storage.config import RunConfig
 from tasks.trending import (
     fetch_trending_source,
     record_trending_keywords,
@@ -59,8 +57,8 @@ def trending_poller(
     logger = get_run_logger()
     templates = list(templates or ["trending-short"])
     explicit_db = db_url
-    root = Path(run_root).expanduser().resolve() if run_root else default_run_root()
-    db_url = database_url(db_url, root)
+    config = RunConfig.resolve(run_root, db_url)
+    root, db_url = config.run_root, config.db_url
 
     # 1. fetch every source; a failing one is reported and the others still count
     futures = [fetch_trending_source.submit(source, timeout_s, max_bytes) for source in sources]
@@ -101,7 +99,10 @@ def trending_poller(
     summary.update(batch=spec["name"], spec_path=spec["spec_path"], jobs=spec["jobs"], job_keys=spec["job_keys"])
 
     # 4. start the batch
-    parameters = {"spec_path": spec["spec_path"], "run_root": str(root), "db_url": explicit_db}
+    # The batch run keeps the poller's name for it (run_name), which the batch flow would
+    # otherwise replace with <batch>-<date-time>.
+    parameters = {"spec_path": spec["spec_path"], "run_root": str(root), "db_url": explicit_db,
+                  "run_name": spec["name"]}
     if batch_deployment:
         flow_run = run_deployment(batch_deployment, parameters=parameters, timeout=0,
                                   flow_run_name=spec["name"], tags=["clipmill", "trending"])
@@ -120,7 +121,8 @@ def trending_poller(
         # dispatches never needs.
         from flows.batch import batch_flow
 
-        result = batch_flow(spec["spec_path"], str(root), explicit_db or db_url)
+        result = batch_flow(spec["spec_path"], str(root), explicit_db or db_url, run_name=spec["name"],
+                            return_state=True).result(raise_on_failure=False)
         summary["started"] = {"mode": "inline", "counts": result.get("counts", {}),
                               "jobs": {k: v["status"] for k, v in result["jobs"].items()}}
     return summary

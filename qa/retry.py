@@ -20,6 +20,7 @@ The decision's `action` is one of:
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -74,17 +75,42 @@ def next_seed(seed: int, attempt_number: int) -> int:
     return new if new != seed % _SEED_SPACE else (new + 1) % _SEED_SPACE
 
 
+def fresh_seed(seed: int, tried: Collection[int] = ()) -> int:
+    """The first seed of `seed`'s sequence (next_seed after 1, 2, ...) not in `tried`: a job
+    version never draws the same sample twice, however often its runs are interrupted."""
+    step = 1
+    new = next_seed(seed, step)
+    while new in tried:
+        step += 1
+        new = next_seed(seed, step)
+    return new
+
+
+def resume_params(initial: AttemptParams, last: Mapping | None, tried_seeds: Collection[int]) -> AttemptParams:
+    """The parameters a job version's next run starts with: `initial` the first time; after
+    earlier attempts (interrupted, or given a new budget), where the last one left off, with a
+    seed never tried before."""
+    if last is None:
+        return initial
+    previous = AttemptParams(**last)
+    return replace(previous, seed=fresh_seed(previous.seed, {previous.seed, *tried_seeds}))
+
+
 def plan_retry(
     params: AttemptParams,
     verdict: Verdict,
     *,
     attempt_number: int,
     max_attempts: int,
-    max_segments: int | None = None,
+    valid_segments: Sequence[int] | None = None,
+    tried_seeds: Collection[int] = (),
     repaired: bool = False,
 ) -> RetryDecision:
     """Decide what follows attempt `attempt_number` (1-based) of `max_attempts`.
 
+    `valid_segments`: the segment counts the clip's frame count allows (None: any); a seam
+    failure moves to the next one up, so the decision is exactly what the next attempt runs.
+    `tried_seeds`: seeds this job version has already used, never drawn again.
     `repaired`: the verdict judged frames this policy already sent back for repair, so a
     second repair of the same sample is not offered.
     """
@@ -106,7 +132,7 @@ def plan_retry(
         return RetryDecision(False, None, f"attempt budget of {max_attempts} spent; last failures: {last}", {}, "stop")
 
     changes: dict = {}
-    new = replace(params, seed=next_seed(params.seed, attempt_number))
+    new = replace(params, seed=fresh_seed(params.seed, {params.seed, *tried_seeds}))
     changes["seed"] = {"from": params.seed, "to": new.seed, "why": "every retry draws a new sample"}
     notes: list[str] = []
 
@@ -130,17 +156,25 @@ def plan_retry(
 
     seam = _first(failures, lambda c: c.stage == "seam")
     if seam:
-        if max_segments is None or params.segments < max_segments:
-            new = replace(new, segments=params.segments + 1)
-            changes["segments"] = {"from": params.segments, "to": params.segments + 1, "why": seam.reason}
+        more = _more_segments(params.segments, valid_segments)
+        if more is not None:
+            new = replace(new, segments=more)
+            changes["segments"] = {"from": params.segments, "to": more, "why": seam.reason}
         else:
-            notes.append(f"already at the most segments allowed ({max_segments})")
+            notes.append(f"already at the most segments allowed ({params.segments})")
 
     steps = [f"{name} {c['from']} -> {c['to']}" for name, c in changes.items()]
     reason = f"retry {attempt_number + 1} of {max_attempts} with " + ", ".join(steps) + f" because {last}"
     if notes:
         reason += " (" + "; ".join(notes) + ")"
     return RetryDecision(True, new, reason, changes, "regenerate")
+
+
+def _more_segments(segments: int, valid: Sequence[int] | None) -> int | None:
+    """The next segment count above `segments` that the clip allows; None if there is none."""
+    if valid is None:
+        return segments + 1
+    return min((n for n in valid if n > segments), default=None)
 
 
 def _stronger_deflicker(strength: float) -> float:

@@ -11,13 +11,8 @@ default the store is the run root itself. Intermediates stay in the run root.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-
-
-def default_run_root() -> Path:
-    return Path(os.environ.get("CLIPMILL_RUN_ROOT", "runs")).expanduser().resolve()
 
 
 @dataclass(frozen=True)

@@ -10,28 +10,39 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from qa.types import Check
 from storage.files import is_url, sha256_file
 from storage.schema import (
+    ATTEMPT_EVENT_KINDS,
     ATTEMPT_STATUSES,
     BATCH_STATUSES,
+    ENDED_JOB_STATUSES,
     JOB_STATUSES,
-    KEYWORD_STATUSES,
     Artifact,
     Attempt,
+    AttemptEvent,
     Batch,
     Job,
-    Keyword,
     QAResult,
     utcnow,
 )
+
+
+@dataclass(frozen=True)
+class JobHistory:
+    """What earlier runs of one job version spent: `spent` attempts of its budget, every seed
+    it tried, and the parameters of its last attempt (None before the first)."""
+
+    spent: int
+    tried_seeds: frozenset[int]
+    last_params: dict[str, Any] | None
 
 
 def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
@@ -67,34 +78,63 @@ def upsert_job(
     prompt: str,
     model: str,
     params: Mapping[str, Any],
-    plan: Mapping[str, Any] | None = None,
+    version: str | None = None,
+    retry_failed: bool = False,
 ) -> Job:
     """The job `key` of `batch`, created or updated from the spec.
 
     An existing job keeps its status, attempts and files: resuming must not forget what a
-    previous run achieved. `plan` is only written when given, so re-reading the spec does not
-    erase a shot plan computed earlier.
+    previous run achieved. Two things start it afresh: a new `version` (a changed definition:
+    back to pending, the old version's attempts stay recorded) and `retry_failed` on a failed
+    or errored job (back to pending with a new attempt budget).
     """
     job = session.scalar(select(Job).where(Job.batch_id == batch.id, Job.key == key))
     if job is None:
-        job = Job(batch=batch, key=key, status="pending")
+        job = Job(batch=batch, key=key, status="pending", version=version, budget_from=0)
         session.add(job)
+    elif version is not None and job.version != version:
+        job.version, job.status, job.reason, job.accepted_attempt = version, "pending", None, None
+    elif retry_failed and job.status in ("failed", "error"):
+        job.budget_from = _last_attempt_number(session, job)
+        job.status, job.reason = "pending", None
     job.prompt = prompt
     job.model = model
     job.params = dict(params)
-    if plan is not None:
-        job.plan = dict(plan)
     session.flush()
     return job
+
+
+def set_job_plan(session: Session, job: Job, plan: Mapping[str, Any]) -> Job:
+    """The shot plan the job's next attempts run (a re-split for more segments replaces it)."""
+    job.plan = dict(plan)
+    session.flush()
+    return job
+
+
+def job_history(session: Session, job: Job) -> JobHistory:
+    """What this version of the job has already spent and tried, across every run."""
+    attempts = session.scalars(
+        select(Attempt).where(Attempt.job_id == job.id, Attempt.job_version == job.version).order_by(Attempt.number)
+    ).all()
+    return JobHistory(
+        spent=sum(1 for a in attempts if a.number > (job.budget_from or 0)),
+        tried_seeds=frozenset(int(a.seed) for a in attempts),
+        last_params=dict(attempts[-1].params) if attempts else None,
+    )
+
+
+def _last_attempt_number(session: Session, job: Job) -> int:
+    return session.scalar(select(func.max(Attempt.number)).where(Attempt.job_id == job.id)) or 0
 
 
 def start_attempt(
     session: Session, job: Job, *, seed: int, params: Mapping[str, Any], device: str | None = None
 ) -> Attempt:
-    """A new running attempt numbered after every earlier one, including earlier runs'."""
-    previous = session.scalar(select(func.max(Attempt.number)).where(Attempt.job_id == job.id))
+    """A new running attempt of the job's current version, numbered after every earlier one,
+    including earlier runs' and earlier versions'."""
     attempt = Attempt(
-        job=job, number=(previous or 0) + 1, seed=int(seed), params=dict(params), device=device, status="running"
+        job=job, number=_last_attempt_number(session, job) + 1, seed=int(seed), params=dict(params), device=device,
+        job_version=job.version, status="running",
     )
     session.add(attempt)
     job.status = "running"
@@ -134,6 +174,18 @@ def record_checks(session: Session, attempt: Attempt, checks: Iterable[Check]) -
         )
         for check in checks
     ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def record_events(session: Session, attempt: Attempt, events: Iterable[Mapping[str, Any]]) -> list[AttemptEvent]:
+    """Each event has `kind` (ATTEMPT_EVENT_KINDS), `action`, `reason` and optional `details`."""
+    rows = []
+    for event in events:
+        _require(event["kind"], ATTEMPT_EVENT_KINDS, "attempt event")
+        rows.append(AttemptEvent(attempt=attempt, kind=event["kind"], action=event["action"], reason=event["reason"],
+                                 details=dict(event.get("details") or {})))
     session.add_all(rows)
     session.flush()
     return rows
@@ -201,169 +253,29 @@ def finish_batch(session: Session, batch: Batch, status: str = "finished") -> Ba
     return batch
 
 
-def abandon_running_attempts(session: Session, batch: Batch, error: str = "interrupted") -> int:
-    """Mark attempts still "running" from a crashed or cancelled run as errors.
+def abandon_running_attempts(session: Session, batch: Batch,
+                             error: str = "interrupted: its run ended before the attempt did") -> int:
+    """Close attempts a killed or cancelled run left "running" as interrupted, and their jobs too.
 
     Call when resuming a batch, before starting new attempts, so reports do not show
-    attempts that will never finish. Returns how many were closed.
+    attempts that will never finish; the next run resumes those jobs. Returns how many were closed.
     """
     stale = session.scalars(
         select(Attempt).join(Job, Attempt.job_id == Job.id).where(Job.batch_id == batch.id, Attempt.status == "running")
     ).all()
     for attempt in stale:
-        finish_attempt(session, attempt, status="error", error=error)
+        finish_attempt(session, attempt, status="interrupted", error=error)
+    for job in session.scalars(select(Job).where(Job.batch_id == batch.id, Job.status == "running")):
+        job.status, job.reason = "interrupted", error
+    session.flush()
     return len(stale)
 
 
-# --- trending keywords ----------------------------------------------------------------------
-
-# SQLite allows 32766 bound parameters a statement (999 before 3.32); stay well below either.
-_IN_CHUNK = 500
-
-
-def seen_keywords(session: Session, normalised: Iterable[str]) -> set[str]:
-    """Those of the `normalised` keywords already queued into a batch (blocked or filtered
-    ones are not "seen": a changed blocklist or allowlist may let them through later)."""
-    wanted = sorted(set(normalised))
-    seen: set[str] = set()
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
-        seen |= set(session.scalars(
-            select(Keyword.normalised).where(Keyword.normalised.in_(chunk), Keyword.status == "queued")
-        ))
-    return seen
-
-
-def record_keywords(
-    session: Session, keywords: Iterable[Mapping[str, Any]], *, batch_name: str | None = None
-) -> list[Keyword]:
-    """Insert or update one row per keyword; each mapping has `normalised`, `display`,
-    `source`, `status` and optionally `reason` and `job_keys`.
-
-    `batch_name` is stored on the "queued" ones. A keyword already queued keeps its batch,
-    jobs and status (only `last_seen_at` moves), so a repeated poll cannot re-assign it.
-    """
-    now = utcnow()
-    given: dict[str, Mapping[str, Any]] = {}
-    for entry in keywords:
-        _require(entry["status"], KEYWORD_STATUSES, "keyword")
-        given.setdefault(entry["normalised"], entry)
-    existing = {}
-    names = sorted(given)
-    for start in range(0, len(names), _IN_CHUNK):
-        for row in session.scalars(select(Keyword).where(Keyword.normalised.in_(names[start : start + _IN_CHUNK]))):
-            existing[row.normalised] = row
-    rows = []
-    for normalised, entry in given.items():
-        row = existing.get(normalised)
-        if row is None:
-            row = Keyword(normalised=normalised, first_seen_at=now)
-            session.add(row)
-        elif row.status == "queued":
-            row.last_seen_at = now
-            rows.append(row)
-            continue
-        row.display = entry["display"]
-        row.source = entry["source"]
-        row.status = entry["status"]
-        row.reason = entry.get("reason")
-        row.batch_name = batch_name if entry["status"] == "queued" else None
-        row.job_keys = list(entry.get("job_keys") or [])
-        row.last_seen_at = now
-        rows.append(row)
-    session.flush()
-    return rows
-
-
-def list_keywords(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
-    """Every recorded keyword (optionally of one status), oldest first."""
-    query = select(Keyword).order_by(Keyword.first_seen_at, Keyword.id)
-    if status is not None:
-        _require(status, KEYWORD_STATUSES, "keyword")
-        query = query.where(Keyword.status == status)
-    return [
-        {"normalised": k.normalised, "display": k.display, "source": k.source, "status": k.status,
-         "reason": k.reason, "batch_name": k.batch_name, "job_keys": list(k.job_keys),
-         "first_seen_at": _iso(k.first_seen_at), "last_seen_at": _iso(k.last_seen_at)}
-        for k in session.scalars(query)
-    ]
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-def accepted_job_keys(session: Session, batch: Batch) -> set[str]:
-    """Keys of the batch's accepted jobs: what a resumed run skips."""
-    return set(session.scalars(select(Job.key).where(Job.batch_id == batch.id, Job.status == "accepted")))
-
-
-def batch_report(session: Session, name_or_id: str | int) -> dict[str, Any]:
-    """Everything a report or gallery shows about one batch, as JSON-safe data.
-
-    A string is taken as the batch name first and, if all digits and no such name exists,
-    as an id: `clipmill report 3` works as a user expects.
-    """
-    batch = _find_batch(session, name_or_id)
-    jobs = session.scalars(
-        select(Job)
-        .where(Job.batch_id == batch.id)
-        .order_by(Job.id)
-        .options(
-            selectinload(Job.attempts).selectinload(Attempt.checks),
-            selectinload(Job.artifacts).selectinload(Artifact.attempt),
-            selectinload(Job.accepted_attempt),
-        )
-    ).all()
-    counts = dict.fromkeys(JOB_STATUSES, 0)
-    for job in jobs:
-        counts[job.status] += 1
-    return {
-        **_batch_fields(batch),
-        "jobs_total": len(jobs),
-        "counts": counts,
-        # Share of the batch's jobs that ended with an accepted clip; None for an empty batch.
-        "yield": counts["accepted"] / len(jobs) if jobs else None,
-        "attempts_total": sum(len(job.attempts) for job in jobs),
-        "jobs": [_job_report(job) for job in jobs],
-    }
-
-
-def list_batches(session: Session) -> list[dict[str, Any]]:
-    """Every batch, newest first, with its job counts."""
-    totals = (
-        select(
-            Job.batch_id,
-            func.count(Job.id).label("jobs"),
-            func.count(Job.id).filter(Job.status == "accepted").label("accepted"),
-        )
-        .group_by(Job.batch_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Batch, totals.c.jobs, totals.c.accepted)
-        .outerjoin(totals, totals.c.batch_id == Batch.id)
-        .order_by(Batch.created_at.desc(), Batch.id.desc())
-    ).all()
-    return [
-        {**_batch_fields(batch), "jobs_total": jobs or 0, "accepted": accepted or 0}
-        for batch, jobs, accepted in rows
-    ]
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def _find_batch(session: Session, name_or_id: str | int) -> Batch:
-    batch = None
-    if isinstance(name_or_id, str):
-        batch = session.scalar(select(Batch).where(Batch.name == name_or_id))
-        if batch is None and name_or_id.isdigit():
-            batch = session.get(Batch, int(name_or_id))
-    else:
-        batch = session.get(Batch, int(name_or_id))
-    if batch is None:
-        raise LookupError(f"no batch named or numbered {name_or_id!r} in the results database")
-    return batch
+def ended_jobs(session: Session, batch: Batch) -> dict[str, str]:
+    """Key -> status of the batch's jobs that have ended (ENDED_JOB_STATUSES): what a run skips."""
+    rows = session.execute(select(Job.key, Job.status).where(Job.batch_id == batch.id,
+                                                              Job.status.in_(ENDED_JOB_STATUSES)))
+    return dict(rows.all())
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -371,71 +283,3 @@ def _finite_or_none(value: float | None) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def _batch_fields(batch: Batch) -> dict[str, Any]:
-    return {
-        "id": batch.id,
-        "name": batch.name,
-        "status": batch.status,
-        "spec_path": batch.spec_path,
-        "spec_sha256": batch.spec_sha256,
-        "run_dir": batch.run_dir,
-        "created_at": _iso(batch.created_at),
-        "updated_at": _iso(batch.updated_at),
-        "finished_at": _iso(batch.finished_at),
-    }
-
-
-def _job_report(job: Job) -> dict[str, Any]:
-    return {
-        "key": job.key,
-        "prompt": job.prompt,
-        "model": job.model,
-        "params": job.params,
-        "plan": job.plan,
-        "status": job.status,
-        "reason": job.reason,
-        "accepted_attempt": job.accepted_attempt.number if job.accepted_attempt is not None else None,
-        "attempts": [_attempt_report(attempt) for attempt in job.attempts],
-        "artifacts": [
-            {
-                "kind": artifact.kind,
-                "path": artifact.path,
-                "bytes": artifact.bytes,
-                "sha256": artifact.sha256,
-                "attempt": artifact.attempt.number if artifact.attempt is not None else None,
-                "created_at": _iso(artifact.created_at),
-            }
-            for artifact in job.artifacts
-        ],
-    }
-
-
-def _attempt_report(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "number": attempt.number,
-        "seed": attempt.seed,
-        "status": attempt.status,
-        "error": attempt.error,
-        "device": attempt.device,
-        "params": attempt.params,
-        "timings": attempt.timings,
-        "started_at": _iso(attempt.started_at),
-        "finished_at": _iso(attempt.finished_at),
-        "checks": [
-            {
-                "stage": check.stage,
-                "metric": check.metric,
-                "value": check.value,
-                "threshold": check.threshold,
-                "passed": check.passed,
-                "reason": check.reason,
-            }
-            for check in attempt.checks
-        ],
-    }

@@ -26,8 +26,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 BATCH_STATUSES: tuple[str, ...] = ("running", "finished", "failed")
-JOB_STATUSES: tuple[str, ...] = ("pending", "running", "accepted", "failed", "rejected", "error")
-ATTEMPT_STATUSES: tuple[str, ...] = ("running", "accepted", "failed_qa", "rejected", "error")
+# A job has ended when accepted, rejected (input gate), failed (attempt budget spent) or error
+# (bad input); a run of the batch runs only the others. interrupted: its process died mid-attempt.
+JOB_STATUSES: tuple[str, ...] = ("pending", "running", "accepted", "failed", "rejected", "error", "interrupted")
+ENDED_JOB_STATUSES: tuple[str, ...] = ("accepted", "failed", "rejected", "error")
+ATTEMPT_STATUSES: tuple[str, ...] = ("running", "accepted", "failed_qa", "rejected", "error", "interrupted")
+# What happened to an attempt besides its checks: the retry policy's decision after it, an
+# out-of-memory fallback during it.
+ATTEMPT_EVENT_KINDS: tuple[str, ...] = ("retry", "oom_fallback")
 # queued: jobs were made for it; blocked: matched the blocklist; filtered: missed the allowlist;
 # invalid: unusable text (too long, nothing left after normalising).
 KEYWORD_STATUSES: tuple[str, ...] = ("queued", "blocked", "filtered", "invalid")
@@ -119,6 +125,10 @@ class Job(Base):
     model: Mapped[str] = mapped_column(String(200))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     plan: Mapped[dict[str, Any] | None]
+    # JobSpec.version() of the definition last run; a new one starts the job afresh.
+    version: Mapped[str | None] = mapped_column(String(64))
+    # Attempts numbered up to this one were spent before `--retry-failed` gave a new budget.
+    budget_from: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
     # jobs -> attempts -> jobs is a cycle; use_alter lets create_all add this key last.
@@ -161,6 +171,7 @@ class Attempt(Base):
     number: Mapped[int] = mapped_column(Integer)
     seed: Mapped[int] = mapped_column(BigInteger)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    job_version: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="running")
     error: Mapped[str | None] = mapped_column(Text)
     device: Mapped[str | None] = mapped_column(String(64))
@@ -173,6 +184,9 @@ class Attempt(Base):
         back_populates="attempt", cascade="all, delete-orphan", order_by="QAResult.id"
     )
     artifacts: Mapped[list[Artifact]] = relationship(back_populates="attempt", order_by="Artifact.id")
+    events: Mapped[list[AttemptEvent]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", order_by="AttemptEvent.id"
+    )
 
     def __repr__(self) -> str:
         return f"Attempt(id={self.id}, job_id={self.job_id}, number={self.number}, status={self.status!r})"
@@ -193,6 +207,24 @@ class QAResult(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
     attempt: Mapped[Attempt] = relationship(back_populates="checks")
+
+
+class AttemptEvent(Base):
+    """A decision or incident of an attempt, apart from its measured checks: which retry the
+    policy chose and why (`details` holds the parameter changes), a memory-profile fallback."""
+
+    __tablename__ = "attempt_events"
+    __table_args__ = (CheckConstraint(_one_of("kind", ATTEMPT_EVENT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))  # retry: accept, repair, regenerate, stop
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="events")
 
 
 class Artifact(Base):

@@ -5,48 +5,23 @@ attempt and job that the process runs.
 """
 from __future__ import annotations
 
+import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 
 from clipmill.media import save_frame_png, save_frames
-from clipmill.spec import JobSpec
+from clipmill.outcomes import GeneratedSegment
+from clipmill.spec import JobSpec, ModelSources
 from qa.retry import AttemptParams
 from tasks.common import retry_on_infrastructure_error
-
-
-def check_job_fits_model(job: JobSpec) -> None:
-    """Refuse, before any GPU time, a job its model cannot make (raises ValueError)."""
-    from models.wan import MODEL_SPECS
-
-    model = MODEL_SPECS[job.model]
-    if job.width % model.size_multiple or job.height % model.size_multiple:
-        raise ValueError(f"{job.model} needs width and height in multiples of {model.size_multiple}, "
-                         f"got {job.width}x{job.height}")
-    if job.image is None and not model.supports_text:
-        raise ValueError(f"{job.model} is image-to-video only: give the job an 'image'")
-    if (job.image is not None or job.segments > 1) and not model.supports_image:
-        raise ValueError(f"{job.model} cannot start from an image, so it takes no 'image' and cannot continue "
-                         "segments; use wan2.2-ti2v-5b for those")
-
-
-def initial_params(job: JobSpec) -> AttemptParams:
-    """The first attempt's knobs: the job's own values, else the model's release defaults."""
-    from models.wan import MODEL_SPECS
-
-    model = MODEL_SPECS[job.model]
-    return AttemptParams(
-        seed=job.seed,
-        guidance=job.guidance if job.guidance is not None else model.default_guidance,
-        segments=job.segments,
-        deflicker_strength=job.qa.deflicker_strength,
-        steps=job.steps if job.steps is not None else (
-            model.fast_steps if job.speed == "fast" and model.fast_steps else model.default_steps),
-    )
 
 
 class GenerationCancelled(RuntimeError):
@@ -90,32 +65,42 @@ def prefect_run_states() -> list[str]:
     return [state.type.value for state in states if state is not None]
 
 
-@task(name="generate-segment", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10,
-      retry_condition_fn=retry_on_infrastructure_error)
-def generate_segment(
-    *,
-    model: str,
-    source: str | None,
-    memory_profile: str | None = None,
-    prompt: str,
-    negative_prompt: str,
-    start_image: Path | None,
-    width: int,
-    height: int,
-    num_frames: int,
-    steps: int,
-    guidance: float,
-    seed: int,
-    dest: Path,
-) -> dict:
-    """Generate one segment. With `start_image` it is image-to-video: the first segment of an
-    image job starts from the prepared photo, every later segment from the previous one's
-    last frame, which is what keeps a multi-segment clip continuous."""
+def gpu_slot_name(device) -> str | None:
+    """The Prefect global concurrency limit that stands for one physical GPU of this host
+    (`gpu-<host>-<index>`, created with limit 1 by deployments/setup.sh), so that a served
+    process and a worker on the same GPU never generate at once; None off the GPU. The index
+    is the physical one: CUDA_VISIBLE_DEVICES renumbers what the process sees from 0."""
+    if getattr(device, "type", str(device)) != "cuda":
+        return None
+    visible = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    index = device.index or 0
+    physical = visible[index] if index < len(visible) else str(index)
+    return f"gpu-{socket.gethostname()}-{physical}"
+
+
+@contextmanager
+def gpu_slot(device) -> Iterator[float]:
+    """Hold this GPU's global concurrency slot (when it has one); yields the seconds waited."""
+    name, started = gpu_slot_name(device), time.perf_counter()
+    if name is None:
+        yield 0.0
+        return
+    with concurrency(name, occupy=1, strict=False):
+        yield time.perf_counter() - started
+
+
+@task(name="generate-segment", task_run_name="generate-{job.id}-attempt-{attempt}-segment-{segment}",
+      cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, retry_condition_fn=retry_on_infrastructure_error)
+def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, *, prompt: str, negative_prompt: str,
+                     start_image: Path | None, attempt: int, segment: int, dest: Path) -> GeneratedSegment:
+    """Generate segment `segment` (1-based) of an attempt. With `start_image` it is
+    image-to-video: the first segment of an image job starts from the prepared photo, every
+    later segment from the previous one's last frame, which keeps a multi-segment clip continuous."""
     from models.wan import GenerationRequest, load_generator
 
     logger = get_run_logger()
-    generator = load_generator(model, source, profile=memory_profile)
-    report_every = max(1, steps // 4)
+    generator = load_generator(job.model, models.generator_source.get(job.model), profile=models.memory_profile)
+    report_every = max(1, params.steps // 4)
     cancel_watch = CancelWatch(prefect_run_states)
 
     def on_step(step: int, total: int) -> None:
@@ -127,25 +112,18 @@ def generate_segment(
     if start_image is not None:
         with Image.open(start_image) as opened:
             image = opened.convert("RGB")
-    frames = generator.generate(
-        GenerationRequest(prompt=prompt, negative_prompt=negative_prompt, image=image, width=width,
-                          height=height, num_frames=num_frames, steps=steps, guidance=guidance, seed=seed),
-        on_step=on_step,
-    )
+    request = GenerationRequest(prompt=prompt, negative_prompt=negative_prompt, image=image, width=job.width,
+                                height=job.height, num_frames=job.segment_frames(params.segments), steps=params.steps,
+                                guidance=params.guidance, seed=params.seed + segment - 1)
+    with gpu_slot(generator.device) as slot_wait_s:
+        frames = generator.generate(request, on_step=on_step)
     run = generator.last_run
-    if run["waited_s"] >= 1.0:
-        logger.info("waited %.1f s for %s while another clip generated", run["waited_s"], generator.device)
+    waited_s = run["waited_s"] + slot_wait_s
+    if waited_s >= 1.0:
+        logger.info("waited %.1f s for %s while another clip generated", waited_s, generator.device)
     save_frames(frames, dest)
     last_frame = save_frame_png(frames[-1], dest.with_name(f"{dest.stem}-last.png"))
-    return {
-        "frames_path": str(dest),
-        "last_frame": str(last_frame),
-        "device": f"{generator.device} ({run['profile']})",
-        "fell_back_from": run["fell_back_from"],
-        "source": generator.source,
-        "random_weights": generator.random_weights,
-        # Device time only: the "generate" stage and GPU-seconds per clip count what the GPU
-        # spent, not the time this clip queued behind another one for it.
-        "seconds": run["device_s"],
-        "waited_s": run["waited_s"],
-    }
+    # Device time only: the "generate" stage and GPU-seconds per clip count what the GPU
+    # spent, not the time this clip queued behind another one for it.
+    return GeneratedSegment(frames_path=dest, last_frame=last_frame, device=f"{generator.device} ({run['profile']})",
+                            device_s=run["device_s"], waited_s=waited_s, fell_back_from=run["fell_back_from"])

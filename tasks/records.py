@@ -3,81 +3,101 @@ is written as it happens, so a crash mid-batch leaves an accurate record and a r
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import task
 
+from clipmill.outcomes import AttemptRecord
+from clipmill.planning import ShotPlan
 from clipmill.spec import BatchSpec, JobSpec
-from qa.types import Check
+from qa.retry import AttemptParams
 from storage import repository as repo
+from storage.config import RunConfig
 from storage.db import init_db, session_scope
 from storage.files import is_url
+from storage.repository import JobHistory
 from storage.schema import Attempt, Batch, Job
 from tasks.common import DB_TASK
 
-@task(name="open-batch", **DB_TASK)
-def open_batch(db_url: str, spec: BatchSpec, run_dir: Path, abandon_running: bool = True) -> dict:
-    """Create the batch, or reopen it when the same spec runs again (resume).
 
-    `abandon_running`: close attempts a crashed run left "running". A shard must not: the
-    other shards' attempts are running for real (the fan-out flow does it once, before them)."""
-    with session_scope(init_db(db_url)) as session:
+@dataclass(frozen=True)
+class OpenedBatch:
+    batch_id: int
+    ended: dict[str, str]  # job key -> how it ended in an earlier run (skipped in this one)
+
+
+@dataclass(frozen=True)
+class OpenedJob:
+    job_id: int
+    history: JobHistory
+
+
+@task(name="open-batch", **DB_TASK)
+def open_batch(config: RunConfig, spec: BatchSpec, *, abandon_running: bool = True,
+               retry_failed: bool = False) -> OpenedBatch:
+    """Create the batch, or reopen it when the same spec runs again (resume), and bring every
+    job's record up to its definition: a changed job is a new version and runs again;
+    `retry_failed` gives failed and errored jobs a new attempt budget.
+
+    `abandon_running`: close attempts a killed run left "running" as interrupted. A shard must
+    not: the other shards' attempts are running for real (the fan-out does it once, before them)."""
+    with session_scope(init_db(config.db_url)) as session:
         batch = repo.get_or_create_batch(session, name=spec.name, spec_path=str(spec.source_path or ""),
-                                         spec_sha256=spec.source_sha256 or "", run_dir=str(run_dir))
-        session.flush()
+                                         spec_sha256=spec.source_sha256 or "", run_dir=str(config.paths(spec.name).root))
         if abandon_running:
             repo.abandon_running_attempts(session, batch)
-        return {"batch_id": batch.id, "accepted": sorted(repo.accepted_job_keys(session, batch))}
+        for job in spec.jobs:
+            repo.upsert_job(session, batch, key=job.id, prompt=job.text(), model=job.model,
+                            params=job.model_dump(mode="json"), version=job.version(), retry_failed=retry_failed)
+        return OpenedBatch(batch_id=batch.id, ended=repo.ended_jobs(session, batch))
 
 
 @task(name="open-job", **DB_TASK)
-def open_job(db_url: str, batch_id: int, job: JobSpec, plan: dict | None = None) -> int:
-    with session_scope(init_db(db_url)) as session:
-        batch = session.get(Batch, batch_id)
-        record = repo.upsert_job(session, batch, key=job.id, prompt=job.prompt or f"{job.keyword} [{job.template}]",
-                                 model=job.model, params=job.model_dump(mode="json"))
-        if plan is not None:
-            record.plan = plan
-        session.flush()
-        return record.id
+def open_job(config: RunConfig, batch_id: int, job: JobSpec) -> OpenedJob:
+    """The job's record, with what earlier runs of its current version spent and tried."""
+    with session_scope(init_db(config.db_url)) as session:
+        record = repo.upsert_job(session, session.get(Batch, batch_id), key=job.id, prompt=job.text(),
+                                 model=job.model, params=job.model_dump(mode="json"), version=job.version())
+        return OpenedJob(job_id=record.id, history=repo.job_history(session, record))
+
+
+@task(name="save-plan", **DB_TASK)
+def save_plan(config: RunConfig, job_id: int, plan: ShotPlan) -> None:
+    with session_scope(init_db(config.db_url)) as session:
+        repo.set_job_plan(session, session.get(Job, job_id), plan.to_dict())
 
 
 @task(name="begin-attempt", **DB_TASK)
-def begin_attempt(db_url: str, job_id: int, *, seed: int, params: dict, device: str = "") -> dict:
-    with session_scope(init_db(db_url)) as session:
-        attempt = repo.start_attempt(session, session.get(Job, job_id), seed=seed, params=params, device=device)
-        session.flush()
-        return {"attempt_id": attempt.id, "number": attempt.number}
+def begin_attempt(config: RunConfig, job_id: int, params: AttemptParams) -> AttemptRecord:
+    """A new attempt row, and the attempt's folder in the batch's scratch space."""
+    with session_scope(init_db(config.db_url)) as session:
+        job = session.get(Job, job_id)
+        attempt = repo.start_attempt(session, job, seed=params.seed, params=dataclasses.asdict(params))
+        folder = config.paths(job.batch.name).attempt_dir(job.key, attempt.number)
+        return AttemptRecord(attempt_id=attempt.id, number=attempt.number, folder=folder)
 
 
 @task(name="finish-attempt", **DB_TASK)
-def finish_attempt(
-    db_url: str,
-    attempt_id: int,
-    *,
-    status: str,
-    checks: list[dict] = (),
-    artifacts: list[tuple[str, str]] = (),
-    timings: dict | None = None,
-    error: str | None = None,
-    device: str | None = None,
-) -> None:
-    with session_scope(init_db(db_url)) as session:
-        attempt = session.get(Attempt, attempt_id)
-        if device:
-            attempt.device = device
-        repo.record_checks(session, attempt, [Check(**c) for c in checks])
-        for kind, path in artifacts:
+def finish_attempt(config: RunConfig, record: AttemptRecord, status: str, error: str | None = None) -> None:
+    """The attempt's checks, events, files and timings, and how it ended."""
+    with session_scope(init_db(config.db_url)) as session:
+        attempt = session.get(Attempt, record.attempt_id)
+        if record.device:
+            attempt.device = record.device
+        repo.record_checks(session, attempt, record.checks)
+        repo.record_events(session, attempt, record.events)
+        for kind, path in record.artifacts:
             # A URL is listed only once its upload has succeeded; a local file is looked for.
             if is_url(path) or Path(path).exists():
                 repo.record_artifact(session, job=attempt.job, attempt=attempt, kind=kind, path=path)
-        repo.finish_attempt(session, attempt, status=status, error=error, timings=timings)
+        repo.finish_attempt(session, attempt, status=status, error=error, timings=record.timings)
 
 
 @task(name="close-job", **DB_TASK)
-def close_job(db_url: str, job_id: int, *, status: str, reason: str | None = None,
+def close_job(config: RunConfig, job_id: int, *, status: str, reason: str | None = None,
               accepted_attempt_id: int | None = None, artifacts: list[tuple[str, str]] = ()) -> None:
-    with session_scope(init_db(db_url)) as session:
+    with session_scope(init_db(config.db_url)) as session:
         job = session.get(Job, job_id)
         for kind, path in artifacts:
             repo.record_artifact(session, job=job, kind=kind, path=path)
@@ -86,11 +106,6 @@ def close_job(db_url: str, job_id: int, *, status: str, reason: str | None = Non
 
 
 @task(name="close-batch", **DB_TASK)
-def close_batch(db_url: str, batch_id: int, status: str = "finished") -> None:
-    with session_scope(init_db(db_url)) as session:
+def close_batch(config: RunConfig, batch_id: int, status: str = "finished") -> None:
+    with session_scope(init_db(config.db_url)) as session:
         repo.finish_batch(session, session.get(Batch, batch_id), status=status)
-
-
-def params_record(params) -> dict:
-    """AttemptParams as the JSON stored with an attempt."""
-    return dataclasses.asdict(params)

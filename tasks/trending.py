@@ -22,7 +22,7 @@ from clipmill.trending import (
     fetch_source,
     screen_keywords,
 )
-from storage import repository as repo
+from storage import keywords as repo
 from storage.db import init_db, session_scope
 from storage.files import atomic_write_text
 from tasks.common import DB_TASK

@@ -14,3 +14,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test material not found at {SHARED_DATA} (see shared/data/README.md)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def harness():
+    """A real, temporary Prefect server (SQLite) for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield

@@ -117,3 +117,40 @@ def test_memory_profile_is_a_known_profile_or_unset():
     assert spec.models.memory_profile == "group_offload"
     with pytest.raises(SpecError, match="models.memory_profile"):
         parse_spec({"name": "b", "models": {"memory_profile": "tiny-card"}, "jobs": [{"id": "a", "prompt": "x"}]})
+
+
+def job(**fields):
+    return parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "a dog runs", **fields}]}).jobs[0]
+
+
+def test_initial_params_take_model_defaults_and_the_fast_profile():
+    assert job(model="wan2.2-ti2v-5b", width=1280, height=704).initial_params().steps == 50
+    assert job(model="wan2.2-ti2v-5b", speed="fast").initial_params().steps == 16
+    assert job(model="wan2.2-t2v-a14b", guidance=2.5).initial_params().guidance == 2.5
+    assert job(steps=7, speed="fast").initial_params().steps == 7
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"model": "wan2.2-ti2v-5b", "width": 1280, "height": 720}, "multiples of 32"),
+    ({"model": "wan2.2-i2v-a14b"}, "image-to-video only"),
+    ({"model": "wan2.2-t2v-a14b", "frames": 33, "segments": 2}, "cannot continue segments"),
+])
+def test_jobs_a_model_cannot_make_are_refused_before_gpu_time(fields, words):
+    with pytest.raises(ValueError, match=words):
+        job(**fields).check_fits_model()
+
+
+def test_a_job_version_changes_with_what_the_job_makes_and_only_with_that(tmp_path):
+    base = job()
+    assert job().version() == base.version()
+    assert job(max_attempts=7).version() == base.version()  # a new budget, same clip
+    for changed in ({"prompt": "a cat runs"}, {"seed": 1}, {"frames": 21}, {"model": "wan2.2-ti2v-5b"},
+                    {"width": 320}, {"qa": {"max_flicker": 3.0}}, {"negative_prompt": "blur"}):
+        fields = {"id": "a", "prompt": "a dog runs", **changed}
+        assert parse_spec({"name": "b", "jobs": [fields]}).jobs[0].version() != base.version(), changed
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"first photo")
+    first = parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x", "image": str(photo)}]}).jobs[0].version()
+    photo.write_bytes(b"a different photo under the same name")
+    again = parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x", "image": str(photo)}]}).jobs[0].version()
+    assert first != again

@@ -1,6 +1,6 @@
 """`clipmill check VIDEO` and `clipmill calibrate-gate FOLDER`: QA by hand, with the pipeline's code.
 
-`check` runs `clipmill.judge.judge_frames`, the function the clip flow's QA task runs, on any
+`check` runs `qa.judge.judge_frames`, the function the clip flow's QA task runs, on any
 video file. `calibrate-gate` scores labelled image-prompt pairs and suggests the input gate's
 threshold for a CLIP model.
 
@@ -96,7 +96,7 @@ def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (),
               detector: str = "yolov8n.pt", clip_model: str = "ViT-B-32", clip_pretrained: str | None = None,
               stride: int = 2, max_frames: int | None = None) -> dict:
     """What `check` prints, as a dict. Raises InputError (and kin) on bad input."""
-    from clipmill.judge import expects_motion, judge_frames
+    from qa.judge import expects_motion, judge_frames
     from clipmill.media import MediaError, read_video
     from clipmill.spec import QASettings
 
@@ -113,10 +113,10 @@ def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (),
     if prompt:
         from clipmill.planning import plan_shot
 
-        plan = plan_shot(prompt).to_dict()
-        motion = expects_motion(plan)
+        plan = plan_shot(prompt)
+        motion = expects_motion(plan.actions, plan.expectations)
         if not expect and interaction is None:
-            expectations, source = Expectations.from_dict(plan["expectations"]), "prompt"
+            expectations, source = plan.expectations, "prompt"
     if not Path(video).is_file():
         raise InputError(f"{video}: no such video file")
     try:

@@ -51,10 +51,10 @@ def check_torch() -> list[Finding]:
 def check_database(db_url: str | None, run_root: Path | None) -> list[Finding]:
     from sqlalchemy import text
 
-    from storage.db import database_url, init_db
-    from storage.paths import default_run_root
+    from storage.config import results_database_url
+    from storage.db import init_db
 
-    url = database_url(db_url, run_root.resolve() if run_root else default_run_root())
+    url = results_database_url(run_root, db_url)
     try:
         with init_db(url).connect() as connection:
             connection.execute(text("select 1"))

@@ -182,11 +182,11 @@ def trending(
 
 def _seen_in_database(pairs: list[tuple[str, str]], run_root: Optional[Path], db_url: Optional[str]) -> set[str]:
     from clipmill.trending import normalise
-    from storage.db import database_url, init_db, session_scope
-    from storage.paths import default_run_root
-    from storage.repository import seen_keywords
+    from storage.config import results_database_url
+    from storage.db import init_db, session_scope
+    from storage.keywords import seen_keywords
 
-    url = database_url(db_url, run_root.resolve() if run_root else default_run_root())
+    url = results_database_url(run_root, db_url)
     with session_scope(init_db(url)) as session:
         return seen_keywords(session, [normalise(text)[1] for _, text in pairs])
 

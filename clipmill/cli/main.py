@@ -20,7 +20,8 @@ RunRoot = typer.Option(None, "--run-root", help="folder for run outputs [default
 DbUrl = typer.Option(None, "--db-url", help="SQLAlchemy URL [default: $CLIPMILL_DATABASE_URL or SQLite in the run root]")
 
 
-def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str]) -> dict:
+def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, retry_failed: bool = False,
+               as_json: bool = False) -> dict:
     from clipmill.spec import SpecError, load_spec
 
     try:
@@ -29,38 +30,59 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str]) -> d
         fail(str(error))
     from flows.batch import batch_flow
 
-    result = batch_flow(str(spec), str(run_root) if run_root else None, db_url)
-    _print_summary(result)
+    state = batch_flow(str(spec), str(run_root) if run_root else None, db_url, retry_failed=retry_failed,
+                       return_state=True)
+    result = state.result(raise_on_failure=False)
+    if not isinstance(result, dict):  # the flow itself broke: one line, no traceback
+        fail(f"batch {spec} did not finish: {state.message or result}", code=1)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    else:
+        _print_summary(result)
     return result
 
 
 def _print_summary(result: dict) -> None:
-    counts = result.get("counts", {})
     typer.echo("")
-    typer.secho(f"batch {result['batch']}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v), bold=True)
+    typer.secho(f"batch {result['batch']}: {result['message']}", bold=True)
     for name, job in result["jobs"].items():
-        detail = job.get("clip") or job.get("reason") or ("resumed" if job.get("resumed") else "")
+        detail = job.get("clip") or job.get("reason") or ""
+        if job.get("resumed"):
+            detail = "ended in an earlier run (--retry-failed runs failed and errored jobs again)" \
+                if job["status"] in ("failed", "error") else "ended in an earlier run"
         typer.echo(f"  {name:<24} {job['status']:<9} {detail}")
-    typer.echo(f"clips:    {result['clips']}")
-    typer.echo(f"gallery:  {result['gallery']}")
-    typer.echo(f"report:   {result['report']}")
-    typer.echo(f"database: {result['database']}")
+    for label, key in (("clips", "clips"), ("gallery", "gallery"), ("report", "report")):
+        if result.get(key):
+            typer.echo(f"{label + ':':<10}{result[key]}")
     if result.get("random_weights"):
         typer.secho("NOTE: random-weight models (" + ", ".join(result["random_weights"]) + "): the clips are noise "
                     "and the scores mean nothing; this run shows the pipeline working, not video quality.",
                     fg=typer.colors.YELLOW)
 
 
+def _unfinished(result: dict) -> int:
+    counts = result.get("counts", {})
+    return counts.get("failed", 0) + counts.get("error", 0)
+
+
 @app.command()
 def run(spec: Path = typer.Argument(..., help="batch spec YAML"), run_root: Optional[Path] = RunRoot,
-        db_url: Optional[str] = DbUrl) -> None:
-    """Run a batch spec: every job through gate, generation, repair, QA, retry and encode."""
-    _run_batch(spec, run_root, db_url)
+        db_url: Optional[str] = DbUrl,
+        retry_failed: bool = typer.Option(False, "--retry-failed",
+                                          help="give failed and errored jobs a new attempt budget"),
+        as_json: bool = typer.Option(False, "--json", help="print the batch summary as JSON")) -> None:
+    """Run a batch spec: every job that has not ended through gate, generation, repair, QA,
+    retry and encode. Exits 1 when any job of the batch ended failed or error."""
+    result = _run_batch(spec, run_root, db_url, retry_failed=retry_failed, as_json=as_json)
+    if _unfinished(result):
+        typer.secho(f"error: batch {result['batch']}: {result['message']}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1)
 
 
 @app.command()
 def demo(run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> None:
-    """Run the offline demo batch (random-weight tiny models; no downloads, no GPU)."""
+    """Run the offline demo batch (random-weight tiny models; no downloads, no GPU). Its
+    failed and errored jobs are part of the show: it exits 0 once the batch has run."""
     _run_batch(DEMO_SPEC, run_root, db_url)
 
 
@@ -82,13 +104,12 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
            run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> None:
     """Print a batch's results from the database."""
     from clipmill.report import results_table, stage_seconds
-    from storage.db import database_url, init_db, session_scope
-    from storage.paths import default_run_root
-    from storage.repository import batch_report
+    from storage.config import results_database_url
+    from storage.db import init_db, session_scope
+    from storage.reports import batch_report
 
-    url = database_url(db_url, run_root.resolve() if run_root else default_run_root())
     try:
-        with session_scope(init_db(url)) as session:
+        with session_scope(init_db(results_database_url(run_root, db_url))) as session:
             data = batch_report(session, batch)
     except LookupError as error:
         fail(str(error.args[0] if error.args else error))

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import models.clip
 import models.detector
 from clipmill.cli.check import calibrate_gate, check, expectations_from_args, InputError
-from clipmill.judge import expects_motion, judge_frames
+from qa.judge import expects_motion, judge_frames
 from clipmill.media import encode_mp4
 from clipmill.spec import QASettings
 from qa.types import Detection, Expectations
@@ -135,9 +135,9 @@ def test_judge_relaxes_motion_only_when_no_action_is_asked_for():
     assert not asked.verdict.passed and "barely moves" in asked.verdict.reasons[-1]
     motion = [c for c in calm.verdict.checks if c.metric == "motion"][0]
     assert motion.passed and motion.threshold is None
-    assert expects_motion({"actions": [], "expectations": {"interaction": None}}) is False
-    assert expects_motion({"actions": ["A dog runs."], "expectations": {}}) is True
-    assert expects_motion({"actions": [], "expectations": {"interaction": "approach"}}) is True
+    assert expects_motion([], Expectations(interaction=None)) is False
+    assert expects_motion(["A dog runs."], Expectations()) is True
+    assert expects_motion([], Expectations(interaction="approach")) is True
 
 
 def test_judge_enforces_the_spec_thresholds_for_drift_and_text_match():

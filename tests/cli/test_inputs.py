@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from clipmill.cli import inputs
 from clipmill.spec import parse_spec
-from qa.types import Detection
+from clipmill.planning import plan_shot
+from qa.types import Detection, Expectations
 
 runner = CliRunner()
 
@@ -131,8 +132,8 @@ def test_subject_box_prefers_the_plans_class_then_the_strongest(monkeypatch):
     person = Detection(0, "person", 0.9, (0, 0, 10, 10))
     big_dog = Detection(0, "dog", 0.5, (0, 0, 100, 100))
     small_dog = Detection(0, "dog", 0.9, (0, 0, 20, 20))
-    plan = {"expectations": {"classes": {"person": 1, "dog": 1}, "subjects": ["dog", "person"]}}
-    assert plan_subject_classes(plan) == ["dog", "person"]
+    expectations = Expectations(classes={"person": 1, "dog": 1}, subjects=("dog", "person"))
+    assert plan_subject_classes(expectations) == ["dog", "person"]
     assert choose_subject_box([person, small_dog, big_dog], ["dog", "person"])[0] == (0, 0, 100, 100)
     assert choose_subject_box([person], ["cat"]) == ((0, 0, 10, 10), "largest detection: person (0.90)")
     assert choose_subject_box([], ["cat"]) == (None, "nothing detected")
@@ -153,10 +154,11 @@ def test_prepare_task_centres_on_the_detected_subject(tmp_path, monkeypatch):
     source = tmp_path / "wide.png"
     Image.fromarray(pixels).save(source)
     fake = _use_detector(monkeypatch, [Detection(0, "dog", 0.8, (480.0, 0.0, 640.0, 160.0))])
-    plan = {"expectations": {"classes": {"dog": 1}, "subjects": []}}
+    plan = plan_shot("a dog")
+    assert plan.expectations.classes == {"dog": 1}
     result = prepare_input_image.fn(_job(tmp_path, source), tmp_path / "out.png", "random", plan)
     assert fake.seen_shapes == [(1, 160, 640, 3)]  # detection runs on a reduced copy
-    assert result["subject_box"] == [1440.0, 0.0, 1920.0, 480.0]  # scaled back to the photo's pixels
+    assert list(result.subject_box) == [1440.0, 0.0, 1920.0, 480.0]  # scaled back to the photo's pixels
     with Image.open(tmp_path / "out.png") as image:
         assert np.asarray(image).mean() > 250  # the bright right quarter; a centre crop is all dark
 
@@ -168,10 +170,10 @@ def test_prepare_task_falls_back_to_the_centre(tmp_path, monkeypatch, caplog):
     source = _photo(tmp_path / "p.png")
     _use_detector(monkeypatch, [])
     result = prepare_input_image.fn(_job(tmp_path, source), tmp_path / "out.png", "random", None)
-    assert result["subject_box"] is None and result["subject_note"] == "nothing detected"
+    assert result.subject_box is None and result.subject_note == "nothing detected"
     assert "fell back to the centre: nothing detected" in caplog.text
     result = prepare_input_image.fn(_job(tmp_path, source), tmp_path / "out2.png", None, None)
-    assert result["subject_note"] == "no detector given"
+    assert result.subject_note == "no detector given"
 
 
 # --- trending ---------------------------------------------------------------------------------

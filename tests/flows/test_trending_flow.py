@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from storage.db import init_db, session_scope
-from storage.repository import batch_report, list_keywords
+from storage.keywords import list_keywords
+from storage.reports import batch_report
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.retry import MAX_GUIDANCE, AttemptParams, next_seed, plan_retry
+from qa.retry import MAX_GUIDANCE, AttemptParams, fresh_seed, next_seed, plan_retry
 from qa.types import Check, Verdict
 
 PARAMS = AttemptParams(seed=42, guidance=5.0, segments=2, deflicker_strength=0.5, steps=40)
@@ -14,8 +14,8 @@ def verdict(*checks):
     return Verdict(checks=tuple(checks))
 
 
-def plan(v, params=PARAMS, attempt=1, max_attempts=3, max_segments=None, repaired=False):
-    return plan_retry(params, v, attempt_number=attempt, max_attempts=max_attempts, max_segments=max_segments,
+def plan(v, params=PARAMS, attempt=1, max_attempts=3, valid_segments=None, repaired=False):
+    return plan_retry(params, v, attempt_number=attempt, max_attempts=max_attempts, valid_segments=valid_segments,
                       repaired=repaired)
 
 
@@ -107,10 +107,27 @@ def test_flicker_with_another_failure_regenerates_with_stronger_deflicker():
 
 
 def test_seam_failure_adds_a_segment_within_bounds():
-    d = plan(verdict(failing("seam", "seam_ratio", "seam at frame 48 is visible")), max_segments=3)
+    d = plan(verdict(failing("seam", "seam_ratio", "seam at frame 48 is visible")), valid_segments=[1, 2, 3])
     assert d.action == "regenerate" and d.params.segments == 3 and d.params.seed != PARAMS.seed and d.changes["segments"]["why"] == "seam at frame 48 is visible"
-    d = plan(verdict(failing("seam", "seam_ratio")), params=AttemptParams(1, 5.0, 3, 0.5, 40), max_segments=3)
+    d = plan(verdict(failing("seam", "seam_ratio")), params=AttemptParams(1, 5.0, 3, 0.5, 40), valid_segments=[1, 2, 3])
     assert d.params.segments == 3 and "already at the most segments allowed (3)" in d.reason
+
+
+def test_seam_failure_skips_segment_counts_the_frames_do_not_allow():
+    # 17 frames split into 1, 2 or 4 windows of 4k+1 frames, never 3: the decision says 2 -> 4
+    # and the next attempt's parameters carry 4 (the recorded change is the applied one).
+    d = plan(verdict(failing("seam", "seam_ratio", "seam at frame 8 is visible")), valid_segments=[1, 2, 4])
+    assert d.params.segments == 4
+    assert d.changes["segments"] == {"from": 2, "to": 4, "why": "seam at frame 8 is visible"}
+    assert "segments 2 -> 4" in d.reason
+
+
+def test_a_retry_never_draws_a_seed_already_tried():
+    first = next_seed(PARAMS.seed, 1)
+    d = plan_retry(PARAMS, verdict(failing("temporal", "motion")), attempt_number=1, max_attempts=3,
+                   tried_seeds={first})
+    assert d.params.seed not in {PARAMS.seed, first}
+    assert fresh_seed(PARAMS.seed, {first}) == d.params.seed
 
 
 def test_several_failures_combine_their_changes():
@@ -129,3 +146,15 @@ def test_every_decision_is_recorded_with_a_reason():
         d = plan(v)
         assert d.reason and d.action in ("accept", "repair", "regenerate", "stop")
         assert d.retry == (d.action in ("repair", "regenerate"))
+
+
+def test_a_resumed_job_starts_where_it_left_off_with_a_new_seed():
+    from dataclasses import asdict
+
+    from qa.retry import resume_params
+
+    assert resume_params(PARAMS, None, set()) == PARAMS
+    last = AttemptParams(seed=7, guidance=6.0, segments=2, deflicker_strength=0.75, steps=40)
+    resumed = resume_params(PARAMS, asdict(last), {42, 7})
+    assert resumed.seed not in {42, 7}
+    assert (resumed.guidance, resumed.segments, resumed.deflicker_strength) == (6.0, 2, 0.75)

@@ -39,7 +39,7 @@ def _batch(name: str = "b") -> Batch:
 def test_migrations_build_exactly_the_orm_schema(engine, db_url):
     assert _schema_diff(db_url) == []
     assert set(inspect(engine).get_table_names()) == {
-        "alembic_version", "batches", "jobs", "attempts", "qa_results", "artifacts", "keywords",
+        "alembic_version", "batches", "jobs", "attempts", "qa_results", "artifacts", "keywords", "attempt_events",
     }
 
 
@@ -100,7 +100,7 @@ def test_init_db_is_idempotent_and_keeps_data(db_url):
         with session_scope(second) as session:
             assert session.scalars(select(Batch.name)).all() == ["kept"]
         with second.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0002"]
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0003"]
     finally:
         dispose_engines()
 

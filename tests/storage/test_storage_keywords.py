@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from storage import repository as repo
+from storage import keywords as repo
 from storage.db import session_scope
 from storage.schema import Keyword
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from qa.types import Check
+from storage import reports
 from storage import repository as repo
 from storage.db import session_scope
 from storage.files import atomic_write_bytes, sha256_file
@@ -54,13 +55,14 @@ def test_full_life_cycle_and_report(engine, tmp_path):
         repo.finish_batch(session, batch)
 
     with session_scope(engine) as session:
-        report = repo.batch_report(session, "demo")
+        report = reports.batch_report(session, "demo")
     json.dumps(report, allow_nan=False)  # the CLI prints it and the gallery embeds it
 
     assert report["name"] == "demo" and report["status"] == "finished"
     assert report["finished_at"] is not None and report["spec_sha256"] == "a" * 64
     assert report["jobs_total"] == 2 and report["attempts_total"] == 3
-    assert report["counts"] == {"pending": 0, "running": 0, "accepted": 1, "failed": 0, "rejected": 1, "error": 0}
+    assert report["counts"] == {"pending": 0, "running": 0, "accepted": 1, "failed": 0, "rejected": 1, "error": 0,
+                                "interrupted": 0}
     assert report["yield"] == 0.5
 
     dog, cat = report["jobs"]
@@ -123,11 +125,12 @@ def test_attempt_numbers_continue_when_the_same_batch_runs_again(engine):
         assert session.scalars(select(Attempt.number).order_by(Attempt.number)).all() == [1, 2, 3]
 
 
-def test_accepted_job_keys_lists_only_accepted_jobs_of_that_batch(engine):
+def test_ended_jobs_lists_only_ended_jobs_of_that_batch(engine):
     with session_scope(engine) as session:
         batch = _new_batch(session)
         other_batch = _new_batch(session, name="other")
-        for key, status in [("a", "accepted"), ("b", "failed"), ("c", "accepted"), ("d", "pending")]:
+        for key, status in [("a", "accepted"), ("b", "failed"), ("c", "accepted"), ("d", "pending"),
+                            ("f", "rejected"), ("g", "error"), ("h", "interrupted"), ("i", "running")]:
             job = _new_job(session, batch, key=key)
             if status == "accepted":
                 attempt = repo.start_attempt(session, job, seed=0, params=PARAMS)
@@ -137,18 +140,90 @@ def test_accepted_job_keys_lists_only_accepted_jobs_of_that_batch(engine):
         elsewhere = _new_job(session, other_batch, key="e")
         repo.set_job_status(session, elsewhere, "accepted",
                             accepted_attempt=repo.start_attempt(session, elsewhere, seed=0, params=PARAMS))
-        assert repo.accepted_job_keys(session, batch) == {"a", "c"}
-        assert repo.accepted_job_keys(session, other_batch) == {"e"}
+        assert repo.ended_jobs(session, batch) == {"a": "accepted", "b": "failed", "c": "accepted",
+                                                   "f": "rejected", "g": "error"}
+        assert repo.ended_jobs(session, other_batch) == {"e": "accepted"}
 
 
-def test_upsert_keeps_an_existing_plan_unless_given_one(engine):
+def test_upsert_keeps_an_existing_plan_and_set_plan_replaces_it(engine):
     with session_scope(engine) as session:
         batch = _new_batch(session)
-        job = repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, plan={"segments": ["walk"]})
+        job = repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={})
+        repo.set_job_plan(session, job, {"segments": ["walk"]})
         again = repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={})
         assert again is job and job.plan == {"segments": ["walk"]}
-        repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, plan={"segments": ["run"]})
+        repo.set_job_plan(session, job, {"segments": ["run"]})
         assert job.plan == {"segments": ["run"]}
+
+
+def _finished(session, job, *seeds, status="failed_qa"):
+    for seed in seeds:
+        repo.finish_attempt(session, repo.start_attempt(session, job, seed=seed, params={"seed": seed}), status=status)
+
+
+def test_a_new_version_starts_the_job_afresh_and_keeps_the_old_attempts(engine):
+    with session_scope(engine) as session:
+        batch = _new_batch(session)
+        job = repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, version="v1")
+        _finished(session, job, 1, 2)
+        repo.set_job_status(session, job, "failed", reason="budget spent")
+        same = repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, version="v1")
+        assert same.status == "failed" and repo.job_history(session, job).spent == 2
+        repo.upsert_job(session, batch, key="k", prompt="p2", model="m", params={}, version="v2")
+        history = repo.job_history(session, job)
+        assert job.status == "pending" and (history.spent, history.tried_seeds, history.last_params) == (0, frozenset(), None)
+        _finished(session, job, 3)
+        assert [a.job_version for a in job.attempts] == ["v1", "v1", "v2"]
+        assert [a.number for a in job.attempts] == [1, 2, 3]
+
+
+def test_retry_failed_gives_a_new_budget_but_remembers_every_seed(engine):
+    with session_scope(engine) as session:
+        batch = _new_batch(session)
+        job = repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, version="v1")
+        _finished(session, job, 7, 8, 9)
+        repo.set_job_status(session, job, "failed", reason="budget spent")
+        repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, version="v1", retry_failed=True)
+        history = repo.job_history(session, job)
+        assert job.status == "pending" and history.spent == 0
+        assert history.tried_seeds == {7, 8, 9} and history.last_params == {"seed": 9}
+        _finished(session, job, 10)
+        assert repo.job_history(session, job).spent == 1
+
+
+def test_retry_failed_leaves_accepted_and_rejected_jobs_alone(engine):
+    with session_scope(engine) as session:
+        batch = _new_batch(session)
+        job = repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, version="v1")
+        repo.set_job_status(session, job, "rejected", reason="input gate")
+        repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, version="v1", retry_failed=True)
+        assert job.status == "rejected"
+
+
+def test_abandoned_attempts_and_their_jobs_become_interrupted(engine):
+    with session_scope(engine) as session:
+        batch = _new_batch(session)
+        job = repo.upsert_job(session, batch, key="k", prompt="p", model="m", params={}, version="v1")
+        attempt = repo.start_attempt(session, job, seed=5, params={})
+        assert repo.abandon_running_attempts(session, batch) == 1
+        assert (attempt.status, job.status) == ("interrupted", "interrupted")
+        assert attempt.finished_at is not None and repo.job_history(session, job).spent == 1
+
+
+def test_events_are_recorded_apart_from_checks(engine):
+    with session_scope(engine) as session:
+        batch = _new_batch(session)
+        job = _new_job(session, batch)
+        attempt = repo.start_attempt(session, job, seed=5, params={})
+        repo.record_events(session, attempt, [{"kind": "retry", "action": "regenerate", "reason": "new seed",
+                                               "details": {"seed": {"from": 5, "to": 6}}}])
+        repo.finish_attempt(session, attempt, status="failed_qa")
+        reported = reports.batch_report(session, "demo")["jobs"][0]["attempts"][0]
+        assert reported["checks"] == []
+        assert reported["events"] == [{"kind": "retry", "action": "regenerate", "reason": "new seed",
+                                       "details": {"seed": {"from": 5, "to": 6}}}]
+        with pytest.raises(ValueError, match="unknown attempt event status"):
+            repo.record_events(session, attempt, [{"kind": "qa", "action": "x", "reason": "y"}])
 
 
 @pytest.mark.parametrize(
@@ -253,7 +328,7 @@ def test_non_finite_check_values_are_stored_as_null(engine):
             Check("gate", "clip_score", math.inf, None, True, "informational"),
         ])
     with session_scope(engine) as session:
-        checks = repo.batch_report(session, "demo")["jobs"][0]["attempts"][0]["checks"]
+        checks = reports.batch_report(session, "demo")["jobs"][0]["attempts"][0]["checks"]
     assert [(c["value"], c["threshold"]) for c in checks] == [(None, 0.05), (None, None)]
 
 
@@ -268,31 +343,33 @@ def test_abandon_running_attempts_closes_leftovers_of_a_crashed_run(engine):
         batch = _new_batch(session)
         assert repo.abandon_running_attempts(session, batch) == 1
         statuses = session.execute(select(Attempt.number, Attempt.status, Attempt.error).order_by(Attempt.number)).all()
-    assert [tuple(row) for row in statuses] == [(1, "failed_qa", None), (2, "error", "interrupted")]
+    # Interrupted, not an error: the job did nothing wrong, and the next run resumes it.
+    assert [tuple(row[:2]) for row in statuses] == [(1, "failed_qa"), (2, "interrupted")]
+    assert statuses[1].error.startswith("interrupted")
 
 
 def test_report_of_an_unknown_batch_names_it(engine):
     with session_scope(engine) as session:
         _new_batch(session, name="real")
         with pytest.raises(LookupError, match="'no-such-batch'"):
-            repo.batch_report(session, "no-such-batch")
+            reports.batch_report(session, "no-such-batch")
         with pytest.raises(LookupError, match="42"):
-            repo.batch_report(session, 42)
+            reports.batch_report(session, 42)
 
 
 def test_report_finds_a_batch_by_id_or_numeric_string(engine):
     with session_scope(engine) as session:
         batch = _new_batch(session)
         _new_batch(session, name="2024")  # a numeric name wins over the id it looks like
-        assert repo.batch_report(session, batch.id)["name"] == "demo"
-        assert repo.batch_report(session, str(batch.id))["name"] == "demo"
-        assert repo.batch_report(session, "2024")["name"] == "2024"
+        assert reports.batch_report(session, batch.id)["name"] == "demo"
+        assert reports.batch_report(session, str(batch.id))["name"] == "demo"
+        assert reports.batch_report(session, "2024")["name"] == "2024"
 
 
 def test_empty_batch_report_has_no_yield(engine):
     with session_scope(engine) as session:
         _new_batch(session)
-        report = repo.batch_report(session, "demo")
+        report = reports.batch_report(session, "demo")
     assert (report["jobs_total"], report["yield"], report["jobs"]) == (0, None, [])
 
 
@@ -305,6 +382,6 @@ def test_list_batches_newest_first_with_counts(engine):
                             accepted_attempt=repo.start_attempt(session, job, seed=0, params=PARAMS))
         _new_batch(session, name="new")
     with session_scope(engine) as session:
-        listed = repo.list_batches(session)
+        listed = reports.list_batches(session)
     json.dumps(listed)
     assert [(b["name"], b["jobs_total"], b["accepted"]) for b in listed] == [("new", 0, 0), ("old", 2, 1)]

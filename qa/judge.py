@@ -1,24 +1,28 @@
 """Every QA check of a finished clip, in one call: temporal health, seams, detections against
 the shot plan, subject drift and text-video similarity.
 
-The clip task (`tasks/checks.py`) and the `clipmill check` command both call `judge_frames`,
+The clip task (`tasks/checks.py`) and the `clipmill check` command (clipmill/cli/check.py) both call `judge_frames`,
 so a clip judged by hand gets exactly the verdict the pipeline would give it. Models come in
 as arguments (loaded once by the caller); no Prefect here.
 """
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import PIL.Image
 
-from clipmill.spec import QASettings
 from qa.consistency import sample_indices, subject_drift_check, text_video_check
 from qa.interaction import interaction_checks
 from qa.stitch import seam_checks
 from qa.temporal import temporal_checks
 from qa.types import Check, Detection, Expectations, Verdict
+
+if TYPE_CHECKING:  # the thresholds come from the batch spec; qa/ needs only their values
+    from clipmill.spec import QASettings
 
 
 @dataclass(frozen=True)
@@ -39,13 +43,13 @@ class Judgement:
         }
 
 
-def expects_motion(plan: dict) -> bool:
-    """Whether a shot plan (`ShotPlan.to_dict()`) asks for action: any action step or interaction.
+def expects_motion(actions: Sequence[str], expectations: Expectations) -> bool:
+    """Whether a shot plan's actions and expectations ask for action: any action step or interaction.
 
     A plan of a still subject ("a red cup on a table") has neither, and a still clip is then
     what was asked for.
     """
-    return bool(plan.get("actions")) or bool((plan.get("expectations") or {}).get("interaction"))
+    return bool(actions) or bool(expectations.interaction)
 
 
 def informational(check: Check) -> Check:
@@ -73,7 +77,7 @@ def judge_frames(
         detector: A `models.detector.Detector`; None skips detection (and its checks).
         scorer: A `models.clip.ClipScorer`; None skips drift and text-video similarity.
         seams: Frame indices where stitched segments meet.
-        expects_motion: Whether the plan asks for action (see `expects_motion(plan)`).
+        expects_motion: Whether the plan asks for action (see `expects_motion`).
     """
     # 1. temporal health and seams: pixels only
     checks: list[Check] = list(temporal_checks(

@@ -1,0 +1,90 @@
+"""What each step of a clip hands to the next: small typed records, never string-keyed dicts.
+
+Tasks return these; the clip flow reads them. Frames travel as file paths (.npy), never as
+arrays, so nothing large passes through Prefect.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from clipmill.media import VideoInfo
+from qa.types import Check
+
+
+@dataclass(frozen=True)
+class GeneratedSegment:
+    """One generated segment. `device_s`: seconds it held the device; `waited_s`: seconds it
+    queued for it behind another clip; `fell_back_from`: the memory profile it left after
+    running out of GPU memory (None when it did not)."""
+
+    frames_path: Path
+    last_frame: Path
+    device: str
+    device_s: float
+    waited_s: float
+    fell_back_from: str | None = None
+
+
+@dataclass(frozen=True)
+class StitchedClip:
+    frames_path: Path
+    seams: list[int]  # frame indices where segments meet
+    seam_metrics: dict
+
+
+@dataclass(frozen=True)
+class EncodedClip:
+    path: Path
+    poster: Path
+    probe: VideoInfo
+
+
+@dataclass(frozen=True)
+class PublishedClip:
+    """URLs (or absolute paths, for the default local store) of an accepted clip's files."""
+
+    clip: str
+    poster: str
+    sidecar: str
+
+
+@dataclass
+class AttemptRecord:
+    """What one attempt has produced so far; the database gets it when the attempt ends."""
+
+    attempt_id: int
+    number: int
+    folder: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    artifacts: list[tuple[str, str]] = field(default_factory=list)  # (kind, path or URL)
+    checks: list[Check] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)  # storage.schema.AttemptEvent fields
+    device: str = ""
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 4)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add_time(stage, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a job ended in this run: accepted, rejected, failed or error (or `resumed`: it had
+    ended in an earlier run and was not run again)."""
+
+    job: str
+    status: str
+    reason: str | None = None
+    attempts: int = 0
+    clip: str | None = None
+    resumed: bool = False

@@ -1,0 +1,66 @@
+"""Where a run keeps its work: one object resolved once per batch and handed to every flow and
+task, instead of a run root, a database URL and an artifact URL travelling as loose strings.
+
+Like a Dagster resource, it is chosen by environment (a laptop: ./runs with SQLite inside it;
+a team: PostgreSQL and an object store) and the code that uses it does not care which.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.artifacts import ArtifactStore, artifact_base_url
+from storage.db import database_url
+from storage.paths import BatchPaths
+
+RUN_ROOT_ENV = "CLIPMILL_RUN_ROOT"
+# Where the artifact store is served over HTTP, if it is (a web server over the run folder, a
+# bucket's public endpoint): links in the dashboard then open in a browser.
+PUBLIC_URL_ENV = "CLIPMILL_PUBLIC_URL"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """run_root: scratch work and, by default, the database and published files.
+    db_url: the results database. artifact_url: the artifact store's base URL."""
+
+    run_root: Path
+    db_url: str
+    artifact_url: str
+
+    @classmethod
+    def resolve(cls, run_root: str | Path | None = None, db_url: str | None = None,
+                artifact_url: str | None = None, spec_artifacts: str | None = None) -> "RunConfig":
+        """Each setting, first found: the argument, the spec (artifacts only), the environment
+        ($CLIPMILL_RUN_ROOT, $CLIPMILL_DATABASE_URL, $CLIPMILL_ARTIFACT_URL), the default
+        (./runs, a SQLite file in it, the run root). A bad artifact URL fails here, before any job."""
+        root = _run_root(run_root)
+        return cls(run_root=root, db_url=database_url(db_url, root),
+                   artifact_url=artifact_base_url(artifact_url, spec_artifacts, root))
+
+    def paths(self, batch_name: str) -> BatchPaths:
+        """The batch's scratch folder under the run root."""
+        return BatchPaths.for_batch(self.run_root, batch_name)
+
+    def store(self, batch_name: str) -> ArtifactStore:
+        """The batch's folder in the artifact store."""
+        return ArtifactStore.for_batch(self.artifact_url, batch_name)
+
+    def public_url(self, stored: str) -> str:
+        """A published file's address for a person: under $CLIPMILL_PUBLIC_URL when it is set,
+        the store's own URL when that is http(s), the file path otherwise."""
+        public = os.environ.get(PUBLIC_URL_ENV, "").rstrip("/")
+        base = self.artifact_url.rstrip("/")
+        if public and stored.startswith(base + "/"):
+            return f"{public}/{stored[len(base) + 1:]}"
+        return stored
+
+
+def results_database_url(run_root: str | Path | None = None, db_url: str | None = None) -> str:
+    """The database alone, resolved as RunConfig.resolve does (for commands that only read it)."""
+    return database_url(db_url, _run_root(run_root))
+
+
+def _run_root(run_root: str | Path | None) -> Path:
+    return Path(run_root or os.environ.get(RUN_ROOT_ENV) or "runs").expanduser().resolve()

@@ -1,0 +1,60 @@
+"""The batch's report: report.json and the HTML gallery in the artifact store, and what the
+Prefect dashboard shows of the batch (results table, summary, gallery link, one link and
+poster per accepted clip)."""
+from __future__ import annotations
+
+import json
+
+from prefect import task
+from prefect.artifacts import (
+    create_image_artifact,
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
+
+from clipmill.outcomes import PublishedClip
+from clipmill.report import render_gallery, render_markdown_summary, results_table
+from storage.config import RunConfig
+from storage.db import init_db, session_scope
+from storage.reports import batch_report
+from tasks.common import STORE_TASK
+
+
+def artifact_key(*parts: str) -> str:
+    # Artifact keys allow lowercase letters, digits and dashes only.
+    safe = "-".join("".join(ch if ch.isalnum() else "-" for ch in part.lower()) for part in parts)
+    return "-".join(piece for piece in safe.split("-") if piece)
+
+
+@task(name="announce-clip", **STORE_TASK)
+def announce_clip(config: RunConfig, batch_name: str, job_id: str, published: PublishedClip) -> None:
+    """A link to the accepted clip and its poster among the run's artifacts."""
+    create_link_artifact(config.public_url(published.clip), link_text=f"{job_id}.mp4",
+                         key=artifact_key("clipmill", batch_name, job_id, "clip"),
+                         description=f"clipmill batch {batch_name}: accepted clip of job {job_id}")
+    create_image_artifact(config.public_url(published.poster), key=artifact_key("clipmill", batch_name, job_id, "poster"),
+                          description=f"clipmill batch {batch_name}: poster of job {job_id}")
+
+
+@task(name="write-report", **STORE_TASK)
+def write_report(config: RunConfig, batch_name: str, random_weights: bool) -> dict:
+    """report.json and the HTML gallery in the batch's folder of the artifact store, plus the
+    table, summary and gallery-link artifacts. Returns where they are and the job counts."""
+    store = config.store(batch_name)
+    with session_scope(init_db(config.db_url)) as session:
+        report = batch_report(session, batch_name)
+    report["random_weights"] = random_weights
+    report_url = store.put_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), "report.json")
+    gallery_url = store.put_text(render_gallery(report, base_dir=store.url), "index.html")
+    gallery_link = config.public_url(gallery_url)
+    create_table_artifact(results_table(report), key=artifact_key("clipmill", batch_name, "results"),
+                          description=f"clipmill batch {batch_name}: one row per job")
+    create_markdown_artifact(render_markdown_summary(report, gallery=gallery_link),
+                             key=artifact_key("clipmill", batch_name, "summary"),
+                             description=f"clipmill batch {batch_name}: summary")
+    create_link_artifact(gallery_link, link_text=f"{batch_name} gallery",
+                         key=artifact_key("clipmill", batch_name, "gallery"),
+                         description=f"clipmill batch {batch_name}: every clip and verdict")
+    return {"report": report_url, "gallery": gallery_link, "clips": store.url_for("clips"),
+            "counts": report.get("counts", {})}

@@ -1,0 +1,80 @@
+"""Generation-task logic: cancellation within a step, one generation per physical GPU."""
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from tasks.generate import CancelWatch, GenerationCancelled, gpu_slot, gpu_slot_name
+
+
+def test_cancel_watch_raises_once_the_run_is_cancelling():
+    states = [["RUNNING"], ["RUNNING", "CANCELLING"]]
+    watch = CancelWatch(lambda: states.pop(0), every_s=0)
+    watch.check()
+    with pytest.raises(GenerationCancelled, match="cancelling"):
+        watch.check()
+
+
+def test_cancel_watch_asks_the_api_at_most_every_interval():
+    calls = []
+    watch = CancelWatch(lambda: calls.append(1) or ["RUNNING"], every_s=3600)
+    for _ in range(50):
+        watch.check()
+    assert len(calls) == 1
+
+
+def test_cancelled_generation_stops_within_a_step():
+    from models.wan import GenerationRequest, load_generator
+
+    generator = load_generator("tiny")
+    steps_seen = []
+    # The run turns "cancelled" while step 2 runs: no step after it may start.
+    watch = CancelWatch(lambda: ["CANCELLED"] if len(steps_seen) >= 2 else ["RUNNING"], every_s=0)
+
+    def on_step(step, total):
+        steps_seen.append(step)
+        watch.check()
+
+    with pytest.raises(GenerationCancelled):
+        generator.generate(GenerationRequest(prompt="a dog", width=64, height=64, num_frames=5, steps=6,
+                                             guidance=5.0, seed=0), on_step=on_step)
+    assert steps_seen == [1, 2]
+
+
+def test_gpu_slot_names_the_physical_gpu_of_this_host(monkeypatch):
+    import socket
+
+    host = socket.gethostname()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    assert gpu_slot_name(SimpleNamespace(type="cuda", index=1)) == f"gpu-{host}-5"
+    assert gpu_slot_name(SimpleNamespace(type="cuda", index=None)) == f"gpu-{host}-3"
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert gpu_slot_name(SimpleNamespace(type="cuda", index=2)) == f"gpu-{host}-2"
+    assert gpu_slot_name(SimpleNamespace(type="cpu", index=None)) is None
+
+
+def test_a_gpu_slot_held_elsewhere_makes_the_next_generation_wait(harness, monkeypatch):
+    """The global concurrency limit, on a real server: while one holder (another process, as
+    far as the server knows) has the GPU's slot, a second one waits, and says how long."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    device = SimpleNamespace(type="cuda", index=0)
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=gpu_slot_name(device), limit=1))
+    held, waits = threading.Event(), []
+
+    def first():
+        with gpu_slot(device):
+            held.set()
+            time.sleep(2.0)
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    held.wait(10)
+    with gpu_slot(device) as waited_s:
+        waits.append(waited_s)
+    holder.join()
+    assert waits[0] >= 1.0
