@@ -101,7 +101,8 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
             update_progress_artifact(progress, 100.0 * len(results) / len(jobs))
 
     # 3. The report (unless a fan-out writes it once all shards are done), and the run's state.
-    summary = {"batch": spec.name, "run_dir": str(config.paths(spec.name).root), "random_weights": random_models,
+    summary = {"batch": spec.name, "run_dir": str(config.paths(spec.name).root), "database": config.database_label,
+               "random_weights": random_models,
                "jobs": {job.id: dataclasses.asdict(results[job.id]) for job in jobs}}
     counts = _count(results.values())
     if report:

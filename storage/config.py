@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from storage.artifacts import ArtifactStore, artifact_base_url
 from storage.db import database_url
 from storage.paths import BatchPaths
@@ -38,6 +40,11 @@ class RunConfig:
         root = _run_root(run_root)
         return cls(run_root=root, db_url=database_url(db_url, root),
                    artifact_url=artifact_base_url(artifact_url, spec_artifacts, root))
+
+    @property
+    def database_label(self) -> str:
+        """The database URL as it may be shown (logs, summaries, the dashboard): no password."""
+        return make_url(self.db_url).render_as_string(hide_password=True)
 
     def paths(self, batch_name: str) -> BatchPaths:
         """The batch's scratch folder under the run root."""

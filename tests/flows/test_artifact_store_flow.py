@@ -10,7 +10,8 @@ from s3fs import S3FileSystem
 
 from clipmill.media import probe
 from storage.db import init_db, session_scope
-from storage.repository import batch_report
+from storage.reports import batch_report
+from tests.flows.conftest import run_batch
 from tests.flows.test_batch_flow import spec_file
 
 pytestmark = pytest.mark.slow
@@ -38,8 +39,6 @@ def s3(monkeypatch):
 
 
 def test_batch_publishes_to_s3_and_records_urls(harness, tmp_path, s3, monkeypatch):
-    from flows.batch import batch_flow
-
     spec = yaml.safe_load(spec_file(tmp_path).read_text())
     spec["name"] = "s3-test"
     spec["jobs"] = [job for job in spec["jobs"] if job["id"] in ("t2v", "i2v", "always-fails")]
@@ -50,7 +49,7 @@ def test_batch_publishes_to_s3_and_records_urls(harness, tmp_path, s3, monkeypat
     store = f"s3://{BUCKET}/prefix/s3-test"
     run_root = tmp_path / "runs"
 
-    result = batch_flow(str(path), str(run_root))
+    _, result = run_batch(path, run_root)
     assert {k: v["status"] for k, v in result["jobs"].items()} == {
         "t2v": "accepted", "i2v": "accepted", "always-fails": "failed"}
     assert result["jobs"]["t2v"]["clip"] == f"{store}/clips/t2v.mp4"
@@ -94,8 +93,8 @@ def test_batch_publishes_to_s3_and_records_urls(harness, tmp_path, s3, monkeypat
     assert 'src="clips/i2v.mp4"' in gallery and 'src="jobs/always-fails/attempt-1/clip.png"' in gallery
     assert "s3://" not in gallery and str(tmp_path) not in gallery
 
-    # A second run resumes: accepted jobs are skipped, the failed one is tried again into the store.
-    again = batch_flow(str(path), str(run_root))
+    # A run with --retry-failed: accepted jobs are skipped, the failed one is tried again into the store.
+    _, again = run_batch(path, run_root, retry_failed=True)
     assert again["jobs"]["t2v"].get("resumed") and again["jobs"]["i2v"].get("resumed")
     with session_scope(init_db(result["database"])) as session:
         retried = {j["key"]: j for j in batch_report(session, "s3-test")["jobs"]}["always-fails"]

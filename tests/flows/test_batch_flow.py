@@ -1,8 +1,10 @@
 """The whole pipeline under Prefect, end to end, with the tiny random-weight models:
 every stage runs for real; the database holds one row per attempt; a second run resumes."""
+import re
 import threading
 import time
 from pathlib import Path
+from unittest.mock import ANY
 
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ from PIL import Image
 
 from clipmill.media import probe
 from storage.db import init_db, session_scope
-from storage.repository import batch_report
+from storage.reports import batch_report
+from tests.flows.conftest import run_batch
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +42,10 @@ def spec_file(tmp_path: Path) -> Path:
             # Flicker alone fails: the policy first re-deflickers the same frames, then gives up.
             {"id": "flicker-repair", "prompt": "a dog runs", "max_attempts": 1,
              "qa": {"max_flicker": 0.0, "deflicker_strength": 0.5}},
+            # Every seam fails: 17 frames split into 1, 2 or 4 segments, never 3, so the retry
+            # goes from 2 to 4 segments, and the job's saved plan follows.
+            {"id": "seam-split", "prompt": "A woman walks to a bench, then sits down", "frames": 17,
+             "segments": 2, "qa": {"max_seam_ratio": 0.0001}},
         ],
     }
     path = tmp_path / "spec.yaml"
@@ -47,14 +54,15 @@ def spec_file(tmp_path: Path) -> Path:
 
 
 def test_batch_end_to_end_and_resume(harness, tmp_path):
-    from flows.batch import batch_flow
-
     spec = spec_file(tmp_path)
     run_root = tmp_path / "runs"
-    result = batch_flow(str(spec), str(run_root))
+    state, result = run_batch(spec, run_root)
     statuses = {k: v["status"] for k, v in result["jobs"].items()}
     assert statuses == {"t2v": "accepted", "i2v": "accepted", "two-seg": "accepted", "gated": "rejected",
-                        "always-fails": "failed", "bad-image": "error", "flicker-repair": "failed"}
+                        "always-fails": "failed", "bad-image": "error", "flicker-repair": "failed",
+                        "seam-split": "failed"}
+    assert state.is_failed() and state.message == "3/8 accepted · 1 rejected · 3 failed QA · 1 error"
+    assert_dashboard_shows_how_each_job_ended(state.message)
 
     # Every accepted clip is H.264 yuv420p with the frame count and fps the job asked for.
     for key, frames in (("t2v", 9), ("i2v", 9), ("two-seg", 17)):
@@ -74,7 +82,13 @@ def test_batch_end_to_end_and_resume(harness, tmp_path):
     assert "below the gate threshold" in jobs["gated"]["reason"]
     assert jobs["bad-image"]["status"] == "error" and "broken.png" in jobs["bad-image"]["reason"]
     repair = jobs["flicker-repair"]["attempts"][0]
-    assert [c["metric"] for c in repair["checks"] if c["stage"] == "retry"] == ["repair", "stop"]
+    assert [e["action"] for e in repair["events"] if e["kind"] == "retry"] == ["repair", "stop"]
+    assert not any(c["stage"] == "retry" for j in jobs.values() for a in j["attempts"] for c in a["checks"])
+    # The recorded retry decision is the one the next attempt ran, and the saved plan is its plan.
+    split = jobs["seam-split"]["attempts"]
+    assert split[0]["events"][0]["details"]["changes"]["segments"] == {"from": 2, "to": 4, "why": ANY}
+    assert [a["params"]["segments"] for a in split] == [2, 4]
+    assert len(jobs["seam-split"]["plan"]["segment_prompts"]) == 4
     assert any(a["path"].endswith("clip-repair.mp4") for a in jobs["flicker-repair"]["artifacts"])
     gate_checks = [c for c in jobs["i2v"]["attempts"][0]["checks"] if c["stage"] == "gate"]
     assert len(gate_checks) == 1 and gate_checks[0]["passed"]
@@ -83,13 +97,45 @@ def test_batch_end_to_end_and_resume(harness, tmp_path):
     gallery = (run_root / "flow-test" / "index.html").read_text()
     assert "Random-weight models" in gallery and "clips/t2v.mp4" in gallery
 
-    # Second run: accepted jobs are not generated again; the others are tried again.
-    again = batch_flow(str(spec), str(run_root))
-    assert again["jobs"]["t2v"].get("resumed") and again["jobs"]["two-seg"].get("resumed")
+    # Second run: every job has ended, so nothing is generated, gated or checked again.
+    attempts_before = report["attempts_total"]
+    again_state, again = run_batch(spec, run_root)
+    assert all(job["resumed"] for job in again["jobs"].values())
+    assert again_state.message == state.message
+    with session_scope(init_db(result["database"])) as session:
+        assert batch_report(session, "flow-test")["attempts_total"] == attempts_before
+
+    # --retry-failed: failed and errored jobs get a new budget, with seeds never tried before.
+    _, retried = run_batch(spec, run_root, retry_failed=True)
+    assert retried["jobs"]["t2v"]["resumed"] and retried["jobs"]["gated"]["resumed"]
     with session_scope(init_db(result["database"])) as session:
         jobs2 = {j["key"]: j for j in batch_report(session, "flow-test")["jobs"]}
-    assert all(len(jobs2[k]["attempts"]) == 1 for k in ("t2v", "i2v", "two-seg"))
-    assert [a["number"] for a in jobs2["always-fails"]["attempts"]] == [1, 2, 3, 4]
+    assert all(len(jobs2[k]["attempts"]) == 1 for k in ("t2v", "i2v", "two-seg", "gated"))
+    fails = jobs2["always-fails"]["attempts"]
+    assert [a["number"] for a in fails] == [1, 2, 3, 4]
+    assert len({a["seed"] for a in fails}) == 4, "a seed was drawn twice for the same job version"
+    assert [a["status"] for a in jobs2["bad-image"]["attempts"]] == ["error", "error"]
+
+
+def assert_dashboard_shows_how_each_job_ended(batch_message: str) -> None:
+    """What the server holds, as the UI shows it: every run of the batch tagged with it, the
+    batch named <batch>-<date-time> with the counts as its message, each job subflow named by
+    its job and in a state whose type (the colour) and name say how the job ended."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["batch:flow-test"])))
+    [batch] = [r for r in runs if r.name.startswith("flow-test-")]
+    assert re.fullmatch(r"flow-test-\d{8}-\d{6}", batch.name)
+    assert (batch.state.type.value, batch.state.message) == ("FAILED", batch_message)
+    jobs = {r.name: (r.state.type.value, r.state.name) for r in runs if r.parent_task_run_id is not None}
+    assert jobs == {
+        "t2v": ("COMPLETED", "Completed"), "i2v": ("COMPLETED", "Completed"), "two-seg": ("COMPLETED", "Completed"),
+        "gated": ("FAILED", "Rejected"), "always-fails": ("FAILED", "QA failed"), "bad-image": ("FAILED", "Bad input"),
+        "flicker-repair": ("FAILED", "QA failed"), "seam-split": ("FAILED", "QA failed")}
+    gated = next(r for r in runs if r.name == "gated")
+    assert "below the gate threshold" in gated.state.message
 
 
 class RecordingLock:
@@ -113,7 +159,6 @@ def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tm
     has the device, which only happens if the batch overlaps them; generations never share it."""
     import models.wan
     import tasks.repair
-    from flows.batch import batch_flow
     from models.devices import generation_lock
 
     recorder = RecordingLock(generation_lock("cpu"))
@@ -135,7 +180,7 @@ def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tm
     path = tmp_path / "overlap.yaml"
     path.write_text(yaml.safe_dump(spec))
 
-    result = batch_flow(str(path), str(tmp_path / "runs"), clips_in_flight=2)
+    _, result = run_batch(path, tmp_path / "runs", clips_in_flight=2)
     assert {job["status"] for job in result["jobs"].values()} == {"accepted"}
     [(overlapped, deflicker_resumed)] = cpu_stage
     assert overlapped, "no other clip could generate while the first one was in its CPU stages"
