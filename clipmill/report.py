@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
 from storage.files import is_url
 
-STATUS_COLOURS = {"accepted": "#1b7f3b", "failed": "#b3261e", "rejected": "#8a5a00", "error": "#6b1f8a"}
+STATUS_COLOURS = {"accepted": "#1b7f3b", "failed": "#b3261e", "rejected": "#8a5a00", "error": "#6b1f8a",
+                  "interrupted": "#555555"}
 
 
 def _last_artifact(job: dict, *kinds: str) -> str | None:
@@ -46,6 +48,51 @@ def failure_reasons(job: dict) -> list[str]:
         if reasons:
             return reasons
     return [job["reason"]] if job.get("reason") else []
+
+
+# What a failed check means, by its metric (the part before ":"): the cause a person acts on.
+CAUSES = {
+    "clip_cosine": "image and prompt do not match (input gate)",
+    "motion": "too little motion",
+    "flicker": "flicker",
+    "frozen_fraction": "frozen frames",
+    "black_fraction": "black frames",
+    "seam_ratio": "visible seam between segments",
+    "presence": "expected subject missing",
+    "count": "wrong number of subjects",
+    "vanish": "subject vanished",
+    "interaction": "interaction not seen",
+    "subject_similarity": "subject drifted",
+    "text_video_clip_cosine": "clip does not match the prompt",
+}
+_EXCEPTION_PREFIX = re.compile(r"^([A-Z]\w*(?:Error|Exception|Cancelled|Interrupt)): ")
+
+
+def failure_causes(job: dict) -> list[str]:
+    """Why the job ended without a clip, one cause per failed metric, named as a person would
+    (CAUSES); an error is "bad input" or the exception's type (infrastructure)."""
+    if job["status"] == "rejected":
+        return [CAUSES["clip_cosine"]]
+    if job["status"] == "error":
+        found = _EXCEPTION_PREFIX.match(job.get("reason") or "")
+        return [f"error: {found.group(1)}" if found else "bad input"]
+    attempts = job.get("attempts") or []
+    failed = [c for c in (attempts[-1].get("checks", []) if attempts else []) if not c.get("passed")]
+    causes = [CAUSES.get(c["metric"].split(":", 1)[0], f"{c['stage']} {c['metric']}") for c in failed]
+    return list(dict.fromkeys(causes)) or ([job["status"]] if job["status"] != "accepted" else [])
+
+
+def yield_by(report: dict, field: str) -> dict[str, tuple[int, int]]:
+    """(accepted, jobs) for each value of a job parameter (`template`) or of its keyword's
+    source (`source`, from the trending poller's record)."""
+    groups: dict[str, list[int]] = {}
+    for job in report.get("jobs", []):
+        value = (job.get("params") or {}).get(field) if field != "source" else job.get("keyword_source")
+        if value:
+            counts = groups.setdefault(str(value), [0, 0])
+            counts[0] += job["status"] == "accepted"
+            counts[1] += 1
+    return {value: (accepted, total) for value, (accepted, total) in groups.items()}
 
 
 def _number(value: float | None) -> str:
@@ -90,7 +137,7 @@ def render_markdown_summary(report: dict, *, gallery: str | Path | None = None) 
     jobs = report.get("jobs", [])
     attempts = sum(len(j.get("attempts") or []) for j in jobs)
     accepted = counts.get("accepted", 0)
-    reasons = Counter(reason.split(":")[0] for j in jobs if j["status"] != "accepted" for reason in failure_reasons(j))
+    causes = Counter(cause for j in jobs if j["status"] != "accepted" for cause in failure_causes(j))
     lines = [f"# clipmill batch `{report['name']}`", ""]
     if report.get("random_weights"):
         lines += ["> **Random-weight models.** The generator, CLIP and/or YOLO ran with random weights: "
@@ -107,10 +154,15 @@ def render_markdown_summary(report: dict, *, gallery: str | Path | None = None) 
     if accepted and "generate" in stages:
         # Every attempt's generation counts, failed ones too: that is what an accepted clip costs.
         lines.append(f"- generation seconds per accepted clip: {stages['generate'] / accepted:.1f}")
-    if reasons:
-        lines += ["", "| failure reason | jobs |", "|---|---|"]
-        # Reasons quote prompts and labels: escaped, as the dashboard renders markdown as HTML.
-        lines += [f"| {html.escape(r).replace('|', '/')} | {n} |" for r, n in reasons.most_common()]
+    if causes:
+        lines += ["", "| failure cause | jobs |", "|---|---|"]
+        # Causes can quote metric names from a spec: escaped, as the dashboard renders markdown as HTML.
+        lines += [f"| {html.escape(c).replace('|', '/')} | {n} |" for c, n in causes.most_common()]
+    for field, title in (("template", "template"), ("source", "keyword source")):
+        groups = yield_by(report, field)
+        if groups:
+            lines += ["", f"| {title} | accepted | jobs |", "|---|---|---|"]
+            lines += [f"| {html.escape(v).replace('|', '/')} | {a} | {t} |" for v, (a, t) in sorted(groups.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -139,10 +191,12 @@ def render_gallery(report: dict, *, base_dir: str | Path) -> str:
                 f' — {esc(c["reason"])}</li>'
                 for c in attempt.get("checks", [])
             )
+            events = "".join(f'<li class="event">{esc(e["kind"])}/{esc(e["action"])} — {esc(e["reason"])}</li>'
+                             for e in attempt.get("events", []))
             error = f'<p class="bad">{esc(attempt["error"])}</p>' if attempt.get("error") else ""
             attempts_html.append(
                 f'<details><summary>attempt {attempt["number"]}: {esc(attempt["status"])} (seed {attempt["seed"]})</summary>'
-                f"{error}<ul>{checks}</ul></details>"
+                f"{error}<ul>{checks}{events}</ul></details>"
             )
         reasons = "".join(f"<li>{esc(r)}</li>" for r in failure_reasons(job)) if status != "accepted" else ""
         cards.append(
@@ -164,7 +218,7 @@ body{{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa;color:#222
 .card{{background:#fff;border:1px solid #ddd;border-radius:8px;padding:1rem;overflow-wrap:anywhere}}
 .card video,.card img{{width:100%;border-radius:4px;background:#000}}
 .status{{color:#fff;border-radius:4px;padding:0 .4rem;font-size:.8rem}}
-.ok{{color:#1b7f3b}} .bad{{color:#b3261e}} .banner{{background:#fff3cd;padding:.75rem;border-radius:6px}}
+.ok{{color:#1b7f3b}} .bad{{color:#b3261e}} .event{{color:#555;font-style:italic}} .banner{{background:#fff3cd;padding:.75rem;border-radius:6px}}
 .empty{{height:120px;background:#eee;display:flex;align-items:center;justify-content:center}}
 li{{font-size:.85rem}} h2{{font-size:1.05rem}}
 </style></head><body>

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.schema import JOB_STATUSES, Artifact, Attempt, Batch, Job
+from storage.schema import JOB_STATUSES, Artifact, Attempt, Batch, Job, Keyword
 
 
 def batch_report(session: Session, name_or_id: str | int) -> dict[str, Any]:
@@ -29,6 +29,9 @@ def batch_report(session: Session, name_or_id: str | int) -> dict[str, Any]:
             selectinload(Job.accepted_attempt),
         )
     ).all()
+    # Jobs the trending poller made: which source their keyword came from (yield per source).
+    sources = {key: keyword.source for keyword in session.scalars(select(Keyword).where(Keyword.batch_name == batch.name))
+               for key in keyword.job_keys}
     counts = dict.fromkeys(JOB_STATUSES, 0)
     for job in jobs:
         counts[job.status] += 1
@@ -39,7 +42,7 @@ def batch_report(session: Session, name_or_id: str | int) -> dict[str, Any]:
         # Share of the batch's jobs that ended with an accepted clip; None for an empty batch.
         "yield": counts["accepted"] / len(jobs) if jobs else None,
         "attempts_total": sum(len(job.attempts) for job in jobs),
-        "jobs": [_job_report(job) for job in jobs],
+        "jobs": [{**_job_report(job), "keyword_source": sources.get(job.key)} for job in jobs],
     }
 
 

@@ -1,7 +1,14 @@
 """Reports people read: the HTML gallery escapes everything, tables and summaries add up."""
 from pathlib import Path
 
-from clipmill.report import render_gallery, render_markdown_summary, results_table, stage_seconds
+from clipmill.report import (
+    failure_causes,
+    render_gallery,
+    render_markdown_summary,
+    results_table,
+    stage_seconds,
+    yield_by,
+)
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -63,7 +70,41 @@ def test_summary_counts_yield_reasons_and_time(tmp_path):
     data = report(tmp_path)
     text = render_markdown_summary(data, gallery=tmp_path / "b" / "index.html")
     assert "yield: 1 accepted of 3 attempts" in text
-    assert "| clip barely moves" in text and "Random-weight" in text
+    # Grouped by cause, not by the wording of each message.
+    assert "| too little motion | 1 |" in text and "Random-weight" in text
     assert "<script>" not in text
     assert stage_seconds(data) == {"generate": 6.5, "qa": 1.0}
     assert "generation seconds per accepted clip: 6.5" in text
+
+
+def test_causes_name_what_to_fix_whatever_the_message_says():
+    def job(status, reason=None, checks=()):
+        return {"status": status, "reason": reason, "attempts": [{"checks": list(checks)}] if checks else []}
+
+    failed = [{"stage": "interaction", "metric": "vanish:dog", "passed": False, "reason": "dog vanished at 37"},
+              {"stage": "interaction", "metric": "vanish:cat", "passed": False, "reason": "cat vanished at 12"},
+              {"stage": "seam", "metric": "seam_ratio", "passed": False, "reason": "seam at 48"},
+              {"stage": "temporal", "metric": "flicker", "passed": True, "reason": "fine"}]
+    assert failure_causes(job("failed", "x", failed)) == ["subject vanished", "visible seam between segments"]
+    assert failure_causes(job("rejected", "similarity 0.1 below 0.25")) == ["image and prompt do not match (input gate)"]
+    assert failure_causes(job("error", "photo.jpg: not an image")) == ["bad input"]
+    assert failure_causes(job("error", "OutOfMemoryError: CUDA out of memory")) == ["error: OutOfMemoryError"]
+
+
+def test_summary_gives_yield_per_template_and_keyword_source():
+    jobs = [{"key": f"k{i}", "status": status, "params": {"template": template}, "keyword_source": source,
+             "attempts": [], "reason": None}
+            for i, (status, template, source) in enumerate([
+                ("accepted", "product-showcase", "feed.rss"), ("failed", "product-showcase", "feed.rss"),
+                ("accepted", "trending-short", "api.json")])]
+    data = {"name": "t", "counts": {"accepted": 2, "failed": 1}, "jobs": jobs}
+    assert yield_by(data, "template") == {"product-showcase": (1, 2), "trending-short": (1, 1)}
+    text = render_markdown_summary(data)
+    assert "| product-showcase | 1 | 2 |" in text and "| api.json | 1 | 1 |" in text
+
+
+def test_gallery_shows_retry_decisions_beside_the_checks(tmp_path):
+    data = report(tmp_path)
+    data["jobs"][1]["attempts"][0]["events"] = [{"kind": "retry", "action": "regenerate",
+                                                 "reason": "retry 2 of 3 with seed 0 -> 7", "details": {}}]
+    assert "retry/regenerate — retry 2 of 3 with seed 0 -&gt; 7" in render_gallery(data, base_dir=tmp_path / "b")
