@@ -47,3 +47,35 @@ def test_doctor_reports_each_area(tmp_path):
     for name in ("ffmpeg", "torch", "cuda", "database", "weights wan2.2-ti2v-5b", "prefect api"):
         assert name in result.output
     assert "reachable" in result.output
+
+
+@pytest.mark.slow
+def test_run_exits_1_with_one_line_when_a_job_failed_and_prints_json_for_machines(tmp_path):
+    """As cron runs it: a separate process, its own temporary Prefect server, the real console."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    (tmp_path / "broken.jpg").write_bytes(b"not a photo")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "cron-check", "models": {"clip_pretrained": "random", "detector": "random"},
+        "defaults": {"model": "tiny", "width": 64, "height": 64, "frames": 5, "fps": 8, "steps": 1,
+                     "max_attempts": 1, "qa": {"gate_threshold": -1.0, "min_motion": 1000.0}},
+        "jobs": [{"id": "still", "prompt": "a cat jumps"},
+                 {"id": "broken", "prompt": "a cup", "image": "broken.jpg"}]}))
+    clipmill = Path(sys.executable).with_name("clipmill")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(CLIPMILL_RUN_ROOT=str(tmp_path / "runs"), CLIPMILL_DATABASE_URL="", PREFECT_LOGGING_LEVEL="INFO")
+    done = subprocess.run([str(clipmill), "run", str(spec), "--json"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "error: batch cron-check: 0/2 accepted · 1 failed QA · 1 error" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr  # a bad photo is one line, not a stack
+    summary = json.loads(done.stdout[done.stdout.index("{"):done.stdout.rindex("}") + 1])
+    assert {k: v["status"] for k, v in summary["jobs"].items()} == {"still": "failed", "broken": "error"}
+    assert summary["counts"]["failed"] == 1 and "broken.jpg" in summary["jobs"]["broken"]["reason"]
