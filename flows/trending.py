@@ -15,7 +15,6 @@ workers share (the spec is read from there).
 """
 from __future__ import annotations
 
-
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from prefect.events import emit_event as emit_prefect_event
@@ -61,6 +60,33 @@ def trending_poller(
     root, db_url = config.run_root, config.db_url
 
     # 1. fetch every source; a failing one is reported and the others still count
+    fetched, failed = _fetch_all(sources, timeout_s, max_bytes, logger)
+
+    # 2. screen: duplicates, word lists, keywords earlier polls already queued
+    decisions = screen_trending_keywords(fetched, db_url, blocklist, allowlist)
+    new = [d for d in decisions if d["status"] == "new"]
+    chosen, deferred = new[:max_keywords], new[max_keywords:]
+    summary = _summary(fetched, failed, decisions, deferred, db_url)
+    if not chosen:
+        record_trending_keywords(db_url, decisions)
+        logger.info("no new keywords; nothing to start")
+        return {**summary, "batch": None, "spec_path": None, "jobs": 0, "started": None}
+
+    # 3. the batch spec, then the record (so a spec that fails validation queues nothing)
+    spec = write_trending_spec(chosen, templates, str(root), spec_defaults)
+    record_trending_keywords(db_url, decisions, spec["name"], spec["job_keys"])
+    logger.info("%d keyword(s) -> %d job(s) in %s", len(chosen), spec["jobs"], spec["spec_path"])
+    summary.update(batch=spec["name"], spec_path=spec["spec_path"], jobs=spec["jobs"], job_keys=spec["job_keys"])
+
+    # 4. start the batch: through a deployment, an event, or here as a subflow
+    summary["started"] = _start_batch(spec, chosen, str(root), db_url, explicit_db,
+                                      batch_deployment, emit_event)
+    return summary
+
+
+def _fetch_all(sources: list[str], timeout_s: float, max_bytes: int, logger) -> tuple[list[dict], dict]:
+    """Fetch every source concurrently; return the fetched results and {source: error} of
+    those that failed. Raises only when there were sources and every one failed."""
     futures = [fetch_trending_source.submit(source, timeout_s, max_bytes) for source in sources]
     fetched, failed = [], {}
     for source, future in zip(sources, futures):
@@ -74,12 +100,13 @@ def trending_poller(
                 logger.warning("%s: %d malformed entr(ies) skipped", source, outcome["malformed"])
     if sources and not fetched:
         raise RuntimeError("every source failed: " + "; ".join(failed.values()))
+    return fetched, failed
 
-    # 2. screen: duplicates, word lists, keywords earlier polls already queued
-    decisions = screen_trending_keywords(fetched, db_url, blocklist, allowlist)
-    new = [d for d in decisions if d["status"] == "new"]
-    chosen, deferred = new[:max_keywords], new[max_keywords:]
-    summary = {
+
+def _summary(fetched: list[dict], failed: dict, decisions: list[dict], deferred: list[dict],
+             db_url: str) -> dict:
+    """What the poll saw, before anything is started."""
+    return {
         "sources": {r["source"]: len(r["keywords"]) for r in fetched},
         "failed_sources": failed,
         "malformed": sum(r["malformed"] for r in fetched),
@@ -87,27 +114,20 @@ def trending_poller(
         "deferred": [d["display"] for d in deferred],
         "database": db_url,
     }
-    if not chosen:
-        record_trending_keywords(db_url, decisions)
-        logger.info("no new keywords; nothing to start")
-        return {**summary, "batch": None, "spec_path": None, "jobs": 0, "started": None}
 
-    # 3. the batch spec, then the record (so a spec that fails validation queues nothing)
-    spec = write_trending_spec(chosen, templates, str(root), spec_defaults)
-    record_trending_keywords(db_url, decisions, spec["name"], spec["job_keys"])
-    logger.info("%d keyword(s) -> %d job(s) in %s", len(chosen), spec["jobs"], spec["spec_path"])
-    summary.update(batch=spec["name"], spec_path=spec["spec_path"], jobs=spec["jobs"], job_keys=spec["job_keys"])
 
-    # 4. start the batch
+def _start_batch(spec: dict, chosen: list[dict], root: str, db_url: str, explicit_db: str | None,
+                 batch_deployment: str | None, emit_event: bool) -> dict:
+    """Start the batch of `spec` and say how: a deployment run, an event, or an inline subflow."""
     # The batch run keeps the poller's name for it (run_name), which the batch flow would
     # otherwise replace with <batch>-<date-time>.
-    parameters = {"spec_path": spec["spec_path"], "run_root": str(root), "db_url": explicit_db,
+    parameters = {"spec_path": spec["spec_path"], "run_root": root, "db_url": explicit_db,
                   "run_name": spec["name"]}
     if batch_deployment:
         flow_run = run_deployment(batch_deployment, parameters=parameters, timeout=0,
                                   flow_run_name=spec["name"], tags=["clipmill", "trending"])
-        summary["started"] = {"mode": "deployment", "deployment": batch_deployment, "flow_run_id": str(flow_run.id)}
-    elif emit_event:
+        return {"mode": "deployment", "deployment": batch_deployment, "flow_run_id": str(flow_run.id)}
+    if emit_event:
         event = emit_prefect_event(
             BATCH_READY_EVENT,
             resource={"prefect.resource.id": f"clipmill.trending.batch.{spec['name']}",
@@ -115,17 +135,15 @@ def trending_poller(
             payload={**parameters, "batch": spec["name"], "jobs": spec["jobs"],
                      "keywords": [d["display"] for d in chosen]},
         )
-        summary["started"] = {"mode": "event", "event": BATCH_READY_EVENT, "event_id": str(event.id) if event else None}
-    else:
-        # Imported here: the batch flow pulls in torch and the models, which a poller that only
-        # dispatches never needs.
-        from flows.batch import batch_flow
+        return {"mode": "event", "event": BATCH_READY_EVENT, "event_id": str(event.id) if event else None}
+    # Imported here: the batch flow pulls in torch and the models, which a poller that only
+    # dispatches never needs.
+    from flows.batch import batch_flow
 
-        result = batch_flow(spec["spec_path"], str(root), explicit_db or db_url, run_name=spec["name"],
-                            return_state=True).result(raise_on_failure=False)
-        summary["started"] = {"mode": "inline", "counts": result.get("counts", {}),
-                              "jobs": {k: v["status"] for k, v in result["jobs"].items()}}
-    return summary
+    result = batch_flow(spec["spec_path"], root, explicit_db or db_url, run_name=spec["name"],
+                        return_state=True).result(raise_on_failure=False)
+    return {"mode": "inline", "counts": result.get("counts", {}),
+            "jobs": {k: v["status"] for k, v in result["jobs"].items()}}
 
 
 if __name__ == "__main__":

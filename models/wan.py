@@ -6,14 +6,13 @@ a hub id, and then serves many `GenerationRequest`s. Text-to-video runs through 
 (TI2V-5B) the two pipelines share one set of loaded components.
 
 The "tiny" model is a random-weight pipeline built in code (`models.tiny_wan`) for tests and
-the offline demo; its frames are noise.
+the offline demo; its frames are noise. Loading checkpoints and assembling the pipelines live in
+`models.wan_loading`; `ModelLoadError` is re-exported here.
 """
 from __future__ import annotations
 
 import gc
-import inspect
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -34,15 +33,12 @@ from models.acceleration import (
 )
 from models.cache import cached_model
 from models.catalog import MODEL_SPECS, ModelSpec
-from models.devices import default_dtype, generation_lock, pick_device
+from models.devices import generation_lock, pick_device
+from models.wan_loading import ModelLoadError, assemble, build_tiny, load_pretrained
 
 logger = logging.getLogger(__name__)
 
 TINY_SOURCE = "built-in random weights"
-
-
-class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message says which and what to do about it."""
 
 
 @dataclass
@@ -102,9 +98,9 @@ class VideoGenerator:
         self.text_pipeline: WanPipeline | None = None
         self.image_pipeline: WanImageToVideoPipeline | None = None
         if spec.supports_text:
-            self.text_pipeline = _assemble(WanPipeline, pipeline)
+            self.text_pipeline = assemble(WanPipeline, pipeline)
         if spec.supports_image:
-            self.image_pipeline = _assemble(WanImageToVideoPipeline, pipeline)
+            self.image_pipeline = assemble(WanImageToVideoPipeline, pipeline)
         self._check_size_multiple(self.text_pipeline or self.image_pipeline)
         if self.image_pipeline is not None:
             self._check_image_conditioning(self.image_pipeline)
@@ -279,80 +275,6 @@ class VideoGenerator:
             torch.cuda.empty_cache()
 
 
-def _assemble(pipeline_class: type[DiffusionPipeline], loaded: DiffusionPipeline) -> DiffusionPipeline:
-    """Build `pipeline_class` around the components of `loaded`, sharing them (no copy).
-
-    Not `from_pipe`: it casts every shared module to one dtype, which would undo the float32
-    VAE next to a bfloat16 transformer.
-    """
-    if isinstance(loaded, pipeline_class):
-        return loaded
-    accepted = inspect.signature(pipeline_class.__init__).parameters
-    kwargs = {name: module for name, module in loaded.components.items() if name in accepted}
-    kwargs["boundary_ratio"] = loaded.config.boundary_ratio
-    kwargs["expand_timesteps"] = loaded.config.expand_timesteps
-    pipeline = pipeline_class(**kwargs)
-    pipeline.set_progress_bar_config(disable=True)
-    return pipeline
-
-
-def _component_dtypes(device: torch.device) -> dict[str, torch.dtype]:
-    # The VAE stays in float32 as in Wan's own examples: bf16 decoding costs visible quality.
-    return {"default": default_dtype(device), "vae": torch.float32}
-
-
-def _looks_like_hub_id(source: str) -> bool:
-    return re.fullmatch(r"[\w.-]+/[\w.-]+", source) is not None and not source.startswith(".")
-
-
-def _download_hint(spec: ModelSpec) -> str:
-    repo = spec.hub_id or "Wan-AI/<model>-Diffusers"
-    folder = repo.split("/")[-1]
-    return f"download it where the Hub is reachable (`hf download {repo} --local-dir {folder}`) and pass that folder as `source`"
-
-
-def _load_pretrained(spec: ModelSpec, source: str, device: torch.device) -> tuple[DiffusionPipeline, bool]:
-    """Load a diffusers-format Wan checkpoint; return it and whether its weights are random."""
-    from models.tiny_wan import RANDOM_WEIGHTS_MARKER
-
-    folder = Path(source).expanduser()
-    is_local = folder.exists()
-    if is_local:
-        if not (folder / "model_index.json").is_file():
-            raise ModelLoadError(
-                f"{folder} has no model_index.json, so it is not a diffusers-format checkpoint of {spec.name}; "
-                f"use the '-Diffusers' release ({spec.hub_id}), not the original Wan repository layout"
-            )
-    elif not _looks_like_hub_id(source):
-        raise ModelLoadError(f"checkpoint folder {source!r} for {spec.name} does not exist; {_download_hint(spec)}")
-
-    try:
-        pipeline = DiffusionPipeline.from_pretrained(
-            str(folder) if is_local else source,
-            dtype=_component_dtypes(device),
-            local_files_only=is_local,
-        )
-    except Exception as err:
-        where = f"folder {source!r}" if is_local else f"hub id {source!r}"
-        raise ModelLoadError(f"could not load {spec.name} from {where}: {err}. If this machine is offline, {_download_hint(spec)}") from err
-
-    if not isinstance(pipeline, (WanPipeline, WanImageToVideoPipeline)):
-        raise ModelLoadError(f"{source!r} holds a {type(pipeline).__name__}, not a Wan pipeline, so it cannot serve {spec.name}")
-    random_weights = is_local and (folder / RANDOM_WEIGHTS_MARKER).exists()
-    pipeline.set_progress_bar_config(disable=True)
-    # The release's sigma shift, whatever the checkpoint's scheduler file says.
-    pipeline.scheduler = type(pipeline.scheduler).from_config(pipeline.scheduler.config, flow_shift=spec.flow_shift)
-    return pipeline, random_weights
-
-
-def _build_tiny(device: torch.device) -> DiffusionPipeline:
-    from models.tiny_wan import build_tiny_pipeline
-
-    # Tiny stays in float32 even on a GPU: it is small, and casting Wan modules after
-    # construction would skip the float32 exceptions from_pretrained keeps.
-    return build_tiny_pipeline(seed=0)
-
-
 def load_generator(model: str, source: str | None = None, *, device: str | None = None,
                    profile: str | None = None) -> VideoGenerator:
     """Load a Wan2.2 generator, once per process for each (model, source, device).
@@ -383,7 +305,7 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
             raise ValueError(f"model {model!r} is built in code and takes no source (got {source!r})")
         return cached_model(
             ("wan", model, TINY_SOURCE, str(torch_device), profile),
-            lambda: VideoGenerator(spec, TINY_SOURCE, _build_tiny(torch_device), random_weights=True,
+            lambda: VideoGenerator(spec, TINY_SOURCE, build_tiny(torch_device), random_weights=True,
                                    device=torch_device, profile=profile),
         )
 
@@ -392,7 +314,7 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
         source = str(Path(source).expanduser().resolve())
 
     def load() -> VideoGenerator:
-        pipeline, random_weights = _load_pretrained(spec, source, torch_device)
+        pipeline, random_weights = load_pretrained(spec, source, torch_device)
         return VideoGenerator(spec, source, pipeline, random_weights=random_weights, device=torch_device,
                               profile=profile)
 
