@@ -1,0 +1,107 @@
+"""How often the rules planner gets a prompt right, field by field, on prompts written for it.
+
+The prompts are in `planner_prompts/`: `dev.yaml` (the planner was tuned on these) and
+`holdout.yaml` (written at the same time, scored only at the end). Each prompt states what a
+correct plan holds; a field is scored only where the prompt states it.
+
+    .venv/bin/python tests/benchmarks/bench_planner.py                       # both sets, summary
+    .venv/bin/python tests/benchmarks/bench_planner.py --set dev --failures  # what went wrong
+    .venv/bin/python tests/benchmarks/bench_planner.py --out tests/benchmarks/results/planner.json
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from results_json import emit  # noqa: E402
+
+from clipmill.planning import expand_template, plan_shot  # noqa: E402
+
+PROMPTS = Path(__file__).resolve().parent / "planner_prompts"
+FIELDS = ("classes", "counts", "absent", "actions_in_order", "interaction", "vague_warning", "keeps", "other")
+
+
+def load_cases(name: str) -> list[dict]:
+    return yaml.safe_load((PROMPTS / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def case_text(case: dict) -> str:
+    return expand_template(case["keyword"], case["template"]) if "template" in case else case["text"]
+
+
+def _in_order(words: list[str], actions: list[str]) -> bool:
+    joined, position = " | ".join(actions).lower(), 0
+    for word in words:
+        found = joined.find(word.lower(), position)
+        if found < 0:
+            return False
+        position = found + len(word)
+    return True
+
+
+def score_case(case: dict) -> dict[str, bool]:
+    """Field -> right or wrong, for the fields the case states."""
+    plan = plan_shot(case_text(case))
+    expected_classes = case.get("classes", {})
+    got = plan.expectations.classes
+    scores = {
+        "classes": set(got) == set(expected_classes),
+        "counts": dict(got) == dict(expected_classes),
+        "absent": set(getattr(plan, "absent", [])) == set(case.get("absent", [])),
+        "vague_warning": any(w.startswith("vague prompt") for w in plan.warnings) == bool(case.get("vague")),
+    }
+    if case.get("actions"):
+        scores["actions_in_order"] = _in_order(case["actions"], plan.actions)
+    if "interaction" in case:
+        scores["interaction"] = plan.expectations.interaction == case["interaction"]
+    if case.get("keeps"):
+        scores["keeps"] = all(k.lower() in plan.prompt.lower() for k in case["keeps"])
+    if case.get("other"):
+        named = " ".join(getattr(plan, "open_vocabulary", [])).lower()
+        scores["other"] = all(o.lower() in named for o in case["other"])
+    return scores
+
+
+def score_set(name: str) -> dict:
+    cases = load_cases(name)
+    totals = {f: [0, 0] for f in FIELDS}
+    failures, all_right = [], 0
+    for case in cases:
+        scores = score_case(case)
+        for field, right in scores.items():
+            totals[field][0] += right
+            totals[field][1] += 1
+        wrong = [f for f, right in scores.items() if not right]
+        all_right += not wrong
+        if wrong:
+            plan = plan_shot(case_text(case))
+            failures.append({"text": case_text(case)[:160], "wrong": wrong, "classes": plan.expectations.classes,
+                             "absent": getattr(plan, "absent", []), "actions": plan.actions,
+                             "interaction": plan.expectations.interaction, "prompt": plan.prompt[:300],
+                             "warnings": [w[:80] for w in plan.warnings]})
+    accuracy = {f: round(right / n, 3) for f, (right, n) in totals.items() if n}
+    return {"prompts": len(cases), "accuracy": accuracy, "scored": {f: n for f, (_, n) in totals.items() if n},
+            "all_fields_right": round(all_right / len(cases), 3), "failures": failures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=("dev", "holdout", "all"), default="all")
+    parser.add_argument("--failures", action="store_true", help="print the wrong plans too")
+    parser.add_argument("--out", type=Path, help="write the results JSON here")
+    args = parser.parse_args()
+    names = ("dev", "holdout") if args.set == "all" else (args.set,)
+    results = {"command": "tests/benchmarks/bench_planner.py " + " ".join(sys.argv[1:]),
+               **{name: score_set(name) for name in names}}
+    shown = {name: {k: v for k, v in results[name].items() if args.failures or k != "failures"} for name in names}
+    emit(results, args.out, shown=shown)
+
+
+if __name__ == "__main__":
+    main()
