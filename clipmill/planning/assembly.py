@@ -1,24 +1,54 @@
-"""Prompt assembly: the three-part prompt (initial state, action sequence, environment) and one
-prompt per segment, segment k focusing on its share of the actions and continuing from k-1."""
+"""Prompt assembly: the prompt in parts (initial state, action sequence, the camera and the
+look as the text gave them, environment) and one prompt per segment, segment k focusing on its
+share of the timeline and continuing from k-1. The default look fills in only what the text
+left unsaid, so a "soft studio lighting" prompt never also gets "natural light"."""
 from __future__ import annotations
 
+import re
+
 from clipmill.planning.language import Language
-from clipmill.planning.wording import bare_phrase, join_phrases
+from clipmill.planning.lexicon.shot_words import LIGHT_EN, LIGHT_ZH
+from clipmill.planning.wording import bare_phrase, join_phrases, sentence
 
 
-def describe_environment(location: str, language: Language) -> str:
+def describe_environment(location: str, language: Language, look: list[str] | None = None,
+                         camera: list[str] | None = None, labels: list[str] | None = None) -> str:
+    """The place, the text's own camera and look phrases, and the default look for what they leave out."""
+    look, camera, labels = list(look or []), list(camera or []), list(labels or [])
+    said = " ".join(look + camera + labels + [location])
     if language == "en":
-        place = f"Setting: {location}. " if location else ""
-        return place + "Natural light, realistic detail, smooth continuous motion, stable camera."
-    place = f"场景：{location}。" if location else ""
-    return place + "自然光线，细节真实，动作连贯流畅，镜头稳定。"
+        parts = [sentence(c) for c in camera] + [sentence(l).rstrip(".") for l in labels]
+        parts += [f"Setting: {location}"] if location else []
+        parts += [sentence(x) for x in look]
+        default = (["natural light"] if not LIGHT_EN.search(said) else []) + ["realistic detail",
+                                                                             "smooth continuous motion"]
+        default += ["stable camera"] if not camera else []
+        parts.append(sentence(", ".join(default)))
+        return " ".join(p.rstrip(".") + "." for p in parts if p)
+    parts = camera + labels + ([f"场景：{location}"] if location else []) + look
+    default = (["自然光线"] if not LIGHT_ZH.search(said) else []) + ["细节真实", "动作连贯流畅"]
+    default += ["镜头稳定"] if not camera else []
+    parts.append("，".join(default))
+    return "".join(p.rstrip("。") + "。" for p in parts if p)
 
 
-def assemble(initial_state: str, actions: list[str], environment: str, language: Language) -> str:
-    parts = [initial_state] + [a for a in actions if a != initial_state]
+def assemble(initial_state: str, actions: list[str], environment: str, language: Language,
+             details: list[str] | None = None) -> str:
+    parts = [initial_state] + [a for a in actions if a != initial_state] + list(details or [])
     if language == "en":
-        return " ".join(p.rstrip(".") + "." for p in parts if p) + " " + environment
+        return _unique_sentences(" ".join(sentence(p).rstrip(".") + "." for p in parts if p) + " " + environment)
     return "。".join(p.rstrip("。") for p in parts if p) + "。" + environment
+
+
+def _unique_sentences(text: str) -> str:
+    """No sentence twice (a template's setting and the default one, say)."""
+    seen, kept = set(), []
+    for piece in re.split(r"(?<=[.!?])\s+", text.strip()):
+        key = piece.lower().strip(" .")
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(piece)
+    return " ".join(kept)
 
 
 def segment_prompts(initial_state: str, actions: list[str], outcome: str, environment: str, subjects: list[str],
@@ -42,12 +72,16 @@ def _segment_groups(initial_state: str, actions: list[str], outcome: str, segmen
             for k in range(segments)]
 
 
+def _lower_first(text: str) -> str:
+    return text if text[:2].isupper() or text.startswith("I ") else text[:1].lower() + text[1:]
+
+
 def _segment_prompt_en(k: int, group: list[str], continuing: bool, initial_state: str, environment: str,
                        cast: str) -> str:
-    action = ", then ".join(g.rstrip(".") for g in group)
+    action = ", then ".join([group[0].rstrip(".")] + [_lower_first(g.rstrip(".")) for g in group[1:]])
     if k == 0:
         opening = f"{initial_state.rstrip('.')}. " if initial_state and initial_state != action else ""
-        return f"{opening}{action}. {environment}"
+        return f"{opening}{sentence(action)}. {environment}"
     keep = f", with the same {cast}" if cast else ""
     verb = "still" if continuing else "next"
     return f"Continuing from the previous shot{keep}: {verb}, {action[:1].lower() + action[1:]}. {environment}"

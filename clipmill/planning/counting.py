@@ -1,27 +1,36 @@
-"""Counting: how many of each COCO class a prompt asks for, and which mentions introduce them."""
+"""Counting: how many of each COCO class a prompt asks for, which mentions introduce them, and
+which classes it says are absent."""
 from __future__ import annotations
 
 from clipmill.planning.parsing import Mention
 
+# "a hand places a watch": a person, unless someone is already in the shot ("his hand").
+_BODY_PARTS = {"hand", "手"}
 
-def count_entities(mentions: list[Mention]) -> tuple[dict[str, int], list[Mention], list[Mention]]:
+
+def count_entities(mentions: list[Mention], language: str = "en") -> tuple[dict[str, int], list[Mention], list[Mention]]:
     """Class counts, the mentions that introduce an entity, and those whose number was unstated.
 
     A word seen before refers back ("a man ... the man"); a definite new word for a class
     already present does too ("a dog ... the puppy"), except for people, where "the woman"
-    after "a man" is somebody new. An unstated number ("dogs") counts as 2.
+    after "a man" is somebody new; in Chinese, which has no articles, a bare noun of a class
+    already present refers back ("一辆面包车……车"). An unstated number ("dogs") counts as 2.
+    Negated mentions ("without a dog") count for nothing; a word that implies a second thing
+    ("a cyclist": a bicycle) counts it too.
     """
     counts_by_head: dict[str, int] = {}
     introducing: list[Mention] = []
     unstated: list[Mention] = []
     classes_seen: set[str] = set()
-    for mention in mentions:
-        if mention.pronoun:
+    present = [m for m in mentions if not m.negated]
+    has_person = any(m.coco == "person" and m.head not in _BODY_PARTS and not m.pronoun for m in present)
+    for mention in present:
+        if mention.pronoun or (mention.head in _BODY_PARTS and (has_person or mention.definite)):
             continue
         if mention.head in counts_by_head:
             _refer_back(mention, counts_by_head)
             continue
-        if _refers_to_class_seen(mention, classes_seen):
+        if _refers_to_class_seen(mention, classes_seen, language):
             continue
         stated = mention.count
         if stated is None:
@@ -35,7 +44,20 @@ def count_entities(mentions: list[Mention]) -> tuple[dict[str, int], list[Mentio
     for mention in introducing:
         if mention.coco:
             classes[mention.coco] = classes.get(mention.coco, 0) + counts_by_head[mention.head]
+    implied: dict[str, int] = {}
+    for mention in introducing:
+        for coco in mention.implies:
+            implied[coco] = implied.get(coco, 0) + counts_by_head[mention.head]
+    for coco, count in implied.items():
+        classes[coco] = max(classes.get(coco, 0), count)
     return classes, introducing, unstated
+
+
+def absent_classes(mentions: list[Mention], classes: dict[str, int], nobody: bool) -> list[str]:
+    """COCO classes the text says are not in the shot, less those it also puts in ("不要出现
+    其他人" beside "一个男人": one person, and QA cannot forbid people)."""
+    absent = [m.coco for m in mentions if m.negated and m.coco] + (["person"] if nobody else [])
+    return sorted({c for c in absent if c not in classes})
 
 
 def _refer_back(mention: Mention, counts_by_head: dict[str, int]) -> None:
@@ -47,6 +69,12 @@ def _refer_back(mention: Mention, counts_by_head: dict[str, int]) -> None:
         counts_by_head[head] = max(counts_by_head[head], mention.count)
 
 
-def _refers_to_class_seen(mention: Mention, classes_seen: set[str]) -> bool:
+def _refers_to_class_seen(mention: Mention, classes_seen: set[str], language: str) -> bool:
+    if mention.coco not in classes_seen:
+        return False
     generic_person = mention.head in ("person", "people", "人", "人们") and mention.definite
-    return mention.coco in classes_seen and (mention.definite and mention.coco != "person" or generic_person)
+    if mention.coco == "person":
+        return generic_person
+    bare_zh = language == "zh" and not mention.stated and not mention.another \
+        and not mention.head.endswith(("妈妈", "爸爸", "宝宝"))  # "鸭妈妈" after "五只小鸭" is one more
+    return mention.definite or bare_zh

@@ -18,3 +18,12 @@ DEFAULT_NEGATIVE_PROMPT_ZH = (
 
 def default_negative_prompt(language: str) -> str:
     return DEFAULT_NEGATIVE_PROMPT_ZH if language == "zh" else DEFAULT_NEGATIVE_PROMPT_EN
+
+
+def with_absent(negative_prompt: str, absent_words: list[str], language: str) -> str:
+    """The negative prompt with what the text says is absent ("without a dog": dog) added, once each."""
+    words = [w for w in dict.fromkeys(absent_words) if w and w not in negative_prompt]
+    if not words:
+        return negative_prompt
+    joiner = "，" if language == "zh" else ", "
+    return joiner.join([negative_prompt.rstrip(",，")] + words) if negative_prompt else joiner.join(words)

@@ -4,64 +4,84 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clipmill.planning.assembly import assemble, describe_environment, segment_prompts
-from clipmill.planning.counting import count_entities
+from clipmill.planning.counting import absent_classes, count_entities
 from clipmill.planning.language import Language, detect_language
-from clipmill.planning.negative_prompts import default_negative_prompt
+from clipmill.planning.negative_prompts import default_negative_prompt, with_absent
 from clipmill.planning.parsing import (
+    SETTING_LABELS,
     Clause,
     ClauseReader,
     Event,
     Mention,
+    clause_role,
+    find_absence,
     find_location,
     find_mentions,
-    has_verb,
+    opens_with,
     resolve_interaction,
     split_clauses,
+    starts_with_verb,
 )
-from clipmill.planning.prompt_warnings import EXAMPLES, prompt_warnings
+from clipmill.planning.prompt_warnings import EXAMPLES, open_vocabulary, prompt_warnings, unchecked_notes
 from clipmill.planning.shot_plan import ShotPlan
 from clipmill.planning.states import describe_initial_state, describe_outcome
 from clipmill.planning.wording import clean_action, sentence, starts_with_subject, with_subject
 from qa.types import Expectations
 
 
-def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = None) -> ShotPlan:
+def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = None, extender=None) -> ShotPlan:
     """Structure a free-text prompt (English or Chinese) into a `ShotPlan`.
 
     `segments` is the number of model windows the clip is made of; segment k's prompt
     focuses on the k-th step of the action sequence and continues from segment k-1.
+    `extender` (a `clipmill.planning.extender.PromptExtender`, off by default) lets a local
+    instruct model rewrite the prompt and plan it; on any failure the rules plan is used and
+    the reason is kept in `notes`.
     """
+    if extender is not None:
+        return extender.plan(text, segments=segments, negative_prompt=negative_prompt)
+
     # 1. check inputs
     source_text, text, language = _checked_text(text, segments)
 
-    # 2. find subjects, location and clauses
+    # 2. find subjects, what is said to be absent, location and clauses
     mentions = find_mentions(text, language)
+    absence = find_absence(text, language, mentions)
     location, static_spans = find_location(text, language)
     clauses = split_clauses(text, language)
+    labels = [c for c in clauses if c.label and c.label.lower() not in SETTING_LABELS]
+    mentions = [m for m in mentions if not any(c.start <= m.start < c.end for c in labels)]  # "Opening hook:"
 
-    # 3. read each clause: actions, and who does what to whom
-    read = _read_clauses(text, language, mentions, clauses, static_spans)
+    # 3. read each clause: its role (action, state, camera, look), and who does what to whom
+    read = _read_clauses(text, language, mentions, clauses, static_spans + absence.cut_spans)
 
     # 4. expectations
-    classes, introducing, unstated = count_entities(mentions)
+    classes, introducing, unstated = count_entities(mentions, language)
     interaction, opening, subject_classes, notes = resolve_interaction(read.events)
     expectations = Expectations(
         classes=classes,
         interaction=interaction.kind if interaction else None,
         subjects=subject_classes,
     )
+    absent = absent_classes(mentions, classes, absence.nobody)
 
     # 5. wording: initial state, outcome, prompt, segment prompts
-    subjects = [m.phrase for m in introducing]
-    initial_state = describe_initial_state(opening, introducing, read.state_parts, language)
+    subjects = [m.phrase for m in introducing if not m.counted_only]
+    initial_state = describe_initial_state(opening, introducing, read.state_parts, language,
+                                           read.actions + read.camera + read.details)
     outcome = read.outcome or describe_outcome(interaction, read.actions, language)
-    environment = describe_environment(location, language)
-    prompt = assemble(initial_state, read.actions, environment, language)
-    segment_texts = segment_prompts(initial_state, read.actions, outcome, environment, subjects, segments,
+    environment = describe_environment(location, language, read.look, read.camera, read.labels)
+    prompt = assemble(initial_state, read.actions, environment, language, read.details)
+    timeline, segment_environment = read.actions, environment
+    if len(read.actions) < segments and read.camera:
+        # a product shot's steps are its camera moves: each segment takes its share of them
+        timeline = read.actions + read.camera
+        segment_environment = describe_environment(location, language, read.look, [], read.labels)
+    segment_texts = segment_prompts(initial_state, timeline, outcome, segment_environment, subjects, segments,
                                     language, prompt)
 
-    # 6. warnings a person can act on
-    warnings = prompt_warnings(text, language, introducing, unstated, read.actions, location, segments) + notes
+    # 6. warnings a person can act on, and what QA's COCO detector cannot check
+    warnings = prompt_warnings(text, language, introducing, unstated, timeline, location, segments) + notes
 
     return ShotPlan(
         source_text=source_text,
@@ -73,9 +93,15 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
         location=location,
         outcome=outcome,
         segment_prompts=segment_texts,
-        negative_prompt=negative_prompt if negative_prompt is not None else default_negative_prompt(language),
+        negative_prompt=with_absent(negative_prompt if negative_prompt is not None
+                                    else default_negative_prompt(language), absence.negated_words, language),
         expectations=expectations,
         warnings=warnings,
+        absent=absent,
+        open_vocabulary=open_vocabulary(introducing),
+        camera=read.camera,
+        look=read.look,
+        notes=unchecked_notes(introducing, language),
     )
 
 
@@ -95,29 +121,59 @@ def _checked_text(text: str, segments: int) -> tuple[str, str, Language]:
 class _Reading:
     actions: list[str] = field(default_factory=list)
     state_parts: list[str] = field(default_factory=list)  # verbless clauses naming a subject
+    camera: list[str] = field(default_factory=list)
+    look: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # "Opening hook: ..." (the setting is the location)
+    details: list[str] = field(default_factory=list)  # verbless clauses naming no subject
     events: list[Event] = field(default_factory=list)
     outcome: str = ""  # the action after "finally", "最后"
 
 
 def _read_clauses(text: str, language: Language, mentions: list[Mention], clauses: list[Clause],
-                  static_spans: list[tuple[int, int]]) -> _Reading:
+                  cut_spans: list[tuple[int, int]]) -> _Reading:
     reader = ClauseReader(text, language, mentions)
     read = _Reading()
+    role = ""
     for index, clause in enumerate(clauses):
         clause_mentions = [m for m in mentions if clause.start <= m.start and m.end <= clause.end]
+        role = clause_role(clause, language, clause_mentions, role)
+        if role == "label":
+            if clause.label.lower() not in SETTING_LABELS:
+                read.labels.append(clause.text)
+            continue
+        cleaned = clean_action(clause, cut_spans, language)
+        if role in ("camera", "look"):
+            cleaned = cleaned or clause.text
+            if role == "camera" and read.camera and starts_with_verb(cleaned, language):
+                cleaned = ("the camera " if language == "en" else "镜头") + cleaned  # "..., then pushes in"
+            (read.camera if role == "camera" else read.look).append(cleaned)
+            continue
         clause_events, agents = reader.read(index, clause)
         read.events.extend(clause_events)
-        cleaned = clean_action(clause, static_spans, language)
-        if not cleaned:
+        if not cleaned or _only_leftovers(cleaned, language):
             continue
-        if not has_verb(clause.text, language):
-            if clause_mentions:
-                read.state_parts.append(cleaned)
+        if role == "state":
+            read.state_parts.append(cleaned)
             continue
-        subject_written = bool(clause_mentions) and clause_mentions[0].start - clause.start < 3 or \
-            starts_with_subject(clause.text, language)
+        if role == "detail":
+            read.details.append(cleaned)
+            continue
+        present = [m for m in clause_mentions if not m.negated]
+        # a subject is written unless the clause opens on its verb ("slides the cup", "扑到床上")
+        subject_written = not starts_with_verb(cleaned, language) and (
+            bool(present) and opens_with(clause, present[0], language) or starts_with_subject(clause.text, language)
+            or not (clause.after_then or index > 0))
+        subject_written = subject_written or not starts_with_verb(cleaned, language)
         action = with_subject(cleaned, agents, subject_written, language)
         read.actions.append(sentence(action) if language == "en" else action)
         if clause.outcome_marker:
             read.outcome = read.actions[-1]
     return read
+
+
+def _only_leftovers(cleaned: str, language: Language) -> bool:
+    """What a cut leaves behind ("around", "just"): not worth a sentence."""
+    if language == "zh":
+        return len(cleaned) <= 1
+    return len(cleaned.split()) <= 1 and cleaned.lower().strip(" ,.") in (
+        "around", "just", "only", "in", "sight", "anywhere", "here", "there", "nearby", "please", "")

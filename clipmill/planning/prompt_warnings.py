@@ -56,6 +56,22 @@ def _subject_warnings(text: str, language: Language, introducing: list[Mention])
     return warnings
 
 
+def open_vocabulary(introducing: list[Mention]) -> list[str]:
+    """English names of the subjects outside COCO, for an open-vocabulary detector's classes."""
+    names = [m.name for m in introducing if m.coco is None and m.name and m.head not in GENERIC_SUBJECTS]
+    return list(dict.fromkeys(names))
+
+
+def unchecked_notes(introducing: list[Mention], language: Language) -> list[str]:
+    """The record that a subject is outside what the COCO detector checks (not a warning: the
+    prompt is fine; QA checks it by name only where an open-vocabulary detector is configured)."""
+    names = open_vocabulary(introducing)
+    if not names:
+        return []
+    return [f"not checkable by the COCO detector: {', '.join(names)}; an open-vocabulary detector "
+            f"(YOLO-World / YOLOE with local weights) can be given these names"]
+
+
 def _count_warning(mention: Mention, language: Language) -> str:
     number = "two" if language == "en" else "两"
     if language == "en":

@@ -21,6 +21,16 @@ class ShotPlan:
     negative_prompt: str
     expectations: Expectations
     warnings: list[str] = field(default_factory=list)
+    # COCO classes the text says are not in the shot ("without a dog", "无人"): QA must not expect
+    # them, and a detection of one is worth reporting.
+    absent: list[str] = field(default_factory=list)
+    # Subjects outside COCO, by English name ("perfume", "earbuds"): the classes to give an
+    # open-vocabulary detector (YOLO-World, YOLOE); a COCO detector cannot check them.
+    open_vocabulary: list[str] = field(default_factory=list)
+    camera: list[str] = field(default_factory=list)  # camera directions, as written
+    look: list[str] = field(default_factory=list)  # light, style and finish, as written
+    planner: str = "rules"  # "rules", or "model" when a prompt extender's plan was used
+    notes: list[str] = field(default_factory=list)  # what was recorded on the way (fallbacks, unchecked subjects)
 
     def to_dict(self) -> dict:
         return {
@@ -36,4 +46,10 @@ class ShotPlan:
             "negative_prompt": self.negative_prompt,
             "expectations": self.expectations.to_dict(),
             "warnings": list(self.warnings),
+            "absent": list(self.absent),
+            "open_vocabulary": list(self.open_vocabulary),
+            "camera": list(self.camera),
+            "look": list(self.look),
+            "planner": self.planner,
+            "notes": list(self.notes),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clipmill.planning.language import Language
 from clipmill.planning.parsing import Event, Mention
-from clipmill.planning.wording import definite_phrase, join_phrases, sentence
+from clipmill.planning.wording import bare_phrase, definite_phrase, join_phrases, sentence
 
 
 def participants(event: Event) -> tuple[Mention, Mention | None, Mention | None]:
@@ -18,11 +18,16 @@ def participants(event: Event) -> tuple[Mention, Mention | None, Mention | None]
 
 
 def describe_initial_state(event: Event | None, introducing: list[Mention], state_parts: list[str],
-                  language: Language) -> str:
+                  language: Language, actions: list[str] | None = None) -> str:
+    """The state the text gives, or the one its interaction implies (a hand-over starts with
+    the thing in the giver's hands); failing both, the subjects no action names yet."""
+    introducing = [m for m in introducing if not m.counted_only]
     if state_parts:
         return "，".join(state_parts) if language == "zh" else sentence(", ".join(state_parts))
     phrases = [m.phrase for m in introducing]
     if event is None or not event.agents:
+        named = " ".join(actions or []).lower()
+        phrases = [p for p in phrases if p.lower() not in named and bare_phrase(p, language).lower() not in named]
         if not phrases:
             return ""
         return join_phrases(phrases, language) if language == "zh" else sentence(join_phrases(phrases, language))
@@ -32,9 +37,14 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
     obj = obj_mention.phrase if obj_mention is not None else ""
     a = group_phrase if agent.member else agent.phrase
     b = other.phrase if other is not None and not same_group else ""
+    if event.kind == "contact" or (event.kind == "handover" and same_group and not obj):
+        # "hug", "pass to each other": how close they start is not said; name who is there
+        return join_phrases(phrases, language) if language == "zh" else sentence(join_phrases(phrases, language))
     openings = _openings_en if language == "en" else _openings_zh
-    state = openings(a, b, obj, same_group)[event.kind]
-    others = [m.phrase for m in introducing if m.phrase not in (a, b, obj)]
+    one = "个" if agent.coco == "person" else "只"
+    state = openings(a, b, obj, same_group, one)[event.kind] if language == "zh" else \
+        openings(a, b, obj, same_group)[event.kind]
+    others = [m.phrase for m in introducing if m.phrase not in (a, b, obj) and m.coco is not None]
     if others:
         state += (", with " + join_phrases(others, "en")) if language == "en" else ("，旁边有" + join_phrases(others, "zh"))
     return sentence(state) if language == "en" else state
@@ -51,9 +61,9 @@ def _openings_en(a: str, b: str, obj: str, same_group: bool) -> dict[str, str]:
     }
 
 
-def _openings_zh(a: str, b: str, obj: str, same_group: bool) -> dict[str, str]:
+def _openings_zh(a: str, b: str, obj: str, same_group: bool, one: str = "只") -> dict[str, str]:
     return {
-        "handover": (f"{a}，其中一只拿着{obj}" if same_group and obj else
+        "handover": (f"{a}，其中一{one}拿着{obj}" if same_group and obj else
                      f"{a}拿着{obj}，{b}在旁边" if obj and b else f"{a}和{b}面对面"),
         "approach": f"{a}和{b}相隔一段距离",
         "contact": f"{a}和{b}挨得很近" if b else f"{a}挨得很近",
@@ -63,10 +73,15 @@ def _openings_zh(a: str, b: str, obj: str, same_group: bool) -> dict[str, str]:
 
 
 def describe_outcome(event: Event | None, actions: list[str], language: Language) -> str:
-    """How the interaction ends; with none, the last action."""
-    if event is None or not event.agents:
+    """How the interaction ends, where the interaction itself says it (a hand-over ends with
+    the other holding the thing; an approach next to them); otherwise the last action, so no
+    outcome is invented ("两个女孩贴在一起" after a volleyball pass)."""
+    if event is None or not event.agents or event.kind == "contact":
         return actions[-1] if actions else ""
     agent_mention, other_mention, obj_mention = participants(event)
+    if event.kind == "handover" and (other_mention is None or other_mention.head == agent_mention.head
+                                     and agent_mention.member is False):
+        return actions[-1] if actions else ""  # passed back and forth: no one ends up with it
     agent = agent_mention.phrase
     other = other_mention.phrase if other_mention is not None else ""
     obj = obj_mention.phrase if obj_mention is not None else ""

@@ -5,6 +5,8 @@ ADJECTIVES_EN = set(
     "red orange yellow green blue purple pink brown black white grey gray golden silver little small big large "
     "tiny huge young old cute fluffy tall short fat thin happy sad furry shiny wooden colorful colourful "
     "beautiful elderly baby giant playful curious lazy wild spotted striped sleek modern vintage new "
-    "cheerful smiling excited adorable pretty handsome elegant stylish brave friendly hungry sleepy".split()
+    "cheerful smiling excited adorable pretty handsome elegant stylish brave friendly hungry sleepy "
+    "clean soft bright sharp warm cool dark dim crisp glossy matte dramatic gentle subtle moody vivid "
+    "natural dynamic quick fast calm quiet empty wet dry fresh hot cold iced steaming sleek".split()
 )
 ADJECTIVE_SUFFIXES = ("y", "ful", "ous", "ish", "less", "ic", "al", "en", "ed", "ive", "able")

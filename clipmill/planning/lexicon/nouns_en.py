@@ -15,27 +15,54 @@ COCO_WORDS_EN = {
     "presenter influencer vlogger blogger streamer tourist traveler traveller hiker astronaut businessman "
     "businesswoman bride groom fisherman performer wife husband boyfriend girlfriend someone somebody "
     "person people grandson granddaughter cowboy king queen prince princess clown magician model "
-    "salesperson shopkeeper cashier",
-    "bicycle": "bicycle bike bmx",
-    "car": "car taxi sedan suv jeep sports_car police_car convertible limousine race_car racing_car",
-    "motorcycle": "motorcycle motorbike scooter moped",
-    "airplane": "airplane aeroplane plane jet airliner aircraft",
-    "bus": "bus school_bus double-decker",
-    "train": "train locomotive tram subway_train",
-    "truck": "truck lorry pickup_truck fire_truck dump_truck",
-    "boat": "boat ship yacht sailboat canoe kayak ferry rowboat",
+    "salesperson shopkeeper cashier"
+    " barista bartender passenger florist baker butcher jockey neighbour neighbor host hostess mechanic"
+    " photographer player swimmer boxer climber gamer youngster bridesmaid nanny courier pedestrian"
+    " commuter walker sailor captain lifeguard guitarist pianist violinist drummer dj rapper comedian"
+    " gymnast ballerina footballer goalkeeper referee cheerleader scientist engineer artist painter"
+    " designer tailor hairdresser barber stylist beautician youtuber tiktoker reporter journalist coach"
+    " trainer instructor granny grandmom grandad granddad auntie aunt uncle cousin nephew niece infant"
+    " newborn schoolgirl schoolboy monk nun priest guard janitor clerk salesman saleswoman vendor seller"
+    " buyer owner boss employee colleague coworker roommate partner fiance fiancee motorcyclist"
+    " snowboarder equestrian horseman horsewoman shop_assistant sales_assistant store_clerk delivery_man"
+    " delivery_driver deliveryman postman mailman gardener housewife grandchild toddler kid lad gal dude"
+    " twin yogi skater hand",
+    "bicycle": "bicycle bike bmx"
+    " e-bike ebike mountain_bike road_bike tandem",
+    "car": "car taxi sedan suv jeep sports_car police_car convertible limousine race_car racing_car"
+    " van minivan hatchback coupe cab supercar roadster cabriolet wagon crossover automobile vehicle"
+    " electric_car campervan camper_van muscle_car",
+    "motorcycle": "motorcycle motorbike scooter moped"
+    " vespa dirt_bike e-scooter",
+    "airplane": "airplane aeroplane plane jet airliner aircraft"
+    " airliner seaplane",
+    "bus": "bus school_bus double-decker"
+    " minibus shuttle_bus trolleybus coach_bus",
+    "train": "train locomotive tram subway_train"
+    " metro bullet_train subway",
+    "truck": "truck lorry pickup_truck fire_truck dump_truck"
+    " pickup tow_truck delivery_truck food_truck garbage_truck tanker semi-truck ambulance fire_engine",
+    "boat": "boat ship yacht sailboat canoe kayak ferry rowboat"
+    " speedboat fishing_boat gondola raft catamaran cruise_ship tugboat dinghy paddleboat",
     "traffic light": "traffic_light stoplight traffic_signal",
     "fire hydrant": "fire_hydrant hydrant",
     "stop sign": "stop_sign",
     "parking meter": "parking_meter",
     "bench": "bench park_bench",
     "bird": "bird sparrow pigeon dove parrot eagle seagull gull duck duckling goose swan owl chicken hen "
-    "rooster chick crow robin penguin flamingo hummingbird",
-    "cat": "cat kitten kitty",
+    "rooster chick crow robin penguin flamingo hummingbird"
+    " parakeet budgie cockatoo macaw heron stork peacock pelican magpie finch kingfisher woodpecker"
+    " ostrich hawk falcon vulture seabird songbird gosling",
+    "cat": "cat kitten kitty"
+    " tabby siamese ragdoll tomcat calico maine_coon sphynx",
     "dog": "dog puppy pup doggy corgi husky labrador retriever golden_retriever poodle bulldog beagle "
-    "shiba chihuahua dachshund terrier german_shepherd dalmatian",
-    "horse": "horse pony foal stallion mare",
-    "sheep": "sheep lamb",
+    "shiba chihuahua dachshund terrier german_shepherd dalmatian"
+    " pug shih_tzu samoyed akita doberman rottweiler greyhound border_collie collie schnauzer maltese"
+    " pomeranian spaniel cocker_spaniel sheepdog hound mutt doggo lab",
+    "horse": "horse pony foal stallion mare"
+    " colt",
+    "sheep": "sheep lamb"
+    " ewe ram",
     "cow": "cow cattle calf bull ox",
     "elephant": "elephant",
     "bear": "bear polar_bear grizzly brown_bear bear_cub",
@@ -43,59 +70,71 @@ COCO_WORDS_EN = {
     "giraffe": "giraffe",
     "backpack": "backpack rucksack knapsack schoolbag",
     "umbrella": "umbrella parasol",
-    "handbag": "handbag purse",
+    "handbag": "handbag purse"
+    " tote tote_bag shoulder_bag",
     "tie": "tie necktie",
     "suitcase": "suitcase luggage",
     "frisbee": "frisbee flying_disc",
     "skis": "ski skis",
     "snowboard": "snowboard",
     "sports ball": "ball football soccer_ball basketball volleyball tennis_ball beach_ball rugby_ball "
-    "golf_ball baseball",
+    "golf_ball baseball"
+    " softball",
     "kite": "kite",
     "baseball bat": "baseball_bat",
     "baseball glove": "baseball_glove mitt",
     "skateboard": "skateboard",
     "surfboard": "surfboard",
     "tennis racket": "tennis_racket racket racquet",
-    "bottle": "bottle water_bottle wine_bottle",
+    "bottle": "bottle water_bottle wine_bottle"
+    " flask",
     "wine glass": "wine_glass wineglass champagne_glass goblet",
-    "cup": "cup mug teacup coffee_cup",
+    "cup": "cup mug teacup coffee_cup"
+    " glass tumbler paper_cup espresso_cup",
     "fork": "fork",
     "knife": "knife",
     "spoon": "spoon",
     "bowl": "bowl",
     "banana": "banana",
     "apple": "apple",
-    "sandwich": "sandwich burger hamburger",
+    "sandwich": "sandwich burger hamburger"
+    " cheeseburger",
     "orange": "orange",
     "broccoli": "broccoli",
     "carrot": "carrot",
     "hot dog": "hot_dog hotdog",
     "pizza": "pizza",
     "donut": "donut doughnut",
-    "cake": "cake cupcake birthday_cake",
+    "cake": "cake cupcake birthday_cake"
+    " cheesecake",
     "chair": "chair armchair",
-    "couch": "couch sofa",
+    "couch": "couch sofa"
+    " loveseat",
     "potted plant": "potted_plant houseplant plant_pot",
     "bed": "bed",
-    "dining table": "dining_table table",
+    "dining table": "dining_table table"
+    " coffee_table kitchen_table picnic_table",
     "toilet": "toilet",
     "tv": "tv television tv_set",
-    "laptop": "laptop notebook_computer",
+    "laptop": "laptop notebook_computer"
+    " macbook",
     "mouse": "computer_mouse",
     "remote": "remote remote_control",
     "keyboard": "keyboard",
-    "cell phone": "phone smartphone cellphone cell_phone mobile_phone iphone",
+    "cell phone": "phone smartphone cellphone cell_phone mobile_phone iphone"
+    " mobile",
     "microwave": "microwave",
     "oven": "oven",
     "toaster": "toaster",
     "sink": "sink",
     "refrigerator": "refrigerator fridge",
-    "book": "book",
+    "book": "book"
+    " novel textbook storybook comic_book",
     "clock": "clock",
     "vase": "vase",
     "scissors": "scissors",
-    "teddy bear": "teddy_bear teddy plush_bear",
+    "teddy bear": "teddy_bear teddy plush_bear"
+    " plushie stuffed_bear",
     "hair drier": "hair_drier hair_dryer hairdryer blow_dryer",
     "toothbrush": "toothbrush",
 }
@@ -103,16 +142,23 @@ COCO_WORDS_EN = {
 OTHER_SUBJECTS_EN = (
     "robot panda fox rabbit bunny tiger lion deer monkey squirrel butterfly fish dragon unicorn dinosaur "
     "wolf pig goat hamster turtle tortoise snake frog whale dolphin shark kangaroo koala alien ghost "
-    "superhero animal creature pet toy doll jar box gift balloon mouse bat"
+    "superhero animal creature pet toy doll jar box gift balloon mouse bat rope_toy"
 )
 IRREGULAR_PLURALS = {
     "person": "people", "man": "men", "woman": "women", "child": "children", "mouse": "mice",
     "goose": "geese", "sheep": "sheep", "fish": "fish", "calf": "calves", "knife": "knives", "wife": "wives",
     "ox": "oxen", "cattle": "cattle", "deer": "deer", "scissors": "scissors", "skis": "skis",
     "luggage": "luggage", "broccoli": "broccoli", "wolf": "wolves", "shelf": "shelves",
+    "glass": "glasses", "sunglasses": "sunglasses", "jeans": "jeans", "fries": "fries", "chess": "chess",
+    "loaf": "loaves", "tomato": "tomatoes", "mango": "mangoes", "ewe": "ewes", "tooth": "teeth",
 }
 # Nouns that are also common verbs or adjectives ("ducks under", "an orange cat", "ties a
 # knot"): counted only with a determiner or number in front.
 NEEDS_DETERMINER_EN = {"duck", "tie", "orange", "remote", "book", "bowl", "train", "ship", "sink", "ski",
                         "plane", "cup", "fork", "bat", "box", "pet", "toy", "cook", "model", "bike", "jet",
-                        "table", "bull", "crow", "dove", "pup", "kid", "teen", "jar", "pitcher", "phone"}
+                        "table", "bull", "crow", "dove", "pup", "kid", "teen", "jar", "pitcher", "phone",
+                       "hand", "lab", "glass", "watch", "trainer", "cap", "pan", "pot", "stand", "counter",
+                       "sign", "flag", "brush", "tank", "ram", "cab", "coach", "sub", "drum", "mobile",
+                       "guard", "host", "vendor", "walker", "partner", "player", "cream", "toner",
+                       "compact", "foundation", "product", "tea", "wine", "milk", "juice", "rose",
+                       "flower", "tire", "wheel", "hose", "ladder", "rope", "seal", "product", "dish"}

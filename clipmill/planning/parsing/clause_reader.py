@@ -3,6 +3,7 @@ the subject across clauses ("runs to the dog and hugs it": the boy hugs)."""
 from __future__ import annotations
 
 from clipmill.planning.language import Language
+from clipmill.planning.parsing.clause_roles import opens_with
 from clipmill.planning.parsing.clauses import first_verb_position
 from clipmill.planning.parsing.frames import FRAMES, FrameMatch
 from clipmill.planning.parsing.interaction_rules import GROUP_MEMBER_RE, GROUP_PRONOUNS, PRONOUN_RE, RULES_EN, RULES_ZH
@@ -21,7 +22,7 @@ class ClauseReader:
         self.previous_agents: list[Mention] = []
 
     def read(self, index: int, clause: Clause) -> tuple[list[Event], list[Mention]]:
-        inside = [m for m in self.mentions if clause.start <= m.start and m.end <= clause.end]
+        inside = [m for m in self.mentions if clause.start <= m.start and m.end <= clause.end and not m.negated]
         events, taken = self._events(clause, inside)
         for event in events:
             event.clause = index
@@ -52,14 +53,14 @@ class ClauseReader:
     def _agents(self, clause: Clause, inside: list[Mention], verb_start: int) -> list[Mention]:
         verb_start = min(verb_start, clause.start + first_verb_position(clause.text, self.language))
         before = [m for m in inside if m.end <= verb_start]
-        if before and not before[0].pronoun:
+        if before and not before[0].pronoun and opens_with(clause, before[0], self.language):
             group = [before[0]]
             for mention in before[1:]:
                 if self.text[group[-1].end : mention.start].strip().lower() in _AND_WORDS:
                     group.append(mention)
             return group
         member = GROUP_MEMBER_RE[self.language].match(clause.text)
-        plural_before = [m for m in self.mentions if m.end <= clause.start and (m.count or 2) >= 2]
+        plural_before = [m for m in self.mentions if m.end <= clause.start and (m.count or 2) >= 2 and not m.negated]
         if member and plural_before:
             group = plural_before[-1]
             written = member.group(0)
@@ -78,7 +79,8 @@ class ClauseReader:
         if word in GROUP_PRONOUNS:
             return Mention(found.start(), found.end(), word, "group", None, None, pronoun=True)
         agents = {id(a) for a in self.previous_agents}
-        earlier = [m for m in self.mentions if m.end <= start and id(m) not in agents and not m.pronoun]
+        earlier = [m for m in self.mentions if m.end <= start and id(m) not in agents and not m.pronoun
+                   and not m.negated]
         wants_person = word in ("him", "her", "他", "她")
         for mention in reversed(earlier):
             if (mention.coco == "person") == wants_person:

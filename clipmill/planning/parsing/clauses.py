@@ -5,7 +5,17 @@ from __future__ import annotations
 import re
 
 from clipmill.planning.language import WORD_RE, Language
-from clipmill.planning.lexicon import DEFINITE_EN, NUMBERS_EN, VERB_CHARS_ZH, VERB_FORMS_EN, lexicon_words
+from clipmill.planning.lexicon import (
+    ADJECTIVES_EN,
+    DEFINITE_EN,
+    NUMBERS_EN,
+    VERB_CHARS_ZH,
+    VERB_FORMS_EN,
+    lexicon_en,
+    lexicon_words,
+    lexicon_zh,
+)
+from clipmill.planning.lexicon.shot_words import LABEL_RE
 from clipmill.planning.parsing.records import Clause
 
 _CLAUSE_SPLIT_EN = re.compile(
@@ -20,24 +30,71 @@ _AND_RE = re.compile(r"\s+and\s+(?=([A-Za-z]+))")
 _SUBJECT_STARTS_EN = DEFINITE_EN | {"a", "an", "he", "she", "they", "it"} | set(NUMBERS_EN)
 
 
+_SENTENCE_END = {"en": re.compile(r"[.!?;]+(?=\s|$)|\n+"), "zh": re.compile(r"[。！？!?；;\n]+")}
+
+
 def split_clauses(text: str, language: Language) -> list[Clause]:
-    splitter = _CLAUSE_SPLIT_EN if language == "en" else _CLAUSE_SPLIT_ZH
-    markers = _OUTCOME_MARKERS_EN if language == "en" else _OUTCOME_MARKERS_ZH
+    """The prompt's steps in order. A labelled sentence ("Setting: a clean, minimal studio",
+    "开场钩子：...") stays one clause; an English clause that opens on a participle ("...,
+    revealing its shape") belongs to the clause before it."""
     clauses: list[Clause] = []
     position, outcome_next = 0, False
-    for separator in list(splitter.finditer(text)) + [None]:
-        end = separator.start() if separator else len(text)
+    for end_mark in list(_SENTENCE_END[language].finditer(text)) + [None]:
+        end = end_mark.start() if end_mark else len(text)
+        sentence = text[position:end]
+        label = LABEL_RE.match(sentence)
+        if label and sentence.strip():
+            lead = len(sentence) - len(sentence.lstrip())
+            clauses.append(Clause(position + lead, position + len(sentence.rstrip()), sentence.strip(), False,
+                                  label=label.group("label").strip()))
+        else:
+            outcome_next = _split_sentence(text, position, end, language, clauses, outcome_next)
+        if end_mark is None:
+            break
+        position = end_mark.end()
+    if language == "en":
+        clauses = _join_participles(text, _split_on_and_verb(clauses))
+    return clauses
+
+
+def _split_sentence(text: str, start: int, stop: int, language: Language, clauses: list[Clause],
+                    outcome_next: bool) -> bool:
+    splitter = _CLAUSE_SPLIT_EN if language == "en" else _CLAUSE_SPLIT_ZH
+    markers = _OUTCOME_MARKERS_EN if language == "en" else _OUTCOME_MARKERS_ZH
+    position = start
+    for separator in list(splitter.finditer(text, start, stop)) + [None]:
+        end = separator.start() if separator else stop
         piece = text[position:end]
         if piece.strip():
             lead = len(piece) - len(piece.lstrip())
-            clauses.append(Clause(position + lead, position + len(piece.rstrip()), piece.strip(), outcome_next))
+            clauses.append(Clause(position + lead, position + len(piece.rstrip()), piece.strip(), outcome_next,
+                                  after_then=bool(separator is not None or position > start) and position > start))
+            outcome_next = False
         if separator is None:
             break
-        outcome_next = bool(markers.search(separator.group(0)))
+        outcome_next = outcome_next or bool(markers.search(separator.group(0)))
         position = separator.end()
-    if language == "en":
-        clauses = _split_on_and_verb(clauses)
-    return clauses
+    return outcome_next
+
+
+def _join_participles(text: str, clauses: list[Clause]) -> list[Clause]:
+    """"The camera orbits the bottle, revealing its label": one step, not two."""
+    joined: list[Clause] = []
+    for clause in clauses:
+        first = clause.text.split()[0].lower() if clause.text.split() else ""
+        separator = text[joined[-1].end : clause.start] if joined else ""
+        participle = first.endswith("ing") and first not in lexicon_words() and _has_verb_en(joined[-1].text) \
+            if joined else False
+        # "revealing its shape, texture and finish": the end of a list, not a step
+        list_end = bool(re.fullmatch(r"[\w'-]+(?:\s+[\w'-]+)?\s+(?:and|or)\s+[\w'-]+(?:\s+[\w'-]+)?", clause.text)) \
+            and not _has_verb_en(clause.text)
+        if joined and not joined[-1].label and (participle or list_end) and separator.strip() == ",":
+            previous = joined[-1]
+            joined[-1] = Clause(previous.start, clause.end, text[previous.start : clause.end], previous.outcome_marker,
+                                after_then=previous.after_then)
+        else:
+            joined.append(clause)
+    return joined
 
 
 def _split_on_and_verb(clauses: list[Clause]) -> list[Clause]:
@@ -71,10 +128,14 @@ def _and_starts_action(text: str, match: re.Match) -> bool:
 
 def _has_verb_en(text: str) -> bool:
     words = [w.lower() for w in WORD_RE.findall(text)]
-    if any(w in VERB_FORMS_EN or (len(w) > 4 and w.endswith("ing")) for w in words):
-        return True
-    # Verbs outside the list still show by position: "it wakes", "the cat yawns".
     nouns = lexicon_words()
+    for previous, word in zip([""] + words, words):
+        if (word in nouns or word in VERB_FORMS_EN) and (previous in DEFINITE_EN | {"a", "an"} | set(NUMBERS_EN)
+                                                          or previous in ADJECTIVES_EN):
+            continue  # "a skateboard", "a white display pedestal": nouns here, whatever else they can be
+        if word in VERB_FORMS_EN or (len(word) > 4 and word.endswith("ing") and word not in nouns):
+            return True
+    # Verbs outside the list still show by position: "it wakes", "the cat yawns".
     return any(
         previous in ("he", "she", "it", "they") or (previous in nouns and word.endswith("s") and word not in nouns)
         for previous, word in zip(words, words[1:])
@@ -83,7 +144,7 @@ def _has_verb_en(text: str) -> bool:
 
 def first_verb_position(text: str, language: Language) -> int:
     if language == "zh":
-        found = VERB_CHARS_ZH.search(text)
+        found = VERB_CHARS_ZH.search(without_nouns_zh(text))
         return found.start() if found else len(text)
     for word in WORD_RE.finditer(text):
         if word.group(0).lower() in VERB_FORMS_EN and word.group(0).lower() not in lexicon_words():
@@ -92,4 +153,33 @@ def first_verb_position(text: str, language: Language) -> int:
 
 
 def has_verb(text: str, language: Language) -> bool:
-    return _has_verb_en(text) if language == "en" else bool(VERB_CHARS_ZH.search(text))
+    return _has_verb_en(text) if language == "en" else bool(VERB_CHARS_ZH.search(without_nouns_zh(text)))
+
+
+def without_nouns_zh(text: str) -> str:
+    """The text with the lexicon's nouns blanked out, so "拉面" (noodles) shows no verb 拉."""
+    lexicon = lexicon_zh()
+    longest = max(len(word) for word in lexicon)
+    lowered, pieces, i = text.lower(), [], 0
+    while i < len(text):
+        for length in range(min(longest, len(text) - i), 0, -1):
+            if lowered[i : i + length] in lexicon and lexicon[lowered[i : i + length]] is not None:
+                pieces.append("□" * length)
+                i += length
+                break
+        else:
+            pieces.append(text[i])
+            i += 1
+    return "".join(pieces)
+
+
+def starts_with_verb_en(text: str) -> bool:
+    """"slides the cup to a customer": a clause that opens on its verb (the subject carried)."""
+    words = [w.lower() for w in WORD_RE.findall(text)]
+    if not words:
+        return False
+    first = words[0]
+    if first in VERB_FORMS_EN and (first,) not in lexicon_en():
+        return True
+    return first.endswith(("s", "ed")) and not first.endswith("ss") and (first,) not in lexicon_en() \
+        and first not in _SUBJECT_STARTS_EN and len(words) > 1

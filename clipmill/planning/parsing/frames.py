@@ -105,6 +105,11 @@ def _give_pending_zh(f: FrameMatch) -> Event:
     return f.event("give", None, f.first_in(f.start_of("rest")))
 
 
+def _mutual_zh(f: FrameMatch) -> Event:
+    """"互相传递一个排球": the group passes it among itself; the thing follows the verb."""
+    return f.event("handover", None, f.first_in(f.start_of("rest")))
+
+
 def _with_zh(f: FrameMatch) -> Event | None:
     """"和小狗一起玩"."""
     partner = f.in_group("partner")
@@ -138,6 +143,7 @@ FRAMES: dict[str, Callable[[FrameMatch], Event | None]] = {
     "zh_gei": _gei_zh,
     "give_pending_zh": _give_pending_zh,
     "zh_with": _with_zh,
+    "zh_mutual": _mutual_zh,
     "zh_toward": _toward_zh,
     "after": _after,
     "after_optional": _after_optional,

@@ -49,7 +49,9 @@ _CONTACT_STATE_EN = _alternation("hold holds held holding carry carries carried 
 
 # priority: the most specific interaction a prompt names is what QA should check
 RULES_EN: list[Rule] = [
-    ("handover", 0, re.compile(rf"\b(?:{_GIVE_EN})\b(?:\s+over)?", re.I), "give"),
+    # "shake hands", "hold hands" are contact, not a hand-over
+    ("handover", 0, re.compile(rf"(?<!shake )(?<!shakes )(?<!shook )(?<!shaking )(?<!hold )(?<!holds )(?<!held )"
+                               rf"(?<!holding )\b(?:{_GIVE_EN})\b(?:\s+over)?", re.I), "give"),
     ("handover", 0, re.compile(rf"\b(?:{_RECEIVE_EN})\b(?P<mid>.*?)\bfrom\b", re.I), "receive_from"),
     ("catch", 0, re.compile(r"\b(?:catch|catches|caught|catching|receive|receives|received|receiving)\b", re.I),
      "catch"),
@@ -74,25 +76,28 @@ RULES_EN: list[Rule] = [
 ]
 
 RULES_ZH: list[Rule] = [
-    ("handover", 0, re.compile(r"[把将](?P<obj>[^，。]{1,12}?)(?:递给|交给|传给|扔给|抛给|送给|丢给|踢给|拿给|递到|给)(?P<rest>.*)"),
+    ("handover", 0, re.compile(r"[把将](?P<obj>[^，。]{1,12}?)(?:递给|交给|传给|扔给|抛给|送给|丢给|踢给|拿给|端给|带给|还给|塞给|卖给|喂给|递到|给)(?P<rest>.*)"),
      "zh_ba"),
     ("handover", 0, re.compile(r"从(?P<giver>[^，。]{1,12}?)(?:手中|手里|那里|那儿|处)?(?:接过|拿过|拿走|接住|收下)"),
      "receive_from_zh"),
-    ("handover", 0, re.compile(r"(?:递给|交给|传给|扔给|抛给|送给|丢给|踢给|拿给)(?P<rest>.*)"), "zh_give_to"),
+    ("handover", 0, re.compile(r"(?:递给|交给|传给|扔给|抛给|送给|丢给|踢给|拿给|端给|带给|还给|塞给|卖给)(?P<rest>.*)"),
+     "zh_give_to"),
     ("handover", 0, re.compile(r"给(?P<recipient>[^，。]{1,10}?)(?:递|送|拿|端)(?:了|过去|过来|上)?(?P<rest>.*)"),
      "zh_gei"),
+    # "互相传递一个排球", "互相传球": a hand-over within the group, back and forth
+    ("handover", 0, re.compile(r"(?:互相|相互|来回|彼此)(?:传递|传|递|抛|扔|踢|交换)(?P<rest>.*)"), "zh_mutual"),
     ("give", 0, re.compile(r"(?:递出|递过|递|扔出|扔|抛出|抛|丢|踢|传)(?P<rest>.*)"), "give_pending_zh"),
     ("catch", 0, re.compile(r"(?:接过|接住|接到|收下|接下|收到|拿到|接)"), "catch"),
     ("contact", 1, re.compile(r"(?:和|与|跟|同)(?P<partner>[^，。在]{1,10}?)(?:一起)?(?:玩耍|玩|拥抱|握手|击掌|牵手|贴贴|依偎)"),
      "zh_with"),
-    ("contact", 1, re.compile(r"(?:拥抱|抱住|抱起|抱了抱|搂住|亲吻|亲了亲|亲|触碰|触摸|碰了碰|碰|抚摸|摸了摸|摸|握手|击掌|"
+    ("contact", 1, re.compile(r"(?:拿起|捡起|举起|抓起|端起|提起|拎起|拥抱|抱住|抱起|抱了抱|搂住|亲吻|亲了亲|亲|触碰|触摸|碰了碰|碰|抚摸|摸了摸|摸|握手|击掌|"
                               r"牵手|依偎|蹭|舔|拍了拍|拍拍|轻拍|挠|抱)"), "after_or_group"),
     ("approach", 2, re.compile(r"(?:朝|向|往)(?P<target>[^，。]{1,10}?)(?:走|跑|飞|游|爬|奔|冲)"), "zh_toward"),
     ("approach", 2, re.compile(r"(?:走向|跑向|奔向|冲向|飞向|游向|扑向|爬向|靠近|接近|走近|凑近|追赶|追逐|追着|追|走到|跑到|"
                                r"来到|飞到|游到)"), "after"),
-    ("enter", 3, re.compile(r"(?:走进|跑进|冲进|飞进|钻进|跳进|游进|进入|走入|进了|坐进|爬进|开进|上车|上了车|进门|进屋|入画)"),
+    ("enter", 3, re.compile(r"(?:走进|跑进|冲进|飞进|钻进|跳进|游进|进入|走入|进了|坐进|爬进|开进|驶入|驶进|开入|上车|上了车|进门|进屋|入画)"),
      "after_optional"),
-    ("leave", 4, re.compile(r"(?:离开|走出|跑出|飞出|冲出|爬出|钻出|走开|跑开|飞走|跑走|走掉|开走|下车|下了车|出门|出画)"),
+    ("leave", 4, re.compile(r"(?:离开|走出|跑出|飞出|冲出|爬出|钻出|走开|跑开|飞走|跑走|走掉|开走|驶出|驶离|下车|下了车|出门|出画)"),
      "after_optional"),
     ("contact", 5, re.compile(r"(?:抱着|骑着|骑上|骑|牵着|举着|拿着|捧着)"), "after"),
 ]

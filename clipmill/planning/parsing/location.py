@@ -6,7 +6,7 @@ import re
 from functools import cache
 
 from clipmill.planning.language import Language
-from clipmill.planning.lexicon import NOT_PLACES_EN, PLACES_EN, PLACES_ZH, lexicon_en, lexicon_zh
+from clipmill.planning.lexicon import NOT_PLACES_EN, PLACES_EN, PLACES_ZH, VERB_CHARS_ZH, lexicon_en, lexicon_zh
 
 Spans = list[tuple[int, int]]
 
@@ -67,9 +67,12 @@ def _find_location_zh(text: str) -> tuple[str, Spans]:
     if setting:
         return setting.group("place").strip(), [setting.span()]
     for at in re.finditer(
-        r"(?<![正还现实])在(?P<place>[^，。！？、；,.!?\s在]{1,12}?)(?:里面|里|中|上|下|边|旁|内|外|附近|之中|当中)",
+        r"(?<![正还现实])在(?P<place>[^，。！？、；,.!?\s在]{1,12}?)(?:里面|里|中|上|下(?![棋车来去])|边|旁|内|外|附近|之中|当中)",
         text,
     ):
+        if at.start() > 0 and VERB_CHARS_ZH.match(text[at.start() - 1]):
+            # "落在男人的肩膀上", "放在桌上": where the action ends, part of the action; kept in it
+            continue
         # "坐在床上": a bed is something QA looks for, not the scene; keep it in the action.
         entry = lexicon_zh().get(re.sub(r"^.*的", "", at.group("place")))
         if entry is None or entry.coco is None:

@@ -20,6 +20,11 @@ class Mention:
     another: bool = False
     pronoun: bool = False
     member: bool = False  # "the other one", "另一只": one of a group named earlier
+    stated: bool = False  # a number or article was written with it ("两只", "a")
+    negated: bool = False  # "without a dog", "没有狗": said to be absent
+    implies: tuple[str, ...] = ()  # other COCO classes the word brings ("a cyclist": a bicycle)
+    name: str = ""  # English name of a subject outside COCO, for an open-vocabulary detector
+    counted_only: bool = False  # "两杯" in "两杯红酒": counted (two wine glasses), named with its content
 
     @property
     def animate(self) -> bool:
@@ -32,6 +37,8 @@ class Clause:
     end: int
     text: str
     outcome_marker: bool = False
+    label: str = ""  # "Setting", "场景": a labelled sentence, kept whole
+    after_then: bool = False  # not the first step of its sentence
 
 
 @dataclass

@@ -18,11 +18,23 @@ from clipmill.planning.lexicon import (
     group_count,
     lexicon_en,
 )
+from clipmill.planning.lexicon.compounds import MEASURE_NOUNS_EN, WINE_WORDS_EN
 from clipmill.planning.parsing.records import Mention
 
 Token = tuple[str, str, int, int]  # as written, lower case, start, end
 
 _OTHER_DETERMINERS = ("another", "other", "each", "every")
+# Words that never stand inside a noun phrase as a describing noun ("an espresso cup").
+_FUNCTION_WORDS = {
+    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "from", "with",
+    "into", "onto", "over", "under", "up", "down", "out", "off", "across", "through", "around", "along",
+    "toward", "towards", "behind", "beside", "near", "past", "after", "before", "while", "as", "than", "then",
+    "is", "are", "was", "were", "be", "been", "it", "its", "he", "she", "they", "them", "him", "her", "his",
+    "their", "this", "that", "these", "those", "there", "here", "who", "which", "what", "where", "when",
+    "not", "no", "without", "against", "between", "inside", "outside", "above", "below", "very", "so", "too",
+    "just", "only", "also", "still", "again", "back", "away", "together", "each", "other", "another", "one",
+    "slowly", "quickly", "gently", "all", "both", "some", "any", "every", "first", "last", "next", "new",
+}
 _GROUP_OF = ("group", "crowd", "bunch", "herd", "flock", "pack", "team", "family", "lot")
 
 
@@ -38,12 +50,13 @@ def mentions_en(text: str) -> list[Mention]:
             i += 1
             continue
         after = i + match_len
-        if not _modifies_next(lowered, after, entry, lexicon):
+        possessive = tokens[after - 1][1].endswith("'s")  # "a man's shoulder": the man is there
+        if possessive or not _modifies_next(lowered, after, entry, lexicon, counted=_counted_before(lowered, i)):
             mention = _mention_at(text, tokens, lowered, i, after, entry)
             if mention is not None:
                 mentions.append(mention)
         i = after
-    return mentions
+    return _measures(text, mentions)
 
 
 def _longest_entry(lowered: list[str], i: int, lexicon: dict) -> tuple[int, Entry | None]:
@@ -54,32 +67,83 @@ def _longest_entry(lowered: list[str], i: int, lexicon: dict) -> tuple[int, Entr
     return 0, None
 
 
-def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict) -> bool:
+def _counted_before(lowered: list[str], i: int) -> bool:
+    """"two sheep graze": a number above one before the noun makes it plural."""
+    return any((NUMBERS_EN.get(w, 0) > 1 or w.isdigit() and int(w) > 1) for w in lowered[max(0, i - 3) : i])
+
+
+def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, counted: bool = False) -> bool:
     """"dog bed", "orange cat", "a couple of dogs": the first word modifies what follows."""
     if after >= len(lowered):
         return False
-    next_is_noun = any(tuple(lowered[after : after + n]) in lexicon for n in (1, 2, 3)) \
-        and lowered[after] not in NEEDS_DETERMINER_EN | {"bear"}
-    return next_is_noun or (lowered[after] == "of" and entry.head in ("couple", "group"))
+    following = [lexicon[key] for key in (tuple(lowered[after : after + n]) for n in (3, 2, 1)) if key in lexicon]
+    next_is_noun = bool(following) and following[0].head.split()[-1] not in NEEDS_DETERMINER_EN | {"bear"}
+    return next_is_noun or (lowered[after] == "of" and entry.head in ("couple", "group")) \
+        or (not counted and _compound_head_follows(lowered, after, entry))
+
+
+def _compound_head_follows(lowered: list[str], after: int, entry: Entry) -> bool:
+    """"a glass shelf", "a phone case": an unknown noun after a singular noun is the thing
+    named; a verb after it ("a dog naps", "a cat ran") is not."""
+    following = lowered[after]
+    if entry.plural or following in _FUNCTION_WORDS or following in VERB_FORMS_EN or following in ADJECTIVES_EN:
+        return False
+    if following.endswith(("s", "ed", "ing", "ly")) or following.isdigit() or "-" in following:
+        return False
+    return after + 1 >= len(lowered) or lowered[after + 1] in _FUNCTION_WORDS
 
 
 def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, after: int,
                 entry: Entry) -> Mention | None:
     """The mention whose noun is tokens[i:after], widened left over adjectives and a determiner."""
     start = i
-    while start > 0 and start > i - 4 and _is_adjective(lowered[start - 1]):
+    while start > 0 and start > i - 4 and (_is_adjective(lowered[start - 1]) or _is_describing_noun(lowered, start - 1)):
         start -= 1
     determiner = lowered[start - 1] if start > 0 else ""
     if _is_determiner(determiner):
         start -= 1
     else:
         determiner = ""
-    if entry.head.split()[-1] in NEEDS_DETERMINER_EN and not determiner:
+    followed_by_of = after < len(lowered) and lowered[after] == "of"  # "glasses of wine"
+    described = entry.plural and start < i  # "fresh oranges": a plural with a describing word is a noun
+    if entry.head.split()[-1] in NEEDS_DETERMINER_EN and not determiner and not followed_by_of and not described:
         return None
     count, definite, another = _count(determiner, lowered[max(0, start - 2) : start], entry)
     phrase_start, phrase_end = tokens[start][2], tokens[after - 1][3]
     return Mention(phrase_start, phrase_end, text[phrase_start:phrase_end], entry.head,
-                   entry.coco, count, definite, another)
+                   entry.coco, count, definite, another, stated=bool(determiner) and not definite,
+                   implies=entry.implies, name=entry.name if entry.coco is None else "")
+
+
+def _is_describing_noun(lowered: list[str], k: int) -> bool:
+    """"espresso" in "an espresso cup", "wireless" in "wireless earbuds": a word that is no
+    verb, article or preposition, between a determiner and the noun."""
+    word = lowered[k]
+    if word in _FUNCTION_WORDS or word in VERB_FORMS_EN or word.endswith("ly") or word.isdigit() \
+            or word in NUMBERS_EN or word in VAGUE_QUANTITIES_EN:
+        return False
+    # only when a determiner stands right before it (or before the adjectives before it)
+    j = k - 1
+    while j >= 0 and (_is_adjective(lowered[j]) or (lowered[j] not in _FUNCTION_WORDS and lowered[j] not in VERB_FORMS_EN
+                                                    and not _is_determiner(lowered[j]) and j >= k - 1)):
+        j -= 1
+        if j < k - 2:
+            return False
+    return j >= 0 and _is_determiner(lowered[j])
+
+
+def _measures(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"a ball of yarn" is no sports ball; "two glasses of wine" are two wine glasses."""
+    kept = []
+    for mention in mentions:
+        after = text[mention.end : mention.end + 40].lower().split()
+        if after[:1] == ["of"]:
+            if mention.head in MEASURE_NOUNS_EN:
+                continue
+            if mention.head == "glass" and any(w.strip(",.;") in WINE_WORDS_EN for w in after[1:4]):
+                mention.coco = "wine glass"
+        kept.append(mention)
+    return kept
 
 
 def _is_determiner(word: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from clipmill.planning.lexicon import PAIR_NOUNS, ZH_CLASSIFIERS, ZH_DIGITS, ZH_VAGUE, Entry, group_count, lexicon_zh
+from clipmill.planning.lexicon.compounds import CONTAINER_CLASSIFIERS_ZH, WINE_WORDS_ZH
 from clipmill.planning.parsing.records import Mention
 
 _NUMERAL_RE = re.compile(
@@ -21,10 +22,11 @@ Reading = tuple[int, int | None, bool, bool]
 def mentions_zh(text: str) -> list[Mention]:
     lexicon = lexicon_zh()
     longest = max(len(word) for word in lexicon)
+    lowered = text.lower() if len(text.lower()) == len(text) else text  # "SUV" is looked up as "suv"
     mentions: list[Mention] = []
     i = 0
     while i < len(text):
-        word = _longest_word_at(text, i, lexicon, longest)
+        word = _longest_word_at(lowered, i, lexicon, longest)
         if word is None:
             i += 1
             continue
@@ -35,7 +37,27 @@ def mentions_zh(text: str) -> list[Mention]:
         mention = _mention_at(text, i, i + len(word), entry, mentions)
         mentions.append(mention)
         i = mention.end
-    return mentions
+    return _with_containers(text, mentions)
+
+
+_CONTAINER_RE = re.compile(rf"(?P<number>[一二两三四五六七八九十\d]+|几)(?P<classifier>[{''.join(CONTAINER_CLASSIFIERS_ZH)}])")
+
+
+def _with_containers(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"两杯红酒" are two wine glasses, "一瓶香水" a bottle, "一碗汤" a bowl: the classifier is
+    the container the detector sees, whatever is in it."""
+    added = []
+    for found in _CONTAINER_RE.finditer(text):
+        content = next((m for m in mentions if m.start <= found.end() <= m.end or m.start == found.end()), None)
+        if content is not None and content.coco is not None:
+            continue  # "一杯咖啡杯", "一瓶矿泉水": the noun already names the container
+        coco = CONTAINER_CLASSIFIERS_ZH[found.group("classifier")]
+        if coco == "cup" and text[found.end():].startswith(WINE_WORDS_ZH):
+            coco = "wine glass"
+        count = None if found.group("number") == "几" else _zh_number(found.group("number"))
+        added.append(Mention(found.start(), found.end(), found.group(0), found.group(0)[-1] + coco, coco, count,
+                             stated=True, counted_only=content is not None))
+    return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))  # the container first
 
 
 def _longest_word_at(text: str, i: int, lexicon: dict, longest: int) -> str | None:
@@ -63,7 +85,9 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
                                                       and numeral.group("number") in ("几", "数")):
         count = None
     count = group_count(entry.head, count)
-    return Mention(start, end, text[start:end], entry.head, entry.coco, count, definite, another)
+    stated = start < i and not definite
+    return Mention(start, end, text[start:end], entry.head, entry.coco, count, definite, another, stated=stated,
+                   implies=entry.implies, name=entry.name)
 
 
 def _numeral_applies(numeral: re.Match, before: str) -> bool:

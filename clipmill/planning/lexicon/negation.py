@@ -1,0 +1,18 @@
+"""Words that say something is absent ("without a dog", "no people", "没有狗", "无人"): what
+follows them, up to the end of the noun phrase (English) or the clause (Chinese), is not in
+the shot."""
+import re
+
+NEGATION_EN = re.compile(
+    r"\b(?:(?:with\s+)?no(?!\s+(?:longer|more|matter|one|doubt)\b)|without(?:\s+any)?|not\s+(?:a\s+single|any|a)|"
+    r"free\s+of|devoid\s+of|empty\s+of|(?:do\s+not|don't|never)\s+(?:show|include|add)(?:\s+any)?|avoid(?:ing)?)\b",
+    re.IGNORECASE,
+)
+# Nobody: a person is absent, with no noun after it.
+NOBODY_EN = re.compile(r"\b(?:nobody|no\s+one|no-one|no\s+humans?|unpeopled|deserted)\b", re.IGNORECASE)
+# Where an English negation's reach ends: words that start something else.
+SCOPE_END_EN = {"but", "just", "only", "except", "while", "as", "in", "on", "at", "around", "nearby", "near",
+                "anywhere", "visible", "present", "is", "are", "there", "here", "and", "with", "instead"}
+NEGATION_ZH = re.compile(r"(?:没有|没人|不要出现|不要有|不要|别让|别出现|不出现|不能出现|不含|不带|看不到|看不见|毫无|空无|无人(?!机))")
+# "空无一人", "无人", "没人": a person is absent even with no noun after the word.
+NOBODY_ZH = re.compile(r"(?:空无一人|无人(?!机)|没人|没有人|杳无人烟)")

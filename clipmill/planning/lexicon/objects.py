@@ -1,0 +1,73 @@
+"""Things outside COCO's 80 classes that prompts name: products, food, props and animals.
+
+They are subjects of the plan (named, kept in the generator prompt, never a reason for a
+"vague prompt" warning) but a COCO detector cannot check them; the plan lists them by their
+English name (`ShotPlan.open_vocabulary`) so an open-vocabulary detector (YOLO-World, YOLOE)
+can be given them as classes. Chinese words map to the English name that detector reads.
+"""
+
+OBJECTS_EN = (
+    # products
+    "perfume cologne fragrance sneaker trainer shoe running_shoe boot heel sandal slipper earbud earphone "
+    "headphone headset airpods lipstick lip_gloss mascara eyeliner eyeshadow foundation serum cream "
+    "moisturizer moisturiser lotion cleanser toner shampoo conditioner sunscreen smartwatch smart_watch "
+    "watch wristwatch bracelet necklace earring pendant sunglasses hat cap beanie scarf jacket coat dress "
+    "shirt t-shirt hoodie sweater jeans skirt wallet bag shopping_bag speaker drone tablet ipad console "
+    "controller gamepad charger power_bank kettle blender coffee_machine espresso_machine air_fryer "
+    "vacuum rice_cooker lamp candle thermos tumbler_cup water_flask jewellery jewelry watch_box gift_box "
+    "package parcel skincare makeup compact palette brush razor shaver "
+    # food and drink
+    "croissant cookie biscuit steak sushi ramen noodle dumpling bread loaf baguette salad fries soup "
+    "ice_cream popsicle lemon strawberry watermelon grape cherry peach mango avocado tomato egg cheese "
+    "chocolate coffee latte espresso cappuccino americano tea juice milk smoothie cocktail beer wine "
+    "champagne whiskey honey pie taco burrito pancake waffle macaron dessert meal dish "
+    # props and furniture
+    "chopstick saucer plate pan pot tray basket crate rug carpet mirror pillow cushion blanket towel sled rope "
+    "yarn bouquet flower rose chess chessboard guitar piano violin drum microphone camera_bag turntable "
+    "pedestal counter shelf hook stand tent lantern trophy medal flag sign poster painting candle_holder "
+    "bucket shovel broom ladder wheel tire hose "
+    # animals
+    "bee ant spider octopus crab lobster jellyfish seal otter hedgehog alpaca llama donkey camel "
+    "rhino hippo leopard cheetah parrotfish goldfish koi"
+)
+# Chinese word -> the English name an open-vocabulary detector is given.
+OBJECTS_ZH = {
+    "香水": "perfume", "运动鞋": "sneakers", "球鞋": "sneakers", "跑鞋": "running shoes", "鞋子": "shoes",
+    "鞋": "shoes", "高跟鞋": "high heels", "靴子": "boots", "拖鞋": "slipper", "蓝牙耳机": "earbuds",
+    "无线耳机": "earbuds", "耳机": "earbuds", "头戴式耳机": "headphones", "口红": "lipstick", "唇膏": "lipstick",
+    "唇釉": "lip gloss", "睫毛膏": "mascara", "粉底液": "foundation", "精华液": "serum", "精华": "serum",
+    "面霜": "cream", "乳液": "lotion", "洗面奶": "cleanser", "洗发水": "shampoo", "护发素": "conditioner",
+    "防晒霜": "sunscreen", "智能手表": "smartwatch", "手表": "watch", "手环": "fitness band", "项链": "necklace",
+    "手链": "bracelet", "耳环": "earrings", "戒指": "ring", "墨镜": "sunglasses", "太阳镜": "sunglasses",
+    "帽子": "hat", "围巾": "scarf", "外套": "jacket", "连衣裙": "dress", "裙子": "skirt", "衬衫": "shirt",
+    "T恤": "t-shirt", "卫衣": "hoodie", "毛衣": "sweater", "牛仔裤": "jeans", "钱包": "wallet",
+    "购物袋": "shopping bag", "袋子": "bag", "音箱": "speaker", "无人机": "drone", "平板电脑": "tablet",
+    "平板": "tablet", "游戏机": "game console", "手柄": "controller", "充电宝": "power bank", "充电盒": "charging case",
+    "充电器": "charger", "水壶": "kettle", "电水壶": "kettle", "榨汁机": "blender", "咖啡机": "coffee machine",
+    "空气炸锅": "air fryer", "吸尘器": "vacuum cleaner", "电饭煲": "rice cooker", "台灯": "lamp", "蜡烛": "candle",
+    "香薰": "candle", "保温杯": "thermos", "包裹": "package", "快递": "package", "礼盒": "gift box",
+    "化妆品": "makeup", "护肤品": "skincare", "眼影盘": "eyeshadow palette", "剃须刀": "razor",
+    "牛排": "steak", "寿司": "sushi", "拉面": "ramen", "面条": "noodles", "螺蛳粉": "rice noodles",
+    "饺子": "dumplings", "包子": "steamed bun", "面包": "bread", "沙拉": "salad", "薯条": "fries", "汤": "soup",
+    "冰淇淋": "ice cream", "雪糕": "ice cream", "柠檬": "lemon", "草莓": "strawberry", "西瓜": "watermelon",
+    "葡萄": "grapes", "樱桃": "cherries", "桃子": "peach", "芒果": "mango", "牛油果": "avocado",
+    "西红柿": "tomato", "番茄": "tomato", "巧克力": "chocolate", "咖啡": "coffee", "拿铁": "latte",
+    "冰咖啡": "iced coffee", "奶茶": "milk tea", "茶": "tea", "果汁": "juice", "红酒": "wine", "葡萄酒": "wine",
+    "啤酒": "beer", "香槟": "champagne", "蜂蜜": "honey", "月饼": "mooncake", "火锅": "hot pot",
+    "烤鸭": "roast duck", "小龙虾": "crayfish", "盘子": "plate", "盘": "plate", "锅": "pan", "托盘": "tray",
+    "篮子": "basket", "地毯": "rug", "镜子": "mirror", "枕头": "pillow", "抱枕": "cushion", "毯子": "blanket",
+    "毛巾": "towel", "毛线球": "ball of yarn", "花束": "bouquet", "鲜花": "flowers", "花": "flowers",
+    "玫瑰": "roses", "象棋": "chess", "围棋": "go board", "吉他": "guitar", "钢琴": "piano", "话筒": "microphone",
+    "麦克风": "microphone", "转台": "turntable", "展台": "display stand", "筷子": "chopsticks", "纸箱": "cardboard box",
+    "箱子": "box", "礁石": "rocks", "铁板": "griddle", "西装": "suit",
+}
+# Names for the Chinese subjects in `nouns_zh.OTHER_SUBJECTS_ZH` (animals and figures).
+OTHER_NAMES_ZH = {
+    "机器人": "robot", "熊猫": "panda", "小熊猫": "red panda", "狐狸": "fox", "兔子": "rabbit", "小兔子": "rabbit",
+    "老虎": "tiger", "狮子": "lion", "鹿": "deer", "小鹿": "deer", "猴子": "monkey", "松鼠": "squirrel",
+    "蝴蝶": "butterfly", "鱼": "fish", "金鱼": "goldfish", "龙": "dragon", "独角兽": "unicorn", "恐龙": "dinosaur",
+    "狼": "wolf", "猪": "pig", "小猪": "pig", "山羊": "goat", "仓鼠": "hamster", "乌龟": "turtle", "蛇": "snake",
+    "青蛙": "frog", "鲸鱼": "whale", "海豚": "dolphin", "鲨鱼": "shark", "袋鼠": "kangaroo", "考拉": "koala",
+    "外星人": "alien", "玩具": "toy", "娃娃": "doll", "罐子": "jar", "盒子": "box", "礼物": "gift", "气球": "balloon",
+    "雪人": "snowman", "稻草人": "scarecrow", "老鼠": "mouse",
+}

@@ -1,0 +1,77 @@
+"""What each clause is in the shot: an action (a subject does something), a state (a subject
+somewhere, no verb), a camera direction, a look (light, style, finish), a labelled sentence
+("Setting: ...") or another detail. Nothing is dropped: each role has its place in the prompt."""
+from __future__ import annotations
+
+import re
+
+from clipmill.planning.language import Language
+from clipmill.planning.lexicon import ADJECTIVES_EN, VERB_CHARS_ZH
+from clipmill.planning.lexicon.shot_words import CAMERA_AS_OBJECT_EN, CAMERA_AS_OBJECT_ZH, CAMERA_EN, CAMERA_ZH, \
+    LOOK_EN, LOOK_ZH
+from clipmill.planning.parsing.clauses import has_verb, starts_with_verb_en, without_nouns_zh
+from clipmill.planning.parsing.records import Clause, Mention
+
+_ADVERB_ZH = r"(?:[\u4e00-\u9fff]{1,4}地|缓缓|慢慢|轻轻|快速|迅速|突然|立刻|马上|再|又|也|还|就|便|一起|互相|纷纷|陆续|开始)?"
+_CAMERA_SUBJECT = {"en": re.compile(r"^(?:the\s+|a\s+)?(?:\w+\s+)?camera\b", re.I),
+                   "zh": re.compile(r"^(?:镜头|摄像机|相机|机位)")}
+SETTING_LABELS = {"setting", "scene", "location", "background", "场景", "地点", "背景"}
+
+
+def clause_role(clause: Clause, language: Language, inside: list[Mention], previous_role: str) -> str:
+    """One of "label", "camera", "look", "action", "state", "detail"."""
+    if clause.label:
+        return "label"
+    text = clause.text
+    subjects = [m for m in inside if not m.negated]
+    subject_first = bool(subjects) and opens_with(clause, subjects[0], language)
+    camera = (CAMERA_EN if language == "en" else CAMERA_ZH).search(text)
+    camera_object = (CAMERA_AS_OBJECT_EN if language == "en" else CAMERA_AS_OBJECT_ZH).search(text)
+    if camera and _CAMERA_SUBJECT[language].search(text):
+        return "camera"
+    verb_first = starts_with_verb(text, language)
+    if not subject_first:
+        if camera and not camera_object:
+            return "camera"
+        if (LOOK_EN if language == "en" else LOOK_ZH).search(text) and not subjects \
+                and (not verb_first or _describing_first(text, language)):
+            return "look"
+        if previous_role == "camera" and verb_first:
+            return "camera"  # "..., then pushes in to a close-up"
+    if has_verb(text, language) or verb_first:
+        return "action"
+    if subjects:
+        return "state"
+    if camera and not camera_object:
+        return "camera"
+    if (LOOK_EN if language == "en" else LOOK_ZH).search(text):
+        return "look"
+    return "detail"
+
+
+def _describing_first(text: str, language: Language) -> bool:
+    """"clean reflections", "soft light": the verb-looking first word describes the look."""
+    first = text.split()[0].lower() if language == "en" and text.split() else ""
+    return first in ADJECTIVES_EN
+
+
+def opens_with(clause: Clause, mention: Mention, language: Language) -> bool:
+    """The mention is the clause's grammatical subject: nothing but a few describing words
+    stand before it (no preposition: "扑到床上" has no subject 床)."""
+    gap = clause.text[: max(0, mention.start - clause.start)]
+    if language == "en":
+        return len(gap.split()) <= 2 and not re.search(
+            r"\b(?:on|in|at|to|into|onto|from|with|by|over|under|of|for|toward|towards|across|through|behind|beside|"
+            r"near|around|like|past|about|against|without)\b", gap, re.I)
+    return len(gap) <= 4 and not re.search(r"[在到把被给向从对朝往跟和与同于上里让叫]", gap)
+
+
+def starts_with_verb(text: str, language: Language) -> bool:
+    if language == "en":
+        return starts_with_verb_en(text)
+    masked = without_nouns_zh(text)
+    if re.match(r"(?:对着|对|向|朝|往|把|将|从|跟|用|冲着|给)", masked):
+        return True  # "对着镜头喷两下": a phrase before the verb, and no subject
+    found = re.match(_ADVERB_ZH, masked)
+    rest = masked[found.end() if found else 0 :]
+    return bool(rest) and bool(VERB_CHARS_ZH.search(rest[:2])) and "□" not in rest[:2]

@@ -1,0 +1,86 @@
+"""Absence: "without a dog", "no people", "没有狗", "空无一人". The mentions a negation reaches
+are marked `negated` (QA must not expect them; the plan lists their classes as absent), and the
+spans to cut from the generator prompt are returned, since "no dog" in a prompt tends to bring
+a dog; the plan names them in the negative prompt instead."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from clipmill.planning.language import WORD_RE, Language
+from clipmill.planning.lexicon import VERB_FORMS_EN
+from clipmill.planning.lexicon.negation import NEGATION_EN, NEGATION_ZH, NOBODY_EN, NOBODY_ZH, SCOPE_END_EN
+from clipmill.planning.parsing.records import Mention
+
+_CLAUSE_END = re.compile(r"[,.;!?，。；！？\n]")
+
+
+@dataclass
+class Absence:
+    cut_spans: list[tuple[int, int]] = field(default_factory=list)  # cut from the generator prompt
+    negated_words: list[str] = field(default_factory=list)  # for the negative prompt, as written
+    nobody: bool = False  # "nobody", "无人": no person, with no noun to mark
+
+
+def find_absence(text: str, language: Language, mentions: list[Mention]) -> Absence:
+    """Mark the mentions a negation reaches as negated; what to cut and what is absent."""
+    absence = Absence()
+    negation = NEGATION_EN if language == "en" else NEGATION_ZH
+    for found in negation.finditer(text):
+        end = _scope_end_en(text, found.end()) if language == "en" else _scope_end_zh(text, found.end())
+        reached = [m for m in mentions if found.end() <= m.start and m.end <= end]
+        for mention in reached:
+            mention.negated = True
+            absence.negated_words.append(_bare(mention, language))
+        if not reached:
+            continue
+        if language == "en" or not text[reached[-1].end : reached[-1].end + 1] == "的":
+            # "空无一人的街道" describes the place: it stays; "没有狗" is cut
+            start, stop = found.start(), max(m.end for m in reached) if language == "en" else end
+            if language == "en" and _starts_clause(text, start):
+                stop = _scope_end_zh(text, start)  # "..., no dogs around": the whole clause goes
+            absence.cut_spans.append((start, stop))
+    nobody = NOBODY_EN if language == "en" else NOBODY_ZH
+    for found in nobody.finditer(text):
+        absence.nobody = True
+        for mention in mentions:
+            if found.start() <= mention.start and mention.end <= found.end() + 1:
+                mention.negated = True
+        if language == "en" or not text[found.end() : found.end() + 1] == "的":
+            absence.cut_spans.append(found.span())
+        absence.negated_words.append("people" if language == "en" else "人")
+    return absence
+
+
+def _scope_end_en(text: str, start: int) -> int:
+    """A negation reaches over its noun phrases and "or"/"nor" lists, up to a verb, a
+    preposition or the end of the clause."""
+    clause_end = _CLAUSE_END.search(text, start)
+    limit = clause_end.start() if clause_end else len(text)
+    for word in WORD_RE.finditer(text, start, limit):
+        lowered = word.group(0).lower()
+        if lowered in ("or", "nor", "other", "any", "a", "an", "the"):
+            continue
+        if lowered in SCOPE_END_EN or (lowered in VERB_FORMS_EN and word.start() > start + 1
+                                       and not lowered.endswith("ed")):
+            return word.start()
+    return limit
+
+
+def _starts_clause(text: str, position: int) -> bool:
+    before = text[:position].rstrip()
+    return not before or before[-1] in ",.;!?"
+
+
+def _scope_end_zh(text: str, start: int) -> int:
+    clause_end = _CLAUSE_END.search(text, start)
+    return clause_end.start() if clause_end else len(text)
+
+
+def _bare(mention: Mention, language: Language) -> str:
+    if language == "zh":
+        return re.sub(rf"^(?:[一二两三四五六七八九十\d]+[只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件])", "", mention.phrase)
+    words = mention.phrase.split()
+    while words and words[0].lower() in ("a", "an", "the", "any", "other", "some"):
+        words = words[1:]
+    return " ".join(words)
