@@ -79,11 +79,14 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
                        ", ".join(random_models))
 
     # 1. Open the batch; jobs that ended in an earlier run are not run again.
-    opened = open_batch(config, spec, abandon_running=only_jobs is None, retry_failed=retry_failed)
+    opened = open_batch(config, spec, retry_failed=retry_failed)
     jobs = [job for job in spec.jobs if only_jobs is None or job.id in only_jobs]
     results = {job.id: JobOutcome(job.id, opened.ended[job.id], resumed=True) for job in jobs if job.id in opened.ended}
     if results:
         logger.info("%d job(s) ended in an earlier run and are skipped: %s", len(results), ", ".join(results))
+    for job in jobs:  # made right now by another run of this batch: never twice at once
+        if job.id in opened.busy and job.id not in results:
+            results[job.id] = JobOutcome(job.id, "skipped", reason=f"being made by {opened.busy[job.id]}")
 
     # 2. The rest, `clips_in_flight` at a time, in spec order; results come back as they finish.
     pending = [job for job in jobs if job.id not in results]
@@ -117,7 +120,8 @@ def batch_state(counts: dict[str, int], summary: dict) -> State:
     total = sum(counts.values())
     parts = [f"{counts.get('accepted', 0)}/{total} accepted"]
     for status, label in (("rejected", "rejected"), ("failed", "failed QA"), ("error", "error"),
-                          ("interrupted", "interrupted"), ("pending", "not run")):
+                          ("interrupted", "interrupted"), ("pending", "not run"), ("running", "still running elsewhere"),
+                          ("skipped", "made by another run")):
         if counts.get(status):
             parts.append(f"{counts[status]} {label}")
     message = " · ".join(parts)

@@ -15,7 +15,7 @@ import dataclasses
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 
 from clipmill.outcomes import AttemptRecord, EncodedClip, JobOutcome, StitchedClip
 from clipmill.planning import ShotPlan
@@ -23,11 +23,14 @@ from clipmill.spec import JobSpec, ModelSources
 from qa.judge import Judgement
 from qa.retry import AttemptParams, RetryDecision, resume_params
 from storage.config import RunConfig
+from storage.leases import JobLease
+from storage.repository import JobHistory
+from storage.schema import ENDED_JOB_STATUSES
 from tasks.checks import check_clip, decide_retry
 from tasks.generate import generate_segment
 from tasks.inputs import input_gate, prepare_input_image, structure_prompt
 from tasks.outputs import encode_clip, publish_clip, store_artifact
-from tasks.records import begin_attempt, close_job, finish_attempt, open_job, save_plan
+from tasks.records import begin_attempt, close_job, finish_attempt, open_job, resume_job, save_plan
 from tasks.repair import deflicker_clip, stitch
 from tasks.report import announce_clip
 
@@ -36,49 +39,64 @@ from tasks.report import announce_clip
 def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, models: ModelSources) -> State:
     """Make one job's clip: plan, image and gate once, then attempts until one is accepted or
     the job version's attempt budget (counted across runs) is spent."""
+    # 1. Open the job and take its lease: one run at a time makes it (storage.leases).
+    job_id = open_job(config, batch_id, job)
+    with JobLease(config.db_url, job_id) as lease:
+        if not lease.held:
+            return _skipped(job, lease.owner)
+        # 2. What earlier runs of this version spent, and which seeds they drew.
+        history = resume_job(config, job_id)
+        if history.status in ENDED_JOB_STATUSES:  # another run ended it after this one opened the batch
+            return _skipped(job, f"another run, which ended it {history.status}")
+        return _make_clip(job, job_id, history, batch_name, config, models, lease)
+
+
+def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, config: RunConfig,
+               models: ModelSources, lease: JobLease) -> State:
     logger = get_run_logger()
-    # 1. Open the job: what earlier runs of this version spent, and which seeds they drew.
-    opened = open_job(config, batch_id, job)
-    spent, tried = opened.history.spent, set(opened.history.tried_seeds)
-    params = resume_params(job.initial_params(), opened.history.last_params, tried)
+    spent, tried = history.spent, set(history.tried_seeds)
+    params = resume_params(job.initial_params(), history.last_params, tried)
     if spent >= job.max_attempts:  # its last attempt was interrupted
-        return _end(config, opened.job_id, job, "failed", f"attempt budget of {job.max_attempts} spent", spent)
-    attempt = begin_attempt(config, opened.job_id, params)
+        return _end(config, job_id, job, "failed", f"attempt budget of {job.max_attempts} spent", spent)
+    attempt = begin_attempt(config, job_id, params)
     try:
-        # 2. Prepare once, before any GPU time: model fit, shot plan, input image, gate.
+        # 3. Prepare once, before any GPU time: model fit, shot plan, input image, gate.
         job.check_fits_model()
-        plan = _plan(job, params.segments, config, opened.job_id)
+        plan = _plan(job, params.segments, config, job_id)
         start_image = None
         if job.image is not None:
             start_image, gate_reason = _prepare_and_gate(job, plan, models, config, batch_name, attempt)
             if start_image is None:
                 finish_attempt(config, attempt, "rejected")
-                return _end(config, opened.job_id, job, "rejected", gate_reason, attempt.number)
+                return _end(config, job_id, job, "rejected", gate_reason, attempt.number)
 
-        # 3. Attempts: generate, repair and judge, then one decision.
+        # 4. Attempts: generate, repair and judge, then one decision.
         while True:
             spent += 1
             tried.add(params.seed)
             if params.segments != len(plan.segment_prompts):  # the retry policy split the clip anew
-                plan = _plan(job, params.segments, config, opened.job_id)
+                plan = _plan(job, params.segments, config, job_id)
             judgement, encoded, decision = _attempt(job, plan, params, start_image, models, config, batch_name,
                                                     attempt, spent, tried)
+            if decision.action == "accept" and not lease.still_held():  # another run took over: it publishes
+                finish_attempt(config, attempt, "interrupted", error="lease lost to another run before publishing")
+                return _skipped(job, "another run")
             if decision.action == "accept":
-                return _accept(job, plan, params, judgement, encoded, config, batch_name, opened.job_id, attempt)
+                return _accept(job, plan, params, judgement, encoded, config, batch_name, job_id, attempt)
             finish_attempt(config, attempt, "failed_qa")
             logger.info("%s attempt %d failed QA (%s); %s", job.id, attempt.number,
                         "; ".join(judgement.verdict.reasons), decision.reason)
             if decision.action != "regenerate":
-                return _end(config, opened.job_id, job, "failed", "; ".join(judgement.verdict.reasons), spent)
+                return _end(config, job_id, job, "failed", "; ".join(judgement.verdict.reasons), spent)
             params = decision.params
-            attempt = begin_attempt(config, opened.job_id, params)
+            attempt = begin_attempt(config, job_id, params)
     except Exception as error:  # recorded, then reported to Prefect as this job's failure
         bad_input = isinstance(error, ValueError)
         message = " ".join(str(error).split()) if bad_input else f"{type(error).__name__}: {error}"
         # A bad input needs its one line, not a traceback; anything else needs the traceback.
         (logger.error if bad_input else logger.exception)("%s: %s", job.id, message)
         finish_attempt(config, attempt, "error", error=message)
-        return _end(config, opened.job_id, job, "error", message, attempt.number,
+        return _end(config, job_id, job, "error", message, attempt.number,
                     state_name="Bad input" if bad_input else "Error")
 
 
@@ -189,6 +207,12 @@ def _accept(job: JobSpec, plan: ShotPlan, params: AttemptParams, judgement: Judg
     announce_clip(config, batch_name, job.id, published)
     outcome = JobOutcome(job.id, "accepted", attempts=attempt.number, clip=published.clip)
     return Completed(message=f"accepted on attempt {attempt.number}", data=outcome)
+
+
+def _skipped(job: JobSpec, owner: str | None) -> State:
+    """Another live run is making this job: this run leaves it alone (gray in the dashboard)."""
+    outcome = JobOutcome(job.id, "skipped", reason=f"made by {owner or 'another run'}")
+    return Cancelled(name="Skipped", message=outcome.reason, data=outcome)
 
 
 _STATE_NAMES = {"rejected": "Rejected", "failed": "QA failed"}

@@ -36,9 +36,39 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes the file 0600; a published file follows the umask like any other the
+        # team writes, so a web server or another worker's account can read it.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    # Linux shows it without changing it; os.umask() both reads and sets it, racing other threads.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+STALE_TEMPORARY = ".*.tmp*"  # what atomic_path leaves behind when its process is killed
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> int:
+    """Delete temporary files a killed process left under `folder`; returns how many.
+    Call only on a folder no live process writes to (a job this run has claimed)."""
+    removed = 0
+    for leftover in Path(folder).rglob(STALE_TEMPORARY):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def atomic_write_bytes(dest: str | os.PathLike, data: bytes) -> Path:

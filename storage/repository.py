@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from qa.types import Check
@@ -43,6 +43,7 @@ class JobHistory:
     spent: int
     tried_seeds: frozenset[int]
     last_params: dict[str, Any] | None
+    status: str = "pending"  # the job's status now: another run may have ended it meanwhile
 
 
 def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
@@ -120,6 +121,7 @@ def job_history(session: Session, job: Job) -> JobHistory:
         spent=sum(1 for a in attempts if a.number > (job.budget_from or 0)),
         tried_seeds=frozenset(int(a.seed) for a in attempts),
         last_params=dict(attempts[-1].params) if attempts else None,
+        status=job.status,
     )
 
 
@@ -253,22 +255,33 @@ def finish_batch(session: Session, batch: Batch, status: str = "finished") -> Ba
     return batch
 
 
-def abandon_running_attempts(session: Session, batch: Batch,
-                             error: str = "interrupted: its run ended before the attempt did") -> int:
-    """Close attempts a killed or cancelled run left "running" as interrupted, and their jobs too.
-
-    Call when resuming a batch, before starting new attempts, so reports do not show
-    attempts that will never finish; the next run resumes those jobs. Returns how many were closed.
-    """
-    stale = session.scalars(
-        select(Attempt).join(Job, Attempt.job_id == Job.id).where(Job.batch_id == batch.id, Attempt.status == "running")
-    ).all()
+def interrupt_running_attempts(session: Session, job: Job,
+                               error: str = "interrupted: its run ended before the attempt did") -> int:
+    """Close the job's attempts still "running" as interrupted, and the job too: call only
+    when no live run holds the job (storage.leases), so those attempts can never finish."""
+    stale = session.scalars(select(Attempt).where(Attempt.job_id == job.id, Attempt.status == "running")).all()
     for attempt in stale:
         finish_attempt(session, attempt, status="interrupted", error=error)
-    for job in session.scalars(select(Job).where(Job.batch_id == batch.id, Job.status == "running")):
+    if job.status == "running":
         job.status, job.reason = "interrupted", error
     session.flush()
     return len(stale)
+
+
+def abandon_running_attempts(session: Session, batch: Batch) -> int:
+    """Close, as interrupted, the attempts that killed runs left "running" in `batch`: those of
+    jobs no live lease holds (a job a live run is making is left alone). Returns how many."""
+    now = utcnow()
+    unheld = session.scalars(select(Job).where(
+        Job.batch_id == batch.id, or_(Job.claimed_by.is_(None), Job.lease_expires_at < now))).all()
+    return sum(interrupt_running_attempts(session, job) for job in unheld)
+
+
+def busy_jobs(session: Session, batch: Batch) -> dict[str, str]:
+    """Key -> worker of the batch's jobs that a live run is making right now."""
+    rows = session.execute(select(Job.key, Job.claimed_by).where(
+        Job.batch_id == batch.id, Job.claimed_by.is_not(None), Job.lease_expires_at >= utcnow()))
+    return dict(rows.all())
 
 
 def ended_jobs(session: Session, batch: Batch) -> dict[str, str]:

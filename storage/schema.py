@@ -129,6 +129,9 @@ class Job(Base):
     version: Mapped[str | None] = mapped_column(String(64))
     # Attempts numbered up to this one were spent before `--retry-failed` gave a new budget.
     budget_from: Mapped[int] = mapped_column(Integer, default=0)
+    # Who is making the job right now, until when (storage.leases): one run at a time.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
     # jobs -> attempts -> jobs is a cycle; use_alter lets create_all add this key last.

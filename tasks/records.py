@@ -15,7 +15,7 @@ from qa.retry import AttemptParams
 from storage import repository as repo
 from storage.config import RunConfig
 from storage.db import init_db, session_scope
-from storage.files import is_url
+from storage.files import is_url, remove_stale_temporaries
 from storage.repository import JobHistory
 from storage.schema import Attempt, Batch, Job
 from tasks.common import DB_TASK
@@ -24,42 +24,46 @@ from tasks.common import DB_TASK
 @dataclass(frozen=True)
 class OpenedBatch:
     batch_id: int
-    ended: dict[str, str]  # job key -> how it ended in an earlier run (skipped in this one)
-
-
-@dataclass(frozen=True)
-class OpenedJob:
-    job_id: int
-    history: JobHistory
+    ended: dict[str, str]  # job key -> how it ended in an earlier run (not run again)
+    busy: dict[str, str]  # job key -> the worker of another live run making it now
 
 
 @task(name="open-batch", **DB_TASK)
-def open_batch(config: RunConfig, spec: BatchSpec, *, abandon_running: bool = True,
-               retry_failed: bool = False) -> OpenedBatch:
+def open_batch(config: RunConfig, spec: BatchSpec, *, retry_failed: bool = False) -> OpenedBatch:
     """Create the batch, or reopen it when the same spec runs again (resume), and bring every
     job's record up to its definition: a changed job is a new version and runs again;
-    `retry_failed` gives failed and errored jobs a new attempt budget.
-
-    `abandon_running`: close attempts a killed run left "running" as interrupted. A shard must
-    not: the other shards' attempts are running for real (the fan-out does it once, before them)."""
+    `retry_failed` gives failed and errored jobs a new attempt budget. Attempts a killed run
+    left "running" are closed as interrupted; those of jobs another live run holds are not."""
     with session_scope(init_db(config.db_url)) as session:
         batch = repo.get_or_create_batch(session, name=spec.name, spec_path=str(spec.source_path or ""),
                                          spec_sha256=spec.source_sha256 or "", run_dir=str(config.paths(spec.name).root))
-        if abandon_running:
-            repo.abandon_running_attempts(session, batch)
+        repo.abandon_running_attempts(session, batch)
+        busy = repo.busy_jobs(session, batch)
         for job in spec.jobs:
-            repo.upsert_job(session, batch, key=job.id, prompt=job.text(), model=job.model,
-                            params=job.model_dump(mode="json"), version=job.version(), retry_failed=retry_failed)
-        return OpenedBatch(batch_id=batch.id, ended=repo.ended_jobs(session, batch))
+            if job.id not in busy:  # another run is making it: its record is that run's
+                repo.upsert_job(session, batch, key=job.id, prompt=job.text(), model=job.model,
+                                params=job.model_dump(mode="json"), version=job.version(), retry_failed=retry_failed)
+        return OpenedBatch(batch_id=batch.id, ended=repo.ended_jobs(session, batch), busy=busy)
 
 
 @task(name="open-job", **DB_TASK)
-def open_job(config: RunConfig, batch_id: int, job: JobSpec) -> OpenedJob:
-    """The job's record, with what earlier runs of its current version spent and tried."""
+def open_job(config: RunConfig, batch_id: int, job: JobSpec) -> int:
+    """The job's record (created or brought up to its definition); returns its id."""
     with session_scope(init_db(config.db_url)) as session:
         record = repo.upsert_job(session, session.get(Batch, batch_id), key=job.id, prompt=job.text(),
                                  model=job.model, params=job.model_dump(mode="json"), version=job.version())
-        return OpenedJob(job_id=record.id, history=repo.job_history(session, record))
+        return record.id
+
+
+@task(name="resume-job", **DB_TASK)
+def resume_job(config: RunConfig, job_id: int) -> JobHistory:
+    """With the job's lease held: close what a killed run left of it (attempts still "running",
+    temporary files in its folder), then say what its current version has spent and tried."""
+    with session_scope(init_db(config.db_url)) as session:
+        job = session.get(Job, job_id)
+        repo.interrupt_running_attempts(session, job)
+        remove_stale_temporaries(config.paths(job.batch.name).job_dir(job.key))
+        return repo.job_history(session, job)
 
 
 @task(name="save-plan", **DB_TASK)

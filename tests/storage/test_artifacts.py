@@ -91,3 +91,19 @@ def test_the_base_url_is_the_flow_parameter_then_the_spec_then_the_environment_t
     assert artifact_base_url(str(tmp_path / "art"), "memory://spec/clipmill", tmp_path) == str(tmp_path / "art")
     with pytest.raises(ValueError, match="nosuchfs"):
         artifact_base_url("nosuchfs://x/y", None, tmp_path)
+
+
+def test_published_files_follow_the_umask_not_the_temporary_files_0600(tmp_path):
+    import os
+    import stat
+
+    from storage.files import atomic_write_text, remove_stale_temporaries
+
+    previous = os.umask(0o022)
+    try:
+        written = atomic_write_text(tmp_path / "clips" / "a.json", "{}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
+    (tmp_path / "clips" / ".a.x1y2.tmp.mp4").write_bytes(b"half an mp4")
+    assert remove_stale_temporaries(tmp_path) == 1 and [p.name for p in (tmp_path / "clips").iterdir()] == ["a.json"]

@@ -1,4 +1,4 @@
-"""Job versions, budgets across runs, interrupted attempts, and attempt events apart from QA.
+"""Job versions, budgets across runs, job leases, interrupted attempts, and attempt events apart from QA.
 
 Retry decisions and memory fallbacks used to be stored as rows of qa_results (stage "retry",
 value 0, passed); they move to attempt_events, and those rows are deleted.
@@ -36,6 +36,8 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("version", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("budget_from", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("claimed_by", sa.String(length=128), nullable=True))
+        batch.add_column(sa.Column("lease_expires_at", Timestamp, nullable=True))
     with op.batch_alter_table("attempts") as batch:
         batch.add_column(sa.Column("job_version", sa.String(length=64), nullable=True))
     _status_check("jobs", NEW_JOB)
@@ -74,5 +76,7 @@ def downgrade() -> None:
     with op.batch_alter_table("attempts") as batch:
         batch.drop_column("job_version")
     with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("lease_expires_at")
+        batch.drop_column("claimed_by")
         batch.drop_column("budget_from")
         batch.drop_column("version")
