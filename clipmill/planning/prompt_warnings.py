@@ -6,6 +6,7 @@ import re
 
 from clipmill.planning.language import Language
 from clipmill.planning.lexicon import GENERIC_SUBJECTS
+from clipmill.planning.lexicon.places import SCENERY_EN, SCENERY_ZH
 from clipmill.planning.parsing import PRONOUN_RE, Mention
 
 _VAGUE_WORDS = {
@@ -39,7 +40,7 @@ def _subject_warnings(text: str, language: Language, introducing: list[Mention])
     warnings: list[str] = []
     example = EXAMPLES[language]
     vague = sorted({m.group(0).lower() for m in _VAGUE_WORDS[language].finditer(text)})
-    if not introducing:
+    if not introducing and not _scenery(text, language):
         pronoun = PRONOUN_RE[language].search(text) or re.search(r"\b(he|she|they)\b", text, re.I)
         who = f" (only {pronoun.group(0)!r})" if pronoun else ""
         warnings.append(f"vague prompt: no recognisable subject{who}; say who or what is in the shot, e.g. {example}")
@@ -70,6 +71,13 @@ def unchecked_notes(introducing: list[Mention], language: Language) -> list[str]
         return []
     return [f"not checkable by the COCO detector: {', '.join(names)}; an open-vocabulary detector "
             f"(YOLO-World / YOLOE with local weights) can be given these names"]
+
+
+def _scenery(text: str, language: Language) -> bool:
+    if language == "zh":
+        return any(word in text for word in SCENERY_ZH.split())
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return bool(words & set(SCENERY_EN.split()))
 
 
 def _count_warning(mention: Mention, language: Language) -> str:
