@@ -132,13 +132,23 @@ def stage_seconds(report: dict) -> dict[str, float]:
     return {stage: round(seconds, 2) for stage, seconds in totals.most_common()}
 
 
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]()!|#~{}<>])")
+
+
+def markdown_text(text: object) -> str:
+    """Text from a spec, a feed or a file name as plain markdown text: no link, image, table
+    cell break or HTML can come out of it (the dashboard renders markdown as HTML)."""
+    one_line = " ".join(html.escape(str(text), quote=False).split())
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", one_line)
+
+
 def render_markdown_summary(report: dict, *, gallery: str | Path | None = None) -> str:
     counts = report.get("counts", {})
     jobs = report.get("jobs", [])
     attempts = sum(len(j.get("attempts") or []) for j in jobs)
     accepted = counts.get("accepted", 0)
     causes = Counter(cause for j in jobs if j["status"] != "accepted" for cause in failure_causes(j))
-    lines = [f"# clipmill batch `{report['name']}`", ""]
+    lines = [f"# clipmill batch {markdown_text(report['name'])}", ""]
     if report.get("random_weights"):
         lines += ["> **Random-weight models.** The generator, CLIP and/or YOLO ran with random weights: "
                   "clips are noise and scores are not meaningful. This run exercises the pipeline only.", ""]
@@ -147,7 +157,7 @@ def render_markdown_summary(report: dict, *, gallery: str | Path | None = None) 
         f"- yield: {accepted} accepted of {attempts} attempts",
     ]
     if gallery:
-        lines.append(f"- gallery: `{gallery}`")
+        lines.append(f"- gallery: {markdown_text(gallery)}")
     stages = stage_seconds(report)
     if stages:
         lines.append("- seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
@@ -157,12 +167,12 @@ def render_markdown_summary(report: dict, *, gallery: str | Path | None = None) 
     if causes:
         lines += ["", "| failure cause | jobs |", "|---|---|"]
         # Causes can quote metric names from a spec: escaped, as the dashboard renders markdown as HTML.
-        lines += [f"| {html.escape(c).replace('|', '/')} | {n} |" for c, n in causes.most_common()]
+        lines += [f"| {markdown_text(c)} | {n} |" for c, n in causes.most_common()]
     for field, title in (("template", "template"), ("source", "keyword source")):
         groups = yield_by(report, field)
         if groups:
             lines += ["", f"| {title} | accepted | jobs |", "|---|---|---|"]
-            lines += [f"| {html.escape(v).replace('|', '/')} | {a} | {t} |" for v, (a, t) in sorted(groups.items())]
+            lines += [f"| {markdown_text(v)} | {a} | {t} |" for v, (a, t) in sorted(groups.items())]
     return "\n".join(lines) + "\n"
 
 

@@ -24,10 +24,11 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from clipmill.outcomes import JobOutcome
-from clipmill.spec import JobSpec, ModelSources, load_spec
+from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
 from flows.clip import clip_flow
 from storage.config import RunConfig
-from tasks.records import close_batch, open_batch
+from tasks.inputs import check_batch_ready
+from tasks.records import OpenedBatch, close_batch, open_batch
 from tasks.report import write_report
 
 
@@ -78,17 +79,40 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
         logger.warning("RANDOM WEIGHTS: %s run with random weights; clips and scores are not meaningful.",
                        ", ".join(random_models))
 
-    # 1. Open the batch; jobs that ended in an earlier run are not run again.
+    # 1. Everything the batch needs, before any GPU time; then the batch's record.
+    check_batch_ready(config, spec)
     opened = open_batch(config, spec, retry_failed=retry_failed)
     jobs = [job for job in spec.jobs if only_jobs is None or job.id in only_jobs]
+    try:
+        # 2. The jobs that have not ended, `clips_in_flight` at a time.
+        results = _run_jobs(jobs, opened, spec, config, clips_in_flight)
+        # 3. The report (unless a fan-out writes it once all shards are done), and the run's state.
+        summary = {"batch": spec.name, "run_dir": str(config.paths(spec.name).root),
+                   "database": config.database_label, "random_weights": random_models,
+                   "jobs": {job.id: dataclasses.asdict(results[job.id]) for job in jobs}}
+        counts = _count(results.values())
+        if report:
+            close_batch(config, opened.batch_id)
+            reported = write_report(config, spec.name, bool(random_models))
+            summary, counts = {**summary, **reported}, reported["counts"]
+    except BaseException:
+        # A run that ends early (a full disk, a lost database) must not leave the batch "running".
+        close_batch.fn(config, opened.batch_id, status="failed")
+        raise
+    return batch_state(counts, summary)
+
+
+def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config: RunConfig,
+              clips_in_flight: int) -> dict[str, JobOutcome]:
+    """Every job that has not ended and that no other live run is making, through the clip
+    flow in spec order; results come back as they finish. Returns every job's outcome."""
+    logger = get_run_logger()
     results = {job.id: JobOutcome(job.id, opened.ended[job.id], resumed=True) for job in jobs if job.id in opened.ended}
     if results:
         logger.info("%d job(s) ended in an earlier run and are skipped: %s", len(results), ", ".join(results))
     for job in jobs:  # made right now by another run of this batch: never twice at once
         if job.id in opened.busy and job.id not in results:
             results[job.id] = JobOutcome(job.id, "skipped", reason=f"being made by {opened.busy[job.id]}")
-
-    # 2. The rest, `clips_in_flight` at a time, in spec order; results come back as they finish.
     pending = [job for job in jobs if job.id not in results]
     progress = create_progress_artifact(100.0 * len(results) / len(jobs) if jobs else 100.0,
                                         description=f"clipmill batch {spec.name}: jobs finished")
@@ -102,17 +126,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
             results[job.id] = outcome if isinstance(outcome, JobOutcome) else JobOutcome(
                 job.id, "error", reason=f"{type(outcome).__name__}: {outcome}")
             update_progress_artifact(progress, 100.0 * len(results) / len(jobs))
-
-    # 3. The report (unless a fan-out writes it once all shards are done), and the run's state.
-    summary = {"batch": spec.name, "run_dir": str(config.paths(spec.name).root), "database": config.database_label,
-               "random_weights": random_models,
-               "jobs": {job.id: dataclasses.asdict(results[job.id]) for job in jobs}}
-    counts = _count(results.values())
-    if report:
-        close_batch(config, opened.batch_id)
-        reported = write_report(config, spec.name, bool(random_models))
-        summary, counts = {**summary, **reported}, reported["counts"]
-    return batch_state(counts, summary)
+    return results
 
 
 def batch_state(counts: dict[str, int], summary: dict) -> State:

@@ -18,6 +18,7 @@ from prefect.deployments import run_deployment
 from clipmill.spec import load_spec
 from flows.batch import batch_state
 from storage.config import RunConfig
+from tasks.inputs import check_batch_ready
 from tasks.records import close_batch, open_batch
 from tasks.report import write_report
 
@@ -38,11 +39,15 @@ def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/
     logger = get_run_logger()
     spec = load_spec(spec_path)
     config = RunConfig.resolve(run_root, db_url, artifact_url, spec.artifacts)
+    check_batch_ready(config, spec)
     opened = open_batch(config, spec, retry_failed=retry_failed)
     pending = [job.id for job in spec.jobs if job.id not in opened.ended]
     runs = [
         run_deployment(deployment, timeout=0, as_subflow=True, tags=[f"batch:{spec.name}"], parameters={
-            "spec_path": str(Path(spec_path).resolve()), "run_root": str(config.run_root), "db_url": config.db_url,
+            "spec_path": str(Path(spec_path).resolve()), "run_root": str(config.run_root),
+            # Only a URL given as a parameter (already shown): else each worker reads its own
+            # $CLIPMILL_DATABASE_URL, so no password lands in the shards' parameters.
+            "db_url": db_url,
             "only_jobs": part, "report": False, "artifact_url": config.artifact_url})
         for part in shard_jobs(pending, shards)
     ]

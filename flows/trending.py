@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from prefect.events import emit_event as emit_prefect_event
 
-from clipmill.trending import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
+from clipmill.trending import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, SourceError
 from storage.config import RunConfig
 from tasks.trending import (
     fetch_trending_source,
@@ -66,7 +66,7 @@ def trending_poller(
     decisions = screen_trending_keywords(fetched, db_url, blocklist, allowlist)
     new = [d for d in decisions if d["status"] == "new"]
     chosen, deferred = new[:max_keywords], new[max_keywords:]
-    summary = _summary(fetched, failed, decisions, deferred, db_url)
+    summary = _summary(fetched, failed, decisions, deferred, config.database_label)
     if not chosen:
         record_trending_keywords(db_url, decisions)
         logger.info("no new keywords; nothing to start")
@@ -99,7 +99,8 @@ def _fetch_all(sources: list[str], timeout_s: float, max_bytes: int, logger) -> 
             if outcome["malformed"]:
                 logger.warning("%s: %d malformed entr(ies) skipped", source, outcome["malformed"])
     if sources and not fetched:
-        raise RuntimeError("every source failed: " + "; ".join(failed.values()))
+        # A ValueError: the poll ends Failed with this one line, no traceback (see tasks/__init__.py).
+        raise SourceError(", ".join(sources), "every source failed: " + "; ".join(failed.values()))
     return fetched, failed
 
 

@@ -7,9 +7,11 @@ report where a reader (the gallery, the database, a resumed run) would take it f
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,13 +37,37 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as error:
+            raise _disk_full(dest, error) or error
         # mkstemp makes the file 0600; a published file follows the umask like any other the
         # team writes, so a web server or another worker's account can read it.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class DiskFullError(OSError):
+    """A write failed because the disk is full; the message says where and how much is free."""
+
+
+# Below this much free space a failed write is taken for a full disk: numpy and PIL report it
+# as a bare OSError ("problem writing element 135168 to file") without the ENOSPC errno.
+_NEARLY_FULL_BYTES = 16 * 2**20
+
+
+def _disk_full(dest: Path, error: OSError) -> DiskFullError | None:
+    if isinstance(error, DiskFullError):
+        return None
+    try:
+        free = shutil.disk_usage(dest.parent).free
+    except OSError:
+        return None
+    if error.errno == errno.ENOSPC or free < _NEARLY_FULL_BYTES:
+        return DiskFullError(errno.ENOSPC, f"disk full: no space left writing {dest} ({free / 2**20:.1f} MiB free)")
+    return None
 
 
 def _umask() -> int:

@@ -19,4 +19,5 @@ class _BadInputWithoutTraceback(logging.Filter):
         return True
 
 
-logging.getLogger("prefect.task_runs").addFilter(_BadInputWithoutTraceback())
+for _name in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(_name).addFilter(_BadInputWithoutTraceback())

@@ -12,11 +12,20 @@ from prefect.exceptions import MissingContextError
 
 from clipmill.imaging import PreparedImage, prepare_image
 from clipmill.planning import ShotPlan, plan_shot
-from clipmill.spec import JobSpec, ModelSources
+from clipmill.preflight import preflight
+from clipmill.spec import BatchSpec, JobSpec, ModelSources
 from clipmill.subject import find_subject, plan_subject_classes
 from qa.gate import gate_check
 from qa.types import Check
+from storage.config import RunConfig
 from tasks.common import MODEL_TASK
+
+
+@task(name="check-batch-ready", cache_policy=NO_CACHE)
+def check_batch_ready(config: RunConfig, spec: BatchSpec) -> None:
+    """ffmpeg and ffprobe, writable run folder and store, disk, database, weight files: a
+    PreflightError names every problem before any GPU time is spent."""
+    preflight(config, spec)
 
 
 @task(name="structure-prompt", cache_policy=NO_CACHE)

@@ -108,3 +108,12 @@ def test_gallery_shows_retry_decisions_beside_the_checks(tmp_path):
     data["jobs"][1]["attempts"][0]["events"] = [{"kind": "retry", "action": "regenerate",
                                                  "reason": "retry 2 of 3 with seed 0 -> 7", "details": {}}]
     assert "retry/regenerate — retry 2 of 3 with seed 0 -&gt; 7" in render_gallery(data, base_dir=tmp_path / "b")
+
+
+def test_summary_text_from_a_spec_or_feed_cannot_become_markup():
+    data = {"name": "b", "counts": {"failed": 1}, "jobs": [
+        {"key": "k", "status": "failed", "reason": None, "params": {"template": "![t](//evil.example/x.png)"},
+         "keyword_source": "[click](javascript:alert(1))", "attempts": []}]}
+    text = render_markdown_summary(data, gallery="/runs/b/index.html`<img src=x>")
+    assert "](" not in text.replace("\\](", "") and "<img" not in text
+    assert "\\!\\[t\\]\\(//evil.example/x.png\\)" in text

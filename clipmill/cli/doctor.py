@@ -50,17 +50,20 @@ def check_torch() -> list[Finding]:
 
 def check_database(db_url: str | None, run_root: Path | None) -> list[Finding]:
     from sqlalchemy import text
+    from sqlalchemy.engine import make_url
 
     from storage.config import results_database_url
     from storage.db import init_db
 
     url = results_database_url(run_root, db_url)
+    shown = make_url(url).render_as_string(hide_password=True)  # doctor output gets pasted into tickets
     try:
         with init_db(url).connect() as connection:
             connection.execute(text("select 1"))
     except Exception as error:  # any driver's error means the same thing here: unreachable
-        return [Finding("database", "fail", f"{url}: {type(error).__name__}: {error}")]
-    return [Finding("database", "ok", f"{url} reachable, schema at head")]
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
+        return [Finding("database", "fail", f"{shown}: {type(error).__name__}: {reason}")]
+    return [Finding("database", "ok", f"{shown} reachable, schema at head")]
 
 
 def check_weights() -> list[Finding]:

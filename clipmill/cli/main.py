@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -22,15 +23,24 @@ DbUrl = typer.Option(None, "--db-url", help="SQLAlchemy URL [default: $CLIPMILL_
 
 def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, retry_failed: bool = False,
                as_json: bool = False) -> dict:
+    from clipmill.preflight import PreflightError, preflight
     from clipmill.spec import SpecError, load_spec
+    from storage.config import RunConfig
 
     try:
-        load_spec(spec)  # fail fast, before Prefect starts, with the spec's own message
+        loaded = load_spec(spec)  # fail fast, before Prefect starts, with the spec's own message
     except SpecError as error:
         fail(str(error))
+    try:  # ffmpeg, folders, disk, database, weights: one line and exit 3, before any GPU time
+        preflight(RunConfig.resolve(run_root, db_url, None, loaded.artifacts), loaded)
+    except (PreflightError, ValueError) as error:
+        fail(str(error), code=3)
     from flows.batch import batch_flow
+    from storage.db import ENV_VAR as DATABASE_ENV
 
-    state = batch_flow(str(spec), str(run_root) if run_root else None, db_url, retry_failed=retry_failed,
+    if db_url:  # by environment, not as a flow parameter: the dashboard shows parameters, passwords too
+        os.environ[DATABASE_ENV] = db_url
+    state = batch_flow(str(spec), str(run_root) if run_root else None, retry_failed=retry_failed,
                        return_state=True)
     result = state.result(raise_on_failure=False)
     if not isinstance(result, dict):  # the flow itself broke: one line, no traceback
@@ -108,11 +118,19 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
     from storage.db import init_db, session_scope
     from storage.reports import batch_report
 
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = results_database_url(run_root, db_url)
     try:
-        with session_scope(init_db(results_database_url(run_root, db_url))) as session:
+        with session_scope(init_db(url)) as session:
             data = batch_report(session, batch)
     except LookupError as error:
         fail(str(error.args[0] if error.args else error))
+    except SQLAlchemyError as error:
+        from sqlalchemy.engine import make_url
+
+        reason = str(getattr(error, "orig", None) or error)[:200]
+        fail(f"database {make_url(url).render_as_string(hide_password=True)} is not usable: {reason}", code=3)
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
