@@ -1,6 +1,9 @@
 """Fetching one source: download it or read it from disk, decide its format, parse its keywords."""
 from __future__ import annotations
 
+import os
+import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +19,10 @@ DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_BYTES = 2 * 2**20
 FILE_SUFFIXES = (".csv", ".txt", ".json", ".xml", ".rss", ".atom")
 _FORMAT_BY_SUFFIX = {".csv": "csv", ".txt": "text", ".json": "json", ".xml": "xml", ".rss": "xml", ".atom": "xml"}
+_READ_CHUNK = 64 * 2**10
+# O_NONBLOCK: opening a FIFO for reading would otherwise wait, forever, for a writer. It changes
+# nothing for the regular files that are the only thing read after the open.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
 
 
 @dataclass
@@ -40,38 +47,78 @@ def fetch_source(address: str, *, timeout: float = DEFAULT_TIMEOUT_S, max_bytes:
     if source.remote:
         body, content_type = download(source, timeout, max_bytes, client)
         return _parse(source, body, _format_of(source, source.location, content_type, body))
+    # The same limits as a download: `max_bytes` a file, `timeout` for the whole source.
+    deadline = time.monotonic() + timeout
     path = Path(source.location).expanduser()
     if path.is_dir():
-        return _read_folder(source, path, max_bytes)
-    body = _read_file(source, path, max_bytes)
+        return _read_folder(source, path, max_bytes, timeout, deadline)
+    body = _read_file(source, path, max_bytes, timeout, deadline)
     return _parse(source, body, _format_of(source, path.name, "", body))
 
 
-def _read_file(source: Source, path: Path, max_bytes: int) -> bytes:
-    # One byte past the limit is enough to know the file is too big, without reading all of it.
+def _kind_of(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _refuse_special(source: Source, mode: int) -> None:
+    # A FIFO, a device (/dev/zero, /dev/tty) or a socket has no end a limit can rely on, and
+    # reading one can wait forever; keyword files are regular files.
+    if not stat.S_ISREG(mode):
+        raise SourceError(source.address, f"{_kind_of(mode)}, not a regular file; give a keyword file or folder")
+
+
+def _read_file(source: Source, path: Path, max_bytes: int, timeout: float, deadline: float) -> bytes:
     try:
-        with open(path, "rb") as handle:
-            body = handle.read(max_bytes + 1)
+        # Refused before opening (opening a device can itself do something), and checked again
+        # on the opened descriptor, in case the path was swapped in between.
+        _refuse_special(source, os.stat(path).st_mode)
+        descriptor = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         raise SourceError(source.address, "no such file or folder") from None
     except OSError as error:
         raise SourceError(source.address, f"cannot read ({error.strerror or error})") from None
-    if len(body) > max_bytes:
+    with os.fdopen(descriptor, "rb", buffering=0) as handle:
+        _refuse_special(source, os.fstat(handle.fileno()).st_mode)
+        # One byte past the limit is enough to know the file is too big, without reading all of it.
+        chunks, size = [], 0
+        while size <= max_bytes:
+            if time.monotonic() > deadline:
+                raise SourceError(source.address, f"timed out after {timeout:g} s", transient=True)
+            try:
+                chunk = handle.read(min(_READ_CHUNK, max_bytes + 1 - size))
+            except OSError as error:
+                raise SourceError(source.address, f"cannot read ({error.strerror or error})") from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    if size > max_bytes:
         raise SourceError(source.address, f"file is over the {max_bytes}-byte limit")
-    return body
+    return b"".join(chunks)
 
 
-def _read_folder(source: Source, folder: Path, max_bytes: int) -> FetchResult:
+def _read_folder(source: Source, folder: Path, max_bytes: int, timeout: float, deadline: float) -> FetchResult:
     # Name order, so a folder always gives its keywords in the same order (screening keeps the
-    # first of duplicates, so order decides which source a keyword is credited to).
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES)
+    # first of duplicates, so order decides which source a keyword is credited to). Only
+    # regular files count: a FIFO or device in the folder is passed over, never opened.
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES)
+    except OSError as error:
+        raise SourceError(source.address, f"cannot list the folder ({error.strerror or error})") from None
     if not files:
         raise SourceError(source.address, f"folder has no {'/'.join(FILE_SUFFIXES)} files")
     merged = FetchResult(source.address, [], format="folder", files=len(files))
     for path in files:
         # Each file gets its own address so an error names the file, not just the folder.
         child = Source(f"{source.address.rstrip('/')}/{path.name}", str(path), False, source.options)
-        part = _parse(child, _read_file(child, path, max_bytes), _format_of(child, path.name, "", b""))
+        body = _read_file(child, path, max_bytes, timeout, deadline)
+        part = _parse(child, body, _format_of(child, path.name, "", b""))
         merged.keywords += part.keywords
         merged.malformed += part.malformed
     return merged
