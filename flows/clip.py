@@ -19,6 +19,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 
 from clipmill.outcomes import AttemptRecord, EncodedClip, JobOutcome, StitchedClip
 from clipmill.planning import ShotPlan
+from clipmill.prompt_limits import length_warnings
 from clipmill.spec import JobSpec, ModelSources
 from qa.judge import Judgement
 from qa.retry import AttemptParams, RetryDecision, resume_params
@@ -26,6 +27,7 @@ from storage.config import RunConfig
 from storage.leases import JobLease
 from storage.repository import JobHistory
 from storage.schema import ENDED_JOB_STATUSES
+from tasks import KNOWN_FAULTS
 from tasks.checks import check_clip, decide_retry
 from tasks.generate import generate_segment
 from tasks.inputs import input_gate, prepare_input_image, structure_prompt
@@ -93,8 +95,8 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
     except Exception as error:  # recorded, then reported to Prefect as this job's failure
         bad_input = isinstance(error, ValueError)
         message = " ".join(str(error).split()) if bad_input else f"{type(error).__name__}: {error}"
-        # A bad input needs its one line, not a traceback; anything else needs the traceback.
-        (logger.error if bad_input else logger.exception)("%s: %s", job.id, message)
+        # A known fault needs its one line, not a traceback; anything else needs the traceback.
+        (logger.error if isinstance(error, KNOWN_FAULTS) else logger.exception)("%s: %s", job.id, message)
         finish_attempt(config, attempt, "error", error=message)
         return _end(config, job_id, job, "error", message, attempt.number,
                     state_name="Bad input" if bad_input else "Error")
@@ -103,7 +105,7 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
 def _plan(job: JobSpec, segments: int, config: RunConfig, job_id: int) -> ShotPlan:
     """The shot plan for `segments` segments, saved with the job so the record is the one run."""
     plan = structure_prompt(job, segments)
-    for warning in plan.warnings:
+    for warning in [*plan.warnings, *length_warnings(job.text())]:
         get_run_logger().warning("%s: %s", job.id, warning)
     save_plan(config, job_id, plan)
     return plan

@@ -6,15 +6,21 @@ Prefect imports it): a server started offline must not try to send analytics.
 import logging
 import os
 
+from storage.files import DiskFullError
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+# Faults whose message says all a person needs: a bad input (ValueError and kin: a broken
+# photo, a job its model cannot make, a machine not ready for the batch) or a full disk.
+KNOWN_FAULTS = (ValueError, DiskFullError)
 
 
 class _BadInputWithoutTraceback(logging.Filter):
-    """A bad input (ValueError and kin: a broken photo, a job its model cannot make) is the
-    user's to fix from one line; the traceback Prefect logs with it says nothing to them."""
+    """A known fault is the user's to fix from one line; the traceback Prefect logs with it
+    says nothing to them (and twelve broken photos would print twelve of them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], ValueError):
+        if record.exc_info and isinstance(record.exc_info[1], KNOWN_FAULTS):
             record.exc_info, record.exc_text = None, None
         return True
 

@@ -154,3 +154,16 @@ def test_a_job_version_changes_with_what_the_job_makes_and_only_with_that(tmp_pa
     photo.write_bytes(b"a different photo under the same name")
     again = parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x", "image": str(photo)}]}).jobs[0].version()
     assert first != again
+
+
+def test_long_prompts_are_named_with_where_each_encoder_stops():
+    from clipmill.prompt_limits import ENCODERS, cut_point, length_warnings
+
+    short = "A boy throws a yellow frisbee to a brown dog in a sunny park"
+    assert length_warnings(short) == []
+    medium = " ".join(["word"] * 100)  # past CLIP's 77, well within Wan's 512
+    [clip_only] = length_warnings(medium)
+    assert "CLIP" in clip_only and "at character" in clip_only
+    huge = "海边" * 400 + " then a very long tail"
+    warnings = length_warnings(huge)
+    assert len(warnings) == 2 and cut_point(huge, ENCODERS[0]) <= 520

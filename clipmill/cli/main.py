@@ -31,6 +31,7 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
         loaded = load_spec(spec)  # fail fast, before Prefect starts, with the spec's own message
     except SpecError as error:
         fail(str(error))
+    _warn_long_prompts(loaded)
     try:  # ffmpeg, folders, disk, database, weights: one line and exit 3, before any GPU time
         preflight(RunConfig.resolve(run_root, db_url, None, loaded.artifacts), loaded)
     except (PreflightError, ValueError) as error:
@@ -50,6 +51,14 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
     else:
         _print_summary(result)
     return result
+
+
+def _warn_long_prompts(spec) -> None:
+    from clipmill.prompt_limits import length_warnings
+
+    for job in spec.jobs:
+        for warning in length_warnings(job.text()):
+            typer.secho(f"warning: job '{job.id}': {warning}", fg=typer.colors.YELLOW, err=True)
 
 
 def _print_summary(result: dict) -> None:
@@ -105,6 +114,7 @@ def validate(spec: Path = typer.Argument(..., help="batch spec YAML")) -> None:
         loaded = load_spec(spec)
     except SpecError as error:
         fail(str(error))
+    _warn_long_prompts(loaded)
     typer.echo(f"{spec}: batch '{loaded.name}', {len(loaded.jobs)} job(s), valid")
 
 

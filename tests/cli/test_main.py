@@ -79,3 +79,13 @@ def test_run_exits_1_with_one_line_when_a_job_failed_and_prints_json_for_machine
     summary = json.loads(done.stdout[done.stdout.index("{"):done.stdout.rindex("}") + 1])
     assert {k: v["status"] for k, v in summary["jobs"].items()} == {"still": "failed", "broken": "error"}
     assert summary["counts"]["failed"] == 1 and "broken.jpg" in summary["jobs"]["broken"]["reason"]
+
+
+def test_validate_says_which_prompt_will_be_cut_and_where(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: b\njobs:\n  - {id: short, prompt: a dog runs}\n  - {id: essay, prompt: '"
+                    + "a dog runs " * 200 + "'}\n")
+    result = runner.invoke(app, ["validate", str(spec)])
+    assert result.exit_code == 0
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2 and all("job 'essay'" in w and "at character" in w for w in warnings)
