@@ -49,11 +49,11 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     absence = find_absence(text, language, mentions)
     location, static_spans = find_location(text, language)
     clauses = split_clauses(text, language)
-    labels = [c for c in clauses if c.label and c.label.lower() not in SETTING_LABELS]
-    mentions = [m for m in mentions if not any(c.start <= m.start < c.end for c in labels)]  # "Opening hook:"
+    roles = _clause_roles(clauses, language, mentions)
+    mentions = _subject_mentions(mentions, clauses, roles, language)
 
     # 3. read each clause: its role (action, state, camera, look), and who does what to whom
-    read = _read_clauses(text, language, mentions, clauses, static_spans + absence.cut_spans)
+    read = _read_clauses(text, language, mentions, clauses, roles, static_spans + absence.cut_spans)
 
     # 4. expectations
     classes, introducing, unstated = count_entities(mentions, language)
@@ -129,14 +129,43 @@ class _Reading:
     outcome: str = ""  # the action after "finally", "最后"
 
 
+def _clause_roles(clauses: list[Clause], language: Language, mentions: list[Mention]) -> list[str]:
+    roles: list[str] = []
+    for clause in clauses:
+        inside = [m for m in mentions if clause.start <= m.start and m.end <= clause.end]
+        roles.append(clause_role(clause, language, inside, roles[-1] if roles else ""))
+    return roles
+
+
+def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: list[str],
+                      language: Language) -> list[Mention]:
+    """The mentions that name something in the shot: not the "drone" of "aerial drone shot" nor
+    the "hook" of "Opening hook:"; a plural with no number after a counted group gets the
+    group's number ("three friends toast with glasses of wine": three glasses)."""
+    def off_screen(m: Mention) -> bool:
+        return any(c.start <= m.start < c.end and (role in ("camera", "look") or role == "label"
+                                                    and c.label.lower() not in SETTING_LABELS)
+                   for c, role in zip(clauses, roles))
+
+    kept = [m for m in mentions if not off_screen(m)]
+    for clause, role in zip(clauses, roles):
+        inside = [m for m in kept if clause.start <= m.start and m.end <= clause.end and not m.negated]
+        if role != "action" or not inside or not opens_with(clause, inside[0], language):
+            continue
+        group = inside[0].count
+        if group is not None and group >= 2 and inside[0].coco is not None:
+            for mention in inside[1:]:
+                if mention.count is None and mention.coco not in (None, "person") and not mention.definite:
+                    mention.count = group
+    return kept
+
+
 def _read_clauses(text: str, language: Language, mentions: list[Mention], clauses: list[Clause],
-                  cut_spans: list[tuple[int, int]]) -> _Reading:
+                  roles: list[str], cut_spans: list[tuple[int, int]]) -> _Reading:
     reader = ClauseReader(text, language, mentions)
     read = _Reading()
-    role = ""
-    for index, clause in enumerate(clauses):
+    for index, (clause, role) in enumerate(zip(clauses, roles)):
         clause_mentions = [m for m in mentions if clause.start <= m.start and m.end <= clause.end]
-        role = clause_role(clause, language, clause_mentions, role)
         if role == "label":
             if clause.label.lower() not in SETTING_LABELS:
                 read.labels.append(clause.text)

@@ -39,6 +39,11 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
     b = other.phrase if other is not None and not same_group else ""
     if event.kind == "contact" or (event.kind == "handover" and same_group and not obj):
         # "hug", "pass to each other": how close they start is not said; name who is there
+        # (whoever the actions do not name already)
+        named = " ".join(actions or []).lower()
+        phrases = [p for p in phrases if p.lower() not in named and bare_phrase(p, language).lower() not in named]
+        if not phrases:
+            return ""
         return join_phrases(phrases, language) if language == "zh" else sentence(join_phrases(phrases, language))
     openings = _openings_en if language == "en" else _openings_zh
     one = "个" if agent.coco == "person" else "只"

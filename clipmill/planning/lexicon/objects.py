@@ -24,7 +24,7 @@ OBJECTS_EN = (
     # props and furniture
     "chopstick saucer plate pan pot tray basket crate rug carpet mirror pillow cushion blanket towel sled rope "
     "yarn bouquet flower rose chess chessboard guitar piano violin drum microphone camera_bag turntable "
-    "pedestal counter shelf hook stand tent lantern trophy medal flag sign poster painting candle_holder "
+    "pedestal shelf hook stand tent lantern trophy medal flag sign poster painting candle_holder "
     "bucket shovel broom ladder wheel tire hose "
     # animals
     "bee ant spider octopus crab lobster jellyfish seal otter hedgehog alpaca llama donkey camel "
@@ -59,7 +59,9 @@ OBJECTS_ZH = {
     "毛巾": "towel", "毛线球": "ball of yarn", "花束": "bouquet", "鲜花": "flowers", "花": "flowers",
     "玫瑰": "roses", "象棋": "chess", "围棋": "go board", "吉他": "guitar", "钢琴": "piano", "话筒": "microphone",
     "麦克风": "microphone", "转台": "turntable", "展台": "display stand", "筷子": "chopsticks", "纸箱": "cardboard box",
-    "箱子": "box", "礁石": "rocks", "铁板": "griddle", "西装": "suit",
+    "箱子": "box", "礁石": "rocks", "铁板": "griddle", "西装": "suit", "婴儿车": "stroller", "童车": "stroller",
+    "手推车": "cart", "推车": "cart", "购物车": "shopping cart", "餐车": "food cart", "花瓣": "petals",
+    "花生": "peanuts", "瓜子": "seeds", "木棍": "stick", "棍子": "stick", "风车": "pinwheel", "水车": "water wheel",
 }
 # Names for the Chinese subjects in `nouns_zh.OTHER_SUBJECTS_ZH` (animals and figures).
 OTHER_NAMES_ZH = {

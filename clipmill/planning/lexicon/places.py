@@ -14,7 +14,8 @@ PLACES_EN = (
     "museum aquarium zoo farmyard stable ranch runway catwalk set backdrop tabletop countertop counter "
     "rink slope piste ski_slope racetrack circuit parking_garage gas_station car_wash subway_station "
     "train_station bus_stop livestream_room living_room dining_room meeting_room conference_room dorm "
-    "nursery kindergarten campus hospital clinic pharmacy laboratory lab workshop kitchen_counter"
+    "nursery kindergarten campus hospital clinic pharmacy laboratory lab workshop kitchen_counter "
+    "fireplace window doorway door front_door doorstep entrance gate fountain campfire bonfire"
 )
 PLACES_ZH = (
     "森林 树林 丛林 竹林 公园 海滩 沙滩 海边 大海 湖边 湖面 河边 小河 街道 街头 马路 城市 小镇 村庄 广场 市场 "

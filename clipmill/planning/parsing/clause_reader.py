@@ -3,7 +3,7 @@ the subject across clauses ("runs to the dog and hugs it": the boy hugs)."""
 from __future__ import annotations
 
 from clipmill.planning.language import Language
-from clipmill.planning.parsing.clause_roles import opens_with
+from clipmill.planning.parsing.clause_roles import opens_with, starts_with_verb
 from clipmill.planning.parsing.clauses import first_verb_position
 from clipmill.planning.parsing.frames import FRAMES, FrameMatch
 from clipmill.planning.parsing.interaction_rules import GROUP_MEMBER_RE, GROUP_PRONOUNS, PRONOUN_RE, RULES_EN, RULES_ZH
@@ -43,7 +43,10 @@ class ClauseReader:
                 span = (clause.start + match.start(), clause.start + match.end())
                 if any(s < span[1] and span[0] < e for s, e in taken):
                     continue
-                found = FrameMatch(kind, priority, match, clause, self.text, inside, self._pronoun_after)
+                if any(m.start <= span[0] < m.end for m in inside):
+                    continue  # the "递" in "快递员" is part of a noun
+                earlier = [m for m in self.mentions if m.end <= clause.start and not m.negated]
+                found = FrameMatch(kind, priority, match, clause, self.text, inside, self._pronoun_after, earlier)
                 event = FRAMES[frame](found)
                 if event is not None:
                     events.append(event)
@@ -53,7 +56,8 @@ class ClauseReader:
     def _agents(self, clause: Clause, inside: list[Mention], verb_start: int) -> list[Mention]:
         verb_start = min(verb_start, clause.start + first_verb_position(clause.text, self.language))
         before = [m for m in inside if m.end <= verb_start]
-        if before and not before[0].pronoun and opens_with(clause, before[0], self.language):
+        verb_first = starts_with_verb(clause.text, self.language)
+        if before and not before[0].pronoun and opens_with(clause, before[0], self.language) and not verb_first:
             group = [before[0]]
             for mention in before[1:]:
                 if self.text[group[-1].end : mention.start].strip().lower() in _AND_WORDS:

@@ -15,6 +15,7 @@ from clipmill.planning.parsing.records import Clause, Mention
 _ADVERB_ZH = r"(?:[\u4e00-\u9fff]{1,4}地|缓缓|慢慢|轻轻|快速|迅速|突然|立刻|马上|再|又|也|还|就|便|一起|互相|纷纷|陆续|开始)?"
 _CAMERA_SUBJECT = {"en": re.compile(r"^(?:the\s+|a\s+)?(?:\w+\s+)?camera\b", re.I),
                    "zh": re.compile(r"^(?:镜头|摄像机|相机|机位)")}
+_FRAMING_EN = re.compile(r"\b(?:shot|close-?up|closeup|footage|view|macro|time-?lapse|slow[- ]motion|pov)s?$", re.I)
 SETTING_LABELS = {"setting", "scene", "location", "background", "场景", "地点", "背景"}
 
 
@@ -27,8 +28,8 @@ def clause_role(clause: Clause, language: Language, inside: list[Mention], previ
     subject_first = bool(subjects) and opens_with(clause, subjects[0], language)
     camera = (CAMERA_EN if language == "en" else CAMERA_ZH).search(text)
     camera_object = (CAMERA_AS_OBJECT_EN if language == "en" else CAMERA_AS_OBJECT_ZH).search(text)
-    if camera and _CAMERA_SUBJECT[language].search(text):
-        return "camera"
+    if camera and (_CAMERA_SUBJECT[language].search(text) or _FRAMING_EN.search(text) and language == "en"):
+        return "camera"  # "The camera orbits ...", "Aerial drone shot", "close-up"
     verb_first = starts_with_verb(text, language)
     if not subject_first:
         if camera and not camera_object:

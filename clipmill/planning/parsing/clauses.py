@@ -30,6 +30,9 @@ _AND_RE = re.compile(r"\s+and\s+(?=([A-Za-z]+))")
 _SUBJECT_STARTS_EN = DEFINITE_EN | {"a", "an", "he", "she", "they", "it"} | set(NUMBERS_EN)
 
 
+_SHOT_OF_EN = re.compile(
+    r"\s*(?P<shot>(?:(?:an?|the)\s+)?(?:[\w'-]+\s+){0,3}?(?:shot|close-?up|closeup|view|footage|macro|time-?lapse|"
+    r"slow[- ]motion|video|clip|portrait|pov)s?)\s+of\s+(?=\S)", re.I)
 _SENTENCE_END = {"en": re.compile(r"[.!?;]+(?=\s|$)|\n+"), "zh": re.compile(r"[。！？!?；;\n]+")}
 
 
@@ -65,10 +68,19 @@ def _split_sentence(text: str, start: int, stop: int, language: Language, clause
     for separator in list(splitter.finditer(text, start, stop)) + [None]:
         end = separator.start() if separator else stop
         piece = text[position:end]
+        if language == "en":
+            joiner = re.match(r"\s*(?:and|but|while)\s+", piece, re.I)  # ", and poses": the comma did the splitting
+            if joiner and position > start:
+                position, piece = position + joiner.end(), piece[joiner.end() :]
+            shot = _SHOT_OF_EN.match(piece)
+            if shot:  # "Close-up of a hand applying serum": the framing, then what it frames
+                lead = len(piece) - len(piece.lstrip())
+                clauses.append(Clause(position + lead, position + shot.end("shot"), shot.group("shot").strip(), False))
+                position, piece = position + shot.end(), piece[shot.end() :]
         if piece.strip():
             lead = len(piece) - len(piece.lstrip())
             clauses.append(Clause(position + lead, position + len(piece.rstrip()), piece.strip(), outcome_next,
-                                  after_then=bool(separator is not None or position > start) and position > start))
+                                  after_then=position > start))
             outcome_next = False
         if separator is None:
             break
@@ -152,8 +164,17 @@ def first_verb_position(text: str, language: Language) -> int:
     return len(text)
 
 
+# A Chinese verb shows by its shape where the word is not in the list: an aspect marker after a
+# character ("趴着", "抢了"), or a character before a counted object ("抢一根木棍").
+_VERB_SHAPE_ZH = re.compile(r"[\u4e00-\u9fff](?:着|了|过)(?!来|去)|(?<![一两三四五六七八九十几的])[\u4e00-\u9fff]"
+                            r"(?:[一两三四五六七八九十几][只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件盆棵枚支片座朵])")
+
+
 def has_verb(text: str, language: Language) -> bool:
-    return _has_verb_en(text) if language == "en" else bool(VERB_CHARS_ZH.search(without_nouns_zh(text)))
+    if language == "en":
+        return _has_verb_en(text)
+    masked = without_nouns_zh(text)
+    return bool(VERB_CHARS_ZH.search(masked) or _VERB_SHAPE_ZH.search(masked))
 
 
 def without_nouns_zh(text: str) -> str:

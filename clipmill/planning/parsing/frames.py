@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clipmill.planning.parsing.records import Clause, Event, Mention
 
@@ -23,6 +23,7 @@ class FrameMatch:
     text: str  # the whole prompt; offsets are into it
     inside: list[Mention]  # the clause's mentions
     pronoun_after: Callable[[int, int], Mention | None]
+    earlier: list[Mention] = field(default_factory=list)  # the mentions before the clause
 
     @property
     def verb_end(self) -> int:
@@ -110,6 +111,15 @@ def _mutual_zh(f: FrameMatch) -> Event:
     return f.event("handover", None, f.first_in(f.start_of("rest")))
 
 
+_VEHICLES = {"car", "bus", "truck", "train", "boat", "airplane"}
+
+
+def _vehicle_zh(f: FrameMatch) -> Event:
+    """"一位女士下车": the vehicle is the latest one named, in this clause or before it."""
+    vehicles = [m for m in f.earlier + f.inside if m.coco in _VEHICLES and m.start < f.verb_end]
+    return f.event(f.kind, vehicles[-1] if vehicles else None)
+
+
 def _with_zh(f: FrameMatch) -> Event | None:
     """"和小狗一起玩"."""
     partner = f.in_group("partner")
@@ -144,6 +154,7 @@ FRAMES: dict[str, Callable[[FrameMatch], Event | None]] = {
     "give_pending_zh": _give_pending_zh,
     "zh_with": _with_zh,
     "zh_mutual": _mutual_zh,
+    "zh_vehicle": _vehicle_zh,
     "zh_toward": _toward_zh,
     "after": _after,
     "after_optional": _after_optional,

@@ -3,7 +3,15 @@ most specific checkable interaction wins (what the clip ends on) and the earlies
 is what the clip opens on."""
 from __future__ import annotations
 
-from clipmill.planning.parsing.records import Event
+from clipmill.planning.lexicon.objects import OBJECTS_EN, OBJECTS_ZH
+from clipmill.planning.parsing.records import Event, Mention
+
+_OBJECT_HEADS = frozenset(w.replace("_", " ") for w in OBJECTS_EN.split()) | frozenset(OBJECTS_ZH)
+
+
+def is_object(mention: Mention) -> bool:
+    """A product, food or prop outside COCO (not a creature or figure)."""
+    return mention.head in _OBJECT_HEADS
 
 # What a subject enters or leaves that QA can see it inside of ("gets out of a taxi").
 _CONTAINERS = {"car", "bus", "train", "truck", "boat", "airplane"}
@@ -46,8 +54,10 @@ def _paired(events: list[Event]) -> list[Event]:
 
 
 def _unchecked_note(event: Event) -> str:
+    """A warning where a subject the detector cannot see takes part; a product or prop ("拿起
+    口红") is no warning: the plan records it for an open-vocabulary detector instead."""
     unknown = [m.phrase for m in event.agents[:1] + [event.patient] if m is not None and m.coco is None
-               and not m.pronoun]
+               and not m.pronoun and not is_object(m)]
     if not unknown:
         return ""
     return (f"the {event.kind} involves {', '.join(repr(u) for u in unknown)}, which the detector cannot "

@@ -22,7 +22,7 @@ def _place_pattern_en() -> re.Pattern:
     # preposition: "to a woman in the office" is a person, then a place.
     describing = rf"(?:(?!(?:{_STATIC_PREPOSITIONS_EN}|into|to|onto|over)\b)[\w'-]+\s+)"
     return re.compile(
-        rf"\b(?P<prep>{_STATIC_PREPOSITIONS_EN}|into|toward|towards|to|out of|onto|over)\s+"
+        rf"\b(?P<prep>{_STATIC_PREPOSITIONS_EN}|into|toward|towards|to|out of|onto|over|past)\s+"
         rf"(?P<place>(?:(?:the|a|an|his|her|their|its|our|my)\s+)?{describing}{{0,3}}?(?:{alternation})s?"
         rf"(?:\s+(?:{alternation})s?)?)\b",  # "a restaurant kitchen", "the hotel lobby"
         re.IGNORECASE,
@@ -82,7 +82,8 @@ def _find_location_zh(text: str) -> tuple[str, Spans]:
             return (whole if named else at.group("place")), [at.span()]
     at_place = re.search(rf"(?<![正还现实])在{_place_pattern_zh().pattern}", text)
     if at_place:
-        return at_place.group("place"), [at_place.span()]
+        complement = at_place.start() > 0 and VERB_CHARS_ZH.match(text[at_place.start() - 1])
+        return at_place.group("place"), [] if complement else [at_place.span()]
     anywhere = _place_pattern_zh().search(text)
     if anywhere:
         return anywhere.group("place"), []

@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import re
+
 from clipmill.planning.language import WORD_RE
 from clipmill.planning.lexicon import (
     ADJECTIVE_SUFFIXES,
@@ -43,7 +45,7 @@ def mentions_en(text: str) -> list[Mention]:
     tokens: list[Token] = [(m.group(0), m.group(0).lower(), m.start(), m.end()) for m in WORD_RE.finditer(text)]
     lowered = [t[1].removesuffix("'s") for t in tokens]
     mentions: list[Mention] = []
-    i = 0
+    i = floor = 0
     while i < len(tokens):
         match_len, entry = _longest_entry(lowered, i, lexicon)
         if entry is None:
@@ -52,9 +54,10 @@ def mentions_en(text: str) -> list[Mention]:
         after = i + match_len
         possessive = tokens[after - 1][1].endswith("'s")  # "a man's shoulder": the man is there
         if possessive or not _modifies_next(lowered, after, entry, lexicon, counted=_counted_before(lowered, i)):
-            mention = _mention_at(text, tokens, lowered, i, after, entry)
+            mention = _mention_at(text, tokens, lowered, i, after, entry, floor)
             if mention is not None:
                 mentions.append(mention)
+                floor = after  # the next mention's words start after this one
         i = after
     return _measures(text, mentions)
 
@@ -78,6 +81,8 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
         return False
     following = [lexicon[key] for key in (tuple(lowered[after : after + n]) for n in (3, 2, 1)) if key in lexicon]
     next_is_noun = bool(following) and following[0].head.split()[-1] not in NEEDS_DETERMINER_EN | {"bear"}
+    if next_is_noun and following[0].plural and not entry.plural and lowered[after] in VERB_FORMS_EN:
+        next_is_noun = False  # "a teenager skateboards down a ramp": the plural-looking word is its verb
     return next_is_noun or (lowered[after] == "of" and entry.head in ("couple", "group")) \
         or (not counted and _compound_head_follows(lowered, after, entry))
 
@@ -94,12 +99,13 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry) -> bool
 
 
 def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, after: int,
-                entry: Entry) -> Mention | None:
+                entry: Entry, floor: int = 0) -> Mention | None:
     """The mention whose noun is tokens[i:after], widened left over adjectives and a determiner."""
     start = i
-    while start > 0 and start > i - 4 and (_is_adjective(lowered[start - 1]) or _is_describing_noun(lowered, start - 1)):
+    while start > floor and start > i - 4 and (_is_adjective(lowered[start - 1])
+                                                or _is_describing_noun(lowered, start - 1)):
         start -= 1
-    determiner = lowered[start - 1] if start > 0 else ""
+    determiner = lowered[start - 1] if start > floor else ""
     if _is_determiner(determiner):
         start -= 1
     else:
@@ -142,6 +148,10 @@ def _measures(text: str, mentions: list[Mention]) -> list[Mention]:
                 continue
             if mention.head == "glass" and any(w.strip(",.;") in WINE_WORDS_EN for w in after[1:4]):
                 mention.coco = "wine glass"
+        if mention.head == "glass" and mention.coco == "cup":
+            near = text[max(0, mention.start - 60) : mention.end + 60].lower()
+            if any(re.search(rf"\b{w}\b", near) for w in WINE_WORDS_EN - {"port", "rose"}):
+                mention.coco = "wine glass"  # "red wine is poured into two glasses"
         kept.append(mention)
     return kept
 

@@ -55,7 +55,8 @@ def _with_containers(text: str, mentions: list[Mention]) -> list[Mention]:
         if coco == "cup" and text[found.end():].startswith(WINE_WORDS_ZH):
             coco = "wine glass"
         count = None if found.group("number") == "几" else _zh_number(found.group("number"))
-        added.append(Mention(found.start(), found.end(), found.group(0), found.group(0)[-1] + coco, coco, count,
+        phrase = text[found.start() : content.end] if content is not None else found.group(0)
+        added.append(Mention(found.start(), found.end(), phrase, found.group(0)[-1] + coco, coco, count,
                              stated=True, counted_only=content is not None))
     return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))  # the container first
 
