@@ -4,7 +4,9 @@ Frames are numpy uint8 arrays shaped (frames, height, width, 3), RGB, everywhere
 """
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -42,30 +44,76 @@ def _ffmpeg_error(error: "ffmpeg.Error", tool: str) -> MediaError:
     return MediaError(f"{tool} failed: {' | '.join(tail) or error}")
 
 
-def encode_mp4(frames: np.ndarray, dest: str | Path, *, fps: float, crf: int = 18, preset: str = "medium") -> Path:
+def encode_mp4(frames: np.ndarray, dest: str | Path, *, fps: float, crf: int = 18, preset: str = "medium",
+               metadata: dict[str, str] | None = None) -> Path:
     """Encode RGB frames as H.264 (yuv420p, +faststart) MP4, written atomically.
 
     yuv420p and faststart make the file play in browsers and on phones and start before it
     has fully downloaded; crf 18 keeps the encode visually lossless for review.
+
+    `metadata`: container tags (`{"AIGC": "<json>"}`, say) written as MP4 metadata keys
+    (`use_metadata_tags`), so that custom names survive and ffprobe reads them back; see
+    `read_metadata`.
     """
     frames = _check_frames(frames)
     count, height, width, _ = frames.shape
     if width % 2 or height % 2:
         raise MediaError(f"H.264 yuv420p needs even frame sizes, got {width}x{height}")
+    tags = _metadata_args(metadata)
     with atomic_path(dest) as tmp:
         stream = (
             ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", r=fps)
             .output(str(tmp), vcodec="libx264", preset=preset, crf=crf, pix_fmt="yuv420p",
-                    movflags="+faststart", vframes=count)
+                    movflags="+faststart+use_metadata_tags" if tags else "+faststart", vframes=count)
             .global_args("-hide_banner", "-loglevel", "error")
             .overwrite_output()
         )
         try:
-            stream.run(cmd=ffmpeg_binary(), input=np.ascontiguousarray(frames).tobytes(),
-                       capture_stdout=True, capture_stderr=True)
+            if tags:
+                _run_with_output_args(stream, str(tmp), tags, np.ascontiguousarray(frames).tobytes())
+            else:
+                stream.run(cmd=ffmpeg_binary(), input=np.ascontiguousarray(frames).tobytes(),
+                           capture_stdout=True, capture_stderr=True)
         except ffmpeg.Error as error:
             raise _ffmpeg_error(error, "ffmpeg") from None
     return Path(dest)
+
+
+_TAG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+
+def _metadata_args(metadata: dict[str, str] | None) -> list[str]:
+    """`-metadata KEY=VALUE` pairs; ffmpeg-python's keyword options cannot repeat an option."""
+    args: list[str] = []
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str) or not _TAG_KEY.match(key):
+            raise ValueError(f"metadata key {key!r}: letters, digits, '_', '.', '-' only, starting with a letter")
+        if not isinstance(value, str) or "\0" in value:
+            raise ValueError(f"metadata {key}: the value must be a string without NUL characters")
+        args += ["-metadata", f"{key}={value}"]
+    return args
+
+
+def _run_with_output_args(stream, output: str, extra: list[str], data: bytes) -> None:
+    """Run `stream` with `extra` options placed just before its output file name."""
+    args = stream.compile(cmd=ffmpeg_binary())
+    at = len(args) - 1 - args[::-1].index(output)
+    args = args[:at] + extra + args[at:]
+    process = subprocess.run(args, input=data, capture_output=True)
+    if process.returncode:
+        raise ffmpeg.Error("ffmpeg", process.stdout, process.stderr)
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The container's tags as ffprobe reports them (format tags: `AIGC`, `encoder`, ...)."""
+    ffprobe = ffprobe_binary()
+    if ffprobe is None:
+        raise MediaError("ffprobe not found: install ffmpeg (apt-get install ffmpeg)")
+    try:
+        info = ffmpeg.probe(str(path), cmd=ffprobe, show_entries="format_tags")
+    except ffmpeg.Error as error:
+        raise _ffmpeg_error(error, "ffprobe") from None
+    return {str(k): str(v) for k, v in ((info.get("format") or {}).get("tags") or {}).items()}
 
 
 @dataclass(frozen=True)
