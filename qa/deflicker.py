@@ -1,36 +1,40 @@
-"""Optical-flow deflicker: remove brightness flicker without smearing motion or edges.
+"""Optical-flow deflicker: remove brightness and colour flicker, leave everything else.
 
 The clip is never blended or resampled. Each channel of each frame only goes through
-a tone curve (a power law) and a smooth gain field, so edges
-and texture stay exactly where the generator put them; what changes is brightness,
-contrast of the tones and colour balance, which are pulled onto their slow trend.
+a tone curve (a power law) and a smooth gain field, so edges and texture stay exactly
+where the generator put them; what changes is brightness, contrast of the tones and
+colour balance, which are pulled onto their slow trend.
 
-Flicker model, per frame t and channel c, in log brightness l = log((x + 1) / 256):
+Flicker model, per frame t, in log brightness l = log((x + 1) / 256) of each channel:
 
-    l_t(p) = gamma_t[c] * l_clean(p) + F_t(p, c)
+    l_t(p) = A_t * (l_clean(p) + G_t(p, c))
 
-gamma_t is a tone (gamma) jitter, shared by the channels; F_t a smooth field holding global gain,
-colour gain and local patches of light. Log makes gains add and gammas multiply.
+A_t is a tone (gamma) jitter shared by the channels; G_t a smooth field holding the
+global gain, the colour gains and local patches or bands of light. Dividing by A_t
+(u = l / A) makes the field additive, so between two frames along the motion
+u_t - u_s = G_t - G_s whatever the picture is.
 
-How both are found, on a small copy of the clip (long side `flow_width`):
+How it is found, on a small copy of the clip (long side `flow_width`):
 
-1. DIS optical flow between neighbours, both directions. A pixel is reliable when
-   the two flows agree (forward-backward consistency, Sundaram et al. 2010) and stays
-   inside the frame. A frame with too few reliable pixels, or whose detail does not
-   match the aligned previous frame, is a scene cut and starts a new shot.
-2. Frame t-1 is warped onto frame t. The gamma step is the median ratio of band-pass
-   detail between the two at reliable pixels (a gain does not change detail in log,
-   a gamma scales it); the field step is what is left, reduced to a smooth field by
-   normalised convolution on a coarse grid (falling back to the frame-wide step where
-   no reliable pixel is near). Steps between neighbours are what flow measures
-   exactly; summing them gives every frame of a shot its gamma and field on one
-   scale, so the flicker is found in full rather than shrunk toward a neighbourhood.
-3. The target is the slow trend of those sums: a Gaussian-weighted local quadratic
-   fit over time (sigma = `window` frames) for the gammas and the frame-wide level,
-   which follows a real exposure or lighting change, fades included, even where the
-   window is cut by the clip's ends or a cut; and a two-sided exponential average for
-   the local part of the field. Anything faster than the window is flicker.
-4. Each frame is mapped onto its target: a per-channel lookup table for the gamma,
+1. DIS optical flow between each frame and the one and two before it, both ways.
+   A pixel is reliable when the two flows agree (forward-backward consistency,
+   Sundaram et al. 2010), stays inside the frame and is not clipped; anything that
+   moves in or out of view is left out. A frame whose reliable pixels are too few,
+   or whose detail does not match the aligned previous frame, starts a new shot.
+2. Each pair gives a gamma step (the ratio of band-pass detail, which a gain does not
+   change in log and a gamma scales) and a field step (the difference along the flow,
+   reduced to a coarse grid by a robust normalised convolution). Two hops per frame
+   over-determine the per-frame values; least squares over the shot gives them on one
+   scale, and what the least squares cannot fit measures how noisy the steps are.
+3. The target is the slow trend of each value: a Gaussian-weighted local quadratic fit
+   over time (sigma = `window` frames), which follows a real exposure or lighting
+   change, fades included, and stops at shot boundaries. Anything faster is flicker.
+4. Strength adapts to the flicker present: the measured noise, carried through the
+   same least squares and trend, says how much of the apparent flicker a clip without
+   any would show; each value (gamma, the three channel levels, each grid cell) keeps
+   only the share of its correction that stands above that (a Wiener gain). A clean
+   clip gets a gain near zero and comes out as it went in.
+5. Each frame is mapped onto its target: a per-channel lookup table for the gamma,
    times the upsampled gain field.
 """
 from __future__ import annotations
@@ -40,34 +44,43 @@ import numpy as np
 
 from qa._frames import as_clip
 
-# Gain fields live on a grid this wide: fine enough for local patches of light,
-# coarse enough that no texture or edge can leak into a gain.
-_GAIN_GRID_WIDTH = 24
-_GAIN_GRID_SIGMA = 1.5
-# Weight of the frame-wide gain in the normalised convolution: it only decides
-# where the blurred reliability mask is nearly empty.
+# Frames compared with each frame: the one before and the one before that. The second
+# hop is what lets the noise of the steps be measured (the loop t-2 -> t-1 -> t must close).
+_HOPS = (1, 2)
+# Gain fields live on a grid this wide (cells of 8 working pixels): fine enough for
+# bands and patches of light, coarse enough that no texture or edge leaks into a gain.
+_GAIN_GRID_WIDTH = 32
+_GAIN_GRID_SIGMA = 1.0
+# Weight of the frame-wide step in the normalised convolution: it only decides where
+# the blurred reliability mask is nearly empty.
 _GLOBAL_PRIOR = 0.05
+# Pixels whose step is this many robust deviations from the smooth field are outliers
+# (a flow that is slightly off at an edge, a highlight that changed) and are dropped.
+_OUTLIER_SPREAD = 3.0
+# Values at or beyond these levels are clipped, and clipping is not a gain.
+_DARK, _BRIGHT = 16, 250
 # A frame is a scene cut when fewer than this fraction of its pixels have a reliable
 # flow, or when its fine detail correlates less than this with the aligned previous
 # frame (detail below this blur radius, in working pixels).
 _MIN_RELIABLE_FRACTION = 0.2
 _MIN_CORRELATION = 0.5
 _DETAIL_SIGMA = 3.0
-# The gamma is read from detail between these blur radii (working pixels): coarse
-# enough that the bilinear warp does not soften it, fine enough to sit above the
-# smooth gain fields.
+# The gamma is read from detail between these blur radii (working pixels).
 _BAND = (1.5, 6.0)
-# A gamma step beyond this between neighbours is not flicker but a different picture.
 _MAX_GAMMA_STEP = 1.5
 _MIN_GAMMA_SAMPLES = 120
-# The trend is a local polynomial of this degree: 2 follows the rise and fall of an
-# auto-exposure swing that a straight line cuts across.
 _TREND_DEGREE = 2
+# Trend widths tried, as multiples of `window`.
+_TREND_WIDENING = (1.0, 2.0, 4.0)
+# Over-subtraction of the noise in the Wiener gain: the noise measured from the loops
+# is itself an estimate, and a clean clip must not be corrected on a chance excess.
+_NOISE_MARGIN = 2.0
+# Noise and flicker power of neighbouring grid cells are pooled (sigma in cells).
+_POOL_SIGMA = 2.0
 # The flow sees log luma without its smooth layer (Gaussian sigma this fraction of the
 # long side, well under the size of a patch of light) at this many levels per spread.
-_FLOW_HIGHPASS = 1.0 / 16
+_FLOW_HIGHPASS = 1.0 / 48
 _FLOW_CONTRAST = 32.0
-# DIS needs patches of 8 pixels and a pyramid above them.
 _MIN_FLOW_SIDE = 16
 _LEVELS = np.arange(256, dtype=np.float32)
 _LOG_LEVEL = np.log((_LEVELS + 1.0) / 256.0)
@@ -81,92 +94,187 @@ def deflicker(
     flow_width: int = 256,
     max_gain: float = 2.0,
 ) -> np.ndarray:
-    """Return a copy of `frames` (F, H, W, 3) uint8 with brightness flicker removed.
+    """Return a copy of `frames` (F, H, W, 3) uint8 with brightness and colour flicker removed.
 
-    strength: 0 returns the input unchanged, 1 applies the full correction (values
-        in between scale it, in log).
+    strength: 0 returns the input unchanged, 1 applies the correction the measured
+        flicker calls for (values in between scale it, in log). The correction is
+        already scaled down where the flicker is near the measurement noise, so a clip
+        without flicker is left as it was at any strength.
     window: how many frames of brightness change count as flicker rather than a real
         change of light: the sigma, in frames, of the trend that is kept.
     flow_width: long side of the copy that flow and gains are measured on.
     max_gain: bound on the correction either way (1/max_gain .. max_gain), for the
         gain and for the gamma.
 
-    Clips of one frame, or frames under 16 pixels on a side, come back unchanged.
+    Clips of fewer than three frames, or frames under 16 pixels on a side, come back unchanged.
     """
     frames = as_clip(frames)
-    if strength <= 0 or len(frames) < 2:
+    if strength <= 0 or len(frames) < 3:
         return frames.copy()
     if window < 2:
         raise ValueError(f"window must be at least 2 frames, got {window}")
-
-    # 1. a small copy to measure on
     height, width = frames.shape[1:3]
     if min(height, width) < _MIN_FLOW_SIDE:
         return frames.copy()  # too small for optical flow to mean anything
+
+    # 1. a small copy to measure on
     scale = min(1.0, max(flow_width / max(height, width), _MIN_FLOW_SIDE / min(height, width)))
     work_size = (round(width * scale), round(height * scale))
     grid_w = min(_GAIN_GRID_WIDTH, work_size[0])
     grid_size = (grid_w, max(1, round(grid_w * work_size[1] / work_size[0])))
     small = [cv2.resize(f, work_size, interpolation=cv2.INTER_AREA) for f in frames]
     log_small = [cv2.LUT(s, _LOG_LEVEL) for s in small]
+    unclipped = [((s > _DARK) & (s < _BRIGHT)).all(-1).astype(np.float32) for s in small]
     grey = [_flow_image(s) for s in small]
 
-    # 2. motion between neighbours, and the gamma and field steps along it
+    # 2. motion along each hop, shots, and the pairs that can be compared
     grid = _pixel_grid(work_size)
-    pairs = _pair_motion(grey, grid)
-    log_gamma, field = _flicker_levels(log_small, pairs, grid, grid_size)
+    pairs = _pair_motion(grey, unclipped, grid)
+    shots = np.cumsum([0] + [int(pairs[(t, 1)].is_cut) for t in range(1, len(frames))])
+    edges = [(t, h) for (t, h) in pairs if shots[t] == shots[t - h]]
+    track = _Track(edges, shots, sigma=float(window))
+    if not track.edges:
+        return frames.copy()
 
-    # 3. the trend each frame should sit on
-    shots = np.cumsum([0] + [int(p.is_cut) for p in pairs[1:]])
-    sigma = float(window)
-    gamma_trend = _local_trend(log_gamma, shots, sigma=sigma)
-    level = np.array([f.reshape(-1, 3).mean(0) for f in field])
-    level_trend = _local_trend(level, shots, sigma=sigma)
-    local = [f - lv.astype(np.float32) for f, lv in zip(field, level)]
-    local_trend = _two_sided_average(local, shots, alpha=1.0 - 2.0 / (window + 1))
+    # 3. gamma per frame from its steps, then the fields on the gamma-free copy
+    bands = [_band(lf) for lf in log_small]
+    gamma_steps = np.array([[np.log(_gamma_step(bands[t], bands[t - h], pairs[(t, h)], grid))] for t, h in track.edges])
+    log_gamma, gamma_fix = track.correction(gamma_steps)
+    inv_gamma = np.exp(-log_gamma[:, 0]).astype(np.float32)
+    field_steps = np.stack([
+        _field_step(log_small[t] * inv_gamma[t], log_small[t - h] * inv_gamma[t - h], pairs[(t, h)], grid, grid_size)
+        for t, h in track.edges
+    ])
+    cells = grid_size[0] * grid_size[1]
+    level_steps = field_steps.reshape(len(field_steps), cells, 3).mean(1)
+    local_steps = (field_steps.reshape(len(field_steps), cells, 3) - level_steps[:, None]).reshape(len(field_steps), -1)
+    _, level_fix = track.correction(level_steps)
+    _, local_fix = track.correction(local_steps, pool=(grid_size[1], grid_size[0], 3))
+    field_fix = level_fix[:, None, :] + local_fix.reshape(len(frames), cells, 3)
 
-    # 4. l' = a * (l - F) + F_target: a tone table per channel and a gain field
+    # 4. l' = a * l + A' * dG: a tone table per channel and a gain field
     limit = float(np.log(max_gain))
     out = np.empty_like(frames)
     for t, frame in enumerate(frames):
-        a = np.exp(np.clip(strength * (gamma_trend[t] - log_gamma[t]), -limit, limit)).astype(np.float32)
-        target = field[t] + strength * ((level_trend[t] - level[t]).astype(np.float32) + local_trend[t] - local[t])
-        log_gain = np.clip(target - a * field[t], -limit, limit)
-        # (x + 1) = 256 * exp(l); the table holds 256 * exp(a * l) per channel.
-        table = (256.0 * np.exp(_LOG_LEVEL[:, None] * a[None, :]))[None]
-        toned = cv2.LUT(frame, table.astype(np.float32))
+        log_a = float(np.clip(strength * gamma_fix[t, 0], -limit, limit))
+        target_gamma = np.exp(log_gamma[t, 0] + log_a)
+        log_gain = np.clip(strength * target_gamma * field_fix[t], -limit, limit).reshape(grid_size[1], grid_size[0], 3)
+        # A tone change moves a level by at most 256/e * |log a|, a gain by 256 * |log gain|.
+        if 94.2 * abs(log_a) + 256.0 * float(np.abs(log_gain).max()) < 0.5:
+            out[t] = frame  # rounds back to the same levels: the frame is left exact
+            continue
+        # (x + 1) = 256 * exp(l); the table holds 256 * exp(a * l), the same for each channel.
+        table = (256.0 * np.exp(_LOG_LEVEL * np.exp(log_a))).astype(np.float32)
+        toned = cv2.LUT(frame, np.repeat(table[:, None], 3, axis=1)[None])
         gain = cv2.resize(np.exp(log_gain).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
         cv2.subtract(cv2.multiply(toned, gain), (1.0, 1.0, 1.0, 0.0), dst=out[t], dtype=cv2.CV_8U)
     return out
 
 
-class _PairMotion:
-    """Flow between frames t-1 and t, both ways, and where each is reliable."""
+class _Track:
+    """Per-frame values from steps between frames, their slow trend, and how much to trust the rest.
 
-    def __init__(self, to_prev, reliable_current, correlation):
-        self.to_prev = to_prev  # at frame t's pixels, displacement into t-1
-        self.reliable_current = reliable_current
+    Each edge (t, h) measures value[t] - value[t - h]. Least squares over all edges gives
+    the values (each shot on a scale of its own: its mean is pinned by a tiny ridge,
+    which the trend removes again); the flicker is value minus trend.
+    """
+
+    def __init__(self, edges: list[tuple[int, int]], shots: np.ndarray, *, sigma: float):
+        n = len(shots)
+        self.edges = edges
+        if not edges:
+            return
+        incidence = np.zeros((len(edges), n))
+        for e, (t, h) in enumerate(edges):
+            incidence[e, t], incidence[e, t - h] = 1.0, -1.0
+        normal = incidence.T @ incidence + 1e-6 * np.eye(n)
+        self._incidence = incidence
+        self._solve = np.linalg.solve(normal, incidence.T)  # (n, E): steps -> values
+        self._dof = len(edges) - n + len(np.unique(shots))
+        self._trends = []
+        for widen in _TREND_WIDENING:
+            trend = _trend_matrix(shots, sigma * widen)
+            detrend = np.eye(n) - trend
+            # Noise power that independent step errors of unit variance leave in the flicker.
+            noise_gain = float(((detrend @ self._solve) ** 2).sum() / n)
+            self._trends.append((detrend, noise_gain, (1.0 - np.trace(trend) / n) ** 2))
+
+    def correction(self, steps: np.ndarray, *, pool: tuple[int, int, int] | None = None):
+        """Trusted values (n, k) and the correction toward their trend (n, k), Wiener-weighted.
+
+        The trend's width is the one of `_TREND_WIDENING` with the lowest generalised
+        cross-validation score (Craven & Wahba 1979) over all k values: on steady light a
+        wide trend leaves less of the flicker in it, while a real change of light (an
+        exposure swing) keeps it narrow.
+        pool: (rows, cols, channels) when the k values are grid cells, whose noise and
+        flicker power are pooled over neighbouring cells before they are compared.
+        """
+        values = self._solve @ steps
+        scored = [((detrend @ values) ** 2).mean() / denominator for detrend, _, denominator in self._trends]
+        detrend, noise_gain, _ = self._trends[int(np.argmin(scored))]
+        flicker = detrend @ values
+        if self._dof <= 0:  # nothing over-determined: no way to tell flicker from noise
+            return values - flicker, np.zeros_like(flicker)
+        misfit = steps - self._incidence @ values
+        noise = (misfit**2).sum(0) / self._dof * noise_gain
+        power = (flicker**2).mean(0)
+        if pool is not None:
+            noise, power = (_pool(x.reshape(pool)).reshape(-1) for x in (noise, power))
+        weight = np.clip(1.0 - _NOISE_MARGIN * noise / np.maximum(power, 1e-12), 0.0, 1.0)
+        # The values as far as they are trusted: the trend plus the flicker that stands
+        # above the noise. Anything computed from them (the gamma-free copy) must not
+        # inherit the noise that the correction leaves alone.
+        return values - (1.0 - weight) * flicker, -weight * flicker
+
+
+def _pool(values: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(values.astype(np.float32), (0, 0), _POOL_SIGMA, borderType=cv2.BORDER_REPLICATE)
+
+
+def _trend_matrix(shots: np.ndarray, sigma: float) -> np.ndarray:
+    """Rows of a Gaussian-weighted local polynomial regression over time, per shot."""
+    n = len(shots)
+    times = np.arange(n, dtype=np.float64)
+    matrix = np.zeros((n, n))
+    for t in range(n):
+        same = shots == shots[t]
+        weights = np.exp(-0.5 * ((times - t) / sigma) ** 2) * same
+        # A short shot cannot support a curve; fall back to a line or a mean.
+        degree = min(_TREND_DEGREE, int(same.sum()) - 1)
+        design = np.stack([(times - t) ** k for k in range(degree + 1)], axis=1)
+        weighted = design * weights[:, None]
+        coef = np.linalg.pinv(design.T @ weighted) @ weighted.T
+        matrix[t] = coef[0]
+    return matrix
+
+
+class _PairMotion:
+    """Flow from frame t back to frame t-h, and where it is reliable."""
+
+    def __init__(self, to_prev, reliable, correlation):
+        self.to_prev = to_prev
+        self.reliable = reliable
         # Two unrelated shots can still produce small, mutually consistent flows, so
         # a cut is also recognised by the aligned frames not looking alike.
-        self.is_cut = float(reliable_current.mean()) < _MIN_RELIABLE_FRACTION or correlation < _MIN_CORRELATION
+        self.is_cut = float(reliable.mean()) < _MIN_RELIABLE_FRACTION or correlation < _MIN_CORRELATION
 
 
-def _pair_motion(grey: list[np.ndarray], grid: np.ndarray) -> list[_PairMotion | None]:
-    """Entry t describes the pair (t-1, t); entry 0 is None."""
+def _pair_motion(grey, unclipped, grid) -> dict[tuple[int, int], _PairMotion]:
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    pairs: list[_PairMotion | None] = [None]
+    pairs = {}
     for t in range(1, len(grey)):
-        to_prev = dis.calc(grey[t], grey[t - 1], None)
-        to_next = dis.calc(grey[t - 1], grey[t], None)
-        reliable_current = _reliable(to_prev, to_next, grid)
-        aligned = cv2.remap(grey[t - 1], grid + to_prev, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        pairs.append(
-            _PairMotion(
-                to_prev,
-                reliable_current,
-                _correlation(grey[t], aligned, reliable_current),
-            )
-        )
+        for h in _HOPS:
+            if t - h < 0:
+                continue
+            to_prev = dis.calc(grey[t], grey[t - h], None)
+            to_next = dis.calc(grey[t - h], grey[t], None)
+            onto = grid + to_prev
+            reliable = _reliable(to_prev, to_next, onto)
+            aligned = cv2.remap(grey[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            correlation = _correlation(grey[t], aligned, reliable) if h == 1 else 1.0
+            clipped_before = cv2.remap(unclipped[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            reliable *= unclipped[t] * (clipped_before > 0.99)
+            pairs[(t, h)] = _PairMotion(to_prev, reliable, correlation)
     return pairs
 
 
@@ -191,32 +299,7 @@ def _correlation(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> float:
     return float((da * db * weight).sum() / np.sqrt(var_a * var_b))
 
 
-def _flicker_levels(log_small, pairs, grid, grid_size) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Per frame, log gamma (F, 3) and the coarse field, relative to the first frame of its shot."""
-    empty = np.zeros((grid_size[1], grid_size[0], 3), np.float32)
-    log_gamma = np.zeros((len(log_small), 3))
-    field = [empty]
-    band_prev = _band(log_small[0])
-    for t in range(1, len(log_small)):
-        pair = pairs[t]
-        band_now = _band(log_small[t])
-        if pair.is_cut:
-            field.append(empty)
-            band_prev = band_now
-            continue
-        onto = grid + pair.to_prev
-        warped = cv2.remap(log_small[t - 1], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        band_warped = cv2.remap(band_prev, onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        ratio = _gamma_step(band_now, band_warped, pair.reliable_current)
-        step = float(np.clip(ratio, 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
-        log_gamma[t] = log_gamma[t - 1] + np.log(step)
-        residual = _low_frequency(log_small[t] - step * warped, pair.reliable_current, grid_size)
-        field.append(step * field[-1] + residual)
-        band_prev = band_now
-    return log_gamma, field
-
-
-def _gamma_step(band_now: np.ndarray, band_warped: np.ndarray, reliable: np.ndarray) -> float:
+def _gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion, grid: np.ndarray) -> float:
     """Median ratio of detail now to detail before, where the detail is strong and aligned.
 
     One gamma for all channels: colour casts are gains, which the field holds, and
@@ -224,12 +307,15 @@ def _gamma_step(band_now: np.ndarray, band_warped: np.ndarray, reliable: np.ndar
     the flow is slightly off (their ratios scatter both ways); weak detail is left
     out because there the ratio is mostly noise.
     """
-    before = band_warped[reliable > 0].reshape(-1)
+    warped = cv2.remap(band_before, grid + pair.to_prev, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    keep = pair.reliable > 0
+    before = warped[keep].reshape(-1)
     if before.size < _MIN_GAMMA_SAMPLES:
         return 1.0
-    now = band_now[reliable > 0].reshape(-1)
+    now = band_now[keep].reshape(-1)
     strong = np.abs(before) > np.percentile(np.abs(before), 75)
-    return float(np.median(now[strong] / before[strong]))
+    ratio = float(np.median(now[strong] / before[strong]))
+    return float(np.clip(ratio, 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
 
 
 def _band(log_frame: np.ndarray) -> np.ndarray:
@@ -237,49 +323,19 @@ def _band(log_frame: np.ndarray) -> np.ndarray:
     return fine - cv2.GaussianBlur(fine, (0, 0), _BAND[1])
 
 
-def _local_trend(values: np.ndarray, shots: np.ndarray, *, sigma: float) -> np.ndarray:
-    """Gaussian-weighted local polynomial regression of `values` (F, k) over time, per shot."""
-    n = len(values)
-    times = np.arange(n, dtype=np.float64)
-    trend = np.empty_like(values)
-    for t in range(n):
-        same = shots == shots[t]
-        weights = np.exp(-0.5 * ((times - t) / sigma) ** 2) * same
-        # A short shot cannot support a curve; fall back to a line or a mean.
-        degree = min(_TREND_DEGREE, int(same.sum()) - 1)
-        design = np.stack([(times - t) ** k for k in range(degree + 1)], axis=1) * np.sqrt(weights)[:, None]
-        coef, *_ = np.linalg.lstsq(design, values * np.sqrt(weights)[:, None], rcond=None)
-        trend[t] = coef[0]
-    return trend
-
-
-def _two_sided_average(fields, shots: np.ndarray, *, alpha: float) -> list[np.ndarray]:
-    """Exponential average of coarse fields over time, from both ends of each shot, combined.
-
-    Each side's history weighs in by its mass (1 + alpha + alpha^2 ... back to the
-    shot's start), so near an end the side that has seen more frames counts more;
-    averaging the two sides cancels their lag, so a steady local change of light
-    passes through. The fields stay in frame coordinates: the steps that built them
-    were measured along the motion already, and a smooth field barely moves.
-    """
-    n = len(fields)
-    sides = []
-    for order in (range(n), range(n - 1, -1, -1)):
-        averaged: list[np.ndarray] = [None] * n
-        masses = np.ones(n)
-        prev = None
-        for t in order:
-            if prev is None or shots[prev] != shots[t]:
-                averaged[t] = fields[t]
-            else:
-                weight = alpha * masses[prev]
-                averaged[t] = (fields[t] + weight * averaged[prev]) / (1.0 + weight)
-                masses[t] = 1.0 + weight
-            prev = t
-        sides.append((averaged, masses))
-    (forward, mass_f), (backward, mass_b) = sides
-    # Each side's average already counts the frame itself once.
-    return [(mass_f[t] * forward[t] + mass_b[t] * backward[t] - fields[t]) / (mass_f[t] + mass_b[t] - 1.0) for t in range(n)]
+def _field_step(now: np.ndarray, before: np.ndarray, pair: _PairMotion, grid, grid_size) -> np.ndarray:
+    """G_t - G_{t-h} on the coarse grid: the difference along the flow, robustly smoothed."""
+    warped = cv2.remap(before, grid + pair.to_prev, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    diff = now - warped
+    mask = pair.reliable
+    field = _low_frequency(diff, mask, grid_size)
+    # One reweighting: pixels far from the smooth field are flow errors, not light.
+    smooth = cv2.resize(field, diff.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    error = np.abs(diff - smooth).max(-1)
+    spread = 1.4826 * float(np.median(error[mask > 0])) if mask.any() else 0.0
+    if spread > 0:
+        field = _low_frequency(diff, mask * (error < _OUTLIER_SPREAD * spread), grid_size)
+    return field.reshape(-1)
 
 
 def _flow_image(small_rgb: np.ndarray) -> np.ndarray:
@@ -304,9 +360,8 @@ def _pixel_grid(size: tuple[int, int]) -> np.ndarray:
     return np.dstack([xs, ys])
 
 
-def _reliable(flow: np.ndarray, other: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Pixels whose `flow` lands inside the frame and is undone by `other` there."""
-    target = grid + flow
+def _reliable(flow: np.ndarray, other: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Pixels whose `flow` lands inside the frame (at `target`) and is undone by `other` there."""
     back = cv2.remap(other, target, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     h, w = flow.shape[:2]
     tx, ty = cv2.split(target)

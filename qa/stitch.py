@@ -2,19 +2,24 @@
 
 Segment k+1 is generated from segment k's last frame, so its first `shared_frames`
 frames show the same moment as the end of segment k. Those repeats are dropped
-(the boundary frame is never shown twice), the later segment's colour statistics are
-matched to the earlier one's (Lab, then RGB), and where more than the boundary frame
-is shared the overlap can be crossfaded.
+(the boundary frame is never shown twice), the later segment's colours are mapped
+onto the earlier one's, and where more than the boundary frame is shared the overlap
+can be crossfaded.
 
-A chained generation also tends to start a few pixels off: the repeated frame is
-re-encoded by the model and comes back slightly translated. That jump is measured
-on the frames that show the same moment (phase correlation of their high-passed
-luma, refined by ECC; see `estimate_jump`), and the
-later segment is shifted back by it; the shift is full at the seam and eases to
-zero (half a cosine) over `jump_ease_frames`, so the correction itself is a slow
-drift of under a pixel a frame rather than a second jump. Pixels the shift uncovers
-at the frame border are filled by reflection, which keeps texture there instead of
-a smeared or black edge.
+A chained generation also tends to start slightly off: the repeated frame is
+re-encoded by the model and comes back moved by a few pixels, and sometimes a little
+zoomed or turned. That motion is measured on the frames that show the same moment
+(phase correlation of their high-passed luma, refined by ECC to an affine map; see
+`estimate_warp`), and the later segment is moved back by it; the correction is full at
+the seam and eases to none (half a cosine) over `jump_ease_frames`, so it is itself a
+slow drift of under a pixel a frame rather than a second jump. Pixels the move
+uncovers at the frame border are filled by reflection, which keeps texture there
+instead of a smeared or black edge.
+
+Colour: once aligned, the shared frames are the same picture twice, so each channel's
+tone curve from the later segment to the earlier one can be read off pixel by pixel
+(binned, monotone): brightness, white balance and gamma drifts alike. Without shared
+frames only the statistics either side can be compared (Lab, then RGB mean and std).
 """
 from __future__ import annotations
 
@@ -51,13 +56,23 @@ _MIN_JUMP_RESPONSE = 0.3
 # frame (see `estimate_jump` for why).
 _JUMP_MARGIN = 0.05
 _JUMP_HIGHPASS = 0.02
+# An affine refinement may scale or turn the picture by at most this much (zoom 3%,
+# about 1.7 degrees); beyond that it has locked onto something other than a re-render.
+_MAX_LINEAR_CHANGE = 0.03
+# ECC's correlation of the aligned structure: ~0.9 for one picture re-rendered, ~0 for two.
+_MIN_ECC_SCORE = 0.5
+# Tone curves are read in bins of this many levels; a bin needs this many pixels.
+_TONE_BIN = 8
+_TONE_MIN_PIXELS = 40
 
 
 @dataclass
 class StitchResult:
     frames: np.ndarray
     seams: list[int]  # output index of the first frame of each later segment
-    jumps: list[tuple[float, float]] = field(default_factory=list)  # (dx, dy) undone at each seam
+    jumps: list[tuple[float, float]] = field(default_factory=list)  # (dx, dy) undone at each seam, at the centre
+    # The full map undone at each seam (2x3, later-segment pixel = warp @ (x, y, 1)), zoom and turn included.
+    warps: list[np.ndarray] = field(default_factory=list)
 
 
 def stitch_segments(
@@ -106,13 +121,15 @@ def stitch_segments(
     previous = segments[0]
     seams: list[int] = []
     jumps: list[tuple[float, float]] = []
+    warps: list[np.ndarray] = []
     length = len(segments[0])
     for index, segment in enumerate(segments[1:], start=1):
-        jump = (0.0, 0.0)
+        warp = _IDENTITY.copy()
         if align and shared_frames:
-            jump = estimate_jump(previous[-1], segment[shared_frames - 1])
-            segment = undo_jump(segment, jump, seam=shared_frames - 1, ease_frames=jump_ease_frames)
-        jumps.append(jump)
+            warp = estimate_warp(previous[-1], segment[shared_frames - 1])
+            segment = undo_warp(segment, warp, seam=shared_frames - 1, ease_frames=jump_ease_frames)
+        warps.append(warp)
+        jumps.append(_centre_shift(warp, width, height))
         if match_colour:
             segment = match_segment_colour(previous, segment, shared_frames=shared_frames)
         if blend_frames:
@@ -128,7 +145,7 @@ def stitch_segments(
         pieces.append(segment[shared_frames:])
         length += len(segment) - shared_frames
         previous = segment
-    return StitchResult(frames=np.concatenate(pieces), seams=seams, jumps=jumps)
+    return StitchResult(frames=np.concatenate(pieces), seams=seams, jumps=jumps, warps=warps)
 
 
 def estimate_jump(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
@@ -138,19 +155,14 @@ def estimate_jump(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]
     look like an edge), refined by ECC: both see where the picture is, not its
     brightness, so the colour drift of the later segment does not disturb them.
     """
-    a = cv2.cvtColor(earlier, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    b = cv2.cvtColor(later, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    h, w = a.shape
     # The strip a jump moves in at the border holds content the other frame lacks
     # (or, after a reflect-padded shift, a mirror of it), so only the inside is compared.
-    my, mx = round(_JUMP_MARGIN * h), round(_JUMP_MARGIN * w)
-    a, b = a[my:h - my, mx:w - mx], b[my:h - my, mx:w - mx]
     # Smooth shading (a lit wall, vignetting) looks the same shifted or brightened, and
     # both estimators trade part of a jump along it for a brightness change: on a
     # frame of bottles against a wall, a 1.7 px jump read as 1.25 px. Structure alone
     # pins the jump down (to < 0.1 px on all four sample clips).
-    sigma = max(2.0, _JUMP_HIGHPASS * min(h, w))
-    a, b = a - cv2.GaussianBlur(a, (0, 0), sigma), b - cv2.GaussianBlur(b, (0, 0), sigma)
+    a, b = _structure(earlier), _structure(later)
+    h, w = earlier.shape[:2]
     window = cv2.createHanningWindow((b.shape[1], b.shape[0]), cv2.CV_32F)
     (dx, dy), response = cv2.phaseCorrelate(a, b, window)
     size = float(np.hypot(dx, dy))
@@ -179,14 +191,49 @@ def _refine_jump(a: np.ndarray, b: np.ndarray, dx: float, dy: float) -> tuple[fl
     return (rx, ry) if np.hypot(rx - dx, ry - dy) <= 1.0 else (dx, dy)
 
 
-def undo_jump(segment: np.ndarray, jump: tuple[float, float], *, seam: int, ease_frames: int) -> np.ndarray:
-    """Shift `segment` back by `jump`: fully up to frame `seam`, then easing to zero.
+_IDENTITY = np.float32([[1, 0, 0], [0, 1, 0]])
+
+
+def estimate_warp(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """2x3 affine map W with later(W (x, y, 1)) ~ earlier(x, y); the identity when unsure.
+
+    The translation comes from `estimate_jump`; ECC then refines it to an affine map,
+    which is kept only when it stays a small zoom or turn (`_MAX_LINEAR_CHANGE`) and moves
+    some pixel by at least `_MIN_JUMP`.
+    """
+    dx, dy = estimate_jump(earlier, later)
+    warp = np.float32([[1, 0, dx], [0, 1, dy]])
+    a, b, (mx, my) = _structure(earlier), _structure(later), _margins(earlier)
+    crop = np.float32([[1, 0, dx], [0, 1, dy]])  # in the cropped frame a translation is unchanged
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-5)
+    try:
+        score, crop = cv2.findTransformECC(a, b, crop, cv2.MOTION_AFFINE, criteria, None, 3)
+    except cv2.error:  # flat or unrelated frames
+        score, crop = 0.0, None
+    if score < _MIN_ECC_SCORE:
+        crop = None
+    if crop is not None and np.abs(crop[:, :2] - np.eye(2)).max() <= _MAX_LINEAR_CHANGE \
+            and np.hypot(crop[0, 2] - dx, crop[1, 2] - dy) <= 2.0 + _MAX_LINEAR_CHANGE * max(a.shape):
+        # Back to full-frame coordinates: x_full = x_crop + m on both sides.
+        offset = np.float32([mx, my])
+        warp = crop.copy()
+        warp[:, 2] = crop[:, 2] + offset - crop[:, :2] @ offset
+    h, w = earlier.shape[:2]
+    corners = np.float32([[0, 0, 1], [w - 1, 0, 1], [0, h - 1, 1], [w - 1, h - 1, 1]])
+    moved = corners @ warp.T - corners[:, :2]
+    if np.hypot(moved[:, 0], moved[:, 1]).max() < _MIN_JUMP:
+        return _IDENTITY.copy()
+    return warp
+
+
+def undo_warp(segment: np.ndarray, warp: np.ndarray, *, seam: int, ease_frames: int) -> np.ndarray:
+    """Map `segment` back through `warp`: fully up to frame `seam`, then easing to the identity.
 
     The ease is half a cosine over `ease_frames` frames after the seam, so the
     correction starts and ends without a step in speed. Bicubic, because a bilinear
-    sub-pixel shift visibly softens the frames right after the seam.
+    sub-pixel move visibly softens the frames right after the seam.
     """
-    if jump == (0.0, 0.0):
+    if np.array_equal(warp, _IDENTITY):
         return segment
     h, w = segment.shape[1:3]
     out = segment.copy()
@@ -195,28 +242,104 @@ def undo_jump(segment: np.ndarray, jump: tuple[float, float], *, seam: int, ease
         if k >= ease_frames:
             break
         ease = 1.0 if k <= 0 else 0.5 * (1.0 + np.cos(np.pi * k / ease_frames))
-        matrix = np.float32([[1, 0, -ease * jump[0]], [0, 1, -ease * jump[1]]])
-        out[i] = cv2.warpAffine(segment[i], matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+        matrix = (_IDENTITY + ease * (warp - _IDENTITY)).astype(np.float32)
+        out[i] = cv2.warpAffine(segment[i], matrix, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                                borderMode=cv2.BORDER_REFLECT_101)
     return out
 
 
+def _centre_shift(warp: np.ndarray, width: int, height: int) -> tuple[float, float]:
+    centre = np.float32([(width - 1) / 2, (height - 1) / 2, 1])
+    dx, dy = warp @ centre - centre[:2]
+    return (float(dx), float(dy))
+
+
+def _margins(frame: np.ndarray) -> tuple[int, int]:
+    h, w = frame.shape[:2]
+    return round(_JUMP_MARGIN * w), round(_JUMP_MARGIN * h)
+
+
+def _structure(frame: np.ndarray) -> np.ndarray:
+    """High-passed luma without the border strip: where the picture is, not how bright it is."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    h, w = grey.shape
+    mx, my = _margins(frame)
+    grey = grey[my:h - my, mx:w - mx]
+    sigma = max(2.0, _JUMP_HIGHPASS * min(h, w))
+    return grey - cv2.GaussianBlur(grey, (0, 0), sigma)
+
+
 def match_segment_colour(earlier: np.ndarray, later: np.ndarray, *, shared_frames: int = 1) -> np.ndarray:
-    """Return `later` with its colour statistics matched to `earlier`'s tail.
+    """Return `later` with its colours mapped onto `earlier`'s, fully at the seam, eased after.
 
-    First the per-channel mean and std in Lab (perceptual: lightness and the two
-    colour axes separately), then the same in RGB on the result. A generator's drift
-    is often a per-channel gain, which is not a per-channel affine map in Lab, so the
-    Lab match alone leaves about half a level of error; on a nearly static shot that
-    alone shows as a seam. The RGB pass removes that residue and does nothing when
-    the Lab match was already exact.
+    With shared frames (already aligned) each channel gets the tone curve that maps the
+    later segment's version of those moments onto the earlier one's (`_tone_curves`):
+    a gain, an offset, a white-balance change and a gamma drift are all such curves, and
+    reading them pixel by pixel leaves well under a level of error. Without shared
+    frames only statistics can be compared: the per-channel mean and std in Lab, then the
+    same in RGB on the result, on a few frames either side of the boundary.
 
-    The statistics are compared on frames that show the same moment when there are
-    any (the shared frames against the frames they repeat), otherwise on a few
-    frames either side of the boundary. The full correction applies to the first
-    frame of `later`; the correction fades linearly to half strength at its end.
+    The full correction applies to the first frame of `later` that is shown and fades
+    linearly to `_COLOUR_MATCH_FLOOR` of it at its end: the rest of the segment may
+    change its light on purpose (a new action prompt).
     """
+    if shared_frames > 0:
+        curves = _tone_curves(earlier[len(earlier) - shared_frames:], later[:shared_frames])
+        if curves is None:
+            return later
+        ease = _ease(len(later), shared_frames)
+        levels = np.arange(256, dtype=np.float32)[:, None]
+        out = np.empty_like(later)
+        for i, (frame, e) in enumerate(zip(later, ease)):
+            table = np.clip(levels + e * (curves - levels) + 0.5, 0, 255).astype(np.uint8)
+            out[i] = cv2.LUT(frame, table[None])
+        return out
     matched = _match_stats(earlier, later, shared_frames, _to_lab, _from_lab)
     return _match_stats(earlier, matched, shared_frames, _to_float, _from_float)
+
+
+def _ease(length: int, shared_frames: int) -> np.ndarray:
+    """1 up to the first frame shown, then falling linearly to the floor at the end."""
+    seam = min(shared_frames, length - 1)
+    ease = np.ones(length)
+    ease[seam:] = np.linspace(1.0, _COLOUR_MATCH_FLOOR, length - seam)
+    return ease
+
+
+def _tone_curves(reference: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """(256, 3) float curves taking `target`'s levels to `reference`'s; None when they already agree.
+
+    The two show the same moments, so pixel (x, y) of one is pixel (x, y) of the other
+    up to the re-render: per channel the mean reference level of each bin of target
+    levels, joined piecewise linearly and made monotone; beyond the levels present the
+    curve continues with the slope of a straight-line fit. The border strip is left out
+    (the alignment filled it by reflection).
+    """
+    mx, my = _margins(reference[0])
+    h, w = reference.shape[1:3]
+    ref = reference[:, my:h - my, mx:w - mx].reshape(-1, 3).astype(np.float64)
+    tgt = target[:, my:h - my, mx:w - mx].reshape(-1, 3)
+    levels = np.arange(256, dtype=np.float64)
+    curves = np.empty((256, 3))
+    for c in range(3):
+        bins = tgt[:, c] // _TONE_BIN
+        count = np.bincount(bins, minlength=256 // _TONE_BIN)
+        keep = count >= _TONE_MIN_PIXELS
+        if keep.sum() < 2:
+            curves[:, c] = levels + (ref[:, c].mean() - tgt[:, c].mean())
+            continue
+        x = np.bincount(bins, weights=tgt[:, c].astype(np.float64), minlength=len(count))[keep] / count[keep]
+        y = np.bincount(bins, weights=ref[:, c], minlength=len(count))[keep] / count[keep]
+        y = np.maximum.accumulate(y)
+        slope, intercept = np.polyfit(x, y, 1, w=np.sqrt(count[keep]))
+        curve = np.interp(levels, x, y)
+        below, above = levels < x[0], levels > x[-1]
+        curve[below] = y[0] + slope * (levels[below] - x[0])
+        curve[above] = y[-1] + slope * (levels[above] - x[-1])
+        curves[:, c] = curve
+    if np.abs(curves - levels[:, None]).max() < 0.5:
+        return None
+    return curves.astype(np.float32)
 
 
 def _match_stats(earlier, later, shared_frames, forward, backward) -> np.ndarray:
@@ -226,10 +349,7 @@ def _match_stats(earlier, later, shared_frames, forward, backward) -> np.ndarray
     ratio = np.clip(ref_std / np.maximum(own_std, 1e-3), 1 / _MAX_STD_RATIO, _MAX_STD_RATIO)
     if np.allclose(ratio, 1.0, atol=1e-3) and np.allclose(ref_mean, own_mean, atol=1e-2):
         return later
-    # Full strength up to the first frame that will be shown, then easing to the floor.
-    seam = min(shared_frames, len(later) - 1)
-    ease = np.ones(len(later))
-    ease[seam:] = np.linspace(1.0, _COLOUR_MATCH_FLOOR, len(later) - seam)
+    ease = _ease(len(later), shared_frames)
     out = np.empty_like(later)
     for i, (frame, e) in enumerate(zip(later, ease)):
         scale = 1.0 + e * (ratio - 1.0)
