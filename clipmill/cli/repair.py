@@ -56,6 +56,8 @@ def stitch(
     blend: int = typer.Option(0, "--blend", help="crossfade this many shared frames (needs that many shared)"),
 ) -> None:
     """Join segment videos without a visible seam: drop the repeated frame, match colour, undo a small jump."""
+    import numpy as np
+
     from qa.stitch import seam_metrics, stitch_segments
 
     if len(segments) < 2:
@@ -74,7 +76,11 @@ def stitch(
     except ValueError as error:
         fail(str(error))
     _encode(result.frames, output, rates[0] or 24.0)
-    for m, jump in zip(seam_metrics(result.frames, result.seams), result.jumps):
-        typer.echo(f"seam at frame {m['index']}: ratio {m['seam_ratio']:.2f} (1.0 = invisible), "
-                   f"colour shift dE {m['colour_shift']:.2f}, jump undone ({jump[0]:+.1f}, {jump[1]:+.1f}) px")
+    for m, jump, warp in zip(seam_metrics(result.frames, result.seams), result.jumps, result.warps):
+        zoom = float(np.sqrt(abs(np.linalg.det(warp[:, :2]))))
+        turn = float(np.degrees(np.arctan2(warp[1, 0] - warp[0, 1], warp[0, 0] + warp[1, 1])))
+        typer.echo(f"seam at frame {m['index']}: ratio {m['seam_ratio']:.2f} (1.0 = like any frame step; "
+                   f"{m['across_diff']:.2f} vs {m['inside_median_diff']:.2f} luma levels), "
+                   f"colour shift dE {m['colour_shift']:.2f}, colour step dE {m['colour_step']:.2f}, "
+                   f"jump undone ({jump[0]:+.1f}, {jump[1]:+.1f}) px, zoom {zoom:.4f}, turn {turn:+.2f} deg")
     typer.echo(f"wrote {output} ({len(result.frames)} frames)")

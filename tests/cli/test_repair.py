@@ -31,6 +31,12 @@ def test_stitch_joins_segments_and_reports_the_seam(tmp_path):
     result = runner.invoke(app, ["stitch", str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4"), "-o", str(tmp_path / "s.mp4")])
     assert result.exit_code == 0, result.output
     assert "seam at frame 13" in result.output and "jump undone (+2.0" in result.output
+    seam_line = next(line for line in result.output.splitlines() if line.startswith("seam at frame 13"))
+    ratio = float(seam_line.split("ratio ")[1].split()[0])
+    assert ratio < 1.5
+    for metric in ("colour shift dE", "colour step dE", "zoom ", "turn "):
+        assert metric in seam_line
+    assert abs(float(seam_line.split("zoom ")[1].split(",")[0]) - 1.0) < 0.005
     assert read_video(tmp_path / "s.mp4")[0].shape[0] == 25
 
 
