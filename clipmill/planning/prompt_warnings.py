@@ -85,4 +85,5 @@ def _count_warning(mention: Mention, language: Language) -> str:
     if language == "en":
         return (f"{mention.phrase!r} gives no number; QA will expect 2 — write the count, e.g. "
                 f"'{number} {mention.phrase.split()[-1]}'")
-    return f"“{mention.phrase}”没有写数量，QA 将按 2 个检查；请写明数量，例如“{number}个{mention.head}”"
+    one = "个" if mention.coco == "person" else "只" if mention.coco in ("bird", "cat", "dog", "sheep", "bear") else "个"
+    return f"“{mention.phrase}”没有写数量，QA 将按 2 个检查；请写明数量，例如“{number}{one}{mention.head}”"

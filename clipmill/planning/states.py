@@ -45,14 +45,22 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
         if not phrases:
             return ""
         return join_phrases(phrases, language) if language == "zh" else sentence(join_phrases(phrases, language))
+    if language == "en":  # inside a sentence: "a man inside a yellow taxi", not "... A yellow taxi"
+        b, obj = _inline(b), _inline(obj)
     openings = _openings_en if language == "en" else _openings_zh
     one = "个" if agent.coco == "person" else "只"
     state = openings(a, b, obj, same_group, one)[event.kind] if language == "zh" else \
         openings(a, b, obj, same_group)[event.kind]
-    others = [m.phrase for m in introducing if m.phrase not in (a, b, obj) and m.coco is not None]
+    others = [_inline(m.phrase) if language == "en" else m.phrase for m in introducing
+              if m.phrase not in (a, b, obj) and _inline(m.phrase) not in (b, obj) and m.coco is not None]
     if others:
         state += (", with " + join_phrases(others, "en")) if language == "en" else ("，旁边有" + join_phrases(others, "zh"))
     return sentence(state) if language == "en" else state
+
+
+def _inline(phrase: str) -> str:
+    first, _, rest = phrase.partition(" ")
+    return first.lower() + (" " + rest if rest else "") if first[:1].isupper() and not first.isupper() else phrase
 
 
 def _openings_en(a: str, b: str, obj: str, same_group: bool) -> dict[str, str]:
@@ -93,7 +101,14 @@ def describe_outcome(event: Event | None, actions: list[str], language: Language
     if language == "en":
         agent, other, obj = definite_phrase(agent, "en"), definite_phrase(other, "en") if other else "", \
             definite_phrase(obj, "en") if obj else ""
-        return sentence(_endings_en(agent, other, obj)[event.kind])
+        plural = agent_mention.count != 1 or len(event.agents) > 1
+        endings = _endings_en(agent, other, obj)
+        ending = endings[event.kind]
+        if plural:
+            ending = ending.replace(" is ", " are ", 1).replace(" has left", " have left", 1)
+        if other_mention is not None and other_mention.count != 1 and event.kind == "handover":
+            ending = ending.replace(" has ", " have ", 1)
+        return sentence(ending)
     return _endings_zh(agent, other, obj)[event.kind]
 
 

@@ -75,6 +75,8 @@ def with_subject(action: str, agents: list[Mention], clause_has_subject: bool, l
         return f"{definite_phrase(' and '.join(a.phrase for a in agents), 'en')} {action}"
     if re.match(r"^[它他她]", action):
         return action
+    if len(agents) > 1 and all(not a.pronoun for a in agents):
+        return "和".join(a.head for a in agents) + action  # "主持人和嘉宾坐下聊天"
     return agent.head + action
 
 

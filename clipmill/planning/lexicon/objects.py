@@ -61,7 +61,7 @@ OBJECTS_ZH = {
     "麦克风": "microphone", "转台": "turntable", "展台": "display stand", "筷子": "chopsticks", "纸箱": "cardboard box",
     "箱子": "box", "礁石": "rocks", "铁板": "griddle", "西装": "suit", "婴儿车": "stroller", "童车": "stroller",
     "手推车": "cart", "推车": "cart", "购物车": "shopping cart", "餐车": "food cart", "花瓣": "petals",
-    "花生": "peanuts", "瓜子": "seeds", "木棍": "stick", "棍子": "stick", "风车": "pinwheel", "水车": "water wheel",
+    "花生": "peanuts", "瓜子": "seeds", "木棍": "stick", "外卖": "takeout bag", "门铃": "doorbell", "雪人": "snowman", "棍子": "stick", "风车": "pinwheel", "水车": "water wheel",
 }
 # Names for the Chinese subjects in `nouns_zh.OTHER_SUBJECTS_ZH` (animals and figures).
 OTHER_NAMES_ZH = {

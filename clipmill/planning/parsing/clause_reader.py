@@ -2,6 +2,8 @@
 the subject across clauses ("runs to the dog and hugs it": the boy hugs)."""
 from __future__ import annotations
 
+import re
+
 from clipmill.planning.language import Language
 from clipmill.planning.parsing.clause_roles import opens_with, starts_with_verb
 from clipmill.planning.parsing.clauses import first_verb_position
@@ -9,6 +11,8 @@ from clipmill.planning.parsing.frames import FRAMES, FrameMatch
 from clipmill.planning.parsing.interaction_rules import GROUP_MEMBER_RE, GROUP_PRONOUNS, PRONOUN_RE, RULES_EN, RULES_ZH
 from clipmill.planning.parsing.records import Clause, Event, Mention
 
+_PASSIVE_EN = re.compile(r"\b(?:is|are|was|were|being|been|gets|get|got)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn|ried|ght|ld)\b",
+                         re.I)
 _AND_WORDS = ("and", "&", "和", "与", "跟", "同", "以及")
 
 
@@ -27,8 +31,12 @@ class ClauseReader:
         for event in events:
             event.clause = index
         agents = self._agents(clause, inside, min((s for s, _ in taken), default=clause.end))
+        by = self._passive_agent(clause, inside)
         for event in events:
-            if not event.agents:
+            if by is not None and agents:
+                # "a puppy is carried out of a car by a little girl": the girl carries the puppy
+                event.agents, event.patient = [by], agents[0]
+            elif not event.agents:
                 event.agents = agents
         if agents:
             self.previous_agents = agents
@@ -54,7 +62,11 @@ class ClauseReader:
         return events, taken
 
     def _agents(self, clause: Clause, inside: list[Mention], verb_start: int) -> list[Mention]:
-        verb_start = min(verb_start, clause.start + first_verb_position(clause.text, self.language))
+        masked = list(clause.text)
+        for m in inside:  # a verb-looking character inside a noun ("外卖小哥") is no verb
+            for k in range(max(0, m.start - clause.start), min(len(masked), m.end - clause.start)):
+                masked[k] = "□" if self.language == "zh" else masked[k]
+        verb_start = min(verb_start, clause.start + first_verb_position("".join(masked), self.language))
         before = [m for m in inside if m.end <= verb_start]
         verb_first = starts_with_verb(clause.text, self.language)
         if before and not before[0].pronoun and opens_with(clause, before[0], self.language) and not verb_first:
@@ -72,6 +84,19 @@ class ClauseReader:
             return [Mention(clause.start, clause.start + member.end(), phrase, group.head, group.coco,
                             1, another=True, member=True)]
         return list(self.previous_agents)
+
+    def _passive_agent(self, clause: Clause, inside: list[Mention]) -> Mention | None:
+        """Who does it in a passive clause ("... is carried ... by a girl", "被主人抱在怀里")."""
+        if self.language == "en":
+            if not _PASSIVE_EN.search(clause.text):
+                return None
+            by = re.search(r"\bby\s+", clause.text)
+        else:
+            by = re.search(r"被", clause.text)
+        if by is None:
+            return None
+        start = clause.start + by.end()
+        return next((m for m in inside if start <= m.start <= start + 4 and not m.pronoun), None)
 
     def _pronoun_after(self, start: int, end: int) -> Mention | None:
         """What a pronoun in [start, end) stands for: a group, or the latest fitting mention

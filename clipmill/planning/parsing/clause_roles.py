@@ -12,10 +12,13 @@ from clipmill.planning.lexicon.shot_words import CAMERA_AS_OBJECT_EN, CAMERA_AS_
 from clipmill.planning.parsing.clauses import has_verb, starts_with_verb_en, without_nouns_zh
 from clipmill.planning.parsing.records import Clause, Mention
 
-_ADVERB_ZH = r"(?:[\u4e00-\u9fff]{1,4}地|缓缓|慢慢|轻轻|快速|迅速|突然|立刻|马上|再|又|也|还|就|便|一起|互相|纷纷|陆续|开始)?"
+_ADVERB_ZH = (r"(?:[\u4e00-\u9fff]{1,4}地|缓缓|慢慢|轻轻|快速|迅速|突然|忽然|立刻|马上|偷偷|悄悄|默默|静静|再|又|也|还|就|便|"
+              r"一起|互相|纷纷|陆续|开始|先|正在|正|微|大|轻|猛|狂)?")
 _CAMERA_SUBJECT = {"en": re.compile(r"^(?:the\s+|a\s+)?(?:\w+\s+)?camera\b", re.I),
                    "zh": re.compile(r"^(?:镜头|摄像机|相机|机位)")}
 _FRAMING_EN = re.compile(r"\b(?:shot|close-?up|closeup|footage|view|macro|time-?lapse|slow[- ]motion|pov)s?$", re.I)
+_GROUP_OF_EN = re.compile(r"^(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:group|crowd|bunch|herd|flock|pack|team|family|gang|"
+                          r"pair|couple|line|row|troop|swarm|school|litter)\s+of\s+", re.I)
 SETTING_LABELS = {"setting", "scene", "location", "background", "场景", "地点", "背景"}
 
 
@@ -61,6 +64,7 @@ def opens_with(clause: Clause, mention: Mention, language: Language) -> bool:
     stand before it (no preposition: "扑到床上" has no subject 床)."""
     gap = clause.text[: max(0, mention.start - clause.start)]
     if language == "en":
+        gap = _GROUP_OF_EN.sub("", gap)  # "A crowd of commuters gets off": the commuters are the subject
         return len(gap.split()) <= 2 and not re.search(
             r"\b(?:on|in|at|to|into|onto|from|with|by|over|under|of|for|toward|towards|across|through|behind|beside|"
             r"near|around|like|past|about|against|without)\b", gap, re.I)
@@ -75,4 +79,4 @@ def starts_with_verb(text: str, language: Language) -> bool:
         return True  # "对着镜头喷两下": a phrase before the verb, and no subject
     found = re.match(_ADVERB_ZH, masked)
     rest = masked[found.end() if found else 0 :]
-    return bool(rest) and bool(VERB_CHARS_ZH.search(rest[:2])) and "□" not in rest[:2]
+    return bool(rest) and bool(VERB_CHARS_ZH.match(rest))

@@ -139,8 +139,17 @@ def _after(f: FrameMatch) -> Event | None:
 
 
 def _after_optional(f: FrameMatch) -> Event:
-    """The patient follows the verb if anyone does ("enters the room", "walks away")."""
-    return f.event(f.kind, f.first_in(f.verb_end))
+    """The patient follows the verb if anyone does ("enters the room", "walks away"); "gets off"
+    with nothing after it leaves the vehicle named before ("The bus stops ... commuters get off")."""
+    patient = f.first_in(f.verb_end)
+    if patient is None and f.kind in ("enter", "leave") and _VEHICLE_PARTICLE.search(f.match.group(0)):
+        vehicles = [m for m in f.earlier if m.coco in _VEHICLES]
+        patient = vehicles[-1] if vehicles else None
+    return f.event(f.kind, patient)
+
+
+_VEHICLE_PARTICLE = re.compile(r"\b(?:gets?|got|getting|steps?|stepped|stepping|climbs?|climbed|hops?|hopped)\s+"
+                               r"(?:off|out|on|in|into|out\s+of)\b", re.I)
 
 
 FRAMES: dict[str, Callable[[FrameMatch], Event | None]] = {

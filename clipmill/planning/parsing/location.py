@@ -38,11 +38,17 @@ _SETTING_RE = re.compile(r"\b(?:setting|scene|location|background)\s*:\s*(?P<pla
 _SETTING_RE_ZH = re.compile(r"(?:场景|地点|背景)[:：](?P<place>[^。；\n]+)")
 
 
+def _noun_follows(text: str, position: int) -> bool:
+    """"at a cafe table": the cafe describes the table; the place is elsewhere (or unsaid)."""
+    following = re.match(r"\s+([A-Za-z]+)", text[position:])
+    return bool(following) and (following.group(1).lower(),) in lexicon_en()
+
+
 def _find_location_en(text: str) -> tuple[str, Spans]:
     setting = _SETTING_RE.search(text)
     if setting:
         return setting.group("place").strip().rstrip(","), [setting.span()]
-    match = _place_pattern_en().search(text)
+    match = next((m for m in _place_pattern_en().finditer(text) if not _noun_follows(text, m.end())), None)
     if match:
         static = match.group("prep").lower() in _STATIC_PREPOSITIONS_EN.split("|")
         return match.group("place"), [match.span()] if static else []

@@ -27,12 +27,19 @@ def find_absence(text: str, language: Language, mentions: list[Mention]) -> Abse
     absence = Absence()
     negation = NEGATION_EN if language == "en" else NEGATION_ZH
     for found in negation.finditer(text):
-        end = _scope_end_en(text, found.end()) if language == "en" else _scope_end_zh(text, found.end())
+        end = _scope_end_en(text, found.end()) if language == "en" else _scope_end_zh(text, found.end(), mentions)
         reached = [m for m in mentions if found.end() <= m.start and m.end <= end]
         for mention in reached:
             mention.negated = True
             absence.negated_words.append(_bare(mention, language))
         if not reached:
+            if _starts_clause(text, found.start()):
+                # "不要出现任何文字", "no text, no watermark": an instruction for the negative prompt
+                clause_end = _scope_end_zh(text, found.end())
+                what = re.sub(r"^(?:任何|其他|any|other)\s*", "", text[found.end() : clause_end].strip(), flags=re.I)
+                if what and len(what) <= 24:
+                    absence.negated_words.append(what)
+                    absence.cut_spans.append((found.start(), clause_end))
             continue
         if language == "en" or not text[reached[-1].end : reached[-1].end + 1] == "的":
             # "空无一人的街道" describes the place: it stays; "没有狗" is cut
@@ -69,12 +76,17 @@ def _scope_end_en(text: str, start: int) -> int:
 
 def _starts_clause(text: str, position: int) -> bool:
     before = text[:position].rstrip()
-    return not before or before[-1] in ",.;!?"
+    return not before or before[-1] in ",.;!?，。；！？"
 
 
-def _scope_end_zh(text: str, start: int) -> int:
+def _scope_end_zh(text: str, start: int, mentions: list[Mention] | None = None) -> int:
+    """To the clause end; "没有人的地铁车厢": to the 的 after the first noun (the rest is what it describes)."""
     clause_end = _CLAUSE_END.search(text, start)
-    return clause_end.start() if clause_end else len(text)
+    end = clause_end.start() if clause_end else len(text)
+    first = next((m for m in mentions or [] if start <= m.start < end), None)
+    if first is not None and text[first.end : first.end + 1] == "的":
+        return first.end
+    return end
 
 
 def _bare(mention: Mention, language: Language) -> str:

@@ -19,6 +19,7 @@ from clipmill.planning.lexicon import (
     Entry,
     group_count,
     lexicon_en,
+    lexicon_words,
 )
 from clipmill.planning.lexicon.compounds import MEASURE_NOUNS_EN, WINE_WORDS_EN
 from clipmill.planning.parsing.records import Mention
@@ -37,7 +38,8 @@ _FUNCTION_WORDS = {
     "just", "only", "also", "still", "again", "back", "away", "together", "each", "other", "another", "one",
     "slowly", "quickly", "gently", "all", "both", "some", "any", "every", "first", "last", "next", "new",
 }
-_GROUP_OF = ("group", "crowd", "bunch", "herd", "flock", "pack", "team", "family", "lot")
+_GROUP_OF = ("group", "crowd", "bunch", "herd", "flock", "pack", "team", "family", "lot", "gang", "troop", "swarm",
+             "school", "litter", "pair")
 
 
 def mentions_en(text: str) -> list[Mention]:
@@ -83,7 +85,8 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
     next_is_noun = bool(following) and following[0].head.split()[-1] not in NEEDS_DETERMINER_EN | {"bear"}
     if next_is_noun and following[0].plural and not entry.plural and lowered[after] in VERB_FORMS_EN:
         next_is_noun = False  # "a teenager skateboards down a ramp": the plural-looking word is its verb
-    return next_is_noun or (lowered[after] == "of" and entry.head in ("couple", "group")) \
+    return next_is_noun or (lowered[after] == "of" and entry.head in _GROUP_OF + ("couple", "pair", "dozen")
+                            and not (after + 1 < len(lowered) and lowered[after + 1] in NUMBERS_EN)) \
         or (not counted and _compound_head_follows(lowered, after, entry))
 
 
@@ -111,14 +114,26 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
     else:
         determiner = ""
     followed_by_of = after < len(lowered) and lowered[after] == "of"  # "glasses of wine"
-    described = entry.plural and start < i  # "fresh oranges": a plural with a describing word is a noun
+    described = entry.plural and (start < i  # "fresh oranges": a plural with a describing word is a noun
+                                  or after < len(lowered) and lowered[after] in VERB_FORMS_EN
+                                  and lowered[after] not in lexicon_words_set())  # "Kids play football"
+    if entry.plural and not determiner and start == floor and floor > 0 and lowered[i] in VERB_FORMS_EN:
+        return None  # "a teenager skateboards down a ramp": right after its subject, the verb
     if entry.head.split()[-1] in NEEDS_DETERMINER_EN and not determiner and not followed_by_of and not described:
         return None
     count, definite, another = _count(determiner, lowered[max(0, start - 2) : start], entry)
+    if entry.head in _GROUP_OF and lowered[after : after + 1] == ["of"] and lowered[after + 1 : after + 2] \
+            and lowered[after + 1] in NUMBERS_EN:
+        count = NUMBERS_EN[lowered[after + 1]]  # "a family of four"
+        after += 2
     phrase_start, phrase_end = tokens[start][2], tokens[after - 1][3]
     return Mention(phrase_start, phrase_end, text[phrase_start:phrase_end], entry.head,
                    entry.coco, count, definite, another, stated=bool(determiner) and not definite,
                    implies=entry.implies, name=entry.name if entry.coco is None else "")
+
+
+def lexicon_words_set() -> frozenset[str]:
+    return lexicon_words()
 
 
 def _is_describing_noun(lowered: list[str], k: int) -> bool:
