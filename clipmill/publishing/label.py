@@ -34,6 +34,7 @@ KNOWN_FONTS: tuple[str, ...] = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",  # Latin-only labels ("AI-generated")
 )
 BOX_OPACITY = 0.55
+MIN_TEXT_PX = 10  # below this CJK strokes merge, whatever the fraction says (tiny preview frames)
 _NEVER_A_GLYPH = "\U0010fffd"  # a private-use code point: any font draws its missing-glyph box for it
 
 
@@ -96,7 +97,7 @@ def render_label(width: int, height: int, settings: LabelSettings | PublishSetti
 @lru_cache(maxsize=32)
 def _render(width: int, height: int, label: LabelSettings) -> LabelStamp:
     shorter = min(width, height)
-    target = math.ceil(label.text_height * shorter)
+    target = max(MIN_TEXT_PX, math.ceil(label.text_height * shorter))
     font_path = find_label_font(label.text, label.font)
     font, text_px = _font_at_least(font_path, label.text, target)
     left, top, right, bottom = font.getbbox(label.text, anchor="ls")
