@@ -77,7 +77,10 @@ def sign_c2pa(mp4_path: str | Path, manifest: dict, cert: str | Path, key: str |
     source, dest = Path(mp4_path), Path(dest or mp4_path)
     chain, private_key = _read_pem(cert, "certificate"), _read_pem(key, "key")
     try:
-        signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(alg, chain, private_key, tsa_url))
+        algorithm = getattr(c2pa.C2paSigningAlg, alg.upper(), None)
+        if algorithm is None:
+            raise CredentialsError(f"C2PA signing algorithm {alg!r} unknown")
+        signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(algorithm, chain, private_key, tsa_url))
         with signer, c2pa.Builder.from_json(json.dumps(manifest)) as builder, atomic_path(dest) as tmp:
             builder.sign_file(source, tmp, signer)
     except c2pa.C2paError as error:
@@ -119,14 +122,14 @@ def read_c2pa(path: str | Path) -> Credentials | None:
     return Credentials(manifest=active, validation_state=store.get("validation_state"), problems=problems)
 
 
-def _read_pem(path: str | Path, what: str) -> str:
+def _read_pem(path: str | Path, what: str) -> bytes:
     path = Path(path).expanduser()
     if not path.is_file():
         raise CredentialsError(f"C2PA {what} file {path} not found")
-    text = path.read_text(encoding="ascii", errors="replace")
-    if "-----BEGIN" not in text:
+    data = path.read_bytes()
+    if b"-----BEGIN" not in data:
         raise CredentialsError(f"C2PA {what} file {path} is not PEM")
-    return text
+    return data
 
 
 def _one_line(error: Exception) -> str:
