@@ -32,7 +32,7 @@ def count_entities(mentions: list[Mention], language: str = "en") -> tuple[dict[
             continue
         if _refers_to_class_seen(mention, classes_seen, language):
             continue
-        stated = mention.count
+        stated = 1 if mention.head in _BODY_PARTS else mention.count  # "hands open a box": one person
         if stated is None:
             unstated.append(mention)
             stated = 2

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from clipmill.planning.assembly import assemble, describe_environment, segment_prompts
 from clipmill.planning.counting import absent_classes, count_entities
 from clipmill.planning.language import Language, detect_language
+from clipmill.planning.lexicon.shot_words import CAMERA_EN, CAMERA_ZH, LABEL_RE
 from clipmill.planning.negative_prompts import default_negative_prompt, with_absent
+from clipmill.planning.lexicon.shot_words import SETTING_LABELS
 from clipmill.planning.parsing import (
-    SETTING_LABELS,
     Clause,
     ClauseReader,
     Event,
@@ -94,7 +95,8 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
         outcome=outcome,
         segment_prompts=segment_texts,
         negative_prompt=with_absent(negative_prompt if negative_prompt is not None
-                                    else default_negative_prompt(language), absence.negated_words, language),
+                                    else default_negative_prompt(language), absence.negated_words + read.negative,
+                                    language),
         expectations=expectations,
         warnings=warnings,
         absent=absent,
@@ -125,6 +127,7 @@ class _Reading:
     look: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)  # "Opening hook: ..." (the setting is the location)
     details: list[str] = field(default_factory=list)  # verbless clauses naming no subject
+    negative: list[str] = field(default_factory=list)  # what a "Negative:" sentence lists
     events: list[Event] = field(default_factory=list)
     outcome: str = ""  # the action after "finally", "最后"
 
@@ -143,9 +146,16 @@ def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: lis
     the "hook" of "Opening hook:"; a plural with no number after a counted group gets the
     group's number ("three friends toast with glasses of wine": three glasses)."""
     def off_screen(m: Mention) -> bool:
-        return any(c.start <= m.start < c.end and (role in ("camera", "look") or role == "label"
-                                                    and c.label.lower() not in SETTING_LABELS)
-                   for c, role in zip(clauses, roles))
+        """In a look, label or negative clause, or the equipment before a camera word ("drone shot")."""
+        for c, role in zip(clauses, roles):
+            if not c.start <= m.start < c.end:
+                continue
+            if role in ("look", "negative") or role == "label" and c.label not in SETTING_LABELS:
+                return True
+            if role == "camera":
+                found = (CAMERA_EN if language == "en" else CAMERA_ZH).search(c.text)
+                return found is not None and m.start < c.start + found.start()
+        return False
 
     kept = [m for m in mentions if not off_screen(m)]
     for clause, role in zip(clauses, roles):
@@ -167,8 +177,11 @@ def _read_clauses(text: str, language: Language, mentions: list[Mention], clause
     for index, (clause, role) in enumerate(zip(clauses, roles)):
         clause_mentions = [m for m in mentions if clause.start <= m.start and m.end <= clause.end]
         if role == "label":
-            if clause.label.lower() not in SETTING_LABELS:
+            if clause.label not in SETTING_LABELS:
                 read.labels.append(clause.text)
+            continue
+        if role == "negative":  # "Negative: text, watermark"
+            read.negative.append(LABEL_RE.sub("", clause.text).strip())
             continue
         cleaned = clean_action(clause, cut_spans, language)
         if role in ("camera", "look"):

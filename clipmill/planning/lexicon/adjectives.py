@@ -7,6 +7,6 @@ ADJECTIVES_EN = set(
     "beautiful elderly baby giant playful curious lazy wild spotted striped sleek modern vintage new "
     "cheerful smiling excited adorable pretty handsome elegant stylish brave friendly hungry sleepy "
     "clean soft bright sharp warm cool dark dim crisp glossy matte dramatic gentle subtle moody vivid "
-    "natural dynamic quick fast calm quiet empty wet dry fresh hot cold iced steaming sleek".split()
+    "natural dynamic quick fast slow calm quiet empty wet dry fresh hot cold iced steaming sleek smooth".split()
 )
 ADJECTIVE_SUFFIXES = ("y", "ful", "ous", "ish", "less", "ic", "al", "en", "ed", "ive", "able")

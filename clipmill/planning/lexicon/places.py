@@ -42,4 +42,6 @@ SCENERY_ZH = (
 )
 # "in a hurry", "in slow motion": in/at phrases that are not places.
 NOT_PLACES_EN = {"hurry", "moment", "while", "row", "circle", "line", "motion", "way", "style", "manner",
-                  "mood", "time", "turn", "turns", "unison", "silence", "slow", "front", "love", "fact"}
+                  "mood", "time", "turn", "turns", "unison", "silence", "slow", "front", "love", "fact", "camera",
+                  "lens", "viewer", "viewers", "audience", "screen", "mirror", "frame", "distance", "sunset", "sunrise",
+                  "dawn", "dusk", "night", "once", "last", "first", "end", "middle", "background", "foreground"}

@@ -23,7 +23,7 @@ VERBS_EN = (
     "gallop slow speed accelerate brake park reverse honk steer pedal board unload load empty fill spill "
     "squeeze spread sprinkle season grill fry boil roast blend whisk knead mix taste bite "
     "nibble munch slurp gulp swallow sprinkle garnish plate apply dab spritz spritzes mist rub massage "
-    "comb style curl braid dry wear try_on button zip tie lace unlace buckle flip twist turn rotate tilt "
+    "comb style curl braid dry wear button zip tie lace unlace buckle flip twist turn rotate tilt "
     "swivel slide glide hover soar dive plunge surface emerge sink float bob drift ripple crash break shatter "
     "burst explode ignite flicker glow shimmer glisten sparkle twinkle dance sway bob nod shrug wink blink "
     "frown grin giggle chuckle sob scream yell shout call answer text scroll swipe tap type click record film "
@@ -37,12 +37,13 @@ VERBS_EN = (
     "point gesture signal nudge poke prod shove tug drag haul heave toss fling hurl lob pitch bowl serve "
     "volley spike smash hit strike punch kick knock bang tap drum strum pluck play perform sing rap recite "
     "read study write draw paint sketch sculpt carve knit sew stitch weave craft build fix repair assemble "
-    "install plug charge open close lock unlock enter exit leave arrive depart land take_off taxi dock moor "
+    "install plug charge open close lock unlock enter exit leave arrive depart land taxi dock moor "
     "anchor sail cruise wander roam explore discover inspect examine check test sample smell sniff inhale "
     "exhale breathe sigh laugh smile celebrate high-five fist-bump cheers drive ride clean sweep mop vacuum "
     "wash rinse scrub polish wipe dust tidy arrange fold stack pile sort pack unpack deliver ship mail "
     "sell buy pay shop browse pick choose select compare hold wave smoke vape sip chug pour drizzle dip "
-    "dunk stir scoop ladle serve eat feed".replace("_", " ").split()
+    "dunk stir scoop ladle serve eat feed raise lower zip zips sprinkle plant water hail crack whisk beat flip "
+    "toast swirl twirl spin shine sparkle reflect glint drip pour blink gaze peek peer glance smirk".split()
 )
 
 

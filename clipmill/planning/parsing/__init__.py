@@ -9,7 +9,8 @@ what to whom (`ClauseReader`, whose rules and frame handlers are in `interaction
 them is `clipmill.planning`'s job.
 """
 from clipmill.planning.parsing.clause_reader import ClauseReader
-from clipmill.planning.parsing.clause_roles import SETTING_LABELS, clause_role, opens_with, starts_with_verb
+from clipmill.planning.lexicon.shot_words import SETTING_LABELS
+from clipmill.planning.parsing.clause_roles import clause_role, opens_with, starts_with_verb
 from clipmill.planning.parsing.clauses import has_verb, split_clauses
 from clipmill.planning.parsing.interaction import resolve_interaction
 from clipmill.planning.parsing.interaction_rules import GROUP_MEMBER_RE, PRONOUN_RE

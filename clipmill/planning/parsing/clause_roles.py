@@ -7,8 +7,18 @@ import re
 
 from clipmill.planning.language import Language
 from clipmill.planning.lexicon import ADJECTIVES_EN, VERB_CHARS_ZH
-from clipmill.planning.lexicon.shot_words import CAMERA_AS_OBJECT_EN, CAMERA_AS_OBJECT_ZH, CAMERA_EN, CAMERA_ZH, \
-    LOOK_EN, LOOK_ZH
+from clipmill.planning.lexicon.shot_words import (
+    CAMERA_AS_OBJECT_EN,
+    CAMERA_AS_OBJECT_ZH,
+    CAMERA_EN,
+    CAMERA_LABELS,
+    CAMERA_ZH,
+    LOOK_EN,
+    LOOK_LABELS,
+    LOOK_ZH,
+    NEGATIVE_LABELS,
+    SETTING_LABELS,
+)
 from clipmill.planning.parsing.clauses import has_verb, starts_with_verb_en, without_nouns_zh
 from clipmill.planning.parsing.records import Clause, Mention
 
@@ -19,13 +29,16 @@ _CAMERA_SUBJECT = {"en": re.compile(r"^(?:the\s+|a\s+)?(?:\w+\s+)?camera\b", re.
 _FRAMING_EN = re.compile(r"\b(?:shot|close-?up|closeup|footage|view|macro|time-?lapse|slow[- ]motion|pov)s?$", re.I)
 _GROUP_OF_EN = re.compile(r"^(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:group|crowd|bunch|herd|flock|pack|team|family|gang|"
                           r"pair|couple|line|row|troop|swarm|school|litter)\s+of\s+", re.I)
-SETTING_LABELS = {"setting", "scene", "location", "background", "场景", "地点", "背景"}
+
 
 
 def clause_role(clause: Clause, language: Language, inside: list[Mention], previous_role: str) -> str:
-    """One of "label", "camera", "look", "action", "state", "detail"."""
+    """One of "label", "camera", "look", "negative", "action", "state", "detail"."""
+    if clause.label == "framing":  # "Product shot:", "特写："
+        return "camera" if (CAMERA_EN if language == "en" else CAMERA_ZH).search(clause.text) else "look"
     if clause.label:
-        return "label"
+        return "look" if clause.label in LOOK_LABELS else "camera" if clause.label in CAMERA_LABELS else \
+            "negative" if clause.label in NEGATIVE_LABELS else "label"
     text = clause.text
     subjects = [m for m in inside if not m.negated]
     subject_first = bool(subjects) and opens_with(clause, subjects[0], language)

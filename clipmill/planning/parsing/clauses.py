@@ -15,7 +15,7 @@ from clipmill.planning.lexicon import (
     lexicon_words,
     lexicon_zh,
 )
-from clipmill.planning.lexicon.shot_words import LABEL_RE
+from clipmill.planning.lexicon.shot_words import KNOWN_LABELS, LABEL_RE
 from clipmill.planning.parsing.records import Clause
 
 _CLAUSE_SPLIT_EN = re.compile(
@@ -27,6 +27,8 @@ _OUTCOME_MARKERS_EN = re.compile(r"\b(finally|eventually|in the end|at last|unti
 _CLAUSE_SPLIT_ZH = re.compile(r"(?:[，,。！？!?；;\n]+|然后|接着|随后|之后|最后|最终|直到|并且|于是)")
 _OUTCOME_MARKERS_ZH = re.compile(r"(最后|最终|直到|于是)")
 _AND_RE = re.compile(r"\s+and\s+(?=([A-Za-z]+))")
+_OBJECT_STARTS_EN = DEFINITE_EN | {"a", "an", "it", "them", "him", "up", "down", "out", "off", "away", "in", "on",
+                                   "into", "onto", "through", "over", "across", "around", "to", "toward", "towards"}
 _SUBJECT_STARTS_EN = DEFINITE_EN | {"a", "an", "he", "she", "they", "it"} | set(NUMBERS_EN)
 
 
@@ -46,10 +48,15 @@ def split_clauses(text: str, language: Language) -> list[Clause]:
         end = end_mark.start() if end_mark else len(text)
         sentence = text[position:end]
         label = LABEL_RE.match(sentence)
-        if label and sentence.strip():
+        name = label.group("label").strip().lower() if label else ""
+        if label and name in KNOWN_LABELS:
             lead = len(sentence) - len(sentence.lstrip())
             clauses.append(Clause(position + lead, position + len(sentence.rstrip()), sentence.strip(), False,
-                                  label=label.group("label").strip()))
+                                  label=name))
+        elif label:  # "Product shot: a matte bottle ...": the framing, then the shot
+            clauses.append(Clause(position + label.start("label"), position + label.end("label"),
+                                  label.group("label").strip(), False, label="framing"))
+            outcome_next = _split_sentence(text, position + label.end(), end, language, clauses, outcome_next)
         else:
             outcome_next = _split_sentence(text, position, end, language, clauses, outcome_next)
         if end_mark is None:
@@ -135,16 +142,23 @@ def _and_starts_action(text: str, match: re.Match) -> bool:
     """"and hugs it" (a verb) or "and the dog catches it" (a new subject with its verb)."""
     following = match.group(1).lower()
     new_subject = following in _SUBJECT_STARTS_EN and _has_verb_en(text[match.end():])
-    return following in VERB_FORMS_EN and following not in lexicon_words() or new_subject
+    rest = text[match.end():].split()
+    looks_like_verb = following.endswith("s") and not following.endswith("ss") and (following,) not in lexicon_en() \
+        and len(rest) > 1 and rest[1].lower() in _OBJECT_STARTS_EN | {"both", "his", "her", "their", "its"}
+    return following in VERB_FORMS_EN and following not in lexicon_words() or new_subject or looks_like_verb
 
 
 def _has_verb_en(text: str) -> bool:
     words = [w.lower() for w in WORD_RE.findall(text)]
     nouns = lexicon_words()
-    for previous, word in zip([""] + words, words):
+    for previous, word, following in zip([""] + words, words, words[1:] + [""]):
         if (word in nouns or word in VERB_FORMS_EN) and (previous in DEFINITE_EN | {"a", "an"} | set(NUMBERS_EN)
                                                           or previous in ADJECTIVES_EN):
             continue  # "a skateboard", "a white display pedestal": nouns here, whatever else they can be
+        if word in ADJECTIVES_EN and following not in _OBJECT_STARTS_EN:
+            continue  # "slow 360 rotation", "clean reflections": describing words, not "clean the table"
+        if _noun_phrase_head(words, word, previous, following):
+            continue  # "on a concrete block": the end of a noun phrase, not a verb
         if word in VERB_FORMS_EN or (len(word) > 4 and word.endswith("ing") and word not in nouns):
             return True
     # Verbs outside the list still show by position: "it wakes", "the cat yawns".
@@ -152,6 +166,15 @@ def _has_verb_en(text: str) -> bool:
         previous in ("he", "she", "it", "they") or (previous in nouns and word.endswith("s") and word not in nouns)
         for previous, word in zip(words, words[1:])
     )
+
+
+def _noun_phrase_head(words: list[str], word: str, previous: str, following: str) -> bool:
+    if word not in VERB_FORMS_EN or word.endswith(("s", "ed", "ing")) or previous in ("he", "she", "it", "they", "i",
+                                                                                     "we", "you") \
+            or previous in lexicon_words() or following not in ("",) + tuple(_OBJECT_STARTS_EN - DEFINITE_EN):
+        return False
+    k = words.index(word)
+    return any(w in ("a", "an", "the") for w in words[max(0, k - 3) : k])
 
 
 def first_verb_position(text: str, language: Language) -> int:
@@ -200,7 +223,12 @@ def starts_with_verb_en(text: str) -> bool:
     if not words:
         return False
     first = words[0]
+    if first in ADJECTIVES_EN and (len(words) < 2 or words[1] not in _OBJECT_STARTS_EN):
+        return False  # "slow 360 rotation"
     if first in VERB_FORMS_EN and (first,) not in lexicon_en():
         return True
+    # "slides the cup", "gasps": an unknown -s/-ed word before an object or alone; "marshmallows
+    # melting" is a noun before its own verb
+    follows_object = len(words) == 1 or words[1] in _OBJECT_STARTS_EN or words[1].endswith("ly")
     return first.endswith(("s", "ed")) and not first.endswith("ss") and (first,) not in lexicon_en() \
-        and first not in _SUBJECT_STARTS_EN and len(words) > 1
+        and first not in _SUBJECT_STARTS_EN and follows_object

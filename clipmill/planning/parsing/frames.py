@@ -138,6 +138,12 @@ def _after(f: FrameMatch) -> Event | None:
     return f.event(f.kind, patient) if patient is not None else None
 
 
+def _with_or_group(f: FrameMatch) -> Event:
+    """"shakes hands with the coach", or with each other ("two boys shake hands on a bench")."""
+    partner = re.match(r"\s+with\s+", f.text[f.verb_end : f.clause.end], re.I)
+    return f.event(f.kind, f.first_in(f.verb_end + partner.end()) if partner else None)
+
+
 def _after_optional(f: FrameMatch) -> Event:
     """The patient follows the verb if anyone does ("enters the room", "walks away"); "gets off"
     with nothing after it leaves the vehicle named before ("The bus stops ... commuters get off")."""
@@ -167,6 +173,7 @@ FRAMES: dict[str, Callable[[FrameMatch], Event | None]] = {
     "zh_toward": _toward_zh,
     "after": _after,
     "after_optional": _after_optional,
+    "with_or_group": _with_or_group,
     # with nobody after the verb, `resolve_interaction` takes the agents' own group as the other
     # party ("two dogs play together")
     "after_or_group": _after_optional,

@@ -31,8 +31,8 @@ _MOTION_EN = _alternation(
 _GIVE_EN = _alternation(
     "hand hands handed handing give gives gave giving pass passes passed passing throw throws threw throwing "
     "toss tosses tossed tossing offer offers offered offering deliver delivers delivered delivering kick kicks "
-    "kicked kicking roll rolls rolled rolling slide slides slid sliding bring brings brought bringing feed "
-    "feeds fed feeding lob lobs lobbed lobbing"
+    "kicked kicking roll rolls rolled rolling slide slides slid sliding bring brings brought bringing lob "
+    "lobs lobbed lobbing"
 )
 _RECEIVE_EN = _alternation(
     "receive receives received receiving take takes took taking accept accepts accepted accepting grab grabs "
@@ -55,9 +55,10 @@ RULES_EN: list[Rule] = [
     ("handover", 0, re.compile(rf"\b(?:{_RECEIVE_EN})\b(?P<mid>.*?)\bfrom\b", re.I), "receive_from"),
     ("catch", 0, re.compile(r"\b(?:catch|catches|caught|catching|receive|receives|received|receiving)\b", re.I),
      "catch"),
+    ("contact", 1, re.compile(r"\b(?:shakes?|shook|shaking|holds?|held|holding)\s+hands\b", re.I), "with_or_group"),
     ("contact", 1, re.compile(
-        r"\b(?:shakes?|shook|shaking|holds?|held|holding)\s+hands\b|\b(?:plays?|played|playing|dances?|danced|"
-        r"dancing|wrestles?|wrestled|wrestling)\s+(?:together|with)\b", re.I), "after_or_group"),
+        r"\b(?:plays?|played|playing|dances?|danced|dancing|wrestles?|wrestled|wrestling)\s+(?:together|with)\b",
+        re.I), "after_or_group"),
     ("contact", 1, re.compile(rf"\b(?:{_CONTACT_ACTIVE_EN}|picks?\s+up|picked\s+up|picking\s+up)\b", re.I),
      "after_or_group"),
     ("approach", 2, re.compile(
@@ -97,7 +98,7 @@ RULES_ZH: list[Rule] = [
     ("approach", 2, re.compile(r"(?:走向|跑向|奔向|冲向|飞向|游向|扑向|爬向|靠近|接近|走近|凑近|追赶|追逐|追着|追|走到|跑到|"
                                r"来到|飞到|游到)"), "after"),
     ("enter", 3, re.compile(r"(?:上车|上了车|钻进车里|坐进车里)"), "zh_vehicle"),
-    ("leave", 4, re.compile(r"(?:下车|下了车|走下车)"), "zh_vehicle"),
+    ("leave", 4, re.compile(r"(?<!地)(?:下车|下了车|走下车)(?![库位场])"), "zh_vehicle"),
     ("enter", 3, re.compile(r"(?:走进|跑进|冲进|飞进|钻进|跳进|游进|进入|走入|进了|坐进|爬进|开进|驶入|驶进|开入|进门|进屋|入画)"),
      "after_optional"),
     ("leave", 4, re.compile(r"(?:离开|走出|跑出|飞出|冲出|爬出|钻出|走开|跑开|飞走|跑走|走掉|开走|驶出|驶离|出门|出画)"),

@@ -6,7 +6,15 @@ import re
 from functools import cache
 
 from clipmill.planning.language import Language
-from clipmill.planning.lexicon import NOT_PLACES_EN, PLACES_EN, PLACES_ZH, VERB_CHARS_ZH, lexicon_en, lexicon_zh
+from clipmill.planning.lexicon import (
+    NOT_PLACES_EN,
+    PLACES_EN,
+    PLACES_ZH,
+    VERB_CHARS_ZH,
+    VERB_FORMS_EN,
+    lexicon_en,
+    lexicon_zh,
+)
 
 Spans = list[tuple[int, int]]
 
@@ -39,9 +47,22 @@ _SETTING_RE_ZH = re.compile(r"(?:场景|地点|背景)[:：](?P<place>[^。；\n
 
 
 def _noun_follows(text: str, position: int) -> bool:
-    """"at a cafe table": the cafe describes the table; the place is elsewhere (or unsaid)."""
+    """"at a cafe table", "through city traffic": the place word describes the noun after it."""
     following = re.match(r"\s+([A-Za-z]+)", text[position:])
-    return bool(following) and (following.group(1).lower(),) in lexicon_en()
+    if not following:
+        return False
+    word = following.group(1).lower()
+    if (word,) in lexicon_en():
+        return True
+    return word not in _AFTER_PLACE_EN and word not in VERB_FORMS_EN and not word.endswith(("ly", "ing"))
+
+
+_AFTER_PLACE_EN = {
+    "and", "or", "but", "with", "at", "in", "on", "by", "near", "under", "while", "as", "when", "then", "to", "for",
+    "from", "of", "into", "onto", "toward", "towards", "during", "after", "before", "until", "today", "tonight",
+    "now", "again", "together", "alone", "where", "which", "who", "that", "is", "are", "was", "were", "full",
+    "filled", "covered", "lit", "bathed", "behind", "beside", "across", "through", "around", "past", "over",
+}
 
 
 def _find_location_en(text: str) -> tuple[str, Spans]:

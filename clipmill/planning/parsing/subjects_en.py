@@ -14,6 +14,7 @@ from clipmill.planning.lexicon import (
     DEFINITE_EN,
     NEEDS_DETERMINER_EN,
     NUMBERS_EN,
+    PLACES_EN,
     VAGUE_QUANTITIES_EN,
     VERB_FORMS_EN,
     Entry,
@@ -26,6 +27,11 @@ from clipmill.planning.parsing.records import Mention
 
 Token = tuple[str, str, int, int]  # as written, lower case, start, end
 
+# "a bike rider", "a bus driver", "a dog walker": the person brings the thing named before them
+_AGENT_NOUNS = {"rider", "driver", "walker", "owner", "trainer", "pilot", "captain", "skater", "racer", "jockey",
+                "groomer", "sitter"}
+_PLACE_WORDS = frozenset(w for w in PLACES_EN.split() if "_" not in w) | {"shop", "store", "stand", "stall", "counter",
+                                                                         "aisle", "section", "truck", "cart"} - {"snow"}
 _OTHER_DETERMINERS = ("another", "other", "each", "every")
 # Words that never stand inside a noun phrase as a describing noun ("an espresso cup").
 _FUNCTION_WORDS = {
@@ -48,18 +54,26 @@ def mentions_en(text: str) -> list[Mention]:
     lowered = [t[1].removesuffix("'s") for t in tokens]
     mentions: list[Mention] = []
     i = floor = 0
+    implied_next: tuple[str, ...] = ()
     while i < len(tokens):
         match_len, entry = _longest_entry(lowered, i, lexicon)
         if entry is None:
             i += 1
             continue
         after = i + match_len
+        if implied_next and entry.coco == "person" and entry.head in _AGENT_NOUNS:
+            entry = Entry(entry.head, entry.coco, entry.plural, entry.implies + implied_next, entry.name)
+        implied_next = ()
         possessive = tokens[after - 1][1].endswith("'s")  # "a man's shoulder": the man is there
-        if possessive or not _modifies_next(lowered, after, entry, lexicon, counted=_counted_before(lowered, i)):
+        joined = after < len(tokens) and not text[tokens[after - 1][3] : tokens[after][2]].strip()  # no comma between
+        if possessive or not joined or not _modifies_next(lowered, after, entry, lexicon,
+                                                           counted=_counted_before(lowered, i)):
             mention = _mention_at(text, tokens, lowered, i, after, entry, floor)
             if mention is not None:
                 mentions.append(mention)
                 floor = after  # the next mention's words start after this one
+        elif entry.coco is not None and entry.coco != "person":
+            implied_next = (entry.coco,)  # "a bike rider", "a taxi driver": the rider brings the bike
         i = after
     return _measures(text, mentions)
 
@@ -94,6 +108,8 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry) -> bool
     """"a glass shelf", "a phone case": an unknown noun after a singular noun is the thing
     named; a verb after it ("a dog naps", "a cat ran") is not."""
     following = lowered[after]
+    if following in _PLACE_WORDS:
+        return True  # "a flower shop", "a coffee shop", "the toy store"
     if entry.plural or following in _FUNCTION_WORDS or following in VERB_FORMS_EN or following in ADJECTIVES_EN:
         return False
     if following.endswith(("s", "ed", "ing", "ly")) or following.isdigit() or "-" in following:
