@@ -33,7 +33,7 @@ KNOWN_FONTS: tuple[str, ...] = (
     "C:/Windows/Fonts/msyh.ttc",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",  # Latin-only labels ("AI-generated")
 )
-BOX_OPACITY = 0.55
+BOX_OPACITY = 0.6  # white on the box stays above 4.5:1 contrast even over a white frame
 MIN_TEXT_PX = 10  # below this CJK strokes merge, whatever the fraction says (tiny preview frames)
 _NEVER_A_GLYPH = "\U0010fffd"  # a private-use code point: any font draws its missing-glyph box for it
 

@@ -29,12 +29,14 @@ class LabelSettings(_Strict):
     text: str = Field("AI生成", min_length=1, max_length=40,
                       description='what the viewer reads, e.g. "AI生成" or "AI-generated"')
     position: LabelPosition = "top-left"
-    seconds: float = Field(MIN_LABEL_SECONDS, ge=MIN_LABEL_SECONDS, le=600.0,
+    # The defaults keep a margin over the minimums: a first frame a player skips, a checker that
+    # measures a Latin letter rather than the tallest glyph.
+    seconds: float = Field(2.5, ge=MIN_LABEL_SECONDS, le=600.0,
                            description="how long the label shows at the start (and at the end when asked), at the "
                                        "clip's own fps; a clip shorter than this is labelled throughout")
-    text_height: float = Field(MIN_TEXT_HEIGHT, ge=MIN_TEXT_HEIGHT, le=0.3,
-                               description="height of the text above its baseline, as a fraction of the frame's "
-                                           "shorter side")
+    text_height: float = Field(0.06, ge=MIN_TEXT_HEIGHT, le=0.3,
+                               description="height of the tallest glyph above the baseline, as a fraction of the "
+                                           "frame's shorter side")
     also_at_end: bool = Field(False, description="label the closing frames as well")
     font: Path | None = Field(None, description="a .ttf/.ttc/.otf with glyphs for the text; None: a known CJK font "
                                                 "(fonts-wqy-microhei, Noto CJK, ...)")

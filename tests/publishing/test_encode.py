@@ -32,7 +32,7 @@ def test_off_is_a_plain_encode(tmp_path):
 
 
 def test_on_labels_tags_and_reports(tmp_path):
-    settings = PublishSettings(enabled=True, metadata={"ContentProducer": "某某传媒"})
+    settings = PublishSettings(enabled=True, label={"seconds": 2}, metadata={"ContentProducer": "某某传媒"})
     labels = encode_published(clip(), tmp_path / "b.mp4", fps=16, settings=settings, produce_id="pid-7")
     assert labels.status == "explicit+implicit" and labels.produce_id == "pid-7" and not labels.c2pa_signed
     assert labels.labelled_frames == 32 and labels.label_seconds == 2.0

@@ -91,9 +91,10 @@ def test_which_frames(count, fps, seconds, at_end, expected):
 
 @needs_ffprobe
 def test_label_visible_in_the_encoded_opening_frames_only(tmp_path, cjk_font):
-    fps, count, height, width = 16, 48, 240, 320  # 3 s; the label's 2 s are 32 frames
+    fps, count, height, width = 16, 64, 240, 320  # 4 s; the default label's 2.5 s are 40 frames
     frames = grey_clip(count, height, width)
     settings = PublishSettings(enabled=True)
+    assert settings.label.seconds >= 2.0 and settings.label.text_height >= 0.05
     labelled = burn_label(frames, fps, settings)
     assert np.array_equal(frames, grey_clip(count, height, width)), "input frames modified"
 
@@ -103,7 +104,8 @@ def test_label_visible_in_the_encoded_opening_frames_only(tmp_path, cjk_font):
     rows = slice(stamp.y, stamp.y + stamp.box.shape[0])
     cols = slice(stamp.x, stamp.x + stamp.box.shape[1])
     need = math.ceil(0.05 * min(height, width))
-    opening = math.ceil(2.0 * fps)
+    opening = math.ceil(settings.label.seconds * fps)
+    assert opening >= 2.0 * fps
     change = np.abs(decoded.astype(int) - frames.astype(int))[:, rows, cols].mean(axis=(1, 2, 3))
     for index in range(count):
         if index < opening:
@@ -122,7 +124,7 @@ def test_label_visible_in_the_encoded_opening_frames_only(tmp_path, cjk_font):
 
 def test_also_at_end_and_positions(cjk_font):
     fps, frames = 10, grey_clip(50, 180, 320)
-    settings = LabelSettings(position="bottom-right", also_at_end=True)
+    settings = LabelSettings(position="bottom-right", also_at_end=True, seconds=2)
     out = burn_label(frames, fps, settings)
     stamp = render_label(320, 180, settings)
     assert stamp.x > 160 and stamp.y > 90
@@ -141,7 +143,7 @@ def test_text_height_is_measured_on_the_glyphs(width, height, cjk_font):
 
 
 def test_latin_label_and_too_long_text(cjk_font):
-    frames = grey_clip(20, 96, 160)
+    frames = grey_clip(40, 96, 160)
     out = burn_label(frames, 8, LabelSettings(text="AI-generated"))
     assert not np.array_equal(out[0], frames[0]) and np.array_equal(out[-1], frames[-1])
     with pytest.raises(LabelError, match="shorten the text"):
