@@ -55,8 +55,8 @@ def clause_role(clause: Clause, language: Language, inside: list[Mention], previ
             return "look"
         if previous_role == "camera" and verb_first:
             return "camera"  # "..., then pushes in to a close-up"
-    if has_verb(text, language) or verb_first:
-        return "action"
+    if has_verb(text, language) or verb_first or clause.sequence and not subjects:
+        return "action"  # what follows "then", "然后" is a step, whatever its verb
     if subjects:
         return "state"
     if camera and not camera_object:
@@ -88,8 +88,12 @@ def starts_with_verb(text: str, language: Language) -> bool:
     if language == "en":
         return starts_with_verb_en(text)
     masked = without_nouns_zh(text)
-    if re.match(r"(?:对着|对|向|朝|往|把|将|从|跟|用|冲着|给)", masked):
+    if re.match(r"(?:对着|对|向|朝|往|把|将|从|跟|用|冲着|给|在|到)", masked):
         return True  # "对着镜头喷两下": a phrase before the verb, and no subject
+    if re.match(r"[\u4e00-\u9fff]{1,2}得", masked):
+        return True  # "辣得直吐舌头": a predicate first, its subject carried
+    if VERB_CHARS_ZH.match(masked):
+        return True
     found = re.match(_ADVERB_ZH, masked)
     rest = masked[found.end() if found else 0 :]
     return bool(rest) and bool(VERB_CHARS_ZH.match(rest))

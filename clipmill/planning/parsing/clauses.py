@@ -32,6 +32,8 @@ _OBJECT_STARTS_EN = DEFINITE_EN | {"a", "an", "it", "them", "him", "up", "down",
 _SUBJECT_STARTS_EN = DEFINITE_EN | {"a", "an", "he", "she", "they", "it"} | set(NUMBERS_EN)
 
 
+_SEQUENCE_MARKERS = re.compile(r"\b(?:then|after that|afterwards|next|finally|eventually|in the end|at last)\b|"
+                               r"然后|接着|随后|之后|最后|最终|于是", re.I)
 _SHOT_OF_EN = re.compile(
     r"\s*(?P<shot>(?:(?:an?|the)\s+)?(?:[\w'-]+\s+){0,3}?(?:shot|close-?up|closeup|view|footage|macro|time-?lapse|"
     r"slow[- ]motion|video|clip|portrait|pov)s?)\s+of\s+(?=\S)", re.I)
@@ -71,7 +73,7 @@ def _split_sentence(text: str, start: int, stop: int, language: Language, clause
                     outcome_next: bool) -> bool:
     splitter = _CLAUSE_SPLIT_EN if language == "en" else _CLAUSE_SPLIT_ZH
     markers = _OUTCOME_MARKERS_EN if language == "en" else _OUTCOME_MARKERS_ZH
-    position = start
+    position, sequence_next = start, False
     for separator in list(splitter.finditer(text, start, stop)) + [None]:
         end = separator.start() if separator else stop
         piece = text[position:end]
@@ -87,11 +89,12 @@ def _split_sentence(text: str, start: int, stop: int, language: Language, clause
         if piece.strip():
             lead = len(piece) - len(piece.lstrip())
             clauses.append(Clause(position + lead, position + len(piece.rstrip()), piece.strip(), outcome_next,
-                                  after_then=position > start))
+                                  after_then=position > start, sequence=sequence_next))
             outcome_next = False
         if separator is None:
             break
         outcome_next = outcome_next or bool(markers.search(separator.group(0)))
+        sequence_next = bool(_SEQUENCE_MARKERS.search(separator.group(0)))
         position = separator.end()
     return outcome_next
 

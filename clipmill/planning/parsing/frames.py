@@ -77,6 +77,12 @@ def _receive_from_zh(f: FrameMatch) -> Event | None:
     return f.event("received", giver, f.first_in(f.verb_end)) if giver else None
 
 
+def _taken(f: FrameMatch) -> Event:
+    """"女主人开门接过包裹": what is taken follows; the giver may be the last person named before."""
+    givers = [m for m in f.earlier if m.animate and not m.pronoun]
+    return Event("taken", f.priority, [], givers[-1] if givers else None, f.first_in(f.verb_end))
+
+
 def _catch(f: FrameMatch) -> Event:
     return f.event("catch", None, f.first_in(f.verb_end))
 
@@ -169,6 +175,7 @@ FRAMES: dict[str, Callable[[FrameMatch], Event | None]] = {
     "give_pending_zh": _give_pending_zh,
     "zh_with": _with_zh,
     "zh_mutual": _mutual_zh,
+    "taken": _taken,
     "zh_vehicle": _vehicle_zh,
     "zh_toward": _toward_zh,
     "after": _after,

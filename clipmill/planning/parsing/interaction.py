@@ -40,15 +40,20 @@ def _paired(events: list[Event]) -> list[Event]:
     candidates: list[Event] = []
     for index, event in enumerate(events):
         if event.kind == "give":
-            catch = next((e for e in events[index + 1 :] if e.kind in ("catch",) and e.agents
+            catch = next((e for e in events[index + 1 :] if e.kind in ("catch", "taken") and e.agents
                           and (not event.agents or e.agents[0] is not event.agents[0])), None)
             if catch is not None:
                 candidates.append(Event("handover", 0, event.agents, catch.agents[0], event.obj or catch.obj,
                                         event.clause))
+        elif event.kind == "taken":
+            thrown = any(e.kind == "give" for e in events[:index])
+            giver = event.patient
+            if not thrown and giver is not None and event.agents and giver.head != event.agents[0].head:
+                candidates.append(Event("handover", 0, [giver], event.agents[0], event.obj, event.clause))
         elif event.kind == "received":
             candidates.append(Event("handover", 0, [event.patient], event.agents[0] if event.agents else None,
                                     event.obj, event.clause))
-        elif event.kind not in ("catch", "give"):
+        elif event.kind not in ("catch", "give", "taken"):
             candidates.append(event)
     return candidates
 

@@ -53,8 +53,10 @@ RULES_EN: list[Rule] = [
     ("handover", 0, re.compile(rf"(?<!shake )(?<!shakes )(?<!shook )(?<!shaking )(?<!hold )(?<!holds )(?<!held )"
                                rf"(?<!holding )\b(?:{_GIVE_EN})\b(?:\s+over)?", re.I), "give"),
     ("handover", 0, re.compile(rf"\b(?:{_RECEIVE_EN})\b(?P<mid>.*?)\bfrom\b", re.I), "receive_from"),
-    ("catch", 0, re.compile(r"\b(?:catch|catches|caught|catching|receive|receives|received|receiving)\b", re.I),
-     "catch"),
+    ("catch", 0, re.compile(r"\b(?:catch|catches|caught|catching)\b", re.I), "catch"),
+    # taken from someone's hands: with no throw before it, the giver is whoever was there first
+    ("taken", 0, re.compile(r"\b(?:receive|receives|received|receiving|accept|accepts|accepted|accepting)\b", re.I),
+     "taken"),
     ("contact", 1, re.compile(r"\b(?:shakes?|shook|shaking|holds?|held|holding)\s+hands\b", re.I), "with_or_group"),
     ("contact", 1, re.compile(
         r"\b(?:plays?|played|playing|dances?|danced|dancing|wrestles?|wrestled|wrestling)\s+(?:together|with)\b",
@@ -89,7 +91,8 @@ RULES_ZH: list[Rule] = [
     # "互相传递一个排球", "互相传球": a hand-over within the group, back and forth
     ("handover", 0, re.compile(r"(?:互相|相互|来回|彼此)(?:传递|传|递|抛|扔|踢|交换)(?P<rest>.*)"), "zh_mutual"),
     ("give", 0, re.compile(r"(?:递出|递过|递|扔出|扔|抛出|抛|丢|踢|传)(?P<rest>.*)"), "give_pending_zh"),
-    ("catch", 0, re.compile(r"(?:接过|接住|接到|收下|接下|收到|拿到|接)"), "catch"),
+    ("taken", 0, re.compile(r"(?:接过|收下|接下|收到|拿过)"), "taken"),
+    ("catch", 0, re.compile(r"(?:接住|接到|拿到|接)"), "catch"),
     ("contact", 1, re.compile(r"(?:和|与|跟|同)(?P<partner>[^，。在]{1,10}?)(?:一起)?(?:玩耍|玩|拥抱|握手|击掌|牵手|贴贴|依偎)"),
      "zh_with"),
     ("contact", 1, re.compile(r"(?:拿起|捡起|举起|抓起|端起|提起|拎起|拥抱|抱住|抱起|抱了抱|搂住|亲吻|亲了亲|亲|触碰|触摸|碰了碰|碰|抚摸|摸了摸|摸|握手|击掌|"

@@ -102,6 +102,8 @@ def _find_location_zh(text: str) -> tuple[str, Spans]:
             continue
         # "坐在床上": a bed is something QA looks for, not the scene; keep it in the action.
         entry = lexicon_zh().get(re.sub(r"^.*的", "", at.group("place")))
+        if len(at.group("place")) == 1 and not _place_pattern_zh().fullmatch(at.group("place")):
+            continue  # "在脚边", "在手上": a body part, not the scene
         if entry is None or entry.coco is None:
             # "在海边", "在街上": the place word itself ends in what reads as a locative suffix.
             whole = text[at.start("place") : at.end()]

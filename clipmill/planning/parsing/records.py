@@ -39,6 +39,7 @@ class Clause:
     outcome_marker: bool = False
     label: str = ""  # "Setting", "场景": a labelled sentence, kept whole
     after_then: bool = False  # not the first step of its sentence
+    sequence: bool = False  # after "then", "然后", "接着": a step of the action sequence
 
 
 @dataclass

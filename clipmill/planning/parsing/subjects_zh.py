@@ -37,7 +37,21 @@ def mentions_zh(text: str) -> list[Mention]:
         mention = _mention_at(text, i, i + len(word), entry, mentions)
         mentions.append(mention)
         i = mention.end
-    return _with_containers(text, mentions)
+    return _with_families(text, _with_containers(text, mentions))
+
+
+_FAMILY_RE = re.compile(r"(?:一家|全家)(?P<number>[二两三四五六七八九十])口|(?P<number2>[二两三四五六七八九十])口之家")
+
+
+def _with_families(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"一家三口", "三口之家": that many people."""
+    added = []
+    for found in _FAMILY_RE.finditer(text):
+        if any(m.start < found.end() and found.start() < m.end for m in mentions):
+            continue
+        number = _zh_number(found.group("number") or found.group("number2"))
+        added.append(Mention(found.start(), found.end(), found.group(0), "一家人", "person", number, stated=True))
+    return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))
 
 
 _CONTAINER_RE = re.compile(rf"(?P<number>[一二两三四五六七八九十\d]+|几)(?P<classifier>[{''.join(CONTAINER_CLASSIFIERS_ZH)}])")
