@@ -19,8 +19,9 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.futures import as_completed
+from prefect.flow_runs import pause_flow_run
 from prefect.runtime import flow_run
-from prefect.states import Completed, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from clipmill.outcomes import JobOutcome
@@ -28,7 +29,7 @@ from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
 from flows.clip import clip_flow
 from storage.config import RunConfig
 from tasks.inputs import check_batch_ready
-from tasks.records import OpenedBatch, close_batch, open_batch
+from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested
 from tasks.report import write_report
 
 
@@ -116,12 +117,22 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
     pending = [job for job in jobs if job.id not in results]
     progress = create_progress_artifact(100.0 * len(results) / len(jobs) if jobs else 100.0,
                                         description=f"clipmill batch {spec.name}: jobs finished")
+    # Clips start one by one as slots free up, so a pause takes effect between clips.
+    running: dict = {}
     with tags(f"batch:{spec.name}"), ThreadPoolTaskRunner(max_workers=clips_in_flight) as runner:
-        submitted = {runner.submit(run_clip, parameters={
-            "job": job, "batch_id": opened.batch_id, "batch_name": spec.name, "config": config,
-            "models": spec.models}): job for job in pending}
-        for future in as_completed(list(submitted)):
-            job, outcome = submitted[future], future.result(raise_on_failure=False)
+        while pending or running:
+            paused = pause_requested(config, opened.batch_id) if pending else False
+            while pending and len(running) < clips_in_flight and not paused:
+                job = pending.pop(0)
+                running[runner.submit(run_clip, parameters={
+                    "job": job, "batch_id": opened.batch_id, "batch_name": spec.name, "config": config,
+                    "models": spec.models})] = job
+            if not running:
+                _wait_for_resume(spec.name)
+                pause_requested(config, opened.batch_id, clear=True)
+                continue
+            future = next(as_completed(list(running)))
+            job, outcome = running.pop(future), future.result(raise_on_failure=False)
             # Whatever escaped the clip flow's own handling ends this job, never the batch.
             results[job.id] = outcome if isinstance(outcome, JobOutcome) else JobOutcome(
                 job.id, "error", reason=f"{type(outcome).__name__}: {outcome}")
@@ -129,17 +140,27 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
     return results
 
 
+def _wait_for_resume(batch_name: str) -> None:
+    """Paused (`clipmill pause`) with no clip in flight: the run shows Paused in the dashboard
+    until `clipmill resume` or the dashboard's Resume button."""
+    get_run_logger().info("batch %s paused between clips; resume with `clipmill resume %s`", batch_name, batch_name)
+    pause_flow_run(timeout=7 * 24 * 3600, poll_interval=2)
+
+
 def batch_state(counts: dict[str, int], summary: dict) -> State:
-    """Completed when no job failed or errored, else Failed; the message counts the outcomes."""
+    """Cancelled when a job was cancelled, else Completed when no job failed or errored, else
+    Failed; the message counts the outcomes."""
     total = sum(counts.values())
     parts = [f"{counts.get('accepted', 0)}/{total} accepted"]
     for status, label in (("rejected", "rejected"), ("failed", "failed QA"), ("error", "error"),
                           ("interrupted", "interrupted"), ("pending", "not run"), ("running", "still running elsewhere"),
-                          ("skipped", "made by another run")):
+                          ("skipped", "made by another run"), ("cancelled", "cancelled")):
         if counts.get(status):
             parts.append(f"{counts[status]} {label}")
     message = " · ".join(parts)
     summary = {**summary, "message": message, "counts": counts}
+    if counts.get("cancelled"):
+        return Cancelled(message=message, data=summary)
     if counts.get("failed") or counts.get("error"):
         return Failed(message=message, data=summary)
     return Completed(message=message, data=summary)

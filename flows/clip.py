@@ -29,10 +29,18 @@ from storage.repository import JobHistory
 from storage.schema import ENDED_JOB_STATUSES
 from tasks import KNOWN_FAULTS
 from tasks.checks import check_clip, decide_retry
-from tasks.generate import generate_segment
+from tasks.generate import GenerationCancelled, generate_segment, prefect_run_states
 from tasks.inputs import input_gate, prepare_input_image, structure_prompt
 from tasks.outputs import encode_clip, publish_clip, store_artifact
-from tasks.records import begin_attempt, close_job, finish_attempt, open_job, resume_job, save_plan
+from tasks.records import (
+    begin_attempt,
+    close_job,
+    finish_attempt,
+    open_job,
+    resume_job,
+    save_plan,
+    take_cancel_request,
+)
 from tasks.repair import deflicker_clip, stitch
 from tasks.report import announce_clip
 
@@ -50,6 +58,8 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, m
         history = resume_job(config, job_id)
         if history.status in ENDED_JOB_STATUSES:  # another run ended it after this one opened the batch
             return _skipped(job, f"another run, which ended it {history.status}")
+        if take_cancel_request(config, job_id) or _cancelling():
+            return _end(config, job_id, job, "cancelled", "cancelled before it started", history.spent)
         return _make_clip(job, job_id, history, batch_name, config, models, lease)
 
 
@@ -92,6 +102,10 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
                 return _end(config, job_id, job, "failed", "; ".join(judgement.verdict.reasons), spent)
             params = decision.params
             attempt = begin_attempt(config, job_id, params)
+    except GenerationCancelled as error:  # `clipmill cancel` or the UI: resumable, not a failure
+        get_run_logger().info("%s cancelled: %s", job.id, error)
+        finish_attempt(config, attempt, "cancelled", error=str(error))
+        return _end(config, job_id, job, "cancelled", str(error), attempt.number)
     except Exception as error:  # recorded, then reported to Prefect as this job's failure
         bad_input = isinstance(error, ValueError)
         message = " ".join(str(error).split()) if bad_input else f"{type(error).__name__}: {error}"
@@ -217,6 +231,11 @@ def _skipped(job: JobSpec, owner: str | None) -> State:
     return Cancelled(name="Skipped", message=outcome.reason, data=outcome)
 
 
+def _cancelling() -> bool:
+    """Whether this run or the batch above it is being cancelled (the UI, `clipmill cancel`)."""
+    return bool({"CANCELLING", "CANCELLED"} & set(prefect_run_states()))
+
+
 _STATE_NAMES = {"rejected": "Rejected", "failed": "QA failed"}
 
 
@@ -225,4 +244,6 @@ def _end(config: RunConfig, job_id: int, job: JobSpec, status: str, reason: str,
     """Record how the job ended without a clip; its state says so, named by the cause."""
     close_job(config, job_id, status=status, reason=reason)
     outcome = JobOutcome(job.id, status, reason=reason, attempts=attempts)
+    if status == "cancelled":
+        return Cancelled(message=reason, data=outcome)
     return Failed(name=state_name or _STATE_NAMES[status], message=reason, data=outcome)

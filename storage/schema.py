@@ -28,9 +28,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 BATCH_STATUSES: tuple[str, ...] = ("running", "finished", "failed")
 # A job has ended when accepted, rejected (input gate), failed (attempt budget spent) or error
 # (bad input); a run of the batch runs only the others. interrupted: its process died mid-attempt.
-JOB_STATUSES: tuple[str, ...] = ("pending", "running", "accepted", "failed", "rejected", "error", "interrupted")
+# cancelled: stopped on request (`clipmill cancel`, the Prefect UI); like interrupted, it runs again next time.
+JOB_STATUSES: tuple[str, ...] = ("pending", "running", "accepted", "failed", "rejected", "error", "interrupted",
+                                 "cancelled")
 ENDED_JOB_STATUSES: tuple[str, ...] = ("accepted", "failed", "rejected", "error")
-ATTEMPT_STATUSES: tuple[str, ...] = ("running", "accepted", "failed_qa", "rejected", "error", "interrupted")
+ATTEMPT_STATUSES: tuple[str, ...] = ("running", "accepted", "failed_qa", "rejected", "error", "interrupted",
+                                     "cancelled")
 # What happened to an attempt besides its checks: the retry policy's decision after it, an
 # out-of-memory fallback during it.
 ATTEMPT_EVENT_KINDS: tuple[str, ...] = ("retry", "oom_fallback")
@@ -98,6 +101,8 @@ class Batch(Base):
     spec_sha256: Mapped[str] = mapped_column(String(64))
     run_dir: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="running")
+    # `clipmill pause`: the batch's run stops starting clips until `clipmill resume`.
+    pause_requested: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
@@ -132,6 +137,8 @@ class Job(Base):
     # Who is making the job right now, until when (storage.leases): one run at a time.
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
+    # `clipmill cancel`: the run making it stops within a denoising step; cleared when it runs again.
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
     # jobs -> attempts -> jobs is a cycle; use_alter lets create_all add this key last.
@@ -175,6 +182,9 @@ class Attempt(Base):
     seed: Mapped[int] = mapped_column(BigInteger)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     job_version: Mapped[str | None] = mapped_column(String(64))
+    # What makes it again (clipmill rerun): prompts sent, plan, parameters, model source and
+    # fingerprint, software versions (clipmill.provenance).
+    reproduce: Mapped[dict[str, Any] | None]
     status: Mapped[str] = mapped_column(String(16), default="running")
     error: Mapped[str | None] = mapped_column(Text)
     device: Mapped[str | None] = mapped_column(String(64))

@@ -8,10 +8,13 @@ from prefect.states import State
 
 def retry_on_infrastructure_error(task, task_run: TaskRun, state: State) -> bool:
     """Retry what a second try can fix (a busy GPU, a full disk being cleaned, a lost mount),
-    never a bad input: ValueError and its kin fail the same way every time."""
+    never a bad input: ValueError and its kin fail the same way every time; nor a cancelled
+    generation, which was stopped on purpose."""
+    from tasks.generate import GenerationCancelled
+
     try:
         state.result()
-    except (ValueError, TypeError, KeyError, LookupError):
+    except (ValueError, TypeError, KeyError, LookupError, GenerationCancelled):
         return False
     except Exception:
         return True

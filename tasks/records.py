@@ -55,6 +55,27 @@ def open_job(config: RunConfig, batch_id: int, job: JobSpec) -> int:
         return record.id
 
 
+@task(name="pause-requested", **DB_TASK)
+def pause_requested(config: RunConfig, batch_id: int, *, clear: bool = False) -> bool:
+    """Whether `clipmill pause` asked the batch to stop starting clips; `clear`: the run was
+    resumed (by `clipmill resume` or the dashboard), so the request is used up."""
+    with session_scope(init_db(config.db_url)) as session:
+        batch = session.get(Batch, batch_id)
+        requested = batch.pause_requested
+        if clear:
+            batch.pause_requested = False
+        return requested
+
+
+@task(name="take-cancel-request", **DB_TASK)
+def take_cancel_request(config: RunConfig, job_id: int) -> bool:
+    """Whether `clipmill cancel` asked for this job before it started; the request is used up."""
+    with session_scope(init_db(config.db_url)) as session:
+        job = session.get(Job, job_id)
+        requested, job.cancel_requested = job.cancel_requested, False
+        return requested
+
+
 @task(name="resume-job", **DB_TASK)
 def resume_job(config: RunConfig, job_id: int) -> JobHistory:
     """With the job's lease held: close what a killed run left of it (attempts still "running",

@@ -62,7 +62,7 @@ def test_full_life_cycle_and_report(engine, tmp_path):
     assert report["finished_at"] is not None and report["spec_sha256"] == "a" * 64
     assert report["jobs_total"] == 2 and report["attempts_total"] == 3
     assert report["counts"] == {"pending": 0, "running": 0, "accepted": 1, "failed": 0, "rejected": 1, "error": 0,
-                                "interrupted": 0}
+                                "interrupted": 0, "cancelled": 0}
     assert report["yield"] == 0.5
 
     dog, cat = report["jobs"]

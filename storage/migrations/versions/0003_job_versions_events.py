@@ -1,4 +1,5 @@
-"""Job versions, budgets across runs, job leases, interrupted attempts, and attempt events apart from QA.
+"""Job versions, budgets across runs, job leases, interrupted and cancelled jobs, pause and cancel
+requests, what reproduces an attempt, and attempt events apart from QA.
 
 Retry decisions and memory fallbacks used to be stored as rows of qa_results (stage "retry",
 value 0, passed); they move to attempt_events, and those rows are deleted.
@@ -21,9 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 Timestamp = sa.DateTime(timezone=True)
 OLD_JOB = "status IN ('pending', 'running', 'accepted', 'failed', 'rejected', 'error')"
-NEW_JOB = "status IN ('pending', 'running', 'accepted', 'failed', 'rejected', 'error', 'interrupted')"
+NEW_JOB = "status IN ('pending', 'running', 'accepted', 'failed', 'rejected', 'error', 'interrupted', 'cancelled')"
 OLD_ATTEMPT = "status IN ('running', 'accepted', 'failed_qa', 'rejected', 'error')"
-NEW_ATTEMPT = "status IN ('running', 'accepted', 'failed_qa', 'rejected', 'error', 'interrupted')"
+NEW_ATTEMPT = "status IN ('running', 'accepted', 'failed_qa', 'rejected', 'error', 'interrupted', 'cancelled')"
 
 
 def _status_check(table: str, condition: str) -> None:
@@ -38,8 +39,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("budget_from", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("claimed_by", sa.String(length=128), nullable=True))
         batch.add_column(sa.Column("lease_expires_at", Timestamp, nullable=True))
+        batch.add_column(sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("batches") as batch:
+        batch.add_column(sa.Column("pause_requested", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("attempts") as batch:
         batch.add_column(sa.Column("job_version", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("reproduce", sa.JSON(), nullable=True))
     _status_check("jobs", NEW_JOB)
     _status_check("attempts", NEW_ATTEMPT)
     op.create_table(
@@ -69,13 +74,17 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_attempt_events_attempt_id"), table_name="attempt_events")
     op.drop_table("attempt_events")
-    op.execute("UPDATE jobs SET status = 'error' WHERE status = 'interrupted'")
-    op.execute("UPDATE attempts SET status = 'error' WHERE status = 'interrupted'")
+    op.execute("UPDATE jobs SET status = 'error' WHERE status IN ('interrupted', 'cancelled')")
+    op.execute("UPDATE attempts SET status = 'error' WHERE status IN ('interrupted', 'cancelled')")
     _status_check("attempts", OLD_ATTEMPT)
     _status_check("jobs", OLD_JOB)
     with op.batch_alter_table("attempts") as batch:
+        batch.drop_column("reproduce")
         batch.drop_column("job_version")
+    with op.batch_alter_table("batches") as batch:
+        batch.drop_column("pause_requested")
     with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("cancel_requested")
         batch.drop_column("lease_expires_at")
         batch.drop_column("claimed_by")
         batch.drop_column("budget_from")
