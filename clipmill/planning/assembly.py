@@ -12,10 +12,11 @@ from clipmill.planning.wording import bare_phrase, join_phrases, sentence
 
 
 def describe_environment(location: str, language: Language, look: list[str] | None = None,
-                         camera: list[str] | None = None, labels: list[str] | None = None) -> str:
-    """The place, the text's own camera and look phrases, and the default look for what they leave out."""
+                         camera: list[str] | None = None, labels: list[str] | None = None, context: str = "") -> str:
+    """The place, the text's own camera and look phrases, and the default look for what they leave
+    out (`context`, the prompt itself: "at night" asks for no natural light)."""
     look, camera, labels = list(look or []), list(camera or []), list(labels or [])
-    said = " ".join(look + camera + labels + [location])
+    said = " ".join(look + camera + labels + [location, context])
     if language == "en":
         parts = [sentence(c) for c in camera] + [sentence(l).rstrip(".") for l in labels]
         parts += [f"Setting: {location}"] if location else []

@@ -71,13 +71,13 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     initial_state = describe_initial_state(opening, introducing, read.state_parts, language,
                                            read.actions + read.camera + read.details)
     outcome = read.outcome or describe_outcome(interaction, read.actions, language)
-    environment = describe_environment(location, language, read.look, read.camera, read.labels)
+    environment = describe_environment(location, language, read.look, read.camera, read.labels, text)
     prompt = assemble(initial_state, read.actions, environment, language, read.details)
     timeline, segment_environment = read.actions, environment
     if len(read.actions) < segments and read.camera:
         # a product shot's steps are its camera moves: each segment takes its share of them
         timeline = read.actions + read.camera
-        segment_environment = describe_environment(location, language, read.look, [], read.labels)
+        segment_environment = describe_environment(location, language, read.look, [], read.labels, text)
     segment_texts = segment_prompts(initial_state, timeline, outcome, segment_environment, subjects, segments,
                                     language, prompt)
 
