@@ -27,6 +27,7 @@ class GeneratedSegment:
     device_s: float
     waited_s: float
     fell_back_from: str | None = None
+    source: str = ""  # where the weights came from: a folder, a hub id, "built-in random weights"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class AttemptRecord:
     checks: list[Check] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)  # storage.schema.AttemptEvent fields
     device: str = ""
+    reproduce: dict = field(default_factory=dict)  # what makes it again (clipmill.provenance)
 
     def add_time(self, stage: str, seconds: float) -> None:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 4)

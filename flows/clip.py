@@ -20,6 +20,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from clipmill.outcomes import AttemptRecord, EncodedClip, JobOutcome, StitchedClip
 from clipmill.planning import ShotPlan
 from clipmill.prompt_limits import length_warnings
+from clipmill.provenance import software_versions, weights_fingerprint
 from clipmill.spec import JobSpec, ModelSources
 from qa.judge import Judgement
 from qa.retry import AttemptParams, RetryDecision, resume_params
@@ -181,8 +182,19 @@ def _generate(job: JobSpec, plan: ShotPlan, params: AttemptParams, start_image: 
                                    "reason": f"segment {number} ran out of GPU memory with profile "
                                              f"{segment.fell_back_from!r}; retried on {segment.device}",
                                    "details": {"segment": number, "from": segment.fell_back_from}})
+    attempt.reproduce = reproduction(job, models, plan, params, start_image, segment.source, attempt.device)
     with attempt.timed("stitch"):
         return stitch(segment_paths, attempt.folder / "stitched.npy")
+
+
+def reproduction(job: JobSpec, models: ModelSources, plan: ShotPlan, params: AttemptParams,
+                 start_image: Path | None, source: str, device: str) -> dict:
+    """Everything `clipmill rerun` needs to make this attempt's frames again."""
+    return {"job": job.model_dump(mode="json"), "models": models.model_dump(mode="json"),
+            "prompts": list(plan.segment_prompts), "negative_prompt": plan.negative_prompt, "plan": plan.to_dict(),
+            "params": dataclasses.asdict(params), "start_image": str(start_image) if start_image else None,
+            "model_source": source, "weights": weights_fingerprint(source), "device": device,
+            "versions": software_versions()}
 
 
 def _repair_and_judge(job: JobSpec, plan: ShotPlan, params: AttemptParams, stitched: StitchedClip,

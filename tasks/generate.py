@@ -126,4 +126,5 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     # Device time only: the "generate" stage and GPU-seconds per clip count what the GPU
     # spent, not the time this clip queued behind another one for it.
     return GeneratedSegment(frames_path=dest, last_frame=last_frame, device=f"{generator.device} ({run['profile']})",
-                            device_s=run["device_s"], waited_s=waited_s, fell_back_from=run["fell_back_from"])
+                            device_s=run["device_s"], waited_s=waited_s, fell_back_from=run["fell_back_from"],
+                            source=generator.source)

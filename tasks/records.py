@@ -110,6 +110,8 @@ def finish_attempt(config: RunConfig, record: AttemptRecord, status: str, error:
         attempt = session.get(Attempt, record.attempt_id)
         if record.device:
             attempt.device = record.device
+        if record.reproduce:
+            attempt.reproduce = dict(record.reproduce)
         repo.record_checks(session, attempt, record.checks)
         repo.record_events(session, attempt, record.events)
         for kind, path in record.artifacts:
@@ -117,6 +119,26 @@ def finish_attempt(config: RunConfig, record: AttemptRecord, status: str, error:
             if is_url(path) or Path(path).exists():
                 repo.record_artifact(session, job=attempt.job, attempt=attempt, kind=kind, path=path)
         repo.finish_attempt(session, attempt, status=status, error=error, timings=record.timings)
+
+
+@task(name="load-reproduction", **DB_TASK)
+def load_reproduction(config: RunConfig, batch_name: str, job_key: str, attempt_number: int | None = None) -> dict:
+    """What an attempt recorded to be made again: the accepted one by default, else the last."""
+    from sqlalchemy import select
+
+    with session_scope(init_db(config.db_url)) as session:
+        job = session.scalar(select(Job).join(Batch).where(Batch.name == batch_name, Job.key == job_key))
+        if job is None:
+            raise LookupError(f"batch {batch_name!r} has no job {job_key!r}")
+        chosen = [a for a in job.attempts if a.reproduce and (
+            a.number == attempt_number if attempt_number else True)]
+        if attempt_number is None and job.accepted_attempt is not None and job.accepted_attempt.reproduce:
+            chosen = [job.accepted_attempt]
+        if not chosen:
+            which = f"attempt {attempt_number}" if attempt_number else "any attempt"
+            raise LookupError(f"job {job_key!r} of {batch_name!r}: {which} has no record to make it again "
+                              "(it generated nothing, or ran before clipmill recorded reproductions)")
+        return {**chosen[-1].reproduce, "attempt": chosen[-1].number}
 
 
 @task(name="close-job", **DB_TASK)

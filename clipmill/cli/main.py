@@ -106,6 +106,29 @@ def demo(run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> N
 
 
 @app.command()
+def rerun(batch: str = typer.Argument(..., help="batch name"), job: str = typer.Argument(..., help="job id"),
+          attempt: Optional[int] = typer.Option(None, "--attempt", help="attempt number [default: the accepted one, "
+                                                                         "else the last]"),
+          seed: Optional[int] = typer.Option(None, "--seed", help="a different seed [default: the recorded one]"),
+          run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> None:
+    """Make a recorded attempt again from its record (prompts, plan, parameters, seed, start
+    image) into <batch>/reruns/; says what differs from when it was first made."""
+    from flows.rerun import rerun_flow
+
+    if db_url:
+        os.environ["CLIPMILL_DATABASE_URL"] = db_url
+    state = rerun_flow(batch, job, attempt, seed, str(run_root) if run_root else None, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if not isinstance(result, dict):
+        fail(str(result), code=2 if isinstance(result, LookupError) else 1)
+    typer.echo(f"made {job} attempt {result['attempt']} again with seed {result['seed']}: {result['clip']}")
+    for difference in result["differences"]:
+        typer.secho(f"differs: {difference}", fg=typer.colors.YELLOW)
+    if not result["differences"]:
+        typer.echo("same software, weights and device as the recorded attempt")
+
+
+@app.command()
 def validate(spec: Path = typer.Argument(..., help="batch spec YAML")) -> None:
     """Check a batch spec without running it."""
     from clipmill.spec import SpecError, load_spec

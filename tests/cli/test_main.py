@@ -6,7 +6,7 @@ from clipmill.cli import app
 
 runner = CliRunner()
 COMMANDS = ["run", "demo", "validate", "report", "doctor", "plan", "prep", "trending", "check", "deflicker",
-            "stitch", "calibrate-gate", "cancel", "pause", "resume"]
+            "stitch", "calibrate-gate", "cancel", "pause", "resume", "rerun"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
