@@ -1,6 +1,7 @@
 """`plan_shot`: free text (English or Chinese) becomes a `ShotPlan`, read top to bottom as steps."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from clipmill.planning.assembly import assemble, describe_environment, segment_prompts
@@ -206,6 +207,9 @@ def _read_clauses(text: str, language: Language, mentions: list[Mention], clause
             bool(present) and opens_with(clause, present[0], language) or starts_with_subject(clause.text, language)
             or not (clause.after_then or index > 0))
         subject_written = subject_written or not starts_with_verb(cleaned, language)
+        if language == "zh" and clause.sequence and not (present and opens_with(clause, present[0], language)) \
+                and not re.match(r"[它他她]", cleaned):
+            subject_written = False  # "然后上车": the step after "then" is the same subject's
         action = with_subject(cleaned, agents, subject_written, language)
         read.actions.append(sentence(action) if language == "en" else action)
         if clause.outcome_marker:

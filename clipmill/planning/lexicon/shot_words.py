@@ -16,14 +16,14 @@ CAMERA_EN = re.compile(
 CAMERA_AS_OBJECT_EN = re.compile(r"\b(?:at|to|toward|towards|into|for|in\s+front\s+of|facing)\s+the\s+camera\b",
                                  re.IGNORECASE)
 LOOK_EN = re.compile(
-    r"\b(?:lighting|light|lights|lit|sunlight|backlight|backlit|rim\s+light|candlelight|neon|glow|glowing|"
+    r"\b(?:lighting|light|lights|lit|sunlight|spotlights?|backlight|backlit|rim\s+light|candlelight|neon|glow|glowing|"
     r"golden\s+hour|cinematic|photorealistic|realistic|hyperrealistic|4k|8k|hdr|style|aesthetic|grading|tones?|"
     r"mood|atmosphere|reflections?|details?|backdrop|background|textures?|finish|video|footage|commercial|"
     r"advert(?:isement)?|shadows?|contrast|saturated|pastel|minimal(?:ist)?|colou?rs?|palette|sharp|crisp|"
     r"quality|resolution|look|vibe|ambience|ambiance)\b",
     re.IGNORECASE,
 )
-LIGHT_EN = re.compile(r"\b(?:light|lighting|lights|lit|sunlight|backlit|candlelight|neon|glow|golden\s+hour|"
+LIGHT_EN = re.compile(r"\b(?:light|lighting|lights|lit|sunlight|spotlights?|backlit|candlelight|neon|glow|golden\s+hour|"
                       r"sunset|sunrise|dawn|dusk|night)\b", re.IGNORECASE)
 CAMERA_ZH = re.compile(r"(?:镜头|特写|近景|远景|全景|中景|推近|拉远|推镜|拉镜|摇镜|运镜|环绕拍|俯拍|仰拍|航拍|跟拍|慢镜头|慢动作|"
                        r"延时|微距|手持|机位|构图|景深|虚化|视角|画面|竖屏|横屏|拍摄|环绕)")

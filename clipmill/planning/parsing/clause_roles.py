@@ -55,7 +55,7 @@ def clause_role(clause: Clause, language: Language, inside: list[Mention], previ
             return "look"
         if previous_role == "camera" and verb_first:
             return "camera"  # "..., then pushes in to a close-up"
-    if has_verb(text, language) or verb_first or clause.sequence and not subjects:
+    if has_verb(text, language) or verb_first or clause.sequence and not subject_first:
         return "action"  # what follows "then", "然后" is a step, whatever its verb
     if subjects:
         return "state"
@@ -92,7 +92,7 @@ def starts_with_verb(text: str, language: Language) -> bool:
         return True  # "对着镜头喷两下": a phrase before the verb, and no subject
     if re.match(r"[\u4e00-\u9fff]{1,2}得", masked):
         return True  # "辣得直吐舌头": a predicate first, its subject carried
-    if VERB_CHARS_ZH.match(masked):
+    if VERB_CHARS_ZH.match(masked) or re.match(r"[上下](?:车|楼|山|船|飞机|台)", masked):
         return True
     found = re.match(_ADVERB_ZH, masked)
     rest = masked[found.end() if found else 0 :]

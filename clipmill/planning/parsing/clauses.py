@@ -28,7 +28,8 @@ _CLAUSE_SPLIT_ZH = re.compile(r"(?:[，,。！？!?；;\n]+|然后|接着|随后
 _OUTCOME_MARKERS_ZH = re.compile(r"(最后|最终|直到|于是)")
 _AND_RE = re.compile(r"\s+and\s+(?=([A-Za-z]+))")
 _OBJECT_STARTS_EN = DEFINITE_EN | {"a", "an", "it", "them", "him", "up", "down", "out", "off", "away", "in", "on",
-                                   "into", "onto", "through", "over", "across", "around", "to", "toward", "towards"}
+                                   "into", "onto", "through", "over", "across", "around", "to", "toward", "towards",
+                                   "at", "with", "from", "by", "for", "past", "along", "behind", "under", "back"}
 _SUBJECT_STARTS_EN = DEFINITE_EN | {"a", "an", "he", "she", "they", "it"} | set(NUMBERS_EN)
 
 
@@ -228,10 +229,14 @@ def starts_with_verb_en(text: str) -> bool:
     first = words[0]
     if first in ADJECTIVES_EN and (len(words) < 2 or words[1] not in _OBJECT_STARTS_EN):
         return False  # "slow 360 rotation"
+    if len(words) > 1 and words[1].endswith("ing") and words[1] not in lexicon_words():
+        return False  # "smoke pouring from its tires": a noun, then its verb
     if first in VERB_FORMS_EN and (first,) not in lexicon_en():
         return True
     # "slides the cup", "gasps": an unknown -s/-ed word before an object or alone; "marshmallows
     # melting" is a noun before its own verb
-    follows_object = len(words) == 1 or words[1] in _OBJECT_STARTS_EN or words[1].endswith("ly")
+    if len(words) == 1:
+        return False  # "reflections", "gasps": one unknown word is too little to call it a verb
+    follows_object = words[1] in _OBJECT_STARTS_EN or words[1].endswith("ly")
     return first.endswith(("s", "ed")) and not first.endswith("ss") and (first,) not in lexicon_en() \
         and first not in _SUBJECT_STARTS_EN and follows_object

@@ -154,6 +154,9 @@ def _after_optional(f: FrameMatch) -> Event:
     """The patient follows the verb if anyone does ("enters the room", "walks away"); "gets off"
     with nothing after it leaves the vehicle named before ("The bus stops ... commuters get off")."""
     patient = f.first_in(f.verb_end)
+    if f.kind in ("enter", "leave") and patient is not None and not patient.pronoun and patient.coco not in _VEHICLES \
+            and not patient.animate:
+        patient = None  # "walk out of a boutique carrying shopping bags": the bags are not what they leave
     if patient is None and f.kind in ("enter", "leave") and _VEHICLE_PARTICLE.search(f.match.group(0)):
         vehicles = [m for m in f.earlier if m.coco in _VEHICLES]
         patient = vehicles[-1] if vehicles else None

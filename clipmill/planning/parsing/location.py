@@ -115,5 +115,6 @@ def _find_location_zh(text: str) -> tuple[str, Spans]:
         return at_place.group("place"), [] if complement else [at_place.span()]
     anywhere = _place_pattern_zh().search(text)
     if anywhere:
-        return anywhere.group("place"), []
+        place = re.sub(r"^.*[一两三四五六七八九十几][片个座条间家只张块]", "", anywhere.group("place"))
+        return place, []
     return "", []
