@@ -18,7 +18,7 @@ from clipmill.publishing.credentials import (
     read_c2pa,
     sign_c2pa,
 )
-from clipmill.publishing.encode import PublishedLabels, encode_published
+from clipmill.publishing.encode import PublishedLabels, check_publish_settings, encode_published
 from clipmill.publishing.label import (
     CJK_FONT_PACKAGE,
     LabelError,
@@ -42,7 +42,8 @@ from clipmill.publishing.settings import AIGCSettings, C2PASettings, LabelSettin
 __all__ = [
     "AIGCSettings", "AIGC_FIELDS", "AIGC_TAG", "C2PASettings", "CJK_FONT_PACKAGE", "Credentials", "CredentialsError",
     "LABEL_STATUSES", "LabelError", "LabelSettings", "PublishRow", "PublishSettings", "PublishedLabels",
-    "aigc_metadata", "aigc_tags", "burn_label", "c2pa_available", "check_label_font", "clip_manifest",
+    "aigc_metadata", "aigc_tags", "burn_label", "c2pa_available", "check_label_font", "check_publish_settings",
+    "clip_manifest",
     "encode_published", "find_label_font", "hashtags", "label_frame_indices", "new_produce_id", "opening_frames",
     "publish_manifest", "read_aigc", "read_c2pa", "render_label", "sign_c2pa", "title_and_description",
     "write_publish_manifest",

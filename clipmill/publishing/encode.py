@@ -8,8 +8,8 @@ import numpy as np
 
 from clipmill.media import encode_mp4
 from clipmill.publishing.aigc import aigc_metadata, aigc_tags, new_produce_id
-from clipmill.publishing.credentials import clip_manifest, sign_c2pa
-from clipmill.publishing.label import burn_label, label_frame_indices, opening_frames, render_label
+from clipmill.publishing.credentials import c2pa_available, clip_manifest, sign_c2pa
+from clipmill.publishing.label import burn_label, check_label_font, label_frame_indices, opening_frames, render_label
 from clipmill.publishing.settings import PublishSettings
 
 
@@ -66,3 +66,18 @@ def encode_published(frames: np.ndarray, dest: str | Path, *, fps: float, settin
                            labelled_frames=len(indices), label_seconds=round(opening / fps, 3),
                            text_px=render_label(width, height, settings).text_px,
                            c2pa_signed=settings.c2pa is not None)
+
+
+def check_publish_settings(settings: PublishSettings) -> list[str]:
+    """For preflight, before any GPU time: one line per thing that would stop encoding later
+    (no font for the label, c2pa-python missing, certificate or key file missing)."""
+    if not settings.enabled:
+        return []
+    problems = [problem for problem in [check_label_font(settings)] if problem]
+    if settings.c2pa is not None:
+        if not c2pa_available():
+            problems.append("publish.c2pa is set but c2pa-python is not installed: pip install 'clipmill[c2pa]'")
+        for what, path in (("cert", settings.c2pa.cert), ("key", settings.c2pa.key)):
+            if not Path(path).expanduser().is_file():
+                problems.append(f"publish.c2pa.{what}: {path} not found")
+    return problems

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from clipmill.media import read_metadata, read_video
-from clipmill.publishing import LabelError, PublishSettings, encode_published, find_label_font, read_aigc
+from clipmill.publishing import (
+    LabelError,
+    PublishSettings,
+    check_publish_settings,
+    encode_published,
+    find_label_font,
+    read_aigc,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
 
@@ -67,3 +74,14 @@ def test_with_c2pa(tmp_path):
     found = read_c2pa(tmp_path / "e.mp4")
     assert found.assertion("org.clipmill.record")["produce_id"] == "pid-e"
     assert "AIGC" in read_metadata(tmp_path / "e.mp4")
+
+
+def test_preflight_check(tmp_path):
+    assert check_publish_settings(PublishSettings()) == []
+    assert check_publish_settings(PublishSettings(enabled=True)) == []
+    missing = PublishSettings(enabled=True, label={"font": tmp_path / "none.ttf"},
+                              c2pa={"cert": tmp_path / "chain.pem", "key": tmp_path / "key.pem"})
+    problems = check_publish_settings(missing)
+    assert any("none.ttf not found" in p for p in problems)
+    assert any(p.startswith("publish.c2pa.cert:") for p in problems) and any("publish.c2pa.key:" in p for p in problems)
+    assert all("\n" not in p for p in problems)
