@@ -94,8 +94,10 @@ def test_round_trip(tmp_path, signing_files):
     assert found.assertion(RECORD_ASSERTION) == {"batch": "b1", "job": "j1", "attempt": 2, "seed": 42,
                                                  "model": "wan2.2-ti2v-5b", "produce_id": "pid-1"}
     assert found.manifest["signature_info"]["common_name"] == "clipmill test signer"
-    # the signed file is still the clip, with its AIGC tag
+    # the signed file is still the clip, with its AIGC tag, and still starts playing before it has downloaded
     assert read_aigc(path) == aigc and probe(path).frames == 9 and read_video(path)[0].shape == (9, 64, 96, 3)
+    data = path.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat")
 
 
 def test_tampering_is_detected(tmp_path, signing_files):
