@@ -39,6 +39,8 @@ How it is found, on a small copy of the clip (long side `flow_width`):
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 
@@ -47,6 +49,8 @@ from qa._frames import as_clip
 # Frames compared with each frame: the one before and the one before that. The second
 # hop is what lets the noise of the steps be measured (the loop t-2 -> t-1 -> t must close).
 _HOPS = (1, 2)
+# Frames are analysed and corrected on this many threads (the project's machines have 2 cores).
+_WORKERS = 2
 # Gain fields live on a grid this wide (cells of 8 working pixels): fine enough for
 # bands and patches of light, coarse enough that no texture or edge leaks into a gain.
 _GAIN_GRID_WIDTH = 32
@@ -81,6 +85,11 @@ _POOL_SIGMA = 2.0
 # long side, well under the size of a patch of light) at this many levels per spread.
 _FLOW_HIGHPASS = 1.0 / 48
 _FLOW_CONTRAST = 32.0
+# Standing still is preferred to a flow that matches fine detail (below this blur radius,
+# working pixels, compared over this support) no better, within this many grey levels.
+_STILL_DETAIL = 1.5
+_STILL_SUPPORT = 3.0
+_STILL_TOLERANCE = 0.5
 _MIN_FLOW_SIDE = 16
 _LEVELS = np.arange(256, dtype=np.float32)
 _LOG_LEVEL = np.log((_LEVELS + 1.0) / 256.0)
@@ -122,53 +131,86 @@ def deflicker(
     work_size = (round(width * scale), round(height * scale))
     grid_w = min(_GAIN_GRID_WIDTH, work_size[0])
     grid_size = (grid_w, max(1, round(grid_w * work_size[1] / work_size[0])))
-    small = [cv2.resize(f, work_size, interpolation=cv2.INTER_AREA) for f in frames]
+    small = _map(lambda f: cv2.resize(f, work_size, interpolation=cv2.INTER_AREA), frames)
     log_small = [cv2.LUT(s, _LOG_LEVEL) for s in small]
-    unclipped = [((s > _DARK) & (s < _BRIGHT)).all(-1).astype(np.float32) for s in small]
-    grey = [_flow_image(s) for s in small]
+    unclipped = [cv2.inRange(s, (_DARK + 1,) * 3, (_BRIGHT - 1,) * 3).astype(np.float32) / 255.0 for s in small]
 
-    # 2. motion along each hop, shots, and the pairs that can be compared
+    # 2-4. motion, steps, trends and the correction
     grid = _pixel_grid(work_size)
-    pairs = _pair_motion(grey, unclipped, grid)
-    shots = np.cumsum([0] + [int(pairs[(t, 1)].is_cut) for t in range(1, len(frames))])
-    edges = [(t, h) for (t, h) in pairs if shots[t] == shots[t - h]]
-    track = _Track(edges, shots, sigma=float(window))
-    if not track.edges:
+    measure = lambda flow_frames: _estimate(  # noqa: E731
+        _map(_flow_image, flow_frames), log_small, unclipped, grid, grid_size, float(window))
+    estimate = measure(small)
+    if estimate is None:
         return frames.copy()
 
-    # 3. gamma per frame from its steps, then the fields on the gamma-free copy
-    bands = [_band(lf) for lf in log_small]
-    gamma_steps = np.array([[np.log(_gamma_step(bands[t], bands[t - h], pairs[(t, h)], grid))] for t, h in track.edges])
+    # 5. l' = a * l + A' * dG: a tone table per channel and a gain field
+    out = np.empty_like(frames)
+
+    def apply(t: int) -> None:
+        out[t] = _correct(frames[t], *estimate.frame(t, strength, max_gain, grid_size))
+
+    _map(apply, range(len(frames)))
+    return out
+
+
+class _Estimate:
+    """Per frame: log gamma as measured, the log-gamma correction, and the field correction (grid)."""
+
+    def __init__(self, log_gamma, gamma_fix, field_fix):
+        self.log_gamma, self.gamma_fix, self.field_fix = log_gamma, gamma_fix, field_fix
+
+    def frame(self, t: int, strength: float, max_gain: float, grid_size) -> tuple[float, np.ndarray]:
+        limit = float(np.log(max_gain))
+        log_a = float(np.clip(strength * self.gamma_fix[t, 0], -limit, limit))
+        target_gamma = np.exp(self.log_gamma[t, 0] + log_a)
+        log_gain = np.clip(strength * target_gamma * self.field_fix[t], -limit, limit)
+        return log_a, log_gain.reshape(grid_size[1], grid_size[0], 3)
+
+
+def _estimate(grey, log_small, unclipped, grid, grid_size, sigma: float) -> _Estimate | None:
+    n = len(log_small)
+    pairs = _pair_motion(grey, unclipped, grid)
+    shots = np.cumsum([0] + [int(pairs[(t, 1)].is_cut) for t in range(1, n)])
+    edges = [(t, h) for (t, h) in pairs if shots[t] == shots[t - h]]
+    track = _Track(edges, shots, sigma=sigma)
+    if not track.edges:
+        return None
+    # gamma per frame from its steps, then the fields on the gamma-free copy
+    bands = _map(_band, log_small)
+    gamma_steps = np.log(np.array(_map(lambda e: [_gamma_step(bands[e[0]], bands[e[0] - e[1]], pairs[e], grid)], edges)))
     log_gamma, gamma_fix = track.correction(gamma_steps)
     inv_gamma = np.exp(-log_gamma[:, 0]).astype(np.float32)
-    field_steps = np.stack([
-        _field_step(log_small[t] * inv_gamma[t], log_small[t - h] * inv_gamma[t - h], pairs[(t, h)], grid, grid_size)
-        for t, h in track.edges
-    ])
+    field_steps = np.stack(_map(
+        lambda e: _field_step(log_small[e[0]] * inv_gamma[e[0]], log_small[e[0] - e[1]] * inv_gamma[e[0] - e[1]],
+                              pairs[e], grid, grid_size),
+        edges))
     cells = grid_size[0] * grid_size[1]
-    level_steps = field_steps.reshape(len(field_steps), cells, 3).mean(1)
-    local_steps = (field_steps.reshape(len(field_steps), cells, 3) - level_steps[:, None]).reshape(len(field_steps), -1)
+    level_steps = field_steps.reshape(len(edges), cells, 3).mean(1)
+    local_steps = (field_steps.reshape(len(edges), cells, 3) - level_steps[:, None]).reshape(len(edges), -1)
     _, level_fix = track.correction(level_steps)
     _, local_fix = track.correction(local_steps, pool=(grid_size[1], grid_size[0], 3))
-    field_fix = level_fix[:, None, :] + local_fix.reshape(len(frames), cells, 3)
+    return _Estimate(log_gamma, gamma_fix, level_fix[:, None, :] + local_fix.reshape(n, cells, 3))
 
-    # 4. l' = a * l + A' * dG: a tone table per channel and a gain field
-    limit = float(np.log(max_gain))
-    out = np.empty_like(frames)
-    for t, frame in enumerate(frames):
-        log_a = float(np.clip(strength * gamma_fix[t, 0], -limit, limit))
-        target_gamma = np.exp(log_gamma[t, 0] + log_a)
-        log_gain = np.clip(strength * target_gamma * field_fix[t], -limit, limit).reshape(grid_size[1], grid_size[0], 3)
-        # A tone change moves a level by at most 256/e * |log a|, a gain by 256 * |log gain|.
-        if 94.2 * abs(log_a) + 256.0 * float(np.abs(log_gain).max()) < 0.5:
-            out[t] = frame  # rounds back to the same levels: the frame is left exact
-            continue
-        # (x + 1) = 256 * exp(l); the table holds 256 * exp(a * l), the same for each channel.
-        table = (256.0 * np.exp(_LOG_LEVEL * np.exp(log_a))).astype(np.float32)
-        toned = cv2.LUT(frame, np.repeat(table[:, None], 3, axis=1)[None])
-        gain = cv2.resize(np.exp(log_gain).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-        cv2.subtract(cv2.multiply(toned, gain), (1.0, 1.0, 1.0, 0.0), dst=out[t], dtype=cv2.CV_8U)
-    return out
+
+def _correct(frame: np.ndarray, log_a: float, log_gain: np.ndarray) -> np.ndarray:
+    """Frame through the tone table of gamma exp(log_a), times the upsampled gain field."""
+    # A tone change moves a level by at most 256/e * |log a|, a gain by 256 * |log gain|.
+    if 94.2 * abs(log_a) + 256.0 * float(np.abs(log_gain).max()) < 0.5:
+        return frame  # rounds back to the same levels: the frame is left exact
+    # (x + 1) = 256 * exp(l); the table holds 256 * exp(a * l), the same for each channel.
+    table = (256.0 * np.exp(_LOG_LEVEL * np.exp(log_a))).astype(np.float32)
+    toned = cv2.LUT(frame, np.repeat(table[:, None], 3, axis=1)[None])
+    gain = cv2.resize(np.exp(log_gain).astype(np.float32), frame.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    return cv2.subtract(cv2.multiply(toned, gain), (1.0, 1.0, 1.0, 0.0), dtype=cv2.CV_8U)
+
+
+def _map(function, items) -> list:
+    """`function` over `items` on `_WORKERS` threads, in order (OpenCV and numpy let go of the GIL)."""
+    items = list(items)
+    if len(items) < 2 * _WORKERS:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        return list(pool.map(function, items, chunksize=max(1, len(items) // (4 * _WORKERS))))
 
 
 class _Track:
@@ -260,22 +302,42 @@ class _PairMotion:
 
 
 def _pair_motion(grey, unclipped, grid) -> dict[tuple[int, int], _PairMotion]:
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    pairs = {}
-    for t in range(1, len(grey)):
-        for h in _HOPS:
-            if t - h < 0:
-                continue
-            to_prev = dis.calc(grey[t], grey[t - h], None)
-            to_next = dis.calc(grey[t - h], grey[t], None)
-            onto = grid + to_prev
-            reliable = _reliable(to_prev, to_next, onto)
-            aligned = cv2.remap(grey[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            correlation = _correlation(grey[t], aligned, reliable) if h == 1 else 1.0
-            clipped_before = cv2.remap(unclipped[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            reliable *= unclipped[t] * (clipped_before > 0.99)
-            pairs[(t, h)] = _PairMotion(to_prev, reliable, correlation)
-    return pairs
+    keys = [(t, h) for t in range(1, len(grey)) for h in _HOPS if t - h >= 0]
+    fine = _map(_fine_detail, grey)
+    return dict(zip(keys, _map(lambda key: _one_pair(grey, fine, unclipped, grid, *key), keys)))
+
+
+def _fine_detail(grey: np.ndarray) -> np.ndarray:
+    g = grey.astype(np.float32)
+    return g - cv2.GaussianBlur(g, (0, 0), _STILL_DETAIL)
+
+
+def _prefer_still(flow: np.ndarray, fine_now: np.ndarray, fine_other: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """`flow`, set to zero wherever standing still explains the fine detail at least as well.
+
+    Bands of light rolling down a flat wall are a pattern in motion, and the flow follows
+    them; along that flow the bands never change, so they would never be seen. Fine
+    detail (below `_STILL_DETAIL` working pixels) holds texture and hardly any of a
+    smooth field: where it matches without moving, the picture did not move.
+    """
+    moved = cv2.remap(fine_other, grid + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    err_moved = cv2.GaussianBlur(cv2.absdiff(fine_now, moved), (0, 0), _STILL_SUPPORT)
+    err_still = cv2.GaussianBlur(cv2.absdiff(fine_now, fine_other), (0, 0), _STILL_SUPPORT)
+    still = (err_still <= err_moved + _STILL_TOLERANCE)[..., None]
+    return np.where(still, 0.0, flow).astype(np.float32)
+
+
+def _one_pair(grey, fine, unclipped, grid, t: int, h: int) -> _PairMotion:
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)  # one each: not shared across threads
+    to_prev = _prefer_still(dis.calc(grey[t], grey[t - h], None), fine[t], fine[t - h], grid)
+    to_next = _prefer_still(dis.calc(grey[t - h], grey[t], None), fine[t - h], fine[t], grid)
+    onto = grid + to_prev
+    reliable = _reliable(to_prev, to_next, onto)
+    aligned = cv2.remap(grey[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    correlation = _correlation(grey[t], aligned, reliable) if h == 1 else 1.0
+    clipped_before = cv2.remap(unclipped[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    reliable *= unclipped[t] * (clipped_before > 0.99)
+    return _PairMotion(to_prev, reliable, correlation)
 
 
 def _correlation(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> float:
@@ -300,22 +362,24 @@ def _correlation(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> float:
 
 
 def _gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion, grid: np.ndarray) -> float:
-    """Median ratio of detail now to detail before, where the detail is strong and aligned.
+    """Ratio of the detail's spread now to its spread before, over the pixels the flow matches.
 
-    One gamma for all channels: colour casts are gains, which the field holds, and
-    pooling the channels triples the samples. The median ignores the pixels where
-    the flow is slightly off (their ratios scatter both ways); weak detail is left
-    out because there the ratio is mostly noise.
+    A gain does not change detail in log, a gamma scales it. The spreads are compared
+    rather than pixel by pixel ratios: a ratio of two samples is biased toward zero
+    wherever they decorrelate (a flow slightly off, bands of light rolling over a flat
+    wall), and that bias, the same at every frame, added up to a drift. One gamma for
+    all channels: colour casts are gains, which the field holds.
     """
     warped = cv2.remap(band_before, grid + pair.to_prev, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    keep = pair.reliable > 0
-    before = warped[keep].reshape(-1)
+    keep = pair.reliable[::2, ::2] > 0  # every other pixel: the band is smooth at that scale
+    before = warped[::2, ::2][keep]
     if before.size < _MIN_GAMMA_SAMPLES:
         return 1.0
-    now = band_now[keep].reshape(-1)
-    strong = np.abs(before) > np.percentile(np.abs(before), 75)
-    ratio = float(np.median(now[strong] / before[strong]))
-    return float(np.clip(ratio, 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
+    now = band_now[::2, ::2][keep]
+    spread_before, spread_now = float(np.abs(before).mean()), float(np.abs(now).mean())
+    if min(spread_before, spread_now) < 1e-6:
+        return 1.0
+    return float(np.clip(spread_now / spread_before, 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
 
 
 def _band(log_frame: np.ndarray) -> np.ndarray:
@@ -331,8 +395,10 @@ def _field_step(now: np.ndarray, before: np.ndarray, pair: _PairMotion, grid, gr
     field = _low_frequency(diff, mask, grid_size)
     # One reweighting: pixels far from the smooth field are flow errors, not light.
     smooth = cv2.resize(field, diff.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-    error = np.abs(diff - smooth).max(-1)
-    spread = 1.4826 * float(np.median(error[mask > 0])) if mask.any() else 0.0
+    error = cv2.absdiff(diff, smooth)
+    error = np.maximum(np.maximum(error[..., 0], error[..., 1]), error[..., 2])
+    sample = error[::2, ::2][mask[::2, ::2] > 0]
+    spread = 1.4826 * float(np.median(sample)) if sample.size else 0.0
     if spread > 0:
         field = _low_frequency(diff, mask * (error < _OUTLIER_SPREAD * spread), grid_size)
     return field.reshape(-1)
@@ -376,7 +442,7 @@ def _reliable(flow: np.ndarray, other: np.ndarray, target: np.ndarray) -> np.nda
 def _low_frequency(diff: np.ndarray, mask: np.ndarray, grid_size: tuple[int, int]) -> np.ndarray:
     """Normalised convolution of `diff` over reliable pixels on the coarse grid, global fallback."""
     weighted = diff * mask[..., None]
-    global_diff = weighted.reshape(-1, 3).sum(0) / max(float(mask.sum()), 1.0)
+    global_diff = np.array(cv2.sumElems(weighted)[:3], np.float32) / max(cv2.sumElems(mask)[0], 1.0)
     num = cv2.resize(weighted, grid_size, interpolation=cv2.INTER_AREA)
     den = cv2.resize(mask, grid_size, interpolation=cv2.INTER_AREA)
     num = cv2.GaussianBlur(num, (0, 0), _GAIN_GRID_SIGMA, borderType=cv2.BORDER_REPLICATE)
