@@ -12,7 +12,8 @@ from clipmill.planning.wording import bare_phrase, join_phrases, sentence
 
 
 def describe_environment(location: str, language: Language, look: list[str] | None = None,
-                         camera: list[str] | None = None, labels: list[str] | None = None, context: str = "") -> str:
+                         camera: list[str] | None = None, labels: list[str] | None = None, context: str = "",
+                         camera_moves: bool = False) -> str:
     """The place, the text's own camera and look phrases, and the default look for what they leave
     out (`context`, the prompt itself: "at night" asks for no natural light)."""
     look, camera, labels = list(look or []), list(camera or []), list(labels or [])
@@ -23,12 +24,12 @@ def describe_environment(location: str, language: Language, look: list[str] | No
         parts += [sentence(x) for x in look]
         default = (["natural light"] if not LIGHT_EN.search(said) else []) + ["realistic detail",
                                                                              "smooth continuous motion"]
-        default += ["stable camera"] if not camera else []
+        default += ["stable camera"] if not camera and not camera_moves else []
         parts.append(sentence(", ".join(default)))
         return " ".join(p.rstrip(".") + "." for p in parts if p)
     parts = camera + labels + ([f"场景：{location}"] if location else []) + look
     default = (["自然光线"] if not LIGHT_ZH.search(said) else []) + ["细节真实", "动作连贯流畅"]
-    default += ["镜头稳定"] if not camera else []
+    default += ["镜头稳定"] if not camera and not camera_moves else []
     parts.append("，".join(default))
     return "".join(p.rstrip("。") + "。" for p in parts if p)
 

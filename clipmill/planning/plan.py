@@ -78,7 +78,8 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     if len(read.actions) < segments and read.camera:
         # a product shot's steps are its camera moves: each segment takes its share of them
         timeline = read.actions + read.camera
-        segment_environment = describe_environment(location, language, read.look, [], read.labels, text)
+        segment_environment = describe_environment(location, language, read.look, [], read.labels, text,
+                                                   camera_moves=True)
     segment_texts = segment_prompts(initial_state, timeline, outcome, segment_environment, subjects, segments,
                                     language, prompt)
 
@@ -187,7 +188,8 @@ def _read_clauses(text: str, language: Language, mentions: list[Mention], clause
         cleaned = clean_action(clause, cut_spans, language)
         if role in ("camera", "look"):
             cleaned = cleaned or clause.text
-            if role == "camera" and read.camera and starts_with_verb(cleaned, language):
+            if role == "camera" and read.camera and (starts_with_verb(cleaned, language) if language == "en"
+                                                     else _CAMERA_MOVE_ZH.match(cleaned)):
                 cleaned = ("the camera " if language == "en" else "镜头") + cleaned  # "..., then pushes in"
             (read.camera if role == "camera" else read.look).append(cleaned)
             continue
@@ -215,6 +217,9 @@ def _read_clauses(text: str, language: Language, mentions: list[Mention], clause
         if clause.outcome_marker:
             read.outcome = read.actions[-1]
     return read
+
+
+_CAMERA_MOVE_ZH = re.compile(r"(?:缓缓|慢慢|快速|迅速|轻轻)?(?:推|拉|摇|移|跟|环绕|旋转|升|降|俯|仰|转)")
 
 
 def _only_leftovers(cleaned: str, language: Language) -> bool:

@@ -34,7 +34,9 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
     agent, other, obj_mention = participants(event)
     same_group = agent.member and (other is None or other.head == agent.head)
     group_phrase = next((m.phrase for m in introducing if m.head == agent.head), agent.phrase)
-    obj = obj_mention.phrase if obj_mention is not None else ""
+    # the thing as first named ("a cup", not the later "the cup")
+    obj = next((m.phrase for m in introducing if obj_mention is not None and m.head == obj_mention.head),
+               obj_mention.phrase if obj_mention is not None else "")
     a = group_phrase if agent.member else agent.phrase
     b = other.phrase if other is not None and not same_group else ""
     if event.kind == "contact" or (event.kind == "handover" and same_group and not obj):
@@ -51,8 +53,9 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
     one = "个" if agent.coco == "person" else "只"
     state = openings(a, b, obj, same_group, one)[event.kind] if language == "zh" else \
         openings(a, b, obj, same_group)[event.kind]
+    taken = {agent.head, other.head if other is not None else "", obj_mention.head if obj_mention is not None else ""}
     others = [_inline(m.phrase) if language == "en" else m.phrase for m in introducing
-              if m.phrase not in (a, b, obj) and _inline(m.phrase) not in (b, obj) and m.coco is not None]
+              if m.head not in taken and m.coco is not None]
     if others:
         state += (", with " + join_phrases(others, "en")) if language == "en" else ("，旁边有" + join_phrases(others, "zh"))
     return sentence(state) if language == "en" else state
