@@ -116,8 +116,13 @@ def _render(width: int, height: int, label: LabelSettings) -> LabelStamp:
     box = Image.new("L", (box_w, box_h), 0)
     ImageDraw.Draw(box).rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=pad // 2,
                                           fill=round(255 * BOX_OPACITY))
-    as_mask = lambda image: (np.asarray(image, dtype=np.float32) / 255.0)[..., None]  # noqa: E731
-    return LabelStamp(x=x, y=y, box=as_mask(box), ink=as_mask(ink), text_px=text_px, font=font_path)
+    return LabelStamp(x=x, y=y, box=_as_mask(box), ink=_as_mask(ink), text_px=text_px, font=font_path)
+
+
+def _as_mask(image: Image.Image) -> np.ndarray:
+    mask = (np.asarray(image, dtype=np.float32) / 255.0)[..., None]
+    mask.setflags(write=False)  # shared by every clip of this size through the cache
+    return mask
 
 
 def _place(position: str, width: int, height: int, w: int, h: int, margin: int) -> tuple[int, int]:
