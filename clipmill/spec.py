@@ -83,6 +83,24 @@ class ModelSources(_Strict):
     generator_source: dict[str, str] = Field(default_factory=dict, description="model name -> local folder or hub id")
     memory_profile: Literal["resident", "model_offload", "group_offload"] | None = Field(
         None, description="how the generator sits on the GPU; None: chosen from free GPU memory at load")
+    trusted_weights: dict[str, str] = Field(
+        default_factory=dict,
+        description="weights file as written above (detector, clip_pretrained) -> its sha256: a file that could "
+                    "run code when loaded (.pt, .pth, .bin: pickles) loads only when pinned here or in the YAML "
+                    "registry $CLIPMILL_TRUSTED_WEIGHTS names; safetensors need no pin")
+
+    @field_validator("trusted_weights")
+    @classmethod
+    def _sha256_pins(cls, value: dict[str, str]) -> dict[str, str]:
+        from models.trust import normalise_sha256
+
+        pins = {}
+        for path, sha in value.items():
+            try:
+                pins[path] = normalise_sha256(sha)
+            except ValueError as error:
+                raise ValueError(f"pin for {path!r}: {error}") from None
+        return pins
 
 
 class JobSpec(_Strict):
@@ -200,6 +218,9 @@ class BatchSpec(_Strict):
         None, description="where published clips, posters, sidecars and the report go: a folder or an fsspec URL "
                           "(s3://bucket/prefix); unset: $CLIPMILL_ARTIFACT_URL, else the run root")
     jobs: list[JobSpec] = Field(min_length=1)
+    min_yield: float | None = Field(
+        None, ge=0.0, le=1.0, description="below this share of accepted jobs the batch's end is announced as "
+                                          "low-yield too (event clipmill.batch.low-yield; see deployments/automations)")
     source_path: Path | None = None
     source_sha256: str | None = None
 
@@ -254,7 +275,7 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
     where = str(source)
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a batch spec is a mapping with 'name', 'defaults' and 'jobs'")
-    unknown = set(data) - {"name", "description", "models", "artifacts", "defaults", "jobs"}
+    unknown = set(data) - {"name", "description", "models", "artifacts", "defaults", "jobs", "min_yield"}
     if unknown:
         raise SpecError(f"{where}: unknown top-level field(s): {', '.join(sorted(unknown))}")
     defaults = data.get("defaults") or {}
@@ -291,7 +312,8 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
     try:
         return BatchSpec.model_validate(
             {"name": data.get("name"), "description": data.get("description", ""),
-             "models": data.get("models") or {}, "artifacts": artifacts, "jobs": jobs}
+             "models": data.get("models") or {}, "artifacts": artifacts, "jobs": jobs,
+             "min_yield": data.get("min_yield")}
         )
     except ValidationError as error:
         raise SpecError(f"{where}: {_describe(error)}") from None

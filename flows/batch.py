@@ -30,7 +30,7 @@ from flows.clip import clip_flow
 from storage.config import RunConfig
 from tasks.inputs import check_batch_ready
 from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested
-from tasks.report import write_report
+from tasks.report import announce_batch, write_report
 
 
 @task(name="run-clip", task_run_name="{job.id}", cache_policy=NO_CACHE)
@@ -100,7 +100,10 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
         # A run that ends early (a full disk, a lost database) must not leave the batch "running".
         close_batch.fn(config, opened.batch_id, status="failed")
         raise
-    return batch_state(counts, summary)
+    state = batch_state(counts, summary)
+    if report:
+        announce_batch(spec.name, state.message, counts, summary.get("gallery"), spec.min_yield)
+    return state
 
 
 def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config: RunConfig,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 from prefect.artifacts import (
     create_image_artifact,
     create_link_artifact,
@@ -35,6 +37,28 @@ def announce_clip(config: RunConfig, batch_name: str, job_id: str, published: Pu
                          description=f"clipmill batch {batch_name}: accepted clip of job {job_id}")
     create_image_artifact(config.public_url(published.poster), key=artifact_key("clipmill", batch_name, job_id, "poster"),
                           description=f"clipmill batch {batch_name}: poster of job {job_id}")
+
+
+BATCH_FINISHED_EVENT = "clipmill.batch.finished"
+BATCH_LOW_YIELD_EVENT = "clipmill.batch.low-yield"
+
+
+@task(name="announce-batch", cache_policy=NO_CACHE)
+def announce_batch(batch_name: str, message: str, counts: dict[str, int], gallery: str | None,
+                   min_yield: float | None) -> list[str]:
+    """Events the notification automations (deployments/automations/batch-*.yaml) react to:
+    the batch's end, and a yield below the spec's `min_yield`. Returns the events emitted."""
+    total = sum(counts.values())
+    accepted_share = counts.get("accepted", 0) / total if total else None
+    payload = {"batch": batch_name, "message": message, "counts": counts, "yield": accepted_share,
+               "gallery": gallery, "min_yield": min_yield}
+    resource = {"prefect.resource.id": f"clipmill.batch.{batch_name}", "prefect.resource.name": batch_name}
+    emitted = [BATCH_FINISHED_EVENT]
+    if min_yield is not None and accepted_share is not None and accepted_share < min_yield:
+        emitted.append(BATCH_LOW_YIELD_EVENT)
+    for event in emitted:
+        emit_event(event, resource=resource, payload=payload)
+    return emitted
 
 
 @task(name="write-report", **STORE_TASK)
