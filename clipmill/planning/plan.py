@@ -19,6 +19,7 @@ from clipmill.planning.parsing import (
     find_absence,
     find_location,
     find_mentions,
+    has_verb,
     opens_with,
     resolve_interaction,
     split_clauses,
@@ -52,10 +53,11 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     location, static_spans = find_location(text, language)
     clauses = split_clauses(text, language)
     roles = _clause_roles(clauses, language, mentions)
-    mentions = _subject_mentions(mentions, clauses, roles, language)
+    all_mentions, mentions = mentions, _subject_mentions(mentions, clauses, roles, language)
 
     # 3. read each clause: its role (action, state, camera, look), and who does what to whom
-    read = _read_clauses(text, language, mentions, clauses, roles, static_spans + absence.cut_spans)
+    read = _read_clauses(text, language, mentions, clauses, roles, static_spans + absence.cut_spans,
+                         absence.cut_spans)
 
     # 4. expectations
     classes, introducing, unstated = count_entities(mentions, language)
@@ -65,7 +67,7 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
         interaction=interaction.kind if interaction else None,
         subjects=subject_classes,
     )
-    absent = absent_classes(mentions, classes, absence.nobody)
+    absent = absent_classes(all_mentions, classes, absence.nobody)
 
     # 5. wording: initial state, outcome, prompt, segment prompts
     subjects = [m.phrase for m in introducing if not m.counted_only]
@@ -173,7 +175,8 @@ def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: lis
 
 
 def _read_clauses(text: str, language: Language, mentions: list[Mention], clauses: list[Clause],
-                  roles: list[str], cut_spans: list[tuple[int, int]]) -> _Reading:
+                  roles: list[str], cut_spans: list[tuple[int, int]],
+                  negation_spans: list[tuple[int, int]] = ()) -> _Reading:
     reader = ClauseReader(text, language, mentions)
     read = _Reading()
     for index, (clause, role) in enumerate(zip(clauses, roles)):
@@ -186,6 +189,10 @@ def _read_clauses(text: str, language: Language, mentions: list[Mention], clause
             read.negative.append(LABEL_RE.sub("", clause.text).strip())
             continue
         cleaned = clean_action(clause, cut_spans, language)
+        negated_away = any(clause.start <= s < clause.end or s <= clause.start < e for s, e in negation_spans)
+        if negated_away and (not cleaned or _only_leftovers(cleaned, language) or role in ("camera", "look")
+                             and not has_verb(cleaned, language)):
+            continue  # "no people in the background", "画面里不要有狗": said in the negative prompt
         if role in ("camera", "look"):
             cleaned = cleaned or clause.text
             if role == "camera" and read.camera and (starts_with_verb(cleaned, language) if language == "en"
@@ -225,6 +232,10 @@ _CAMERA_MOVE_ZH = re.compile(r"(?:缓缓|慢慢|快速|迅速|轻轻)?(?:推|拉
 def _only_leftovers(cleaned: str, language: Language) -> bool:
     """What a cut leaves behind ("around", "just"): not worth a sentence."""
     if language == "zh":
-        return len(cleaned) <= 1
-    return len(cleaned.split()) <= 1 and cleaned.lower().strip(" ,.") in (
-        "around", "just", "only", "in", "sight", "anywhere", "here", "there", "nearby", "please", "")
+        return len(cleaned) <= 1 or bool(re.fullmatch(r"(?:画面|镜头|场景|屋|房间)?(?:里|中|内)?", cleaned))
+    return all(w in _LEFTOVER_WORDS for w in cleaned.lower().replace(",", " ").split())
+
+
+_LEFTOVER_WORDS = {"around", "just", "only", "in", "sight", "anywhere", "here", "there", "nearby", "please", "is",
+                   "are", "was", "were", "there's", "with", "at", "all", "else", "the", "background", "frame", "shot",
+                   "scene", "visible", "present", "allowed", "of", "any"}

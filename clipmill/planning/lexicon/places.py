@@ -44,4 +44,5 @@ SCENERY_ZH = (
 NOT_PLACES_EN = {"hurry", "moment", "while", "row", "circle", "line", "motion", "way", "style", "manner",
                   "mood", "time", "turn", "turns", "unison", "silence", "slow", "front", "love", "fact", "camera",
                   "lens", "viewer", "viewers", "audience", "screen", "mirror", "frame", "distance", "sunset", "sunrise",
-                  "dawn", "dusk", "night", "once", "last", "first", "end", "middle", "background", "foreground"}
+                  "dawn", "dusk", "night", "once", "last", "first", "end", "middle", "background", "foreground", "other",
+                  "arm", "arms", "hand", "hands", "air", "rain", "sun", "shade", "dark", "light"}

@@ -156,8 +156,9 @@ def _has_verb_en(text: str) -> bool:
     words = [w.lower() for w in WORD_RE.findall(text)]
     nouns = lexicon_words()
     for previous, word, following in zip([""] + words, words, words[1:] + [""]):
-        if (word in nouns or word in VERB_FORMS_EN) and (previous in DEFINITE_EN | {"a", "an"} | set(NUMBERS_EN)
-                                                          or previous in ADJECTIVES_EN):
+        if word in nouns and previous in set(NUMBERS_EN) or (word in nouns or word in VERB_FORMS_EN
+                                                             or word.endswith("ing")) and (
+                previous in DEFINITE_EN | {"a", "an"} or previous in ADJECTIVES_EN):
             continue  # "a skateboard", "a white display pedestal": nouns here, whatever else they can be
         if word in ADJECTIVES_EN and following not in _OBJECT_STARTS_EN:
             continue  # "slow 360 rotation", "clean reflections": describing words, not "clean the table"
