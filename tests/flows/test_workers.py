@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,11 +33,15 @@ def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen) -> None:
+    """Stop the process and whatever it started in its session; it may have exited already."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def wait_healthy(url: str, server: subprocess.Popen, log: Path, seconds: float = 90) -> None:
@@ -53,22 +58,35 @@ def wait_healthy(url: str, server: subprocess.Popen, log: Path, seconds: float =
     raise AssertionError(f"prefect server not healthy after {seconds} s:\n{log.read_text()[-2000:]}")
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen, dict]:
+def start_server(folder: Path, server_env: dict | None = None) -> tuple[subprocess.Popen, dict]:
     """A real `prefect server start` on a free port, its state and log in `folder`; returns the
-    server process and the environment that points clients, workers and flows at it."""
+    server process and the environment that points clients, workers and flows at it.
+    `server_env`: settings for the server process only (its services' loop intervals, say)."""
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(folder / "prefect-home"), "PREFECT_API_URL": api,
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_WORKER_QUERY_SECONDS": "1",
            "PREFECT_LOGGING_LEVEL": "INFO", "CLIPMILL_HOME": str(REPO)}
     log = folder / "server.log"
-    server = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
+    server = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                   {**env, **(server_env or {})}, log)
     try:
         wait_healthy(api, server, log)
     except BaseException:
         stop(server)
         raise
     return server, env
+
+
+@contextmanager
+def api_client(env: dict):
+    """A synchronous Prefect client of the server that `env` points at (from start_server)."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"]}):
+        with get_client(sync_client=True) as client:
+            yield client
 
 
 @pytest.fixture

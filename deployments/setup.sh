@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Make a Prefect server ready for clipmill's deployments; safe to run again at any time.
+#
+#   deployments/setup.sh            # GPUs of this host from nvidia-smi
+#   deployments/setup.sh 0 1        # or named: indices of the GPUs this host's workers use
+#   CLIPMILL_GPUS="0 1" deployments/setup.sh
+#
+# 1. the work pools of deployments/prefect.yaml: clipmill-gpu (a worker per GPU) and
+#    clipmill-control (the fan-out, which only waits on its shards);
+# 2. a global concurrency limit of 1 per GPU of this host, gpu-<hostname>-<index>: every
+#    generation holds its GPU's slot, so a served process and a worker on one GPU never
+#    generate at the same time (run this on every GPU host);
+# 3. `prefect deploy --all` of deployments/prefect.yaml.
+#
+# Existing pools and limits are left as they are (a limit changed by hand stays changed);
+# deployments are updated to what prefect.yaml says. Talks to $PREFECT_API_URL (or the
+# active Prefect profile's server); $PREFECT names the prefect command to use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# $PREFECT may be a command with arguments ("uv run prefect"); relative to the repository root.
+if [ -n "${PREFECT:-}" ]; then read -r -a prefect <<<"$PREFECT"
+elif [ -x .venv/bin/prefect ]; then prefect=(.venv/bin/prefect)
+else prefect=(prefect)
+fi
+export PREFECT_SERVER_ANALYTICS_ENABLED=${PREFECT_SERVER_ANALYTICS_ENABLED:-false}
+
+# Create something unless it exists. Prefect's create commands refuse an existing name with
+# "... already exists" and exit 1; any other failure (no server, say) stops the script.
+ensure() {
+  local what=$1 out; shift
+  if out=$("${prefect[@]}" "$@" 2>&1); then
+    echo "setup: created $what"
+  elif grep -q "already exists" <<<"$out"; then
+    echo "setup: $what exists"
+  else
+    echo "$out" >&2
+    echo "setup: could not create $what" >&2
+    return 1
+  fi
+}
+
+gpu_indices() {
+  if [ $# -gt 0 ]; then echo "$*"
+  elif [ -n "${CLIPMILL_GPUS:-}" ]; then echo "${CLIPMILL_GPUS//,/ }"
+  elif command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=index --format=csv,noheader
+  fi
+}
+
+# The name the generation code asks for: socket.gethostname() is uname's node name.
+host=$(uname -n)
+gpus=$(gpu_indices "$@")
+[ -n "$gpus" ] || echo "setup: no GPU on this host (no nvidia-smi, no CLIPMILL_GPUS): no GPU limits"
+
+# Pools and limits are independent of each other: create them side by side (each prefect
+# command spends seconds starting up), then deploy, which needs the pools.
+pids=()
+ensure "work pool clipmill-gpu" work-pool create clipmill-gpu --type process & pids+=($!)
+ensure "work pool clipmill-control" work-pool create clipmill-control --type process & pids+=($!)
+for index in $gpus; do
+  ensure "concurrency limit gpu-$host-$index" global-concurrency-limit create "gpu-$host-$index" --limit 1 &
+  pids+=($!)
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ "$failed" = 0 ] || exit 1
+
+"${prefect[@]}" --no-prompt deploy --all --prefect-file deployments/prefect.yaml
