@@ -161,7 +161,14 @@ def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: lis
                 return found is not None and m.start < c.start + found.start()
         return False
 
-    kept = [m for m in mentions if not off_screen(m)]
+    def film_camera(m: Mention) -> bool:
+        """"smiles at the camera": the film crew's camera, unless it is what the shot shows."""
+        if m.head not in ("camera", "film camera", "相机"):
+            return False
+        return not any(c.start <= m.start < c.end and role in ("state", "action") and opens_with(c, m, language)
+                       for c, role in zip(clauses, roles))
+
+    kept = [m for m in mentions if not off_screen(m) and not film_camera(m)]
     for clause, role in zip(clauses, roles):
         inside = [m for m in kept if clause.start <= m.start and m.end <= clause.end and not m.negated]
         if role != "action" or not inside or not opens_with(clause, inside[0], language):

@@ -15,6 +15,7 @@ PLACES_EN = (
     "rink slope piste ski_slope racetrack circuit parking_garage gas_station car_wash subway_station "
     "train_station bus_stop livestream_room living_room dining_room meeting_room conference_room dorm "
     "nursery kindergarten campus hospital clinic pharmacy laboratory lab workshop kitchen_counter "
+    "club nightclub concert party wedding festival fair carnival stadium helipad "
     "fireplace window doorway door front_door doorstep entrance gate fountain campfire bonfire"
 )
 PLACES_ZH = (

@@ -22,14 +22,17 @@ from clipmill.planning.lexicon.shot_words import (
 from clipmill.planning.parsing.clauses import has_verb, starts_with_verb_en, without_nouns_zh
 from clipmill.planning.parsing.records import Clause, Mention
 
-_ADVERB_ZH = (r"(?:[\u4e00-\u9fff]{1,4}地|缓缓|慢慢|轻轻|快速|迅速|突然|忽然|立刻|马上|偷偷|悄悄|默默|静静|再|又|也|还|就|便|"
+_ADVERB_ZH = (r"(?:[几一两三四五六七八九十\d]+(?:分钟|秒|秒钟|小时|天)(?:后|之后)|片刻后|不久后|[\u4e00-\u9fff]{1,4}地|缓缓|慢慢|轻轻|快速|迅速|突然|忽然|立刻|马上|偷偷|悄悄|默默|静静|再|又|也|还|就|便|"
               r"一起|互相|纷纷|陆续|开始|先|正在|正|微|大|轻|猛|狂)?")
 _CAMERA_SUBJECT = {"en": re.compile(r"^(?:the\s+|a\s+)?(?:\w+\s+)?camera\b", re.I),
                    "zh": re.compile(r"^(?:镜头|摄像机|相机|机位)")}
 _FRAMING_EN = re.compile(r"\b(?:shot|close-?up|closeup|footage|view|macro|time-?lapse|slow[- ]motion|pov)s?$", re.I)
 _GROUP_OF_EN = re.compile(r"^(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:group|crowd|bunch|herd|flock|pack|team|family|gang|"
                           r"pair|couple|line|row|troop|swarm|school|litter)\s+of\s+", re.I)
-
+# "A vintage film camera sits on a desk": the camera is the product, not the shot
+_CAMERA_AS_THING = {"en": re.compile(r"\bcameras?\s+(?:sits?|sitting|rests?|resting|lies|lying|stands?|standing|is\s+"
+                                     r"(?:on|placed|set)|on\s+(?:a|the)|placed)\b", re.I),
+                    "zh": re.compile(r"(?:相机|摄像机)(?:放|摆|立)在")}
 
 
 def clause_role(clause: Clause, language: Language, inside: list[Mention], previous_role: str) -> str:
@@ -44,7 +47,8 @@ def clause_role(clause: Clause, language: Language, inside: list[Mention], previ
     subject_first = bool(subjects) and opens_with(clause, subjects[0], language)
     camera = (CAMERA_EN if language == "en" else CAMERA_ZH).search(text)
     camera_object = (CAMERA_AS_OBJECT_EN if language == "en" else CAMERA_AS_OBJECT_ZH).search(text)
-    if camera and (_CAMERA_SUBJECT[language].search(text) or _FRAMING_EN.search(text) and language == "en"):
+    if camera and (_CAMERA_SUBJECT[language].search(text) or _FRAMING_EN.search(text) and language == "en") \
+            and not _CAMERA_AS_THING[language].search(text):
         return "camera"  # "The camera orbits ...", "Aerial drone shot", "close-up"
     verb_first = starts_with_verb(text, language)
     if not subject_first:

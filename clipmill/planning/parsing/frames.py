@@ -57,11 +57,16 @@ def _give(f: FrameMatch) -> Event:
         obj = f.first_in(f.verb_end, f.verb_end + to.start())
         return f.event("handover", f.first_in(f.verb_end + to.end()), obj)
     first, second = f.first_in(f.verb_end), f.first_in(f.verb_end, skip=1)
-    if first is not None and second is not None and first.animate:
+    # "hands the woman a cup" names both; "passes a man", "throws a snowball at his sister" hand nothing over
+    giving = bool(_GIVING_VERBS.match(f.match.group(0)))
+    if first is not None and second is not None and first.animate and giving:
         return f.event("handover", first, second)
     if first is not None and first.animate and not first.pronoun:
-        return f.event("handover", first, None)
+        return f.event("handover", first, None) if giving else f.event("give", None, None)
     return f.event("give", None, first)
+
+
+_GIVING_VERBS = re.compile(r"(?:hand|give|gave|offer|bring|brought|deliver|serve)", re.I)
 
 
 def _receive_from(f: FrameMatch) -> Event | None:
