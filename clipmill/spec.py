@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clipmill.planning import expand_template
+from clipmill.publishing import PublishSettings
 from models.catalog import MODEL_SPECS
 from qa.retry import AttemptParams
 from storage.artifacts import ArtifactStore
@@ -148,6 +149,8 @@ class JobSpec(_Strict):
             raise ValueError("give exactly one of 'prompt' or 'keyword'")
         if self.keyword and not self.template:
             raise ValueError("'keyword' needs a 'template'")
+        if self.keyword:
+            self.text()  # an unknown template or variable is the spec's error, said when it loads
         if (self.frames - 1) % (4 * self.segments):
             valid = [4 * self.segments * k + 1 for k in range(1, 4)]
             raise ValueError(
@@ -218,6 +221,11 @@ class BatchSpec(_Strict):
         None, description="where published clips, posters, sidecars and the report go: a folder or an fsspec URL "
                           "(s3://bucket/prefix); unset: $CLIPMILL_ARTIFACT_URL, else the run root")
     jobs: list[JobSpec] = Field(min_length=1)
+    publish: PublishSettings = Field(default_factory=PublishSettings,
+                                     description="the AIGC labels published clips carry (clipmill.publishing)")
+    priority: Literal["urgent", "normal", "bulk"] = Field(
+        "normal", description="the GPU pool's work queue its runs wait in: urgent runs start before normal, "
+                              "normal before bulk (see deployments/setup.sh)")
     min_yield: float | None = Field(
         None, ge=0.0, le=1.0, description="below this share of accepted jobs the batch's end is announced as "
                                           "low-yield too (event clipmill.batch.low-yield; see deployments/automations)")
@@ -270,12 +278,25 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _files_beside(publish: Any, base_dir: Path) -> Any:
+    """The label font and the C2PA certificate and key, relative to the spec file like images."""
+    if not isinstance(publish, dict):
+        return publish  # pydantic names the problem
+    publish = copy.deepcopy(publish)
+    for block, key in (("label", "font"), ("c2pa", "cert"), ("c2pa", "key")):
+        part = publish.get(block)
+        if isinstance(part, dict) and part.get(key) and not Path(str(part[key])).expanduser().is_absolute():
+            part[key] = str(base_dir / Path(str(part[key])).expanduser())
+    return publish
+
+
 def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
     """Validate an already-loaded YAML document. Relative image paths resolve against `source`'s folder."""
     where = str(source)
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a batch spec is a mapping with 'name', 'defaults' and 'jobs'")
-    unknown = set(data) - {"name", "description", "models", "artifacts", "defaults", "jobs", "min_yield"}
+    unknown = set(data) - {"name", "description", "models", "artifacts", "defaults", "jobs", "min_yield", "priority",
+                           "publish"}
     if unknown:
         raise SpecError(f"{where}: unknown top-level field(s): {', '.join(sorted(unknown))}")
     defaults = data.get("defaults") or {}
@@ -313,7 +334,8 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
         return BatchSpec.model_validate(
             {"name": data.get("name"), "description": data.get("description", ""),
              "models": data.get("models") or {}, "artifacts": artifacts, "jobs": jobs,
-             "min_yield": data.get("min_yield")}
+             "min_yield": data.get("min_yield"), "priority": data.get("priority") or "normal",
+             "publish": _files_beside(data.get("publish") or {}, base_dir)}
         )
     except ValidationError as error:
         raise SpecError(f"{where}: {_describe(error)}") from None

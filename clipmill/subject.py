@@ -5,7 +5,7 @@ subjects first, then every other expected class.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from clipmill.imaging import Box
@@ -45,16 +45,20 @@ def choose_subject_box(detections: Sequence, classes: Sequence[str]) -> tuple[Bo
 
 
 def find_subject(image_path: Path, detector_weights: str, classes: Sequence[str],
-                 confidence: float = 0.25) -> tuple[Box | None, str]:
+                 confidence: float = 0.25, *, trusted: Mapping[str, str] | None = None) -> tuple[Box | None, str]:
     """Detect on the upright image and pick the subject box, in the upright image's pixels.
 
     Any failure (unreadable file, detector missing) returns no box and the reason: the crop
     then falls back to the centre, and prepare_image reports a bad file in its own words.
+    A weights file that is not pinned (`trusted`, weights path -> sha256, or the registry in
+    `$CLIPMILL_TRUSTED_WEIGHTS`) is the exception: `UntrustedWeightsError` is raised, because
+    a crop that quietly fell back would hide a spec naming a file that must not be loaded.
     """
     import numpy as np
     from PIL import Image, ImageOps
 
     from models.detector import load_detector
+    from models.trust import TrustRegistryError, UntrustedWeightsError
 
     try:
         with Image.open(image_path) as opened:
@@ -66,8 +70,10 @@ def find_subject(image_path: Path, detector_weights: str, classes: Sequence[str]
             opened.draft("RGB", (_DETECT_SIDE, _DETECT_SIDE))  # JPEG: decode at reduced scale, cheaply
             upright = ImageOps.exif_transpose(opened).convert("RGB")
         upright.thumbnail((_DETECT_SIDE, _DETECT_SIDE))
-        detector = load_detector(detector_weights)
+        detector = load_detector(detector_weights, trusted=trusted)
         _, detections = detector.detect(np.asarray(upright)[None], conf=confidence, track=False)
+    except (UntrustedWeightsError, TrustRegistryError):
+        raise
     except Exception as error:  # noqa: BLE001 - any failure means "no box", said in the note
         return None, f"detection failed ({type(error).__name__}: {error})"
     box, why = choose_subject_box(detections, classes)

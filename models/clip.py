@@ -6,6 +6,7 @@ measure how far a subject drifts between segments. One open_clip model serves al
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 
 from models.cache import cached_model
 from models.devices import pick_device
+from models.trust import needs_pin, require_trusted
 
 RANDOM_SOURCE = "random"
 
@@ -140,6 +142,7 @@ def load_clip_scorer(
     pretrained: str | None = None,
     *,
     device: str | None = None,
+    trusted: Mapping[str, str] | None = None,
 ) -> ClipScorer:
     """Load a CLIP scorer, once per process for each (model_name, pretrained, device).
 
@@ -149,15 +152,24 @@ def load_clip_scorer(
             checkpoint file; or an open_clip pretrained tag such as "laion2b_s34b_b79k", which
             open_clip downloads (fails offline).
         device: "cuda", "cuda:N" or "cpu"; None picks the GPU when there is one.
+        trusted: Pins, checkpoint path -> sha256 (a spec's `models.trusted_weights`). A local
+            checkpoint other than .safetensors loads only when pinned, here or in
+            `$CLIPMILL_TRUSTED_WEIGHTS` (`models.trust`): it is a pickle. open_clip unpickles
+            it with `weights_only=True`, which refuses code, but the rule is the same for every
+            pickle-based file, whichever loader reads it.
 
     Raises:
         FileNotFoundError: `pretrained` looks like a path and no such file exists.
+        UntrustedWeightsError: The checkpoint is not pinned, or is not the pinned file.
         ValueError: `pretrained` is not a known tag of `model_name`.
         RuntimeError: The weights could not be loaded or downloaded.
     """
     resolved, source = _resolve_pretrained(model_name, pretrained)
+    digest = None
+    if resolved is not None and Path(resolved).is_file() and needs_pin(resolved):
+        digest = require_trusted(pretrained, trusted, what="CLIP checkpoint")
     torch_device = pick_device(device)
     return cached_model(
-        ("clip", model_name, source, str(torch_device)),
+        ("clip", model_name, source, digest, str(torch_device)),
         lambda: _create(model_name, resolved, source, torch_device),
     )

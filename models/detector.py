@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Mapping
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.cache import cached_model
+from models.trust import require_trusted
 from qa.types import Detection
 
 if TYPE_CHECKING:
@@ -248,8 +250,9 @@ def _build(weights: str, device: str | None) -> Detector:
     return Detector(model, source=weights, random_weights=random_weights, device=device)
 
 
-def load_detector(weights: str = "yolov8n.pt", *, device: str | None = None) -> Detector:
-    """Load a YOLO detector, once per process for each (weights, device).
+def load_detector(weights: str = "yolov8n.pt", *, device: str | None = None,
+                  trusted: Mapping[str, str] | None = None) -> Detector:
+    """Load a YOLO detector, once per process for each (weights file content, device).
 
     Args:
         weights: A local .pt file; "random" or an architecture yaml such as "yolov8n.yaml"
@@ -257,10 +260,16 @@ def load_detector(weights: str = "yolov8n.pt", *, device: str | None = None) -> 
             "yolov8n.pt" that is not a local file is an error: ultralytics would try to
             download it.
         device: Passed to ultralytics ("cpu", "cuda:0", ...); None lets it choose.
+        trusted: Pins, weights path -> sha256 (a spec's `models.trusted_weights`). A weights
+            file loads only when pinned, here or in `$CLIPMILL_TRUSTED_WEIGHTS`
+            (`models.trust`): ultralytics unpickles .pt files with `weights_only=False`, so
+            loading one runs any code it holds.
 
     Raises:
         FileNotFoundError: `weights` is a .pt name or path that does not exist locally.
+        UntrustedWeightsError: The file is not pinned, or is not the pinned file (a ValueError).
     """
+    digest = None
     if weights != RANDOM_SOURCE and not weights.endswith((".yaml", ".yml")):
         path = Path(weights).expanduser()
         if not path.is_file():
@@ -269,5 +278,7 @@ def load_detector(weights: str = "yolov8n.pt", *, device: str | None = None) -> 
                 f"Fetch them where the network is reachable (e.g. https://github.com/ultralytics/assets/releases) "
                 f"and pass the file path; or pass 'random' for an untrained model"
             )
+        # Checked at every call, cached model or not: a pin is a property of the request.
+        digest = require_trusted(weights, trusted, what="YOLO weights")
         weights = str(path.resolve())
-    return cached_model(("yolo", weights, device), lambda: _build(weights, device))
+    return cached_model(("yolo", weights, digest, device), lambda: _build(weights, device))

@@ -26,7 +26,8 @@ def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str
 
     return judge_frames(
         load_frames(frames_path), qa=qa, expectations=plan.expectations, text=text,
-        detector=load_detector(models.detector), scorer=load_clip_scorer(models.clip_model, models.clip_pretrained),
+        detector=load_detector(models.detector, trusted=models.trusted_weights),
+        scorer=load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights),
         seams=seams, expects_motion=expects_motion(plan.actions, plan.expectations))
 
 

@@ -44,12 +44,14 @@ def _logger():
 
 @task(name="prepare-image", cache_policy=NO_CACHE)
 def prepare_input_image(job: JobSpec, dest: Path, detector: str | None = None,
-                        plan: ShotPlan | None = None) -> PreparedImage:
+                        plan: ShotPlan | None = None, trusted: dict[str, str] | None = None) -> PreparedImage:
     """EXIF orientation, alpha, colour mode, resize and crop to the job's size, PNG.
 
     With `job.crop == "subject"` the crop centres on the subject the `detector` (weights as
     in the batch's `models.detector`) finds: the plan's first expected class, else the
     largest detection; with no detector or no detection it falls back to the centre.
+    `trusted` (the batch's `models.trusted_weights`) pins the weights file; an unpinned one
+    raises `UntrustedWeightsError`, a bad input.
     """
     subject_box, note = None, None
     if job.crop == "subject":
@@ -58,7 +60,7 @@ def prepare_input_image(job: JobSpec, dest: Path, detector: str | None = None,
         else:
             expectations = plan.expectations if plan is not None else None
             subject_box, note = find_subject(Path(job.image), detector, plan_subject_classes(expectations),
-                                             job.qa.detect_confidence)
+                                             job.qa.detect_confidence, trusted=trusted)
         if subject_box is None:
             _logger().info("%s: subject crop fell back to the centre: %s", job.id, note)
     prepared = prepare_image(job.image, dest, width=job.width, height=job.height, crop=job.crop,
@@ -73,7 +75,7 @@ def input_gate(image_path: Path, text: str, threshold: float | None, models: Mod
 
     from models.clip import load_clip_scorer
 
-    scorer = load_clip_scorer(models.clip_model, models.clip_pretrained)
+    scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
     with Image.open(image_path) as image:
         score = scorer.image_text_similarity(image.convert("RGB"), text)
     return gate_check(score, threshold, model_name=models.clip_model)

@@ -19,9 +19,13 @@ import typer
 
 from clipmill.cli.console import fail
 
+from models.trust import UntrustedWeightsError, command_line_pins
 from qa.types import INTERACTIONS, Expectations
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+TrustSha256 = typer.Option([], "--trust-sha256", metavar="SHA",
+                           help="sha256 a named weights file (.pt: it can run code) must have to be loaded; "
+                                "repeatable, one for each file [also: a registry YAML in $CLIPMILL_TRUSTED_WEIGHTS]")
 
 
 class InputError(ValueError):
@@ -78,11 +82,15 @@ def check(
                                                   help="open_clip tag or checkpoint file; unset: random weights"),
     stride: int = typer.Option(2, "--stride", help="run the detector on every n-th frame"),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", help="judge only the first N frames"),
+    trust_sha256: list[str] = TrustSha256,
 ) -> None:
     """Judge a video with the pipeline's QA checks; print the verdict, every metric and every reason."""
     try:
         result = run_check(video, prompt=prompt, expect=expect, interaction=interaction, detector=detector,
-                           clip_model=clip_model, clip_pretrained=clip_pretrained, stride=stride, max_frames=max_frames)
+                           clip_model=clip_model, clip_pretrained=clip_pretrained, stride=stride, max_frames=max_frames,
+                           trust_sha256=trust_sha256)
+    except UntrustedWeightsError as error:
+        fail(error.command_line_message())
     except (InputError, FileNotFoundError, ValueError, RuntimeError) as error:
         fail(str(error))
     if json:
@@ -94,8 +102,9 @@ def check(
 
 def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (), interaction: str | None = None,
               detector: str = "yolov8n.pt", clip_model: str = "ViT-B-32", clip_pretrained: str | None = None,
-              stride: int = 2, max_frames: int | None = None) -> dict:
-    """What `check` prints, as a dict. Raises InputError (and kin) on bad input."""
+              stride: int = 2, max_frames: int | None = None, trust_sha256: list[str] = ()) -> dict:
+    """What `check` prints, as a dict. Raises InputError (and kin) on bad input; UntrustedWeightsError
+    for a weights file that no `trust_sha256` value (nor the registry file) pins."""
     from qa.judge import expects_motion, judge_frames
     from clipmill.media import MediaError, read_video
     from clipmill.spec import QASettings
@@ -117,6 +126,7 @@ def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (),
         motion = expects_motion(plan.actions, plan.expectations)
         if not expect and interaction is None:
             expectations, source = plan.expectations, "prompt"
+    trusted = command_line_pins([detector, clip_pretrained], trust_sha256)
     if not Path(video).is_file():
         raise InputError(f"{video}: no such video file")
     try:
@@ -128,13 +138,13 @@ def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (),
     from models.clip import load_clip_scorer
     from models.detector import load_detector
 
-    yolo = load_detector(detector)
+    yolo = load_detector(detector, trusted=trusted)
     known = set(yolo.class_names.values())
     unknown = sorted(set(expectations.classes) - known)
     if unknown:
         raise InputError(f"--expect: {', '.join(map(repr, unknown))} not among the detector's classes "
                          f"(e.g. {', '.join(sorted(known)[:6])})")
-    scorer = load_clip_scorer(clip_model, clip_pretrained)
+    scorer = load_clip_scorer(clip_model, clip_pretrained, trusted=trusted)
 
     # 3. judge
     qa = QASettings(detect_stride=stride)
@@ -209,6 +219,7 @@ def calibrate_gate(
     folder: Path = typer.Argument(..., help="folder with good/ and bad/ subfolders of image + same-named .txt prompt"),
     model: str = typer.Option("ViT-B-32", "--model", help="open_clip architecture the gate will use"),
     pretrained: Optional[str] = typer.Option(None, "--pretrained", help="open_clip tag or checkpoint file; unset: random"),
+    trust_sha256: list[str] = TrustSha256,
 ) -> None:
     """Score labelled image-prompt pairs and suggest the input gate threshold for a CLIP model.
 
@@ -224,7 +235,7 @@ def calibrate_gate(
         pairs = labelled_pairs(folder)
         from models.clip import load_clip_scorer
 
-        scorer = load_clip_scorer(model, pretrained)
+        scorer = load_clip_scorer(model, pretrained, trusted=command_line_pins([pretrained], trust_sha256))
         scores: dict[str, list[float]] = {"good": [], "bad": []}
         for label, items in pairs.items():
             for image_path, text in items:
@@ -236,6 +247,8 @@ def calibrate_gate(
                 scores[label].append(score)
                 typer.echo(f"{label:<4} {score:7.4f}  {image_path.name}: {text[:70]}")
         threshold, stats = suggest_threshold(scores["good"], scores["bad"])
+    except UntrustedWeightsError as error:
+        fail(error.command_line_message())
     except (InputError, FileNotFoundError, ValueError, RuntimeError) as error:
         fail(str(error))
     typer.secho(f"suggested gate threshold for {model} ({scorer.source}): {threshold:.4f}", bold=True)

@@ -85,6 +85,10 @@ def prep(
                                                                   "(a local .pt file, or 'random')"),
     subject: Optional[str] = typer.Option(None, "--subject", help="COCO class to centre on, e.g. dog "
                                                                   "[default: the largest detection]"),
+    trust_sha256: Optional[str] = typer.Option(None, "--trust-sha256", metavar="SHA",
+                                               help="the sha256 the --detector file must have to be loaded "
+                                                    "(a .pt file can run code) [also: a registry YAML in "
+                                                    "$CLIPMILL_TRUSTED_WEIGHTS]"),
 ) -> None:
     """Prepare one reference image as a batch would: EXIF orientation, alpha flattened,
     colour normalised, scaled and cropped to --size, saved as PNG."""
@@ -96,8 +100,15 @@ def prep(
     box, note = None, None
     if crop == "subject":
         from clipmill.subject import find_subject
+        from models.trust import UntrustedWeightsError, command_line_pins
 
-        box, note = find_subject(image, detector, [subject] if subject else [])
+        try:
+            trusted = command_line_pins([detector], [trust_sha256] if trust_sha256 else [])
+            box, note = find_subject(image, detector, [subject] if subject else [], trusted=trusted)
+        except UntrustedWeightsError as error:
+            fail(error.command_line_message())
+        except ValueError as error:  # a malformed --trust-sha256, an unusable registry file
+            fail(str(error))
     try:
         prepared = prepare_image(image, output, width=width, height=height, crop=crop, subject_box=box)
     except (ImageInputError, ValueError) as error:

@@ -5,12 +5,18 @@ from PIL import Image
 
 from models.cache import clear_model_cache
 from models.clip import load_clip_scorer
+from models.trust import file_sha256
 from tests.models.helpers import random_frames
 
 
 @pytest.fixture(scope="module")
 def scorer(tiny_clip_name):
     return load_clip_scorer(tiny_clip_name)
+
+
+def pinned(checkpoint) -> dict[str, str]:
+    """A pickle checkpoint loads only when pinned (models/trust.py): the pin a spec would carry."""
+    return {str(checkpoint): file_sha256(checkpoint)}
 
 
 def images(count: int) -> list[Image.Image]:
@@ -65,7 +71,7 @@ def test_random_weights_are_reproducible(scorer, tiny_clip_name):
 def test_checkpoint_file_loads_the_same_model(scorer, tiny_clip_name, tmp_path):
     checkpoint = tmp_path / "tiny-clip.pt"
     torch.save(scorer.model.state_dict(), checkpoint)
-    loaded = load_clip_scorer(tiny_clip_name, str(checkpoint))
+    loaded = load_clip_scorer(tiny_clip_name, str(checkpoint), trusted=pinned(checkpoint))
     assert loaded is not scorer
     assert loaded.random_weights is False
     assert loaded.source == str(checkpoint.resolve())
@@ -81,7 +87,7 @@ def test_checkpoint_weights_are_the_file_s_not_a_fresh_init(scorer, tiny_clip_na
     }
     checkpoint = tmp_path / "perturbed.pt"
     torch.save(state, checkpoint)
-    loaded = load_clip_scorer(tiny_clip_name, str(checkpoint))
+    loaded = load_clip_scorer(tiny_clip_name, str(checkpoint), trusted=pinned(checkpoint))
     for name, tensor in loaded.model.state_dict().items():
         torch.testing.assert_close(tensor, state[name], msg=name)
     image = images(1)[0]

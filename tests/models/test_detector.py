@@ -8,6 +8,7 @@ import torch
 import models.detector
 
 from models.detector import load_detector, prepare_ultralytics_offline
+from models.trust import file_sha256
 from qa.types import Detection
 from tests.models.helpers import random_frames
 
@@ -21,8 +22,14 @@ def saved_random_yolo(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def detector(saved_random_yolo):
-    return load_detector(saved_random_yolo)
+def pins(saved_random_yolo) -> dict[str, str]:
+    """A .pt file loads only when pinned (models/trust.py): the pin a spec would carry."""
+    return {saved_random_yolo: file_sha256(saved_random_yolo)}
+
+
+@pytest.fixture(scope="module")
+def detector(saved_random_yolo, pins):
+    return load_detector(saved_random_yolo, trusted=pins)
 
 
 def test_offline_setup_provides_fonts(tmp_path, monkeypatch):
@@ -36,11 +43,11 @@ def test_offline_setup_provides_fonts(tmp_path, monkeypatch):
         assert (config_dir / font).stat().st_size > 10_000
 
 
-def test_weights_file_loads_with_coco_labels(detector, saved_random_yolo):
+def test_weights_file_loads_with_coco_labels(detector, saved_random_yolo, pins):
     assert detector.source == os.path.realpath(saved_random_yolo)
     assert detector.random_weights is True  # carried inside the .pt
     assert detector.class_names[0] == "person" and detector.class_names[16] == "dog"
-    assert load_detector(saved_random_yolo) is detector
+    assert load_detector(saved_random_yolo, trusted=pins) is detector
 
 
 def test_detect_returns_examined_frames_and_detections(detector):
