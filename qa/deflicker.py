@@ -241,19 +241,32 @@ class _Track:
             noise_gain = float(((detrend @ self._solve) ** 2).sum() / n)
             self._trends.append((detrend, noise_gain, (1.0 - np.trace(trend) / n) ** 2))
 
+    def _choose_width(self, values: np.ndarray) -> int:
+        """Index of the widest trend whose GCV score is within one standard error of the best.
+
+        GCV alone reads flicker that stays for a few frames as light that changed, and
+        keeps it; the one-standard-error rule (Breiman et al. 1984) takes the smoothest
+        trend the data cannot tell apart from the best one, which a real exposure swing,
+        measured without flicker on it, still rules out.
+        """
+        per_frame = [((detrend @ values) ** 2).mean(1) / denominator for detrend, _, denominator in self._trends]
+        scores = np.array([p.mean() for p in per_frame])
+        best = int(np.argmin(scores))
+        error = per_frame[best].std() / np.sqrt(len(per_frame[best]))
+        return max(i for i, score in enumerate(scores) if score <= scores[best] + error)
+
     def correction(self, steps: np.ndarray, *, pool: tuple[int, int, int] | None = None):
         """Trusted values (n, k) and the correction toward their trend (n, k), Wiener-weighted.
 
-        The trend's width is the one of `_TREND_WIDENING` with the lowest generalised
-        cross-validation score (Craven & Wahba 1979) over all k values: on steady light a
+        The trend's width is chosen from `_TREND_WIDENING` by generalised cross-validation
+        (Craven & Wahba 1979) over all k values (see `_choose_width`): on steady light a
         wide trend leaves less of the flicker in it, while a real change of light (an
         exposure swing) keeps it narrow.
         pool: (rows, cols, channels) when the k values are grid cells, whose noise and
         flicker power are pooled over neighbouring cells before they are compared.
         """
         values = self._solve @ steps
-        scored = [((detrend @ values) ** 2).mean() / denominator for detrend, _, denominator in self._trends]
-        detrend, noise_gain, _ = self._trends[int(np.argmin(scored))]
+        detrend, noise_gain, _ = self._trends[self._choose_width(values)]
         flicker = detrend @ values
         if self._dof <= 0:  # nothing over-determined: no way to tell flicker from noise
             return values - flicker, np.zeros_like(flicker)
