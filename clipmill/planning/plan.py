@@ -223,6 +223,9 @@ def _read_clauses(text: str, language: Language, mentions: list[Mention], clause
             bool(present) and opens_with(clause, present[0], language) or starts_with_subject(clause.text, language)
             or not (clause.after_then or index > 0))
         subject_written = subject_written or not starts_with_verb(cleaned, language)
+        if language == "zh" and any(text[m.start - 1 : m.start] == "的" and m.start - clause.start <= 16
+                                    for m in present):
+            subject_written = True  # "穿着白裙子的新娘走向新郎": the subject comes after its description
         if language == "zh" and clause.sequence and not (present and opens_with(clause, present[0], language)) \
                 and not re.match(r"[它他她]", cleaned):
             subject_written = False  # "然后上车": the step after "then" is the same subject's

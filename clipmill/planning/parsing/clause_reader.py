@@ -6,7 +6,7 @@ import re
 
 from clipmill.planning.language import Language
 from clipmill.planning.parsing.clause_roles import opens_with, starts_with_verb
-from clipmill.planning.parsing.clauses import first_verb_position
+from clipmill.planning.parsing.clauses import first_verb_position, has_verb
 from clipmill.planning.parsing.frames import FRAMES, FrameMatch
 from clipmill.planning.parsing.interaction_rules import GROUP_MEMBER_RE, GROUP_PRONOUNS, PRONOUN_RE, RULES_EN, RULES_ZH
 from clipmill.planning.parsing.records import Clause, Event, Mention
@@ -62,6 +62,9 @@ class ClauseReader:
         return events, taken
 
     def _agents(self, clause: Clause, inside: list[Mention], verb_start: int) -> list[Mention]:
+        described = self._described_head_zh(clause, inside) if self.language == "zh" else None
+        if described is not None:
+            return [described]
         masked = list(clause.text)
         for m in inside:  # a verb-looking character inside a noun ("外卖小哥") is no verb
             for k in range(max(0, m.start - clause.start), min(len(masked), m.end - clause.start)):
@@ -84,6 +87,20 @@ class ClauseReader:
             return [Mention(clause.start, clause.start + member.end(), phrase, group.head, group.coco,
                             1, another=True, member=True)]
         return list(self.previous_agents)
+
+    def _described_head_zh(self, clause: Clause, inside: list[Mention]) -> Mention | None:
+        """"一个背着书包的小男孩跑进学校": the boy, described by a clause ending in 的, is the subject."""
+        for mark in re.finditer("的", clause.text[:16]):
+            head = next((m for m in inside if m.start == clause.start + mark.end()), None)
+            if head is None:
+                continue
+            prefix = clause.text[: mark.start()]
+            opening = [m for m in inside if m.end <= clause.start + mark.start() and m.head not in ("手", "hand")]
+            if opening and opens_with(clause, opening[0], self.language):
+                return None  # "一位厨师把刚出炉的面包…": the chef is the subject
+            if has_verb(prefix, "zh") and not re.search(r"[把被给在，]", prefix):
+                return head
+        return None
 
     def _passive_agent(self, clause: Clause, inside: list[Mention]) -> Mention | None:
         """Who does it in a passive clause ("... is carried ... by a girl", "被主人抱在怀里")."""

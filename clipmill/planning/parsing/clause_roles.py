@@ -85,7 +85,7 @@ def opens_with(clause: Clause, mention: Mention, language: Language) -> bool:
         return len(gap.split()) <= 2 and not re.search(
             r"\b(?:on|in|at|to|into|onto|from|with|by|over|under|of|for|toward|towards|across|through|behind|beside|"
             r"near|around|like|past|about|against|without)\b", gap, re.I)
-    return len(gap) <= 4 and not re.search(r"[在到把被给向从对朝往跟和与同于上里让叫]", gap)
+    return len(gap) <= 4 and not re.search(r"[在到把被给向从对朝往跟和与同于上里让叫]", gap) and not has_verb(gap, "zh")
 
 
 def starts_with_verb(text: str, language: Language) -> bool:

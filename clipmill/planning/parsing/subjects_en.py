@@ -30,6 +30,9 @@ Token = tuple[str, str, int, int]  # as written, lower case, start, end
 # "a bike rider", "a bus driver", "a dog walker": the person brings the thing named before them
 _AGENT_NOUNS = {"rider", "driver", "walker", "owner", "trainer", "pilot", "captain", "skater", "racer", "jockey",
                 "groomer", "sitter"}
+_PART_WORDS = {"door", "doors", "window", "windows", "seat", "seats", "trunk", "roof", "hood", "wheel", "wheels",
+               "tire", "tires", "engine", "handlebars", "pedals", "saddle", "sail", "deck", "bumper", "headlights",
+               "leash", "collar", "tail", "paw", "paws", "fur", "mane", "ears"}
 _PLACE_WORDS = frozenset(w for w in PLACES_EN.split() if "_" not in w) | {"shop", "store", "stand", "stall", "counter",
                                                                          "aisle", "section", "truck", "cart"} - {"snow"}
 _OTHER_DETERMINERS = ("another", "other", "each", "every")
@@ -96,11 +99,14 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
     if after >= len(lowered):
         return False
     following = [lexicon[key] for key in (tuple(lowered[after : after + n]) for n in (3, 2, 1)) if key in lexicon]
-    next_is_noun = bool(following) and following[0].head.split()[-1] not in NEEDS_DETERMINER_EN | {"bear"}
+    next_is_noun = bool(following) and following[0].head.split()[-1] not in NEEDS_DETERMINER_EN | {"bear"} \
+        and lowered[after] not in _PART_WORDS
     if next_is_noun and following[0].plural and not entry.plural and lowered[after] in VERB_FORMS_EN:
         next_is_noun = False  # "a teenager skateboards down a ramp": the plural-looking word is its verb
+    number_noun = after + 1 < len(lowered) and lowered[after + 1] in NUMBERS_EN \
+        and tuple(lowered[after + 2 : after + 3]) not in lexicon  # "a family of four"
     return next_is_noun or (lowered[after] == "of" and entry.head in _GROUP_OF + ("couple", "pair", "dozen")
-                            and not (after + 1 < len(lowered) and lowered[after + 1] in NUMBERS_EN)) \
+                            and not number_noun) \
         or (not counted and _compound_head_follows(lowered, after, entry))
 
 
@@ -108,6 +114,8 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry) -> bool
     """"a glass shelf", "a phone case": an unknown noun after a singular noun is the thing
     named; a verb after it ("a dog naps", "a cat ran") is not."""
     following = lowered[after]
+    if following in _PART_WORDS:
+        return False  # "the car door", "the dog's collar": the car is there
     if following in _PLACE_WORDS:
         return True  # "a flower shop", "a coffee shop", "the toy store"
     if entry.plural or following in _FUNCTION_WORDS or following in VERB_FORMS_EN or following in ADJECTIVES_EN:
@@ -132,14 +140,14 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
     followed_by_of = after < len(lowered) and lowered[after] == "of"  # "glasses of wine"
     described = entry.plural and (start < i  # "fresh oranges": a plural with a describing word is a noun
                                   or after < len(lowered) and lowered[after] in VERB_FORMS_EN
-                                  and lowered[after] not in lexicon_words_set())  # "Kids play football"
+                                  and (lowered[after],) not in lexicon_en())  # "Kids play football"
     if entry.plural and not determiner and start == floor and floor > 0 and lowered[i] in VERB_FORMS_EN:
         return None  # "a teenager skateboards down a ramp": right after its subject, the verb
     if entry.head.split()[-1] in NEEDS_DETERMINER_EN and not determiner and not followed_by_of and not described:
         return None
     count, definite, another = _count(determiner, lowered[max(0, start - 2) : start], entry)
     if entry.head in _GROUP_OF and lowered[after : after + 1] == ["of"] and lowered[after + 1 : after + 2] \
-            and lowered[after + 1] in NUMBERS_EN:
+            and lowered[after + 1] in NUMBERS_EN and tuple(lowered[after + 2 : after + 3]) not in lexicon_en():
         count = NUMBERS_EN[lowered[after + 1]]  # "a family of four"
         after += 2
     phrase_start, phrase_end = tokens[start][2], tokens[after - 1][3]
@@ -209,8 +217,8 @@ def _count(determiner: str, preceding: list[str], entry: Entry) -> tuple[int | N
     if preceding[-1:] == ["of"] and len(preceding) == 2:
         if preceding[0] in ("pair", "couple"):
             count = 2
-        elif preceding[0] in _GROUP_OF:
-            count = None
+        elif preceding[0] in _GROUP_OF and not (determiner in NUMBERS_EN or determiner.isdigit()):
+            count = None  # "a group of friends"; "a group of five friends" are five
     if entry.plural and count == 1 and determiner in ("a", "an", ""):
         count = None
     if entry.plural and definite:
