@@ -42,6 +42,7 @@ class EncodedClip:
     path: Path
     poster: Path
     probe: VideoInfo
+    labels: dict = field(default_factory=dict)  # clipmill.publishing.PublishedLabels.to_dict()
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class AttemptRecord:
     events: list[dict] = field(default_factory=list)  # storage.schema.AttemptEvent fields
     device: str = ""
     reproduce: dict = field(default_factory=dict)  # what makes it again (clipmill.provenance)
+    produce_id: str | None = None  # the AIGC ProduceID of the attempt's published MP4
+    label_status: str = "off"
 
     def add_time(self, stage: str, seconds: float) -> None:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 4)

@@ -1,4 +1,5 @@
-"""What a batch needs before its first generation, checked before any GPU time is spent.
+"""What a batch needs before its first generation (tools, folders, disk, database, weights, the
+label font and signing files), checked before any GPU time is spent.
 
 A run nobody watches must not generate for an hour and then fail at encoding because ffprobe
 is missing, or write into a read-only folder, a full disk or a locked database. Every problem
@@ -14,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from clipmill.media import MediaError, ffmpeg_binary, ffprobe_binary
+from clipmill.publishing import check_publish_settings
 from clipmill.spec import BatchSpec
 from storage.config import RunConfig
 
@@ -28,7 +30,8 @@ class PreflightError(ValueError):
 
 def preflight(config: RunConfig, spec: BatchSpec) -> None:
     """Raise PreflightError naming everything that would stop this batch mid-way."""
-    problems = [*_tools(), *_writable(config, spec), *_database(config), *_weights(spec)]
+    problems = [*_tools(), *_writable(config, spec), *_database(config), *_weights(spec),
+                *check_publish_settings(spec.publish)]
     if problems:
         raise PreflightError(f"batch {spec.name} cannot start: " + "; ".join(problems))
 

@@ -25,6 +25,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from clipmill.outcomes import JobOutcome
+from clipmill.publishing import PublishSettings
 from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
 from flows.clip import clip_flow
 from storage.config import RunConfig
@@ -34,9 +35,10 @@ from tasks.report import announce_batch, write_report
 
 
 @task(name="run-clip", task_run_name="{job.id}", cache_policy=NO_CACHE)
-def run_clip(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, models: ModelSources) -> JobOutcome:
+def run_clip(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, models: ModelSources,
+             publish: PublishSettings) -> JobOutcome:
     """One job's clip flow, as a task so that the batch can keep several in flight."""
-    state = clip_flow(job, batch_id, batch_name, config, models, return_state=True)
+    state = clip_flow(job, batch_id, batch_name, config, models, publish, return_state=True)
     outcome = state.result(raise_on_failure=False)
     if isinstance(outcome, JobOutcome):
         return outcome
@@ -129,7 +131,7 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
                 job = pending.pop(0)
                 running[runner.submit(run_clip, parameters={
                     "job": job, "batch_id": opened.batch_id, "batch_name": spec.name, "config": config,
-                    "models": spec.models})] = job
+                    "models": spec.models, "publish": spec.publish})] = job
             if not running:
                 _wait_for_resume(spec.name)
                 pause_requested(config, opened.batch_id, clear=True)

@@ -21,6 +21,7 @@ from clipmill.outcomes import AttemptRecord, EncodedClip, JobOutcome, StitchedCl
 from clipmill.planning import ShotPlan
 from clipmill.prompt_limits import length_warnings
 from clipmill.provenance import software_versions, weights_fingerprint
+from clipmill.publishing import PublishSettings
 from clipmill.spec import JobSpec, ModelSources
 from qa.judge import Judgement
 from qa.retry import AttemptParams, RetryDecision, resume_params
@@ -47,7 +48,8 @@ from tasks.report import announce_clip
 
 
 @flow(name="clipmill-clip", flow_run_name="{job.id}")
-def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, models: ModelSources) -> State:
+def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, models: ModelSources,
+              publish: PublishSettings | None = None) -> State:
     """Make one job's clip: plan, image and gate once, then attempts until one is accepted or
     the job version's attempt budget (counted across runs) is spent."""
     # 1. Open the job and take its lease: one run at a time makes it (storage.leases).
@@ -61,11 +63,11 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, m
             return _skipped(job, f"another run, which ended it {history.status}")
         if take_cancel_request(config, job_id) or _cancelling():
             return _end(config, job_id, job, "cancelled", "cancelled before it started", history.spent)
-        return _make_clip(job, job_id, history, batch_name, config, models, lease)
+        return _make_clip(job, job_id, history, batch_name, config, models, lease, publish or PublishSettings())
 
 
 def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, config: RunConfig,
-               models: ModelSources, lease: JobLease) -> State:
+               models: ModelSources, lease: JobLease, publish: PublishSettings) -> State:
     logger = get_run_logger()
     spent, tried = history.spent, set(history.tried_seeds)
     params = resume_params(job.initial_params(), history.last_params, tried)
@@ -90,7 +92,7 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
             if params.segments != len(plan.segment_prompts):  # the retry policy split the clip anew
                 plan = _plan(job, params.segments, config, job_id)
             judgement, encoded, decision = _attempt(job, plan, params, start_image, models, config, batch_name,
-                                                    attempt, spent, tried)
+                                                    attempt, spent, tried, publish)
             if decision.action == "accept" and not lease.still_held():  # another run took over: it publishes
                 finish_attempt(config, attempt, "interrupted", error="lease lost to another run before publishing")
                 return _skipped(job, "another run")
@@ -143,8 +145,8 @@ def _prepare_and_gate(job: JobSpec, plan: ShotPlan, models: ModelSources, config
 
 
 def _attempt(job: JobSpec, plan: ShotPlan, params: AttemptParams, start_image: Path | None, models: ModelSources,
-             config: RunConfig, batch_name: str, attempt: AttemptRecord, spent: int,
-             tried: set[int]) -> tuple[Judgement, EncodedClip, RetryDecision]:
+             config: RunConfig, batch_name: str, attempt: AttemptRecord, spent: int, tried: set[int],
+             publish: PublishSettings) -> tuple[Judgement, EncodedClip, RetryDecision]:
     """Generate, then judge. A flicker-only failure is first repaired on the same frames
     (stronger deflicker, no GPU time) and judged again; the decision that ends the loop is
     recorded with the attempt."""
@@ -152,7 +154,7 @@ def _attempt(job: JobSpec, plan: ShotPlan, params: AttemptParams, start_image: P
     repaired = False
     while True:
         judgement, encoded = _repair_and_judge(job, plan, params, stitched, models, config, batch_name, attempt,
-                                               repaired)
+                                               repaired, publish)
         decision = decide_retry(params, judgement.verdict, attempt_number=spent, max_attempts=job.max_attempts,
                                 valid_segments=job.valid_segment_counts(), tried_seeds=tried, repaired=repaired)
         if decision.action != "accept":
@@ -199,8 +201,9 @@ def reproduction(job: JobSpec, models: ModelSources, plan: ShotPlan, params: Att
 
 def _repair_and_judge(job: JobSpec, plan: ShotPlan, params: AttemptParams, stitched: StitchedClip,
                       models: ModelSources, config: RunConfig, batch_name: str, attempt: AttemptRecord,
-                      repair: bool) -> tuple[Judgement, EncodedClip]:
-    """Deflicker → QA → MP4. Every version is encoded, so a person can watch what QA judged."""
+                      repair: bool, publish: PublishSettings) -> tuple[Judgement, EncodedClip]:
+    """Deflicker → QA → MP4. Every version is encoded, so a person can watch what QA judged;
+    the AIGC labels go on at encoding, after QA judged the clip itself."""
     suffix = "-repair" if repair else ""
     with attempt.timed("deflicker"):
         frames = deflicker_clip(stitched.frames_path, attempt.folder / f"frames{suffix}.npy",
@@ -208,8 +211,10 @@ def _repair_and_judge(job: JobSpec, plan: ShotPlan, params: AttemptParams, stitc
     attempt.artifacts.append(("frames", str(frames)))
     with attempt.timed("qa"):
         judgement = check_clip(frames, seams=stitched.seams, plan=plan, text=job.text(), qa=job.qa, models=models)
+    record = {"batch": batch_name, "job": job.id, "attempt": attempt.number, "seed": params.seed, "model": job.model}
     with attempt.timed("encode"):
-        encoded = encode_clip(frames, attempt.folder / f"clip{suffix}.mp4", job.fps)
+        encoded = encode_clip(frames, attempt.folder / f"clip{suffix}.mp4", job.fps, publish, record)
+    attempt.produce_id, attempt.label_status = encoded.labels.get("produce_id"), encoded.labels.get("status", "off")
     _publish(config, batch_name, attempt, "attempt_clip", encoded.path)
     _publish(config, batch_name, attempt, "attempt_poster", encoded.poster)
     return judgement, encoded
@@ -227,7 +232,8 @@ def _accept(job: JobSpec, plan: ShotPlan, params: AttemptParams, judgement: Judg
     paths = config.paths(batch_name)
     sidecar = {"job": job.model_dump(mode="json"), "version": job.version(), "plan": plan.to_dict(),
                "attempt": attempt.number, "params": dataclasses.asdict(params), "verdict": judgement.to_dict(),
-               "video": encoded.probe.to_dict(), "timings": attempt.timings, "device": attempt.device}
+               "video": encoded.probe.to_dict(), "labels": encoded.labels, "timings": attempt.timings,
+               "device": attempt.device}
     published = publish_clip(encoded, config.store(batch_name).url, paths.relative(paths.clip(job.id)), sidecar)
     finish_attempt(config, attempt, "accepted")
     close_job(config, job_id, status="accepted", accepted_attempt_id=attempt.attempt_id,

@@ -130,6 +130,8 @@ def _attempt_report(attempt: Attempt) -> dict[str, Any]:
         "number": attempt.number,
         "seed": attempt.seed,
         "job_version": attempt.job_version,
+        "produce_id": attempt.produce_id,
+        "label_status": attempt.label_status,
         "status": attempt.status,
         "error": attempt.error,
         "device": attempt.device,

@@ -185,6 +185,9 @@ class Attempt(Base):
     # What makes it again (clipmill rerun): prompts sent, plan, parameters, model source and
     # fingerprint, software versions (clipmill.provenance).
     reproduce: Mapped[dict[str, Any] | None]
+    # The AIGC ProduceID its MP4 carries (unique per clip) and which labels it has (clipmill.publishing).
+    produce_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    label_status: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="running")
     error: Mapped[str | None] = mapped_column(Text)
     device: Mapped[str | None] = mapped_column(String(64))

@@ -7,23 +7,32 @@ from pathlib import Path, PurePosixPath
 
 from prefect import task
 
-from clipmill.media import encode_mp4, load_frames, probe, save_poster
+from clipmill.media import load_frames, probe, save_poster
 from clipmill.outcomes import EncodedClip, PublishedClip
+from clipmill.publishing import PublishSettings, clip_manifest, encode_published, new_produce_id
 from storage.artifacts import ArtifactStore
 from tasks.common import MODEL_TASK, STORE_TASK
 
 
 @task(name="encode-mp4", **MODEL_TASK)
-def encode_clip(frames_path: Path, dest: Path, fps: int) -> EncodedClip:
+def encode_clip(frames_path: Path, dest: Path, fps: int, publish: PublishSettings | None = None,
+                record: dict | None = None) -> EncodedClip:
     """H.264 / yuv420p / +faststart, checked with ffprobe afterwards: the frame count and fps
-    that reach the viewer are the ones the job asked for."""
+    that reach the viewer are the ones the job asked for. With `publish` enabled the clip
+    carries the AIGC labels (visible on its opening frames, the AIGC tag, C2PA when
+    configured), burnt in here, after QA judged the unlabelled frames; `record` (batch, job,
+    attempt, model) goes into the C2PA manifest."""
     frames = load_frames(frames_path)
-    encode_mp4(frames, dest, fps=fps)
+    publish = publish or PublishSettings()
+    record, produce_id = record or {}, new_produce_id()
+    manifest = clip_manifest(title=dest.name, model=record.get("model", "unknown"), record=record,
+                             produce_id=produce_id) if publish.enabled and publish.c2pa else None
+    labels = encode_published(frames, dest, fps=fps, settings=publish, produce_id=produce_id, c2pa_manifest=manifest)
     poster = save_poster(frames, dest.with_suffix(".png"))
     info = probe(dest)
     if info.frames != len(frames):
         raise RuntimeError(f"{dest}: encoded {info.frames} frames, expected {len(frames)}")
-    return EncodedClip(path=dest, poster=poster, probe=info)
+    return EncodedClip(path=dest, poster=poster, probe=info, labels=labels.to_dict())
 
 
 @task(name="store-artifact", **STORE_TASK)

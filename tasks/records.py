@@ -112,6 +112,7 @@ def finish_attempt(config: RunConfig, record: AttemptRecord, status: str, error:
             attempt.device = record.device
         if record.reproduce:
             attempt.reproduce = dict(record.reproduce)
+        attempt.produce_id, attempt.label_status = record.produce_id, record.label_status
         repo.record_checks(session, attempt, record.checks)
         repo.record_events(session, attempt, record.events)
         for kind, path in record.artifacts:

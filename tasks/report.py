@@ -4,6 +4,8 @@ poster per accepted clip)."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -16,9 +18,11 @@ from prefect.artifacts import (
 )
 
 from clipmill.outcomes import PublishedClip
+from clipmill.publishing import PublishRow, publish_manifest
 from clipmill.report import render_gallery, render_markdown_summary, results_table
 from storage.config import RunConfig
 from storage.db import init_db, session_scope
+from storage.files import is_url
 from storage.reports import batch_report
 from tasks.common import STORE_TASK
 
@@ -80,5 +84,30 @@ def write_report(config: RunConfig, batch_name: str, random_weights: bool) -> di
     create_link_artifact(gallery_link, link_text=f"{batch_name} gallery",
                          key=artifact_key("clipmill", batch_name, "gallery"),
                          description=f"clipmill batch {batch_name}: every clip and verdict")
+    csv_text, json_text = publish_manifest(_publish_rows(report, store), batch=batch_name)
+    manifest_url = store.put_text(json_text, "publish.json")
+    store.put_text(csv_text, "publish.csv")
     return {"report": report_url, "gallery": gallery_link, "clips": store.url_for("clips"),
-            "counts": report.get("counts", {})}
+            "publish_manifest": manifest_url, "counts": report.get("counts", {})}
+
+
+def _publish_rows(report: dict, store) -> list[PublishRow]:
+    """One row per accepted clip, for an upload tool: file, poster, title, description,
+    hashtags, duration, size, sha256, labels and ProduceID."""
+    rows = []
+    for job in report.get("jobs", []):
+        if job["status"] != "accepted":
+            continue
+        attempt = next(a for a in job["attempts"] if a["number"] == job["accepted_attempt"])
+        files = {a["kind"]: a["path"] for a in job["artifacts"] if a["attempt"] is None}
+        with tempfile.TemporaryDirectory() as scratch:
+            clip = files["clip"]
+            if is_url(clip):  # probed and hashed from a local copy of the stored object
+                local = Path(scratch) / "clip.mp4"
+                local.write_bytes(store.fs.cat_file(clip))
+                clip = str(local)
+            rows.append(PublishRow.from_clip(
+                clip, job_id=job["key"], plan=job["plan"] or {}, keyword=job["params"].get("keyword"),
+                template=job["params"].get("template"), label_status=attempt.get("label_status") or "off",
+                produce_id=attempt.get("produce_id"), file=files["clip"], poster_url=files.get("poster")))
+    return rows

@@ -1,5 +1,5 @@
-"""Control a batch that is running elsewhere: cancel it or some of its jobs, pause it between
-clips, resume it. The database carries the request for clips not started yet; the Prefect API
+"""Control batches that run on the work pool: submit one with a priority, cancel it or some of
+its jobs, pause it between clips, resume it. The database carries the request for clips not started yet; the Prefect API
 carries it to the runs in flight (their generation stops within a denoising step)."""
 from __future__ import annotations
 
@@ -51,6 +51,32 @@ def _set_batch_flags(batch: str, run_root, db_url, *, jobs: list[str] = (), paus
             fail(f"batch {batch!r} has no job {', '.join(map(repr, unknown))}")
         for key in jobs:
             known[key].cancel_requested = True
+
+
+PRIORITIES = ("urgent", "normal", "bulk")  # the GPU pool's work queues, most urgent first
+
+
+def submit(spec: Path = typer.Argument(..., help="batch spec YAML (at the same path on the workers)"),
+           priority: Optional[str] = typer.Option(None, "--priority", help="urgent, normal or bulk "
+                                                  "[default: the spec's priority]"),
+           deployment: str = typer.Option("clipmill-batch/trending-batch", "--deployment",
+                                          help="a batch deployment that takes spec_path")) -> None:
+    """Queue a batch on the GPU work pool; a worker picks it up, urgent batches before normal
+    ones, normal before bulk (Prefect work-queue priorities)."""
+    from prefect.deployments import run_deployment
+
+    from clipmill.spec import SpecError, load_spec
+
+    try:
+        loaded = load_spec(spec)
+    except SpecError as error:
+        fail(str(error))
+    queue = priority or loaded.priority
+    if queue not in PRIORITIES:
+        fail(f"--priority {queue!r}: use one of {', '.join(PRIORITIES)}")
+    run = run_deployment(deployment, parameters={"spec_path": str(spec.resolve())}, timeout=0,
+                         work_queue_name=queue, tags=[f"batch:{loaded.name}", f"priority:{queue}"])
+    typer.echo(f"queued {loaded.name} as {run.name} ({run.id}) in work queue {queue!r}")
 
 
 def cancel(batch: str = typer.Argument(..., help="batch name"),

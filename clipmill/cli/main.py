@@ -196,7 +196,7 @@ def doctor(db_url: Optional[str] = DbUrl, run_root: Optional[Path] = RunRoot) ->
 from clipmill.cli.inputs import plan, prep, trending  # noqa: E402
 from clipmill.cli.check import calibrate_gate, check  # noqa: E402
 from clipmill.cli.repair import deflicker, stitch  # noqa: E402
-from clipmill.cli.control import cancel, pause, resume  # noqa: E402
+from clipmill.cli.control import cancel, pause, resume, submit  # noqa: E402
 
 app.command()(plan)
 app.command()(prep)
@@ -205,6 +205,7 @@ app.command()(check)
 app.command()(deflicker)
 app.command()(stitch)
 app.command("calibrate-gate")(calibrate_gate)
+app.command()(submit)
 app.command()(cancel)
 app.command()(pause)
 app.command()(resume)

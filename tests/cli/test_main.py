@@ -6,7 +6,7 @@ from clipmill.cli import app
 
 runner = CliRunner()
 COMMANDS = ["run", "demo", "validate", "report", "doctor", "plan", "prep", "trending", "check", "deflicker",
-            "stitch", "calibrate-gate", "cancel", "pause", "resume", "rerun"]
+            "stitch", "calibrate-gate", "cancel", "pause", "resume", "rerun", "submit"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -1,5 +1,5 @@
 """Job versions, budgets across runs, job leases, interrupted and cancelled jobs, pause and cancel
-requests, what reproduces an attempt, and attempt events apart from QA.
+requests, what reproduces an attempt, its AIGC ProduceID, and attempt events apart from QA.
 
 Retry decisions and memory fallbacks used to be stored as rows of qa_results (stage "retry",
 value 0, passed); they move to attempt_events, and those rows are deleted.
@@ -45,6 +45,9 @@ def upgrade() -> None:
     with op.batch_alter_table("attempts") as batch:
         batch.add_column(sa.Column("job_version", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("reproduce", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("produce_id", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("label_status", sa.String(length=32), nullable=True))
+        batch.create_unique_constraint(op.f("uq_attempts_produce_id"), ["produce_id"])
     _status_check("jobs", NEW_JOB)
     _status_check("attempts", NEW_ATTEMPT)
     op.create_table(
@@ -79,6 +82,9 @@ def downgrade() -> None:
     _status_check("attempts", OLD_ATTEMPT)
     _status_check("jobs", OLD_JOB)
     with op.batch_alter_table("attempts") as batch:
+        batch.drop_constraint(op.f("uq_attempts_produce_id"), type_="unique")
+        batch.drop_column("label_status")
+        batch.drop_column("produce_id")
         batch.drop_column("reproduce")
         batch.drop_column("job_version")
     with op.batch_alter_table("batches") as batch:
