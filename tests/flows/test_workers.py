@@ -1,6 +1,7 @@
 """A real `prefect server start`, two process workers with one slot each (as one worker per GPU
 would be), and a batch fanned out over them: the deployment in deployments/prefect.yaml, run
 as an operator runs it. Every process here is a separate one, as in production."""
+import ctypes
 import json
 import os
 import signal
@@ -27,9 +28,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this process when the test process dies, so a killed test run leaves no
+    server or worker behind (PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (AttributeError, OSError):
+        pass
+
+
 def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_die_with_parent)
 
 
 def stop(process: subprocess.Popen) -> None:
