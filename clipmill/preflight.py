@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from clipmill.media import MediaError, ffmpeg_binary, ffprobe_binary
 from clipmill.publishing import check_publish_settings
 from clipmill.spec import BatchSpec
+from models.trust import require_trusted
 from storage.config import RunConfig
 
 # Scratch an attempt keeps as .npy: each segment, the stitched clip, the deflickered frames.
@@ -106,8 +107,16 @@ def _weights(spec: BatchSpec) -> list[str]:
     are hub ids or model tags, fetched by their libraries)."""
     named = {"models.detector": spec.models.detector, "models.clip_pretrained": spec.models.clip_pretrained,
              **{f"models.generator_source.{k}": v for k, v in spec.models.generator_source.items()}}
-    return [f"{field}: {value} does not exist" for field, value in named.items()
-            if value and _looks_like_path(value) and not Path(value).expanduser().exists()]
+    problems = [f"{field}: {value} does not exist" for field, value in named.items()
+                if value and _looks_like_path(value) and not Path(value).expanduser().exists()]
+    for field in ("models.detector", "models.clip_pretrained"):  # pickles run code when loaded
+        value = named[field]
+        if value and value != "random" and Path(value).expanduser().is_file():
+            try:
+                require_trusted(value, spec.models.trusted_weights)
+            except ValueError as error:
+                problems.append(f"{field}: {error}")
+    return problems
 
 
 def _looks_like_path(value: str) -> bool:

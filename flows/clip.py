@@ -133,7 +133,8 @@ def _prepare_and_gate(job: JobSpec, plan: ShotPlan, models: ModelSources, config
     """The prepared photo and the gate's reason; no photo when the gate rejects the pair."""
     paths = config.paths(batch_name)
     with attempt.timed("prepare"):
-        prepared = prepare_input_image(job, paths.job_dir(job.id) / "input.png", models.detector, plan)
+        prepared = prepare_input_image(job, paths.job_dir(job.id) / "input.png", models.detector, plan,
+                                       trusted=models.trusted_weights)
     _publish(config, batch_name, attempt, "prepared_image", prepared.path)
     with attempt.timed("gate"):
         gate = input_gate(prepared.path, job.text(), job.qa.gate_threshold, models)
