@@ -27,6 +27,8 @@ def count_entities(mentions: list[Mention], language: str = "en") -> tuple[dict[
     for mention in present:
         if mention.pronoun or (mention.head in _BODY_PARTS and (has_person or mention.definite)):
             continue
+        if mention.head in _GROUP_WORDS and classes_seen_count(introducing, counts_by_head, mention.coco) >= 2:
+            continue  # "……，然后两人拥抱": the two already named
         if mention.head in counts_by_head:
             _refer_back(mention, counts_by_head)
             continue
@@ -51,6 +53,13 @@ def count_entities(mentions: list[Mention], language: str = "en") -> tuple[dict[
     for coco, count in implied.items():
         classes[coco] = max(classes.get(coco, 0), count)
     return classes, introducing, unstated
+
+
+_GROUP_WORDS = {"两人", "俩人", "二人", "他们俩", "她们俩", "他俩", "她俩", "both", "the two", "the pair"}
+
+
+def classes_seen_count(introducing: list[Mention], counts_by_head: dict[str, int], coco: str | None) -> int:
+    return sum(counts_by_head[m.head] for m in introducing if m.coco == coco and m.head in counts_by_head)
 
 
 def absent_classes(mentions: list[Mention], classes: dict[str, int], nobody: bool) -> list[str]:

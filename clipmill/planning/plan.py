@@ -72,7 +72,7 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     # 5. wording: initial state, outcome, prompt, segment prompts
     subjects = [m.phrase for m in introducing if not m.counted_only]
     initial_state = describe_initial_state(opening, introducing, read.state_parts, language,
-                                           read.actions + read.camera + read.details)
+                                           read.actions + read.camera + read.details, location)
     outcome = read.outcome or describe_outcome(interaction, read.actions, language)
     environment = describe_environment(location, language, read.look, read.camera, read.labels, text)
     prompt = assemble(initial_state, read.actions, environment, language, read.details)
@@ -119,8 +119,16 @@ def _checked_text(text: str, segments: int) -> tuple[str, str, Language]:
     if not isinstance(segments, int) or segments < 1:
         raise ValueError(f"segments must be a positive integer, got {segments!r}")
     source_text = str(text)
-    text = " ".join(source_text.split()) if detect_language(source_text) == "en" else source_text.strip()
+    # hashtags ("#viral", "#新品上市#") and emoji are for the feed, not the shot
+    readable = _EMOJI.sub(" ", _HASHTAG.sub(" ", source_text))
+    if not readable.strip():
+        readable = source_text
+    text = " ".join(readable.split()) if detect_language(readable) == "en" else readable.strip()
     return source_text, text, detect_language(text)
+
+
+_HASHTAG = re.compile(r"#[^#\s]{1,30}#|#\w+")
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
 
 
 @dataclass

@@ -18,7 +18,7 @@ def participants(event: Event) -> tuple[Mention, Mention | None, Mention | None]
 
 
 def describe_initial_state(event: Event | None, introducing: list[Mention], state_parts: list[str],
-                  language: Language, actions: list[str] | None = None) -> str:
+                  language: Language, actions: list[str] | None = None, location: str = "") -> str:
     """The state the text gives, or the one its interaction implies (a hand-over starts with
     the thing in the giver's hands); failing both, the subjects no action names yet."""
     introducing = [m for m in introducing if not m.counted_only]
@@ -26,7 +26,7 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
         return "，".join(state_parts) if language == "zh" else sentence(", ".join(state_parts))
     phrases = [m.phrase for m in introducing]
     if event is None or not event.agents:
-        named = " ".join(actions or []).lower()
+        named = " ".join((actions or []) + [location]).lower()
         phrases = [p for p in phrases if p.lower() not in named and bare_phrase(p, language).lower() not in named]
         if not phrases:
             return ""

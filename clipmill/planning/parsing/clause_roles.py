@@ -47,7 +47,10 @@ def clause_role(clause: Clause, language: Language, inside: list[Mention], previ
     subject_first = bool(subjects) and opens_with(clause, subjects[0], language)
     camera = (CAMERA_EN if language == "en" else CAMERA_ZH).search(text)
     camera_object = (CAMERA_AS_OBJECT_EN if language == "en" else CAMERA_AS_OBJECT_ZH).search(text)
-    if camera and (_CAMERA_SUBJECT[language].search(text) or _FRAMING_EN.search(text) and language == "en") \
+    found = _FRAMING_EN.search(text) if language == "en" else None
+    # "Aerial drone shot", "close-up" (not "A model walks in slow motion")
+    framing = found is not None and (not subject_first or not has_verb(text[: found.start()], language))
+    if camera and (_CAMERA_SUBJECT[language].search(text) or framing) \
             and not _CAMERA_AS_THING[language].search(text):
         return "camera"  # "The camera orbits ...", "Aerial drone shot", "close-up"
     verb_first = starts_with_verb(text, language)

@@ -70,7 +70,7 @@ RULES_EN: list[Rule] = [
         r"\b(?:approach(?:es|ed|ing)?|chases?|chased|chasing|follows?|followed|following|(?:comes?|came|coming|"
         r"gets?|got|getting|moves?|moved|moving)\s+closer\s+to|reaches|reached|reaching|joins?|joined|joining)\b",
         re.I), "after"),
-    ("enter", 3, re.compile(rf"\b(?:enters?|entered|entering|(?:{_MOTION_EN})\s+(?:into|in)\b|(?:gets?|got|getting|"
+    ("enter", 3, re.compile(rf"\b(?:enters?|entered|entering|(?:{_MOTION_EN})\s+(?:into|in(?=\s*(?:[,.;!?]|$)))|(?:gets?|got|getting|"
                             rf"hops?|hopped|climbs?|climbed)\s+on(?:to)?\b|board(?:s|ed|ing)?\b)", re.I),
      "after_optional"),
     ("leave", 4, re.compile(

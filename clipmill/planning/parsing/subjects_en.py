@@ -138,9 +138,10 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
     else:
         determiner = ""
     followed_by_of = after < len(lowered) and lowered[after] == "of"  # "glasses of wine"
-    described = entry.plural and (start < i  # "fresh oranges": a plural with a describing word is a noun
-                                  or after < len(lowered) and lowered[after] in VERB_FORMS_EN
-                                  and (lowered[after],) not in lexicon_en())  # "Kids play football"
+    before_verb = after < len(lowered) and lowered[after] in VERB_FORMS_EN and (lowered[after],) not in lexicon_en()
+    sentence_start = not text[: tokens[i][2]].strip() or text[: tokens[i][2]].rstrip()[-1] in ".!?;:,"
+    described = entry.plural and (start < i or before_verb) \
+        or sentence_start and before_verb  # "Kids play football", "Model walks in slow motion"
     if entry.plural and not determiner and start == floor and floor > 0 and lowered[i] in VERB_FORMS_EN:
         return None  # "a teenager skateboards down a ramp": right after its subject, the verb
     if entry.head.split()[-1] in NEEDS_DETERMINER_EN and not determiner and not followed_by_of and not described:

@@ -37,7 +37,23 @@ def mentions_zh(text: str) -> list[Mention]:
         mention = _mention_at(text, i, i + len(word), entry, mentions)
         mentions.append(mention)
         i = mention.end
-    return _with_families(text, _with_containers(text, mentions))
+    return _with_families(text, _with_containers(text, _merged(text, mentions)))
+
+
+def _merged(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"网红小姐姐", "金毛小狗": two nouns of one class side by side name one subject."""
+    merged: list[Mention] = []
+    for mention in mentions:
+        previous = merged[-1] if merged else None
+        if previous is not None and previous.end == mention.start and previous.coco is not None \
+                and previous.coco == mention.coco:
+            count = previous.count if previous.stated else mention.count
+            merged[-1] = Mention(previous.start, mention.end, text[previous.start : mention.end], mention.head,
+                                 mention.coco, count, previous.definite, previous.another, stated=previous.stated,
+                                 implies=previous.implies + mention.implies)
+        else:
+            merged.append(mention)
+    return merged
 
 
 _FAMILY_RE = re.compile(r"(?:一家|全家)(?P<number>[二两三四五六七八九十])口|(?P<number2>[二两三四五六七八九十])口之家")
