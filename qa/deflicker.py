@@ -73,9 +73,10 @@ _DETAIL_SIGMA = 3.0
 _BAND = (1.5, 6.0)
 _MAX_GAMMA_STEP = 1.5
 _MIN_GAMMA_SAMPLES = 120
-_TREND_DEGREE = 2
-# Trend widths tried, as multiples of `window`.
-_TREND_WIDENING = (1.0, 2.0, 4.0)
+# Trends tried: (polynomial degree, sigma as a multiple of `window`). The local quadratic
+# follows the rise and fall of an exposure swing; on steady light a wider, flatter trend
+# leaves less of the flicker in it.
+_TRENDS = ((2, 1.0), (2, 2.0), (2, 4.0), (1, 2.0), (1, 4.0), (0, 4.0))
 # Over-subtraction of the noise in the Wiener gain: the noise measured from the loops
 # is itself an estimate, and a clean clip must not be corrected on a chance excess.
 _NOISE_MARGIN = 2.0
@@ -234,39 +235,40 @@ class _Track:
         self._solve = np.linalg.solve(normal, incidence.T)  # (n, E): steps -> values
         self._dof = len(edges) - n + len(np.unique(shots))
         self._trends = []
-        for widen in _TREND_WIDENING:
-            trend = _trend_matrix(shots, sigma * widen)
+        for degree, widen in _TRENDS:
+            trend = _trend_matrix(shots, sigma * widen, degree)
             detrend = np.eye(n) - trend
             # Noise power that independent step errors of unit variance leave in the flicker.
             noise_gain = float(((detrend @ self._solve) ** 2).sum() / n)
-            self._trends.append((detrend, noise_gain, (1.0 - np.trace(trend) / n) ** 2))
+            self._trends.append((detrend, noise_gain, (1.0 - np.trace(trend) / n) ** 2, float(np.trace(trend))))
 
-    def _choose_width(self, values: np.ndarray) -> int:
-        """Index of the widest trend whose GCV score is within one standard error of the best.
+    def _choose_trend(self, values: np.ndarray) -> int:
+        """Index of the smoothest trend whose GCV score is within one standard error of the best.
 
         GCV alone reads flicker that stays for a few frames as light that changed, and
         keeps it; the one-standard-error rule (Breiman et al. 1984) takes the smoothest
-        trend the data cannot tell apart from the best one, which a real exposure swing,
-        measured without flicker on it, still rules out.
+        trend (fewest degrees of freedom, the trace of its smoother) that the data cannot
+        tell apart from the best one, which a real exposure swing still rules out.
         """
-        per_frame = [((detrend @ values) ** 2).mean(1) / denominator for detrend, _, denominator in self._trends]
+        per_frame = [((detrend @ values) ** 2).mean(1) / denominator for detrend, _, denominator, _ in self._trends]
         scores = np.array([p.mean() for p in per_frame])
         best = int(np.argmin(scores))
         error = per_frame[best].std() / np.sqrt(len(per_frame[best]))
-        return max(i for i, score in enumerate(scores) if score <= scores[best] + error)
+        within = [i for i, score in enumerate(scores) if score <= scores[best] + error]
+        return min(within, key=lambda i: self._trends[i][3])
 
     def correction(self, steps: np.ndarray, *, pool: tuple[int, int, int] | None = None):
         """Trusted values (n, k) and the correction toward their trend (n, k), Wiener-weighted.
 
-        The trend's width is chosen from `_TREND_WIDENING` by generalised cross-validation
-        (Craven & Wahba 1979) over all k values (see `_choose_width`): on steady light a
+        The trend is chosen from `_TRENDS` by generalised cross-validation
+        (Craven & Wahba 1979) over all k values (see `_choose_trend`): on steady light a
         wide trend leaves less of the flicker in it, while a real change of light (an
         exposure swing) keeps it narrow.
         pool: (rows, cols, channels) when the k values are grid cells, whose noise and
         flicker power are pooled over neighbouring cells before they are compared.
         """
         values = self._solve @ steps
-        detrend, noise_gain, _ = self._trends[self._choose_width(values)]
+        detrend, noise_gain, _, _ = self._trends[self._choose_trend(values)]
         flicker = detrend @ values
         if self._dof <= 0:  # nothing over-determined: no way to tell flicker from noise
             return values - flicker, np.zeros_like(flicker)
@@ -286,7 +288,7 @@ def _pool(values: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(values.astype(np.float32), (0, 0), _POOL_SIGMA, borderType=cv2.BORDER_REPLICATE)
 
 
-def _trend_matrix(shots: np.ndarray, sigma: float) -> np.ndarray:
+def _trend_matrix(shots: np.ndarray, sigma: float, degree: int) -> np.ndarray:
     """Rows of a Gaussian-weighted local polynomial regression over time, per shot."""
     n = len(shots)
     times = np.arange(n, dtype=np.float64)
@@ -295,8 +297,8 @@ def _trend_matrix(shots: np.ndarray, sigma: float) -> np.ndarray:
         same = shots == shots[t]
         weights = np.exp(-0.5 * ((times - t) / sigma) ** 2) * same
         # A short shot cannot support a curve; fall back to a line or a mean.
-        degree = min(_TREND_DEGREE, int(same.sum()) - 1)
-        design = np.stack([(times - t) ** k for k in range(degree + 1)], axis=1)
+        fit = min(degree, int(same.sum()) - 1)
+        design = np.stack([(times - t) ** k for k in range(fit + 1)], axis=1)
         weighted = design * weights[:, None]
         coef = np.linalg.pinv(design.T @ weighted) @ weighted.T
         matrix[t] = coef[0]
