@@ -1,19 +1,24 @@
 """Prompt structuring: free text (English or Chinese) or a keyword becomes a shot plan.
 
-A shot plan is what the generator is asked for (a prompt in three parts: initial state,
-action sequence, environment; one action prompt per segment) and what QA will hold the
-clip to (`qa.types.Expectations`: COCO classes and counts, the interaction). It is
+A shot plan is what the generator is asked for (a prompt in parts: initial state, every
+action in order, the text's own camera and look phrases, environment; one action prompt per
+segment) and what QA will hold the clip to (`qa.types.Expectations`: COCO classes and
+counts, the interaction; `ShotPlan.absent`: classes the text says are not there;
+`ShotPlan.open_vocabulary`: subjects outside COCO, by name). The default planner is
 rule-based on purpose: every expectation can be traced to words in the prompt, and a
 subject the lexicon (`clipmill.planning.lexicon`) does not know never becomes an
-expectation the detector cannot meet.
+expectation the detector cannot meet. A model-based prompt extender (`extender`, off by
+default) can plan instead; it falls back to the rules on any failure.
 
     from clipmill.planning import expand_template, plan_shot
 
     plan = plan_shot(expand_template("wireless earbuds", "product-showcase"), segments=2)
 
 Inside: `templates` (keyword templates), `plan` (`plan_shot`'s steps), `parsing` (subjects,
-clauses, location, who does what to whom), `counting`, `states`, `assembly` and
-`prompt_warnings` (from the parse to the plan's fields), `lexicon` (the word lists).
+absence, clauses and their roles, location, who does what to whom), `counting`, `states`,
+`assembly` and `prompt_warnings` (from the parse to the plan's fields), `lexicon` (the word
+lists), `model_plan` (the plan as JSON: schema and validation) and `extender` (the local
+instruct model that can answer it).
 """
 from clipmill.planning.language import Language, detect_language
 from clipmill.planning.plan import plan_shot

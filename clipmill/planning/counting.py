@@ -8,7 +8,8 @@ from clipmill.planning.parsing import Mention
 _BODY_PARTS = {"hand", "手"}
 
 
-def count_entities(mentions: list[Mention], language: str = "en") -> tuple[dict[str, int], list[Mention], list[Mention]]:
+def count_entities(mentions: list[Mention],
+                   language: str = "en") -> tuple[dict[str, int], list[Mention], list[Mention]]:
     """Class counts, the mentions that introduce an entity, and those whose number was unstated.
 
     A word seen before refers back ("a man ... the man"); a definite new word for a class
@@ -27,7 +28,7 @@ def count_entities(mentions: list[Mention], language: str = "en") -> tuple[dict[
     for mention in present:
         if mention.pronoun or (mention.head in _BODY_PARTS and (has_person or mention.definite)):
             continue
-        if mention.head in _GROUP_WORDS and classes_seen_count(introducing, counts_by_head, mention.coco) >= 2:
+        if mention.head in _GROUP_WORDS and _class_count(introducing, counts_by_head, mention.coco) >= 2:
             continue  # "……，然后两人拥抱": the two already named
         if mention.head in counts_by_head:
             _refer_back(mention, counts_by_head)
@@ -58,7 +59,7 @@ def count_entities(mentions: list[Mention], language: str = "en") -> tuple[dict[
 _GROUP_WORDS = {"两人", "俩人", "二人", "他们俩", "她们俩", "他俩", "她俩", "both", "the two", "the pair"}
 
 
-def classes_seen_count(introducing: list[Mention], counts_by_head: dict[str, int], coco: str | None) -> int:
+def _class_count(introducing: list[Mention], counts_by_head: dict[str, int], coco: str | None) -> int:
     return sum(counts_by_head[m.head] for m in introducing if m.coco == coco and m.head in counts_by_head)
 
 

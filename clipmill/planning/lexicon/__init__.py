@@ -15,6 +15,10 @@ To extend:
   `nouns_en.OTHER_SUBJECTS_EN` / `nouns_zh.OTHER_SUBJECTS_ZH`.
 - a Chinese word that contains a noun but means something else ("牛奶"): `nouns_zh.NOT_SUBJECTS_ZH`.
 - a place: `places.PLACES_EN` / `places.PLACES_ZH`.
+- a product, food or prop outside COCO (planned, named for an open-vocabulary detector):
+  `objects.OBJECTS_EN`, or `objects.OBJECTS_ZH` with its English name.
+- a noun that brings a second thing ("cyclist": a bicycle): `compounds.IMPLIED_EN` / `IMPLIED_ZH`.
+- a word saying something is absent: `negation`; a camera or look word: `shot_words`.
 """
 from clipmill.planning.lexicon.adjectives import ADJECTIVE_SUFFIXES, ADJECTIVES_EN
 from clipmill.planning.lexicon.groups import GENERIC_SUBJECTS, PAIR_NOUNS, VAGUE_GROUP_NOUNS, group_count

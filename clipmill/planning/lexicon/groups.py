@@ -4,8 +4,8 @@ from __future__ import annotations
 # Named in the plan but not specific: the generator picks anything and QA cannot check it.
 GENERIC_SUBJECTS = {"animal", "creature", "pet", "thing", "动物", "小动物", "宠物", "东西"}
 # Counted as a group of two ("a couple", "情侣").
-PAIR_NOUNS = {"couple", "twins", "情侣", "夫妻", "双胞胎", "父子", "母女", "母子", "父女", "兄妹", "姐弟", "祖孙", "他们俩",
-              "她们俩", "他俩", "她俩", "俩人", "两人"}
+PAIR_NOUNS = {"couple", "twins", "情侣", "夫妻", "双胞胎", "父子", "母女", "母子", "父女", "兄妹", "姐弟", "祖孙",
+              "他们俩", "她们俩", "他俩", "她俩", "俩人", "两人"}
 VAGUE_GROUP_NOUNS = {"crowd", "family", "group", "team", "人们", "人群"}
 
 

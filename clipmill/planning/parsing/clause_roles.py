@@ -17,7 +17,6 @@ from clipmill.planning.lexicon.shot_words import (
     LOOK_LABELS,
     LOOK_ZH,
     NEGATIVE_LABELS,
-    SETTING_LABELS,
 )
 from clipmill.planning.parsing.clauses import has_verb, starts_with_verb_en, without_nouns_zh
 from clipmill.planning.parsing.records import Clause, Mention

@@ -91,7 +91,7 @@ def _scope_end_zh(text: str, start: int, mentions: list[Mention] | None = None) 
 
 def _bare(mention: Mention, language: Language) -> str:
     if language == "zh":
-        return re.sub(rf"^(?:[一二两三四五六七八九十\d]+[只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件])", "", mention.phrase)
+        return re.sub(r"^(?:[一二两三四五六七八九十\d]+[只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件])", "", mention.phrase)
     words = mention.phrase.split()
     while words and words[0].lower() in ("a", "an", "the", "any", "other", "some"):
         words = words[1:]
