@@ -57,6 +57,10 @@ def _give(f: FrameMatch) -> Event:
         obj = f.first_in(f.verb_end, f.verb_end + to.start())
         return f.event("handover", f.first_in(f.verb_end + to.end()), obj)
     first, second = f.first_in(f.verb_end), f.first_in(f.verb_end, skip=1)
+    if first is not None and first.animate:
+        gesture = _GESTURE_EN.match(f.text[first.end : f.clause.end])
+        if gesture:  # "gives her puppy a bath", "gives him a hug": a touch, or nothing handed at all
+            return f.event("contact", first) if gesture.group("touch") else f.event("give", None, None)
     # "hands the woman a cup" names both; "passes a man", "throws a snowball at his sister" hand nothing over
     giving = bool(_GIVING_VERBS.match(f.match.group(0)))
     if first is not None and second is not None and first.animate and giving:
@@ -66,6 +70,9 @@ def _give(f: FrameMatch) -> Event:
     return f.event("give", None, first)
 
 
+_GESTURE_EN = re.compile(r"\s+(?:a|an|one)\s+(?:\w+\s+)?(?:(?P<touch>hug|kiss|high-five|bath|massage|pat|cuddle|squeeze|"
+                         r"nudge|peck|wash|scratch|belly\s+rub)|look|smile|wave|nod|wink|call|ride|lift|chance|try)\b",
+                         re.I)
 _GIVING_VERBS = re.compile(r"(?:hand|give|gave|offer|bring|brought|deliver|serve)", re.I)
 
 

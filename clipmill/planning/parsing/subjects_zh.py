@@ -37,7 +37,22 @@ def mentions_zh(text: str) -> list[Mention]:
         mention = _mention_at(text, i, i + len(word), entry, mentions)
         mentions.append(mention)
         i = mention.end
-    return _with_families(text, _with_containers(text, _merged(text, mentions)))
+    return _with_vehicles(text, _with_families(text, _with_containers(text, _merged(text, mentions))))
+
+
+_DRIVING_RE = re.compile(r"(?P<verb>开|驾|驾驶|骑)(?:着)?(?P<noun>车)(?![库位厢])")
+
+
+def _with_vehicles(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"爸爸开车", "骑车上学": the verb names the vehicle (a car; a bicycle for 骑)."""
+    added = []
+    for found in _DRIVING_RE.finditer(text):
+        if any(m.start <= found.start("noun") < m.end for m in mentions):
+            continue
+        coco = "bicycle" if found.group("verb") == "骑" else "car"
+        start = found.start("noun")
+        added.append(Mention(start, start + 1, "车", "车" if coco == "car" else "单车", coco, 1))
+    return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))
 
 
 def _merged(text: str, mentions: list[Mention]) -> list[Mention]:
