@@ -10,7 +10,9 @@
 # 2. a global concurrency limit of 1 per GPU of this host, gpu-<hostname>-<index>: every
 #    generation holds its GPU's slot, so a served process and a worker on one GPU never
 #    generate at the same time (run this on every GPU host);
-# 3. `prefect deploy --all` of deployments/prefect.yaml.
+# 3. the GPU pool's priority queues for `clipmill submit --priority`: urgent before normal
+#    before bulk (a worker takes the most urgent run waiting; "default" holds scheduled runs);
+# 4. `prefect deploy --all` of deployments/prefect.yaml.
 #
 # Existing pools and limits are left as they are (a limit changed by hand stays changed);
 # deployments are updated to what prefect.yaml says. Talks to $PREFECT_API_URL (or the
@@ -64,5 +66,12 @@ done
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 [ "$failed" = 0 ] || exit 1
+
+# Priorities are positions in the pool (1 first); created in order, after the pool exists.
+priority=1
+for queue in urgent normal bulk; do
+  ensure "work queue $queue" work-queue create "$queue" --pool clipmill-gpu --priority "$priority"
+  priority=$((priority + 1))
+done
 
 "${prefect[@]}" --no-prompt deploy --all --prefect-file deployments/prefect.yaml
