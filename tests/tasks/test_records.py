@@ -1,0 +1,42 @@
+"""The record tasks on their own (called as plain functions): a batch reopened with a changed
+job starts that job afresh, a job's lease holder recovers what a killed run left of it."""
+import yaml
+
+from clipmill.spec import load_spec
+from storage import repository as repo
+from storage.config import RunConfig
+from storage.db import init_db, session_scope
+from storage.schema import Job
+from tasks.records import open_batch, open_job, resume_job
+
+
+def _spec(tmp_path, prompt):
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({"name": "rec", "jobs": [{"id": "a", "prompt": prompt}, {"id": "b", "prompt": "x"}]}))
+    return load_spec(path)
+
+
+def test_reopening_a_batch_restarts_only_the_changed_job(tmp_path):
+    config = RunConfig.resolve(tmp_path / "runs", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    opened = open_batch.fn(config, _spec(tmp_path, "a dog runs"))
+    with session_scope(init_db(config.db_url)) as session:
+        for job in session.query(Job).all():
+            repo.set_job_status(session, job, "failed", reason="budget spent")
+    assert open_batch.fn(config, _spec(tmp_path, "a dog runs")).ended == {"a": "failed", "b": "failed"}
+    again = open_batch.fn(config, _spec(tmp_path, "a cat runs"))  # job a changed: a new version
+    assert again.batch_id == opened.batch_id and again.ended == {"b": "failed"}
+
+
+def test_resume_closes_a_killed_runs_attempt_and_removes_its_temporary_files(tmp_path):
+    config = RunConfig.resolve(tmp_path / "runs", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    spec = _spec(tmp_path, "a dog runs")
+    opened = open_batch.fn(config, spec)
+    job_id = open_job.fn(config, opened.batch_id, spec.jobs[0])
+    with session_scope(init_db(config.db_url)) as session:
+        repo.start_attempt(session, session.get(Job, job_id), seed=4, params={"seed": 4})  # then killed
+    leftover = config.paths("rec").attempt_dir("a", 1) / ".clip.x1y2.tmp.mp4"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half an mp4")
+    history = resume_job.fn(config, job_id)
+    assert (history.spent, history.tried_seeds, history.status) == (1, frozenset({4}), "interrupted")
+    assert not leftover.exists()
