@@ -31,10 +31,12 @@ from models.acceleration import (
     lighter_profile,
     place,
 )
+from models.attention import FLASH_ATTENTION_4, AttentionChoice, choose_kernel, use_kernel
 from models.cache import cached_model
 from models.catalog import MODEL_SPECS, ModelSpec
 from models.devices import generation_lock, pick_device
 from models.wan_loading import ModelLoadError, assemble, build_tiny, load_pretrained
+from models.wan_stages import DECODE_DTYPES, LatentDecoder, PromptEmbeddings, gather_timestep_embedding
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ class GenerationRequest:
     `image`, when given, is the first frame (image-to-video) and must already be `width` x
     `height`: cropping is the preprocessing stage's job, and a silent resize would distort it.
     `guidance_2` is the low-noise expert's guidance on two-expert models; None takes the
-    model's default.
+    model's default. `decode_dtype` is the VAE decode's precision: "float32" (Wan's own) or
+    "bfloat16" (faster, for the fast speed profile; see README "GPU and speed" for the cost).
     """
 
     prompt: str
@@ -61,6 +64,7 @@ class GenerationRequest:
     negative_prompt: str = ""
     image: PIL.Image.Image | None = None
     guidance_2: float | None = None
+    decode_dtype: str = "float32"
 
 
 class VideoGenerator:
@@ -74,10 +78,15 @@ class VideoGenerator:
         device: The device the pipelines run on.
         profile: The memory profile in use (`models.acceleration.PROFILES`); an out-of-memory
             error moves it one step lighter for the rest of the process.
+        attention: The attention kernel chosen at load (`models.attention.AttentionChoice`:
+            "flash-attention-4" or "sdpa", and why).
         last_run: What the latest `generate` of the calling thread used: `profile`, the profile
             it fell back from (`fell_back_from`), seconds it held the device (`device_s`) and
-            seconds it waited for it first (`waited_s`). Per thread, since a worker runs clips
-            in threads that share this generator.
+            seconds it waited for it first (`waited_s`); also the attention kernel
+            (`attention`), the VAE decode's dtype (`decode_dtype`), how many of the prompt and
+            negative prompt came from the embedding cache (`text_cached`), and the device's
+            seconds in each stage (`encode_s`, `denoise_s`, `decode_s`). Per thread, since a
+            worker runs clips in threads that share this generator.
     """
 
     def __init__(
@@ -90,6 +99,7 @@ class VideoGenerator:
         device: torch.device,
         profile: str | None = None,
         compile_blocks: bool = True,
+        attention: str | None = None,
     ) -> None:
         self.spec = spec
         self.source = source
@@ -115,6 +125,7 @@ class VideoGenerator:
         # one generation at a time per device (models.devices.generation_lock), even when
         # Prefect runs clips in threads.
         self._runs = threading.local()
+        self._stages: dict = {}
 
         # Placement: the fastest memory profile that fits what the GPU has free, unless told.
         self._pipeline = self.text_pipeline or self.image_pipeline
@@ -123,6 +134,15 @@ class VideoGenerator:
         for built in (self.text_pipeline, self.image_pipeline):
             if built is not None:
                 built.set_progress_bar_config(disable=True)  # steps reach the run's logs instead
+        # The attention kernel, before compiling: it becomes a constant of the compiled graph.
+        transformers = [t for t in (self._pipeline.transformer, getattr(self._pipeline, "transformer_2", None)) if t is not None]
+        self.attention: AttentionChoice = choose_kernel(device, transformers[0].dtype, attention)
+        for transformer in transformers:
+            use_kernel(transformer, self.attention.kernel)
+            gather_timestep_embedding(transformer)
+        logger.info("%s attention: %s (%s)", spec.name, self.attention.kernel, self.attention.reason)
+        self._embeddings = PromptEmbeddings()
+        self._decoder = LatentDecoder()
         if device.type == "cuda":
             # The VAE's 3D convolutions see the same shapes clip after clip: let cuDNN time its
             # algorithms once per shape and keep the fastest.
@@ -175,6 +195,8 @@ class VideoGenerator:
                 raise ValueError(f"{name}={value} is not a positive multiple of {spec.size_multiple} as {spec.name} needs")
         if request.steps < 1:
             raise ValueError(f"steps={request.steps} must be at least 1")
+        if request.decode_dtype not in DECODE_DTYPES:
+            raise ValueError(f"decode_dtype={request.decode_dtype!r} is not one of {', '.join(DECODE_DTYPES)}")
         if request.image is None and not spec.supports_text:
             raise ValueError(f"{spec.name} is image-to-video only: the request needs an image")
         if request.image is not None:
@@ -214,14 +236,12 @@ class VideoGenerator:
 
         # 2. build the call: only two-expert checkpoints accept a second guidance scale
         kwargs = {
-            "prompt": request.prompt,
-            "negative_prompt": request.negative_prompt,
             "height": request.height,
             "width": request.width,
             "num_frames": request.num_frames,
             "num_inference_steps": request.steps,
             "guidance_scale": request.guidance,
-            "output_type": "pt",
+            "output_type": "latent",  # decoded by self._decoder, in the request's dtype
         }
         if pipeline.config.boundary_ratio is not None:
             guidance_2 = request.guidance_2 if request.guidance_2 is not None else self.spec.default_guidance_2
@@ -256,18 +276,31 @@ class VideoGenerator:
                 place(self._pipeline, lighter, self.device)
                 frames = self._run(pipeline, request, kwargs)
             self._runs.last = {"profile": self.profile, "fell_back_from": fell_back_from,
-                               "device_s": time.perf_counter() - started, "waited_s": started - asked}
+                               "device_s": time.perf_counter() - started, "waited_s": started - asked,
+                               "attention": self.attention.kernel, **self._stages}
 
         return frames
 
 
     def _run(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> np.ndarray:
+        clock = _StageClock(self.device)
+        hits = self._embeddings.hits
+        prompt_embeds = self._embeddings.get(pipeline, request.prompt)
+        negative_embeds = self._embeddings.get(pipeline, request.negative_prompt or "")
+        text_cached = self._embeddings.hits - hits
+        encode_s = clock.lap()
         generator = torch.Generator(device=self.device).manual_seed(request.seed)
-        video = pipeline(generator=generator, **kwargs).frames[0]  # (frames, 3, H, W) in [0, 1]
+        latents = pipeline(generator=generator, prompt_embeds=prompt_embeds, negative_prompt_embeds=negative_embeds,
+                           **kwargs).frames
+        denoise_s = clock.lap()
         # To uint8 on the device: a quarter of the bytes cross to the host, and no float pass
         # over a few hundred million values there.
-        frames = video.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(0, 2, 3, 1)
-        return frames.cpu().numpy()
+        frames, decode_dtype = self._decoder.decode(pipeline, latents, request.decode_dtype,
+                                                    resident=self.profile == "resident" and self.device.type == "cuda")
+        frames = frames.cpu().numpy()
+        self._stages = {"decode_dtype": decode_dtype, "text_cached": text_cached, "encode_s": encode_s,
+                        "denoise_s": denoise_s, "decode_s": clock.lap()}
+        return frames
 
     def _free_memory(self) -> None:
         gc.collect()
@@ -276,7 +309,7 @@ class VideoGenerator:
 
 
 def load_generator(model: str, source: str | None = None, *, device: str | None = None,
-                   profile: str | None = None) -> VideoGenerator:
+                   profile: str | None = None, attention: str | None = None) -> VideoGenerator:
     """Load a Wan2.2 generator, once per process for each (model, source, device).
 
     Args:
@@ -287,6 +320,8 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
         device: "cuda", "cuda:N" or "cpu"; None picks the GPU when there is one.
         profile: A memory profile ("resident", "model_offload", "group_offload"); None
             chooses from the GPU's free memory at load.
+        attention: "auto", "sdpa" or "flash-attention-4"; None reads CLIPMILL_ATTENTION
+            (default "auto": FlashAttention-4 on Hopper when installed and checked, else SDPA).
 
     Returns:
         The cached `VideoGenerator`.
@@ -304,9 +339,9 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
         if source is not None:
             raise ValueError(f"model {model!r} is built in code and takes no source (got {source!r})")
         return cached_model(
-            ("wan", model, TINY_SOURCE, str(torch_device), profile),
+            ("wan", model, TINY_SOURCE, str(torch_device), profile, attention),
             lambda: VideoGenerator(spec, TINY_SOURCE, build_tiny(torch_device), random_weights=True,
-                                   device=torch_device, profile=profile),
+                                   device=torch_device, profile=profile, attention=attention),
         )
 
     source = source or spec.hub_id
@@ -316,9 +351,27 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
     def load() -> VideoGenerator:
         pipeline, random_weights = load_pretrained(spec, source, torch_device)
         return VideoGenerator(spec, source, pipeline, random_weights=random_weights, device=torch_device,
-                              profile=profile)
+                              profile=profile, attention=attention)
 
-    return cached_model(("wan", model, source, str(torch_device), profile), load)
+    return cached_model(("wan", model, source, str(torch_device), profile, attention), load)
+
+
+class _StageClock:
+    """Seconds between laps, the device synchronised at each: what each stage cost the GPU."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.last = self._now()
+
+    def _now(self) -> float:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
+
+    def lap(self) -> float:
+        now = self._now()
+        seconds, self.last = now - self.last, now
+        return seconds
 
 
 def default_request(model: str, prompt: str, **overrides: object) -> GenerationRequest:
