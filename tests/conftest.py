@@ -23,3 +23,16 @@ def harness():
 
     with prefect_test_harness():
         yield
+
+
+@pytest.fixture
+def prefect_server(tmp_path):
+    """A real `prefect server start` of the test's own on a free port; yields the environment
+    that points clients, workers and flows at it (tests/flows/test_workers.py: start_server)."""
+    from tests.flows.test_workers import start_server, stop
+
+    server, env = start_server(tmp_path)
+    try:
+        yield env
+    finally:
+        stop(server)

@@ -9,20 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.flows.test_workers import start, start_server, stop
+from tests.flows.test_workers import api_client, start, stop
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-@pytest.fixture
-def prefect_server(tmp_path):
-    server, env = start_server(tmp_path)
-    try:
-        yield env
-    finally:
-        stop(server)
 
 
 def _spec(tmp_path, name):
@@ -58,19 +49,14 @@ def test_an_urgent_batch_overtakes_a_bulk_one(prefect_server, tmp_path):
 
 
 def _wait_for_two_finished_runs(env, seconds=240):
-    import os
-
-    from prefect.client.orchestration import SyncPrefectClient
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
-    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
     deadline = time.monotonic() + seconds
-    with SyncPrefectClient(env["PREFECT_API_URL"]) as client:
+    with api_client(env) as client:
         while time.monotonic() < deadline:
-            runs = [r for r in client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(
-                all_=["priority:urgent"]))) + client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                    tags=FlowRunFilterTags(all_=["priority:bulk"])))]
-            if len(runs) == 2 and all(r.state and r.state.is_final() for r in runs):
+            runs = [run for priority in ("urgent", "bulk") for run in client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"priority:{priority}"])))]
+            if len(runs) == 2 and all(run.state and run.state.is_final() for run in runs):
                 return runs
             time.sleep(1.0)
     raise AssertionError("the worker did not finish both batches")

@@ -16,17 +16,6 @@ from storage.reports import batch_report
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def prefect_server(tmp_path):
-    from tests.flows.test_workers import start_server, stop
-
-    server, env = start_server(tmp_path)
-    try:
-        yield env
-    finally:
-        stop(server)
-
-
 def test_two_runs_of_one_batch_make_each_job_once(prefect_server, tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({

@@ -99,15 +99,6 @@ def api_client(env: dict):
             yield client
 
 
-@pytest.fixture
-def prefect_server(tmp_path):
-    server, env = start_server(tmp_path)
-    try:
-        yield env
-    finally:
-        stop(server)
-
-
 def run(command: list[str], env: dict, timeout: float = 120) -> str:
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
