@@ -11,7 +11,8 @@ from clipmill.planning.parsing import PRONOUN_RE, Mention
 
 _VAGUE_WORDS = {
     "en": re.compile(r"\b(something|somehow|stuff|things?|anything|whatever|funny|cool|interesting|nice|random|"
-                     r"awesome|some kind of|doing|move|moving|animate)\b", re.I),
+                     r"awesome|some kind of|doing|move|moving|animate)\b(?!\s+(?:blue|white|tones?|light|lighting|"
+                     r"colou?rs?|palette|grey|gray|green|toned|shadows?|breeze|air|water|morning|evening))", re.I),
     "zh": re.compile(r"(什么|某种|一些|东西|有趣|好玩|随便|动起来|动一动|搞笑|点什么|some|有意思)"),
 }
 EXAMPLES = {

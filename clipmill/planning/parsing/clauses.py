@@ -168,7 +168,8 @@ def _has_verb_en(text: str) -> bool:
             return True
     # Verbs outside the list still show by position: "it wakes", "the cat yawns".
     return any(
-        previous in ("he", "she", "it", "they") or (previous in nouns and word.endswith("s") and word not in nouns)
+        previous in ("he", "she", "it", "they") or (previous in nouns and word.endswith("s") and not word.endswith("ss")
+                                                    and (word,) not in lexicon_en())
         for previous, word in zip(words, words[1:])
     )
 
@@ -194,7 +195,7 @@ def first_verb_position(text: str, language: Language) -> int:
 
 # A Chinese verb shows by its shape where the word is not in the list: an aspect marker after a
 # character ("趴着", "抢了"), or a character before a counted object ("抢一根木棍").
-_VERB_SHAPE_ZH = re.compile(r"[\u4e00-\u9fff](?:着|了|过)(?!来|去)|(?<![一两三四五六七八九十几的])[\u4e00-\u9fff]"
+_VERB_SHAPE_ZH = re.compile(r"[上下](?:车|楼|山|船|飞机)|[\u4e00-\u9fff](?:着|了|过)(?!来|去)|(?<![一两三四五六七八九十几的])[\u4e00-\u9fff]"
                             r"(?:[一两三四五六七八九十几][只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件盆棵枚支片座朵])")
 
 

@@ -78,7 +78,21 @@ def mentions_en(text: str) -> list[Mention]:
         elif entry.coco is not None and entry.coco != "person":
             implied_next = (entry.coco,)  # "a bike rider", "a taxi driver": the rider brings the bike
         i = after
-    return _measures(text, mentions)
+    return _young_of_animals(text, _measures(text, mentions))
+
+
+_YOUNG = {"calf", "cub", "foal", "baby", "young", "pup", "joey", "chick", "kid"}
+
+
+def _young_of_animals(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"an elephant sprays water over her calf": the calf is an elephant, not a cow."""
+    for k, mention in enumerate(mentions):
+        if mention.head not in _YOUNG or not re.match(r"(?:her|its|their|the)\s", mention.phrase, re.I):
+            continue
+        parent = next((m for m in reversed(mentions[:k]) if m.coco not in (None, "person") and m.animate), None)
+        if parent is not None:
+            mention.coco, mention.definite = parent.coco, False  # one more of that kind, not the parent again
+    return mentions
 
 
 def _longest_entry(lowered: list[str], i: int, lexicon: dict) -> tuple[int, Entry | None]:
@@ -144,7 +158,8 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
         or sentence_start and before_verb  # "Kids play football", "Model walks in slow motion"
     if entry.plural and not determiner and start == floor and floor > 0 and lowered[i] in VERB_FORMS_EN:
         return None  # "a teenager skateboards down a ramp": right after its subject, the verb
-    if entry.head.split()[-1] in NEEDS_DETERMINER_EN and not determiner and not followed_by_of and not described:
+    if entry.head.split()[-1] in NEEDS_DETERMINER_EN and after - i == 1 and not determiner and not followed_by_of \
+            and not described:  # "smart watch" as two words is a noun whatever stands before it
         return None
     count, definite, another = _count(determiner, lowered[max(0, start - 2) : start], entry)
     if entry.head in _GROUP_OF and lowered[after : after + 1] == ["of"] and lowered[after + 1 : after + 2] \

@@ -12,6 +12,7 @@ _NUMERAL_RE = re.compile(
     rf"(?P<other>另一|另外一|其中一)?(?P<demonstrative>[这那该])?(?P<number>[一二两三四五六七八九十\d]+|几|数|俩|仨)?"
     rf"(?P<classifier>[{ZH_CLASSIFIERS}])"
 )
+_NUMERAL_BEFORE = re.compile(rf"[一二两三四五六七八九十\d几][{ZH_CLASSIFIERS}]$")
 _DESCRIBED_RE = re.compile(r"[^，。！？、；,.!?\s把被给向在和与跟同到从对朝往了着过是递扔抛接]{1,6}的$")
 _PERSON_COUNT_RE = re.compile(r"(?:[一二两三四五六七八九十]|俩|仨)$")
 
@@ -114,8 +115,9 @@ def _longest_word_at(text: str, i: int, lexicon: dict, longest: int) -> str | No
 
 
 def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mention]) -> Mention:
-    plural = text[end : end + 1] == "们"
-    if plural:
+    plural = text[end : end + 1] == "们" or (text[end : end + 2] in ("陆续", "纷纷", "一一", "个个")
+                                            and not _NUMERAL_BEFORE.search(text[max(0, i - 3) : i]))
+    if text[end : end + 1] == "们":
         end += 1
     boundary = max([m.end for m in mentions] + [_last_break(text, i)])
     before = text[boundary:i]
