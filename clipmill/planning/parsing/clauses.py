@@ -213,8 +213,9 @@ def without_nouns_zh(text: str) -> str:
     lowered, pieces, i = text.lower(), [], 0
     while i < len(text):
         for length in range(min(longest, len(text) - i), 0, -1):
-            if lowered[i : i + length] in lexicon and lexicon[lowered[i : i + length]] is not None:
-                pieces.append("□" * length)
+            if lowered[i : i + length] in lexicon:
+                # a noun is blanked; a word that only contains one ("上车", "干杯") stays as written
+                pieces.append("□" * length if lexicon[lowered[i : i + length]] is not None else text[i : i + length])
                 i += length
                 break
         else:
