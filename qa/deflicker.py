@@ -76,6 +76,7 @@ _MIN_GAMMA_SAMPLES = 120
 # Trends tried: (polynomial degree, sigma as a multiple of `window`). The local quadratic
 # follows the rise and fall of an exposure swing; on steady light a wider, flatter trend
 # leaves less of the flicker in it.
+_CV_BLOCK = 2
 _TRENDS = ((2, 1.0), (2, 2.0), (2, 4.0), (1, 2.0), (1, 4.0), (0, 4.0))
 # Over-subtraction of the noise in the Wiener gain: the noise measured from the loops
 # is itself an estimate, and a clean clip must not be corrected on a chance excess.
@@ -240,17 +241,23 @@ class _Track:
             detrend = np.eye(n) - trend
             # Noise power that independent step errors of unit variance leave in the flicker.
             noise_gain = float(((detrend @ self._solve) ** 2).sum() / n)
-            self._trends.append((detrend, noise_gain, (1.0 - np.trace(trend) / n) ** 2, float(np.trace(trend))))
+            # Leave-block-out cross-validation: each frame predicted from frames farther than
+            # `_CV_BLOCK` away, so flicker that lasts a few frames cannot predict itself.
+            held_out = np.eye(n) - _trend_matrix(shots, sigma * widen, degree, leave_out=_CV_BLOCK)
+            self._trends.append((detrend, noise_gain, held_out, float(np.trace(trend))))
 
     def _choose_trend(self, values: np.ndarray) -> int:
-        """Index of the smoothest trend whose GCV score is within one standard error of the best.
+        """Index of the smoothest trend whose cross-validated error is within one standard error of the best.
 
-        GCV alone reads flicker that stays for a few frames as light that changed, and
-        keeps it; the one-standard-error rule (Breiman et al. 1984) takes the smoothest
-        trend (fewest degrees of freedom, the trace of its smoother) that the data cannot
-        tell apart from the best one, which a real exposure swing still rules out.
+        Plain cross-validation (or GCV) reads flicker that stays for a few frames as
+        light that changed, since each frame's neighbours predict it; leaving a block of
+        frames out (`_CV_BLOCK` either side, as for dependent errors, Chu & Marron 1991)
+        stops that. The one-standard-error rule (Breiman et al. 1984) then takes the
+        smoothest trend (fewest degrees of freedom, the trace of its smoother) that the
+        data cannot tell apart from the best one; a real exposure swing still rules the
+        flat ones out.
         """
-        per_frame = [((detrend @ values) ** 2).mean(1) / denominator for detrend, _, denominator, _ in self._trends]
+        per_frame = [((held_out @ values) ** 2).mean(1) for _, _, held_out, _ in self._trends]
         scores = np.array([p.mean() for p in per_frame])
         best = int(np.argmin(scores))
         error = per_frame[best].std() / np.sqrt(len(per_frame[best]))
@@ -260,8 +267,8 @@ class _Track:
     def correction(self, steps: np.ndarray, *, pool: tuple[int, int, int] | None = None):
         """Trusted values (n, k) and the correction toward their trend (n, k), Wiener-weighted.
 
-        The trend is chosen from `_TRENDS` by generalised cross-validation
-        (Craven & Wahba 1979) over all k values (see `_choose_trend`): on steady light a
+        The trend is chosen from `_TRENDS` by cross-validation over all k values
+        (see `_choose_trend`): on steady light a
         wide trend leaves less of the flicker in it, while a real change of light (an
         exposure swing) keeps it narrow.
         pool: (rows, cols, channels) when the k values are grid cells, whose noise and
@@ -288,13 +295,18 @@ def _pool(values: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(values.astype(np.float32), (0, 0), _POOL_SIGMA, borderType=cv2.BORDER_REPLICATE)
 
 
-def _trend_matrix(shots: np.ndarray, sigma: float, degree: int) -> np.ndarray:
-    """Rows of a Gaussian-weighted local polynomial regression over time, per shot."""
+def _trend_matrix(shots: np.ndarray, sigma: float, degree: int, leave_out: int = -1) -> np.ndarray:
+    """Rows of a Gaussian-weighted local polynomial regression over time, per shot.
+
+    leave_out: frames within this distance of t get no weight in row t (-1: none left out).
+    """
     n = len(shots)
     times = np.arange(n, dtype=np.float64)
     matrix = np.zeros((n, n))
     for t in range(n):
-        same = shots == shots[t]
+        same = (shots == shots[t]) & (np.abs(times - t) > leave_out)
+        if same.sum() <= degree:
+            same = shots == shots[t]
         weights = np.exp(-0.5 * ((times - t) / sigma) ** 2) * same
         # A short shot cannot support a curve; fall back to a line or a mean.
         fit = min(degree, int(same.sum()) - 1)
