@@ -195,7 +195,7 @@ def first_verb_position(text: str, language: Language) -> int:
 
 # A Chinese verb shows by its shape where the word is not in the list: an aspect marker after a
 # character ("趴着", "抢了"), or a character before a counted object ("抢一根木棍").
-_VERB_SHAPE_ZH = re.compile(r"[上下](?:车|楼|山|船|飞机)|[\u4e00-\u9fff](?:着|了|过)(?!来|去)|(?<![一两三四五六七八九十几的])[\u4e00-\u9fff]"
+_VERB_SHAPE_ZH = re.compile(r"[上下](?:车|楼|山|船|飞机|棋|雨|雪|来|去|台)|[\u4e00-\u9fff](?:着|了|过)(?!来|去)|(?<![一两三四五六七八九十几的])[\u4e00-\u9fff]"
                             r"(?:[一两三四五六七八九十几][只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件盆棵枚支片座朵])")
 
 
