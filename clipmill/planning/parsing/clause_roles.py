@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from clipmill.planning.language import Language
-from clipmill.planning.lexicon import ADJECTIVES_EN, VERB_CHARS_ZH
+from clipmill.planning.lexicon import ADJECTIVES_EN, VERB_CHARS_ZH, VERB_FORMS_EN
 from clipmill.planning.lexicon.shot_words import (
     CAMERA_AS_OBJECT_EN,
     CAMERA_AS_OBJECT_ZH,
@@ -57,7 +57,7 @@ def clause_role(clause: Clause, language: Language, inside: list[Mention], previ
         if camera and not camera_object:
             return "camera"
         if (LOOK_EN if language == "en" else LOOK_ZH).search(text) and not subjects \
-                and (not verb_first or _describing_first(text, language)):
+                and (not verb_first or _describing_first(text, language)) and not _finite_verb_en(text, language):
             return "look"
         if previous_role == "camera" and verb_first:
             return "camera"  # "..., then pushes in to a close-up"
@@ -70,6 +70,16 @@ def clause_role(clause: Clause, language: Language, inside: list[Mention], previ
     if (LOOK_EN if language == "en" else LOOK_ZH).search(text):
         return "look"
     return "detail"
+
+
+def _finite_verb_en(text: str, language: Language) -> bool:
+    """"only his shadow moves": a noun phrase and its verb make an action, whatever light words it has."""
+    if language != "en":
+        return False
+    words = text.lower().split()
+    return any(w.endswith("s") and not w.endswith("ss") and w in VERB_FORMS_EN and k >= 2
+               and words[k - 2] in ("a", "an", "the", "his", "her", "its", "their", "my", "your", "our")
+               for k, w in enumerate(words))
 
 
 def _describing_first(text: str, language: Language) -> bool:

@@ -227,6 +227,9 @@ def without_nouns_zh(text: str) -> str:
 def starts_with_verb_en(text: str) -> bool:
     """"slides the cup to a customer": a clause that opens on its verb (the subject carried)."""
     words = [w.lower() for w in WORD_RE.findall(text)]
+    while len(words) > 1 and (words[0].endswith("ly") and words[0] not in ("only", "family", "lily", "fly", "belly")
+                              or words[0] in ("then", "again", "still", "also", "just", "finally", "soon")):
+        words = words[1:]  # "suddenly jumps off": the adverb before the verb
     if not words:
         return False
     first = words[0]
