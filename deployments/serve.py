@@ -26,7 +26,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+import clipmill.prefect_env  # noqa: E402,F401  (before anything imports Prefect)
 
 from prefect.schedules import Cron, Interval  # noqa: E402
 

@@ -1,14 +1,12 @@
 """Prefect tasks: thin wrappers that call the domain, persist results, return typed records.
 
-Importing this package applies clipmill's Prefect settings (every entry point that talks to
-Prefect imports it): a server started offline must not try to send analytics.
+Importing this package applies clipmill's Prefect settings (clipmill.prefect_env) and keeps
+known faults to one line in Prefect's logs.
 """
 import logging
-import os
 
+import clipmill.prefect_env  # noqa: F401  (before anything imports Prefect)
 from storage.files import DiskFullError
-
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 # Faults whose message says all a person needs: a bad input (ValueError and kin: a broken
 # photo, a job its model cannot make, a machine not ready for the batch) or a full disk.

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+import clipmill.prefect_env  # noqa: F401  (before anything imports Prefect)
+
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
