@@ -62,7 +62,7 @@ def _merged(text: str, mentions: list[Mention]) -> list[Mention]:
     for mention in mentions:
         previous = merged[-1] if merged else None
         if previous is not None and previous.end == mention.start and previous.coco is not None \
-                and previous.coco == mention.coco:
+                and previous.coco == mention.coco and mention.head != "手":  # "两个女孩手拉手": the girls' hands
             count = previous.count if previous.stated else mention.count
             merged[-1] = Mention(previous.start, mention.end, text[previous.start : mention.end], mention.head,
                                  mention.coco, count, previous.definite, previous.another, stated=previous.stated,
