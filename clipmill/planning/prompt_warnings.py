@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 
 from clipmill.planning.language import Language
-from clipmill.planning.lexicon import GENERIC_SUBJECTS
+from clipmill.planning.lexicon import GENERIC_SUBJECTS, lexicon_en
 from clipmill.planning.lexicon.places import SCENERY_EN, SCENERY_ZH
 from clipmill.planning.parsing import PRONOUN_RE, Mention
 
 _VAGUE_WORDS = {
     "en": re.compile(r"\b(something|somehow|stuff|things?|anything|whatever|funny|cool|interesting|nice|random|"
-                     r"awesome|some kind of|doing|move|moving|animate)\b(?!\s+(?:blue|white|tones?|light|lighting|"
+                     r"awesome|some kind of|animate)\b(?!\s+(?:blue|white|tones?|light|lighting|"
                      r"colou?rs?|palette|grey|gray|green|toned|shadows?|breeze|air|water|morning|evening))", re.I),
-    "zh": re.compile(r"(什么|某种|一些|东西|有趣|好玩|随便|动起来|动一动|搞笑|点什么|some|有意思)"),
+    "zh": re.compile(r"(什么|某种|一些|东西|有趣|好玩|随便|动起来|动一动|搞笑|点什么|有意思)"),
 }
 EXAMPLES = {
     "en": "'A brown dog runs across a sunny park and catches a red ball'",
@@ -61,7 +61,16 @@ def _subject_warnings(text: str, language: Language, introducing: list[Mention])
 def open_vocabulary(introducing: list[Mention]) -> list[str]:
     """English names of the subjects outside COCO, for an open-vocabulary detector's classes."""
     names = [m.name for m in introducing if m.coco is None and m.name and m.head not in GENERIC_SUBJECTS]
+    for mention in introducing:  # "a perfume bottle": a bottle, and the perfume it is sold as
+        if mention.coco in _CONTAINERS:
+            for word in re.findall(r"[a-z]+", mention.phrase.lower())[:-1]:
+                entry = lexicon_en().get((word,))
+                if entry is not None and entry.coco is None and entry.name:
+                    names.append(entry.name)
     return list(dict.fromkeys(names))
+
+
+_CONTAINERS = {"bottle", "cup", "bowl", "wine glass", "vase", "handbag", "backpack", "suitcase"}
 
 
 def unchecked_notes(introducing: list[Mention], language: Language) -> list[str]:

@@ -22,7 +22,7 @@ OBJECTS_EN = (
     "chocolate coffee latte espresso cappuccino americano tea juice milk smoothie cocktail beer wine "
     "champagne whiskey honey pie taco burrito pancake waffle macaron dessert meal dish "
     # props and furniture
-    "chopstick saucer plate pan pot tray basket crate rug carpet mirror pillow cushion blanket towel sled rope "
+    "sock mat yoga_mat chopstick saucer plate pan pot tray basket crate rug carpet mirror pillow cushion blanket towel sled rope "
     "yarn bouquet flower rose chess chessboard guitar piano violin drum microphone camera_bag turntable "
     "pedestal shelf hook stand tent lantern trophy medal flag sign poster painting candle_holder "
     "bucket shovel broom ladder wheel tire hose camera film_camera cone ice_cream_cone snowball "
@@ -64,7 +64,7 @@ OBJECTS_ZH = {
     "麦克风": "microphone", "转台": "turntable", "展台": "display stand", "筷子": "chopsticks", "纸箱": "cardboard box",
     "箱子": "box", "礁石": "rocks", "铁板": "griddle", "西装": "suit", "婴儿车": "stroller", "童车": "stroller",
     "手推车": "cart", "推车": "cart", "购物车": "shopping cart", "餐车": "food cart", "花瓣": "petals",
-    "花生": "peanuts", "瓜子": "seeds", "木棍": "stick", "外卖": "takeout bag", "门铃": "doorbell", "雪人": "snowman", "纸飞机": "paper plane", "头盔": "helmet", "玩具车": "toy car", "模型车": "model car", "直升机": "helicopter", "拖拉机": "tractor",
+    "花生": "peanuts", "瓜子": "seeds", "木棍": "stick", "外卖": "takeout bag", "门铃": "doorbell", "雪人": "snowman", "三轮车": "tricycle", "袜子": "sock", "瑜伽垫": "yoga mat", "纸飞机": "paper plane", "头盔": "helmet", "玩具车": "toy car", "模型车": "model car", "直升机": "helicopter", "拖拉机": "tractor",
     "挖掘机": "excavator", "轮椅": "wheelchair", "相机": "camera", "单反": "camera", "雪橇": "sled", "热气球": "hot air balloon", "棍子": "stick", "风车": "pinwheel", "水车": "water wheel",
 }
 # Names for the Chinese subjects in `nouns_zh.OTHER_SUBJECTS_ZH` (animals and figures).

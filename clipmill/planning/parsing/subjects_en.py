@@ -69,8 +69,11 @@ def mentions_en(text: str) -> list[Mention]:
         implied_next = ()
         possessive = tokens[after - 1][1].endswith("'s")  # "a man's shoulder": the man is there
         joined = after < len(tokens) and not text[tokens[after - 1][3] : tokens[after][2]].strip()  # no comma between
+        # the word after the next one ends the phrase ("a glass desk, soft light")
+        ends_phrase = after + 1 < len(tokens) and bool(text[tokens[after][3] : tokens[after + 1][2]].strip())
         if possessive or not joined or not _modifies_next(lowered, after, entry, lexicon,
-                                                           counted=_counted_before(lowered, i)):
+                                                           counted=_counted_before(lowered, i),
+                                                           ends_phrase=ends_phrase):
             mention = _mention_at(text, tokens, lowered, i, after, entry, floor)
             if mention is not None:
                 mentions.append(mention)
@@ -108,7 +111,8 @@ def _counted_before(lowered: list[str], i: int) -> bool:
     return any((NUMBERS_EN.get(w, 0) > 1 or w.isdigit() and int(w) > 1) for w in lowered[max(0, i - 3) : i])
 
 
-def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, counted: bool = False) -> bool:
+def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, counted: bool = False,
+                   ends_phrase: bool = False) -> bool:
     """"dog bed", "orange cat", "a couple of dogs": the first word modifies what follows."""
     if after >= len(lowered):
         return False
@@ -121,10 +125,10 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
         and tuple(lowered[after + 2 : after + 3]) not in lexicon  # "a family of four"
     return next_is_noun or (lowered[after] == "of" and entry.head in _GROUP_OF + ("couple", "pair", "dozen")
                             and not number_noun) \
-        or (not counted and _compound_head_follows(lowered, after, entry))
+        or (not counted and _compound_head_follows(lowered, after, entry, ends_phrase))
 
 
-def _compound_head_follows(lowered: list[str], after: int, entry: Entry) -> bool:
+def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_phrase: bool = False) -> bool:
     """"a glass shelf", "a phone case": an unknown noun after a singular noun is the thing
     named; a verb after it ("a dog naps", "a cat ran") is not."""
     following = lowered[after]
@@ -136,7 +140,7 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry) -> bool
         return False
     if following.endswith(("s", "ed", "ing", "ly")) or following.isdigit() or "-" in following:
         return False
-    return after + 1 >= len(lowered) or lowered[after + 1] in _FUNCTION_WORDS
+    return after + 1 >= len(lowered) or lowered[after + 1] in _FUNCTION_WORDS or ends_phrase
 
 
 def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, after: int,
@@ -154,7 +158,9 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
     followed_by_of = after < len(lowered) and lowered[after] == "of"  # "glasses of wine"
     before_verb = after < len(lowered) and lowered[after] in VERB_FORMS_EN and (lowered[after],) not in lexicon_en()
     sentence_start = not text[: tokens[i][2]].strip() or text[: tokens[i][2]].rstrip()[-1] in ".!?;:,"
-    described = entry.plural and (start < i or before_verb) \
+    after_preposition = i > 0 and lowered[i - 1] in ("at", "with", "to", "for", "of", "on", "among", "between",
+                                                     "toward", "towards", "behind", "near", "past", "like")
+    described = entry.plural and (start < i or before_verb or after_preposition) \
         or sentence_start and before_verb  # "Kids play football", "Model walks in slow motion"
     if entry.plural and not determiner and start == floor and floor > 0 and lowered[i] in VERB_FORMS_EN:
         return None  # "a teenager skateboards down a ramp": right after its subject, the verb
@@ -190,7 +196,7 @@ def _is_describing_noun(lowered: list[str], k: int) -> bool:
         j -= 1
         if j < k - 2:
             return False
-    return j >= 0 and _is_determiner(lowered[j])
+    return j < 0 or _is_determiner(lowered[j])  # "Luxury perfume bottle" opens the text
 
 
 def _measures(text: str, mentions: list[Mention]) -> list[Mention]:
@@ -203,6 +209,12 @@ def _measures(text: str, mentions: list[Mention]) -> list[Mention]:
                 continue
             if mention.head == "glass" and any(w.strip(",.;") in WINE_WORDS_EN for w in after[1:4]):
                 mention.coco = "wine glass"
+        if mention.head == "glass" and mention.phrase.lower().endswith("glasses") and not after[:1] == ["of"] \
+                and mention.count is None:
+            mention.coco, mention.name = None, "glasses"  # "a girl without glasses": spectacles
+        if mention.head == "glass" and re.search(r"\b(?:martini|cocktail|champagne|wine|stemmed)\s+glass", mention.phrase,
+                                                 re.I):
+            mention.coco = "wine glass"
         if mention.head == "glass" and mention.coco == "cup":
             near = text[max(0, mention.start - 60) : mention.end + 60].lower()
             if any(re.search(rf"\b{w}\b", near) for w in WINE_WORDS_EN - {"port", "rose"}):
