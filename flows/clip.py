@@ -68,6 +68,7 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, m
 
 def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, config: RunConfig,
                models: ModelSources, lease: JobLease, publish: PublishSettings) -> State:
+    """Steps 3 and 4 of the clip flow, with the job's lease held."""
     logger = get_run_logger()
     spent, tried = history.spent, set(history.tried_seeds)
     params = resume_params(job.initial_params(), history.last_params, tried)
@@ -106,7 +107,7 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
             params = decision.params
             attempt = begin_attempt(config, job_id, params)
     except GenerationCancelled as error:  # `clipmill cancel` or the UI: resumable, not a failure
-        get_run_logger().info("%s cancelled: %s", job.id, error)
+        logger.info("%s cancelled: %s", job.id, error)
         finish_attempt(config, attempt, "cancelled", error=str(error))
         return _end(config, job_id, job, "cancelled", str(error), attempt.number)
     except Exception as error:  # recorded, then reported to Prefect as this job's failure

@@ -122,7 +122,7 @@ def assert_dashboard_shows_how_each_job_ended(batch_message: str) -> None:
     batch named <batch>-<date-time> with the counts as its message, each job subflow named by
     its job and in a state whose type (the colour) and name say how the job ended."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterTags
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["batch:flow-test"])))
@@ -136,6 +136,16 @@ def assert_dashboard_shows_how_each_job_ended(batch_message: str) -> None:
         "flicker-repair": ("FAILED", "QA failed"), "seam-split": ("FAILED", "QA failed")}
     gated = next(r for r in runs if r.name == "gated")
     assert "below the gate threshold" in gated.state.message
+    with get_client(sync_client=True) as client:
+        artifacts = {a.key: a for a in client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="clipmill-flow-test-%")))}
+    for job in ("t2v", "i2v", "two-seg"):  # a link to each accepted clip and its poster
+        assert artifacts[f"clipmill-flow-test-{job}-clip"].type == "markdown"  # link artifacts are markdown links
+        assert artifacts[f"clipmill-flow-test-{job}-clip"].data.endswith(f"clips/{job}.mp4)")
+        assert artifacts[f"clipmill-flow-test-{job}-poster"].type == "image"
+    assert "clipmill-flow-test-gated-clip" not in artifacts
+    assert artifacts["clipmill-flow-test-gallery"].data.endswith("index.html)")
+    assert "| too little motion |" in artifacts["clipmill-flow-test-summary"].data
 
 
 class RecordingLock:
