@@ -165,8 +165,8 @@ def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: lis
             if role in ("look", "negative") or role == "label" and c.label not in SETTING_LABELS:
                 return True
             if role == "camera":
-                found = (CAMERA_EN if language == "en" else CAMERA_ZH).search(c.text)
-                return found is not None and m.start < c.start + found.start()
+                found = list((CAMERA_EN if language == "en" else CAMERA_ZH).finditer(c.text))
+                return bool(found) and m.start < c.start + found[-1].start()  # "aerial drone shot"
         return False
 
     def film_camera(m: Mention) -> bool:

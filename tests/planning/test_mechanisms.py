@@ -1,0 +1,76 @@
+"""The general rules behind issue 12's examples, one case each (not the examples themselves)."""
+from __future__ import annotations
+
+import pytest
+
+from clipmill.planning import plan_shot
+
+
+@pytest.mark.parametrize("text, classes", [
+    ("A taxi driver waves at a cyclist", {"person": 2, "car": 1, "bicycle": 1}),  # a vehicle + driver/rider
+    ("A bottle of red wine is poured into two glasses", {"bottle": 1, "wine glass": 2}),  # wine near the glasses
+    ("A kitten plays with a ball of yarn", {"cat": 1}),  # a ball of yarn is no sports ball
+    ("Three teenagers ride bicycles through a tunnel", {"person": 3, "bicycle": 3}),  # one each
+    ("A family of four has a picnic", {"person": 4}),
+    ("A group of five friends laughs", {"person": 5}),
+    ("An elephant sprays water over her calf", {"elephant": 2}),  # the calf is an elephant
+    ("A puppy is carried out of a car by a little girl", {"dog": 1, "car": 1, "person": 1}),
+    ("Unboxing video: hands open a white box", {"person": 1}),  # hands are one person
+    ("服务员端来两杯咖啡放在桌上", {"person": 1, "cup": 2, "dining table": 1}),  # the classifier is the cup
+    ("一家三口在海边堆沙堡", {"person": 3}),
+    ("网红小姐姐在街头跳舞", {"person": 1}),  # two nouns, one person
+    ("五只小鸭子跟着鸭妈妈过马路", {"bird": 6}),
+    ("爸爸开车，妈妈坐在副驾驶上", {"person": 2, "car": 1}),  # the verb names the car
+])
+def test_counts(text, classes):
+    assert plan_shot(text).expectations.classes == classes
+
+
+@pytest.mark.parametrize("text, absent, kept", [
+    ("A dog runs on the beach, no people in the background", ["person"], {"dog": 1}),
+    ("Two sheep graze in a meadow, no dogs or people in sight", ["dog", "person"], {"sheep": 2}),
+    ("没有人的办公室里，一台笔记本电脑亮着屏幕", ["person"], {"laptop": 1}),
+    ("一个男人站在阳台上抽烟，不要出现其他人", [], {"person": 1}),  # one man: people cannot be forbidden
+])
+def test_absence(text, absent, kept):
+    plan = plan_shot(text)
+    assert plan.absent == absent and plan.expectations.classes == kept
+
+
+def test_a_negated_instruction_goes_to_the_negative_prompt():
+    plan = plan_shot("不要出现任何文字，一只猫在窗台上晒太阳")
+    assert plan.actions == ["一只猫晒太阳"] and plan.negative_prompt.endswith("文字")
+
+
+@pytest.mark.parametrize("text, actions", [
+    ("A model walks down the runway, turns, and poses for the cameras",
+     ["A model walks down the runway", "The model turns", "The model poses for the cameras"]),
+    ("A cat sits on a windowsill, then suddenly jumps off", ["A cat sits on a windowsill", "The cat suddenly jumps off"]),
+    ("Someone pours hot chocolate into a mug, marshmallows melting on top",
+     ["Someone pours hot chocolate into a mug", "Marshmallows melting on top"]),
+    ("一位博主在试吃螺蛳粉，辣得直吐舌头，然后竖起大拇指", ["一位博主在试吃螺蛳粉", "博主辣得直吐舌头", "博主竖起大拇指"]),
+    ("穿着白裙子的新娘走向新郎", ["穿着白裙子的新娘走向新郎"]),
+])
+def test_actions_keep_their_subject(text, actions):
+    assert plan_shot(text).actions == actions
+
+
+def test_camera_look_labels_and_hashtags():
+    plan = plan_shot("#新品上市# Product shot: a matte black water bottle on a concrete block, slow 360 rotation. "
+                     "Style: cinematic. Negative: text")
+    assert plan.initial_state == "A matte black water bottle on a concrete block"
+    assert plan.camera == ["Product shot", "slow 360 rotation"] and plan.look == ["Style: cinematic"]
+    assert "新品" not in plan.prompt and plan.negative_prompt.endswith("text") is False  # already in the default
+    plan = plan_shot("Aerial drone shot of a sailboat gliding across turquoise water")
+    assert plan.camera == ["Aerial drone shot"] and plan.open_vocabulary == []  # the drone films, it is not shown
+
+
+@pytest.mark.parametrize("text, interaction", [
+    ("快递员敲门，女主人开门接过包裹", "handover"),  # taken from the one who came
+    ("A tram passes a man waiting at the stop", None),  # passing by is no hand-over
+    ("A little girl gives her puppy a bath", "contact"),
+    ("Two boys shake hands after a tennis match", "contact"),
+    ("The bus stops and a crowd of commuters gets off", "leave"),
+])
+def test_interactions(text, interaction):
+    assert plan_shot(text).expectations.interaction == interaction
