@@ -163,6 +163,6 @@ NEEDS_DETERMINER_EN = {"duck", "tie", "orange", "remote", "book", "bowl", "train
                         "table", "bull", "crow", "dove", "pup", "kid", "teen", "jar", "pitcher", "phone",
                        "hand", "lab", "glass", "watch", "trainer", "cap", "pan", "pot", "stand", "counter",
                        "sign", "flag", "brush", "tank", "ram", "cab", "coach", "sub", "drum", "mobile",
-                       "cream", "toner", "plate",
+                       "cream", "toner", "plate", "ring",
                        "compact", "foundation", "product", "tea", "wine", "milk", "juice", "rose",
                        "flower", "tire", "wheel", "hose", "ladder", "rope", "seal", "product", "dish"}

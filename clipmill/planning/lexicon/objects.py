@@ -8,7 +8,7 @@ can be given them as classes. Chinese words map to the English name that detecto
 
 OBJECTS_EN = (
     # products
-    "perfume cologne fragrance sneaker trainer shoe running_shoe boot heel sandal slipper earbud earphone "
+    "ring perfume cologne fragrance sneaker trainer shoe running_shoe boot heel sandal slipper earbud earphone "
     "headphone headset airpods lipstick lip_gloss mascara eyeliner eyeshadow foundation serum cream "
     "moisturizer moisturiser lotion cleanser toner shampoo conditioner sunscreen smartwatch smart_watch "
     "watch wristwatch bracelet necklace earring pendant sunglasses hat cap beanie scarf jacket coat dress "
@@ -64,7 +64,7 @@ OBJECTS_ZH = {
     "麦克风": "microphone", "转台": "turntable", "展台": "display stand", "筷子": "chopsticks", "纸箱": "cardboard box",
     "箱子": "box", "礁石": "rocks", "铁板": "griddle", "西装": "suit", "婴儿车": "stroller", "童车": "stroller",
     "手推车": "cart", "推车": "cart", "购物车": "shopping cart", "餐车": "food cart", "花瓣": "petals",
-    "花生": "peanuts", "瓜子": "seeds", "木棍": "stick", "外卖": "takeout bag", "门铃": "doorbell", "雪人": "snowman", "三轮车": "tricycle", "袜子": "sock", "瑜伽垫": "yoga mat", "纸飞机": "paper plane", "头盔": "helmet", "玩具车": "toy car", "模型车": "model car", "直升机": "helicopter", "拖拉机": "tractor",
+    "花生": "peanuts", "瓜子": "seeds", "木棍": "stick", "外卖": "takeout bag", "门铃": "doorbell", "雪人": "snowman", "泡沫": "foam", "泡泡": "bubbles", "气泡": "bubbles", "面膜": "face mask", "三轮车": "tricycle", "袜子": "sock", "瑜伽垫": "yoga mat", "纸飞机": "paper plane", "头盔": "helmet", "玩具车": "toy car", "模型车": "model car", "直升机": "helicopter", "拖拉机": "tractor",
     "挖掘机": "excavator", "轮椅": "wheelchair", "相机": "camera", "单反": "camera", "雪橇": "sled", "热气球": "hot air balloon", "棍子": "stick", "风车": "pinwheel", "水车": "water wheel",
 }
 # Names for the Chinese subjects in `nouns_zh.OTHER_SUBJECTS_ZH` (animals and figures).

@@ -30,7 +30,9 @@ class ClauseReader:
         events, taken = self._events(clause, inside)
         for event in events:
             event.clause = index
-        agents = self._agents(clause, inside, min((s for s, _ in taken), default=clause.end))
+        # "一瓶香槟被打开": the champagne is the subject; its bottle is counted, not named
+        named = [m for m in inside if not m.counted_only]
+        agents = self._agents(clause, named, min((s for s, _ in taken), default=clause.end))
         by = self._passive_agent(clause, inside)
         for event in events:
             if by is not None and agents:

@@ -102,7 +102,8 @@ def _with_containers(text: str, mentions: list[Mention]) -> list[Mention]:
             coco = "wine glass"
         count = None if found.group("number") == "几" else _zh_number(found.group("number"))
         phrase = text[found.start() : content.end] if content is not None else found.group(0)
-        added.append(Mention(found.start(), found.end(), phrase, found.group(0)[-1] + coco, coco, count,
+        head = {"杯": "杯子", "瓶": "瓶子", "碗": "碗"}[found.group("classifier")]
+        added.append(Mention(found.start(), found.end(), phrase, head, coco, count,
                              stated=True, counted_only=content is not None))
     return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))  # the container first
 
