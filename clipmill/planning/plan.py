@@ -162,7 +162,7 @@ def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: lis
         for c, role in zip(clauses, roles):
             if not c.start <= m.start < c.end:
                 continue
-            if role in ("look", "negative") or role == "label" and c.label not in SETTING_LABELS:
+            if role in ("look", "negative", "skip") or role == "label" and c.label not in SETTING_LABELS:
                 return True
             if role == "camera":
                 found = list((CAMERA_EN if language == "en" else CAMERA_ZH).finditer(c.text))
@@ -196,6 +196,8 @@ def _read_clauses(text: str, language: Language, mentions: list[Mention], clause
     read = _Reading()
     for index, (clause, role) in enumerate(zip(clauses, roles)):
         clause_mentions = [m for m in mentions if clause.start <= m.start and m.end <= clause.end]
+        if role == "skip":
+            continue
         if role == "label":
             if clause.label not in SETTING_LABELS:
                 read.labels.append(clause.text)

@@ -70,8 +70,10 @@ def with_subject(action: str, agents: list[Mention], clause_has_subject: bool, l
         return action
     if language == "en":
         first = action.split()[0].lower()
-        if agent.pronoun or first in _SUBJECT_WORDS_EN:
+        if first in _SUBJECT_WORDS_EN:
             return action
+        if agent.pronoun:  # "then it knocks a cup over and runs away": it runs away
+            return f"{agent.phrase.lower()} {action}" if agent.phrase.lower() in ("it", "he", "she", "they") else action
         return f"{definite_phrase(' and '.join(a.phrase for a in agents), 'en')} {action}"
     if re.match(r"^[它他她]", action):
         return action

@@ -40,6 +40,8 @@ LOOK_LABELS = {"style", "lighting", "light", "look", "mood", "colour", "color", 
 CAMERA_LABELS = {"camera", "shot", "framing", "camera movement", "camera motion", "lens", "angle", "镜头", "运镜",
                  "景别", "机位", "拍摄", "视角"}
 NEGATIVE_LABELS = {"negative", "negative prompt", "avoid", "no", "exclude", "负面", "负面提示", "不要", "避免", "禁止"}
-INFO_LABELS = {"opening hook", "hook", "music", "audio", "caption", "text", "voiceover", "voice-over", "title",
-               "duration", "ending", "cta", "开场钩子", "钩子", "音乐", "配乐", "字幕", "文案", "配音", "标题", "时长", "结尾"}
+# What is heard or written over the clip; a label such as "Opening hook:" or "结尾：" introduces part
+# of the shot itself and is read like any other framing.
+INFO_LABELS = {"music", "audio", "caption", "text", "voiceover", "voice-over", "title", "duration", "cta", "音乐",
+               "配乐", "字幕", "文案", "配音", "标题", "时长"}
 KNOWN_LABELS = SETTING_LABELS | LOOK_LABELS | CAMERA_LABELS | NEGATIVE_LABELS | INFO_LABELS

@@ -35,14 +35,17 @@ _CAMERA_AS_THING = {"en": re.compile(r"\bcameras?\s+(?:sits?|sitting|rests?|rest
 
 
 def clause_role(clause: Clause, language: Language, inside: list[Mention], previous_role: str) -> str:
-    """One of "label", "camera", "look", "negative", "action", "state", "detail"."""
-    if clause.label == "framing":  # "Product shot:", "特写："
-        return "camera" if (CAMERA_EN if language == "en" else CAMERA_ZH).search(clause.text) else "look"
+    """One of "label", "camera", "look", "negative", "action", "state", "detail", "skip"."""
+    if clause.label == "framing":  # "Product shot:", "特写：", "Opening hook:" (the words after it are the shot)
+        if (CAMERA_EN if language == "en" else CAMERA_ZH).search(clause.text):
+            return "camera"
+        return "look" if (LOOK_EN if language == "en" else LOOK_ZH).search(clause.text) else "skip"
     if clause.label:
         return "look" if clause.label in LOOK_LABELS else "camera" if clause.label in CAMERA_LABELS else \
             "negative" if clause.label in NEGATIVE_LABELS else "label"
     text = clause.text
-    subjects = [m for m in inside if not m.negated]
+    film_camera = not _CAMERA_AS_THING[language].search(text)  # "Dynamic handheld camera" films the shot
+    subjects = [m for m in inside if not m.negated and not (film_camera and m.head in ("camera", "film camera", "相机"))]
     subject_first = bool(subjects) and opens_with(clause, subjects[0], language)
     camera = (CAMERA_EN if language == "en" else CAMERA_ZH).search(text)
     camera_object = (CAMERA_AS_OBJECT_EN if language == "en" else CAMERA_AS_OBJECT_ZH).search(text)
@@ -108,8 +111,8 @@ def starts_with_verb(text: str, language: Language) -> bool:
         return True  # "对着镜头喷两下": a phrase before the verb, and no subject
     if re.match(r"[\u4e00-\u9fff]{1,2}得", masked):
         return True  # "辣得直吐舌头": a predicate first, its subject carried
-    if VERB_CHARS_ZH.match(masked) or re.match(r"[上下](?:车|楼|山|船|飞机|台)", masked):
-        return True
+    if VERB_CHARS_ZH.match(masked) or re.match(r"[上下](?:车|楼|山|船|飞机|台)|[\u4e00-\u9fff](?:了|着)", masked):
+        return True  # "点了一杯奶茶": a verb by its aspect marker
     found = re.match(_ADVERB_ZH, masked)
     rest = masked[found.end() if found else 0 :]
     return bool(rest) and bool(VERB_CHARS_ZH.match(rest))
