@@ -51,6 +51,8 @@ def clean_action(clause: Clause, cut_spans: list[tuple[int, int]], language: Lan
     pieces.append(_text_of(clause, position, clause.end))
     text = "".join(pieces)
     text = re.sub(r"\s+", " ", text).strip(" ,;，；") if language == "en" else text.replace(" ", "").strip("，；")
+    if language == "en":  # "a room full of balloons but [no people]"
+        text = re.sub(r"(?:\s+(?:but|and|or|with|yet))+$", "", text, flags=re.I)
     return text
 
 

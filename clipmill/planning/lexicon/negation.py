@@ -8,8 +8,13 @@ NEGATION_EN = re.compile(
     r"free\s+of|devoid\s+of|empty\s+of|(?:do\s+not|don't|never)\s+(?:show|include|add)(?:\s+any)?|avoid(?:ing)?)\b",
     re.IGNORECASE,
 )
+# After the noun: "its owner nowhere to be seen", "主人不在".
+AFTER_NEGATION_EN = re.compile(r"\s+(?:is\s+|are\s+)?(?:nowhere\s+(?:to\s+be\s+seen|in\s+sight)|out\s+of\s+(?:sight|frame)|"
+                               r"not\s+(?:in\s+sight|there|visible)|absent|missing)\b", re.IGNORECASE)
+AFTER_NEGATION_ZH = re.compile(r"(?:不在|不见了|不见踪影|没有出现|没出现)")
 # Nobody: a person is absent, with no noun after it.
-NOBODY_EN = re.compile(r"\b(?:nobody|no\s+one|no-one|no\s+humans?|unpeopled|deserted)\b", re.IGNORECASE)
+NOBODY_EN = re.compile(r"(?:\bwith\s+)?\b(?:nobody|no\s+one|no-one|no\s+humans?|unpeopled|deserted)\b"
+                       r"(?:\s+(?:on|in|at|around|near)\s+(?:it|them))?", re.IGNORECASE)
 # Where an English negation's reach ends: words that start something else.
 SCOPE_END_EN = {"but", "just", "only", "except", "while", "as", "in", "on", "at", "around", "nearby", "near",
                 "anywhere", "visible", "present", "is", "are", "there", "here", "and", "with", "instead"}

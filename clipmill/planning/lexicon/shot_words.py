@@ -26,7 +26,7 @@ LOOK_EN = re.compile(
 LIGHT_EN = re.compile(r"\b(?:light|lighting|lights|lit|sunlight|spotlights?|backlit|candlelight|neon|glow|golden\s+hour|"
                       r"sunset|sunrise|dawn|dusk|night)\b", re.IGNORECASE)
 CAMERA_ZH = re.compile(r"(?:镜头|特写|近景|远景|全景|中景|推近|拉远|推镜|拉镜|摇镜|运镜|环绕拍|俯拍|仰拍|航拍|跟拍|慢镜头|慢动作|"
-                       r"延时|微距|手持|机位|构图|景深|虚化|视角|画面|竖屏|横屏|拍摄|环绕)")
+                       r"延时|微距|手持|机位|构图|景深|虚化|视角|竖屏|横屏|拍摄|环绕)")
 CAMERA_AS_OBJECT_ZH = re.compile(r"(?:对着|向|朝|面对|冲着|看向|看着|望向|走向|跑向)镜头|镜头前")
 LOOK_ZH = re.compile(r"(?:阳光|月光|夕阳|晨光|霓虹|烛光|灯光|光线|光影|打光|侧光|逆光|顶光|自然光|柔光|棚拍|质感|风格|色调|画质|高清|4K|电影感|氛围|背景|"
                      r"反光|细节|视频|广告|光泽|色彩|清晰|鲜艳|明亮)")

@@ -95,6 +95,7 @@ def opens_with(clause: Clause, mention: Mention, language: Language) -> bool:
     """The mention is the clause's grammatical subject: nothing but a few describing words
     stand before it (no preposition: "扑到床上" has no subject 床)."""
     gap = clause.text[: max(0, mention.start - clause.start)]
+    gap = re.sub(r"^(?:画面|镜头|视频)(?:中|里)(?:只有|有)?", "", gap)  # "画面中只有一个人": the person is the subject
     if language == "en":
         gap = _GROUP_OF_EN.sub("", gap)  # "A crowd of commuters gets off": the commuters are the subject
         return len(gap.split()) <= 2 and not re.search(

@@ -19,7 +19,7 @@ from clipmill.planning.lexicon.shot_words import KNOWN_LABELS, LABEL_RE
 from clipmill.planning.parsing.records import Clause
 
 _CLAUSE_SPLIT_EN = re.compile(
-    r"(?:[.!?;]+(?:\s+|$)|\n+|\s*,?\s*\b(?:and then|then|after that|afterwards|next|finally|eventually|"
+    r"(?:[.!?;:]+(?:\s+|$)|\n+|\s*,?\s*\b(?:and then|then|after that|afterwards|next|finally|eventually|"
     r"in the end|at last|until|so that|before)\b,?\s*|,\s*)",
     re.IGNORECASE,
 )

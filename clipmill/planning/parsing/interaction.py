@@ -75,6 +75,8 @@ def _subject_classes(event: Event) -> tuple[str, ...] | None:
     if agent is None or agent.coco is None:
         return None
     if event.kind in ("enter", "leave"):
+        if not (agent.animate or agent.coco in _CONTAINERS):
+            return None  # "leaves falling", "a bench ... leaves": nothing walks in or out
         if event.patient is not None and event.patient.coco in _CONTAINERS:
             return (agent.coco, event.patient.coco)
         return (agent.coco,)

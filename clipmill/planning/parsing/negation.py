@@ -9,10 +9,18 @@ from dataclasses import dataclass, field
 
 from clipmill.planning.language import WORD_RE, Language
 from clipmill.planning.lexicon import VERB_FORMS_EN
-from clipmill.planning.lexicon.negation import NEGATION_EN, NEGATION_ZH, NOBODY_EN, NOBODY_ZH, SCOPE_END_EN
+from clipmill.planning.lexicon.negation import (
+    AFTER_NEGATION_EN,
+    AFTER_NEGATION_ZH,
+    NEGATION_EN,
+    NEGATION_ZH,
+    NOBODY_EN,
+    NOBODY_ZH,
+    SCOPE_END_EN,
+)
 from clipmill.planning.parsing.records import Mention
 
-_CLAUSE_END = re.compile(r"[,.;!?，。；！？\n]")
+_CLAUSE_END = re.compile(r"[,.;:!?，。；：！？\n]")
 
 
 @dataclass
@@ -47,6 +55,13 @@ def find_absence(text: str, language: Language, mentions: list[Mention]) -> Abse
             if language == "en" and _starts_clause(text, start):
                 stop = _scope_end_zh(text, start)  # "..., no dogs around": the whole clause goes
             absence.cut_spans.append((start, stop))
+    after = AFTER_NEGATION_EN if language == "en" else AFTER_NEGATION_ZH
+    for found in after.finditer(text):
+        before = [m for m in mentions if m.end <= found.start() and not _CLAUSE_END.search(text, m.end, found.start())]
+        if before:
+            before[-1].negated = True
+            absence.negated_words.append(_bare(before[-1], language))
+            absence.cut_spans.append((before[-1].start, found.end()))
     nobody = NOBODY_EN if language == "en" else NOBODY_ZH
     for found in nobody.finditer(text):
         absence.nobody = True
@@ -76,7 +91,7 @@ def _scope_end_en(text: str, start: int) -> int:
 
 def _starts_clause(text: str, position: int) -> bool:
     before = text[:position].rstrip()
-    return not before or before[-1] in ",.;!?，。；！？"
+    return not before or before[-1] in ",.;:!?，。；：！？"
 
 
 def _scope_end_zh(text: str, start: int, mentions: list[Mention] | None = None) -> int:

@@ -46,6 +46,8 @@ _FUNCTION_WORDS = {
     "not", "no", "without", "against", "between", "inside", "outside", "above", "below", "very", "so", "too",
     "just", "only", "also", "still", "again", "back", "away", "together", "each", "other", "another", "one",
     "slowly", "quickly", "gently", "all", "both", "some", "any", "every", "first", "last", "next", "new",
+    "nowhere", "everywhere", "somewhere", "anywhere", "alone", "too", "now", "today", "tonight", "here", "there",
+    "once", "twice", "nearby", "outside", "inside", "upstairs", "downstairs", "home", "ahead", "behind", "apart",
 }
 _GROUP_OF = ("group", "crowd", "bunch", "herd", "flock", "pack", "team", "family", "lot", "gang", "troop", "swarm",
              "school", "litter", "pair")
