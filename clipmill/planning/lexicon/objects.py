@@ -22,7 +22,7 @@ OBJECTS_EN = (
     "chocolate coffee latte espresso cappuccino americano tea juice milk smoothie cocktail beer wine "
     "champagne whiskey honey pie taco burrito pancake waffle macaron dessert meal dish "
     # props and furniture
-    "sock mat yoga_mat chopstick saucer plate pan pot tray basket crate rug carpet mirror pillow cushion blanket towel sled rope "
+    "snowman scarecrow sock mat yoga_mat chopstick saucer plate pan pot tray basket crate rug carpet mirror pillow cushion blanket towel sled rope "
     "yarn bouquet flower rose chess chessboard guitar piano violin drum microphone camera_bag turntable "
     "pedestal shelf hook stand tent lantern trophy medal flag sign poster painting candle_holder "
     "bucket shovel broom ladder wheel tire hose camera film_camera cone ice_cream_cone snowball "

@@ -7,6 +7,7 @@ import re
 from clipmill.planning.language import WORD_RE, Language
 from clipmill.planning.lexicon import (
     ADJECTIVES_EN,
+    NEEDS_DETERMINER_EN,
     DEFINITE_EN,
     NUMBERS_EN,
     VERB_CHARS_ZH,
@@ -149,7 +150,10 @@ def _and_starts_action(text: str, match: re.Match) -> bool:
     rest = text[match.end():].split()
     looks_like_verb = following.endswith("s") and not following.endswith("ss") and (following,) not in lexicon_en() \
         and len(rest) > 1 and rest[1].lower() in _OBJECT_STARTS_EN | {"both", "his", "her", "their", "its"}
-    return following in VERB_FORMS_EN and following not in lexicon_words() or new_subject or looks_like_verb
+    entry = lexicon_en().get((following,))
+    verb_noun = entry is not None and entry.head in NEEDS_DETERMINER_EN  # "and watches it swim"
+    return following in VERB_FORMS_EN and (following not in lexicon_words() or verb_noun) or new_subject \
+        or looks_like_verb
 
 
 def _has_verb_en(text: str) -> bool:
@@ -237,8 +241,11 @@ def starts_with_verb_en(text: str) -> bool:
         return False  # "slow 360 rotation"
     if len(words) > 1 and words[1].endswith("ing") and words[1] not in lexicon_words():
         return False  # "smoke pouring from its tires": a noun, then its verb
-    if first in VERB_FORMS_EN and (first,) not in lexicon_en():
-        return True
+    entry = lexicon_en().get((first,))
+    if first in VERB_FORMS_EN and (entry is None or entry.head in NEEDS_DETERMINER_EN
+                                   and not (len(words) > 1 and words[1] in VERB_FORMS_EN
+                                            and words[1] not in _OBJECT_STARTS_EN)):
+        return True  # "slides the cup", "hands a cup to a woman" (but "hands open a box": hands are the subject)
     # "slides the cup", "gasps": an unknown -s/-ed word before an object or alone; "marshmallows
     # melting" is a noun before its own verb
     if len(words) == 1:
