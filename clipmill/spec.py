@@ -84,11 +84,22 @@ class ModelSources(_Strict):
     generator_source: dict[str, str] = Field(default_factory=dict, description="model name -> local folder or hub id")
     memory_profile: Literal["resident", "model_offload", "group_offload"] | None = Field(
         None, description="how the generator sits on the GPU; None: chosen from free GPU memory at load")
+    prompt_extender: str | dict[str, Any] | None = Field(
+        None, description="a local instruct model (folder, or a hub id already cached) that rewrites each prompt and "
+                          "plans the shot beside the rules planner; None: rules only (clipmill.planning.extender)")
     trusted_weights: dict[str, str] = Field(
         default_factory=dict,
         description="weights file as written above (detector, clip_pretrained) -> its sha256: a file that could "
                     "run code when loaded (.pt, .pth, .bin: pickles) loads only when pinned here or in the YAML "
                     "registry $CLIPMILL_TRUSTED_WEIGHTS names; safetensors need no pin")
+
+    @field_validator("prompt_extender")
+    @classmethod
+    def _extender(cls, value):
+        from clipmill.planning.extender import ExtenderConfig
+
+        ExtenderConfig.from_spec(value)  # an unusable value is the spec's error, said when it loads
+        return value
 
     @field_validator("trusted_weights")
     @classmethod

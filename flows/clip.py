@@ -78,7 +78,7 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
     try:
         # 3. Prepare once, before any GPU time: model fit, shot plan, input image, gate.
         job.check_fits_model()
-        plan = _plan(job, params.segments, config, job_id)
+        plan = _plan(job, models, params.segments, config, job_id)
         start_image = None
         if job.image is not None:
             start_image, gate_reason = _prepare_and_gate(job, plan, models, config, batch_name, attempt)
@@ -91,7 +91,7 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
             spent += 1
             tried.add(params.seed)
             if params.segments != len(plan.segment_prompts):  # the retry policy split the clip anew
-                plan = _plan(job, params.segments, config, job_id)
+                plan = _plan(job, models, params.segments, config, job_id)
             judgement, encoded, decision = _attempt(job, plan, params, start_image, models, config, batch_name,
                                                     attempt, spent, tried, publish)
             if decision.action == "accept" and not lease.still_held():  # another run took over: it publishes
@@ -120,9 +120,9 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
                     state_name="Bad input" if bad_input else "Error")
 
 
-def _plan(job: JobSpec, segments: int, config: RunConfig, job_id: int) -> ShotPlan:
+def _plan(job: JobSpec, models: ModelSources, segments: int, config: RunConfig, job_id: int) -> ShotPlan:
     """The shot plan for `segments` segments, saved with the job so the record is the one run."""
-    plan = structure_prompt(job, segments)
+    plan = structure_prompt(job, segments, models)
     for warning in [*plan.warnings, *length_warnings(job.text())]:
         get_run_logger().warning("%s: %s", job.id, warning)
     save_plan(config, job_id, plan)

@@ -12,6 +12,7 @@ from prefect.exceptions import MissingContextError
 
 from clipmill.imaging import PreparedImage, prepare_image
 from clipmill.planning import ShotPlan, plan_shot
+from clipmill.planning.extender import ExtenderConfig, PromptExtender
 from clipmill.preflight import preflight
 from clipmill.spec import BatchSpec, JobSpec, ModelSources
 from clipmill.subject import find_subject, plan_subject_classes
@@ -29,9 +30,13 @@ def check_batch_ready(config: RunConfig, spec: BatchSpec) -> None:
 
 
 @task(name="structure-prompt", cache_policy=NO_CACHE)
-def structure_prompt(job: JobSpec, segments: int) -> ShotPlan:
-    """Free text or keyword -> shot plan with one action prompt per segment and QA expectations."""
-    return plan_shot(job.text(), segments=segments, negative_prompt=job.negative_prompt)
+def structure_prompt(job: JobSpec, segments: int, models: ModelSources | None = None) -> ShotPlan:
+    """Free text or keyword -> shot plan with one action prompt per segment and QA expectations;
+    with the spec's `models.prompt_extender`, a local instruct model plans it (the rules plan
+    when it cannot: its notes say why)."""
+    config = ExtenderConfig.from_spec(models.prompt_extender) if models else None
+    return plan_shot(job.text(), segments=segments, negative_prompt=job.negative_prompt,
+                     extender=PromptExtender(config) if config else None)
 
 
 def _logger():
