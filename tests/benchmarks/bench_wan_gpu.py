@@ -5,7 +5,8 @@ and the compute are those of the real checkpoints, the output is noise. In one p
 times (a) diffusers' own pipeline with its defaults and (b) clipmill's generation path
 (`models.wan.VideoGenerator`), plus the fast profile and, optionally, a 2-segment clip.
 
-    python tests/benchmarks/bench_wan_gpu.py --model ti2v-5b --json tests/benchmarks/results/wan_ti2v5b_h200.json
+    python tests/benchmarks/bench_wan_gpu.py --model ti2v-5b --paths plain,clipmill,fast,segments --segment-steps 20 \
+        --json tests/benchmarks/results/wan_ti2v5b_h200.json
     python tests/benchmarks/bench_wan_gpu.py --model a14b --paths clipmill --json tests/benchmarks/results/wan_a14b_h200.json
     python tests/benchmarks/bench_wan_gpu.py --smoke      # small sizes, checks the script end to end
 
@@ -150,6 +151,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int)
     parser.add_argument("--fast-steps", type=int, default=None, help="steps of the fast profile [default: the model's]")
     parser.add_argument("--segment-steps", type=int, help="steps of each segment in the 2-segment measurement")
+    parser.add_argument("--fast-decode", default="bfloat16", choices=["float32", "bfloat16"],
+                        help="VAE decode dtype of the fast profile [bfloat16]")
     parser.add_argument("--frames", type=int)
     parser.add_argument("--width", type=int)
     parser.add_argument("--height", type=int)
@@ -215,10 +218,23 @@ def main() -> None:
         started = time.perf_counter()
         generator = VideoGenerator(spec, "real-size random weights", loaded, random_weights=True, device=device)
         results["clipmill_profile"] = generator.profile
+        results["clipmill_attention"] = generator.attention.kernel
+        results["clipmill_attention_reason"] = generator.attention.reason
+        results["clipmill_attention_check_max_abs_diff"] = generator.attention.max_abs_diff
 
-        def request(n_steps: int, image: Image.Image | None = None, seed: int = 0) -> GenerationRequest:
+        def stages(name: str) -> None:
+            # Device seconds of each stage of the latest clip (VideoGenerator.last_run).
+            run = generator.last_run
+            for key in ("encode_s", "denoise_s", "decode_s"):
+                results[f"{name}_{key}"] = round(run[key], 3)
+            results[f"{name}_decode_dtype"] = run["decode_dtype"]
+            results[f"{name}_text_cached"] = run["text_cached"]
+
+        def request(n_steps: int, image: Image.Image | None = None, seed: int = 0,
+                    decode_dtype: str = "float32") -> GenerationRequest:
             return GenerationRequest(prompt=PROMPT, negative_prompt=NEGATIVE, width=width, height=height,
-                                     num_frames=frames, steps=n_steps, guidance=guidance, seed=seed, image=image)
+                                     num_frames=frames, steps=n_steps, guidance=guidance, seed=seed, image=image,
+                                     decode_dtype=decode_dtype)
 
         def run_clipmill(req: GenerationRequest, clock: StepClock):
             return lambda: generator.generate(req, on_step=lambda done, total: clock(None, done, None, None))
@@ -226,15 +242,21 @@ def main() -> None:
         clock = StepClock()
         warm_s, _ = timed(run_clipmill(request(WARMUP_STEPS), clock))  # compiles: once per worker
         results["clipmill_warmup_s"] = round(warm_s, 2)
+        if "fast" in paths and args.fast_decode != "float32":
+            # cuDNN times the bf16 VAE's convolutions once per shape: once per worker, as compiling.
+            warm_s, _ = timed(run_clipmill(request(WARMUP_STEPS, decode_dtype=args.fast_decode), StepClock()))
+            results["clipmill_fast_decode_warmup_s"] = round(warm_s, 2)
         results["clipmill_warmup_steps"] = WARMUP_STEPS
         if "clipmill" in paths:
             clock = StepClock()
             seconds, peak = timed(run_clipmill(request(steps), clock))
             report("clipmill", seconds, peak, clock, steps)
+            stages("clipmill")
         if "fast" in paths:
             clock = StepClock()
-            seconds, peak = timed(run_clipmill(request(fast_steps), clock))
+            seconds, peak = timed(run_clipmill(request(fast_steps, decode_dtype=args.fast_decode), clock))
             report("clipmill_fast", seconds, peak, clock, fast_steps)
+            stages("clipmill_fast")
             results["clipmill_fast_steps"] = fast_steps
         if "segments" in paths and spec.supports_image:
             # Two segments: the second continues from the first one's last frame (image-to-video).
@@ -242,9 +264,16 @@ def main() -> None:
             # VAE) weigh more against a shorter denoising loop.
             seg_steps = args.segment_steps or steps
             holder: dict = {}
+            # Image-to-video feeds the compiled blocks per-token modulation (another input shape):
+            # they compile once more, once per worker, so warm that up too before timing.
+            start_image = Image.new("RGB", (width, height), (120, 130, 140))
+            warm_s, _ = timed(lambda: generator.generate(request(WARMUP_STEPS, image=start_image)))
+            results["image_to_video_warmup_s"] = round(warm_s, 2)
             one_s, _ = timed(lambda: holder.update(first=generator.generate(request(seg_steps))))
+            stages("segment_1")
             last = Image.fromarray(holder["first"][-1])
             second_s, _ = timed(lambda: generator.generate(request(seg_steps, image=last, seed=1)))
+            stages("segment_2")
             results["segment_steps"] = seg_steps
             results["segment_1_s"] = round(one_s, 2)
             results["two_segments_s"] = round(one_s + second_s, 2)
