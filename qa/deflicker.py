@@ -26,9 +26,13 @@ How it is found, on a small copy of the clip (long side `flow_width`):
    reduced to a coarse grid by a robust normalised convolution). Two hops per frame
    over-determine the per-frame values; least squares over the shot gives them on one
    scale, and what the least squares cannot fit measures how noisy the steps are.
-3. The target is the slow trend of each value: a Gaussian-weighted local quadratic fit
-   over time (sigma = `window` frames), which follows a real exposure or lighting
-   change, fades included, and stops at shot boundaries. Anything faster is flicker.
+3. The target is the slow trend of each value: a Gaussian-weighted local polynomial fit
+   over time that stops at shot boundaries. Its degree (0-2) and width (`window` to 4x
+   `window` frames) are chosen per clip by leave-block-out cross-validation: the
+   smoothest trend that predicts each frame from frames beyond its neighbours as well as
+   the best one does. Steady light gets a flat, wide trend that leaves little flicker
+   in it; a real exposure swing or fade keeps a curve that follows it. Anything faster
+   than the trend is flicker.
 4. Strength adapts to the flicker present: the measured noise, carried through the
    same least squares and trend, says how much of the apparent flicker a clip without
    any would show; each value (gamma, the three channel levels, each grid cell) keeps
@@ -302,18 +306,22 @@ def _trend_matrix(shots: np.ndarray, sigma: float, degree: int, leave_out: int =
     """
     n = len(shots)
     times = np.arange(n, dtype=np.float64)
+    offsets = times[None, :] - times[:, None]  # (t, s): s - t
+    same = shots[None, :] == shots[:, None]
+    usable = same & (np.abs(offsets) > leave_out)
+    usable = np.where(usable.sum(1, keepdims=True) > degree, usable, same)
+    weights = np.exp(-0.5 * (offsets / sigma) ** 2) * usable
+    # A short shot cannot support a curve; fall back to a line or a mean.
+    fits = np.minimum(degree, same.sum(1) - 1)
     matrix = np.zeros((n, n))
-    for t in range(n):
-        same = (shots == shots[t]) & (np.abs(times - t) > leave_out)
-        if same.sum() <= degree:
-            same = shots == shots[t]
-        weights = np.exp(-0.5 * ((times - t) / sigma) ** 2) * same
-        # A short shot cannot support a curve; fall back to a line or a mean.
-        fit = min(degree, int(same.sum()) - 1)
-        design = np.stack([(times - t) ** k for k in range(fit + 1)], axis=1)
-        weighted = design * weights[:, None]
-        coef = np.linalg.pinv(design.T @ weighted) @ weighted.T
-        matrix[t] = coef[0]
+    for fit in np.unique(fits):
+        rows = np.flatnonzero(fits == fit)
+        design = np.stack([offsets[rows] ** k for k in range(fit + 1)], axis=-1)  # (r, n, fit+1)
+        weighted = design * weights[rows][..., None]
+        normal = np.einsum("rsi,rsj->rij", weighted, design)
+        # Row t of the smoother is the intercept's row of (D'WD)^-1 D'W.
+        first = np.linalg.pinv(normal)[:, 0, :]
+        matrix[rows] = np.einsum("ri,rsi->rs", first, weighted)
     return matrix
 
 
