@@ -10,6 +10,16 @@ from models.attention import FLASH_ATTENTION_4, SDPA, decide
 HOPPER = dict(device_type="cuda", capability=(9, 0), dtype=torch.bfloat16, fa4_import_error=None)
 
 
+@pytest.fixture(scope="module")
+def generator():
+    """A tiny generator of this module's own: the session's one stays as the cache tests expect it."""
+    from models.tiny_wan import build_tiny_pipeline
+    from models.wan import MODEL_SPECS, VideoGenerator
+
+    return VideoGenerator(MODEL_SPECS["tiny"], "test", build_tiny_pipeline(), random_weights=True,
+                          device=torch.device("cpu"))
+
+
 def test_hopper_with_fa4_installed_chooses_it():
     assert decide("auto", **HOPPER).kernel == FLASH_ATTENTION_4
 
@@ -36,13 +46,13 @@ def test_unknown_kernel_name_is_refused():
         decide("flash3", **HOPPER)
 
 
-def test_cpu_generator_records_sdpa(tiny_generator):
+def test_cpu_generator_records_sdpa(generator):
     from models.wan import GenerationRequest
 
-    assert tiny_generator.attention.kernel == SDPA
-    tiny_generator.generate(GenerationRequest(prompt="a dog runs", width=64, height=64, num_frames=5, steps=1,
+    assert generator.attention.kernel == SDPA
+    generator.generate(GenerationRequest(prompt="a dog runs", width=64, height=64, num_frames=5, steps=1,
                                               guidance=5.0, seed=0))
-    assert tiny_generator.last_run["attention"] == SDPA
+    assert generator.last_run["attention"] == SDPA
 
 
 @pytest.fixture

@@ -8,27 +8,37 @@ from models.wan import GenerationRequest
 from models.wan_stages import LatentDecoder, PromptEmbeddings, gather_timestep_embedding
 
 
+@pytest.fixture(scope="module")
+def generator():
+    """A tiny generator of this module's own: the session's one stays as the cache tests expect it."""
+    from models.tiny_wan import build_tiny_pipeline
+    from models.wan import MODEL_SPECS, VideoGenerator
+
+    return VideoGenerator(MODEL_SPECS["tiny"], "test", build_tiny_pipeline(), random_weights=True,
+                          device=torch.device("cpu"))
+
+
 def request(**overrides):
     fields = dict(prompt="a dog runs", negative_prompt="blurry, static", width=64, height=64, num_frames=5,
                   steps=1, guidance=5.0, seed=0)
     return GenerationRequest(**{**fields, **overrides})
 
 
-def test_negative_prompt_is_encoded_once_across_clips(tiny_generator):
-    tiny_generator._embeddings.clear()
-    tiny_generator.generate(request(prompt="a dog runs"))
-    assert tiny_generator.last_run["text_cached"] == 0
-    tiny_generator.generate(request(prompt="a cat sleeps"))
-    assert tiny_generator.last_run["text_cached"] == 1  # the negative prompt
-    tiny_generator.generate(request(prompt="a dog runs"))
-    assert tiny_generator.last_run["text_cached"] == 2
+def test_negative_prompt_is_encoded_once_across_clips(generator):
+    generator._embeddings.clear()
+    generator.generate(request(prompt="a dog runs"))
+    assert generator.last_run["text_cached"] == 0
+    generator.generate(request(prompt="a cat sleeps"))
+    assert generator.last_run["text_cached"] == 1  # the negative prompt
+    generator.generate(request(prompt="a dog runs"))
+    assert generator.last_run["text_cached"] == 2
 
 
-def test_cached_embeddings_give_the_same_frames_as_fresh_ones(tiny_generator):
-    tiny_generator._embeddings.clear()
-    fresh = tiny_generator.generate(request(seed=3))
-    cached = tiny_generator.generate(request(seed=3))
-    assert tiny_generator.last_run["text_cached"] == 2
+def test_cached_embeddings_give_the_same_frames_as_fresh_ones(generator):
+    generator._embeddings.clear()
+    fresh = generator.generate(request(seed=3))
+    cached = generator.generate(request(seed=3))
+    assert generator.last_run["text_cached"] == 2
     np.testing.assert_array_equal(fresh, cached)
 
 
@@ -47,17 +57,17 @@ def test_cache_drops_the_least_recently_used_text():
     assert pipe.calls == ["a", "b", "c", "b"]  # "b" was dropped when "c" came in
 
 
-def test_stage_seconds_and_decode_dtype_are_recorded(tiny_generator):
-    tiny_generator.generate(request(decode_dtype="bfloat16"))
-    run = tiny_generator.last_run
+def test_stage_seconds_and_decode_dtype_are_recorded(generator):
+    generator.generate(request(decode_dtype="bfloat16"))
+    run = generator.last_run
     # The bf16 copy of the VAE exists only for a resident GPU pipeline: the CPU decodes in fp32.
     assert run["decode_dtype"] == "float32"
     assert all(run[k] >= 0 for k in ("encode_s", "denoise_s", "decode_s"))
 
 
-def test_unknown_decode_dtype_is_refused(tiny_generator):
+def test_unknown_decode_dtype_is_refused(generator):
     with pytest.raises(ValueError, match="decode_dtype"):
-        tiny_generator.validate(request(decode_dtype="float16"))
+        generator.validate(request(decode_dtype="float16"))
 
 
 def test_bf16_decoder_is_a_copy_and_close_to_fp32():
