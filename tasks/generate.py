@@ -114,7 +114,9 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
             image = opened.convert("RGB")
     request = GenerationRequest(prompt=prompt, negative_prompt=negative_prompt, image=image, width=job.width,
                                 height=job.height, num_frames=job.segment_frames(params.segments), steps=params.steps,
-                                guidance=params.guidance, seed=params.seed + segment - 1)
+                                guidance=params.guidance, seed=params.seed + segment - 1,
+                                # fast: the VAE decodes in bf16 too (50.8 dB from the fp32 decode, 3 s less at 720p)
+                                decode_dtype="bfloat16" if job.speed == "fast" else "float32")
     with gpu_slot(generator.device) as slot_wait_s:
         frames = generator.generate(request, on_step=on_step)
     run = generator.last_run
@@ -125,6 +127,7 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     last_frame = save_frame_png(frames[-1], dest.with_name(f"{dest.stem}-last.png"))
     # Device time only: the "generate" stage and GPU-seconds per clip count what the GPU
     # spent, not the time this clip queued behind another one for it.
-    return GeneratedSegment(frames_path=dest, last_frame=last_frame, device=f"{generator.device} ({run['profile']})",
+    device = f"{generator.device} ({run['profile']}, {run.get('attention', 'sdpa')})"
+    return GeneratedSegment(frames_path=dest, last_frame=last_frame, device=device,
                             device_s=run["device_s"], waited_s=waited_s, fell_back_from=run["fell_back_from"],
                             source=generator.source)

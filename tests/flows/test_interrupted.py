@@ -1,6 +1,6 @@
-"""A worker killed mid-generation (kill -9, as the OOM killer or a reboot would): the next run
-closes its attempt as interrupted, resumes the job with a seed never tried, and leaves no row
-"running"."""
+"""A worker killed mid-generation (kill -9, as the OOM killer or a reboot would): once its job
+lease expires, the next run closes its attempt as interrupted, resumes the job with a seed
+never tried, and leaves no row "running"."""
 import os
 import signal
 import subprocess
@@ -43,7 +43,8 @@ def test_a_killed_run_is_resumed_with_a_new_seed(harness, tmp_path):
         "jobs": [{"id": "long", "prompt": "a dog runs in a park", "seed": 5}]}))
     run_root = tmp_path / "runs"
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "CLIPMILL_DATABASE_URL")}
-    env["CLIPMILL_RUN_ROOT"] = str(run_root)
+    # A short lease, so the killed run's claim expires within the test (120 s by default).
+    env.update(CLIPMILL_RUN_ROOT=str(run_root), CLIPMILL_LEASE_SECONDS="3")
     worker = subprocess.Popen([str(Path(sys.executable).with_name("clipmill")), "run", str(spec)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -57,6 +58,10 @@ def test_a_killed_run_is_resumed_with_a_new_seed(harness, tmp_path):
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
 
+    # Until its lease expires the killed run still holds the job: a run now leaves it alone.
+    state, result = run_batch(spec, run_root)
+    assert result["jobs"]["long"]["status"] == "skipped" and "made by" in result["jobs"]["long"]["reason"]
+    time.sleep(3.5)
     state, result = run_batch(spec, run_root)
     assert result["jobs"]["long"]["status"] == "accepted" and state.is_completed()
     with session_scope(init_db(f"sqlite:///{run_root / 'clipmill.db'}")) as session:
