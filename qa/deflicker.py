@@ -43,40 +43,26 @@ How it is found, on a small copy of the clip (long side `flow_width`):
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import cv2
 import numpy as np
 
 from qa._frames import as_clip
+from qa.deflicker_motion import (
+    LOG_LEVEL,
+    detail_band,
+    field_step,
+    flow_image,
+    gamma_step,
+    in_threads,
+    pair_motion,
+    pixel_grid,
+)
 
-# Frames compared with each frame: the one before and the one before that. The second
-# hop is what lets the noise of the steps be measured (the loop t-2 -> t-1 -> t must close).
-_HOPS = (1, 2)
-# Frames are analysed and corrected on this many threads (the project's machines have 2 cores).
-_WORKERS = 2
 # Gain fields live on a grid this wide (cells of 8 working pixels): fine enough for
 # bands and patches of light, coarse enough that no texture or edge leaks into a gain.
 _GAIN_GRID_WIDTH = 32
-_GAIN_GRID_SIGMA = 1.0
-# Weight of the frame-wide step in the normalised convolution: it only decides where
-# the blurred reliability mask is nearly empty.
-_GLOBAL_PRIOR = 0.05
-# Pixels whose step is this many robust deviations from the smooth field are outliers
-# (a flow that is slightly off at an edge, a highlight that changed) and are dropped.
-_OUTLIER_SPREAD = 3.0
 # Values at or beyond these levels are clipped, and clipping is not a gain.
 _DARK, _BRIGHT = 16, 250
-# A frame is a scene cut when fewer than this fraction of its pixels have a reliable
-# flow, or when its fine detail correlates less than this with the aligned previous
-# frame (detail below this blur radius, in working pixels).
-_MIN_RELIABLE_FRACTION = 0.2
-_MIN_CORRELATION = 0.5
-_DETAIL_SIGMA = 3.0
-# The gamma is read from detail between these blur radii (working pixels).
-_BAND = (1.5, 6.0)
-_MAX_GAMMA_STEP = 1.5
-_MIN_GAMMA_SAMPLES = 120
 # Trends tried: (polynomial degree, sigma as a multiple of `window`). The local quadratic
 # follows the rise and fall of an exposure swing; on steady light a wider, flatter trend
 # leaves less of the flicker in it.
@@ -87,18 +73,7 @@ _TRENDS = ((2, 1.0), (2, 2.0), (2, 4.0), (1, 2.0), (1, 4.0), (0, 4.0))
 _NOISE_MARGIN = 2.0
 # Noise and flicker power of neighbouring grid cells are pooled (sigma in cells).
 _POOL_SIGMA = 2.0
-# The flow sees log luma without its smooth layer (Gaussian sigma this fraction of the
-# long side, well under the size of a patch of light) at this many levels per spread.
-_FLOW_HIGHPASS = 1.0 / 48
-_FLOW_CONTRAST = 32.0
-# Standing still is preferred to a flow that matches fine detail (below this blur radius,
-# working pixels, compared over this support) no better, within this many grey levels.
-_STILL_DETAIL = 1.5
-_STILL_SUPPORT = 3.0
-_STILL_TOLERANCE = 0.5
 _MIN_FLOW_SIDE = 16
-_LEVELS = np.arange(256, dtype=np.float32)
-_LOG_LEVEL = np.log((_LEVELS + 1.0) / 256.0)
 
 
 def deflicker(
@@ -137,14 +112,14 @@ def deflicker(
     work_size = (round(width * scale), round(height * scale))
     grid_w = min(_GAIN_GRID_WIDTH, work_size[0])
     grid_size = (grid_w, max(1, round(grid_w * work_size[1] / work_size[0])))
-    small = _map(lambda f: cv2.resize(f, work_size, interpolation=cv2.INTER_AREA), frames)
-    log_small = [cv2.LUT(s, _LOG_LEVEL) for s in small]
+    small = in_threads(lambda f: cv2.resize(f, work_size, interpolation=cv2.INTER_AREA), frames)
+    log_small = [cv2.LUT(s, LOG_LEVEL) for s in small]
     unclipped = [cv2.inRange(s, (_DARK + 1,) * 3, (_BRIGHT - 1,) * 3).astype(np.float32) / 255.0 for s in small]
 
     # 2-4. motion, steps, trends and the correction
-    grid = _pixel_grid(work_size)
+    grid = pixel_grid(work_size)
     measure = lambda flow_frames: _estimate(  # noqa: E731
-        _map(_flow_image, flow_frames), log_small, unclipped, grid, grid_size, float(window))
+        in_threads(flow_image, flow_frames), log_small, unclipped, grid, grid_size, float(window))
     estimate = measure(small)
     if estimate is None:
         return frames.copy()
@@ -155,7 +130,7 @@ def deflicker(
     def apply(t: int) -> None:
         out[t] = _correct(frames[t], *estimate.frame(t, strength, max_gain, grid_size))
 
-    _map(apply, range(len(frames)))
+    in_threads(apply, range(len(frames)))
     return out
 
 
@@ -175,19 +150,19 @@ class _Estimate:
 
 def _estimate(grey, log_small, unclipped, grid, grid_size, sigma: float) -> _Estimate | None:
     n = len(log_small)
-    pairs = _pair_motion(grey, unclipped, grid)
+    pairs = pair_motion(grey, unclipped, grid)
     shots = np.cumsum([0] + [int(pairs[(t, 1)].is_cut) for t in range(1, n)])
     edges = [(t, h) for (t, h) in pairs if shots[t] == shots[t - h]]
     track = _Track(edges, shots, sigma=sigma)
     if not track.edges:
         return None
     # gamma per frame from its steps, then the fields on the gamma-free copy
-    bands = _map(_band, log_small)
-    gamma_steps = np.log(np.array(_map(lambda e: [_gamma_step(bands[e[0]], bands[e[0] - e[1]], pairs[e], grid)], edges)))
+    bands = in_threads(detail_band, log_small)
+    gamma_steps = np.log(np.array(in_threads(lambda e: [gamma_step(bands[e[0]], bands[e[0] - e[1]], pairs[e], grid)], edges)))
     log_gamma, gamma_fix = track.correction(gamma_steps)
     inv_gamma = np.exp(-log_gamma[:, 0]).astype(np.float32)
-    field_steps = np.stack(_map(
-        lambda e: _field_step(log_small[e[0]] * inv_gamma[e[0]], log_small[e[0] - e[1]] * inv_gamma[e[0] - e[1]],
+    field_steps = np.stack(in_threads(
+        lambda e: field_step(log_small[e[0]] * inv_gamma[e[0]], log_small[e[0] - e[1]] * inv_gamma[e[0] - e[1]],
                               pairs[e], grid, grid_size),
         edges))
     cells = grid_size[0] * grid_size[1]
@@ -204,19 +179,10 @@ def _correct(frame: np.ndarray, log_a: float, log_gain: np.ndarray) -> np.ndarra
     if 94.2 * abs(log_a) + 256.0 * float(np.abs(log_gain).max()) < 0.5:
         return frame  # rounds back to the same levels: the frame is left exact
     # (x + 1) = 256 * exp(l); the table holds 256 * exp(a * l), the same for each channel.
-    table = (256.0 * np.exp(_LOG_LEVEL * np.exp(log_a))).astype(np.float32)
+    table = (256.0 * np.exp(LOG_LEVEL * np.exp(log_a))).astype(np.float32)
     toned = cv2.LUT(frame, np.repeat(table[:, None], 3, axis=1)[None])
     gain = cv2.resize(np.exp(log_gain).astype(np.float32), frame.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     return cv2.subtract(cv2.multiply(toned, gain), (1.0, 1.0, 1.0, 0.0), dtype=cv2.CV_8U)
-
-
-def _map(function, items) -> list:
-    """`function` over `items` on `_WORKERS` threads, in order (OpenCV and numpy let go of the GIL)."""
-    items = list(items)
-    if len(items) < 2 * _WORKERS:
-        return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        return list(pool.map(function, items, chunksize=max(1, len(items) // (4 * _WORKERS))))
 
 
 class _Track:
@@ -323,163 +289,3 @@ def _trend_matrix(shots: np.ndarray, sigma: float, degree: int, leave_out: int =
         first = np.linalg.pinv(normal)[:, 0, :]
         matrix[rows] = np.einsum("ri,rsi->rs", first, weighted)
     return matrix
-
-
-class _PairMotion:
-    """Flow from frame t back to frame t-h, and where it is reliable."""
-
-    def __init__(self, to_prev, reliable, correlation):
-        self.to_prev = to_prev
-        self.reliable = reliable
-        # Two unrelated shots can still produce small, mutually consistent flows, so
-        # a cut is also recognised by the aligned frames not looking alike.
-        self.is_cut = float(reliable.mean()) < _MIN_RELIABLE_FRACTION or correlation < _MIN_CORRELATION
-
-
-def _pair_motion(grey, unclipped, grid) -> dict[tuple[int, int], _PairMotion]:
-    keys = [(t, h) for t in range(1, len(grey)) for h in _HOPS if t - h >= 0]
-    fine = _map(_fine_detail, grey)
-    return dict(zip(keys, _map(lambda key: _one_pair(grey, fine, unclipped, grid, *key), keys)))
-
-
-def _fine_detail(grey: np.ndarray) -> np.ndarray:
-    g = grey.astype(np.float32)
-    return g - cv2.GaussianBlur(g, (0, 0), _STILL_DETAIL)
-
-
-def _prefer_still(flow: np.ndarray, fine_now: np.ndarray, fine_other: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """`flow`, set to zero wherever standing still explains the fine detail at least as well.
-
-    Bands of light rolling down a flat wall are a pattern in motion, and the flow follows
-    them; along that flow the bands never change, so they would never be seen. Fine
-    detail (below `_STILL_DETAIL` working pixels) holds texture and hardly any of a
-    smooth field: where it matches without moving, the picture did not move.
-    """
-    moved = cv2.remap(fine_other, grid + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    err_moved = cv2.GaussianBlur(cv2.absdiff(fine_now, moved), (0, 0), _STILL_SUPPORT)
-    err_still = cv2.GaussianBlur(cv2.absdiff(fine_now, fine_other), (0, 0), _STILL_SUPPORT)
-    still = (err_still <= err_moved + _STILL_TOLERANCE)[..., None]
-    return np.where(still, 0.0, flow).astype(np.float32)
-
-
-def _one_pair(grey, fine, unclipped, grid, t: int, h: int) -> _PairMotion:
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)  # one each: not shared across threads
-    to_prev = _prefer_still(dis.calc(grey[t], grey[t - h], None), fine[t], fine[t - h], grid)
-    to_next = _prefer_still(dis.calc(grey[t - h], grey[t], None), fine[t - h], fine[t], grid)
-    onto = grid + to_prev
-    reliable = _reliable(to_prev, to_next, onto)
-    aligned = cv2.remap(grey[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    correlation = _correlation(grey[t], aligned, reliable) if h == 1 else 1.0
-    clipped_before = cv2.remap(unclipped[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    reliable *= unclipped[t] * (clipped_before > 0.99)
-    return _PairMotion(to_prev, reliable, correlation)
-
-
-def _correlation(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> float:
-    """Weighted normalised cross-correlation of the two frames' fine detail.
-
-    The low frequencies are removed first: they are exactly what flicker changes,
-    and a local patch of light would otherwise look like a different picture.
-    """
-    total = float(weight.sum())
-    if total < 1.0:
-        return 0.0
-    a = a.astype(np.float32)
-    b = b.astype(np.float32)
-    a = a - cv2.GaussianBlur(a, (0, 0), _DETAIL_SIGMA)
-    b = b - cv2.GaussianBlur(b, (0, 0), _DETAIL_SIGMA)
-    da = a - float((a * weight).sum() / total)
-    db = b - float((b * weight).sum() / total)
-    var_a, var_b = float((da * da * weight).sum()), float((db * db * weight).sum())
-    if min(var_a, var_b) < 1e-3 * total:
-        return 1.0  # flat frames: nothing to contradict the flow
-    return float((da * db * weight).sum() / np.sqrt(var_a * var_b))
-
-
-def _gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion, grid: np.ndarray) -> float:
-    """Ratio of the detail's spread now to its spread before, over the pixels the flow matches.
-
-    A gain does not change detail in log, a gamma scales it. The spreads are compared
-    rather than pixel by pixel ratios: a ratio of two samples is biased toward zero
-    wherever they decorrelate (a flow slightly off, bands of light rolling over a flat
-    wall), and that bias, the same at every frame, added up to a drift. One gamma for
-    all channels: colour casts are gains, which the field holds.
-    """
-    warped = cv2.remap(band_before, grid + pair.to_prev, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    keep = pair.reliable[::2, ::2] > 0  # every other pixel: the band is smooth at that scale
-    before = warped[::2, ::2][keep]
-    if before.size < _MIN_GAMMA_SAMPLES:
-        return 1.0
-    now = band_now[::2, ::2][keep]
-    spread_before, spread_now = float(np.abs(before).mean()), float(np.abs(now).mean())
-    if min(spread_before, spread_now) < 1e-6:
-        return 1.0
-    return float(np.clip(spread_now / spread_before, 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
-
-
-def _band(log_frame: np.ndarray) -> np.ndarray:
-    fine = cv2.GaussianBlur(log_frame, (0, 0), _BAND[0])
-    return fine - cv2.GaussianBlur(fine, (0, 0), _BAND[1])
-
-
-def _field_step(now: np.ndarray, before: np.ndarray, pair: _PairMotion, grid, grid_size) -> np.ndarray:
-    """G_t - G_{t-h} on the coarse grid: the difference along the flow, robustly smoothed."""
-    warped = cv2.remap(before, grid + pair.to_prev, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    diff = now - warped
-    mask = pair.reliable
-    field = _low_frequency(diff, mask, grid_size)
-    # One reweighting: pixels far from the smooth field are flow errors, not light.
-    smooth = cv2.resize(field, diff.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-    error = cv2.absdiff(diff, smooth)
-    error = np.maximum(np.maximum(error[..., 0], error[..., 1]), error[..., 2])
-    sample = error[::2, ::2][mask[::2, ::2] > 0]
-    spread = 1.4826 * float(np.median(sample)) if sample.size else 0.0
-    if spread > 0:
-        field = _low_frequency(diff, mask * (error < _OUTLIER_SPREAD * spread), grid_size)
-    return field.reshape(-1)
-
-
-def _flow_image(small_rgb: np.ndarray) -> np.ndarray:
-    """Grey image for the optical flow, blind to the flicker it is meant to measure.
-
-    DIS matches brightness, so a flickering gain or a patch of light reads as motion
-    and as occlusion (on strong flicker a third of the pixels failed the
-    forward-backward check, and frames were taken for cuts). In log luma a gain field
-    adds a smooth layer and a gamma scales everything: removing the layer above
-    `_FLOW_HIGHPASS` of the width and dividing by the spread leaves only structure.
-    """
-    log_grey = cv2.LUT(cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY), _LOG_LEVEL)
-    sigma = _FLOW_HIGHPASS * max(log_grey.shape)
-    detail = log_grey - cv2.GaussianBlur(log_grey, (0, 0), sigma)
-    spread = float(detail.std()) + 1e-6
-    return np.clip(detail * (_FLOW_CONTRAST / spread) + 128.0, 0, 255).astype(np.uint8)
-
-
-def _pixel_grid(size: tuple[int, int]) -> np.ndarray:
-    w, h = size
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return np.dstack([xs, ys])
-
-
-def _reliable(flow: np.ndarray, other: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Pixels whose `flow` lands inside the frame (at `target`) and is undone by `other` there."""
-    back = cv2.remap(other, target, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    h, w = flow.shape[:2]
-    tx, ty = cv2.split(target)
-    inside = (tx >= 0) & (tx <= w - 1) & (ty >= 0) & (ty <= h - 1)
-    fx, fy = cv2.split(flow)
-    bx, by = cv2.split(back)
-    err = cv2.magnitude(fx + bx, fy + by) ** 2
-    bound = 0.01 * (cv2.magnitude(fx, fy) ** 2 + cv2.magnitude(bx, by) ** 2) + 0.5
-    return (inside & (err < bound)).astype(np.float32)
-
-
-def _low_frequency(diff: np.ndarray, mask: np.ndarray, grid_size: tuple[int, int]) -> np.ndarray:
-    """Normalised convolution of `diff` over reliable pixels on the coarse grid, global fallback."""
-    weighted = diff * mask[..., None]
-    global_diff = np.array(cv2.sumElems(weighted)[:3], np.float32) / max(cv2.sumElems(mask)[0], 1.0)
-    num = cv2.resize(weighted, grid_size, interpolation=cv2.INTER_AREA)
-    den = cv2.resize(mask, grid_size, interpolation=cv2.INTER_AREA)
-    num = cv2.GaussianBlur(num, (0, 0), _GAIN_GRID_SIGMA, borderType=cv2.BORDER_REPLICATE)
-    den = cv2.GaussianBlur(den, (0, 0), _GAIN_GRID_SIGMA, borderType=cv2.BORDER_REPLICATE)
-    return ((num + _GLOBAL_PRIOR * global_diff) / (den + _GLOBAL_PRIOR)[..., None]).astype(np.float32)

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from qa._frames import as_clip, luma
+from qa.stitch_warp import IDENTITY, centre_shift, estimate_warp, margins, undo_warp
 from qa.types import Check
 
 # How far the colour correction relaxes by the end of a segment: the seam needs the
@@ -43,24 +44,6 @@ _SEAM_CONTEXT = 4
 # Below this a frame-to-frame change is quantisation noise, so a static clip's
 # seam ratio is measured against it instead of against zero.
 _MIN_INSIDE_DIFF = 0.5
-# A jump under a quarter pixel is below what phase correlation resolves reliably and
-# below what anyone sees; the segment is then left bit-exact.
-_MIN_JUMP = 0.25
-# A larger offset (as a fraction of the shorter side) or a weak correlation peak means
-# the two frames do not show the same picture shifted, and shifting would not help.
-# The peak of the normalised cross-power spectrum is ~1 for one picture moved, 0.8-0.95
-# with colour drift on top, and about 0.2 for two unrelated textures of 120x72.
-_MAX_JUMP_FRACTION = 0.1
-_MIN_JUMP_RESPONSE = 0.3
-# Border strip left out of the estimate, and the high-pass sigma, as fractions of the
-# frame (see `estimate_jump` for why).
-_JUMP_MARGIN = 0.05
-_JUMP_HIGHPASS = 0.02
-# An affine refinement may scale or turn the picture by at most this much (zoom 3%,
-# about 1.7 degrees); beyond that it has locked onto something other than a re-render.
-_MAX_LINEAR_CHANGE = 0.03
-# ECC's correlation of the aligned structure: ~0.9 for one picture re-rendered, ~0 for two.
-_MIN_ECC_SCORE = 0.5
 # Tone curves are read in bins of this many levels; a bin needs this many pixels.
 _TONE_BIN = 8
 _TONE_MIN_PIXELS = 40
@@ -124,12 +107,12 @@ def stitch_segments(
     warps: list[np.ndarray] = []
     length = len(segments[0])
     for index, segment in enumerate(segments[1:], start=1):
-        warp = _IDENTITY.copy()
+        warp = IDENTITY.copy()
         if align and shared_frames:
             warp = estimate_warp(previous[-1], segment[shared_frames - 1])
             segment = undo_warp(segment, warp, seam=shared_frames - 1, ease_frames=jump_ease_frames)
         warps.append(warp)
-        jumps.append(_centre_shift(warp, width, height))
+        jumps.append(centre_shift(warp, width, height))
         if match_colour:
             segment = match_segment_colour(previous, segment, shared_frames=shared_frames)
         if blend_frames:
@@ -146,127 +129,6 @@ def stitch_segments(
         length += len(segment) - shared_frames
         previous = segment
     return StitchResult(frames=np.concatenate(pieces), seams=seams, jumps=jumps, warps=warps)
-
-
-def estimate_jump(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
-    """(dx, dy) by which `later` shows the picture of `earlier` moved, in pixels; (0, 0) when unsure.
-
-    Phase correlation on high-passed luma (Hann-windowed, so the frame border does not
-    look like an edge), refined by ECC: both see where the picture is, not its
-    brightness, so the colour drift of the later segment does not disturb them.
-    """
-    # The strip a jump moves in at the border holds content the other frame lacks
-    # (or, after a reflect-padded shift, a mirror of it), so only the inside is compared.
-    # Smooth shading (a lit wall, vignetting) looks the same shifted or brightened, and
-    # both estimators trade part of a jump along it for a brightness change: on a
-    # frame of bottles against a wall, a 1.7 px jump read as 1.25 px. Structure alone
-    # pins the jump down (to < 0.1 px on all four sample clips).
-    a, b = _structure(earlier), _structure(later)
-    h, w = earlier.shape[:2]
-    window = cv2.createHanningWindow((b.shape[1], b.shape[0]), cv2.CV_32F)
-    (dx, dy), response = cv2.phaseCorrelate(a, b, window)
-    size = float(np.hypot(dx, dy))
-    if size > _MAX_JUMP_FRACTION * min(h, w) or response < _MIN_JUMP_RESPONSE:
-        return (0.0, 0.0)
-    dx, dy = _refine_jump(a, b, dx, dy)
-    if np.hypot(dx, dy) < _MIN_JUMP:
-        return (0.0, 0.0)
-    return (float(dx), float(dy))
-
-
-def _refine_jump(a: np.ndarray, b: np.ndarray, dx: float, dy: float) -> tuple[float, float]:
-    """Polish the phase-correlation peak (good to a few tenths of a pixel) with ECC.
-
-    ECC (Evangelidis & Psarakis 2008) maximises the zero-mean normalised correlation,
-    so it is as indifferent to the colour drift as the phase correlation. A refinement
-    that wanders more than a pixel away has locked onto something else and is ignored.
-    """
-    warp = np.float32([[1, 0, dx], [0, 1, dy]])
-    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-4)
-    try:
-        _, warp = cv2.findTransformECC(a, b, warp, cv2.MOTION_TRANSLATION, criteria, None, 3)
-    except cv2.error:  # ECC gives up on flat or unrelated frames
-        return dx, dy
-    rx, ry = float(warp[0, 2]), float(warp[1, 2])
-    return (rx, ry) if np.hypot(rx - dx, ry - dy) <= 1.0 else (dx, dy)
-
-
-_IDENTITY = np.float32([[1, 0, 0], [0, 1, 0]])
-
-
-def estimate_warp(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
-    """2x3 affine map W with later(W (x, y, 1)) ~ earlier(x, y); the identity when unsure.
-
-    The translation comes from `estimate_jump`; ECC then refines it to an affine map,
-    which is kept only when it stays a small zoom or turn (`_MAX_LINEAR_CHANGE`) and moves
-    some pixel by at least `_MIN_JUMP`.
-    """
-    dx, dy = estimate_jump(earlier, later)
-    warp = np.float32([[1, 0, dx], [0, 1, dy]])
-    a, b, (mx, my) = _structure(earlier), _structure(later), _margins(earlier)
-    crop = np.float32([[1, 0, dx], [0, 1, dy]])  # in the cropped frame a translation is unchanged
-    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-5)
-    try:
-        score, crop = cv2.findTransformECC(a, b, crop, cv2.MOTION_AFFINE, criteria, None, 3)
-    except cv2.error:  # flat or unrelated frames
-        score, crop = 0.0, None
-    if score < _MIN_ECC_SCORE:
-        crop = None
-    if crop is not None and np.abs(crop[:, :2] - np.eye(2)).max() <= _MAX_LINEAR_CHANGE \
-            and np.hypot(crop[0, 2] - dx, crop[1, 2] - dy) <= 2.0 + _MAX_LINEAR_CHANGE * max(a.shape):
-        # Back to full-frame coordinates: x_full = x_crop + m on both sides.
-        offset = np.float32([mx, my])
-        warp = crop.copy()
-        warp[:, 2] = crop[:, 2] + offset - crop[:, :2] @ offset
-    h, w = earlier.shape[:2]
-    corners = np.float32([[0, 0, 1], [w - 1, 0, 1], [0, h - 1, 1], [w - 1, h - 1, 1]])
-    moved = corners @ warp.T - corners[:, :2]
-    if np.hypot(moved[:, 0], moved[:, 1]).max() < _MIN_JUMP:
-        return _IDENTITY.copy()
-    return warp
-
-
-def undo_warp(segment: np.ndarray, warp: np.ndarray, *, seam: int, ease_frames: int) -> np.ndarray:
-    """Map `segment` back through `warp`: fully up to frame `seam`, then easing to the identity.
-
-    The ease is half a cosine over `ease_frames` frames after the seam, so the
-    correction starts and ends without a step in speed. Bicubic, because a bilinear
-    sub-pixel move visibly softens the frames right after the seam.
-    """
-    if np.array_equal(warp, _IDENTITY):
-        return segment
-    h, w = segment.shape[1:3]
-    out = segment.copy()
-    for i in range(len(segment)):
-        k = i - seam
-        if k >= ease_frames:
-            break
-        ease = 1.0 if k <= 0 else 0.5 * (1.0 + np.cos(np.pi * k / ease_frames))
-        matrix = (_IDENTITY + ease * (warp - _IDENTITY)).astype(np.float32)
-        out[i] = cv2.warpAffine(segment[i], matrix, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-                                borderMode=cv2.BORDER_REFLECT_101)
-    return out
-
-
-def _centre_shift(warp: np.ndarray, width: int, height: int) -> tuple[float, float]:
-    centre = np.float32([(width - 1) / 2, (height - 1) / 2, 1])
-    dx, dy = warp @ centre - centre[:2]
-    return (float(dx), float(dy))
-
-
-def _margins(frame: np.ndarray) -> tuple[int, int]:
-    h, w = frame.shape[:2]
-    return round(_JUMP_MARGIN * w), round(_JUMP_MARGIN * h)
-
-
-def _structure(frame: np.ndarray) -> np.ndarray:
-    """High-passed luma without the border strip: where the picture is, not how bright it is."""
-    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    h, w = grey.shape
-    mx, my = _margins(frame)
-    grey = grey[my:h - my, mx:w - mx]
-    sigma = max(2.0, _JUMP_HIGHPASS * min(h, w))
-    return grey - cv2.GaussianBlur(grey, (0, 0), sigma)
 
 
 def match_segment_colour(earlier: np.ndarray, later: np.ndarray, *, shared_frames: int = 1) -> np.ndarray:
@@ -315,7 +177,7 @@ def _tone_curves(reference: np.ndarray, target: np.ndarray) -> np.ndarray | None
     curve continues with the slope of a straight-line fit. The border strip is left out
     (the alignment filled it by reflection).
     """
-    mx, my = _margins(reference[0])
+    mx, my = margins(reference[0])
     h, w = reference.shape[1:3]
     ref = reference[:, my:h - my, mx:w - mx].reshape(-1, 3).astype(np.float64)
     tgt = target[:, my:h - my, mx:w - mx].reshape(-1, 3)

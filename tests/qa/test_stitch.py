@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from qa.stitch import StitchResult, estimate_jump, seam_checks, seam_metrics, stitch_segments
+from qa.stitch import StitchResult, seam_checks, seam_metrics, stitch_segments
+from qa.stitch_warp import estimate_jump
 from tests.qa.synthetic import real_clip, shifted, textured_clip
 
 
