@@ -59,8 +59,15 @@ def plan(
     classes = ", ".join(f"{name} x{count}" for name, count in expectations.classes.items()) or "-"
     typer.echo(f"QA expects:    {classes}; interaction: {expectations.interaction or '-'}"
                + (f" ({' -> '.join(expectations.subjects)})" if expectations.subjects else ""))
+    typer.echo(f"absent:        {', '.join(shot.absent) or '-'}")
+    typer.echo(f"not in COCO:   {', '.join(shot.open_vocabulary) or '-'}")
+    for label, value in (("camera:", shot.camera), ("look:", shot.look)):
+        shown = ", ".join(value) if isinstance(value, (list, tuple)) else value
+        typer.echo(f"{label:<15}{shown or '-'}")
     for number, segment in enumerate(shot.segment_prompts, start=1):
         typer.echo(f"segment {number}:     {segment}")
+    for note in shot.notes:
+        typer.echo(f"note: {note}")
     for warning in shot.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
 

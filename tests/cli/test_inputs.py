@@ -201,3 +201,9 @@ def test_trending_dry_run_shows_jobs_and_records_nothing(app, tmp_path, monkeypa
 def test_trending_refuses_a_file_url(app):
     result = runner.invoke(app, ["trending", "--source", "file:///etc/passwd", "--dry-run"])
     assert result.exit_code == 2 and "not accepted" in result.output
+
+
+def test_plan_shows_absent_classes_camera_and_notes(app):
+    result = CliRunner().invoke(app, ["plan", "No people, just a red sports car on a coastal road, slow camera pan"])
+    assert result.exit_code == 0, result.output
+    assert "absent:        person" in result.output and "camera:        slow camera pan" in result.output
