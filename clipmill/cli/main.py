@@ -1,6 +1,7 @@
 """The `clipmill` command: run batches, read their results, check the machine."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -37,12 +38,10 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
     except (PreflightError, ValueError) as error:
         fail(str(error), code=3)
     from flows.batch import batch_flow
-    from storage.db import ENV_VAR as DATABASE_ENV
 
-    if db_url:  # by environment, not as a flow parameter: the dashboard shows parameters, passwords too
-        os.environ[DATABASE_ENV] = db_url
-    state = batch_flow(str(spec), str(run_root) if run_root else None, retry_failed=retry_failed,
-                       return_state=True)
+    with _database_by_environment(db_url):
+        state = batch_flow(str(spec), str(run_root) if run_root else None, retry_failed=retry_failed,
+                           return_state=True)
     result = state.result(raise_on_failure=False)
     if not isinstance(result, dict):  # the flow itself broke: one line, no traceback
         fail(f"batch {spec} did not finish: {state.message or result}", code=1)
@@ -51,6 +50,24 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
     else:
         _print_summary(result)
     return result
+
+
+@contextlib.contextmanager
+def _database_by_environment(db_url: Optional[str]):
+    """--db-url reaches the flow by environment, not as a flow parameter: the dashboard shows
+    parameters, passwords too. Restored afterwards (tests run commands in one process)."""
+    from storage.db import ENV_VAR
+
+    previous = os.environ.get(ENV_VAR)
+    if db_url:
+        os.environ[ENV_VAR] = db_url
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = previous
 
 
 def _warn_long_prompts(spec) -> None:
@@ -115,9 +132,8 @@ def rerun(batch: str = typer.Argument(..., help="batch name"), job: str = typer.
     image) into <batch>/reruns/; says what differs from when it was first made."""
     from flows.rerun import rerun_flow
 
-    if db_url:
-        os.environ["CLIPMILL_DATABASE_URL"] = db_url
-    state = rerun_flow(batch, job, attempt, seed, str(run_root) if run_root else None, return_state=True)
+    with _database_by_environment(db_url):
+        state = rerun_flow(batch, job, attempt, seed, str(run_root) if run_root else None, return_state=True)
     result = state.result(raise_on_failure=False)
     if not isinstance(result, dict):
         fail(str(result), code=2 if isinstance(result, LookupError) else 1)
