@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.exceptions import MissingResult
 from prefect.futures import as_completed
 from prefect.flow_runs import pause_flow_run
 from prefect.runtime import flow_run
@@ -30,7 +31,7 @@ from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
 from flows.clip import clip_flow
 from storage.config import RunConfig
 from tasks.inputs import check_batch_ready
-from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested
+from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
 from tasks.report import announce_batch, write_report
 
 
@@ -39,7 +40,10 @@ def run_clip(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, mo
              publish: PublishSettings) -> JobOutcome:
     """One job's clip flow, as a task so that the batch can keep several in flight."""
     state = clip_flow(job, batch_id, batch_name, config, models, publish, return_state=True)
-    outcome = state.result(raise_on_failure=False)
+    try:
+        outcome = state.result(raise_on_failure=False)
+    except MissingResult:  # the state came back from the API without its data: ask the database
+        return read_outcome(config, batch_id, job.id)
     if isinstance(outcome, JobOutcome):
         return outcome
     # The clip flow itself crashed (it records its own failures): the job ends as "error".

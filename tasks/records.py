@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prefect import task
 
-from clipmill.outcomes import AttemptRecord
+from clipmill.outcomes import AttemptRecord, JobOutcome
 from clipmill.planning import ShotPlan
 from clipmill.spec import BatchSpec, JobSpec
 from qa.retry import AttemptParams
@@ -140,6 +140,22 @@ def load_reproduction(config: RunConfig, batch_name: str, job_key: str, attempt_
             raise LookupError(f"job {job_key!r} of {batch_name!r}: {which} has no record to make it again "
                               "(it generated nothing, or ran before clipmill recorded reproductions)")
         return {**chosen[-1].reproduce, "attempt": chosen[-1].number}
+
+
+@task(name="read-outcome", **DB_TASK)
+def read_outcome(config: RunConfig, batch_id: int, job_key: str) -> JobOutcome:
+    """How the job stands in the database: what a clip flow's outcome is when Prefect cannot
+    hand its state's data back (results are not persisted, and a busy server may return the
+    state without it)."""
+    from sqlalchemy import select
+
+    with session_scope(init_db(config.db_url)) as session:
+        job = session.scalar(select(Job).where(Job.batch_id == batch_id, Job.key == job_key))
+        if job is None:
+            return JobOutcome(job_key, "error", reason="the job was never recorded")
+        clip = next((a.path for a in job.artifacts if a.kind == "clip" and a.attempt_id is None), None)
+        return JobOutcome(job_key, job.status, reason=job.reason, attempts=len(job.attempts),
+                          clip=clip if job.status == "accepted" else None)
 
 
 @task(name="close-job", **DB_TASK)

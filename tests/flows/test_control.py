@@ -57,12 +57,12 @@ def _count(db_file, sql):
 
 
 def test_cancel_stops_the_batch_and_the_next_run_makes_its_jobs(harness, tmp_path):
-    spec = _spec(tmp_path, "ctrl-cancel", {"long": 120, "later": 2})
+    spec = _spec(tmp_path, "ctrl-cancel", {"long": 200, "later": 2})
     root = tmp_path / "runs"
     db = root / "clipmill.db"
     thread, box = _in_background(lambda: run_batch(spec, root, clips_in_flight=1))
     _wait_for(lambda: _count(db, "SELECT count(*) FROM attempts WHERE status = 'running'") == 1)
-    time.sleep(1.0)  # inside the generation
+    time.sleep(0.5)  # inside the generation
     cancelled = runner.invoke(app, ["cancel", "ctrl-cancel", "--run-root", str(root)])
     assert cancelled.exit_code == 0, cancelled.output
     thread.join(120)

@@ -40,3 +40,21 @@ def test_resume_closes_a_killed_runs_attempt_and_removes_its_temporary_files(tmp
     history = resume_job.fn(config, job_id)
     assert (history.spent, history.tried_seeds, history.status) == (1, frozenset({4}), "interrupted")
     assert not leftover.exists()
+
+
+def test_a_jobs_outcome_can_be_read_back_from_the_database(tmp_path):
+    """What the batch uses when Prefect hands a clip flow's state back without its data."""
+    from tasks.records import read_outcome
+
+    config = RunConfig.resolve(tmp_path / "runs", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    opened = open_batch.fn(config, _spec(tmp_path, "a dog runs"))
+    with session_scope(init_db(config.db_url)) as session:
+        job = session.query(Job).filter_by(key="a").one()
+        attempt = repo.start_attempt(session, job, seed=0, params={})
+        clip = tmp_path / "a.mp4"
+        clip.write_bytes(b"mp4")
+        repo.record_artifact(session, job=job, kind="clip", path=clip)
+        repo.set_job_status(session, job, "accepted", accepted_attempt=attempt)
+    outcome = read_outcome.fn(config, opened.batch_id, "a")
+    assert (outcome.status, outcome.attempts, outcome.clip) == ("accepted", 1, str(clip.resolve()))
+    assert read_outcome.fn(config, opened.batch_id, "b").status == "pending"
