@@ -41,8 +41,7 @@ def open_batch(config: RunConfig, spec: BatchSpec, *, retry_failed: bool = False
         busy = repo.busy_jobs(session, batch)
         for job in spec.jobs:
             if job.id not in busy:  # another run is making it: its record is that run's
-                repo.upsert_job(session, batch, key=job.id, prompt=job.text(), model=job.model,
-                                params=job.model_dump(mode="json"), version=job.version(), retry_failed=retry_failed)
+                _record_job(session, batch, job, retry_failed=retry_failed)
         return OpenedBatch(batch_id=batch.id, ended=repo.ended_jobs(session, batch), busy=busy)
 
 
@@ -50,9 +49,13 @@ def open_batch(config: RunConfig, spec: BatchSpec, *, retry_failed: bool = False
 def open_job(config: RunConfig, batch_id: int, job: JobSpec) -> int:
     """The job's record (created or brought up to its definition); returns its id."""
     with session_scope(init_db(config.db_url)) as session:
-        record = repo.upsert_job(session, session.get(Batch, batch_id), key=job.id, prompt=job.text(),
-                                 model=job.model, params=job.model_dump(mode="json"), version=job.version())
-        return record.id
+        return _record_job(session, session.get(Batch, batch_id), job).id
+
+
+def _record_job(session, batch: Batch, job: JobSpec, *, retry_failed: bool = False) -> Job:
+    """The job's row, brought up to its definition (a changed one is a new version)."""
+    return repo.upsert_job(session, batch, key=job.id, prompt=job.text(), model=job.model,
+                           params=job.model_dump(mode="json"), version=job.version(), retry_failed=retry_failed)
 
 
 @task(name="pause-requested", **DB_TASK)

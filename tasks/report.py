@@ -3,9 +3,11 @@ Prefect dashboard shows of the batch (results table, summary, gallery link, one 
 poster per accepted clip)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
-from pathlib import Path
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -100,14 +102,21 @@ def _publish_rows(report: dict, store) -> list[PublishRow]:
             continue
         attempt = next(a for a in job["attempts"] if a["number"] == job["accepted_attempt"])
         files = {a["kind"]: a["path"] for a in job["artifacts"] if a["attempt"] is None}
-        with tempfile.TemporaryDirectory() as scratch:
-            clip = files["clip"]
-            if is_url(clip):  # probed and hashed from a local copy of the stored object
-                local = Path(scratch) / "clip.mp4"
-                local.write_bytes(store.fs.cat_file(clip))
-                clip = str(local)
+        with _local_file(files["clip"], store) as clip:
             rows.append(PublishRow.from_clip(
                 clip, job_id=job["key"], plan=job["plan"] or {}, keyword=job["params"].get("keyword"),
                 template=job["params"].get("template"), label_status=attempt.get("label_status") or "off",
                 produce_id=attempt.get("produce_id"), file=files["clip"], poster_url=files.get("poster")))
     return rows
+
+
+@contextlib.contextmanager
+def _local_file(stored: str, store) -> Iterator[Path]:
+    """A published file as a local path: itself, or a temporary copy of a stored object."""
+    if not is_url(stored):
+        yield Path(stored)
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        local = Path(scratch) / PurePosixPath(stored).name
+        local.write_bytes(store.fs.cat_file(stored))
+        yield local
