@@ -3,11 +3,13 @@
 The prompts are in `planner_prompts/`: `dev.yaml` (the planner was tuned on these),
 `holdout.yaml` (written at the same time, before any tuning; scored blind once, then its five
 failures were seen and fixed by general rules), `holdout2.yaml` (written after that; scored
-blind once, 60%, then its failures were fixed by general rules) and `holdout3.yaml` (written
-after that, scored once at the end). Each prompt states what a correct plan holds; a field
+blind once, 60%, then its failures were fixed by general rules), `holdout3.yaml` (written
+after that, scored once at the end) and `holdout4.yaml` (written after holdout3's results were
+committed; scored blind once into `results/planner_holdout4_blind.json`, then the general causes
+of its failures were fixed). Each prompt states what a correct plan holds; a field
 is scored only where the prompt states it.
 
-    .venv/bin/python tests/benchmarks/bench_planner.py                       # both sets, summary
+    .venv/bin/python tests/benchmarks/bench_planner.py                       # every set, summary
     .venv/bin/python tests/benchmarks/bench_planner.py --set dev --failures  # what went wrong
     .venv/bin/python tests/benchmarks/bench_planner.py --out tests/benchmarks/results/planner.json
 """
@@ -27,6 +29,7 @@ from results_json import emit  # noqa: E402
 from clipmill.planning import expand_template, plan_shot  # noqa: E402
 
 PROMPTS = Path(__file__).resolve().parent / "planner_prompts"
+SETS = ("dev", "holdout", "holdout2", "holdout3", "holdout4")
 FIELDS = ("classes", "counts", "absent", "actions_in_order", "interaction", "vague_warning", "keeps", "other")
 
 
@@ -95,11 +98,11 @@ def score_set(name: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=("dev", "holdout", "holdout2", "holdout3", "all"), default="all")
+    parser.add_argument("--set", choices=(*SETS, "all"), default="all")
     parser.add_argument("--failures", action="store_true", help="print the wrong plans too")
     parser.add_argument("--out", type=Path, help="write the results JSON here")
     args = parser.parse_args()
-    names = ("dev", "holdout", "holdout2", "holdout3") if args.set == "all" else (args.set,)
+    names = SETS if args.set == "all" else (args.set,)
     results = {"command": "tests/benchmarks/bench_planner.py " + " ".join(sys.argv[1:]),
                **{name: score_set(name) for name in names}}
     shown = {name: {k: v for k, v in results[name].items() if args.failures or k != "failures"} for name in names}
