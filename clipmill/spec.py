@@ -81,9 +81,19 @@ class ModelSources(_Strict):
     clip_model: str = "ViT-B-32"
     clip_pretrained: str | None = Field(None, description="open_clip tag, local checkpoint file, or 'random'")
     detector: str = Field("yolov8n.pt", description="local .pt file, or 'random' for a random-weight yolov8n")
+    open_vocab_detector: str | None = Field(
+        None, description="local YOLOE / YOLO-World .pt (or an ultralytics yaml, random weights) that checks the "
+                          "plan's subjects outside COCO; None: they are recorded as not checkable (models.open_vocab)")
+    open_vocab_text_encoder: str | None = Field(
+        None, description="local TorchScript text encoder for open-vocabulary weights embedded with MobileCLIP "
+                          "(ultralytics' mobileclip_blt.ts); weights embedded with CLIP ViT-B/32 use clip_model")
     generator_source: dict[str, str] = Field(default_factory=dict, description="model name -> local folder or hub id")
     memory_profile: Literal["resident", "model_offload", "group_offload"] | None = Field(
         None, description="how the generator sits on the GPU; None: chosen from free GPU memory at load")
+    vae_decode: Literal["bfloat16", "float32"] = Field(
+        "bfloat16", description="the VAE decode's precision on a GPU: bfloat16 (5.8 s for a 720p 121-frame TI2V-5B "
+                                "clip on an H200, 50.8 dB from the float32 decode, below what H.264 itself changes) "
+                                "or float32 (Wan's reference, 8.9 s); see README 'GPU and speed'")
     prompt_extender: str | dict[str, Any] | None = Field(
         None, description="a local instruct model (folder, or a hub id already cached) that rewrites each prompt and "
                           "plans the shot beside the rules planner; None: rules only (clipmill.planning.extender)")

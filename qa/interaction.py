@@ -41,12 +41,16 @@ def interaction_checks(
     max_contact_gap: for "contact", the largest gap between the boxes, in box sizes,
         that still counts as touching.
 
-    Metrics are "presence:<class>", "count:<class>", "vanish:<class>" and
-    "interaction:<kind>". No expected classes, no checks.
+    Metrics are "presence:<class>", "count:<class>", "vanish:<class>",
+    "interaction:<kind>" and "forbidden:<class>" (a class the prompt says is not there, seen
+    for longer than `max_gap_frames`). No expected or forbidden classes, no checks.
     """
-    if not expectations.classes:
+    if not expectations.classes and not expectations.forbidden:
         return []
     clip = _Sample(detections, frame_indices, max_gap_frames)
+    forbidden = [_forbidden_check(clip, label) for label in expectations.forbidden]
+    if not expectations.classes:
+        return forbidden
 
     checks: list[Check] = []
     movers: set[str] = set()
@@ -58,7 +62,51 @@ def interaction_checks(
     per_class: list[Check] = []
     for label, expected in expectations.classes.items():
         per_class.extend(_class_checks(clip, label, expected, min_presence, moved=kind if label in movers else None))
-    return per_class + checks
+    return per_class + checks + forbidden
+
+
+def open_vocabulary_checks(detections: list[Detection], frame_indices: list[int], names: list[str], *,
+                           min_presence: float = 0.5, max_gap_frames: int = 8) -> list[Check]:
+    """Presence and vanish checks of subjects outside COCO, from an open-vocabulary detector.
+
+    No count check: such a detector's boxes for "sneakers" may be one pair or two shoes, so
+    only whether the subject is there, and stays, is judged."""
+    clip = _Sample(detections, frame_indices, max_gap_frames)
+    checks: list[Check] = []
+    for name in names:
+        found = _class_checks(clip, name, 1, min_presence, moved=None)
+        checks += [c for c in found if not c.metric.startswith("count:")]
+    return checks
+
+
+def not_checkable_checks(names: list[str], why: str) -> list[Check]:
+    """The record that these subjects were not checked (`why`): informational, never a pass in silence."""
+    return [Check(STAGE, f"unchecked:{name}", 0.0, None, True, f"{name}: not checkable by the detector ({why})")
+            for name in names]
+
+
+def _forbidden_check(clip: _Sample, label: str) -> Check:
+    """A class the prompt rules out ("no people") fails the clip once it stays in view longer than
+    a detector's blink (`max_gap_frames`); a stray one-frame false positive is forgiven.
+    Value: the longest run of clip frames in which it was seen."""
+    metric = f"forbidden:{label}"
+    n = len(clip.frames)
+    counts = clip.counts(label)
+    seen_runs = [run for run in clip.runs([min(c, 1) for c in counts]) if run.count > 0]
+    longest = max(seen_runs, key=lambda run: run.span, default=None)
+    span = float(longest.span) if longest else 0.0
+    seen = sum(c > 0 for c in counts)
+    if longest is not None and clip.sustained(longest):
+        start = clip.frames[longest.start]
+        return Check(STAGE, metric, span, float(clip.max_gap_frames), False,
+                     f"{label} is in view from frame {start} for {longest.span} frames ({seen} of {n} checked frames), "
+                     f"but the prompt says there is no {label}")
+    if seen:
+        return Check(STAGE, metric, span, float(clip.max_gap_frames), True,
+                     f"no {label}, as the prompt says: seen only briefly ({seen} of {n} checked frames, at most "
+                     f"{int(span)} frames <= {clip.max_gap_frames})")
+    return Check(STAGE, metric, 0.0, float(clip.max_gap_frames), True,
+                 f"no {label}, as the prompt says: none in {n} checked frames")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 import PIL.Image
 
 from qa.consistency import sample_indices, subject_drift_check, text_video_check
-from qa.interaction import interaction_checks
+from qa.interaction import interaction_checks, not_checkable_checks, open_vocabulary_checks
 from qa.stitch import seam_checks
 from qa.temporal import temporal_checks
 from qa.types import Check, Detection, Expectations, Verdict
@@ -40,7 +40,13 @@ class Judgement:
             "detected_labels": sorted({d.label for d in self.detections}),
             "examined_frames": len(self.examined_frames),
             "random_weights": dict(self.random_weights),
+            "not_checkable": self.not_checkable,
         }
+
+    @property
+    def not_checkable(self) -> list[str]:
+        """What the plan expects that no detector here could check ("perfume: not checkable ...")."""
+        return [c.reason for c in self.verdict.checks if c.metric.startswith("unchecked:")]
 
 
 def expects_motion(actions: Sequence[str], expectations: Expectations) -> bool:
@@ -67,6 +73,8 @@ def judge_frames(
     scorer,
     seams: list[int] | None = None,
     expects_motion: bool = True,
+    open_vocab_detector=None,
+    open_vocab_missing: str | None = None,
 ) -> Judgement:
     """Run every check on `frames` (F, H, W, 3) uint8 RGB.
 
@@ -78,6 +86,11 @@ def judge_frames(
         scorer: A `models.clip.ClipScorer`; None skips drift and text-video similarity.
         seams: Frame indices where stitched segments meet.
         expects_motion: Whether the plan asks for action (see `expects_motion`).
+        open_vocab_detector: A `models.open_vocab.OpenVocabDetector` for the plan's subjects
+            outside COCO (`expectations.open_vocabulary`); None: they are recorded as not
+            checkable by the detector.
+        open_vocab_missing: Why no open-vocabulary detector could be used although one was
+            configured (recorded with the subjects it would have checked).
     """
     # 1. temporal health and seams: pixels only
     checks: list[Check] = list(temporal_checks(
@@ -95,8 +108,15 @@ def judge_frames(
         found = interaction_checks(detections, examined, expectations, min_presence=qa.min_presence,
                                    max_gap_frames=qa.max_gap_frames, min_approach=qa.min_approach,
                                    max_contact_gap=qa.max_contact_gap)
-        checks += found if qa.enforce_expectations else [informational(c) for c in found]
         random_weights["detector"] = detector.random_weights
+    else:
+        found = []
+    open_found, open_detections = _open_vocabulary(frames, qa, expectations, detector, (examined, detections),
+                                                   open_vocab_detector, random_weights, open_vocab_missing)
+    found += open_found
+    detections = detections + open_detections
+    checks += found if qa.enforce_expectations else [c if c.metric.startswith("unchecked:") else informational(c)
+                                                    for c in found]
 
     # 3. CLIP: one batch of sampled frames serves drift and text-video similarity
     if scorer is not None:
@@ -109,3 +129,34 @@ def judge_frames(
         random_weights["clip"] = scorer.random_weights
 
     return Judgement(Verdict(checks=tuple(checks)), examined, detections, random_weights)
+
+
+def _open_vocabulary(frames: np.ndarray, qa: QASettings, expectations: Expectations, detector,
+                     coco: tuple[list[int], list[Detection]], open_vocab_detector,
+                     random_weights: dict[str, bool], missing: str | None) -> tuple[list[Check], list[Detection]]:
+    """Checks of the plan's subjects outside COCO: by the open-vocabulary detector when there is
+    one, by the COCO detector for a name it happens to know, else recorded as not checkable."""
+    names = list(expectations.open_vocabulary)
+    if not names:
+        return [], []
+    known = set(detector.class_names.values()) if detector is not None else set()
+    by_name = [n for n in names if n in known]
+    rest = [n for n in names if n not in known]
+    checks: list[Check] = []
+    detections: list[Detection] = []
+    if by_name:  # the COCO detector's own detections, already made
+        checks += open_vocabulary_checks(coco[1], coco[0], by_name, min_presence=qa.min_presence,
+                                         max_gap_frames=qa.max_gap_frames)
+    if rest and open_vocab_detector is not None:
+        examined, found = open_vocab_detector.detect_names(frames, rest, stride=qa.detect_stride,
+                                                           conf=qa.detect_confidence)
+        detections += found
+        checks += open_vocabulary_checks(found, examined, rest, min_presence=qa.min_presence,
+                                         max_gap_frames=qa.max_gap_frames)
+        random_weights["open_vocab_detector"] = open_vocab_detector.random_weights
+    elif rest:
+        why = ("no detector ran" if detector is None else
+               f"its classes are COCO's; the open-vocabulary detector is unusable: {missing}" if missing else
+               "its classes are COCO's; no open-vocabulary detector (models.open_vocab_detector) is configured")
+        checks += not_checkable_checks(rest, why)
+    return checks, detections

@@ -71,14 +71,22 @@ class Expectations:
     `classes` maps COCO class names to the number of instances expected.
     `subjects` names the two classes taking part in `interaction` (for handover the
     third item, when present, is the object handed over).
+    `forbidden` names the classes the prompt says are not in the shot ("no people",
+    "without a dog"): one seen for longer than a detector's blink fails the clip.
+    `open_vocabulary` names subjects outside the COCO classes ("perfume", "earbuds"): an
+    open-vocabulary detector checks that they are there; without one they are recorded as
+    not checkable, never passed in silence.
     """
 
     classes: dict[str, int] = field(default_factory=dict)
     interaction: Interaction | None = None
     subjects: tuple[str, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    open_vocabulary: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"classes": dict(self.classes), "interaction": self.interaction, "subjects": list(self.subjects)}
+        return {"classes": dict(self.classes), "interaction": self.interaction, "subjects": list(self.subjects),
+                "forbidden": list(self.forbidden), "open_vocabulary": list(self.open_vocabulary)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Expectations":
@@ -86,4 +94,6 @@ class Expectations:
             classes=dict(data.get("classes", {})),
             interaction=data.get("interaction"),
             subjects=tuple(data.get("subjects", ())),
+            forbidden=tuple(data.get("forbidden", ())),
+            open_vocabulary=tuple(data.get("open_vocabulary", ())),
         )

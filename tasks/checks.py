@@ -24,11 +24,30 @@ def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str
     from models.clip import load_clip_scorer
     from models.detector import load_detector
 
+    def scorer():
+        return load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
+
+    open_vocab, missing = _open_vocab_detector(models, plan, scorer)
     return judge_frames(
         load_frames(frames_path), qa=qa, expectations=plan.expectations, text=text,
-        detector=load_detector(models.detector, trusted=models.trusted_weights),
-        scorer=load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights),
-        seams=seams, expects_motion=expects_motion(plan.actions, plan.expectations))
+        detector=load_detector(models.detector, trusted=models.trusted_weights), scorer=scorer(),
+        seams=seams, expects_motion=expects_motion(plan.actions, plan.expectations),
+        open_vocab_detector=open_vocab, open_vocab_missing=missing)
+
+
+def _open_vocab_detector(models: ModelSources, plan: ShotPlan, scorer):
+    """(detector, None) for the plan's subjects outside COCO when the spec configures one and the
+    plan has such subjects; (None, why) when it is configured but has no usable text encoder
+    (the subjects are then recorded as not checkable, with that reason); (None, None) otherwise."""
+    if not models.open_vocab_detector or not plan.expectations.open_vocabulary:
+        return None, None
+    from models.open_vocab import OpenVocabUnavailable, load_open_vocab_detector
+
+    try:
+        return load_open_vocab_detector(models.open_vocab_detector, text_encoder_file=models.open_vocab_text_encoder,
+                                        clip_scorer=scorer, trusted=models.trusted_weights), None
+    except OpenVocabUnavailable as error:
+        return None, str(error)
 
 
 @task(name="decide-retry", cache_policy=NO_CACHE)

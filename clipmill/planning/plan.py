@@ -62,12 +62,15 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     # 4. expectations
     classes, introducing, unstated = count_entities(mentions, language)
     interaction, opening, subject_classes, notes = resolve_interaction(read.events)
+    absent = absent_classes(all_mentions, classes, absence.nobody)
+    unknown_to_coco = open_vocabulary(introducing)
     expectations = Expectations(
         classes=classes,
         interaction=interaction.kind if interaction else None,
         subjects=subject_classes,
+        forbidden=tuple(absent),  # QA fails a clip that shows what the text rules out
+        open_vocabulary=tuple(unknown_to_coco),
     )
-    absent = absent_classes(all_mentions, classes, absence.nobody)
 
     # 5. wording: initial state, outcome, prompt, segment prompts
     subjects = [m.phrase for m in introducing if not m.counted_only]
@@ -104,7 +107,7 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
         expectations=expectations,
         warnings=warnings,
         absent=absent,
-        open_vocabulary=open_vocabulary(introducing),
+        open_vocabulary=unknown_to_coco,
         camera=read.camera,
         look=read.look,
         notes=unchecked_notes(introducing, language),

@@ -320,3 +320,44 @@ def test_real_footage_through_the_real_detector_gives_well_formed_checks(shared_
     checks = interaction_checks(detections, examined, pair_expectations("approach", "person", "dog"))
     assert sorted(c.metric for c in checks)[:3] == ["interaction:approach", "presence:dog", "presence:person"]
     assert all(c.stage == "interaction" and c.reason for c in checks)
+
+
+# -- classes the prompt rules out ("no people", "without a dog") ------------------------------
+
+
+def test_forbidden_class_in_view_fails_with_a_reason():
+    checks = interaction_checks(dets("car", FRAMES) + dets("person", FRAMES[5:20]), FRAMES,
+                                Expectations(classes={"car": 1}, forbidden=("person",)))
+    c = check(checks, "forbidden:person")
+    assert not c.passed and c.stage == "interaction"
+    assert c.reason == ("person is in view from frame 20 for 60 frames (15 of 25 checked frames), "
+                        "but the prompt says there is no person")
+    assert check(checks, "presence:car").passed  # what was asked for is still judged
+
+
+def test_forbidden_class_alone_is_checked_without_expected_classes():
+    # "An empty beach at dawn with no people": nothing expected, one class ruled out
+    c = check(interaction_checks(dets("person", FRAMES), FRAMES, Expectations(forbidden=("person",))),
+              "forbidden:person")
+    assert not c.passed and c.value == 100
+
+
+def test_forbidden_class_seen_for_a_blink_is_forgiven():
+    checks = interaction_checks(dets("dog", [40, 44]), FRAMES, Expectations(classes={"person": 2}, forbidden=("dog",)))
+    c = check(checks, "forbidden:dog")
+    assert c.passed and c.value == 8 and "seen only briefly" in c.reason
+    clean = check(interaction_checks([], FRAMES, Expectations(forbidden=("dog",))), "forbidden:dog")
+    assert clean.passed and clean.reason == "no dog, as the prompt says: none in 25 checked frames"
+
+
+def test_open_vocabulary_subjects_get_presence_and_vanish_but_no_count():
+    from qa.interaction import not_checkable_checks, open_vocabulary_checks
+
+    two_shoes = dets("sneakers", FRAMES, x=100) + dets("sneakers", FRAMES, x=300)
+    checks = open_vocabulary_checks(two_shoes, FRAMES, ["sneakers", "perfume"])
+    assert [c.metric for c in checks] == ["presence:sneakers", "vanish:sneakers", "presence:perfume"]
+    assert check(checks, "presence:sneakers").passed
+    assert not check(checks, "presence:perfume").passed
+    [note] = not_checkable_checks(["perfume"], "its classes are COCO's")
+    assert note.passed and note.threshold is None and note.metric == "unchecked:perfume"
+    assert note.reason == "perfume: not checkable by the detector (its classes are COCO's)"
