@@ -59,8 +59,12 @@ def plan(
     classes = ", ".join(f"{name} x{count}" for name, count in expectations.classes.items()) or "-"
     typer.echo(f"QA expects:    {classes}; interaction: {expectations.interaction or '-'}"
                + (f" ({' -> '.join(expectations.subjects)})" if expectations.subjects else ""))
-    typer.echo(f"absent:        {', '.join(shot.absent) or '-'}")
-    typer.echo(f"not in COCO:   {', '.join(shot.open_vocabulary) or '-'}")
+    forbidden = ", ".join(expectations.forbidden)
+    typer.echo(f"absent:        {', '.join(shot.absent) or '-'}"
+               + (f" (QA fails a clip in which it sees {forbidden})" if forbidden else ""))
+    typer.echo(f"not in COCO:   {', '.join(shot.open_vocabulary) or '-'}"
+               + (" (not checkable by the COCO detector; QA checks them when models.open_vocab_detector is set)"
+                  if expectations.open_vocabulary else ""))
     for label, value in (("camera:", shot.camera), ("look:", shot.look)):
         shown = ", ".join(value) if isinstance(value, (list, tuple)) else value
         typer.echo(f"{label:<15}{shown or '-'}")
