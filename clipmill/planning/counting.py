@@ -43,6 +43,7 @@ def count_entities(mentions: list[Mention],
         introducing.append(mention)
         if mention.coco:
             classes_seen.add(mention.coco)
+        classes_seen.update(mention.implies)  # "a truck driver ... his cab": the truck
     classes: dict[str, int] = {}
     for mention in introducing:
         if mention.coco:
@@ -79,7 +80,22 @@ def _refer_back(mention: Mention, counts_by_head: dict[str, int]) -> None:
         counts_by_head[head] = max(counts_by_head[head], mention.count)
 
 
+# A vehicle named again by a generic word ("把车靠在树旁" after a bicycle) or as someone's own
+# ("a truck driver climbs into his cab") is the vehicle already there, whatever its class.
+_VEHICLES = {"bicycle", "car", "motorcycle", "bus", "truck", "train", "boat", "airplane"}
+_GENERIC_VEHICLE_WORDS = {"车", "车子", "爱车", "vehicle", "ride", "wheels"}
+_POSSESSIVES_EN = ("his ", "her ", "their ", "its ", "my ", "our ", "your ")
+
+
+def _same_vehicle(mention: Mention, classes_seen: set[str]) -> bool:
+    if mention.coco not in _VEHICLES or not classes_seen & _VEHICLES or mention.another:
+        return False
+    return mention.head in _GENERIC_VEHICLE_WORDS or mention.phrase.lower().startswith(_POSSESSIVES_EN)
+
+
 def _refers_to_class_seen(mention: Mention, classes_seen: set[str], language: str) -> bool:
+    if _same_vehicle(mention, classes_seen):
+        return True
     if mention.coco not in classes_seen:
         return False
     generic_person = mention.head in ("person", "people", "人", "人们") and mention.definite

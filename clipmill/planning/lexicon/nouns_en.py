@@ -165,4 +165,7 @@ NEEDS_DETERMINER_EN = {"duck", "tie", "orange", "remote", "book", "bowl", "train
                        "sign", "flag", "brush", "tank", "ram", "cab", "coach", "sub", "drum", "mobile",
                        "cream", "toner", "plate", "ring",
                        "compact", "foundation", "product", "tea", "wine", "milk", "juice", "rose",
-                       "flower", "tire", "wheel", "hose", "ladder", "rope", "seal", "product", "dish"}
+                       "flower", "tire", "wheel", "hose", "ladder", "rope", "seal", "product", "dish",
+                       # verbs or adjectives first ("she blushes", "combs her hair", "key moment", "lime green")
+                       "blush", "comb", "whisk", "swing", "key", "map", "skewer", "lime", "salmon", "straw",
+                       "pepper", "corn", "candy"}

@@ -16,22 +16,34 @@ OBJECTS_EN = (
     "controller gamepad charger power_bank kettle blender coffee_machine espresso_machine air_fryer "
     "vacuum rice_cooker lamp candle thermos tumbler_cup water_flask jewellery jewelry watch_box gift_box "
     "package parcel skincare makeup compact palette brush razor shaver "
+    "helmet goggles toothpaste soap shower_gel nail_polish blush concealer highlighter comb hairbrush "
+    "curling_iron hair_straightener phone_case tripod gimbal selfie_stick ring_light projector printer router "
+    "e-reader kindle vr_headset dumbbell kettlebell barbell yoga_ball jump_rope water_gun humidifier diffuser "
+    "air_purifier lunchbox lunch_box wristband headband hair_clip keychain key car_key teapot wok spatula ladle "
+    "whisk cutting_board rolling_pin grater "
     # food and drink
     "croissant cookie biscuit steak sushi ramen noodle dumpling bread loaf baguette salad fries soup "
     "ice_cream popsicle lemon strawberry watermelon grape cherry peach mango avocado tomato egg cheese "
     "chocolate coffee latte espresso cappuccino americano tea juice milk smoothie cocktail beer wine "
     "champagne whiskey honey pie taco burrito pancake waffle macaron dessert meal dish "
+    "cucumber potato onion garlic pepper corn rice shrimp prawn salmon bacon sausage pasta spaghetti tofu "
+    "cereal yogurt yoghurt almond peanut walnut bagel muffin brownie pudding candy lollipop popcorn marshmallow "
+    "pineapple kiwi blueberry raspberry lime coconut pumpkin eggplant mushroom lettuce cabbage kebab skewer "
+    "pretzel omelette straw "
     # props and furniture
     "snowman scarecrow sock mat yoga_mat chopstick saucer plate pan pot tray basket crate rug carpet mirror pillow cushion blanket towel sled rope "
     "yarn bouquet flower rose chess chessboard guitar piano violin drum microphone camera_bag turntable "
     "pedestal shelf hook stand tent lantern trophy medal flag sign poster painting candle_holder "
     "bucket shovel broom ladder wheel tire hose camera film_camera cone ice_cream_cone snowball "
+    "envelope red_envelope ticket boarding_pass passport map newspaper magazine whiteboard blackboard easel "
+    "paintbrush swing seesaw sandcastle campfire bonfire "
     # vehicles and machines outside COCO
     "helicopter tractor forklift excavator bulldozer tank rocket spaceship blimp hot_air_balloon golf_cart "
-    "wheelchair stroller pram sled sleigh segway hoverboard "
+    "wheelchair stroller pram sled sleigh segway hoverboard tricycle rickshaw "
     # animals
     "bee ant spider octopus crab lobster jellyfish seal otter hedgehog alpaca llama donkey camel "
-    "rhino hippo leopard cheetah parrotfish goldfish koi"
+    "rhino hippo leopard cheetah parrotfish goldfish koi ladybug dragonfly snail lizard gecko chameleon raccoon "
+    "beaver moose bison buffalo yak reindeer"
 )
 # Chinese word -> the English name an open-vocabulary detector is given.
 OBJECTS_ZH = {
@@ -65,6 +77,19 @@ OBJECTS_ZH = {
     "箱子": "box", "礁石": "rocks", "铁板": "griddle", "西装": "suit", "婴儿车": "stroller", "童车": "stroller",
     "手推车": "cart", "推车": "cart", "购物车": "shopping cart", "餐车": "food cart", "花瓣": "petals",
     "花生": "peanuts", "瓜子": "seeds", "木棍": "stick", "外卖": "takeout bag", "门铃": "doorbell", "雪人": "snowman", "泡沫": "foam", "泡泡": "bubbles", "气泡": "bubbles", "面膜": "face mask", "三轮车": "tricycle", "袜子": "sock", "瑜伽垫": "yoga mat", "纸飞机": "paper plane", "头盔": "helmet", "玩具车": "toy car", "模型车": "model car", "直升机": "helicopter", "拖拉机": "tractor",
+    "红包": "red envelope", "钥匙": "keys", "车钥匙": "car keys", "护目镜": "goggles", "牙膏": "toothpaste",
+    "香皂": "soap", "肥皂": "soap", "沐浴露": "shower gel", "指甲油": "nail polish", "腮红": "blush", "梳子": "comb",
+    "三脚架": "tripod", "自拍杆": "selfie stick", "补光灯": "ring light", "显示器": "monitor", "投影仪": "projector",
+    "哑铃": "dumbbell", "风扇": "fan", "加湿器": "humidifier", "香薰机": "diffuser", "饭盒": "lunch box",
+    "吸管": "straw", "茶壶": "teapot", "炒锅": "wok", "锅铲": "spatula", "砧板": "cutting board", "菜板": "cutting board",
+    "黄瓜": "cucumber", "土豆": "potato", "洋葱": "onion", "大蒜": "garlic", "辣椒": "chili pepper", "玉米": "corn",
+    "米饭": "rice", "虾": "shrimp", "三文鱼": "salmon", "培根": "bacon", "香肠": "sausage", "意面": "pasta",
+    "豆腐": "tofu", "酸奶": "yogurt", "坚果": "nuts", "糖果": "candy", "棒棒糖": "lollipop", "爆米花": "popcorn",
+    "棉花糖": "marshmallow", "菠萝": "pineapple", "猕猴桃": "kiwi", "蓝莓": "blueberries", "椰子": "coconut",
+    "南瓜": "pumpkin", "蘑菇": "mushrooms", "信封": "envelope", "机票": "ticket", "登机牌": "boarding pass",
+    "护照": "passport", "地图": "map", "报纸": "newspaper", "杂志": "magazine", "黑板": "blackboard", "画板": "easel",
+    "画笔": "paintbrush", "秋千": "swing", "沙堡": "sandcastle", "城堡": "castle", "篝火": "campfire", "帐篷": "tent",
+    "灯笼": "lantern", "蜻蜓": "dragonfly", "蜗牛": "snail", "蜥蜴": "lizard", "瓢虫": "ladybug", "羊驼": "alpaca",
     "挖掘机": "excavator", "轮椅": "wheelchair", "相机": "camera", "单反": "camera", "雪橇": "sled", "热气球": "hot air balloon", "棍子": "stick", "风车": "pinwheel", "水车": "water wheel",
 }
 # Names for the Chinese subjects in `nouns_zh.OTHER_SUBJECTS_ZH` (animals and figures).

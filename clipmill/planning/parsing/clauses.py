@@ -199,7 +199,7 @@ def first_verb_position(text: str, language: Language) -> int:
 
 # A Chinese verb shows by its shape where the word is not in the list: an aspect marker after a
 # character ("趴着", "抢了"), or a character before a counted object ("抢一根木棍").
-_VERB_SHAPE_ZH = re.compile(r"[上下](?:车|楼|山|船|飞机|棋|雨|雪|来|去|台)|[\u4e00-\u9fff](?:着|了|过)(?!来|去)|(?<![一两三四五六七八九十几的])[\u4e00-\u9fff]"
+_VERB_SHAPE_ZH = re.compile(r"[上下](?:车|楼|山|船|飞机|棋|象棋|围棋|跳棋|五子棋|雨|雪|来|去|台)|[\u4e00-\u9fff](?:着|了|过)(?!来|去)|(?<![一两三四五六七八九十几的])[\u4e00-\u9fff]"
                             r"(?:[一两三四五六七八九十几][只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件盆棵枚支片座朵])")
 
 
@@ -207,7 +207,11 @@ def has_verb(text: str, language: Language) -> bool:
     if language == "en":
         return _has_verb_en(text)
     masked = without_nouns_zh(text)
-    return bool(VERB_CHARS_ZH.search(masked) or _VERB_SHAPE_ZH.search(masked))
+    return bool(VERB_CHARS_ZH.search(masked) or _VERB_SHAPE_ZH.search(masked) or _GAME_VERBS_ZH.search(text))
+
+
+# "下象棋", "打麻将": the verb is a game's own, and the game is a noun the masking blanks
+_GAME_VERBS_ZH = re.compile(r"下(?:象棋|围棋|跳棋|五子棋|国际象棋|军棋)|打(?:牌|麻将|扑克)")
 
 
 def without_nouns_zh(text: str) -> str:

@@ -66,6 +66,9 @@ RULES_EN: list[Rule] = [
     ("approach", 2, re.compile(
         rf"\b(?:{_MOTION_EN})\s+(?:\w+ly\s+)?(?:over\s+|up\s+|straight\s+|back\s+)?(?:towards?|to|up\s+to|"
         rf"over\s+to)\b", re.I), "after"),
+    # "walks across the tarmac toward his plane": a path phrase may come between the move and its goal
+    ("approach", 2, re.compile(rf"\b(?:{_MOTION_EN})\b(?:\s+(?!and\b|then\b)[\w'-]+){{1,5}}?\s+towards?\b", re.I),
+     "after"),
     ("approach", 2, re.compile(
         r"\b(?:approach(?:es|ed|ing)?|chases?|chased|chasing|follows?|followed|following|(?:comes?|came|coming|"
         r"gets?|got|getting|moves?|moved|moving)\s+closer\s+to|reaches|reached|reaching|joins?|joined|joining)\b",
@@ -82,6 +85,9 @@ RULES_EN: list[Rule] = [
 RULES_ZH: list[Rule] = [
     ("handover", 0, re.compile(r"[把将](?P<obj>[^，。]{1,12}?)(?:递给|交给|传给|扔给|抛给|送给|丢给|踢给|拿给|端给|带给|还给|塞给|卖给|喂给|递到|给)(?P<rest>.*)"),
      "zh_ba"),
+    # "小狗把球叼到主人面前": brought into someone's reach is handed to them
+    ("handover", 0, re.compile(r"[把将](?P<obj>[^，。]{1,12}?)(?:叼|带|拿|送|端|推|踢|滚|扔|递|放)(?:到|至|在)"
+                               r"(?P<rest>[^，。]{1,10}?(?:面前|跟前|身边|手里|手中|手上|脚边|脚下|怀里))"), "zh_ba"),
     ("handover", 0, re.compile(r"从(?P<giver>[^，。]{1,12}?)(?:手中|手里|那里|那儿|处)?(?:接过|拿过|拿走|接住|收下)"),
      "receive_from_zh"),
     ("handover", 0, re.compile(r"(?:递给|交给|传给|扔给|抛给|送给|丢给|踢给|拿给|端给|带给|还给|塞给|卖给)(?P<rest>.*)"),

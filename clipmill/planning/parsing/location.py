@@ -94,7 +94,7 @@ def _find_location_zh(text: str) -> tuple[str, Spans]:
     if setting:
         return setting.group("place").strip(), [setting.span()]
     for at in re.finditer(
-        r"(?<![正还现实])在(?P<place>[^，。！？、；,.!?\s在]{1,12}?)(?:里面|里|中|上|下(?![棋车来去])|边|旁|内|外|附近|之中|当中)",
+        r"(?<![正还现实])在(?P<place>[^，。！？、；,.!?\s在]{1,12}?)(?:里面|里|中|上|下(?![棋车来去]|象棋|围棋|跳棋|五子棋)|边|旁|内|外|附近|之中|当中)",
         text,
     ):
         if at.start() > 0 and VERB_CHARS_ZH.match(text[at.start() - 1]):

@@ -126,8 +126,14 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
     for numeral in _NUMERAL_RE.finditer(before):
         pass
     default_count = None if plural or entry.plural else 1
-    if numeral is not None and _numeral_applies(numeral, before):
+    relative = _RELATIVE_CLAUSE_RE.search(text[_last_break(text, i) : i])
+    if numeral is not None and _numeral_applies(numeral, before) and not _inside_relative_clause(text, end, before,
+                                                                                                 numeral):
         start, count, definite, another = _read_numeral(numeral, boundary, entry, default_count)
+    elif relative is not None and before == "的":
+        # "两个骑自行车的女孩": the numeral before the describing clause counts its head, the girls
+        _, count, definite, another = _read_numeral(relative, boundary, entry, default_count)
+        start = i
     else:
         start, count, definite, another = _read_other_words(before, boundary, i, entry, default_count)
     if any(before.endswith(v) for v in ZH_VAGUE) or (numeral is not None and start < i
@@ -137,6 +143,18 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
     stated = start < i and not definite
     return Mention(start, end, text[start:end], entry.head, entry.coco, count, definite, another, stated=stated,
                    implies=entry.implies, name=entry.name)
+
+
+# A describing clause that opens on a verb and ends in 的 ("一个骑自行车的女孩", "两个穿红裙子的女孩"):
+# its verb's object is not what the numeral counts.
+_RELATIVE_VERBS_ZH = "骑穿戴背拿抱牵开推提举带坐拎捧扛"
+_RELATIVE_CLAUSE_RE = re.compile(rf"{_NUMERAL_RE.pattern}[{_RELATIVE_VERBS_ZH}]着?[^，。！？的]{{1,8}}的$")
+
+
+def _inside_relative_clause(text: str, end: int, before: str, numeral: re.Match) -> bool:
+    """The noun is the object inside a describing clause: numeral, verb, this noun, then 的."""
+    gap = before[numeral.end():]
+    return bool(gap) and gap[0] in _RELATIVE_VERBS_ZH and text[end : end + 1] == "的"
 
 
 def _numeral_applies(numeral: re.Match, before: str) -> bool:
