@@ -6,21 +6,22 @@ import threading
 
 import torch
 
-_generation_locks: dict[str, threading.Lock] = {}
+_generation_locks: dict[str, threading.RLock] = {}
 _registry_lock = threading.Lock()
 
 
-def generation_lock(device: torch.device | str) -> threading.Lock:
+def generation_lock(device: torch.device | str) -> threading.RLock:
     """The process-wide lock a generation holds on `device` for as long as it runs.
 
     A worker keeps two clips in flight (flows/batch.py) so that one clip's CPU stages run
     while the next one generates; this lock keeps their generations, of any model, from
     sharing the GPU, where they would only slow each other down and could run it out of
-    memory.
+    memory. Re-entrant: the generate task takes it before the GPU's Prefect slot
+    (tasks/generate.py:gpu_slot) and the generator takes it again inside.
     """
     key = str(torch.device(device))
     with _registry_lock:
-        return _generation_locks.setdefault(key, threading.Lock())
+        return _generation_locks.setdefault(key, threading.RLock())
 
 
 def pick_device(preferred: str | None = None) -> torch.device:

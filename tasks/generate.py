@@ -80,13 +80,24 @@ def gpu_slot_name(device) -> str | None:
 
 @contextmanager
 def gpu_slot(device) -> Iterator[float]:
-    """Hold this GPU's global concurrency slot (when it has one); yields the seconds waited."""
-    name, started = gpu_slot_name(device), time.perf_counter()
-    if name is None:
-        yield 0.0
-        return
-    with concurrency(name, occupy=1, strict=False):
-        yield time.perf_counter() - started
+    """Hold this GPU: first this process's own generation lock, then the GPU's global
+    concurrency slot (when it has one); yields the seconds waited for both.
+
+    The order matters. A denied slot is answered with a Retry-After near the holder's average
+    occupancy (a whole generation, capped at 30 s by Prefect's server), so two clips of one
+    worker polling the slot would leave the GPU idle for seconds at every hand-over. Queued on
+    the in-process lock, the next clip takes the GPU the moment the last one lets go, and only
+    other processes on the same GPU (a served deployment beside a worker) ever poll the slot."""
+    from models.devices import generation_lock  # imports torch: only where a generation runs
+
+    started = time.perf_counter()
+    with generation_lock(device):
+        name = gpu_slot_name(device)
+        if name is None:
+            yield time.perf_counter() - started
+            return
+        with concurrency(name, occupy=1, strict=False):
+            yield time.perf_counter() - started
 
 
 @task(name="generate-segment", task_run_name="generate-{job.id}-attempt-{attempt}-segment-{segment}",
@@ -115,8 +126,7 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     request = GenerationRequest(prompt=prompt, negative_prompt=negative_prompt, image=image, width=job.width,
                                 height=job.height, num_frames=job.segment_frames(params.segments), steps=params.steps,
                                 guidance=params.guidance, seed=params.seed + segment - 1,
-                                # fast: the VAE decodes in bf16 too (50.8 dB from the fp32 decode, 3 s less at 720p)
-                                decode_dtype="bfloat16" if job.speed == "fast" else "float32")
+                                decode_dtype=models.vae_decode)
     with gpu_slot(generator.device) as slot_wait_s:
         frames = generator.generate(request, on_step=on_step)
     run = generator.last_run

@@ -1,0 +1,277 @@
+"""GPU benchmark: a real clipmill batch through Prefect on one GPU, 1 and 2 clips in flight.
+
+What runs is the product, end to end: `flows.batch.batch_flow` under a real (temporary)
+Prefect server, the real Wan loader reading a diffusers checkpoint from a folder, generation
+holding the GPU's global concurrency slot (created as deployments/setup.sh does), stitching,
+deflicker, the QA stages, the H.264 encode with ffmpeg, the database and the report. The
+checkpoint is the real-size TI2V-5B architecture with random weights, saved once:
+
+    python tests/benchmarks/bench_prefect_batch_gpu.py --save-random /tmp/wan-ti2v-5b-random
+    python tests/benchmarks/bench_prefect_batch_gpu.py --source /tmp/wan-ti2v-5b-random --clips 6 \
+        --in-flight 2,1 --clips 6,3 --json tests/benchmarks/results/prefect_batch_h200.json
+    python tests/benchmarks/bench_prefect_batch_gpu.py --smoke   # the tiny model on the CPU: checks the script
+
+A worker keeps its model loaded between batches (models.cache), so a one-clip batch first
+loads and compiles it; its time is reported (`warm_up_batch_s`) and is not part of the
+measured batches. Random weights make every clip noise, so QA's thresholds are opened wide
+and each job has one attempt: every stage still runs in full, every clip is accepted, and each
+setting does the same work.
+
+Measured from each batch run itself:
+- `gpu_busy_fraction`: the mean of NVML's utilisation counter (the share of time some kernel
+  ran on the GPU) over the batch flow's wall time, sampled every 50 ms;
+  `generation_held_fraction`: the `generate` stage's seconds (GPU held) from the database
+  over the same wall time.
+- `prefect_overhead_fraction`: for each clip, the time Prefect's engine spends around the
+  clip's work (its subflow's wall time outside its task runs' Running spans, from the
+  server's own timestamps, plus the task runs times a no-op task's cost on the same server),
+  over the clip's wall time. An upper bound: our own glue between tasks counts as Prefect's.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks.results_json import emit  # noqa: E402
+
+PROMPTS = [  # distinct prompts: each clip encodes its own text, as a real batch does
+    "A golden retriever runs across a sunny park toward a boy holding a red ball",
+    "A barista pours latte art into a white cup on a wooden counter, slow push-in",
+    "A red sports car drives along a coastal road at sunset, tracking shot",
+    "Two girls pass a volleyball on the beach, then high-five",
+    "A bottle of perfume on a marble table, soft studio light, the camera orbits slowly",
+    "A cyclist rides down a forest trail, morning fog, handheld camera",
+    "A chef slices tomatoes on a cutting board in a bright kitchen",
+    "A cat jumps onto a windowsill and looks out at the rain",
+]
+OPEN_QA = {"gate_threshold": -1.0, "enforce_expectations": False, "max_flicker": 255, "min_motion": 0.0,
+           "max_frozen_fraction": 1.0, "max_black_fraction": 1.0, "max_seam_ratio": 1000.0}
+
+
+def save_random_checkpoint(folder: Path, smoke: bool) -> None:
+    """The real-size TI2V-5B (random weights) as a diffusers folder the real loader reads."""
+    import torch
+    from diffusers import WanPipeline
+
+    from models.tiny_wan import RANDOM_WEIGHTS_MARKER
+    from tests.benchmarks.bench_wan_gpu import build_components
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    started = time.perf_counter()
+    WanPipeline(**build_components("ti2v-5b", device, smoke)).save_pretrained(folder, safe_serialization=True)
+    (folder / RANDOM_WEIGHTS_MARKER).write_text("random weights of the real TI2V-5B architecture, for benchmarks\n")
+    print(f"saved {folder} in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def write_spec(folder: Path, name: str, source: str | None, clips: int, args: argparse.Namespace,
+               steps: int | None) -> Path:
+    models: dict = {"clip_pretrained": "random", "detector": "random"}
+    defaults: dict = {"model": "tiny" if source is None else "wan2.2-ti2v-5b", "width": args.width, "height": args.height,
+                      "frames": args.frames, "fps": 24, "max_attempts": 1, "qa": OPEN_QA}
+    if source is not None:
+        models.update(generator_source={"wan2.2-ti2v-5b": source}, memory_profile="resident")
+    if steps:
+        defaults["steps"] = steps
+    spec = {"name": name, "models": models, "defaults": defaults,
+            "jobs": [{"id": f"clip-{n}", "prompt": PROMPTS[n % len(PROMPTS)], "seed": n} for n in range(clips)]}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True))
+    return path
+
+
+class UtilisationSampler:
+    """NVML's GPU utilisation every `every_s` seconds, in a thread; nothing off a GPU."""
+
+    def __init__(self, every_s: float = 0.05) -> None:
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            index = int((os.environ.get("CUDA_VISIBLE_DEVICES") or "0").split(",")[0])
+            self._handle, self._nvml = pynvml.nvmlDeviceGetHandleByIndex(index), pynvml
+        except Exception:  # no NVIDIA driver: the CPU smoke run
+            self._handle = None
+        self._thread = threading.Thread(target=self._run, args=(every_s,), daemon=True)
+
+    def __enter__(self) -> UtilisationSampler:
+        if self._handle is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._handle is not None:
+            self._thread.join()
+
+    def _run(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            self.samples.append((time.time(), self._nvml.nvmlDeviceGetUtilizationRates(self._handle).gpu))
+
+    def busy_fraction(self, start: float, end: float) -> float | None:
+        window = [util for at, util in self.samples if start <= at <= end]
+        return round(statistics.fmean(window) / 100, 4) if window else None
+
+
+def noop_task_seconds(runs: int = 50) -> float:
+    """Wall seconds of one task run that does nothing, on this server: Prefect's cost per task."""
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
+
+    @task(cache_policy=NO_CACHE)
+    def nothing() -> None:
+        return None
+
+    @flow
+    def many() -> float:
+        nothing()  # the first one sets up the task engine
+        started = time.perf_counter()
+        for _ in range(runs):
+            nothing()
+        return (time.perf_counter() - started) / runs
+
+    return many()
+
+
+def clip_runs(batch_name: str) -> list[dict]:
+    """Each clip subflow of the batch with its wall time and its task runs' Running spans."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterTags
+
+    time.sleep(3)  # task run states reach the server as events: let the last ones land
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"batch:{batch_name}"])))
+        clips = []
+        for run in (r for r in runs if r.parent_task_run_id is not None):
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+            spans = [(t.start_time, t.end_time) for t in tasks if t.start_time and t.end_time]
+            clips.append({"job": run.name, "wall_s": (run.end_time - run.start_time).total_seconds(),
+                          "task_runs": len(tasks), "in_task_runs_s": sum((e - s).total_seconds() for s, e in spans)})
+    return clips
+
+
+def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight: int, args, noop_s: float,
+              steps: int | None) -> dict:
+    from flows.batch import batch_flow
+    from storage.db import init_db, session_scope
+    from storage.reports import batch_report
+
+    spec = write_spec(folder, name, source, clips, args, steps)
+    with UtilisationSampler() as sampler:
+        start = time.time()
+        result = batch_flow(str(spec), str(folder / "run"), clips_in_flight=in_flight)
+        end = time.time()
+    wall = end - start
+    with session_scope(init_db(result["database"])) as session:
+        report = batch_report(session, name)
+    attempts = [a for job in report["jobs"] for a in job["attempts"]]
+    held = sum((a.get("timings") or {}).get("generate", 0.0) for a in attempts)
+    accepted = sum(1 for job in report["jobs"] if job["status"] == "accepted")
+    per_clip = clip_runs(name)
+    overheads = [c["wall_s"] - c["in_task_runs_s"] + c["task_runs"] * noop_s for c in per_clip]
+    clip_wall = sum(c["wall_s"] for c in per_clip)
+    return {
+        "clips_in_flight": in_flight, "clips": clips, "accepted": accepted, "attempts": len(attempts),
+        "wall_s": round(wall, 2), "s_per_accepted_clip": round(wall / accepted, 2) if accepted else None,
+        "gpu_busy_fraction": sampler.busy_fraction(start, end),
+        "generation_held_s": round(held, 2), "generation_held_fraction": round(held / wall, 4),
+        "generate_s_per_clip": round(held / max(1, len(attempts)), 2),
+        "task_runs_per_clip": round(statistics.fmean(c["task_runs"] for c in per_clip), 1) if per_clip else None,
+        "prefect_overhead_s_per_clip": round(statistics.fmean(overheads), 3) if overheads else None,
+        "prefect_overhead_fraction": round(sum(overheads) / clip_wall, 5) if clip_wall else None,
+        "clip_wall_s": [round(c["wall_s"], 2) for c in per_clip],
+        "stage_s": {stage: round(sum((a.get("timings") or {}).get(stage, 0.0) for a in attempts) / max(1, len(attempts)), 2)
+                    for stage in sorted({s for a in attempts for s in (a.get("timings") or {})})},
+    }
+
+
+def create_gpu_slot() -> None:
+    """The GPU's global concurrency limit, as deployments/setup.sh creates it for each GPU."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    from tasks.generate import gpu_slot_name
+
+    name = gpu_slot_name("cuda:0")
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--save-random", type=Path, help="write the random-weight checkpoint here and stop")
+    parser.add_argument("--source", help="the checkpoint folder (or hub id) the batch loads")
+    parser.add_argument("--in-flight", default="2,1", help="comma list of clips_in_flight settings, run in this order")
+    parser.add_argument("--clips", default="6", help="clips of each setting's batch: one number, or one per setting")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=704)
+    parser.add_argument("--frames", type=int, default=121)
+    parser.add_argument("--steps", type=int, help="denoising steps [the model's default: 50]")
+    parser.add_argument("--smoke", action="store_true", help="the tiny model, small clips: checks the script")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if args.save_random:
+        save_random_checkpoint(args.save_random, args.smoke)
+        return
+    if args.smoke:
+        args.width, args.height, args.frames, args.steps = 64, 64, 17, args.steps or 4
+    elif not args.source:
+        parser.error("--source is needed (or --smoke)")
+
+    import torch
+    from prefect.testing.utilities import prefect_test_harness
+
+    from models.catalog import MODEL_SPECS
+
+    on_gpu = torch.cuda.is_available()
+    results: dict = {"gpu": torch.cuda.get_device_name(0) if on_gpu else "cpu", "host_cpus": os.cpu_count(),
+                     "model": "tiny" if args.smoke else "wan2.2-ti2v-5b", "random_weights": True,
+                     "width": args.width, "height": args.height, "frames": args.frames,
+                     "steps": args.steps or MODEL_SPECS["wan2.2-ti2v-5b"].default_steps, "python": platform.python_version(),
+                     "torch": torch.__version__, "host": socket.gethostname()}
+    source = None if args.smoke else args.source
+    with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=120):
+        if on_gpu:
+            create_gpu_slot()
+        folder = Path(tmp)
+        started = time.perf_counter()
+        # Loads the checkpoint and compiles: shapes, not steps, decide what compiles.
+        run_batch(folder / "warm-up", "warm-up", source, 1, 1, args, 0.0, steps=2)
+        results["warm_up_batch_s"] = round(time.perf_counter() - started, 1)
+        results["prefect_noop_task_s"] = round(noop_task_seconds(), 4)
+        settings = [int(n) for n in args.in_flight.split(",")]
+        clips = [int(n) for n in args.clips.split(",")]
+        clips += clips[-1:] * (len(settings) - len(clips))
+        results["runs"] = []
+        for in_flight, n_clips in zip(settings, clips):
+            run = run_batch(folder / f"in-flight-{in_flight}", f"in-flight-{in_flight}", source, n_clips,
+                            in_flight, args, results["prefect_noop_task_s"], args.steps)
+            print(f"{in_flight} in flight: {run['wall_s']:.1f} s wall, {run['s_per_accepted_clip']} s/accepted clip, "
+                  f"GPU busy {run['gpu_busy_fraction']}, held {run['generation_held_fraction']}, Prefect overhead "
+                  f"{run['prefect_overhead_fraction']} ({run['accepted']}/{n_clips} accepted)", flush=True)
+            results["runs"].append(run)
+            # The top-level keys come from the first setting's batch (2 in flight: the worker's
+            # default); written after every batch so that a run cut short keeps what it measured.
+            first = results["runs"][0]
+            results.update({key: first[key] for key in ("clips", "clips_in_flight", "gpu_busy_fraction",
+                                                        "prefect_overhead_fraction", "s_per_accepted_clip")})
+            emit(results, args.json)
+
+
+if __name__ == "__main__":
+    main()
