@@ -156,6 +156,20 @@ def _after(f: FrameMatch) -> Event | None:
     return f.event(f.kind, patient) if patient is not None else None
 
 
+def _ride(f: FrameMatch) -> Event | None:
+    """"rides a horse"; with nothing after the verb, what the rider's own word brings ("a cyclist
+    rides down a trail": the bicycle it implies)."""
+    patient = f.first_in(f.verb_end)
+    if patient is not None and not patient.pronoun:
+        return f.event(f.kind, patient)
+    riders = [m for m in f.inside + f.earlier if m.implies and m.start < f.verb_end and not m.negated]
+    if not riders:
+        return f.event(f.kind, patient) if patient is not None else None
+    rider = riders[0]
+    ridden = rider.implies[0]
+    return f.event(f.kind, Mention(rider.start, rider.end, rider.phrase, ridden, ridden, rider.count))
+
+
 def _with_or_group(f: FrameMatch) -> Event:
     """"shakes hands with the coach", or with each other ("two boys shake hands on a bench")."""
     partner = re.match(r"\s+with\s+", f.text[f.verb_end : f.clause.end], re.I)
@@ -196,6 +210,7 @@ FRAMES: dict[str, Callable[[FrameMatch], Event | None]] = {
     "after": _after,
     "after_optional": _after_optional,
     "with_or_group": _with_or_group,
+    "ride": _ride,
     # with nobody after the verb, `resolve_interaction` takes the agents' own group as the other
     # party ("two dogs play together")
     "after_or_group": _after_optional,

@@ -45,7 +45,8 @@ _CONTACT_ACTIVE_EN = _alternation(
     "high-fived tickle tickles tickled tackle tackles tackled lift lifts lifted lifting push pushes pushed "
     "pushing pull pulls pulled pulling"
 )
-_CONTACT_STATE_EN = _alternation("hold holds held holding carry carries carried carrying ride rides rode riding")
+_CONTACT_STATE_EN = _alternation("hold holds held holding carry carries carried carrying")
+_RIDE_EN = _alternation("ride rides rode riding")
 
 # priority: the most specific interaction a prompt names is what QA should check
 RULES_EN: list[Rule] = [
@@ -79,6 +80,10 @@ RULES_EN: list[Rule] = [
     ("leave", 4, re.compile(
         rf"\b(?:leaves|leaving|left\s+(?=the|a|an|his|her)|exits?|exited|exiting|(?:{_MOTION_EN})\s+"
         rf"(?:out\s+of|out|away\s+from|away|off))\b", re.I), "after_optional"),
+    # a couple dancing holds each other: contact within the group that dances
+    ("contact", 5, re.compile(r"\b(?:dance|dances|danced|dancing|waltz|waltzes|waltzed|tango|tangos)\b(?!\s+(?:on|across|in\s+front))",
+                              re.I), "with_or_group"),
+    ("contact", 5, re.compile(rf"\b(?:{_RIDE_EN})\b", re.I), "ride"),
     ("contact", 5, re.compile(rf"\b(?:{_CONTACT_STATE_EN})\b", re.I), "after"),
 ]
 
