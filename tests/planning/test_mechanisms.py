@@ -74,3 +74,78 @@ def test_camera_look_labels_and_hashtags():
 ])
 def test_interactions(text, interaction):
     assert plan_shot(text).expectations.interaction == interaction
+
+
+# -- mechanisms added for the fourth held-out set (general, each shown on prompts of its own) ----
+
+
+@pytest.mark.parametrize("text, classes, first_action", [
+    ("一个骑自行车的女孩停下来，把车靠在树旁，然后拍照", {"person": 1, "bicycle": 1}, "女孩把车靠在树旁"),
+    ("两个穿红裙子的女孩在跳舞", {"person": 2}, None),
+    ("一个背着书包的男孩推着自行车回家，把车停在门口", {"person": 1, "backpack": 1, "bicycle": 1}, None),
+])
+def test_a_numeral_before_a_describing_clause_counts_its_head(text, classes, first_action):
+    plan = plan_shot(text)
+    assert plan.expectations.classes == classes
+    if first_action:
+        assert plan.actions[1] == first_action  # the girl acts, not her bicycle
+
+
+@pytest.mark.parametrize("text, classes", [
+    ("A truck driver climbs into his cab and starts the engine", {"person": 1, "truck": 1}),
+    ("A cyclist locks her bike to a railing", {"person": 1, "bicycle": 1}),
+    ("一辆卡车停在路边，司机把车门关上", {"truck": 1, "person": 1}),
+])
+def test_a_vehicle_named_again_is_the_one_already_there(text, classes):
+    assert plan_shot(text).expectations.classes == classes
+
+
+def test_a_bus_and_a_car_stay_two_vehicles():
+    assert plan_shot("A bus stops and a car passes it").expectations.classes == {"bus": 1, "car": 1}
+
+
+@pytest.mark.parametrize("text, action", [
+    ("两个老人在公园长椅上下象棋", "两个老人下象棋"),
+    ("四个朋友在客厅里打麻将", "四个朋友打麻将"),
+])
+def test_games_are_actions(text, action):
+    assert plan_shot(text).actions == [action]
+
+
+@pytest.mark.parametrize("text, kind, subjects", [
+    ("A pilot walks across the tarmac toward his plane", "approach", ("person", "airplane")),
+    ("A puppy runs through the garden towards a little girl", "approach", ("dog", "person")),
+    ("小狗把球叼到主人面前", "handover", ("dog", "person", "sports ball")),
+    ("A cyclist rides down a mountain trail", "contact", ("person", "bicycle")),
+    ("A man and a woman dance in the rain", "contact", ("person", "person")),
+])
+def test_interactions_of_general_shapes(text, kind, subjects):
+    plan = plan_shot(text)
+    assert (plan.expectations.interaction, plan.expectations.subjects) == (kind, subjects)
+
+
+def test_one_person_dancing_alone_touches_nobody():
+    assert plan_shot("A girl dances in her bedroom").expectations.interaction is None
+
+
+@pytest.mark.parametrize("text, names", [
+    ("A motorcyclist takes off his helmet and waves", ["helmet"]),
+    ("奶奶把一个红包递给孙子", ["red envelope"]),
+    ("A girl on roller skates glides down the boardwalk", ["roller skates"]),
+])
+def test_more_subjects_outside_coco_are_named(text, names):
+    plan = plan_shot(text)
+    assert all(n in plan.open_vocabulary for n in names)
+    assert list(plan.expectations.open_vocabulary) == plan.open_vocabulary
+    assert not any(w.startswith("vague prompt") for w in plan.warnings)
+
+
+def test_a_shop_named_after_its_goods_is_a_place_not_a_subject():
+    plan = plan_shot("三个女生在奶茶店门口自拍，手机店里没有人")
+    assert plan.expectations.classes == {"person": 3} and plan.open_vocabulary == []
+
+
+def test_absent_classes_are_what_qa_forbids():
+    plan = plan_shot("Two horses gallop across a field, no riders")
+    assert plan.absent == ["person"] and plan.expectations.forbidden == ("person",)
+    assert plan.expectations.classes == {"horse": 2}

@@ -39,7 +39,7 @@ OBJECTS_EN = (
     "paintbrush swing seesaw sandcastle campfire bonfire "
     # vehicles and machines outside COCO
     "helicopter tractor forklift excavator bulldozer tank rocket spaceship blimp hot_air_balloon golf_cart "
-    "wheelchair stroller pram sled sleigh segway hoverboard tricycle rickshaw "
+    "wheelchair stroller pram sled sleigh segway hoverboard tricycle rickshaw  skates roller_skates ice_skates inline_skates rollerblades scooter_board "
     # animals
     "bee ant spider octopus crab lobster jellyfish seal otter hedgehog alpaca llama donkey camel "
     "rhino hippo leopard cheetah parrotfish goldfish koi ladybug dragonfly snail lizard gecko chameleon raccoon "

@@ -35,12 +35,16 @@ def mentions_zh(text: str) -> list[Mention]:
         if entry is None:
             i += len(word)
             continue
+        if text[i + len(word) : i + len(word) + 1] in _SHOP_SUFFIXES and entry.coco != "person":
+            i += len(word) + 1  # "奶茶店", "手机店", "咖啡馆": a place named after what it sells
+            continue
         mention = _mention_at(text, i, i + len(word), entry, mentions)
         mentions.append(mention)
         i = mention.end
     return _with_vehicles(text, _with_families(text, _with_containers(text, _merged(text, mentions))))
 
 
+_SHOP_SUFFIXES = tuple("店馆铺摊厅")
 _DRIVING_RE = re.compile(r"(?P<verb>开|驾|驾驶|骑)(?:着)?(?P<noun>车)(?![库位厢])")
 
 
