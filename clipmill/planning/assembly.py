@@ -39,7 +39,8 @@ def assemble(initial_state: str, actions: list[str], environment: str, language:
     parts = [initial_state] + [a for a in actions if a != initial_state] + list(details or [])
     if language == "en":
         return _unique_sentences(" ".join(sentence(p).rstrip(".") + "." for p in parts if p) + " " + environment)
-    return "。".join(p.rstrip("。") for p in parts if p) + "。" + environment
+    body = "。".join(p.rstrip("。") for p in parts if p)
+    return (body + "。" if body else "") + environment  # a shot of camera moves alone opens on them
 
 
 def _unique_sentences(text: str) -> str:

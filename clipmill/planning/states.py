@@ -11,6 +11,10 @@ def participants(event: Event) -> tuple[Mention, Mention | None, Mention | None]
     """Agent, the other party (patient, or the second of "a man and a woman") and the object."""
     agent = event.agents[0]
     other = event.patient if event.patient is not None and not event.patient.pronoun else None
+    if event.kind in ("enter", "leave"):
+        # what they walk into or out of is a place or a vehicle; a second agent ("a bride and
+        # groom walk out") goes with the first, not inside
+        return agent, other if other is not None and not other.animate else None, None
     if other is None and len(event.agents) > 1:
         other = event.agents[1]
     obj = event.obj if event.obj is not None and not event.obj.pronoun else None
@@ -38,6 +42,8 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
     obj = next((m.phrase for m in introducing if obj_mention is not None and m.head == obj_mention.head),
                obj_mention.phrase if obj_mention is not None else "")
     a = group_phrase if agent.member else agent.phrase
+    if event.kind in ("enter", "leave") and len(event.agents) > 1:
+        a = join_phrases([m.phrase for m in event.agents], language)
     b = other.phrase if other is not None and not same_group else ""
     if event.kind == "contact" or (event.kind == "handover" and same_group and not obj):
         # "hug", "pass to each other": how close they start is not said; name who is there
@@ -53,7 +59,8 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
     one = "个" if agent.coco == "person" else "只"
     state = openings(a, b, obj, same_group, one)[event.kind] if language == "zh" else \
         openings(a, b, obj, same_group)[event.kind]
-    taken = {agent.head, other.head if other is not None else "", obj_mention.head if obj_mention is not None else ""}
+    taken = {agent.head, other.head if other is not None else "", obj_mention.head if obj_mention is not None else "",
+             *(m.head for m in event.agents)}
     others = [_inline(m.phrase) if language == "en" else m.phrase for m in introducing
               if m.head not in taken and m.coco is not None]
     if others:
@@ -63,7 +70,8 @@ def describe_initial_state(event: Event | None, introducing: list[Mention], stat
 
 def _inline(phrase: str) -> str:
     first, _, rest = phrase.partition(" ")
-    return first.lower() + (" " + rest if rest else "") if first[:1].isupper() and not first.isupper() else phrase
+    acronym = first.isupper() and len(first) > 1  # "SUV" stays; "A yellow taxi" inside a sentence is "a yellow taxi"
+    return first.lower() + (" " + rest if rest else "") if first[:1].isupper() and not acronym else phrase
 
 
 def _openings_en(a: str, b: str, obj: str, same_group: bool) -> dict[str, str]:
@@ -101,9 +109,14 @@ def describe_outcome(event: Event | None, actions: list[str], language: Language
     agent = agent_mention.phrase
     other = other_mention.phrase if other_mention is not None else ""
     obj = obj_mention.phrase if obj_mention is not None else ""
+    together = event.kind in ("enter", "leave") and len(event.agents) > 1  # "a bride and groom walk out"
+    if together and language == "zh":
+        agent = join_phrases([m.phrase for m in event.agents], "zh")
     if language == "en":
         agent, other, obj = definite_phrase(agent, "en"), definite_phrase(other, "en") if other else "", \
             definite_phrase(obj, "en") if obj else ""
+        if together:
+            agent = join_phrases([definite_phrase(m.phrase, "en") for m in event.agents], "en")
         plural = agent_mention.count != 1 or len(event.agents) > 1
         endings = _endings_en(agent, other, obj)
         ending = endings[event.kind]

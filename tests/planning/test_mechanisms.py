@@ -149,3 +149,32 @@ def test_absent_classes_are_what_qa_forbids():
     plan = plan_shot("Two horses gallop across a field, no riders")
     assert plan.absent == ["person"] and plan.expectations.forbidden == ("person",)
     assert plan.expectations.classes == {"horse": 2}
+
+
+@pytest.mark.parametrize("text, classes", [
+    ("Two teenagers skateboard down an empty street", {"person": 2, "skateboard": 2}),
+    ("Three kids ski down the hill", {"person": 3, "skis": 3}),
+    ("Two friends bike along the river", {"person": 2, "bicycle": 2}),
+])
+def test_a_sport_whose_verb_is_its_gear_brings_the_gear(text, classes):
+    assert plan_shot(text).expectations.classes == classes
+
+
+def test_a_label_before_a_colon_does_not_swallow_the_subject():
+    plan = plan_shot("Product video: matte black earbuds in an open charging case, light sweeps across them, macro")
+    assert plan.open_vocabulary == ["earbuds"]
+    assert not any(w.startswith("vague prompt") for w in plan.warnings)
+    assert "Matte black earbuds" in plan.prompt and "Light sweeps across them" in plan.prompt
+
+
+def test_who_walks_out_with_whom_is_not_what_they_walk_out_of():
+    plan = plan_shot("A bride and groom walk out of the church as guests throw petals")
+    assert plan.expectations.interaction == "leave"
+    assert plan.initial_state.startswith("A bride and groom inside the frame")
+    assert plan.outcome == "The bride and the groom have left the frame"
+    assert plan_shot("A yellow taxi stops and a man gets out").initial_state == "A man inside a yellow taxi."
+
+
+def test_a_camera_only_chinese_prompt_opens_on_its_camera_move():
+    plan = plan_shot("镜头缓缓推近一双红色高跟鞋，背景虚化，暖色调")
+    assert plan.prompt.startswith("镜头缓缓推近一双红色高跟鞋。") and "。。" not in plan.prompt

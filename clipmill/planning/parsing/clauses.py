@@ -232,6 +232,11 @@ def without_nouns_zh(text: str) -> str:
     return "".join(pieces)
 
 
+# Words that open a clause as its noun when a verb follows ("light sweeps", "water splashes").
+_NOUN_OR_VERB_EN = {"light", "steam", "smoke", "water", "rain", "snow", "mist", "fog", "sunlight", "foam", "wind",
+                    "dust", "sand", "fire", "ice", "milk", "coffee", "juice", "paint", "glitter", "petals", "bubbles"}
+
+
 def starts_with_verb_en(text: str) -> bool:
     """"slides the cup to a customer": a clause that opens on its verb (the subject carried)."""
     words = [w.lower() for w in WORD_RE.findall(text)]
@@ -245,6 +250,9 @@ def starts_with_verb_en(text: str) -> bool:
         return False  # "slow 360 rotation"
     if len(words) > 1 and words[1].endswith("ing") and words[1] not in lexicon_words():
         return False  # "smoke pouring from its tires": a noun, then its verb
+    if len(words) > 1 and first in _NOUN_OR_VERB_EN and words[1] in VERB_FORMS_EN and words[1].endswith("s") \
+            and words[1] not in _OBJECT_STARTS_EN:
+        return False  # "light sweeps across them", "steam rises": a noun, then its verb
     entry = lexicon_en().get((first,))
     if first in VERB_FORMS_EN and (entry is None or entry.head in NEEDS_DETERMINER_EN
                                    and not (len(words) > 1 and words[1] in VERB_FORMS_EN

@@ -179,7 +179,7 @@ def _with_or_group(f: FrameMatch) -> Event:
 def _after_optional(f: FrameMatch) -> Event:
     """The patient follows the verb if anyone does ("enters the room", "walks away"); "gets off"
     with nothing after it leaves the vehicle named before ("The bus stops ... commuters get off")."""
-    patient = f.first_in(f.verb_end)
+    patient = f.first_in(f.verb_end, _subordinate_clause_start(f))
     if f.kind in ("enter", "leave") and patient is not None and not patient.pronoun and patient.coco not in _VEHICLES \
             and not patient.animate:
         patient = None  # "walk out of a boutique carrying shopping bags": the bags are not what they leave
@@ -189,6 +189,14 @@ def _after_optional(f: FrameMatch) -> Event:
     return f.event(f.kind, patient)
 
 
+def _subordinate_clause_start(f: FrameMatch) -> int:
+    """Where "as", "while", "when" or "and" opens another clause after the verb ("walk out of the
+    church as guests throw petals": the guests are not what they walk out of)."""
+    found = _SUBORDINATE_EN.search(f.text, f.verb_end, f.clause.end)
+    return found.start() if found else f.clause.end
+
+
+_SUBORDINATE_EN = re.compile(r"\b(?:as|while|when|whilst|and|but|before|after|until)\b|[，,]", re.I)
 _VEHICLE_PARTICLE = re.compile(r"\b(?:gets?|got|getting|steps?|stepped|stepping|climbs?|climbed|hops?|hopped)\s+"
                                r"(?:off|out|on|in|into|out\s+of)\b", re.I)
 

@@ -73,19 +73,31 @@ def mentions_en(text: str) -> list[Mention]:
         joined = after < len(tokens) and not text[tokens[after - 1][3] : tokens[after][2]].strip()  # no comma between
         # the word after the next one ends the phrase ("a glass desk, soft light")
         ends_phrase = after + 1 < len(tokens) and bool(text[tokens[after][3] : tokens[after + 1][2]].strip())
-        if possessive or not joined or not _modifies_next(lowered, after, entry, lexicon,
-                                                           counted=_counted_before(lowered, i),
-                                                           ends_phrase=ends_phrase):
+        sport = _SPORT_VERBS.get(lowered[after]) if joined and entry.coco == "person" and after < len(lowered) \
+            and not possessive else None
+        if sport is not None:  # "two teenagers skateboard down a street": the verb brings a skateboard each
+            entry = Entry(entry.head, entry.coco, entry.plural, entry.implies + (sport,), entry.name)
+        if sport is not None or possessive or not joined or not _modifies_next(
+                lowered, after, entry, lexicon, counted=_counted_before(lowered, i), ends_phrase=ends_phrase):
             mention = _mention_at(text, tokens, lowered, i, after, entry, floor)
             if mention is not None:
                 mentions.append(mention)
                 floor = after  # the next mention's words start after this one
+            if sport is not None:
+                i = after + 1  # the verb is no noun of its own
+                continue
         elif entry.coco is not None and entry.coco != "person":
             implied_next = (entry.coco,)  # "a bike rider", "a taxi driver": the rider brings the bike
         i = after
     return _young_of_animals(text, _measures(text, mentions))
 
 
+# Sports whose verb is their gear's noun: right after a person, the word is the verb, and the
+# person has the gear ("kids ski down the slope": skis each).
+_SPORT_VERBS = {"skateboard": "skateboard", "skateboards": "skateboard", "ski": "skis", "skis": "skis",
+                "snowboard": "snowboard", "snowboards": "snowboard", "surf": "surfboard", "surfs": "surfboard",
+                "bike": "bicycle", "bikes": "bicycle", "cycle": "bicycle", "cycles": "bicycle", "kayak": "boat",
+                "kayaks": "boat", "canoe": "boat", "canoes": "boat"}
 _YOUNG = {"calf", "cub", "foal", "baby", "young", "pup", "joey", "chick", "kid"}
 
 
@@ -149,10 +161,10 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
                 entry: Entry, floor: int = 0) -> Mention | None:
     """The mention whose noun is tokens[i:after], widened left over adjectives and a determiner."""
     start = i
-    while start > floor and start > i - 4 and (_is_adjective(lowered[start - 1])
-                                                or _is_describing_noun(lowered, start - 1)):
+    while start > floor and start > i - 4 and not _punctuation_before(text, tokens, start) \
+            and (_is_adjective(lowered[start - 1]) or _is_describing_noun(lowered, start - 1)):
         start -= 1
-    determiner = lowered[start - 1] if start > floor else ""
+    determiner = lowered[start - 1] if start > floor and not _punctuation_before(text, tokens, start) else ""
     if _is_determiner(determiner):
         start -= 1
     else:
@@ -178,6 +190,11 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
     return Mention(phrase_start, phrase_end, text[phrase_start:phrase_end], entry.head,
                    entry.coco, count, definite, another, stated=bool(determiner) and not definite,
                    implies=entry.implies, name=entry.name if entry.coco is None else "")
+
+
+def _punctuation_before(text: str, tokens: list[Token], k: int) -> bool:
+    """"Product video: matte black earbuds": a phrase never reaches back over punctuation."""
+    return k > 0 and bool(re.search(r"[.,:;!?()]", text[tokens[k - 1][3] : tokens[k][2]]))
 
 
 def lexicon_words_set() -> frozenset[str]:
