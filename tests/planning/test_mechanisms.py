@@ -172,7 +172,7 @@ def test_who_walks_out_with_whom_is_not_what_they_walk_out_of():
     assert plan.expectations.interaction == "leave"
     assert plan.initial_state.startswith("A bride and groom inside the frame")
     assert plan.outcome == "The bride and the groom have left the frame"
-    assert plan_shot("A yellow taxi stops and a man gets out").initial_state == "A man inside a yellow taxi."
+    assert plan_shot("A yellow taxi stops and a man gets out").initial_state == "A man inside a yellow taxi"
 
 
 def test_a_camera_only_chinese_prompt_opens_on_its_camera_move():
