@@ -41,8 +41,10 @@ def _subject_warnings(text: str, language: Language, introducing: list[Mention])
     warnings: list[str] = []
     example = EXAMPLES[language]
     vague = sorted({m.group(0).lower() for m in _VAGUE_WORDS[language].finditer(text)})
-    if not introducing and not _scenery(text, language):
-        pronoun = PRONOUN_RE[language].search(text) or re.search(r"\b(he|she|they)\b", text, re.I)
+    pronoun = PRONOUN_RE[language].search(text) or re.search(r"\b(he|she|they)\b", text, re.I)
+    acting_pronoun = pronoun is not None and re.match(r"(?:he|she|they|it|他|她|它)", pronoun.group(0), re.I)
+    # a scene is a subject ("an empty road at dusk"), but not when only "he" or "she" acts in it
+    if not introducing and (not _scenery(text, language) or acting_pronoun):
         who = f" (only {pronoun.group(0)!r})" if pronoun else ""
         warnings.append(f"vague prompt: no recognisable subject{who}; say who or what is in the shot, e.g. {example}")
     if vague:

@@ -178,3 +178,34 @@ def test_who_walks_out_with_whom_is_not_what_they_walk_out_of():
 def test_a_camera_only_chinese_prompt_opens_on_its_camera_move():
     plan = plan_shot("镜头缓缓推近一双红色高跟鞋，背景虚化，暖色调")
     assert plan.prompt.startswith("镜头缓缓推近一双红色高跟鞋。") and "。。" not in plan.prompt
+
+
+@pytest.mark.parametrize("text, classes, absent", [
+    ("A quiet kitchen, not a single person, a kettle starts to boil", {}, ["person"]),
+    ("一对情侣在海边散步，身后跟着一只狗，画面里没有其他人", {"person": 2, "dog": 1}, []),
+    ("别出现人脸，只拍一双手在揉面团", {"person": 1}, []),
+])
+def test_negation_scope(text, classes, absent):
+    plan = plan_shot(text)
+    assert (plan.expectations.classes, plan.absent) == (classes, absent)
+    assert not any(w.startswith("vague prompt") for w in plan.warnings)
+
+
+def test_nobody_else_is_cut_but_never_forbids_the_people_asked_for():
+    plan = plan_shot("一对情侣在海边散步，身后跟着一只狗，画面里没有其他人")
+    assert plan.actions == ["一对情侣散步", "身后跟着一只狗"]
+    assert not plan.negative_prompt.endswith("人")
+
+
+@pytest.mark.parametrize("text, classes", [("俩兄弟在院子里洗车", {"person": 2, "car": 1}),
+                                           ("A pair of lovebirds sit on a branch", {"bird": 2}),
+                                           ("三个闺蜜在咖啡馆聊天", {"person": 3})])
+def test_more_counts_and_words(text, classes):
+    plan = plan_shot(text)
+    assert plan.expectations.classes == classes and plan.actions
+
+
+@pytest.mark.parametrize("text, vague", [("He walks into the room", True), ("他走在街上", True),
+                                         ("No people, not a single car, just an empty road", False)])
+def test_a_scene_is_a_subject_but_a_lone_pronoun_is_not(text, vague):
+    assert any(w.startswith("vague prompt") for w in plan_shot(text).warnings) == vague

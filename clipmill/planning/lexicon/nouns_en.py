@@ -56,7 +56,8 @@ COCO_WORDS_EN = {
     "bird": "bird sparrow pigeon dove parrot eagle seagull gull duck duckling goose swan owl chicken hen "
     "rooster chick crow robin penguin flamingo hummingbird"
     " parakeet budgie cockatoo macaw heron stork peacock pelican magpie finch kingfisher woodpecker"
-    " ostrich hawk falcon vulture seabird songbird gosling",
+    " ostrich hawk falcon vulture seabird songbird gosling lovebird bluebird blackbird mockingbird canary"
+    " toucan puffin cockatiel",
     "cat": "cat kitten kitty"
     " tabby siamese ragdoll tomcat calico maine_coon sphynx",
     "dog": "dog puppy pup doggy corgi husky labrador retriever golden_retriever poodle bulldog beagle "

@@ -35,7 +35,8 @@ SCENERY_EN = (
     "wave waves leaves leaf clouds cloud rain snow snowflakes fog mist steam smoke fire flames water sun "
     "sunset sunrise moon stars sky sea ocean river waterfall mountains mountain trees tree forest flowers "
     "grass sand petals bubbles lightning storm wind dust sparks fireworks aurora tide droplets ripples "
-    "landscape skyline city cityscape street beach"
+    "landscape skyline city cityscape street beach road highway bridge alley lane square plaza park field meadow "
+    "desert lake pond valley canyon coast shore harbour harbor pier kitchen room office playground garden"
 )
 SCENERY_ZH = (
     "海浪 浪花 波浪 树叶 落叶 叶子 云 云朵 雨 雪 雪花 雾 烟 火 火焰 水 水珠 水花 阳光 太阳 月亮 星空 星星 天空 大海 "

@@ -210,8 +210,13 @@ def has_verb(text: str, language: Language) -> bool:
     return bool(VERB_CHARS_ZH.search(masked) or _VERB_SHAPE_ZH.search(masked) or _GAME_VERBS_ZH.search(text))
 
 
-# "下象棋", "打麻将": the verb is a game's own, and the game is a noun the masking blanks
-_GAME_VERBS_ZH = re.compile(r"下(?:象棋|围棋|跳棋|五子棋|国际象棋|军棋)|打(?:牌|麻将|扑克)")
+# "下象棋", "打麻将": the verb is a game's own, and the game is a noun the masking blanks; and
+# two-character verbs none of whose characters is a verb alone ("散步", "聊天", "发呆")
+_GAME_VERBS_ZH = re.compile(r"下(?:象棋|围棋|跳棋|五子棋|国际象棋|军棋)|打(?:牌|麻将|扑克)|散步|聊天|逛街|购物|约会|野餐|"
+                            r"露营|健身|学习|工作|休息|思考|发呆|等待|等候|排队|打扮|化妆|试穿|自拍|直播|起床|上班|"
+                            r"下班|放学|比赛|表演|训练|练习|锻炼|合影|合照|庆祝|漫步|徘徊|眺望|凝视|沉思|冥想|祈祷|"
+                            r"鼓掌|欢呼|招手|点头|摇头|打盹|遛狗|遛弯|兜风|赛跑|嬉戏|玩耍|打闹|奔跑|飞翔|觅食|"
+                            r"揉面团|揉面|和面")
 
 
 def without_nouns_zh(text: str) -> str:

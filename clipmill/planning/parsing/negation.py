@@ -36,18 +36,21 @@ def find_absence(text: str, language: Language, mentions: list[Mention]) -> Abse
     negation = NEGATION_EN if language == "en" else NEGATION_ZH
     for found in negation.finditer(text):
         end = _scope_end_en(text, found.end()) if language == "en" else _scope_end_zh(text, found.end(), mentions)
-        reached = [m for m in mentions if found.end() <= m.start and m.end <= end]
+        # "not a single person": the mention may open inside the negation's own words
+        reached = [m for m in mentions if found.start() <= m.start and found.end() < m.end <= end]
         for mention in reached:
             mention.negated = True
             absence.negated_words.append(_bare(mention, language))
         if not reached:
-            if _starts_clause(text, found.start()):
+            if _starts_clause(text, found.start()) or _after_frame_words(text, found.start()):
                 # "不要出现任何文字", "no text, no watermark": an instruction for the negative prompt
                 clause_end = _scope_end_zh(text, found.end())
-                what = re.sub(r"^(?:任何|其他|any|other)\s*", "", text[found.end() : clause_end].strip(), flags=re.I)
+                said = text[found.end() : clause_end].strip()
+                what = re.sub(r"^(?:任何|其他|any|other)\s*", "", said, flags=re.I)
                 if what and len(what) <= 24:
-                    absence.negated_words.append(what)
-                    absence.cut_spans.append((found.start(), clause_end))
+                    if not _ELSE_RE.match(said):  # "没有其他人": nobody else; the negative prompt must not say 人
+                        absence.negated_words.append(what)
+                    absence.cut_spans.append((_frame_words_start(text, found.start()), clause_end))
             continue
         if language == "en" or not text[reached[-1].end : reached[-1].end + 1] == "的":
             # "空无一人的街道" describes the place: it stays; "没有狗" is cut
@@ -89,6 +92,21 @@ def _scope_end_en(text: str, start: int) -> int:
     return limit
 
 
+_ELSE_RE = re.compile(r"(?:其他|其余|别的|另外的)|(?:any\s*one|any\s*body|any)\s+else|other\s+(?:people|persons)", re.I)
+_FRAME_WORDS_RE = re.compile(r"(?:画面|镜头|背景|周围|四周|旁边|身边)(?:里|中|内|上)?$")
+
+
+def _after_frame_words(text: str, position: int) -> bool:
+    """"画面里没有其他人": only a word for the frame stands before the negation in its clause."""
+    found = _FRAME_WORDS_RE.search(text[:position])
+    return found is not None and _starts_clause(text, found.start())
+
+
+def _frame_words_start(text: str, position: int) -> int:
+    found = _FRAME_WORDS_RE.search(text[:position])
+    return found.start() if found is not None and _starts_clause(text, found.start()) else position
+
+
 def _starts_clause(text: str, position: int) -> bool:
     before = text[:position].rstrip()
     return not before or before[-1] in ",.;:!?，。；：！？"
@@ -108,6 +126,6 @@ def _bare(mention: Mention, language: Language) -> str:
     if language == "zh":
         return re.sub(r"^(?:[一二两三四五六七八九十\d]+[只个位名条头匹辆架艘把张本瓶杯台部颗根双对群块件])", "", mention.phrase)
     words = mention.phrase.split()
-    while words and words[0].lower() in ("a", "an", "the", "any", "other", "some"):
+    while words and words[0].lower() in ("a", "an", "the", "any", "other", "some", "single"):
         words = words[1:]
     return " ".join(words)

@@ -192,6 +192,8 @@ def _read_other_words(before: str, boundary: int, i: int, entry: Entry, count: i
         return boundary + described.start(), count, False, False
     if _PERSON_COUNT_RE.search(before) and entry.head in ("人",):
         return i - 1, _zh_number(before[-1]), False, False
+    if before.endswith(("俩", "仨")) and entry.coco == "person":  # "俩兄弟", "仨闺蜜"
+        return i - 1, 2 if before.endswith("俩") else 3, False, False
     return i, count, False, False
 
 
