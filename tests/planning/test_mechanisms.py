@@ -209,3 +209,14 @@ def test_more_counts_and_words(text, classes):
                                          ("No people, not a single car, just an empty road", False)])
 def test_a_scene_is_a_subject_but_a_lone_pronoun_is_not(text, vague):
     assert any(w.startswith("vague prompt") for w in plan_shot(text).warnings) == vague
+
+
+@pytest.mark.parametrize("text, classes", [
+    ("A red Tesla parks in front of a glass building", {"car": 1}),  # a make is a car; glass is the building's
+    ("一辆宝马停在路边", {"car": 1}),  # 辆: a BMW, not a horse
+    ("A trucker climbs down from his rig", {"person": 1, "truck": 1}),
+    ("的哥把行李放进后备箱", {"person": 1, "car": 1, "suitcase": 1}),
+    ("A glass shatters on the floor", {"cup": 1}),
+])
+def test_makes_roles_and_materials(text, classes):
+    assert plan_shot(text).expectations.classes == classes

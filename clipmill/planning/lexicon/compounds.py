@@ -7,11 +7,13 @@ IMPLIED_EN = {
     "cyclist": ("bicycle",), "skateboarder": ("skateboard",), "surfer": ("surfboard",), "skier": ("skis",),
     "snowboarder": ("snowboard",), "motorcyclist": ("motorcycle",), "jockey": ("horse",),
     "equestrian": ("horse",), "horseman": ("horse",), "horsewoman": ("horse",),
+    "trucker": ("truck",), "cabbie": ("car",), "cabby": ("car",),
 }
 IMPLIED_ZH = {
     "骑行者": ("bicycle",), "骑车人": ("bicycle",), "自行车手": ("bicycle",), "滑板手": ("skateboard",),
     "冲浪者": ("surfboard",), "冲浪手": ("surfboard",), "滑雪者": ("skis",), "滑雪运动员": ("skis",),
-    "摩托车手": ("motorcycle",), "骑师": ("horse",),
+    "摩托车手": ("motorcycle",), "骑师": ("horse",), "的哥": ("car",), "的姐": ("car",),
+    "出租车司机": ("car",), "公交司机": ("bus",), "卡车司机": ("truck",), "货车司机": ("truck",),
 }
 # "a glass of <one of these>" is a wine glass; a glass of anything else is a cup.
 WINE_WORDS_EN = {"wine", "champagne", "prosecco", "sherry", "port", "rosé", "rose", "bubbly", "cava"}

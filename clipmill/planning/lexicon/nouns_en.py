@@ -30,12 +30,14 @@ COCO_WORDS_EN = {
     " buyer owner boss employee colleague coworker roommate partner fiance fiancee motorcyclist"
     " snowboarder equestrian horseman horsewoman shop_assistant sales_assistant store_clerk delivery_man"
     " delivery_driver deliveryman postman mailman gardener housewife grandchild toddler kid lad gal dude"
-    " twin yogi skater hand",
+    " twin yogi skater hand trucker cabbie cabby chauffeur",
     "bicycle": "bicycle bike bmx"
     " e-bike ebike mountain_bike road_bike tandem",
     "car": "car taxi sedan suv jeep sports_car police_car convertible limousine race_car racing_car"
     " van minivan hatchback coupe cab supercar roadster cabriolet wagon crossover automobile vehicle"
-    " electric_car campervan camper_van muscle_car",
+    " electric_car campervan camper_van muscle_car"
+    " tesla porsche bmw mercedes audi toyota honda ferrari lamborghini volkswagen mustang bentley rolls-royce"
+    " maserati cadillac land_rover range_rover",
     "motorcycle": "motorcycle motorbike scooter moped"
     " vespa dirt_bike e-scooter",
     "airplane": "airplane aeroplane plane jet airliner aircraft"
@@ -45,7 +47,8 @@ COCO_WORDS_EN = {
     "train": "train locomotive tram subway_train"
     " metro bullet_train subway",
     "truck": "truck lorry pickup_truck fire_truck dump_truck"
-    " pickup tow_truck delivery_truck food_truck garbage_truck tanker semi-truck ambulance fire_engine",
+    " pickup tow_truck delivery_truck food_truck garbage_truck tanker semi-truck ambulance fire_engine rig"
+    " semi big_rig eighteen-wheeler",
     "boat": "boat ship yacht sailboat canoe kayak ferry rowboat"
     " speedboat fishing_boat gondola raft catamaran cruise_ship tugboat dinghy paddleboat",
     "traffic light": "traffic_light stoplight traffic_signal",
@@ -163,7 +166,7 @@ NEEDS_DETERMINER_EN = {"duck", "tie", "orange", "remote", "book", "bowl", "train
                         "plane", "cup", "fork", "bat", "box", "pet", "toy", "cook", "model", "bike", "jet",
                         "table", "bull", "crow", "dove", "pup", "kid", "teen", "jar", "pitcher", "phone",
                        "hand", "lab", "glass", "watch", "trainer", "cap", "pan", "pot", "stand", "counter",
-                       "sign", "flag", "brush", "tank", "ram", "cab", "coach", "sub", "drum", "mobile",
+                       "sign", "flag", "brush", "tank", "ram", "cab", "coach", "rig", "semi", "sub", "drum", "mobile",
                        "cream", "toner", "plate", "ring",
                        "compact", "foundation", "product", "tea", "wine", "milk", "juice", "rose",
                        "flower", "tire", "wheel", "hose", "ladder", "rope", "seal", "product", "dish",

@@ -39,7 +39,8 @@ OBJECTS_EN = (
     "paintbrush swing seesaw sandcastle campfire bonfire "
     # vehicles and machines outside COCO
     "helicopter tractor forklift excavator bulldozer tank rocket spaceship blimp hot_air_balloon golf_cart "
-    "wheelchair stroller pram sled sleigh segway hoverboard tricycle rickshaw  skates roller_skates ice_skates inline_skates rollerblades scooter_board "
+    "wheelchair stroller pram sled sleigh segway hoverboard tricycle rickshaw tuk-tuk kick_scooter skates "
+    "roller_skates ice_skates inline_skates rollerblades "
     # animals
     "bee ant spider octopus crab lobster jellyfish seal otter hedgehog alpaca llama donkey camel "
     "rhino hippo leopard cheetah parrotfish goldfish koi ladybug dragonfly snail lizard gecko chameleon raccoon "
@@ -90,6 +91,8 @@ OBJECTS_ZH = {
     "护照": "passport", "地图": "map", "报纸": "newspaper", "杂志": "magazine", "黑板": "blackboard", "画板": "easel",
     "画笔": "paintbrush", "秋千": "swing", "沙堡": "sandcastle", "城堡": "castle", "篝火": "campfire", "帐篷": "tent",
     "灯笼": "lantern", "蜻蜓": "dragonfly", "蜗牛": "snail", "蜥蜴": "lizard", "瓢虫": "ladybug", "羊驼": "alpaca",
+    "滑板车": "kick scooter", "电动滑板车": "electric scooter", "平衡车": "hoverboard", "小票": "receipt",
+    "发票": "receipt",
     "挖掘机": "excavator", "轮椅": "wheelchair", "相机": "camera", "单反": "camera", "雪橇": "sled", "热气球": "hot air balloon", "棍子": "stick", "风车": "pinwheel", "水车": "water wheel",
 }
 # Names for the Chinese subjects in `nouns_zh.OTHER_SUBJECTS_ZH` (animals and figures).

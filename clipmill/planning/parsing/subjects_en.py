@@ -92,6 +92,11 @@ def mentions_en(text: str) -> list[Mention]:
     return _young_of_animals(text, _measures(text, mentions))
 
 
+# Nouns that, before another noun, say what it is made of.
+_MATERIAL_NOUNS = {"glass", "paper", "stone", "metal", "plastic", "marble", "crystal", "gold", "silver", "leather",
+                   "wood", "brick", "steel", "concrete", "ceramic", "porcelain", "bamboo", "rubber", "wool", "silk"}
+_ING_NOUNS = {"building", "ceiling", "painting", "railing", "clothing", "ring", "string", "wing", "sculpture",
+              "carving", "fencing", "flooring", "roofing", "siding", "awning", "lining", "ornament"}
 # Sports whose verb is their gear's noun: right after a person, the word is the verb, and the
 # person has the gear ("kids ski down the slope": skis each).
 _SPORT_VERBS = {"skateboard": "skateboard", "skateboards": "skateboard", "ski": "skis", "skis": "skis",
@@ -150,6 +155,9 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_ph
         return False  # "the car door", "the dog's collar": the car is there
     if following in _PLACE_WORDS:
         return True  # "a flower shop", "a coffee shop", "the toy store"
+    if entry.head in _MATERIAL_NOUNS and not entry.plural and following not in _FUNCTION_WORDS \
+            and (following not in VERB_FORMS_EN or following in _ING_NOUNS) and not following.endswith(("ed", "ly")):
+        return True  # "a glass building", "a paper crane": the material of what follows
     if entry.plural or following in _FUNCTION_WORDS or following in VERB_FORMS_EN or following in ADJECTIVES_EN:
         return False
     if following.endswith(("s", "ed", "ing", "ly")) or following.isdigit() or "-" in following:
