@@ -220,3 +220,12 @@ def test_a_scene_is_a_subject_but_a_lone_pronoun_is_not(text, vague):
 ])
 def test_makes_roles_and_materials(text, classes):
     assert plan_shot(text).expectations.classes == classes
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("A waiter serves a pizza to two customers", "handover"),
+    ("两个小孩互相扔雪球，然后一起堆雪人", None),  # thrown at each other, not passed
+    ("两个男孩在篮球场上互相传球，然后投篮", "handover"),
+])
+def test_serving_hands_over_and_snowballs_do_not(text, kind):
+    assert plan_shot(text).expectations.interaction == kind

@@ -32,7 +32,7 @@ _GIVE_EN = _alternation(
     "hand hands handed handing give gives gave giving pass passes passed passing throw throws threw throwing "
     "toss tosses tossed tossing offer offers offered offering deliver delivers delivered delivering kick kicks "
     "kicked kicking roll rolls rolled rolling slide slides slid sliding bring brings brought bringing lob "
-    "lobs lobbed lobbing"
+    "lobs lobbed lobbing serve serves served serving"
 )
 _RECEIVE_EN = _alternation(
     "receive receives received receiving take takes took taking accept accepts accepted accepting grab grabs "
@@ -100,7 +100,9 @@ RULES_ZH: list[Rule] = [
     ("handover", 0, re.compile(r"给(?P<recipient>[^，。]{1,10}?)(?:递|送|拿|端)(?:了|过去|过来|上)?(?P<rest>.*)"),
      "zh_gei"),
     # "互相传递一个排球", "互相传球": a hand-over within the group, back and forth
-    ("handover", 0, re.compile(r"(?:互相|相互|来回|彼此)(?:传递|传|递|抛|扔|踢|交换)(?P<rest>.*)"), "zh_mutual"),
+    # (snowballs and water balloons are thrown at each other, not passed)
+    ("handover", 0, re.compile(r"(?:互相|相互|来回|彼此)(?:传递|传|递|抛|扔|踢|交换)(?!雪球|水球|水枪|枕头|泥巴|水)(?P<rest>.*)"),
+     "zh_mutual"),
     ("give", 0, re.compile(r"(?:递出|递过|递|扔出|扔|抛出|抛|丢|踢|传)(?P<rest>.*)"), "give_pending_zh"),
     ("taken", 0, re.compile(r"(?:接过|收下|接下|收到|拿过)"), "taken"),
     ("catch", 0, re.compile(r"(?:接住|接到|拿到|接)"), "catch"),
