@@ -2,6 +2,8 @@
 which classes it says are absent."""
 from __future__ import annotations
 
+import re
+
 from clipmill.planning.parsing import Mention
 
 # "a hand places a watch": a person, unless someone is already in the shot ("his hand").
@@ -62,6 +64,17 @@ _GROUP_WORDS = {"两人", "俩人", "二人", "他们俩", "她们俩", "他俩"
 
 def _class_count(introducing: list[Mention], counts_by_head: dict[str, int], coco: str | None) -> int:
     return sum(counts_by_head[m.head] for m in introducing if m.coco == coco and m.head in counts_by_head)
+
+
+_PRONOUN_SUBJECT = {"en": re.compile(r"^\W*(?:he|she)\b", re.I), "zh": re.compile(r"^\W*[他她](?![们俩])")}
+
+
+def with_pronoun_subject(classes: dict[str, int], text: str, language: str) -> dict[str, int]:
+    """"She unlocks her bike and rides off": a prompt that opens on he or she shows a person,
+    though it never names one (its vague-prompt warning stays)."""
+    if "person" in classes or not _PRONOUN_SUBJECT[language].match(text):
+        return classes
+    return {"person": 1, **classes}
 
 
 def absent_classes(mentions: list[Mention], classes: dict[str, int], nobody: bool) -> list[str]:

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from clipmill.planning.assembly import assemble, describe_environment, segment_prompts
-from clipmill.planning.counting import absent_classes, count_entities
+from clipmill.planning.counting import absent_classes, count_entities, with_pronoun_subject
 from clipmill.planning.language import Language, detect_language
 from clipmill.planning.lexicon.shot_words import CAMERA_EN, CAMERA_ZH, LABEL_RE
 from clipmill.planning.negative_prompts import default_negative_prompt, with_absent
@@ -61,6 +61,7 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
 
     # 4. expectations
     classes, introducing, unstated = count_entities(mentions, language)
+    classes = with_pronoun_subject(classes, text, language)
     interaction, opening, subject_classes, notes = resolve_interaction(read.events)
     absent = absent_classes(all_mentions, classes, absence.nobody)
     unknown_to_coco = open_vocabulary(introducing)

@@ -229,3 +229,12 @@ def test_makes_roles_and_materials(text, classes):
 ])
 def test_serving_hands_over_and_snowballs_do_not(text, kind):
     assert plan_shot(text).expectations.interaction == kind
+
+
+@pytest.mark.parametrize("text, classes", [
+    ("She unlocks her bike, puts on a helmet and rides off down the street", {"person": 1, "bicycle": 1}),
+    ("他走在街上", {"person": 1}),  # still warned as vague, but QA expects the person it shows
+    ("Heavy rain falls on the street", {}),
+])
+def test_a_prompt_opening_on_he_or_she_shows_a_person(text, classes):
+    assert plan_shot(text).expectations.classes == classes
