@@ -6,6 +6,7 @@ import re
 
 from clipmill.planning.language import Language
 from clipmill.planning.lexicon import GENERIC_SUBJECTS, lexicon_en
+from clipmill.planning.lexicon.objects import OBJECTS_ZH
 from clipmill.planning.lexicon.places import SCENERY_EN, SCENERY_ZH
 from clipmill.planning.parsing import PRONOUN_RE, Mention
 
@@ -63,12 +64,13 @@ def _subject_warnings(text: str, language: Language, introducing: list[Mention])
 def open_vocabulary(introducing: list[Mention]) -> list[str]:
     """English names of the subjects outside COCO, for an open-vocabulary detector's classes."""
     names = [m.name for m in introducing if m.coco is None and m.name and m.head not in GENERIC_SUBJECTS]
-    for mention in introducing:  # "a perfume bottle": a bottle, and the perfume it is sold as
+    for mention in introducing:  # "a perfume bottle", "香水瓶": a bottle, and the perfume it is sold as
         if mention.coco in _CONTAINERS:
             for word in re.findall(r"[a-z]+", mention.phrase.lower())[:-1]:
                 entry = lexicon_en().get((word,))
                 if entry is not None and entry.coco is None and entry.name:
                     names.append(entry.name)
+            names += [name for word, name in OBJECTS_ZH.items() if len(word) > 1 and word in mention.phrase]
     return list(dict.fromkeys(names))
 
 
