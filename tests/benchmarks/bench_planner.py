@@ -4,10 +4,15 @@ The prompts are in `planner_prompts/`: `dev.yaml` (the planner was tuned on thes
 `holdout.yaml` (written at the same time, before any tuning; scored blind once, then its five
 failures were seen and fixed by general rules), `holdout2.yaml` (written after that; scored
 blind once, 60%, then its failures were fixed by general rules), `holdout3.yaml` (written
-after that, scored once at the end) and `holdout4.yaml` (written after holdout3's results were
-committed; scored blind once into `results/planner_holdout4_blind.json`, then the general causes
-of its failures were fixed). Each prompt states what a correct plan holds; a field
-is scored only where the prompt states it.
+after that, scored blind once, `results/planner_holdout3_blind.json`; its two failures were
+later seen and fixed by general rules) and `holdout4.yaml` (48 prompts written after holdout3's
+results were committed; scored blind once, `results/planner_holdout4_blind.json`, 89.6% all
+fields right, then the general causes of its failures were fixed). So every set has now been
+seen: a fresh blind score needs prompts written after this. Each prompt states what a correct
+plan holds; a field is scored only where the prompt states it.
+
+    .venv/bin/python tests/benchmarks/bench_planner.py --set holdout4 --failures \
+        --out tests/benchmarks/results/planner_holdout4_blind.json              # how the blind run was kept
 
     .venv/bin/python tests/benchmarks/bench_planner.py                       # every set, summary
     .venv/bin/python tests/benchmarks/bench_planner.py --set dev --failures  # what went wrong
