@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,8 @@ from models.detector import Detector, prepare_ultralytics_offline
 from models.trust import require_trusted
 from qa.types import Detection
 
-TextEncoder = Callable[[Sequence[str]], "torch.Tensor"]  # names -> (N, D) unit-length embeddings  # noqa: F821
+# names -> a torch tensor (len(names), D) of unit-length text embeddings
+TextEncoder = Callable[[Sequence[str]], Any]
 CLIP_TEXT_MODEL = "clip:ViT-B/32"
 _MOBILECLIP_PREFIXES = ("mobileclip:", "mobileclip2:")
 
