@@ -247,3 +247,9 @@ def test_no_animals_forbids_no_class_it_would_have_to_guess():
 
 def test_a_chinese_container_names_what_it_holds():
     assert plan_shot("模特手持香水瓶在镜头前旋转展示").open_vocabulary == ["perfume"]
+
+
+@pytest.mark.parametrize("text, birds", [("一对老夫妻坐在公园长椅上喂鸽子", 2), ("一只鸽子落在窗台上", 1),
+                                         ("一只布偶猫坐在窗边看着窗外的小鸟", 1)])
+def test_flock_birds_with_no_number_are_more_than_one(text, birds):
+    assert plan_shot(text).expectations.classes["bird"] == birds

@@ -45,6 +45,9 @@ def mentions_zh(text: str) -> list[Mention]:
 
 
 _SHOP_SUFFIXES = tuple("店馆铺摊厅")
+# Birds seen in flocks: with no number ("喂鸽子", "海鸥在飞"), more than one (QA's unstated count,
+# with a warning that says so); "一只鸽子" is one.
+_FLOCK_NOUNS_ZH = {"鸽子", "白鸽", "海鸥", "麻雀", "大雁", "候鸟"}
 _DRIVING_RE = re.compile(r"(?P<verb>开|驾|驾驶|骑)(?:着)?(?P<noun>车)(?![库位厢])")
 
 
@@ -129,7 +132,7 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
     numeral = None
     for numeral in _NUMERAL_RE.finditer(before):
         pass
-    default_count = None if plural or entry.plural else 1
+    default_count = None if plural or entry.plural or entry.head in _FLOCK_NOUNS_ZH else 1
     relative = _RELATIVE_CLAUSE_RE.search(text[_last_break(text, i) : i])
     if numeral is not None and _numeral_applies(numeral, before) and not _inside_relative_clause(text, end, before,
                                                                                                  numeral):
