@@ -6,8 +6,9 @@ import re
 
 from clipmill.planning.parsing import Mention
 
-# "a hand places a watch": a person, unless someone is already in the shot ("his hand").
-_BODY_PARTS = {"hand", "手"}
+# "a hand places a watch", "a smartwatch on a wrist": a person, unless someone is already in the
+# shot ("his hand").
+_BODY_PARTS = {"hand", "手", "wrist", "arm", "finger", "手腕", "手臂"}
 
 
 def count_entities(mentions: list[Mention],

@@ -30,7 +30,7 @@ COCO_WORDS_EN = {
     " buyer owner boss employee colleague coworker roommate partner fiance fiancee motorcyclist"
     " snowboarder equestrian horseman horsewoman shop_assistant sales_assistant store_clerk delivery_man"
     " delivery_driver deliveryman postman mailman gardener housewife grandchild toddler kid lad gal dude"
-    " twin yogi skater hand trucker cabbie cabby chauffeur",
+    " twin yogi skater hand trucker cabbie cabby chauffeur wrist arm finger",
     "bicycle": "bicycle bike bmx"
     " e-bike ebike mountain_bike road_bike tandem",
     "car": "car taxi sedan suv jeep sports_car police_car convertible limousine race_car racing_car"
@@ -168,7 +168,7 @@ NEEDS_DETERMINER_EN = {"duck", "tie", "orange", "remote", "book", "bowl", "train
                        "hand", "lab", "glass", "watch", "trainer", "cap", "pan", "pot", "stand", "counter",
                        "sign", "flag", "brush", "tank", "ram", "cab", "coach", "rig", "semi", "sub", "drum", "mobile",
                        "cream", "toner", "plate", "ring",
-                       "compact", "foundation", "product", "tea", "wine", "milk", "juice", "rose",
+                       "compact", "foundation", "product", "tea", "wine", "milk", "juice", "rose", "arm",
                        "flower", "tire", "wheel", "hose", "ladder", "rope", "seal", "product", "dish",
                        # verbs or adjectives first ("she blushes", "combs her hair", "key moment", "lime green")
                        "blush", "comb", "whisk", "swing", "key", "map", "skewer", "lime", "salmon", "straw",

@@ -255,9 +255,8 @@ def starts_with_verb_en(text: str) -> bool:
         return False  # "slow 360 rotation"
     if len(words) > 1 and words[1].endswith("ing") and words[1] not in lexicon_words():
         return False  # "smoke pouring from its tires": a noun, then its verb
-    if len(words) > 1 and first in _NOUN_OR_VERB_EN and words[1] in VERB_FORMS_EN and words[1].endswith("s") \
-            and words[1] not in _OBJECT_STARTS_EN:
-        return False  # "light sweeps across them", "steam rises": a noun, then its verb
+    if len(words) > 1 and first in _NOUN_OR_VERB_EN and words[1] not in _OBJECT_STARTS_EN:
+        return False  # "light sweeps across them", "water droplets bounce": a noun, not "water the plants"
     entry = lexicon_en().get((first,))
     if first in VERB_FORMS_EN and (entry is None or entry.head in NEEDS_DETERMINER_EN
                                    and not (len(words) > 1 and words[1] in VERB_FORMS_EN
