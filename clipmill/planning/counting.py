@@ -60,7 +60,8 @@ def count_entities(mentions: list[Mention],
     return classes, introducing, unstated
 
 
-_GROUP_WORDS = {"两人", "俩人", "二人", "他们俩", "她们俩", "他俩", "她俩", "both", "the two", "the pair"}
+_GROUP_WORDS = {"两人", "俩人", "二人", "他们俩", "她们俩", "他俩", "她俩", "both", "the two", "the pair", "全家人",
+                "一家人"}
 
 
 def _class_count(introducing: list[Mention], counts_by_head: dict[str, int], coco: str | None) -> int:

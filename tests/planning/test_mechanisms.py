@@ -268,3 +268,14 @@ def test_body_parts_and_compound_furniture(text, classes):
 def test_water_droplets_open_on_a_noun():
     plan = plan_shot("Bluetooth speaker on a rock by a lake, water droplets bounce on it as music plays")
     assert plan.actions == ["Water droplets bounce on it as music plays"]
+
+
+@pytest.mark.parametrize("text, classes, action", [
+    ("一个女孩在花店里包花束", {"person": 1}, "一个女孩包花束"),
+    ("小狗在宠物店门口等主人", {"dog": 1, "person": 1}, "小狗在宠物店门口等主人"),
+    ("全家人在客厅看电视", {"person": 2, "tv": 1}, "全家人看电视"),  # a family with no number: QA's 2
+    ("一家三口在海边，全家人一起堆沙堡", {"person": 3}, "全家人一起堆沙堡"),  # the three already named
+])
+def test_chinese_families_and_verbs(text, classes, action):
+    plan = plan_shot(text)
+    assert plan.expectations.classes == classes and plan.actions == [action]

@@ -36,7 +36,7 @@ OBJECTS_EN = (
     "pedestal shelf hook stand tent lantern trophy medal flag sign poster painting candle_holder "
     "bucket shovel broom ladder wheel tire hose camera film_camera cone ice_cream_cone snowball "
     "envelope red_envelope ticket boarding_pass passport map newspaper magazine whiteboard blackboard easel "
-    "paintbrush swing seesaw sandcastle campfire bonfire "
+    "paintbrush swing seesaw sandcastle campfire bonfire statue sculpture fountain "
     # vehicles and machines outside COCO
     "helicopter tractor forklift excavator bulldozer tank rocket spaceship blimp hot_air_balloon golf_cart "
     "wheelchair stroller pram sled sleigh segway hoverboard tricycle rickshaw tuk-tuk kick_scooter skates "

@@ -74,6 +74,8 @@ def lexicon_zh() -> dict[str, Entry | None]:
             continue
         lexicon[word] = None  # matched first (longest match) so its parts are never read as nouns
     lexicon["人群"] = Entry("人群", "person", plural=True)
+    for word in ("一家人", "全家人", "家人", "一家子"):  # a family with no number: more than one (QA's unstated count)
+        lexicon[word] = Entry(word, "person", plural=True)
     return lexicon
 
 
