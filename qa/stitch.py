@@ -47,6 +47,9 @@ _MIN_INSIDE_DIFF = 0.5
 # Tone curves are read in bins of this many levels; a bin needs this many pixels.
 _TONE_BIN = 8
 _TONE_MIN_PIXELS = 40
+# Below this share of an earlier frame's pixels at levels the later segment clipped,
+# the loss is too small to see and the earlier segment is left exact.
+_MIN_LOST_SHARE = 0.005
 
 
 @dataclass
@@ -114,6 +117,9 @@ def stitch_segments(
         warps.append(warp)
         jumps.append(centre_shift(warp, width, height))
         if match_colour:
+            if shared_frames:
+                pieces[-1] = fade_lost_levels(pieces[-1], previous[len(previous) - shared_frames:],
+                                              segment[:shared_frames], fade_frames=jump_ease_frames)
             segment = match_segment_colour(previous, segment, shared_frames=shared_frames)
         if blend_frames:
             if len(pieces[-1]) < blend_frames:
@@ -158,6 +164,41 @@ def match_segment_colour(earlier: np.ndarray, later: np.ndarray, *, shared_frame
         return out
     matched = _match_stats(earlier, later, shared_frames, _to_lab, _from_lab)
     return _match_stats(earlier, matched, shared_frames, _to_float, _from_float)
+
+
+def fade_lost_levels(earlier: np.ndarray, earlier_shared: np.ndarray, later_shared: np.ndarray, *,
+                     fade_frames: int) -> np.ndarray:
+    """Return `earlier` with the levels the later segment clipped faded out over its last frames.
+
+    A continuation that came back brighter (or darker) clips highlights (or shadows) that
+    no tone curve can bring back: mapped onto the earlier segment's colours they are a
+    flat patch where the earlier frame had texture, and the texture vanished at the seam
+    (on a bright wall with 30% of the pixels clipped, 1.9x a normal frame step, nearly
+    all of it in those pixels). Instead those levels of the earlier segment ease, over
+    its last `fade_frames` frames, onto what the later segment shows there (its level
+    mapped back), so the highlight is lost gradually rather than at one cut. Levels the
+    later segment did not clip are left exactly as they were.
+    """
+    if fade_frames == 0 or len(earlier) == 0:
+        return earlier
+    forward = _tone_curves(later_shared, earlier_shared)  # earlier levels -> later levels
+    back = _tone_curves(earlier_shared, later_shared)  # later levels -> earlier levels
+    if forward is None or back is None:
+        return earlier
+    levels = np.arange(256, dtype=np.float32)
+    lost = (forward >= 254.5) | (forward <= 0.5)
+    share = [lost[earlier_shared[..., c], c].mean() for c in range(3)]
+    if max(share) < _MIN_LOST_SHARE:
+        return earlier
+    round_trip = np.stack([np.interp(np.clip(forward[:, c], 0, 255), levels, back[:, c]) for c in range(3)], axis=1)
+    target = np.where(lost, round_trip, levels[:, None])
+    out = earlier.copy()
+    count = min(fade_frames, len(earlier))
+    for k in range(count):  # k = 0 is the last frame shown before the seam
+        ease = 0.5 * (1.0 + np.cos(np.pi * k / fade_frames))
+        table = np.clip(levels[:, None] + ease * (target - levels[:, None]) + 0.5, 0, 255).astype(np.uint8)
+        out[len(earlier) - 1 - k] = cv2.LUT(earlier[len(earlier) - 1 - k], table[None])
+    return out
 
 
 def _ease(length: int, shared_frames: int) -> np.ndarray:

@@ -181,7 +181,7 @@ def _zoomed(frames: np.ndarray, zoom: float, angle: float = 0.0) -> np.ndarray:
                      for f in frames])
 
 
-@pytest.mark.parametrize("zoom, angle", [(1.012, 0.0), (1.0, 0.6)])
+@pytest.mark.parametrize("zoom, angle", [(1.012, 0.0), (1.0, 0.6), (0.977, -0.65)])
 def test_zoom_and_turn_at_the_seam_are_undone(zoom, angle):
     clip = real_clip(n=33, size=(416, 240))
     first, second = split_with_shared(clip, 17, 1)
@@ -190,7 +190,8 @@ def test_zoom_and_turn_at_the_seam_are_undone(zoom, angle):
     fixed = stitch_segments([first, moved], match_colour=False)
     ratio_plain = seam_metrics(plain.frames, plain.seams)[0]["seam_ratio"]
     ratio_fixed = seam_metrics(fixed.frames, fixed.seams)[0]["seam_ratio"]
-    # At 416x240 the bicubic resampling softens grass a little (see the test above), so not quite 1.0.
+    # At 416x240 resampling softens grass a little (see the test above), so not quite 1.0.
+    # (0.977, -0.65): a zoom and a turn together, each within bounds, are undone together.
     assert ratio_fixed < 1.5 and ratio_fixed < 0.3 * ratio_plain
     assert abs(np.sqrt(np.linalg.det(fixed.warps[0][:, :2])) - zoom) < 0.003
 
@@ -208,3 +209,18 @@ def test_gamma_and_white_balance_drift_are_matched_by_tone_curves():
     assert seam_metrics(plain.frames, plain.seams)[0]["seam_ratio"] > 3
     # At the seam the later segment's first shown frame matches the clip it continues within a level.
     assert np.abs(fixed.frames[10].astype(int) - clip[10]).mean() < 1.0
+
+
+def test_highlights_the_continuation_clipped_fade_out_before_the_seam():
+    # A continuation 40% brighter clips a third of a bright frame: no tone curve brings
+    # that texture back, so it must fade before the seam instead of vanishing at it.
+    clip = real_clip("intel_bottle-detection.mp4", n=33, size=(416, 240), start=600)
+    first, second = split_with_shared(clip, 17, 1)
+    brighter = np.clip(second.astype(np.float32) * 1.4 + 7 + 0.5, 0, 255).astype(np.uint8)
+    assert (brighter[0] == 255).mean() > 0.05
+    fixed = stitch_segments([first, brighter])
+    assert seam_metrics(fixed.frames, fixed.seams)[0]["seam_ratio"] < 1.5
+    # Frames well before the seam are left exact; levels the later segment kept are too.
+    assert np.array_equal(fixed.frames[:17 - 12], clip[:17 - 12])
+    unclipped = (brighter[0] < 250).all(-1)
+    assert np.abs(fixed.frames[16].astype(int) - clip[16])[unclipped].mean() < 0.5
