@@ -219,7 +219,8 @@ def test_highlights_the_continuation_clipped_fade_out_before_the_seam():
     brighter = np.clip(second.astype(np.float32) * 1.4 + 7 + 0.5, 0, 255).astype(np.uint8)
     assert (brighter[0] == 255).mean() > 0.05
     fixed = stitch_segments([first, brighter])
-    assert seam_metrics(fixed.frames, fixed.seams)[0]["seam_ratio"] < 1.5
+    # (1.5 when the clipped texture vanishes at the seam, 0.3 when it fades out)
+    assert seam_metrics(fixed.frames, fixed.seams)[0]["seam_ratio"] < 1.0
     # Frames well before the seam are left exact; levels the later segment kept are too.
     assert np.array_equal(fixed.frames[:17 - 12], clip[:17 - 12])
     unclipped = (brighter[0] < 250).all(-1)
