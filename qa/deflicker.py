@@ -43,6 +43,8 @@ How it is found, on a small copy of the clip (long side `flow_width`):
 """
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -56,6 +58,7 @@ from qa.deflicker_motion import (
     in_threads,
     pair_motion,
     pixel_grid,
+    shrink,
 )
 
 # Gain fields live on a grid this wide (cells of 8 working pixels): fine enough for
@@ -112,7 +115,7 @@ def deflicker(
     work_size = (round(width * scale), round(height * scale))
     grid_w = min(_GAIN_GRID_WIDTH, work_size[0])
     grid_size = (grid_w, max(1, round(grid_w * work_size[1] / work_size[0])))
-    small = in_threads(lambda f: cv2.resize(f, work_size, interpolation=cv2.INTER_AREA), frames)
+    small = in_threads(lambda f: shrink(f, work_size), frames)
     log_small = [cv2.LUT(s, LOG_LEVEL) for s in small]
     unclipped = [cv2.inRange(s, (_DARK + 1,) * 3, (_BRIGHT - 1,) * 3).astype(np.float32) / 255.0 for s in small]
 
@@ -128,7 +131,7 @@ def deflicker(
     out = np.empty_like(frames)
 
     def apply(t: int) -> None:
-        out[t] = _correct(frames[t], *estimate.frame(t, strength, max_gain, grid_size))
+        _correct(frames[t], *estimate.frame(t, strength, max_gain, grid_size), out[t])
 
     in_threads(apply, range(len(frames)))
     return out
@@ -173,16 +176,27 @@ def _estimate(grey, log_small, unclipped, grid, grid_size, sigma: float) -> _Est
     return _Estimate(log_gamma, gamma_fix, level_fix[:, None, :] + local_fix.reshape(n, cells, 3))
 
 
-def _correct(frame: np.ndarray, log_a: float, log_gain: np.ndarray) -> np.ndarray:
-    """Frame through the tone table of gamma exp(log_a), times the upsampled gain field."""
+# Full-size float buffers of the correction, one pair per thread: allocating them afresh
+# for every frame cost five times the arithmetic (page faults on 5 MB arrays).
+_buffers = threading.local()
+
+
+def _correct(frame: np.ndarray, log_a: float, log_gain: np.ndarray, out: np.ndarray) -> None:
+    """`out` = frame through the tone table of gamma exp(log_a), times the upsampled gain field."""
     # A tone change moves a level by at most 256/e * |log a|, a gain by 256 * |log gain|.
     if 94.2 * abs(log_a) + 256.0 * float(np.abs(log_gain).max()) < 0.5:
-        return frame  # rounds back to the same levels: the frame is left exact
+        out[...] = frame  # rounds back to the same levels: the frame is left exact
+        return
+    if getattr(_buffers, "shape", None) != frame.shape:
+        _buffers.shape = frame.shape
+        _buffers.toned, _buffers.gain = np.empty(frame.shape, np.float32), np.empty(frame.shape, np.float32)
+    toned, gain = _buffers.toned, _buffers.gain
     # (x + 1) = 256 * exp(l); the table holds 256 * exp(a * l), the same for each channel.
     table = (256.0 * np.exp(LOG_LEVEL * np.exp(log_a))).astype(np.float32)
-    toned = cv2.LUT(frame, np.repeat(table[:, None], 3, axis=1)[None])
-    gain = cv2.resize(np.exp(log_gain).astype(np.float32), frame.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-    return cv2.subtract(cv2.multiply(toned, gain), (1.0, 1.0, 1.0, 0.0), dtype=cv2.CV_8U)
+    cv2.LUT(frame, np.repeat(table[:, None], 3, axis=1)[None], dst=toned)
+    cv2.resize(np.exp(log_gain).astype(np.float32), frame.shape[1::-1], dst=gain, interpolation=cv2.INTER_LINEAR)
+    cv2.multiply(toned, gain, dst=toned)
+    cv2.subtract(toned, (1.0, 1.0, 1.0, 0.0), dst=out, dtype=cv2.CV_8U)
 
 
 class _Track:

@@ -11,6 +11,7 @@ import numpy as np
 # Frames compared with each frame: the one before and the one before that. The second
 # hop is what lets the noise of the steps be measured (the loop t-2 -> t-1 -> t must close).
 _HOPS = (1, 2)
+_FLOW_PRESET = cv2.DISOPTICAL_FLOW_PRESET_FAST
 _GAIN_GRID_SIGMA = 1.0
 # Weight of the frame-wide step in the normalised convolution: it only decides where
 # the blurred reliability mask is nearly empty.
@@ -44,12 +45,22 @@ LOG_LEVEL = np.log((_LEVELS + 1.0) / 256.0)
 
 
 def in_threads(function, items) -> list:
-    """`function` over `items` on `_WORKERS` threads, in order (OpenCV and numpy let go of the GIL)."""
+    """`function` over `items` on `_WORKERS` threads, in order (OpenCV and numpy let go of the GIL).
+
+    OpenCV's own thread pool is held at one thread meanwhile: these threads already fill
+    the cores, and on frames this small its extra threads cost more in hand-offs than
+    they win (about 10% of the wall time on 2 cores). The setting is restored after.
+    """
     items = list(items)
     if len(items) < 2 * _WORKERS:
         return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        return list(pool.map(function, items, chunksize=max(1, len(items) // (4 * _WORKERS))))
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            return list(pool.map(function, items, chunksize=max(1, len(items) // (4 * _WORKERS))))
+    finally:
+        cv2.setNumThreads(threads)
 
 
 class _PairMotion:
@@ -64,9 +75,19 @@ class _PairMotion:
 
 
 def pair_motion(grey, unclipped, grid) -> dict[tuple[int, int], _PairMotion]:
-    keys = [(t, h) for t in range(1, len(grey)) for h in _HOPS if t - h >= 0]
+    """Motion of every frame back to the one before it and the one before that.
+
+    Each hop gets its own DIS flows, forward and backward (for the occlusion check).
+    Cheaper second hops were tried on dev clips and lost up to 5 dB on strong gamma
+    flicker: the single hops chained (the loop then closes by construction, so the noise
+    is underestimated and the random walk of the steps is not averaged out), a direct
+    flow checked against that chain, and DIS's ultrafast preset.
+    """
+    n = len(grey)
     fine = in_threads(_fine_detail, grey)
-    return dict(zip(keys, in_threads(lambda key: _one_pair(grey, fine, unclipped, grid, *key), keys)))
+    structure = in_threads(_structure, grey)
+    keys = [(t, h) for t in range(1, n) for h in _HOPS if t - h >= 0]
+    return dict(zip(keys, in_threads(lambda key: _one_pair(grey, fine, structure, unclipped, grid, *key), keys)))
 
 
 def _fine_detail(grey: np.ndarray) -> np.ndarray:
@@ -74,7 +95,20 @@ def _fine_detail(grey: np.ndarray) -> np.ndarray:
     return g - cv2.GaussianBlur(g, (0, 0), _STILL_DETAIL)
 
 
-def _prefer_still(flow: np.ndarray, fine_now: np.ndarray, fine_other: np.ndarray, grid: np.ndarray) -> np.ndarray:
+def _structure(grey: np.ndarray) -> np.ndarray:
+    """Detail below `_DETAIL_SIGMA`, which the cut test correlates: the low frequencies are
+    exactly what flicker changes, and a patch of light would otherwise look like a new picture."""
+    g = grey.astype(np.float32)
+    return g - cv2.GaussianBlur(g, (0, 0), _DETAIL_SIGMA)
+
+
+def _still_error(fine_now: np.ndarray, fine_other: np.ndarray) -> np.ndarray:
+    """How badly standing still explains the fine detail; the same both ways, so computed once a pair."""
+    return cv2.GaussianBlur(cv2.absdiff(fine_now, fine_other), (0, 0), _STILL_SUPPORT)
+
+
+def _prefer_still(flow: np.ndarray, fine_now: np.ndarray, fine_other: np.ndarray, grid: np.ndarray,
+                  err_still: np.ndarray) -> np.ndarray:
     """`flow`, set to zero wherever standing still explains the fine detail at least as well.
 
     Bands of light rolling down a flat wall are a pattern in motion, and the flow follows
@@ -84,37 +118,35 @@ def _prefer_still(flow: np.ndarray, fine_now: np.ndarray, fine_other: np.ndarray
     """
     moved = cv2.remap(fine_other, grid + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     err_moved = cv2.GaussianBlur(cv2.absdiff(fine_now, moved), (0, 0), _STILL_SUPPORT)
-    err_still = cv2.GaussianBlur(cv2.absdiff(fine_now, fine_other), (0, 0), _STILL_SUPPORT)
-    still = (err_still <= err_moved + _STILL_TOLERANCE)[..., None]
-    return np.where(still, 0.0, flow).astype(np.float32)
+    flow = flow.copy()
+    flow[err_still <= err_moved + _STILL_TOLERANCE] = 0.0
+    return flow
 
 
-def _one_pair(grey, fine, unclipped, grid, t: int, h: int) -> _PairMotion:
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)  # one each: not shared across threads
-    to_prev = _prefer_still(dis.calc(grey[t], grey[t - h], None), fine[t], fine[t - h], grid)
-    to_next = _prefer_still(dis.calc(grey[t - h], grey[t], None), fine[t - h], fine[t], grid)
+def _one_pair(grey, fine, structure, unclipped, grid, t: int, h: int) -> _PairMotion:
+    dis = cv2.DISOpticalFlow_create(_FLOW_PRESET)  # one each: not shared across threads
+    err_still = _still_error(fine[t], fine[t - h])
+    to_prev = _prefer_still(dis.calc(grey[t], grey[t - h], None), fine[t], fine[t - h], grid, err_still)
+    to_next = _prefer_still(dis.calc(grey[t - h], grey[t], None), fine[t - h], fine[t], grid, err_still)
     onto = grid + to_prev
     reliable = _reliable(to_prev, to_next, onto)
-    aligned = cv2.remap(grey[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    correlation = _correlation(grey[t], aligned, reliable) if h == 1 else 1.0
+    correlation = 1.0
+    if h == 1:
+        aligned = cv2.remap(structure[t - 1], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        correlation = _correlation(structure[t], aligned, reliable)
+    return _PairMotion(to_prev, _unclipped_both(reliable, unclipped, t, h, onto), correlation)
+
+
+def _unclipped_both(reliable: np.ndarray, unclipped, t: int, h: int, onto: np.ndarray) -> np.ndarray:
     clipped_before = cv2.remap(unclipped[t - h], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    reliable *= unclipped[t] * (clipped_before > 0.99)
-    return _PairMotion(to_prev, reliable, correlation)
+    return reliable * unclipped[t] * (clipped_before > 0.99)
 
 
 def _correlation(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> float:
-    """Weighted normalised cross-correlation of the two frames' fine detail.
-
-    The low frequencies are removed first: they are exactly what flicker changes,
-    and a local patch of light would otherwise look like a different picture.
-    """
+    """Weighted normalised cross-correlation of two frames' detail (`_structure`)."""
     total = float(weight.sum())
     if total < 1.0:
         return 0.0
-    a = a.astype(np.float32)
-    b = b.astype(np.float32)
-    a = a - cv2.GaussianBlur(a, (0, 0), _DETAIL_SIGMA)
-    b = b - cv2.GaussianBlur(b, (0, 0), _DETAIL_SIGMA)
     da = a - float((a * weight).sum() / total)
     db = b - float((b * weight).sum() / total)
     var_a, var_b = float((da * da * weight).sum()), float((db * db * weight).sum())
@@ -145,6 +177,8 @@ def gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion,
 
 
 def detail_band(log_frame: np.ndarray) -> np.ndarray:
+    # Per channel: the channels' mean would be a third of the cost, but it cancels colour
+    # detail, and on dev clips the gamma read from it was worse by up to 3 dB.
     fine = cv2.GaussianBlur(log_frame, (0, 0), _BAND[0])
     return fine - cv2.GaussianBlur(fine, (0, 0), _BAND[1])
 
@@ -180,6 +214,20 @@ def flow_image(small_rgb: np.ndarray) -> np.ndarray:
     detail = log_grey - cv2.GaussianBlur(log_grey, (0, 0), sigma)
     spread = float(detail.std()) + 1e-6
     return np.clip(detail * (_FLOW_CONTRAST / spread) + 128.0, 0, 255).astype(np.uint8)
+
+
+def shrink(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`frame` at `size` (w, h): halved by area averaging while it is twice as large, then bilinear.
+
+    OpenCV's area resize is fast only for whole factors (a 3.25x step cost 2 ms a frame
+    at 832x480, the halvings 0.15 ms); what is left after them is under a factor of 2,
+    where bilinear samples do not alias.
+    """
+    while frame.shape[1] >= 2 * size[0] and frame.shape[0] >= 2 * size[1]:
+        frame = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if frame.shape[1::-1] == tuple(size):
+        return frame
+    return cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
 
 
 def pixel_grid(size: tuple[int, int]) -> np.ndarray:
