@@ -55,26 +55,66 @@ def test_gpu_slot_names_the_physical_gpu_of_this_host(monkeypatch):
 
 
 def test_a_gpu_slot_held_elsewhere_makes_the_next_generation_wait(harness, monkeypatch):
-    """The global concurrency limit, on a real server: while one holder (another process, as
-    far as the server knows) has the GPU's slot, a second one waits, and says how long."""
+    """The global concurrency limit, on a real server: while another process (a served
+    deployment, another worker) holds the GPU's slot, a generation here waits, and says how long."""
+    import torch
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.concurrency.sync import concurrency
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
-    device = SimpleNamespace(type="cuda", index=0)
+    device = torch.device("cuda", 0)  # only named: nothing here touches a GPU
     with get_client(sync_client=True) as client:
         client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=gpu_slot_name(device), limit=1))
     held, waits = threading.Event(), []
 
-    def first():
-        with gpu_slot(device):
+    def other_process():  # holds the slot through the server, as another process would
+        with concurrency(gpu_slot_name(device), occupy=1):
             held.set()
             time.sleep(2.0)
 
-    holder = threading.Thread(target=first)
+    holder = threading.Thread(target=other_process)
     holder.start()
     held.wait(10)
     with gpu_slot(device) as waited_s:
         waits.append(waited_s)
     holder.join()
     assert waits[0] >= 1.0
+
+
+def test_clips_of_one_worker_queue_in_process_and_never_poll_the_gpu_slot(monkeypatch):
+    """A second clip of the same worker waits on the process's own lock and asks the server
+    for the slot only once the first clip has let go: a denied slot is retried after about a
+    generation's length (Prefect's Retry-After), which would leave the GPU idle."""
+    import contextlib
+
+    import torch
+
+    import tasks.generate
+
+    events, lock = [], threading.Lock()
+
+    @contextlib.contextmanager
+    def recording_concurrency(name, occupy, strict):
+        with lock:
+            events.append(("ask", threading.current_thread().name))
+        yield
+        with lock:
+            events.append(("release", threading.current_thread().name))
+
+    monkeypatch.setattr(tasks.generate, "concurrency", recording_concurrency)
+    device, first_holds = torch.device("cuda", 0), threading.Event()
+
+    def first():
+        with gpu_slot(device):
+            first_holds.set()
+            time.sleep(0.5)
+
+    holder = threading.Thread(target=first, name="first")
+    holder.start()
+    first_holds.wait(10)
+    with gpu_slot(device) as waited_s:
+        pass
+    holder.join()
+    assert events == [("ask", "first"), ("release", "first"), ("ask", "MainThread"), ("release", "MainThread")]
+    assert waited_s >= 0.3
