@@ -8,6 +8,8 @@ as arguments (loaded once by the caller); no Prefect here.
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,18 +31,23 @@ if TYPE_CHECKING:  # the thresholds come from the batch spec; qa/ needs only the
 class Judgement:
     verdict: Verdict
     examined_frames: list[int]
-    detections: list[Detection] = field(default_factory=list)
+    # How many detections of each label, not the detections themselves: a judgement crosses
+    # Prefect's task boundary, whose cost grows with the object (a random-weight detector's
+    # 30,000 boxes a clip took 1.2 s), and nothing downstream reads single boxes.
+    detected: dict[str, int] = field(default_factory=dict)
     random_weights: dict[str, bool] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each part of QA
 
     def to_dict(self) -> dict:
         return {
             **self.verdict.to_dict(),
             "reasons": self.verdict.reasons,
-            "detections": len(self.detections),
-            "detected_labels": sorted({d.label for d in self.detections}),
+            "detections": sum(self.detected.values()),
+            "detected_labels": sorted(self.detected),
             "examined_frames": len(self.examined_frames),
             "random_weights": dict(self.random_weights),
             "not_checkable": self.not_checkable,
+            "seconds": dict(self.seconds),
         }
 
     @property
@@ -92,12 +99,15 @@ def judge_frames(
         open_vocab_missing: Why no open-vocabulary detector could be used although one was
             configured (recorded with the subjects it would have checked).
     """
+    laps = _Laps()
     # 1. temporal health and seams: pixels only
     checks: list[Check] = list(temporal_checks(
         frames, max_black_fraction=qa.max_black_fraction, max_frozen_fraction=qa.max_frozen_fraction,
         max_flicker=qa.max_flicker, min_motion=qa.min_motion, expects_motion=expects_motion))
     if seams:
         checks += seam_checks(frames, list(seams), max_seam_ratio=qa.max_seam_ratio)
+
+    laps.lap("pixels")
 
     # 2. detections and tracks against the shot plan
     examined: list[int] = []
@@ -118,6 +128,8 @@ def judge_frames(
     checks += found if qa.enforce_expectations else [c if c.metric.startswith("unchecked:") else informational(c)
                                                     for c in found]
 
+    laps.lap("detections")
+
     # 3. CLIP: one batch of sampled frames serves drift and text-video similarity
     if scorer is not None:
         sampled = sample_indices(len(frames), qa.consistency_samples)
@@ -128,7 +140,22 @@ def judge_frames(
                                            model_name=scorer.model_name))
         random_weights["clip"] = scorer.random_weights
 
-    return Judgement(Verdict(checks=tuple(checks)), examined, detections, random_weights)
+    laps.lap("clip")
+    detected = dict(Counter(d.label for d in detections))
+    return Judgement(Verdict(checks=tuple(checks)), examined, detected, random_weights, laps.seconds)
+
+
+class _Laps:
+    """Seconds of consecutive parts of QA: where a slow verdict spent its time."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, part: str) -> None:
+        now = time.perf_counter()
+        self.seconds[part] = round(now - self._last, 3)
+        self._last = now
 
 
 def _open_vocabulary(frames: np.ndarray, qa: QASettings, expectations: Expectations, detector,

@@ -26,6 +26,8 @@ Measured from each batch run itself:
   clip's work (its subflow's wall time outside its task runs' Running spans, from the
   server's own timestamps, plus the task runs times a no-op task's cost on the same server),
   over the clip's wall time. An upper bound: our own glue between tasks counts as Prefect's.
+  The engine's own cost alone is `prefect_noop_task_s` x `task_runs_per_clip` +
+  `prefect_noop_subflow_s`.
 """
 from __future__ import annotations
 
@@ -148,6 +150,25 @@ def noop_task_seconds(runs: int = 50) -> float:
     return many()
 
 
+def noop_subflow_seconds(runs: int = 10) -> float:
+    """Wall seconds of one subflow run that does nothing: what a clip's own flow run costs."""
+    from prefect import flow
+
+    @flow
+    def empty() -> None:
+        return None
+
+    @flow
+    def parent() -> float:
+        empty()
+        started = time.perf_counter()
+        for _ in range(runs):
+            empty()
+        return (time.perf_counter() - started) / runs
+
+    return parent()
+
+
 def clip_runs(batch_name: str) -> list[dict]:
     """Each clip subflow of the batch with its wall time and its task runs' Running spans."""
     from prefect.client.orchestration import get_client
@@ -184,6 +205,7 @@ def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight
     accepted = sum(1 for job in report["jobs"] if job["status"] == "accepted")
     per_clip = clip_runs(name)
     overheads = [c["wall_s"] - c["in_task_runs_s"] + c["task_runs"] * noop_s for c in per_clip]
+    outside = [c["wall_s"] - c["in_task_runs_s"] for c in per_clip]
     clip_wall = sum(c["wall_s"] for c in per_clip)
     return {
         "clips_in_flight": in_flight, "clips": clips, "accepted": accepted, "attempts": len(attempts),
@@ -194,6 +216,7 @@ def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight
         "task_runs_per_clip": round(statistics.fmean(c["task_runs"] for c in per_clip), 1) if per_clip else None,
         "prefect_overhead_s_per_clip": round(statistics.fmean(overheads), 3) if overheads else None,
         "prefect_overhead_fraction": round(sum(overheads) / clip_wall, 5) if clip_wall else None,
+        "outside_task_runs_s_per_clip": round(statistics.fmean(outside), 3) if outside else None,
         "clip_wall_s": [round(c["wall_s"], 2) for c in per_clip],
         "stage_s": {stage: round(sum((a.get("timings") or {}).get(stage, 0.0) for a in attempts) / max(1, len(attempts)), 2)
                     for stage in sorted({s for a in attempts for s in (a.get("timings") or {})})},
@@ -207,7 +230,9 @@ def create_gpu_slot() -> None:
 
     from tasks.generate import gpu_slot_name
 
-    name = gpu_slot_name("cuda:0")
+    import torch
+
+    name = gpu_slot_name(torch.device("cuda", 0))
     with get_client(sync_client=True) as client:
         client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
 
@@ -254,6 +279,7 @@ def main() -> None:
         run_batch(folder / "warm-up", "warm-up", source, 1, 1, args, 0.0, steps=2)
         results["warm_up_batch_s"] = round(time.perf_counter() - started, 1)
         results["prefect_noop_task_s"] = round(noop_task_seconds(), 4)
+        results["prefect_noop_subflow_s"] = round(noop_subflow_seconds(), 4)
         settings = [int(n) for n in args.in_flight.split(",")]
         clips = [int(n) for n in args.clips.split(",")]
         clips += clips[-1:] * (len(settings) - len(clips))
