@@ -164,9 +164,12 @@ def gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion,
     wall), and that bias, the same at every frame, added up to a drift. One gamma for
     all channels: colour casts are gains, which the field holds.
     """
-    warped = cv2.remap(band_before, grid + pair.to_prev, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    keep = pair.reliable[::2, ::2] > 0  # every other pixel: the detail_band is smooth at that scale
-    before = warped[::2, ::2][keep]
+    # Every other pixel: the detail_band is smooth at that scale. Only those are warped
+    # (each pixel's interpolation stands alone, so this is the full warp, subsampled).
+    onto = np.ascontiguousarray((grid + pair.to_prev)[::2, ::2])
+    warped = cv2.remap(band_before, onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    keep = pair.reliable[::2, ::2] > 0
+    before = warped[keep]
     if before.size < _MIN_GAMMA_SAMPLES:
         return 1.0
     now = band_now[::2, ::2][keep]
