@@ -124,17 +124,22 @@ def stitch_segments(
         if blend_frames:
             if len(pieces[-1]) < blend_frames:
                 raise ValueError(f"segment {index - 1} keeps fewer than blend_frames={blend_frames} frames to blend")
-            earlier = pieces[-1].copy()
-            overlap_later = segment[shared_frames - blend_frames:shared_frames]
-            weights = np.arange(1, blend_frames + 1) / (blend_frames + 1)
-            for frame_a, frame_b, w in zip(earlier[-blend_frames:], overlap_later, weights):
-                frame_a[...] = cv2.addWeighted(frame_a, 1.0 - w, frame_b, w, 0.0)
-            pieces[-1] = earlier
+            pieces[-1] = _crossfade(pieces[-1], segment[shared_frames - blend_frames:shared_frames])
         seams.append(length)
         pieces.append(segment[shared_frames:])
         length += len(segment) - shared_frames
         previous = segment
     return StitchResult(frames=np.concatenate(pieces), seams=seams, jumps=jumps, warps=warps)
+
+
+def _crossfade(earlier: np.ndarray, overlap_later: np.ndarray) -> np.ndarray:
+    """`earlier` with its last frames blended toward the later segment's versions of the same moments."""
+    earlier = earlier.copy()
+    count = len(overlap_later)
+    weights = np.arange(1, count + 1) / (count + 1)
+    for frame_a, frame_b, w in zip(earlier[-count:], overlap_later, weights):
+        frame_a[...] = cv2.addWeighted(frame_a, 1.0 - w, frame_b, w, 0.0)
+    return earlier
 
 
 def match_segment_colour(earlier: np.ndarray, later: np.ndarray, *, shared_frames: int = 1) -> np.ndarray:
