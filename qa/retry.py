@@ -9,9 +9,10 @@ The decision's `action` is one of:
   generated attempt; a repair does not spend the attempt budget;
 - "regenerate": a new sample. Every regeneration gets a new seed, because most failures
   of a diffusion sample are bad luck of the draw. On top of that:
-  - a missing, miscounted or vanishing subject, a failed interaction, or a failed
-    image-text gate means the model did not follow the prompt closely enough:
-    guidance goes up;
+  - a missing, miscounted or vanishing subject, a class the prompt rules out ("no
+    people") in view, a failed interaction, or a failed image-text gate means the model
+    did not follow the prompt closely enough: guidance goes up (it also pushes harder
+    away from the negative prompt, which names the ruled-out classes);
   - flicker that a repair did not fix (or could not, being at full strength): the
     deflicker pass stays as strong as it got, or gets stronger;
   - a visible seam: one more segment, so each segment is shorter and drifts less;
@@ -38,7 +39,7 @@ MIN_DEFLICKER_ON_RETRY = 0.5
 MAX_DEFLICKER_STRENGTH = 1.0
 
 _SEED_SPACE = 2**32
-_PROMPT_ADHERENCE_METRICS = ("presence", "count", "vanish", "interaction", "clip_cosine")
+_PROMPT_ADHERENCE_METRICS = ("presence", "count", "vanish", "forbidden", "interaction", "clip_cosine")
 
 
 @dataclass(frozen=True)

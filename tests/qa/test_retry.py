@@ -141,6 +141,11 @@ def test_gate_failure_is_treated_as_weak_prompt_adherence():
     assert d.action == "regenerate" and "guidance" in d.changes
 
 
+def test_a_ruled_out_class_in_view_raises_guidance():
+    d = plan(verdict(failing("interaction", "forbidden:person")))
+    assert d.action == "regenerate" and "guidance" in d.changes
+
+
 def test_every_decision_is_recorded_with_a_reason():
     for v in (verdict(), verdict(failing("temporal", "flicker")), verdict(failing("temporal", "motion"))):
         d = plan(v)
