@@ -1,5 +1,6 @@
 """Judge detections against the shot plan: subjects present, counts stable, nothing
-vanishing, and the planned interaction actually happening.
+vanishing and nothing the prompt rules out (qa/presence.py), and the planned interaction
+(approach, contact, hand-over, entering or leaving) actually happening (here).
 
 Detections come from a stride sample of the clip (`frame_indices`), so durations are
 measured in clip frames: each examined frame stands for the frames up to the next
@@ -11,13 +12,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
 
 import numpy as np
 
+from qa.presence import STAGE, ClipSample, class_checks, forbidden_check, third_person
 from qa.types import Check, Detection, Expectations
-
-STAGE = "interaction"
 
 
 def interaction_checks(
@@ -47,8 +46,8 @@ def interaction_checks(
     """
     if not expectations.classes and not expectations.forbidden:
         return []
-    clip = _Sample(detections, frame_indices, max_gap_frames)
-    forbidden = [_forbidden_check(clip, label) for label in expectations.forbidden]
+    clip = ClipSample(detections, frame_indices, max_gap_frames)
+    forbidden = [forbidden_check(clip, label) for label in expectations.forbidden]
     if not expectations.classes:
         return forbidden
 
@@ -61,213 +60,11 @@ def interaction_checks(
 
     per_class: list[Check] = []
     for label, expected in expectations.classes.items():
-        per_class.extend(_class_checks(clip, label, expected, min_presence, moved=kind if label in movers else None))
+        per_class.extend(class_checks(clip, label, expected, min_presence, moved=kind if label in movers else None))
     return per_class + checks + forbidden
 
 
-def open_vocabulary_checks(detections: list[Detection], frame_indices: list[int], names: list[str], *,
-                           min_presence: float = 0.5, max_gap_frames: int = 8) -> list[Check]:
-    """Presence and vanish checks of subjects outside COCO, from an open-vocabulary detector.
-
-    No count check: such a detector's boxes for "sneakers" may be one pair or two shoes, so
-    only whether the subject is there, and stays, is judged."""
-    clip = _Sample(detections, frame_indices, max_gap_frames)
-    checks: list[Check] = []
-    for name in names:
-        found = _class_checks(clip, name, 1, min_presence, moved=None)
-        checks += [c for c in found if not c.metric.startswith("count:")]
-    return checks
-
-
-def not_checkable_checks(names: list[str], why: str) -> list[Check]:
-    """The record that these subjects were not checked (`why`): informational, never a pass in silence."""
-    return [Check(STAGE, f"unchecked:{name}", 0.0, None, True, f"{name}: not checkable by the detector ({why})")
-            for name in names]
-
-
-def _forbidden_check(clip: _Sample, label: str) -> Check:
-    """A class the prompt rules out ("no people") fails the clip once it stays in view longer than
-    a detector's blink (`max_gap_frames`); a stray one-frame false positive is forgiven.
-    Value: the longest run of clip frames in which it was seen."""
-    metric = f"forbidden:{label}"
-    n = len(clip.frames)
-    counts = clip.counts(label)
-    seen_runs = [run for run in clip.runs([min(c, 1) for c in counts]) if run.count > 0]
-    longest = max(seen_runs, key=lambda run: run.span, default=None)
-    span = float(longest.span) if longest else 0.0
-    seen = sum(c > 0 for c in counts)
-    if longest is not None and clip.sustained(longest):
-        start = clip.frames[longest.start]
-        return Check(STAGE, metric, span, float(clip.max_gap_frames), False,
-                     f"{label} is in view from frame {start} for {longest.span} frames ({seen} of {n} checked frames), "
-                     f"but the prompt says there is no {label}")
-    if seen:
-        return Check(STAGE, metric, span, float(clip.max_gap_frames), True,
-                     f"no {label}, as the prompt says: seen only briefly ({seen} of {n} checked frames, at most "
-                     f"{int(span)} frames <= {clip.max_gap_frames})")
-    return Check(STAGE, metric, 0.0, float(clip.max_gap_frames), True,
-                 f"no {label}, as the prompt says: none in {n} checked frames")
-
-
-@dataclass(frozen=True)
-class _Run:
-    start: int  # position in the examined frames
-    stop: int
-    count: int
-    span: int  # clip frames covered
-    trailing: bool
-
-
-class _Sample:
-    """Detections grouped by examined frame."""
-
-    def __init__(self, detections: list[Detection], frame_indices: list[int], max_gap_frames: int):
-        self.frames = sorted(set(int(f) for f in frame_indices))
-        self.max_gap_frames = max_gap_frames
-        steps = np.diff(self.frames)
-        self.stride = int(np.median(steps)) if steps.size else 1
-        self.by_frame: dict[int, list[Detection]] = {f: [] for f in self.frames}
-        for det in detections:
-            if det.frame not in self.by_frame:
-                raise ValueError(f"detection of {det.label} at frame {det.frame} is not among the examined frames")
-            self.by_frame[det.frame].append(det)
-        span = self.frames[-1] - self.frames[0] if self.frames else 0
-        self.early = [f for f in self.frames if f <= self.frames[0] + span / 3]
-        self.late = [f for f in self.frames if f >= self.frames[-1] - span / 3]
-
-    def instances(self, frame: int, label: str) -> list[Detection]:
-        """Detections of `label` at `frame`, one per track id when ids are present."""
-        best: dict[object, Detection] = {}
-        for i, det in enumerate(self.by_frame[frame]):
-            if det.label != label:
-                continue
-            key = ("track", det.track_id) if det.track_id is not None else ("box", i)
-            if key not in best or det.confidence > best[key].confidence:
-                best[key] = det
-        return list(best.values())
-
-    def counts(self, label: str) -> list[int]:
-        return [len(self.instances(f, label)) for f in self.frames]
-
-    def runs(self, counts: list[int]) -> list[_Run]:
-        out, start = [], 0
-        for i in range(1, len(counts) + 1):
-            if i == len(counts) or counts[i] != counts[start]:
-                end_frame = self.frames[i] if i < len(counts) else self.frames[-1] + self.stride
-                out.append(_Run(start, i, counts[start], end_frame - self.frames[start], i == len(counts)))
-                start = i
-        return out
-
-    def sustained(self, run: _Run) -> bool:
-        return run.span > self.max_gap_frames
-
-
-def _class_checks(clip: _Sample, label: str, expected: int, min_presence: float, *, moved: str | None) -> list[Check]:
-    n = len(clip.frames)
-    counts = clip.counts(label)
-    seen = sum(c >= expected for c in counts)
-    fraction = seen / n if n else 0.0
-    what = label if expected == 1 else f"{expected} x {label}"
-    if n == 0:
-        return [Check(STAGE, f"presence:{label}", 0.0, min_presence, False, f"{what}: no frames were checked")]
-    if moved:
-        return [
-            Check(STAGE, f"presence:{label}", fraction, None, True,
-                  f"{what} seen in {seen} of {n} checked frames; it {_third_person(moved)}, "
-                  f"so the {moved} check judges its presence")
-        ]
-    passed = fraction >= min_presence
-    if not any(counts):
-        reason = f"{label} never seen in {n} checked frames (0% < {min_presence:.0%})"
-    else:
-        reason = f"{what} seen in {seen} of {n} checked frames ({fraction:.0%} {'>=' if passed else '<'} {min_presence:.0%})"
-    checks = [Check(STAGE, f"presence:{label}", fraction, min_presence, passed, reason)]
-    if any(counts):
-        checks.append(_count_check(clip, label, expected, counts))
-        checks.append(_vanish_check(clip, label, counts))
-    return checks
-
-
-def _third_person(kind: str) -> str:
-    return {"enter": "enters", "leave": "leaves"}.get(kind, kind)
-
-
-def _count_check(clip: _Sample, label: str, expected: int, counts: list[int]) -> Check:
-    """Flag sustained count changes once a count is established.
-
-    Rising toward the expected count is an arrival and moves the level up; rising
-    above it means clones; falling below the level means instances merged or
-    disappeared. A fall to zero that lasts to the end is left to the vanish check.
-    """
-    metric = f"count:{label}"
-    level = None
-    problems: list[str] = []
-    for run in clip.runs(counts):
-        if not clip.sustained(run):
-            continue
-        at = clip.frames[run.start]
-        if level is None:
-            if run.count == 0:
-                continue
-            if run.count > expected:
-                problems.append(f"{label} count is {run.count} from frame {at} where {expected} is expected")
-            level = run.count
-        elif run.count > level:
-            if run.count > expected:
-                problems.append(f"{label} count rose from {level} to {run.count} at frame {at} ({expected} expected)")
-            level = run.count
-        elif run.count < level:
-            if run.count == 0 and run.trailing:
-                continue
-            if run.count == 0:
-                problems.append(f"{label} vanished at frame {at} for {run.span} frames "
-                                f"(back at frame {clip.frames[run.stop]})")
-            else:
-                problems.append(f"{label} count fell from {level} to {run.count} at frame {at}"
-                                + _lost_tracks(clip, label, run))
-            level = run.count
-    if level is None:
-        return Check(STAGE, metric, 0.0, 0.0, True,
-                     f"{label} never held a count for more than {clip.max_gap_frames} frames; nothing to compare")
-    if problems:
-        reason = problems[0] + (f" (and {len(problems) - 1} more count changes)" if len(problems) > 1 else "")
-        return Check(STAGE, metric, float(len(problems)), 0.0, False, reason)
-    return Check(STAGE, metric, 0.0, 0.0, True, f"{label} count holds steady at {level}")
-
-
-def _lost_tracks(clip: _Sample, label: str, run: _Run) -> str:
-    """" (person #3 last seen at frame 48)" for the tracks that end where a count falls."""
-    if run.start == 0:
-        return ""
-    before = {d.track_id for d in clip.instances(clip.frames[run.start - 1], label)}
-    during = {d.track_id for f in clip.frames[run.start:run.stop] for d in clip.instances(f, label)}
-    lost = sorted(t for t in before - during if t is not None)
-    if not lost:
-        return ""
-    return " (" + ", ".join(f"{label} #{t}" for t in lost) + f" last seen at frame {clip.frames[run.start - 1]})"
-
-
-def _vanish_check(clip: _Sample, label: str, counts: list[int]) -> Check:
-    """Value: clip frames from the last sighting's end to the clip's end."""
-    metric = f"vanish:{label}"
-    last = clip.runs(counts)[-1]
-    last_seen = clip.frames[max(i for i, c in enumerate(counts) if c > 0)]
-    absent_for = last.span if last.count == 0 else 0
-    if absent_for > clip.max_gap_frames:
-        gone_at = clip.frames[last.start]
-        reason = (
-            f"{label} vanished at frame {gone_at} (last seen at frame {last_seen}, "
-            f"absent from the remaining {last.stop - last.start} checked frames)"
-        )
-        return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), False, reason)
-    return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), True,
-                 f"{label} stays in view (last seen at frame {last_seen})")
-
-
-# -- interactions ---------------------------------------------------------------------
-
-
-def _interaction_check(clip: _Sample, exp: Expectations, min_approach: float, max_contact_gap: float):
+def _interaction_check(clip: ClipSample, exp: Expectations, min_approach: float, max_contact_gap: float):
     kind = exp.interaction
     metric = f"interaction:{kind}"
     if kind in ("enter", "leave"):
@@ -299,7 +96,7 @@ def _diag(box) -> float:
     return max(math.hypot(box[2] - box[0], box[3] - box[1]), 1e-6)
 
 
-def _pairs(clip: _Sample, frame: int, a: str, b: str):
+def _pairs(clip: ClipSample, frame: int, a: str, b: str):
     first, second = clip.instances(frame, a), clip.instances(frame, b)
     return [(p, q) for p in first for q in second if p is not q]
 
@@ -318,7 +115,7 @@ def _box_gap(p: Detection, q: Detection) -> float:
     return math.hypot(dx, dy) / ((_diag(p.box) + _diag(q.box)) / 2)
 
 
-def _closest(clip: _Sample, frames: list[int], a: str, b: str, measure) -> list[tuple[int, float]]:
+def _closest(clip: ClipSample, frames: list[int], a: str, b: str, measure) -> list[tuple[int, float]]:
     out = []
     for f in frames:
         values = [measure(p, q) for p, q in _pairs(clip, f, a, b)]
@@ -327,7 +124,7 @@ def _closest(clip: _Sample, frames: list[int], a: str, b: str, measure) -> list[
     return out
 
 
-def _approach(clip: _Sample, a: str, b: str, min_approach: float) -> Check:
+def _approach(clip: ClipSample, a: str, b: str, min_approach: float) -> Check:
     metric = "interaction:approach"
     early = _closest(clip, clip.early, a, b, _centre_distance)
     late = _closest(clip, clip.late, a, b, _centre_distance)
@@ -348,7 +145,7 @@ def _approach(clip: _Sample, a: str, b: str, min_approach: float) -> Check:
     return Check(STAGE, metric, shrink, min_approach, passed, reason)
 
 
-def _contact(clip: _Sample, a: str, b: str, max_gap: float) -> Check:
+def _contact(clip: ClipSample, a: str, b: str, max_gap: float) -> Check:
     metric = "interaction:contact"
     gaps = _closest(clip, clip.frames, a, b, _box_gap)
     if not gaps:
@@ -361,7 +158,7 @@ def _contact(clip: _Sample, a: str, b: str, max_gap: float) -> Check:
                  f"{a} and {b} never touch: closest gap {gap:.2f} box sizes at frame {frame} (> {max_gap:.2f})")
 
 
-def _holder(clip: _Sample, frame: int, a: str, b: str, obj: str):
+def _holder(clip: ClipSample, frame: int, a: str, b: str, obj: str):
     """(label, track id) of the subject nearest the most confident `obj`, or None."""
     objects = clip.instances(frame, obj)
     holders = {id(d): d for d in clip.instances(frame, a) + clip.instances(frame, b)}.values()
@@ -372,7 +169,7 @@ def _holder(clip: _Sample, frame: int, a: str, b: str, obj: str):
     return nearest.label, nearest.track_id
 
 
-def _handover(clip: _Sample, a: str, b: str, obj: str) -> Check:
+def _handover(clip: ClipSample, a: str, b: str, obj: str) -> Check:
     metric = "interaction:handover"
     early = [h for h in (_holder(clip, f, a, b, obj) for f in clip.early) if h]
     late = [h for h in (_holder(clip, f, a, b, obj) for f in clip.late) if h]
@@ -405,7 +202,7 @@ def _handover(clip: _Sample, a: str, b: str, obj: str) -> Check:
     return Check(STAGE, metric, value, 0.5, passed, f"{verdict}: {detail}")
 
 
-def _enter_or_leave(clip: _Sample, kind: str, candidates: list[str]):
+def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
     metric = f"interaction:{kind}"
     # "enter": absent from the first third, then present; "leave" is the same in reverse.
     before, after = (clip.early, clip.late) if kind == "enter" else (clip.late, clip.early)
@@ -433,5 +230,5 @@ def _enter_or_leave(clip: _Sample, kind: str, candidates: list[str]):
         else:
             third = "last" if kind == "enter" else "first"
             notes.append(f"{label} is in view in only {seen_after} of {len(after)} checked frames of the {third} third")
-    reason = f"nothing {_third_person(kind)}: " + "; ".join(notes) if notes else f"no subject to {kind}"
+    reason = f"nothing {third_person(kind)}: " + "; ".join(notes) if notes else f"no subject to {kind}"
     return Check(STAGE, metric, best, 0.5, False, reason), set()

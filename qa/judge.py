@@ -18,7 +18,8 @@ import numpy as np
 import PIL.Image
 
 from qa.consistency import sample_indices, subject_drift_check, text_video_check
-from qa.interaction import interaction_checks, not_checkable_checks, open_vocabulary_checks
+from qa.interaction import interaction_checks
+from qa.presence import not_checkable_checks, open_vocabulary_checks
 from qa.stitch import seam_checks
 from qa.temporal import temporal_checks
 from qa.types import Check, Detection, Expectations, Verdict

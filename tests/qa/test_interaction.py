@@ -351,7 +351,7 @@ def test_forbidden_class_seen_for_a_blink_is_forgiven():
 
 
 def test_open_vocabulary_subjects_get_presence_and_vanish_but_no_count():
-    from qa.interaction import not_checkable_checks, open_vocabulary_checks
+    from qa.presence import not_checkable_checks, open_vocabulary_checks
 
     two_shoes = dets("sneakers", FRAMES, x=100) + dets("sneakers", FRAMES, x=300)
     checks = open_vocabulary_checks(two_shoes, FRAMES, ["sneakers", "perfume"])

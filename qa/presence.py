@@ -1,0 +1,219 @@
+"""Which of the shot plan's subjects the detections show: each expected class present at its
+count and not vanishing, the classes the prompt rules out absent, and the subjects outside
+COCO as an open-vocabulary detector sees them (or recorded as not checkable).
+
+`ClipSample` groups a clip's detections by examined frame; qa/interaction.py builds on it
+for the relations between subjects (approach, contact, hand-over, entering and leaving).
+Durations are in clip frames: each examined frame stands for the frames up to the next one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.types import Check, Detection
+
+STAGE = "interaction"  # the verdict's stage for every detection check, relations included
+
+
+def open_vocabulary_checks(detections: list[Detection], frame_indices: list[int], names: list[str], *,
+                           min_presence: float = 0.5, max_gap_frames: int = 8) -> list[Check]:
+    """Presence and vanish checks of subjects outside COCO, from an open-vocabulary detector.
+
+    No count check: such a detector's boxes for "sneakers" may be one pair or two shoes, so
+    only whether the subject is there, and stays, is judged."""
+    clip = ClipSample(detections, frame_indices, max_gap_frames)
+    checks: list[Check] = []
+    for name in names:
+        found = class_checks(clip, name, 1, min_presence, moved=None)
+        checks += [c for c in found if not c.metric.startswith("count:")]
+    return checks
+
+
+def not_checkable_checks(names: list[str], why: str) -> list[Check]:
+    """The record that these subjects were not checked (`why`): informational, never a pass in silence."""
+    return [Check(STAGE, f"unchecked:{name}", 0.0, None, True, f"{name}: not checkable by the detector ({why})")
+            for name in names]
+
+
+def forbidden_check(clip: ClipSample, label: str) -> Check:
+    """A class the prompt rules out ("no people") fails the clip once it stays in view longer than
+    a detector's blink (`max_gap_frames`); a stray one-frame false positive is forgiven.
+    Value: the longest run of clip frames in which it was seen."""
+    metric = f"forbidden:{label}"
+    n = len(clip.frames)
+    counts = clip.counts(label)
+    seen_runs = [run for run in clip.runs([min(c, 1) for c in counts]) if run.count > 0]
+    longest = max(seen_runs, key=lambda run: run.span, default=None)
+    span = float(longest.span) if longest else 0.0
+    seen = sum(c > 0 for c in counts)
+    if longest is not None and clip.sustained(longest):
+        start = clip.frames[longest.start]
+        return Check(STAGE, metric, span, float(clip.max_gap_frames), False,
+                     f"{label} is in view from frame {start} for {longest.span} frames ({seen} of {n} checked frames), "
+                     f"but the prompt says there is no {label}")
+    if seen:
+        return Check(STAGE, metric, span, float(clip.max_gap_frames), True,
+                     f"no {label}, as the prompt says: seen only briefly ({seen} of {n} checked frames, at most "
+                     f"{int(span)} frames <= {clip.max_gap_frames})")
+    return Check(STAGE, metric, 0.0, float(clip.max_gap_frames), True,
+                 f"no {label}, as the prompt says: none in {n} checked frames")
+
+
+@dataclass(frozen=True)
+class Run:
+    start: int  # position in the examined frames
+    stop: int
+    count: int
+    span: int  # clip frames covered
+    trailing: bool
+
+
+class ClipSample:
+    """Detections grouped by examined frame."""
+
+    def __init__(self, detections: list[Detection], frame_indices: list[int], max_gap_frames: int):
+        self.frames = sorted(set(int(f) for f in frame_indices))
+        self.max_gap_frames = max_gap_frames
+        steps = np.diff(self.frames)
+        self.stride = int(np.median(steps)) if steps.size else 1
+        self.by_frame: dict[int, list[Detection]] = {f: [] for f in self.frames}
+        for det in detections:
+            if det.frame not in self.by_frame:
+                raise ValueError(f"detection of {det.label} at frame {det.frame} is not among the examined frames")
+            self.by_frame[det.frame].append(det)
+        span = self.frames[-1] - self.frames[0] if self.frames else 0
+        self.early = [f for f in self.frames if f <= self.frames[0] + span / 3]
+        self.late = [f for f in self.frames if f >= self.frames[-1] - span / 3]
+
+    def instances(self, frame: int, label: str) -> list[Detection]:
+        """Detections of `label` at `frame`, one per track id when ids are present."""
+        best: dict[object, Detection] = {}
+        for i, det in enumerate(self.by_frame[frame]):
+            if det.label != label:
+                continue
+            key = ("track", det.track_id) if det.track_id is not None else ("box", i)
+            if key not in best or det.confidence > best[key].confidence:
+                best[key] = det
+        return list(best.values())
+
+    def counts(self, label: str) -> list[int]:
+        return [len(self.instances(f, label)) for f in self.frames]
+
+    def runs(self, counts: list[int]) -> list[Run]:
+        out, start = [], 0
+        for i in range(1, len(counts) + 1):
+            if i == len(counts) or counts[i] != counts[start]:
+                end_frame = self.frames[i] if i < len(counts) else self.frames[-1] + self.stride
+                out.append(Run(start, i, counts[start], end_frame - self.frames[start], i == len(counts)))
+                start = i
+        return out
+
+    def sustained(self, run: Run) -> bool:
+        return run.span > self.max_gap_frames
+
+
+def class_checks(clip: ClipSample, label: str, expected: int, min_presence: float, *, moved: str | None) -> list[Check]:
+    n = len(clip.frames)
+    counts = clip.counts(label)
+    seen = sum(c >= expected for c in counts)
+    fraction = seen / n if n else 0.0
+    what = label if expected == 1 else f"{expected} x {label}"
+    if n == 0:
+        return [Check(STAGE, f"presence:{label}", 0.0, min_presence, False, f"{what}: no frames were checked")]
+    if moved:
+        return [
+            Check(STAGE, f"presence:{label}", fraction, None, True,
+                  f"{what} seen in {seen} of {n} checked frames; it {third_person(moved)}, "
+                  f"so the {moved} check judges its presence")
+        ]
+    passed = fraction >= min_presence
+    if not any(counts):
+        reason = f"{label} never seen in {n} checked frames (0% < {min_presence:.0%})"
+    else:
+        reason = f"{what} seen in {seen} of {n} checked frames ({fraction:.0%} {'>=' if passed else '<'} {min_presence:.0%})"
+    checks = [Check(STAGE, f"presence:{label}", fraction, min_presence, passed, reason)]
+    if any(counts):
+        checks.append(_count_check(clip, label, expected, counts))
+        checks.append(_vanish_check(clip, label, counts))
+    return checks
+
+
+def third_person(kind: str) -> str:
+    return {"enter": "enters", "leave": "leaves"}.get(kind, kind)
+
+
+def _count_check(clip: ClipSample, label: str, expected: int, counts: list[int]) -> Check:
+    """Flag sustained count changes once a count is established.
+
+    Rising toward the expected count is an arrival and moves the level up; rising
+    above it means clones; falling below the level means instances merged or
+    disappeared. A fall to zero that lasts to the end is left to the vanish check.
+    """
+    metric = f"count:{label}"
+    level = None
+    problems: list[str] = []
+    for run in clip.runs(counts):
+        if not clip.sustained(run):
+            continue
+        at = clip.frames[run.start]
+        if level is None:
+            if run.count == 0:
+                continue
+            if run.count > expected:
+                problems.append(f"{label} count is {run.count} from frame {at} where {expected} is expected")
+            level = run.count
+        elif run.count > level:
+            if run.count > expected:
+                problems.append(f"{label} count rose from {level} to {run.count} at frame {at} ({expected} expected)")
+            level = run.count
+        elif run.count < level:
+            if run.count == 0 and run.trailing:
+                continue
+            if run.count == 0:
+                problems.append(f"{label} vanished at frame {at} for {run.span} frames "
+                                f"(back at frame {clip.frames[run.stop]})")
+            else:
+                problems.append(f"{label} count fell from {level} to {run.count} at frame {at}"
+                                + _lost_tracks(clip, label, run))
+            level = run.count
+    if level is None:
+        return Check(STAGE, metric, 0.0, 0.0, True,
+                     f"{label} never held a count for more than {clip.max_gap_frames} frames; nothing to compare")
+    if problems:
+        reason = problems[0] + (f" (and {len(problems) - 1} more count changes)" if len(problems) > 1 else "")
+        return Check(STAGE, metric, float(len(problems)), 0.0, False, reason)
+    return Check(STAGE, metric, 0.0, 0.0, True, f"{label} count holds steady at {level}")
+
+
+def _lost_tracks(clip: ClipSample, label: str, run: Run) -> str:
+    """" (person #3 last seen at frame 48)" for the tracks that end where a count falls."""
+    if run.start == 0:
+        return ""
+    before = {d.track_id for d in clip.instances(clip.frames[run.start - 1], label)}
+    during = {d.track_id for f in clip.frames[run.start:run.stop] for d in clip.instances(f, label)}
+    lost = sorted(t for t in before - during if t is not None)
+    if not lost:
+        return ""
+    return " (" + ", ".join(f"{label} #{t}" for t in lost) + f" last seen at frame {clip.frames[run.start - 1]})"
+
+
+def _vanish_check(clip: ClipSample, label: str, counts: list[int]) -> Check:
+    """Value: clip frames from the last sighting's end to the clip's end."""
+    metric = f"vanish:{label}"
+    last = clip.runs(counts)[-1]
+    last_seen = clip.frames[max(i for i, c in enumerate(counts) if c > 0)]
+    absent_for = last.span if last.count == 0 else 0
+    if absent_for > clip.max_gap_frames:
+        gone_at = clip.frames[last.start]
+        reason = (
+            f"{label} vanished at frame {gone_at} (last seen at frame {last_seen}, "
+            f"absent from the remaining {last.stop - last.start} checked frames)"
+        )
+        return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), False, reason)
+    return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), True,
+                 f"{label} stays in view (last seen at frame {last_seen})")
+
+
+# -- interactions ---------------------------------------------------------------------
