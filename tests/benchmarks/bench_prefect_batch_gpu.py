@@ -47,6 +47,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.benchmarks.bench_clips_in_flight import OPEN_QA  # noqa: E402
 from tests.benchmarks.results_json import emit  # noqa: E402
 
 PROMPTS = [  # distinct prompts: each clip encodes its own text, as a real batch does
@@ -59,8 +60,6 @@ PROMPTS = [  # distinct prompts: each clip encodes its own text, as a real batch
     "A chef slices tomatoes on a cutting board in a bright kitchen",
     "A cat jumps onto a windowsill and looks out at the rain",
 ]
-OPEN_QA = {"gate_threshold": -1.0, "enforce_expectations": False, "max_flicker": 255, "min_motion": 0.0,
-           "max_frozen_fraction": 1.0, "max_black_fraction": 1.0, "max_seam_ratio": 1000.0}
 
 
 def save_random_checkpoint(folder: Path, smoke: bool) -> None:
