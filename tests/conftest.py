@@ -22,7 +22,9 @@ def harness():
     """A real, temporary Prefect server (SQLite) for the whole session."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    # Prefect's default is 30 s; the first start migrates a fresh database, which on a loaded
+    # 2-core CI machine has taken longer than that (CI failed at this fixture once).
+    with prefect_test_harness(server_startup_timeout=240):
         yield
 
 
