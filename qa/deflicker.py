@@ -40,6 +40,8 @@ How it is found, on a small copy of the clip (long side `flow_width`):
    clip gets a gain near zero and comes out as it went in.
 5. Each frame is mapped onto its target: a per-channel lookup table for the gamma,
    times the upsampled gain field.
+6. Pixels the flicker clipped take their neighbours' corrected values along the flow,
+   within the bound the clipped value still gives (qa.deflicker_saturation).
 """
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ import cv2
 import numpy as np
 
 from qa._frames import as_clip
+from qa.deflicker_saturation import restore_saturated
 from qa.deflicker_motion import (
     LOG_LEVEL,
     detail_band,
@@ -77,6 +80,9 @@ _NOISE_MARGIN = 2.0
 # Noise and flicker power of neighbouring grid cells are pooled (sigma in cells).
 _POOL_SIGMA = 2.0
 _MIN_FLOW_SIDE = 16
+# Weight of a step in a cell with nothing measured, against 1 for a fully measured one: it
+# still ties the cell's values across a run of clipped frames (to the frame-wide step).
+_UNMEASURED_WEIGHT = 0.02
 
 
 def deflicker(
@@ -118,7 +124,9 @@ def deflicker(
     grey, log_small, unclipped = zip(*in_threads(lambda f: _measured_copies(f, work_size), frames))
 
     # 2-4. motion, steps, trends and the correction
-    estimate = _estimate(grey, log_small, unclipped, pixel_grid(work_size), grid_size, float(window))
+    grid = pixel_grid(work_size)
+    pairs = pair_motion(grey, unclipped, grid)
+    estimate = _estimate(pairs, log_small, grid, grid_size, float(window))
     if estimate is None:
         return frames.copy()
 
@@ -129,6 +137,8 @@ def deflicker(
         _correct(frames[t], *estimate.frame(t, strength, max_gain, grid_size), out[t])
 
     in_threads(apply, range(len(frames)))
+    # 6. what the flicker clipped, from the neighbours
+    restore_saturated(frames, out, pairs)
     return out
 
 
@@ -156,9 +166,8 @@ class _Estimate:
         return log_a, log_gain.reshape(grid_size[1], grid_size[0], 3)
 
 
-def _estimate(grey, log_small, unclipped, grid, grid_size, sigma: float) -> _Estimate | None:
+def _estimate(pairs, log_small, grid, grid_size, sigma: float) -> _Estimate | None:
     n = len(log_small)
-    pairs = pair_motion(grey, unclipped, grid)
     shots = np.cumsum([0] + [int(pairs[(t, 1)].is_cut) for t in range(1, n)])
     edges = [(t, h) for (t, h) in pairs if shots[t] == shots[t - h]]
     track = _Track(edges, shots, sigma=sigma)
@@ -169,15 +178,19 @@ def _estimate(grey, log_small, unclipped, grid, grid_size, sigma: float) -> _Est
     gamma_steps = np.log(np.array(in_threads(lambda e: [gamma_step(bands[e[0]], bands[e[0] - e[1]], pairs[e], grid)], edges)))
     log_gamma, gamma_fix = track.correction(gamma_steps)
     inv_gamma = np.exp(-log_gamma[:, 0]).astype(np.float32)
-    field_steps = np.stack(in_threads(
+    fields, supports = zip(*in_threads(
         lambda e: field_step(log_small[e[0]] * inv_gamma[e[0]], log_small[e[0] - e[1]] * inv_gamma[e[0] - e[1]],
                               pairs[e], grid, grid_size),
         edges))
     cells = grid_size[0] * grid_size[1]
-    level_steps = field_steps.reshape(len(edges), cells, 3).mean(1)
-    local_steps = (field_steps.reshape(len(edges), cells, 3) - level_steps[:, None]).reshape(len(edges), -1)
+    field_steps = np.stack(fields).reshape(len(edges), cells, 3)
+    level_steps = field_steps.mean(1)
+    local_steps = (field_steps - level_steps[:, None]).reshape(len(edges), -1)
     _, level_fix = track.correction(level_steps)
-    _, local_fix = track.correction(local_steps, pool=(grid_size[1], grid_size[0], 3))
+    # A cell that was clipped or occluded in a frame was not measured there: its steps into
+    # and out of that frame are only the fallback, and counted as little as they were measured.
+    local_weights = np.stack(supports) + _UNMEASURED_WEIGHT
+    _, local_fix = track.correction(local_steps, weights=local_weights, pool=(grid_size[1], grid_size[0], 3))
     return _Estimate(log_gamma, gamma_fix, level_fix[:, None, :] + local_fix.reshape(n, cells, 3))
 
 
@@ -253,23 +266,48 @@ class _Track:
         within = [i for i, score in enumerate(scores) if score <= scores[best] + error]
         return min(within, key=lambda i: self._trends[i][3])
 
-    def correction(self, steps: np.ndarray, *, pool: tuple[int, int, int] | None = None):
+    def _weighted_solve(self, steps: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Values (n, k) by least squares with a weight per step and group of values.
+
+        weights (E, g): column j weighs the steps of the k/g consecutive values of group j
+        (the three channels of a grid cell), which therefore share one normal matrix."""
+        n, groups = self._incidence.shape[1], weights.shape[1]
+        normal = np.zeros((groups, n, n))
+        for e, (t, h) in enumerate(self.edges):
+            w = weights[e]
+            normal[:, t, t] += w
+            normal[:, t - h, t - h] += w
+            normal[:, t, t - h] -= w
+            normal[:, t - h, t] -= w
+        normal += 1e-6 * np.eye(n)
+        per_group = steps.shape[1] // groups
+        weighted = (steps.reshape(len(self.edges), groups, per_group) * weights[..., None]).reshape(steps.shape)
+        rhs = (self._incidence.T @ weighted).reshape(n, groups, per_group).transpose(1, 0, 2)
+        return np.linalg.solve(normal, rhs).transpose(1, 0, 2).reshape(n, -1)
+
+    def correction(self, steps: np.ndarray, *, weights: np.ndarray | None = None,
+                   pool: tuple[int, int, int] | None = None):
         """Trusted values (n, k) and the correction toward their trend (n, k), Wiener-weighted.
 
         The trend is chosen from `_TRENDS` by cross-validation over all k values
         (see `_choose_trend`): on steady light a
         wide trend leaves less of the flicker in it, while a real change of light (an
         exposure swing) keeps it narrow.
+        weights: (E, g), how much each step counts for each group of k/g values (None: all alike).
         pool: (rows, cols, channels) when the k values are grid cells, whose noise and
         flicker power are pooled over neighbouring cells before they are compared.
         """
-        values = self._solve @ steps
+        values = self._solve @ steps if weights is None else self._weighted_solve(steps, weights)
         detrend, noise_gain, _, _ = self._trends[self._choose_trend(values)]
         flicker = detrend @ values
         if self._dof <= 0:  # nothing over-determined: no way to tell flicker from noise
             return values - flicker, np.zeros_like(flicker)
         misfit = steps - self._incidence @ values
-        noise = (misfit**2).sum(0) / self._dof * noise_gain
+        if weights is None:
+            noise = (misfit**2).sum(0) / self._dof * noise_gain
+        else:
+            w = np.repeat(weights, steps.shape[1] // weights.shape[1], axis=1)
+            noise = (w * misfit**2).sum(0) / w.sum(0) * len(self.edges) / self._dof * noise_gain
         power = (flicker**2).mean(0)
         if pool is not None:
             noise, power = (_pool(x.reshape(pool)).reshape(-1) for x in (noise, power))

@@ -24,6 +24,7 @@ _OUTLIER_SPREAD = 3.0
 # frame (detail below this blur radius, in working pixels).
 _MIN_RELIABLE_FRACTION = 0.2
 _MIN_CORRELATION = 0.5
+_MIN_MEASURED_FRACTION = 0.02
 _DETAIL_SIGMA = 3.0
 # The gamma is read from detail between these blur radii (working pixels).
 _BAND = (1.5, 6.0)
@@ -64,14 +65,22 @@ def in_threads(function, items) -> list:
 
 
 class _PairMotion:
-    """Flow from frame t back to frame t-h, and where it is reliable."""
+    """Flow from frame t back to frame t-h, and where it is reliable.
 
-    def __init__(self, to_prev, reliable, correlation):
-        self.to_prev = to_prev
-        self.reliable = reliable
+    reliable: where the flow is consistent both ways and neither frame is clipped (what
+    the steps are measured on). consistent / consistent_next: where the flow alone is
+    consistent, in frame t's and frame t-h's pixels (what saturated pixels are restored along).
+    """
+
+    def __init__(self, to_prev, to_next, reliable, consistent, consistent_next, correlation):
+        self.to_prev, self.to_next = to_prev, to_next
+        self.reliable, self.consistent, self.consistent_next = reliable, consistent, consistent_next
         # Two unrelated shots can still produce small, mutually consistent flows, so
-        # a cut is also recognised by the aligned frames not looking alike.
-        self.is_cut = float(reliable.mean()) < _MIN_RELIABLE_FRACTION or correlation < _MIN_CORRELATION
+        # a cut is also recognised by the aligned frames not looking alike. Clipping is no
+        # cut: strong flicker clips half a bright frame, and the rest still measures the
+        # step; only a frame with almost nothing left to measure on starts afresh.
+        self.is_cut = (float(consistent.mean()) < _MIN_RELIABLE_FRACTION or correlation < _MIN_CORRELATION
+                       or float(reliable.mean()) < _MIN_MEASURED_FRACTION)
 
 
 def pair_motion(grey, unclipped, grid) -> dict[tuple[int, int], _PairMotion]:
@@ -130,11 +139,13 @@ def _one_pair(grey, fine, structure, unclipped, grid, t: int, h: int) -> _PairMo
     to_next = _prefer_still(dis.calc(grey[t - h], grey[t], None), fine[t - h], fine[t], grid, err_still)
     onto = grid + to_prev
     reliable = _reliable(to_prev, to_next, onto)
-    correlation = 1.0
+    correlation, reliable_next = 1.0, None
     if h == 1:
         aligned = cv2.remap(structure[t - 1], onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         correlation = _correlation(structure[t], aligned, reliable)
-    return _PairMotion(to_prev, _unclipped_both(reliable, unclipped, t, h, onto), correlation)
+        reliable_next = _reliable(to_next, to_prev, grid + to_next)
+    return _PairMotion(to_prev, to_next, _unclipped_both(reliable, unclipped, t, h, onto), reliable, reliable_next,
+                       correlation)
 
 
 def _unclipped_both(reliable: np.ndarray, unclipped, t: int, h: int, onto: np.ndarray) -> np.ndarray:
@@ -167,7 +178,7 @@ def gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion,
     # Every other pixel: the detail_band is smooth at that scale. Only those are warped
     # (each pixel's interpolation stands alone, so this is the full warp, subsampled).
     onto = np.ascontiguousarray((grid + pair.to_prev)[::2, ::2])
-    warped = cv2.remap(band_before, onto, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    warped = cv2.remap(band_before, onto, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
     keep = pair.reliable[::2, ::2] > 0
     before = warped[keep]
     if before.size < _MIN_GAMMA_SAMPLES:
@@ -186,12 +197,13 @@ def detail_band(log_frame: np.ndarray) -> np.ndarray:
     return fine - cv2.GaussianBlur(fine, (0, 0), _BAND[1])
 
 
-def field_step(now: np.ndarray, before: np.ndarray, pair: _PairMotion, grid, grid_size) -> np.ndarray:
-    """G_t - G_{t-h} on the coarse grid: the difference along the flow, robustly smoothed."""
+def field_step(now: np.ndarray, before: np.ndarray, pair: _PairMotion, grid, grid_size) -> tuple[np.ndarray, np.ndarray]:
+    """G_t - G_{t-h} on the coarse grid (the difference along the flow, robustly smoothed),
+    and each cell's support: the share of its neighbourhood that was measured (0-1)."""
     warped = cv2.remap(before, grid + pair.to_prev, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     diff = now - warped
     mask = pair.reliable
-    field = _low_frequency(diff, mask, grid_size)
+    field, _ = _low_frequency(diff, mask, grid_size)
     # One reweighting: pixels far from the smooth field are flow errors, not light.
     smooth = cv2.resize(field, diff.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     error = cv2.absdiff(diff, smooth)
@@ -199,8 +211,9 @@ def field_step(now: np.ndarray, before: np.ndarray, pair: _PairMotion, grid, gri
     sample = error[::2, ::2][mask[::2, ::2] > 0]
     spread = 1.4826 * float(np.median(sample)) if sample.size else 0.0
     if spread > 0:
-        field = _low_frequency(diff, mask * (error < _OUTLIER_SPREAD * spread), grid_size)
-    return field.reshape(-1)
+        mask = mask * (error < _OUTLIER_SPREAD * spread)
+    field, support = _low_frequency(diff, mask, grid_size)
+    return field.reshape(-1), support.reshape(-1)
 
 
 def flow_image(small_rgb: np.ndarray) -> np.ndarray:
@@ -252,12 +265,13 @@ def _reliable(flow: np.ndarray, other: np.ndarray, target: np.ndarray) -> np.nda
     return (inside & (err < bound)).astype(np.float32)
 
 
-def _low_frequency(diff: np.ndarray, mask: np.ndarray, grid_size: tuple[int, int]) -> np.ndarray:
-    """Normalised convolution of `diff` over reliable pixels on the coarse grid, global fallback."""
+def _low_frequency(diff: np.ndarray, mask: np.ndarray, grid_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised convolution of `diff` over reliable pixels on the coarse grid, global fallback;
+    and the blurred mask, how much of each cell's value was measured rather than fallen back on."""
     weighted = diff * mask[..., None]
     global_diff = np.array(cv2.sumElems(weighted)[:3], np.float32) / max(cv2.sumElems(mask)[0], 1.0)
     num = cv2.resize(weighted, grid_size, interpolation=cv2.INTER_AREA)
     den = cv2.resize(mask, grid_size, interpolation=cv2.INTER_AREA)
     num = cv2.GaussianBlur(num, (0, 0), _GAIN_GRID_SIGMA, borderType=cv2.BORDER_REPLICATE)
     den = cv2.GaussianBlur(den, (0, 0), _GAIN_GRID_SIGMA, borderType=cv2.BORDER_REPLICATE)
-    return ((num + _GLOBAL_PRIOR * global_diff) / (den + _GLOBAL_PRIOR)[..., None]).astype(np.float32)
+    return ((num + _GLOBAL_PRIOR * global_diff) / (den + _GLOBAL_PRIOR)[..., None]).astype(np.float32), den
