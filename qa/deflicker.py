@@ -270,20 +270,23 @@ class _Track:
         """Values (n, k) by least squares with a weight per step and group of values.
 
         weights (E, g): column j weighs the steps of the k/g consecutive values of group j
-        (the three channels of a grid cell), which therefore share one normal matrix."""
+        (the three channels of a grid cell), which therefore share one normal matrix. The
+        steps span at most `max(_HOPS)` frames, so that matrix is banded, and a banded
+        Cholesky solves all the groups at once (dense solves of 600 cells cost 0.1 s a clip).
+        """
         n, groups = self._incidence.shape[1], weights.shape[1]
-        normal = np.zeros((groups, n, n))
+        width = max(h for _, h in self.edges)
+        # band[d][i] = normal[i, i - d], one row per group
+        band = np.zeros((width + 1, n, groups))
+        band[0] += 1e-6
         for e, (t, h) in enumerate(self.edges):
-            w = weights[e]
-            normal[:, t, t] += w
-            normal[:, t - h, t - h] += w
-            normal[:, t, t - h] -= w
-            normal[:, t - h, t] -= w
-        normal += 1e-6 * np.eye(n)
+            band[0, t] += weights[e]
+            band[0, t - h] += weights[e]
+            band[h, t] -= weights[e]
         per_group = steps.shape[1] // groups
         weighted = (steps.reshape(len(self.edges), groups, per_group) * weights[..., None]).reshape(steps.shape)
-        rhs = (self._incidence.T @ weighted).reshape(n, groups, per_group).transpose(1, 0, 2)
-        return np.linalg.solve(normal, rhs).transpose(1, 0, 2).reshape(n, -1)
+        rhs = (self._incidence.T @ weighted).reshape(n, groups, per_group)
+        return _banded_cholesky_solve(band, rhs).reshape(n, -1)
 
     def correction(self, steps: np.ndarray, *, weights: np.ndarray | None = None,
                    pool: tuple[int, int, int] | None = None):
@@ -316,6 +319,29 @@ class _Track:
         # above the noise. Anything computed from them (the gamma-free copy) must not
         # inherit the noise that the correction leaves alone.
         return values - (1.0 - weight) * flicker, -weight * flicker
+
+
+def _banded_cholesky_solve(band: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve A x = rhs for many symmetric positive definite banded A at once.
+
+    band (w+1, n, g): band[d, i] = A[i, i-d] for each of g matrices; rhs (n, g, c).
+    """
+    width, n = band.shape[0] - 1, band.shape[1]
+    lower = np.zeros_like(band)  # lower[d, i] = L[i, i-d]
+    for i in range(n):
+        for d in range(width, 0, -1):
+            if i - d < 0:
+                continue
+            total = band[d, i] - sum(lower[d + m, i] * lower[m, i - d] for m in range(1, width - d + 1) if i - d - m >= 0)
+            lower[d, i] = total / lower[0, i - d]
+        lower[0, i] = np.sqrt(band[0, i] - sum(lower[d, i] ** 2 for d in range(1, width + 1) if i - d >= 0))
+    y = np.empty_like(rhs)
+    for i in range(n):
+        y[i] = (rhs[i] - sum(lower[d, i][:, None] * y[i - d] for d in range(1, width + 1) if i - d >= 0)) / lower[0, i][:, None]
+    x = np.empty_like(rhs)
+    for i in range(n - 1, -1, -1):
+        x[i] = (y[i] - sum(lower[d, i + d][:, None] * x[i + d] for d in range(1, width + 1) if i + d < n)) / lower[0, i][:, None]
+    return x
 
 
 def _pool(values: np.ndarray) -> np.ndarray:

@@ -35,8 +35,8 @@ def restore_saturated(frames: np.ndarray, corrected: np.ndarray, pairs: dict) ->
     """Replace, in place, the lost clipped pixels of `corrected` (deflicker's output for `frames`).
 
     pairs: deflicker_motion.pair_motion's flows on the small copy; (t, 1) holds frame t's
-    flow back to t-1 (`to_prev`, consistent where `consistent`) and frame t-1's flow on to
-    t (`to_next`, consistent where `consistent_next`). Flow across a cut is not followed.
+    flow back to t-1 (`to_prev`, consistent where `consistent`, in frame t's pixels) and
+    frame t-1's flow on to t (`to_next`). Flow across a cut is not followed.
     """
     n = len(frames)
     lost = in_threads(lambda t: _lost(frames[t], corrected[t]), range(n))
@@ -90,14 +90,17 @@ def _lost(frame: np.ndarray, corrected: np.ndarray) -> _Lost | None:
 def _filled(own_frame: np.ndarray, carried: np.ndarray, lost: _Lost, pair, direction: str) -> np.ndarray:
     """The lost pixels of `own_frame` (N, 3), their lost channels moved to `carried`'s value
     along the flow where the flow is consistent and the bound allows it."""
-    flow, consistent = (pair.to_prev, pair.consistent) if direction == "prev" else (pair.to_next, pair.consistent_next)
+    flow = pair.to_prev if direction == "prev" else pair.to_next
     height, width = own_frame.shape[:2]
     sx, sy = flow.shape[1] / width, flow.shape[0] / height
     # Where each lost pixel sits on the small copy (pixel centres aligned, as cv2.resize does).
     small_x = (lost.cols.astype(np.float32) + 0.5) * sx - 0.5
     small_y = (lost.rows.astype(np.float32) + 0.5) * sy - 0.5
     step = _sample(flow, small_x, small_y, cv2.INTER_LINEAR)
-    follow = _sample(consistent, small_x, small_y, cv2.INTER_NEAREST) > 0.5
+    # The pair's forward-backward check lives in frame t's pixels: where the pixel starts
+    # when carried back from t, where it lands when carried on to t.
+    check_x, check_y = (small_x, small_y) if direction == "prev" else (small_x + step[:, 0], small_y + step[:, 1])
+    follow = _sample(pair.consistent, check_x, check_y, cv2.INTER_NEAREST) > 0.5
     target_x = (small_x + step[:, 0] + 0.5) / sx - 0.5
     target_y = (small_y + step[:, 1] + 0.5) / sy - 0.5
     neighbour = _sample(carried, target_x, target_y, cv2.INTER_LINEAR)
