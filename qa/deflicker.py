@@ -5,7 +5,8 @@ a tone curve (a power law) and a smooth gain field, so edges and texture stay ex
 where the generator put them; what changes is brightness, contrast of the tones and
 colour balance, which are pulled onto their slow trend.
 
-Flicker model, per frame t, in log brightness l = log((x + 1) / 256) of each channel:
+Flicker model, per frame t, in log brightness l = log(x / 255) of each channel (a gamma
+on x / 255 and a gain are then exact, down to the darkest levels):
 
     l_t(p) = A_t * (l_clean(p) + G_t(p, c))
 
@@ -68,7 +69,7 @@ from qa.deflicker_motion import (
 # bands and patches of light, coarse enough that no texture or edge leaks into a gain.
 _GAIN_GRID_WIDTH = 32
 # Values at or beyond these levels are clipped, and clipping is not a gain.
-_DARK, _BRIGHT = 16, 250
+_DARK, _BRIGHT = 4, 250
 # Trends tried: (polynomial degree, sigma as a multiple of `window`). The local quadratic
 # follows the rise and fall of an exposure swing; on steady light a wider, flatter trend
 # leaves less of the flicker in it.
@@ -201,20 +202,20 @@ _buffers = threading.local()
 
 def _correct(frame: np.ndarray, log_a: float, log_gain: np.ndarray, out: np.ndarray) -> None:
     """`out` = frame through the tone table of gamma exp(log_a), times the upsampled gain field."""
-    # A tone change moves a level by at most 256/e * |log a|, a gain by 256 * |log gain|.
-    if 94.2 * abs(log_a) + 256.0 * float(np.abs(log_gain).max()) < 0.5:
+    # A tone change moves a level by at most 255/e * |log a|, a gain by 255 * |log gain|.
+    if 93.8 * abs(log_a) + 255.0 * float(np.abs(log_gain).max()) < 0.5:
         out[...] = frame  # rounds back to the same levels: the frame is left exact
         return
     if getattr(_buffers, "shape", None) != frame.shape:
         _buffers.shape = frame.shape
         _buffers.toned, _buffers.gain = np.empty(frame.shape, np.float32), np.empty(frame.shape, np.float32)
     toned, gain = _buffers.toned, _buffers.gain
-    # (x + 1) = 256 * exp(l); the table holds 256 * exp(a * l), the same for each channel.
-    table = (256.0 * np.exp(LOG_LEVEL * np.exp(log_a))).astype(np.float32)
+    # x = 255 * exp(l); the table holds 255 * exp(a * l), the same for each channel (0 stays 0).
+    table = (255.0 * np.exp(LOG_LEVEL * np.exp(log_a))).astype(np.float32)
+    table[0] = 0.0
     cv2.LUT(frame, np.repeat(table[:, None], 3, axis=1)[None], dst=toned)
     cv2.resize(np.exp(log_gain).astype(np.float32), frame.shape[1::-1], dst=gain, interpolation=cv2.INTER_LINEAR)
-    cv2.multiply(toned, gain, dst=toned)
-    cv2.subtract(toned, (1.0, 1.0, 1.0, 0.0), dst=out, dtype=cv2.CV_8U)
+    cv2.multiply(toned, gain, dst=out, dtype=cv2.CV_8U)
 
 
 class _Track:

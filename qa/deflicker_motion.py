@@ -4,6 +4,7 @@ between them (a gamma step and a smooth gain field). Used by qa.deflicker."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -24,12 +25,15 @@ _OUTLIER_SPREAD = 3.0
 # frame (detail below this blur radius, in working pixels).
 _MIN_RELIABLE_FRACTION = 0.2
 _MIN_CORRELATION = 0.5
-_MIN_MEASURED_FRACTION = 0.02
+_MIN_MEASURED_FRACTION = 0.002
 _DETAIL_SIGMA = 3.0
 # The gamma is read from detail between these blur radii (working pixels).
 _BAND = (1.5, 6.0)
-_MAX_GAMMA_STEP = 1.5
+_MAX_GAMMA_STEP = 3.0
 _MIN_GAMMA_SAMPLES = 120
+# ... compared in this many tiles (rows, columns), each needing this many matched samples.
+_GAMMA_TILES = (6, 8)
+_MIN_TILE_SAMPLES = 30
 # The flow sees log luma without its smooth layer (Gaussian sigma this fraction of the
 # long side, well under the size of a patch of light) at this many levels per spread.
 _FLOW_HIGHPASS = 1.0 / 48
@@ -42,7 +46,7 @@ _STILL_TOLERANCE = 0.5
 # Frames are analysed and corrected on this many threads (the project's machines have 2 cores).
 _WORKERS = 2
 _LEVELS = np.arange(256, dtype=np.float32)
-LOG_LEVEL = np.log((_LEVELS + 1.0) / 256.0)
+LOG_LEVEL = np.log(np.maximum(_LEVELS, 0.5) / 255.0)
 
 
 def in_threads(function, items) -> list:
@@ -170,22 +174,45 @@ def gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion,
     A gain does not change detail in log, a gamma scales it. The spreads are compared
     rather than pixel by pixel ratios: a ratio of two samples is biased toward zero
     wherever they decorrelate (a flow slightly off, bands of light rolling over a flat
-    wall), and that bias, the same at every frame, added up to a drift. One gamma for
-    all channels: colour casts are gains, which the field holds.
+    wall), and that bias, the same at every frame, added up to a drift. They are compared
+    tile by tile, and the tiles' log ratios combined by their median (weighted by detail):
+    something entering the picture (a white car driving onto empty asphalt) brings detail
+    to a few tiles that the flow cannot match everywhere, and in one frame-wide spread that
+    read as a gamma step of about 1% at every frame it moved. One gamma for all channels:
+    colour casts are gains, which the field holds.
     """
     # Every other pixel: the detail_band is smooth at that scale. Only those are warped
-    # (each pixel's interpolation stands alone, so this is the full warp, subsampled).
+    # (each pixel's interpolation stands alone, so this is the full warp, subsampled), and
+    # by nearest neighbour: interpolating softens the detail, a small step every frame.
     onto = np.ascontiguousarray((grid + pair.to_prev)[::2, ::2])
     warped = cv2.remap(band_before, onto, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
     keep = pair.reliable[::2, ::2] > 0
-    before = warped[keep]
-    if before.size < _MIN_GAMMA_SAMPLES:
+    if int(keep.sum()) < _MIN_GAMMA_SAMPLES:
         return 1.0
-    now = band_now[::2, ::2][keep]
-    spread_before, spread_now = float(np.abs(before).mean()), float(np.abs(now).mean())
-    if min(spread_before, spread_now) < 1e-6:
+    tiles = _tiles(keep.shape)[keep]
+    count = np.bincount(tiles, minlength=_GAMMA_TILES[0] * _GAMMA_TILES[1])
+    spread_now = np.bincount(tiles, np.abs(band_now[::2, ::2][keep]).sum(-1), len(count))
+    spread_before = np.bincount(tiles, np.abs(warped[keep]).sum(-1), len(count))
+    usable = (count >= _MIN_TILE_SAMPLES) & (np.minimum(spread_now, spread_before) > 1e-6 * count)
+    if not usable.any():
         return 1.0
-    return float(np.clip(spread_now / spread_before, 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
+    log_ratio = np.log(spread_now[usable] / spread_before[usable])
+    step = _weighted_median(log_ratio, (spread_now + spread_before)[usable])
+    return float(np.clip(np.exp(step), 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
+
+
+@lru_cache(maxsize=8)
+def _tiles(shape: tuple[int, int]) -> np.ndarray:
+    """Which of the `_GAMMA_TILES` tiles each pixel of an image of `shape` falls in."""
+    rows = np.arange(shape[0]) * _GAMMA_TILES[0] // shape[0]
+    cols = np.arange(shape[1]) * _GAMMA_TILES[1] // shape[1]
+    return rows[:, None] * _GAMMA_TILES[1] + cols[None, :]
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
 
 
 def detail_band(log_frame: np.ndarray) -> np.ndarray:
