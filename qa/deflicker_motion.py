@@ -25,6 +25,7 @@ _OUTLIER_SPREAD = 3.0
 # frame (detail below this blur radius, in working pixels).
 _MIN_RELIABLE_FRACTION = 0.2
 _MIN_CORRELATION = 0.5
+# ... or when almost none of it can be measured (a flash to white).
 _MIN_MEASURED_FRACTION = 0.002
 _DETAIL_SIGMA = 3.0
 # The gamma is read from detail between these blur radii (working pixels).
