@@ -79,3 +79,30 @@ def test_gamma_flicker_is_read_past_a_car_driving_into_view():
     clean = real_clip("intel_car-detection.mp4", n=81, size=(416, 240), start=250)
     flickering = _gamma_jitter(clean, 0.15)
     assert psnr(deflicker(flickering), clean) > 38
+
+
+def test_the_banded_solve_of_the_weighted_cells_matches_a_dense_one():
+    from qa.deflicker import _banded_cholesky_solve
+
+    rng = np.random.default_rng(0)
+    n, groups, width = 30, 7, 2
+    band = np.zeros((width + 1, n, groups))
+    dense = np.zeros((groups, n, n))
+    for t in range(1, n):  # weighted steps of one and two frames, as deflicker's edges
+        for h in (1, 2):
+            if t - h >= 0:
+                w = rng.random(groups) + 0.02
+                band[0, t] += w
+                band[0, t - h] += w
+                band[h, t] -= w
+                dense[:, t, t] += w
+                dense[:, t - h, t - h] += w
+                dense[:, t, t - h] -= w
+                dense[:, t - h, t] -= w
+    band[0] += 1e-6
+    dense += 1e-6 * np.eye(n)
+    rhs = rng.normal(size=(n, groups, 3))
+    rhs -= rhs.mean(0)  # as A'Ws always is: each step adds to one frame what it takes from another
+    expected = np.linalg.solve(dense, rhs.transpose(1, 0, 2)).transpose(1, 0, 2)
+    assert np.abs(expected).max() < 100  # the ridge only pins each shot's mean
+    assert np.allclose(_banded_cholesky_solve(band, rhs), expected, rtol=0, atol=1e-6)
