@@ -3,7 +3,8 @@
 The clip is never blended or resampled. Each channel of each frame only goes through
 a tone curve (a power law) and a smooth gain field, so edges and texture stay exactly
 where the generator put them; what changes is brightness, contrast of the tones and
-colour balance, which are pulled onto their slow trend.
+colour balance, which are pulled onto their slow trend. The one exception is a pixel
+the flicker clipped, whose value that frame no longer holds (step 6).
 
 Flicker model, per frame t, in log brightness l = log(x / 255) of each channel (a gamma
 on x / 255 and a gain are then exact, down to the darkest levels):
