@@ -59,7 +59,7 @@ from qa.deflicker_motion import (
     detail_band,
     field_step,
     flow_image,
-    gamma_step,
+    log_gamma_step,
     in_threads,
     pair_motion,
     pixel_grid,
@@ -177,7 +177,7 @@ def _estimate(pairs, log_small, grid, grid_size, sigma: float) -> _Estimate | No
         return None
     # gamma per frame from its steps, then the fields on the gamma-free copy
     bands = in_threads(detail_band, log_small)
-    gamma_steps = np.log(np.array(in_threads(lambda e: [gamma_step(bands[e[0]], bands[e[0] - e[1]], pairs[e], grid)], edges)))
+    gamma_steps = np.array(in_threads(lambda e: [log_gamma_step(bands[e[0]], bands[e[0] - e[1]], pairs[e], grid)], edges))
     log_gamma, gamma_fix = track.correction(gamma_steps)
     inv_gamma = np.exp(-log_gamma[:, 0]).astype(np.float32)
     fields, supports = zip(*in_threads(

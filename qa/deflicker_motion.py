@@ -30,7 +30,7 @@ _MIN_MEASURED_FRACTION = 0.002
 _DETAIL_SIGMA = 3.0
 # The gamma is read from detail between these blur radii (working pixels).
 _BAND = (1.5, 6.0)
-_MAX_GAMMA_STEP = 3.0
+_MAX_LOG_GAMMA_STEP = float(np.log(3.0))
 _MIN_GAMMA_SAMPLES = 120
 # ... compared in this many tiles (rows, columns), each needing this many matched samples.
 _GAMMA_TILES = (6, 8)
@@ -169,8 +169,8 @@ def _correlation(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> float:
     return float((da * db * weight).sum() / np.sqrt(var_a * var_b))
 
 
-def gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion, grid: np.ndarray) -> float:
-    """Ratio of the detail's spread now to its spread before, over the pixels the flow matches.
+def log_gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion, grid: np.ndarray) -> float:
+    """Log of the ratio of the detail's spread now to its spread before, over the pixels the flow matches.
 
     A gain does not change detail in log, a gamma scales it. The spreads are compared
     rather than pixel by pixel ratios: a ratio of two samples is biased toward zero
@@ -189,17 +189,17 @@ def gamma_step(band_now: np.ndarray, band_before: np.ndarray, pair: _PairMotion,
     warped = cv2.remap(band_before, onto, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
     keep = pair.reliable[::2, ::2] > 0
     if int(keep.sum()) < _MIN_GAMMA_SAMPLES:
-        return 1.0
+        return 0.0
     tiles = _tiles(keep.shape)[keep]
     count = np.bincount(tiles, minlength=_GAMMA_TILES[0] * _GAMMA_TILES[1])
     spread_now = np.bincount(tiles, np.abs(band_now[::2, ::2][keep]).sum(-1), len(count))
     spread_before = np.bincount(tiles, np.abs(warped[keep]).sum(-1), len(count))
     usable = (count >= _MIN_TILE_SAMPLES) & (np.minimum(spread_now, spread_before) > 1e-6 * count)
     if not usable.any():
-        return 1.0
+        return 0.0
     log_ratio = np.log(spread_now[usable] / spread_before[usable])
     step = _weighted_median(log_ratio, (spread_now + spread_before)[usable])
-    return float(np.clip(np.exp(step), 1.0 / _MAX_GAMMA_STEP, _MAX_GAMMA_STEP))
+    return float(np.clip(step, -_MAX_LOG_GAMMA_STEP, _MAX_LOG_GAMMA_STEP))
 
 
 @lru_cache(maxsize=8)

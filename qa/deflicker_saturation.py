@@ -13,6 +13,8 @@ so a clip without flicker keeps its blown highlights exactly as they were.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -23,12 +25,15 @@ from qa.deflicker_motion import in_threads
 _LOW, _HIGH, _MOVED = 2, 253, 3
 
 
+@dataclass(frozen=True)
 class _Lost:
-    """A frame's pixels with a clipped channel that the correction moved: where, and which channels."""
+    """A frame's pixels with a clipped channel that the correction moved: where (N,), and
+    which channels clipped high or low (N, 3) bool."""
 
-    def __init__(self, rows: np.ndarray, cols: np.ndarray, high: np.ndarray, low: np.ndarray):
-        self.rows, self.cols = rows, cols
-        self.high, self.low = high, low  # (N, 3) bool: which channels of each pixel
+    rows: np.ndarray
+    cols: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
 
 
 def restore_saturated(frames: np.ndarray, corrected: np.ndarray, pairs: dict) -> None:
@@ -61,9 +66,9 @@ def restore_saturated(frames: np.ndarray, corrected: np.ndarray, pairs: dict) ->
     forward, backward = in_threads(lambda args: sweep(*args), [
         (range(n), back, "prev"), (range(n - 1, -1, -1), on, "next")])
     for t, item in enumerate(lost):
-        if item is None or (t not in forward and t not in backward):
-            continue
         ways = [fills[t] for fills in (forward, backward) if t in fills]
+        if not ways:
+            continue
         # Each sweep already respects the bound; their mean halves the noise of either.
         both = ways[0] if len(ways) == 1 else ((ways[0].astype(np.uint16) + ways[1] + 1) >> 1).astype(np.uint8)
         corrected[t][item.rows, item.cols] = both

@@ -138,6 +138,12 @@ def load_window(path: Path, start: int, frames: int, size: tuple[int, int]) -> n
     return np.stack(out)
 
 
+def load_clips(windows: dict, frames: int, size: tuple[int, int], suffix: str) -> dict[str, np.ndarray]:
+    """Each window of `windows` (name -> (file, first frame)) that exists, keyed name + suffix."""
+    return {f"{name}{suffix}": load_window(DATA / file, start, frames, size)
+            for name, (file, start) in windows.items() if (DATA / file).exists()}
+
+
 def _seed(*parts) -> int:
     return zlib.crc32("/".join(map(str, parts)).encode())
 
@@ -257,14 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=2) as pool:
             for label, size in sizes.items():
                 names = WINDOWS_720P if label == "1280x720" else WINDOWS
-                clips = {f"{name}@{label}": load_window(DATA / WINDOWS[name][0], WINDOWS[name][1], args.frames, size)
-                         for name in names if (DATA / WINDOWS[name][0]).exists()}
+                clips = load_clips({name: WINDOWS[name] for name in names}, args.frames, size, f"@{label}")
                 at = levels if label == "832x480" else levels[:1]
                 report["deflicker"].update(bench_deflicker(clips, at, list(FLICKER_MODELS), pool))
                 report["stitch"].update(bench_stitch(clips, DRIFT_SIZES, DRIFT_KINDS))
             if not args.quick:
-                clips = {f"{name}@832x480x{STRONGER_FRAMES}": load_window(DATA / file, start, STRONGER_FRAMES, SIZES["832x480"])
-                         for name, (file, start) in STRONGER_WINDOWS.items() if (DATA / file).exists()}
+                clips = load_clips(STRONGER_WINDOWS, STRONGER_FRAMES, SIZES["832x480"], f"@832x480x{STRONGER_FRAMES}")
                 report["deflicker_stronger"] = bench_deflicker(clips, (STRONGER_LEVEL,), list(FLICKER_MODELS), pool)
     else:
         print(f"no real footage at {DATA}: deflicker and stitch skipped, speed measured on a synthetic pan")
