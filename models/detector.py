@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Mapping
 from importlib.util import find_spec
 from pathlib import Path
@@ -98,8 +97,24 @@ class Detector:
         self.source = source
         self.random_weights = random_weights
         self.device = device
-        # ultralytics keeps predictor and tracker state on the model object.
-        self._lock = threading.Lock()
+
+    def _predict(self, bgr: list[np.ndarray], options: dict) -> list:
+        # One predict call per batch, not one track call per frame: ultralytics' track mode
+        # feeds a batch of images to its tracker as unrelated pictures, so tracking runs in
+        # `detect`, over the batched results, with a tracker of this clip's own.
+        import torch
+
+        results = []
+        threads = torch.get_num_threads()
+        for start in range(0, len(bgr), _PREDICT_BATCH):
+            results += self.model.predict(bgr[start : start + _PREDICT_BATCH], **options)
+            if start == 0:
+                # ultralytics drops torch to one thread while it builds its predictor: give
+                # back the threads the process had (all cores, or OMP_NUM_THREADS where a
+                # host runs a worker per GPU). Measured on 2 cores: 16-32 checked frames/s
+                # instead of 12-17.
+                torch.set_num_threads(threads)
+        return results
 
     def __repr__(self) -> str:
         weights = ", random weights" if self.random_weights else ""
@@ -144,22 +159,12 @@ class Detector:
         bgr = [np.ascontiguousarray(frames[i][..., ::-1]) for i in indices]
         options = {"conf": conf, "imgsz": imgsz, "verbose": False, "device": self.device}
 
-        with self._lock:
-            # One predict call per batch, not one track call per frame: ultralytics' track mode
-            # feeds a batch of images to its tracker as unrelated pictures, so tracking runs
-            # here, over the batched results, with a tracker of this clip's own.
-            import torch
+        # On the process's one "judge" thread: cuDNN keeps its tuned convolutions per thread
+        # (models.devices.run_on_model_thread), and one thread also serialises the predictor and
+        # tracker state ultralytics keeps on the model object.
+        from models.devices import run_on_model_thread  # imports torch: only where a model runs
 
-            results = []
-            threads = torch.get_num_threads()
-            for start in range(0, len(bgr), _PREDICT_BATCH):
-                results += self.model.predict(bgr[start : start + _PREDICT_BATCH], **options)
-                if start == 0:
-                    # ultralytics drops torch to one thread while it builds its predictor: give
-                    # back the threads the process had (all cores, or OMP_NUM_THREADS where a
-                    # host runs a worker per GPU). Measured on 2 cores: 16-32 checked frames/s
-                    # instead of 12-17.
-                    torch.set_num_threads(threads)
+        results = run_on_model_thread("judge", self._predict, bgr, options)
 
         if track:
             return indices, _tracked_detections(indices, results)

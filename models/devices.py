@@ -1,10 +1,18 @@
-"""Which device and precision a model runs on, what GPUs this process can see, and who may
-generate on a device right now."""
+"""Which device and precision a model runs on, what GPUs this process can see, who may
+generate on a device right now, and which thread a model's calls run on."""
 from __future__ import annotations
 
+import contextvars
+import functools
+import queue
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
 
 import torch
+
+T = TypeVar("T")
 
 _generation_locks: dict[str, threading.RLock] = {}
 _registry_lock = threading.Lock()
@@ -22,6 +30,69 @@ def generation_lock(device: torch.device | str) -> threading.RLock:
     key = str(torch.device(device))
     with _registry_lock:
         return _generation_locks.setdefault(key, threading.RLock())
+
+
+class _ModelThread:
+    """One daemon thread that runs the calls queued on it, one at a time, for the process's life."""
+
+    def __init__(self, role: str) -> None:
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name=f"clipmill-model-{role}", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            future, context, fn, args, kwargs = self._calls.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(context.run(fn, *args, **kwargs))
+                except BaseException as error:  # the caller re-raises it
+                    future.set_exception(error)
+
+    def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        if threading.current_thread() is self.thread:  # a model call made from inside another one
+            return fn(*args, **kwargs)
+        future: Future = Future()
+        self._calls.put((future, contextvars.copy_context(), fn, args, kwargs))
+        return future.result()
+
+
+_model_threads: dict[str, _ModelThread] = {}
+
+
+def run_on_model_thread(role: str, fn: Callable[..., T], *args, **kwargs) -> T:
+    """`fn(*args, **kwargs)` on this process's long-lived thread for `role`, waited for.
+
+    Why a thread of its own: cuDNN's tuned convolution algorithms are kept per thread (PyTorch
+    caches its cuDNN v8 execution plans `thread_local`, and `cudnn.benchmark` is on for the Wan
+    VAE), while a batch runs every clip in a new thread of its task runner. Called from those
+    threads, a model re-benchmarks every convolution shape once per thread: on the H200, with
+    another clip generating beside it, the first clip of each thread spent 72 and 82 s in QA
+    instead of 7. Run on one thread that outlives the batch, the tuning is done once per process.
+
+    Roles: "judge" (the QA and gate models: detector, CLIP) and "generate:<device>". Calls of
+    one role run one at a time, in the order they came; the call runs in a copy of the caller's
+    context (Prefect's run context included, so it can log to the run), and what it raises is
+    raised here.
+    """
+    with _registry_lock:
+        worker = _model_threads.get(role)
+        if worker is None:
+            worker = _model_threads[role] = _ModelThread(role)
+    return worker.call(fn, *args, **kwargs)
+
+
+def on_model_thread(role: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorator: every call of the function runs on the model thread `role` (see `run_on_model_thread`)."""
+
+    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
+        def call(*args, **kwargs) -> T:
+            return run_on_model_thread(role, fn, *args, **kwargs)
+
+        return call
+
+    return wrap
 
 
 def pick_device(preferred: str | None = None) -> torch.device:

@@ -64,6 +64,12 @@ class OpenVocabDetector(Detector):
         names = tuple(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))
         if not names:
             raise ValueError("an open-vocabulary detector needs at least one class name")
+        from models.devices import run_on_model_thread  # imports torch: only where a model runs
+
+        # Setting the classes runs the text encoder: on the judge thread, as detection does.
+        return run_on_model_thread("judge", self._detect_names, frames, names, options)
+
+    def _detect_names(self, frames: np.ndarray, names: tuple[str, ...], options: dict) -> tuple[list[int], list[Detection]]:
         # The model is cached and shared: one clip's classes at a time, whichever adapter asks.
         with self.model._clipmill_names_lock:
             if (names, self.text_model, id(self.text_encoder)) != self.model._clipmill_names:

@@ -34,7 +34,7 @@ from models.acceleration import (
 from models.attention import FLASH_ATTENTION_4, AttentionChoice, choose_kernel, use_kernel
 from models.cache import cached_model
 from models.catalog import MODEL_SPECS, ModelSpec
-from models.devices import generation_lock, pick_device
+from models.devices import generation_lock, pick_device, run_on_model_thread
 from models.wan_loading import ModelLoadError, assemble, build_tiny, load_pretrained
 from models.wan_stages import DECODE_DTYPES, LatentDecoder, PromptEmbeddings, gather_timestep_embedding
 
@@ -265,7 +265,7 @@ class VideoGenerator:
             started = time.perf_counter()
             fell_back_from = None
             try:
-                frames = self._run(pipeline, request, kwargs)
+                frames = self._run_on_device_thread(pipeline, request, kwargs)
             except torch.OutOfMemoryError:
                 lighter = lighter_profile(self.profile)
                 if lighter is None:
@@ -275,13 +275,18 @@ class VideoGenerator:
                                self.spec.name, fell_back_from, lighter)
                 self._free_memory()
                 place(self._pipeline, lighter, self.device)
-                frames = self._run(pipeline, request, kwargs)
+                frames = self._run_on_device_thread(pipeline, request, kwargs)
             self._runs.last = {"profile": self.profile, "fell_back_from": fell_back_from,
                                "device_s": time.perf_counter() - started, "waited_s": started - asked,
                                "attention": self.attention.kernel, **self._stages}
 
         return frames
 
+
+    def _run_on_device_thread(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> np.ndarray:
+        # Every generation on this device runs on one long-lived thread, whichever clip's thread
+        # asks: the VAE's cuDNN tuning is kept per thread (models.devices.run_on_model_thread).
+        return run_on_model_thread(f"generate:{self.device}", self._run, pipeline, request, kwargs)
 
     def _run(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> np.ndarray:
         clock = _StageClock(self.device)
