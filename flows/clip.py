@@ -204,18 +204,26 @@ def reproduction(job: JobSpec, models: ModelSources, plan: ShotPlan, params: Att
 def _repair_and_judge(job: JobSpec, plan: ShotPlan, params: AttemptParams, stitched: StitchedClip,
                       models: ModelSources, config: RunConfig, batch_name: str, attempt: AttemptRecord,
                       repair: bool, publish: PublishSettings) -> tuple[Judgement, EncodedClip]:
-    """Deflicker → QA → MP4. Every version is encoded, so a person can watch what QA judged;
-    the AIGC labels go on at encoding, after QA judged the clip itself."""
+    """Deflicker, then QA beside the MP4 encode. Every version is encoded, so a person can watch
+    what QA judged; the AIGC labels go on at encoding, and QA judges the frames without them.
+    The "qa" time is QA's own (its parts' seconds), which the encode's overlaps."""
     suffix = "-repair" if repair else ""
     with attempt.timed("deflicker"):
         frames = deflicker_clip(stitched.frames_path, attempt.folder / f"frames{suffix}.npy",
                                 params.deflicker_strength)
     attempt.artifacts.append(("frames", str(frames)))
-    with attempt.timed("qa"):
-        judgement = check_clip(frames, seams=stitched.seams, plan=plan, text=job.text(), qa=job.qa, models=models)
+    # QA and the encode both read the deflickered frames and neither needs the other, so they
+    # run side by side (QA's models on the GPU, x264 on the CPU): the shorter of the two comes
+    # off every clip's time, and off the idle GPU after a batch's last generation.
+    checking = check_clip.submit(frames, seams=stitched.seams, plan=plan, text=job.text(), qa=job.qa, models=models)
     record = {"batch": batch_name, "job": job.id, "attempt": attempt.number, "seed": params.seed, "model": job.model}
-    with attempt.timed("encode"):
-        encoded = encode_clip(frames, attempt.folder / f"clip{suffix}.mp4", job.fps, publish, record)
+    try:
+        with attempt.timed("encode"):
+            encoded = encode_clip(frames, attempt.folder / f"clip{suffix}.mp4", job.fps, publish, record)
+    finally:
+        checking.wait()  # an encode that fails must not leave QA running behind the attempt
+    judgement = checking.result()
+    attempt.add_time("qa", sum(judgement.seconds.values()))
     attempt.produce_id, attempt.label_status = encoded.labels.get("produce_id"), encoded.labels.get("status", "off")
     _publish(config, batch_name, attempt, "attempt_clip", encoded.path)
     _publish(config, batch_name, attempt, "attempt_poster", encoded.poster)

@@ -14,7 +14,11 @@ from qa.stitch import seam_metrics, stitch_segments
 
 @task(name="stitch-segments", cache_policy=NO_CACHE)
 def stitch(segment_paths: list[Path], dest: Path) -> StitchedClip:
-    """Drop each continuation's repeated first frame, match its colour to the previous segment."""
+    """Drop each continuation's repeated first frame, match its colour to the previous segment.
+    A single segment is already the clip: it is passed on as it is, not read and written again
+    (a 720p clip is a third of a gigabyte, and this sits between generation and QA)."""
+    if len(segment_paths) == 1:
+        return StitchedClip(frames_path=segment_paths[0], seams=[], seam_metrics=[])
     result = stitch_segments([load_frames(p) for p in segment_paths], shared_frames=1, match_colour=True)
     save_frames(result.frames, dest)
     return StitchedClip(frames_path=dest, seams=list(result.seams), seam_metrics=seam_metrics(result.frames, result.seams))
