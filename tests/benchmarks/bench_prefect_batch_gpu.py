@@ -168,21 +168,94 @@ def noop_subflow_seconds(runs: int = 10) -> float:
     return parent()
 
 
-def clip_runs(batch_name: str) -> list[dict]:
-    """Each clip subflow of the batch with its wall time and its task runs' Running spans."""
+def batch_task_runs(batch_name: str) -> tuple[list[dict], list[dict]]:
+    """The batch's clip subflows (wall time, task runs' Running spans, the gaps between them) and
+    every task run of the batch as (name, start, end) in epoch seconds, from the server."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterTags
 
     time.sleep(3)  # task run states reach the server as events: let the last ones land
+    clips, spans = [], []
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"batch:{batch_name}"])))
-        clips = []
-        for run in (r for r in runs if r.parent_task_run_id is not None):
+        for run in runs:
             tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
-            spans = [(t.start_time, t.end_time) for t in tasks if t.start_time and t.end_time]
-            clips.append({"job": run.name, "wall_s": (run.end_time - run.start_time).total_seconds(),
-                          "task_runs": len(tasks), "in_task_runs_s": sum((e - s).total_seconds() for s, e in spans)})
-    return clips
+            # A task's key is its function's name and a hash: "check_clip-1a2b3c".
+            timed = sorted(((t.task_key.rsplit("-", 1)[0], t.start_time.timestamp(), t.end_time.timestamp())
+                            for t in tasks if t.start_time and t.end_time), key=lambda span: span[1])
+            spans += [{"task": name, "start": start, "end": end} for name, start, end in timed]
+            if run.parent_task_run_id is None:
+                continue
+            start, end = run.start_time.timestamp(), run.end_time.timestamp()
+            clips.append({"job": run.name, "wall_s": end - start, "task_runs": len(tasks),
+                          "in_task_runs_s": sum(e - s for _, s, e in timed), "gaps": _gaps(timed, start, end)})
+    return clips, spans
+
+
+def _gaps(timed: list[tuple[str, float, float]], start: float, end: float) -> dict[str, float]:
+    """Seconds of a clip flow outside its task runs, by where they fall ("stitch ->
+    deflicker_clip"): the engine's and our own code between two tasks. Overlapping task runs (QA
+    beside the encode) leave no gap between them."""
+    gaps: dict[str, float] = {}
+    previous, reached = "(flow start)", start
+    for name, task_start, task_end in [*timed, ("(flow end)", end, end)]:
+        if task_start > reached:
+            key = f"{previous} -> {name}"
+            gaps[key] = gaps.get(key, 0.0) + task_start - reached
+        if task_end > reached:
+            previous, reached = name, task_end
+    return gaps
+
+
+def idle_gpu_seconds(samples: list[tuple[float, int]], held: list[tuple[float, float]], spans: list[dict],
+                     start: float, end: float) -> dict[str, float]:
+    """Where the GPU's idle time went: each sample's idle share (100 - utilisation) of its
+    interval, put under what was going on then: "generating" (a generation held the GPU: its
+    CPU side), else the tasks that were running ("check_clip + encode_clip"), else "no task
+    run". run_clip, which spans a whole clip, is left out of the names."""
+    idle: dict[str, float] = {}
+    window = [(at, util) for at, util in samples if start <= at <= end]
+    for (at, util), (next_at, _) in zip(window, window[1:]):
+        if util >= 100:
+            continue
+        middle = (at + next_at) / 2
+        if any(s <= middle <= e for s, e in held):
+            label = "generating"
+        else:
+            running = sorted({span["task"] for span in spans if span["task"] != "run_clip"
+                              and span["start"] <= middle <= span["end"]})
+            label = " + ".join(running) or "no task run"
+        idle[label] = idle.get(label, 0.0) + (next_at - at) * (100 - util) / 100
+    return {label: round(seconds, 2) for label, seconds in sorted(idle.items(), key=lambda item: -item[1])}
+
+
+class HeldSpans:
+    """The wall-clock spans in which a generation held the GPU (`VideoGenerator._run`, text
+    encoding to frames on the host), recorded around the real method; nothing else changes."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+
+    def __enter__(self) -> HeldSpans:
+        from models.wan import VideoGenerator
+
+        self._real = real = VideoGenerator._run
+        spans = self.spans
+
+        def timed_run(generator, *args, **kwargs):
+            started = time.time()
+            try:
+                return real(generator, *args, **kwargs)
+            finally:
+                spans.append((started, time.time()))
+
+        VideoGenerator._run = timed_run
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from models.wan import VideoGenerator
+
+        VideoGenerator._run = self._real
 
 
 def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight: int, args, noop_s: float,
@@ -192,7 +265,7 @@ def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight
     from storage.reports import batch_report
 
     spec = write_spec(folder, name, source, clips, args, steps)
-    with UtilisationSampler() as sampler:
+    with UtilisationSampler() as sampler, HeldSpans() as held_recorder:
         start = time.time()
         result = batch_flow(str(spec), str(folder / "run"), clips_in_flight=in_flight)
         end = time.time()
@@ -202,7 +275,8 @@ def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight
     attempts = [a for job in report["jobs"] for a in job["attempts"]]
     held = sum((a.get("timings") or {}).get("generate", 0.0) for a in attempts)
     accepted = sum(1 for job in report["jobs"] if job["status"] == "accepted")
-    per_clip = clip_runs(name)
+    per_clip, spans = batch_task_runs(name)
+    held_spans = held_recorder.spans
     overheads = [c["wall_s"] - c["in_task_runs_s"] + c["task_runs"] * noop_s for c in per_clip]
     outside = [c["wall_s"] - c["in_task_runs_s"] for c in per_clip]
     clip_wall = sum(c["wall_s"] for c in per_clip)
@@ -217,6 +291,11 @@ def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight
         "prefect_overhead_fraction": round(sum(overheads) / clip_wall, 5) if clip_wall else None,
         "outside_task_runs_s_per_clip": round(statistics.fmean(outside), 3) if outside else None,
         "clip_wall_s": [round(c["wall_s"], 2) for c in per_clip],
+        "outside_task_runs_s_by_gap": {gap: round(statistics.fmean(c["gaps"].get(gap, 0.0) for c in per_clip), 3)
+                                       for gap in sorted({g for c in per_clip for g in c["gaps"]})},
+        "gpu_idle_s": idle_gpu_seconds(sampler.samples, held_spans, spans, start, end),
+        "batch_start_to_first_generation_s": round(min(s for s, _ in held_spans) - start, 2) if held_spans else None,
+        "last_generation_to_batch_end_s": round(end - max(e for _, e in held_spans), 2) if held_spans else None,
         "stage_s": {stage: round(sum((a.get("timings") or {}).get(stage, 0.0) for a in attempts) / max(1, len(attempts)), 2)
                     for stage in sorted({s for a in attempts for s in (a.get("timings") or {})})},
     }
