@@ -14,10 +14,9 @@ import dataclasses
 from datetime import datetime
 from pathlib import Path
 
-from prefect import flow, get_run_logger, tags, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.orchestration import get_client
 from prefect.exceptions import MissingResult
 from prefect.futures import as_completed
 from prefect.flow_runs import pause_flow_run
@@ -28,7 +27,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from clipmill.outcomes import JobOutcome
 from clipmill.publishing import PublishSettings
 from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
-from flows.clip import clip_flow
+from flows.clip import clip_flow, tag_this_run
 from storage.config import RunConfig
 from tasks.inputs import check_batch_ready
 from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
@@ -80,7 +79,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
     logger = get_run_logger()
     spec = load_spec(spec_path)
     config = RunConfig.resolve(run_root, db_url, artifact_url, spec.artifacts)
-    _tag_this_run(f"batch:{spec.name}")
+    tag_this_run(f"batch:{spec.name}")
     random_models = spec.random_weight_models()
     if random_models:
         logger.warning("RANDOM WEIGHTS: %s run with random weights; clips and scores are not meaningful.",
@@ -128,7 +127,7 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
                                         description=f"clipmill batch {spec.name}: jobs finished")
     # Clips start one by one as slots free up, so a pause takes effect between clips.
     running: dict = {}
-    with tags(f"batch:{spec.name}"), ThreadPoolTaskRunner(max_workers=clips_in_flight) as runner:
+    with ThreadPoolTaskRunner(max_workers=clips_in_flight) as runner:
         while pending or running:
             paused = pause_requested(config, opened.batch_id) if pending else False
             while pending and len(running) < clips_in_flight and not paused:
@@ -180,16 +179,6 @@ def _count(outcomes) -> dict[str, int]:
     for outcome in outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     return counts
-
-
-def _tag_this_run(*new_tags: str) -> None:
-    """Tag the batch's own flow run, so the dashboard filters a batch's runs by its name."""
-    run_id = flow_run.get_id()
-    if run_id is None:
-        return
-    with get_client(sync_client=True) as client:
-        current = client.read_flow_run(run_id).tags
-        client.update_flow_run(run_id, tags=sorted({*current, *new_tags}))
 
 
 if __name__ == "__main__":
