@@ -8,20 +8,38 @@ import pytest
 from tasks.generate import CancelWatch, GenerationCancelled, gpu_slot, gpu_slot_name
 
 
+def _wait_until(condition, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return condition()
+
+
 def test_cancel_watch_raises_once_the_run_is_cancelling():
-    states = [["RUNNING"], ["RUNNING", "CANCELLING"]]
-    watch = CancelWatch(lambda: states.pop(0), every_s=0)
-    watch.check()
-    with pytest.raises(GenerationCancelled, match="cancelling"):
+    cancelling = threading.Event()
+    with CancelWatch(lambda: ["RUNNING", "CANCELLING"] if cancelling.is_set() else ["RUNNING"], every_s=0.01) as watch:
         watch.check()
+        cancelling.set()
+        assert _wait_until(lambda: watch.seen == "cancelling")
+        with pytest.raises(GenerationCancelled, match="cancelling"):
+            watch.check()
 
 
-def test_cancel_watch_asks_the_api_at_most_every_interval():
-    calls = []
-    watch = CancelWatch(lambda: calls.append(1) or ["RUNNING"], every_s=3600)
-    for _ in range(50):
-        watch.check()
-    assert len(calls) == 1
+def test_the_step_callback_never_waits_for_the_api():
+    # The API is asked beside the generation, at most every interval: a step's check only
+    # reads what the watcher found, so the GPU never waits between steps for an answer.
+    askers = []
+
+    def slow_states() -> list[str]:
+        askers.append(threading.current_thread())
+        time.sleep(0.2)
+        return ["RUNNING"]
+
+    with CancelWatch(slow_states, every_s=3600) as watch:
+        for _ in range(50):
+            watch.check()
+        assert _wait_until(lambda: len(askers) == 1)
+    assert threading.current_thread() not in askers and len(askers) == 1
 
 
 def test_cancelled_generation_stops_within_a_step():
@@ -30,13 +48,15 @@ def test_cancelled_generation_stops_within_a_step():
     generator = load_generator("tiny")
     steps_seen = []
     # The run turns "cancelled" while step 2 runs: no step after it may start.
-    watch = CancelWatch(lambda: ["CANCELLED"] if len(steps_seen) >= 2 else ["RUNNING"], every_s=0)
+    watch = CancelWatch(lambda: ["CANCELLED"] if len(steps_seen) >= 2 else ["RUNNING"], every_s=0.01)
 
     def on_step(step, total):
         steps_seen.append(step)
+        if step == 2:
+            assert _wait_until(lambda: watch.seen is not None)  # the watcher's next look sees it
         watch.check()
 
-    with pytest.raises(GenerationCancelled):
+    with watch, pytest.raises(GenerationCancelled):
         generator.generate(GenerationRequest(prompt="a dog", width=64, height=64, num_frames=5, steps=6,
                                              guidance=5.0, seed=0), on_step=on_step)
     assert steps_seen == [1, 2]
