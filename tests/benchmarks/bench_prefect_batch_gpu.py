@@ -28,6 +28,15 @@ Measured from each batch run itself:
   over the clip's wall time. An upper bound: our own glue between tasks counts as Prefect's.
   The engine's own cost alone is `prefect_noop_task_s` x `task_runs_per_clip` +
   `prefect_noop_subflow_s`.
+
+Where the time goes, from the same run:
+- `gpu_idle_s`: the GPU's idle seconds (100% minus NVML's utilisation, over each sample) by
+  what was going on: "generating" (inside a generation's hold on the GPU), else the task runs
+  that were running, else "no task run";
+- `outside_task_runs_s_by_gap`: a clip's seconds outside its task runs, by the two tasks
+  around them (mean per clip);
+- `batch_start_to_first_generation_s`, `last_generation_to_batch_end_s`: the batch's head and
+  tail, when nothing can keep the GPU busy.
 """
 from __future__ import annotations
 
@@ -188,7 +197,7 @@ def batch_task_runs(batch_name: str) -> tuple[list[dict], list[dict]]:
                 continue
             start, end = run.start_time.timestamp(), run.end_time.timestamp()
             clips.append({"job": run.name, "wall_s": end - start, "task_runs": len(tasks),
-                          "in_task_runs_s": sum(e - s for _, s, e in timed), "gaps": _gaps(timed, start, end)})
+                          "gaps": _gaps(timed, start, end)})
     return clips, spans
 
 
@@ -212,7 +221,8 @@ def idle_gpu_seconds(samples: list[tuple[float, int]], held: list[tuple[float, f
     """Where the GPU's idle time went: each sample's idle share (100 - utilisation) of its
     interval, put under what was going on then: "generating" (a generation held the GPU: its
     CPU side), else the tasks that were running ("check_clip + encode_clip"), else "no task
-    run". run_clip, which spans a whole clip, is left out of the names."""
+    run". run_clip and clip_flow (the subflow's own task run in the batch), which span whole
+    clips, are left out of the names."""
     idle: dict[str, float] = {}
     window = [(at, util) for at, util in samples if start <= at <= end]
     for (at, util), (next_at, _) in zip(window, window[1:]):
@@ -222,7 +232,7 @@ def idle_gpu_seconds(samples: list[tuple[float, int]], held: list[tuple[float, f
         if any(s <= middle <= e for s, e in held):
             label = "generating"
         else:
-            running = sorted({span["task"] for span in spans if span["task"] != "run_clip"
+            running = sorted({span["task"] for span in spans if span["task"] not in ("run_clip", "clip_flow")
                               and span["start"] <= middle <= span["end"]})
             label = " + ".join(running) or "no task run"
         idle[label] = idle.get(label, 0.0) + (next_at - at) * (100 - util) / 100
@@ -277,8 +287,9 @@ def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight
     accepted = sum(1 for job in report["jobs"] if job["status"] == "accepted")
     per_clip, spans = batch_task_runs(name)
     held_spans = held_recorder.spans
-    overheads = [c["wall_s"] - c["in_task_runs_s"] + c["task_runs"] * noop_s for c in per_clip]
-    outside = [c["wall_s"] - c["in_task_runs_s"] for c in per_clip]
+    # Outside every task run: the gaps, so that QA and the encode, which overlap, count once.
+    outside = [sum(c["gaps"].values()) for c in per_clip]
+    overheads = [gap + c["task_runs"] * noop_s for gap, c in zip(outside, per_clip)]
     clip_wall = sum(c["wall_s"] for c in per_clip)
     return {
         "clips_in_flight": in_flight, "clips": clips, "accepted": accepted, "attempts": len(attempts),
