@@ -58,3 +58,26 @@ def test_a_jobs_outcome_can_be_read_back_from_the_database(tmp_path):
     outcome = read_outcome.fn(config, opened.batch_id, "a")
     assert (outcome.status, outcome.attempts, outcome.clip) == ("accepted", 1, str(clip.resolve()))
     assert read_outcome.fn(config, opened.batch_id, "b").status == "pending"
+
+
+def test_an_attempts_scratch_frame_arrays_are_sized_not_hashed_and_its_clip_is_hashed(tmp_path):
+    from qa.retry import AttemptParams
+    from storage.files import sha256_file
+    from storage.schema import Artifact
+    from tasks.records import SCRATCH_FRAME_KINDS, begin_attempt, finish_attempt
+
+    config = RunConfig.resolve(tmp_path / "runs", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    spec = _spec(tmp_path, "a dog runs")
+    job_id = open_job.fn(config, open_batch.fn(config, spec).batch_id, spec.jobs[0])
+    record = begin_attempt.fn(config, job_id, AttemptParams(seed=1, guidance=5.0, segments=1,
+                                                            deflicker_strength=1.0, steps=2))
+    files = {kind: tmp_path / f"{kind}.bin" for kind in ("segment", "frames", "attempt_clip")}
+    for kind, path in files.items():
+        path.write_bytes(kind.encode() * 100)
+        record.artifacts.append((kind, str(path)))
+    finish_attempt.fn(config, record, "failed_qa")
+    with session_scope(init_db(config.db_url)) as session:
+        rows = {a.kind: (a.bytes, a.sha256) for a in session.query(Artifact).all()}
+    assert SCRATCH_FRAME_KINDS == {"segment", "frames"}
+    assert rows == {kind: (path.stat().st_size, None if kind in SCRATCH_FRAME_KINDS else sha256_file(path))
+                    for kind, path in files.items()}
