@@ -30,7 +30,10 @@ def free_port() -> int:
 
 def _die_with_parent() -> None:
     """Linux: SIGTERM this process when the test process dies, so a killed test run leaves no
-    server or worker behind (PR_SET_PDEATHSIG)."""
+    server or worker behind (PR_SET_PDEATHSIG). SIGINT goes back to its default: a test run
+    started in the background of a non-interactive shell inherits it ignored, and a Prefect
+    worker stops on SIGTERM by sending itself SIGINT (it hung instead, 30 s and killed)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     except (AttributeError, OSError):
