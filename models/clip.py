@@ -15,7 +15,7 @@ import PIL.Image
 import torch
 
 from models.cache import cached_model
-from models.devices import on_model_thread, pick_device
+from models.devices import JUDGE, on_model_thread, pick_device
 from models.trust import needs_pin, require_trusted
 
 RANDOM_SOURCE = "random"
@@ -55,7 +55,7 @@ class ClipScorer:
         weights = ", random weights" if self.random_weights else ""
         return f"ClipScorer({self.model_name!r}, source={self.source!r}{weights})"
 
-    @on_model_thread("judge")
+    @on_model_thread(JUDGE)
     @torch.inference_mode()
     def image_embeddings(self, images: list[PIL.Image.Image]) -> np.ndarray:
         """Unit-length embeddings of `images`, shape (len(images), embed_dim), float32."""
@@ -65,7 +65,7 @@ class ClipScorer:
         features = self.model.encode_image(batch, normalize=True)
         return features.float().cpu().numpy()
 
-    @on_model_thread("judge")
+    @on_model_thread(JUDGE)
     @torch.inference_mode()
     def text_embedding(self, text: str) -> np.ndarray:
         """Unit-length embedding of `text`, shape (embed_dim,), float32."""

@@ -159,12 +159,12 @@ class Detector:
         bgr = [np.ascontiguousarray(frames[i][..., ::-1]) for i in indices]
         options = {"conf": conf, "imgsz": imgsz, "verbose": False, "device": self.device}
 
-        # On the process's one "judge" thread: cuDNN keeps its tuned convolutions per thread
+        # On the process's one judge thread: cuDNN keeps its tuned convolutions per thread
         # (models.devices.run_on_model_thread), and one thread also serialises the predictor and
         # tracker state ultralytics keeps on the model object.
-        from models.devices import run_on_model_thread  # imports torch: only where a model runs
+        from models.devices import JUDGE, run_on_model_thread  # imports torch: only where a model runs
 
-        results = run_on_model_thread("judge", self._predict, bgr, options)
+        results = run_on_model_thread(JUDGE, self._predict, bgr, options)
 
         if track:
             return indices, _tracked_detections(indices, results)

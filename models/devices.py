@@ -14,6 +14,9 @@ import torch
 
 T = TypeVar("T")
 
+# The model thread of the QA and gate models (detector, CLIP, open-vocabulary detector).
+JUDGE = "judge"
+
 _generation_locks: dict[str, threading.RLock] = {}
 _registry_lock = threading.Lock()
 
@@ -71,7 +74,7 @@ def run_on_model_thread(role: str, fn: Callable[..., T], *args, **kwargs) -> T:
     instead of 7. Run on one thread that outlives the batch, the tuning is done once per process
     (the same batch since: 8.4 s of QA a clip on average, none slow).
 
-    Roles: "judge" (the QA and gate models: detector, CLIP) and "generate:<device>". Calls of
+    Roles: `JUDGE` (the QA and gate models) and "generate:<device>". Calls of
     one role run one at a time, in the order they came; the call runs in a copy of the caller's
     context (Prefect's run context included, so it can log to the run), and what it raises is
     raised here.

@@ -18,7 +18,6 @@ Anything else is `OpenVocabUnavailable`, and QA records the subjects as not chec
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,18 +63,17 @@ class OpenVocabDetector(Detector):
         names = tuple(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))
         if not names:
             raise ValueError("an open-vocabulary detector needs at least one class name")
-        from models.devices import run_on_model_thread  # imports torch: only where a model runs
+        from models.devices import JUDGE, run_on_model_thread  # imports torch: only where a model runs
 
-        # Setting the classes runs the text encoder: on the judge thread, as detection does.
-        return run_on_model_thread("judge", self._detect_names, frames, names, options)
+        # Setting the classes runs the text encoder: on the judge thread, as detection does. That
+        # one thread also keeps one clip's classes at a time on the shared, cached model.
+        return run_on_model_thread(JUDGE, self._detect_names, frames, names, options)
 
     def _detect_names(self, frames: np.ndarray, names: tuple[str, ...], options: dict) -> tuple[list[int], list[Detection]]:
-        # The model is cached and shared: one clip's classes at a time, whichever adapter asks.
-        with self.model._clipmill_names_lock:
-            if (names, self.text_model, id(self.text_encoder)) != self.model._clipmill_names:
-                self._set_classes(names)
-                self.model._clipmill_names = (names, self.text_model, id(self.text_encoder))
-            return self.detect(frames, **options)
+        if (names, self.text_model, id(self.text_encoder)) != self.model._clipmill_names:
+            self._set_classes(names)
+            self.model._clipmill_names = (names, self.text_model, id(self.text_encoder))
+        return self.detect(frames, **options)
 
     def _set_classes(self, names: tuple[str, ...]) -> None:
         import torch
@@ -173,7 +171,6 @@ def _build(weights: str, device: str | None):
         model.model.yaml["clipmill_random_weights"] = True  # saved with it, as models.detector does
     if device is not None:
         model.to(device)
-    model._clipmill_names_lock = threading.Lock()
     model._clipmill_names = None  # the classes last set, and with which text encoder
     return model, bool(model.model.yaml.get("clipmill_random_weights", False))
 

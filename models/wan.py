@@ -282,7 +282,6 @@ class VideoGenerator:
 
         return frames
 
-
     def _run_on_device_thread(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> np.ndarray:
         # Every generation on this device runs on one long-lived thread, whichever clip's thread
         # asks: the VAE's cuDNN tuning is kept per thread (models.devices.run_on_model_thread).

@@ -1,6 +1,7 @@
 """QA tasks: judge a finished clip, and decide what the next attempt changes."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -30,15 +31,15 @@ def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str
 
     started = time.perf_counter()
     frames, detector = load_frames(frames_path), load_detector(models.detector, trusted=models.trusted_weights)
+    clip_scorer = scorer()
     open_vocab, missing = _open_vocab_detector(models, plan, scorer)
     loaded_s = time.perf_counter() - started
     judgement = judge_frames(
-        frames, qa=qa, expectations=plan.expectations, text=text, detector=detector, scorer=scorer(),
+        frames, qa=qa, expectations=plan.expectations, text=text, detector=detector, scorer=clip_scorer,
         seams=seams, expects_motion=expects_motion(plan.actions, plan.expectations),
         open_vocab_detector=open_vocab, open_vocab_missing=missing)
-    # With the parts' seconds, the judgement's seconds add up to the whole of QA's time.
-    judgement.seconds["load"] = round(loaded_s, 3)
-    return judgement
+    # With the loading, the judgement's seconds add up to the whole of QA's time.
+    return dataclasses.replace(judgement, seconds={"load": round(loaded_s, 3), **judgement.seconds})
 
 
 def _open_vocab_detector(models: ModelSources, plan: ShotPlan, scorer):
