@@ -7,8 +7,8 @@ deflicker, the QA stages, the H.264 encode with ffmpeg, the database and the rep
 checkpoint is the real-size TI2V-5B architecture with random weights, saved once:
 
     python tests/benchmarks/bench_prefect_batch_gpu.py --save-random /tmp/wan-ti2v-5b-random
-    python tests/benchmarks/bench_prefect_batch_gpu.py --source /tmp/wan-ti2v-5b-random --clips 6 \
-        --in-flight 2,1 --clips 6,3 --json tests/benchmarks/results/prefect_batch_h200.json
+    python tests/benchmarks/bench_prefect_batch_gpu.py --source /tmp/wan-ti2v-5b-random \
+        --in-flight 2,1 --clips 6,2 --json tests/benchmarks/results/prefect_batch_h200.json
     python tests/benchmarks/bench_prefect_batch_gpu.py --smoke   # the tiny model on the CPU: checks the script
 
 A worker keeps its model loaded between batches (models.cache), so a one-clip batch first
