@@ -46,11 +46,10 @@ class _ModelThread:
     def _serve(self) -> None:
         while True:
             future, context, fn, args, kwargs = self._calls.get()
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(context.run(fn, *args, **kwargs))
-                except BaseException as error:  # the caller re-raises it
-                    future.set_exception(error)
+            try:
+                future.set_result(context.run(fn, *args, **kwargs))
+            except BaseException as error:  # the caller re-raises it
+                future.set_exception(error)
 
     def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
         if threading.current_thread() is self.thread:  # a model call made from inside another one

@@ -26,16 +26,13 @@ def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str
     from models.clip import load_clip_scorer
     from models.detector import load_detector
 
-    def scorer():
-        return load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
-
     started = time.perf_counter()
     frames, detector = load_frames(frames_path), load_detector(models.detector, trusted=models.trusted_weights)
-    clip_scorer = scorer()
-    open_vocab, missing = _open_vocab_detector(models, plan, scorer)
+    scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
+    open_vocab, missing = _open_vocab_detector(models, plan, lambda: scorer)
     loaded_s = time.perf_counter() - started
     judgement = judge_frames(
-        frames, qa=qa, expectations=plan.expectations, text=text, detector=detector, scorer=clip_scorer,
+        frames, qa=qa, expectations=plan.expectations, text=text, detector=detector, scorer=scorer,
         seams=seams, expects_motion=expects_motion(plan.actions, plan.expectations),
         open_vocab_detector=open_vocab, open_vocab_missing=missing)
     # With the loading, the judgement's seconds add up to the whole of QA's time.
