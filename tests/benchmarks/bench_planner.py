@@ -34,7 +34,7 @@ from results_json import emit  # noqa: E402
 from clipmill.planning import expand_template, plan_shot  # noqa: E402
 
 PROMPTS = Path(__file__).resolve().parent / "planner_prompts"
-SETS = ("dev", "holdout", "holdout2", "holdout3", "holdout4")
+SETS = ("dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6")
 FIELDS = ("classes", "counts", "absent", "actions_in_order", "interaction", "vague_warning", "keeps", "other")
 
 
@@ -56,10 +56,59 @@ def _in_order(words: list[str], actions: list[str]) -> bool:
     return True
 
 
-def score_case(case: dict) -> dict[str, bool]:
+def _truth_counts(case: dict) -> dict[str, int | None]:
+    """Class -> the count the text states, None for "N+" (several, the number not stated)."""
+    out = {}
+    for name, count in case.get("classes", {}).items():
+        out[name] = None if isinstance(count, str) else int(count)
+    return out
+
+
+def _legacy_counts(case: dict) -> dict[str, int]:
+    """The old sets' reading: a bare plural counts as its least number ("2+" -> 2)."""
+    return {name: int(str(count).rstrip("+")) for name, count in case.get("classes", {}).items()}
+
+
+def expectation_items(case: dict, plan) -> dict:
+    """The plan's expectations item by item against the case's truth.
+
+    An enforced item is one QA checks: each class in `Expectations.classes` is two rules (it is
+    present; its count is the number given, since QA fails a clip that shows more or fewer),
+    each class in `forbidden` one (absent), and the interaction one. A true item is one the case
+    states: presence of each class, its count where a number is stated, each absent class, the
+    interaction when it is not null. The interaction is scored only where the case states it;
+    `interaction_ok` lists other kinds a correct clip also passes.
+    """
+    exp = plan.expectations
+    truth = _truth_counts(case)
+    true_absent = set(case.get("absent", []))
+    enforced: list[tuple[str, bool]] = []
+    for name, count in exp.classes.items():
+        enforced.append((f"presence:{name}", name in truth))
+        enforced.append((f"count:{name}={count}", truth.get(name) == count))
+    for name in exp.forbidden:
+        enforced.append((f"absent:{name}", name in true_absent))
+    true_items = [f"presence:{n}" for n in truth] + [f"count:{n}={c}" for n, c in truth.items() if c is not None]
+    true_items += [f"absent:{n}" for n in true_absent]
+    if "interaction" in case:
+        accepted = {case["interaction"], *case.get("interaction_ok", [])} - {None}
+        if exp.interaction is not None:
+            enforced.append((f"interaction:{exp.interaction}", exp.interaction in accepted))
+        if case["interaction"] is not None:
+            true_items.append(f"interaction:{case['interaction']}")
+    kept = {item for item, right in enforced if right}
+    if exp.interaction is not None and f"interaction:{exp.interaction}" in kept and "interaction" in case:
+        kept.add(f"interaction:{case['interaction']}")  # an accepted kind stands for the asked one
+    unchecked = [f"{u.kind}:{u.subject}={u.value}" for u in getattr(exp, "unchecked", ())]
+    return {"enforced": len(enforced), "wrong": [item for item, right in enforced if not right],
+            "true": len(true_items), "kept": sum(item in kept for item in true_items),
+            "missed": [item for item in true_items if item not in kept], "unchecked": unchecked}
+
+
+def score_case(case: dict, plan=None) -> dict[str, bool]:
     """Field -> right or wrong, for the fields the case states."""
-    plan = plan_shot(case_text(case))
-    expected_classes = case.get("classes", {})
+    plan = plan or plan_shot(case_text(case))
+    expected_classes = _legacy_counts(case)
     got = plan.expectations.classes
     scores = {
         "classes": set(got) == set(expected_classes),
@@ -70,7 +119,7 @@ def score_case(case: dict) -> dict[str, bool]:
     if case.get("actions"):
         scores["actions_in_order"] = _in_order(case["actions"], plan.actions)
     if "interaction" in case:
-        scores["interaction"] = plan.expectations.interaction == case["interaction"]
+        scores["interaction"] = plan.expectations.interaction in {case["interaction"], *case.get("interaction_ok", [])}
     if case.get("keeps"):
         scores["keeps"] = all(k.lower() in plan.prompt.lower() for k in case["keeps"])
     if case.get("other"):
@@ -82,23 +131,34 @@ def score_case(case: dict) -> dict[str, bool]:
 def score_set(name: str) -> dict:
     cases = load_cases(name)
     totals = {f: [0, 0] for f in FIELDS}
+    items = {"enforced": 0, "wrong": 0, "true": 0, "kept": 0, "unchecked": 0}
     failures, all_right = [], 0
     for case in cases:
-        scores = score_case(case)
+        plan = plan_shot(case_text(case))
+        scores = score_case(case, plan)
+        found = expectation_items(case, plan)
+        for key in ("enforced", "true", "kept"):
+            items[key] += found[key]
+        items["wrong"] += len(found["wrong"])
+        items["unchecked"] += len(found["unchecked"])
         for field, right in scores.items():
             totals[field][0] += right
             totals[field][1] += 1
         wrong = [f for f, right in scores.items() if not right]
         all_right += not wrong
-        if wrong:
-            plan = plan_shot(case_text(case))
-            failures.append({"text": case_text(case)[:160], "wrong": wrong, "classes": plan.expectations.classes,
+        if wrong or found["wrong"] or found["missed"]:
+            failures.append({"text": case_text(case)[:160], "wrong": wrong, "wrong_rules": found["wrong"],
+                             "missed": found["missed"], "unchecked": found["unchecked"],
+                             "classes": plan.expectations.classes, "forbidden": list(plan.expectations.forbidden),
                              "absent": getattr(plan, "absent", []), "actions": plan.actions,
                              "interaction": plan.expectations.interaction, "prompt": plan.prompt[:300],
                              "warnings": [w[:80] for w in plan.warnings]})
     accuracy = {f: round(right / n, 3) for f, (right, n) in totals.items() if n}
+    measure = {**items,
+               "wrong_share_of_enforced": round(items["wrong"] / items["enforced"], 4) if items["enforced"] else 0.0,
+               "kept_share_of_true": round(items["kept"] / items["true"], 4) if items["true"] else 1.0}
     return {"prompts": len(cases), "accuracy": accuracy, "scored": {f: n for f, (_, n) in totals.items() if n},
-            "all_fields_right": round(all_right / len(cases), 3), "failures": failures}
+            "all_fields_right": round(all_right / len(cases), 3), "expectations": measure, "failures": failures}
 
 
 def main() -> None:
@@ -110,7 +170,15 @@ def main() -> None:
     names = SETS if args.set == "all" else (args.set,)
     results = {"command": "tests/benchmarks/bench_planner.py " + " ".join(sys.argv[1:]),
                **{name: score_set(name) for name in names}}
+    if len(names) > 1:
+        total = {k: sum(results[n]["expectations"][k] for n in names)
+                 for k in ("enforced", "wrong", "true", "kept", "unchecked")}
+        total["wrong_share_of_enforced"] = round(total["wrong"] / total["enforced"], 4) if total["enforced"] else 0.0
+        total["kept_share_of_true"] = round(total["kept"] / total["true"], 4) if total["true"] else 1.0
+        results["expectations_all_sets"] = total
     shown = {name: {k: v for k, v in results[name].items() if args.failures or k != "failures"} for name in names}
+    if "expectations_all_sets" in results:
+        shown["expectations_all_sets"] = results["expectations_all_sets"]
     emit(results, args.out, shown=shown)
 
 
