@@ -64,6 +64,33 @@ class Detection:
     track_id: int | None = None
 
 
+UNCHECKED_KINDS: tuple[str, ...] = ("presence", "count", "absent", "interaction", "order")
+
+
+@dataclass(frozen=True)
+class UncheckedExpectation:
+    """Something the prompt seems to ask for that QA does not enforce: the planner was not sure
+    enough of it (a count read from "a family", a person inferred from a role) or QA cannot
+    check it. `kind` is one of `UNCHECKED_KINDS`; `subject` the class (or "person -> dog" for
+    an interaction); `value` what would have been checked ("4", "approach", "first ... then ...");
+    `confidence` the planner's, 0..1; `why` a sentence naming the words it came from."""
+
+    kind: str
+    subject: str
+    value: str
+    confidence: float
+    why: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "UncheckedExpectation":
+        return cls(kind=str(data.get("kind", "")), subject=str(data.get("subject", "")),
+                   value=str(data.get("value", "")), confidence=float(data.get("confidence", 0.0)),
+                   why=str(data.get("why", "")))
+
+
 @dataclass(frozen=True)
 class Expectations:
     """What the shot plan says a correct clip shows; QA checks the clip against it.
@@ -76,6 +103,10 @@ class Expectations:
     `open_vocabulary` names subjects outside the COCO classes ("perfume", "earbuds"): an
     open-vocabulary detector checks that they are there; without one they are recorded as
     not checkable, never passed in silence.
+    Those fields hold only the rules QA enforces. `unchecked` holds what the planner read but
+    was not sure enough of to enforce, each with its confidence and why; `confidence` gives the
+    planner's confidence in each enforced rule, keyed "presence:person", "count:person",
+    "absent:dog", "interaction:approach".
     """
 
     classes: dict[str, int] = field(default_factory=dict)
@@ -83,17 +114,24 @@ class Expectations:
     subjects: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
     open_vocabulary: tuple[str, ...] = ()
+    unchecked: tuple[UncheckedExpectation, ...] = ()
+    confidence: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"classes": dict(self.classes), "interaction": self.interaction, "subjects": list(self.subjects),
-                "forbidden": list(self.forbidden), "open_vocabulary": list(self.open_vocabulary)}
+                "forbidden": list(self.forbidden), "open_vocabulary": list(self.open_vocabulary),
+                "unchecked": [u.to_dict() for u in self.unchecked], "confidence": dict(self.confidence)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Expectations":
+        """Also reads dicts stored before `unchecked` and `confidence` existed."""
         return cls(
             classes=dict(data.get("classes", {})),
             interaction=data.get("interaction"),
             subjects=tuple(data.get("subjects", ())),
             forbidden=tuple(data.get("forbidden", ())),
             open_vocabulary=tuple(data.get("open_vocabulary", ())),
+            unchecked=tuple(u if isinstance(u, UncheckedExpectation) else UncheckedExpectation.from_dict(u)
+                            for u in data.get("unchecked", None) or ()),
+            confidence={str(k): float(v) for k, v in (data.get("confidence", None) or {}).items()},
         )
