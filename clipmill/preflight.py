@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from clipmill.media import MediaError, ffmpeg_binary, ffprobe_binary
 from clipmill.publishing import check_publish_settings
 from clipmill.spec import BatchSpec
-from models.trust import require_trusted
+from models.trust import needs_pin, require_trusted
 from storage.config import RunConfig
 
 # Scratch an attempt keeps as .npy: each segment, the stitched clip, the deflickered frames.
@@ -105,13 +105,18 @@ def _database(config: RunConfig) -> list[str]:
 def _weights(spec: BatchSpec) -> list[str]:
     """Local weight files and folders named in the spec must exist (names that are not paths
     are hub ids or model tags, fetched by their libraries)."""
-    named = {"models.detector": spec.models.detector, "models.clip_pretrained": spec.models.clip_pretrained,
-             **{f"models.generator_source.{k}": v for k, v in spec.models.generator_source.items()}}
-    problems = [f"{field}: {value} does not exist" for field, value in named.items()
+    from models.detector import DetectorSource
+
+    try:
+        detector_files = DetectorSource.parse(spec.models.detector).files
+    except ValueError as error:
+        return [f"models.detector: {error}"]
+    named = [("models.detector", f) for f in detector_files] + [("models.clip_pretrained", spec.models.clip_pretrained)]
+    named += [(f"models.generator_source.{k}", v) for k, v in spec.models.generator_source.items()]
+    problems = [f"{field}: {value} does not exist" for field, value in named
                 if value and _looks_like_path(value) and not Path(value).expanduser().exists()]
-    for field in ("models.detector", "models.clip_pretrained"):  # pickles run code when loaded
-        value = named[field]
-        if value and value != "random" and Path(value).expanduser().is_file():
+    for field, value in named[:len(detector_files) + 1]:  # pickles run code when loaded
+        if value and value != "random" and Path(value).expanduser().is_file() and needs_pin(value):
             try:
                 require_trusted(value, spec.models.trusted_weights)
             except ValueError as error:

@@ -80,7 +80,9 @@ class ModelSources(_Strict):
 
     clip_model: str = "ViT-B-32"
     clip_pretrained: str | None = Field(None, description="open_clip tag, local checkpoint file, or 'random'")
-    detector: str = Field("yolov8n.pt", description="local .pt file, or 'random' for a random-weight yolov8n")
+    detector: str = Field("yolov8n.pt", description="a local YOLO .pt/.onnx file (ultralytics:PATH), an OpenCV DNN "
+                                                    "graph (opencv-dnn:GRAPH.pb[:CONFIG.pbtxt]), or 'random' for a "
+                                                    "random-weight yolov8n")
     open_vocab_detector: str | None = Field(
         None, description="local YOLOE / YOLO-World .pt (or an ultralytics yaml, random weights) that checks the "
                           "plan's subjects outside COCO; None: they are recorded as not checkable (models.open_vocab)")

