@@ -1,0 +1,105 @@
+"""Reading text in frames: PP-OCRv4 (Chinese + English) through rapidocr-onnxruntime.
+
+Weights: PaddleOCR's PP-OCRv4 text detector (`ch_PP-OCRv4_det_infer.onnx`) and recogniser
+(`ch_PP-OCRv4_rec_infer.onnx`), converted to ONNX and shipped inside the pip wheel
+`rapidocr-onnxruntime==1.4.4` (Apache-2.0, as are PaddleOCR's weights), so they install
+offline like any dependency and nothing is downloaded. The wheel's direction classifier is
+not used: text in a video frame is upright.
+
+Speed: detection is the costly part, so it runs on a copy of the frame at most
+`detect_width` pixels wide; each line it finds is then recognised from the full-resolution
+frame, which keeps small watermarks legible. The caller picks few frames (`indices`).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from models.cache import cached_model
+from qa.text_in_frame import TextBox
+
+DEFAULT_DETECT_WIDTH = 960
+# The recogniser's own confidence below which a line is noise (a texture read as a letter).
+DEFAULT_MIN_CONFIDENCE = 0.5
+
+
+@dataclass
+class TextReader:
+    """PP-OCRv4 detection and recognition; `read` is safe to call from several threads."""
+
+    engine: object  # rapidocr_onnxruntime.RapidOCR
+    detect_width: int = DEFAULT_DETECT_WIDTH
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def read(self, frames: np.ndarray, indices: list[int]) -> list[TextBox]:
+        """The lines of text in `frames[i]` for each i in `indices`, in reading order per frame.
+
+        Args:
+            frames: (F, H, W, 3) uint8 RGB.
+            indices: which frames to read (a few: each costs a detection pass).
+
+        Returns:
+            One `TextBox` per line read with confidence >= `min_confidence`; boxes are in the
+            pixels of `frames`.
+        """
+        frames = np.asarray(frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise ValueError(f"frames must be (F, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+        boxes: list[TextBox] = []
+        for i in indices:
+            if not 0 <= i < len(frames):
+                raise IndexError(f"frame {i} is outside the clip's {len(frames)} frames")
+            boxes.extend(self._read_frame(frames[i], int(i)))
+        return boxes
+
+    def _read_frame(self, rgb: np.ndarray, index: int) -> list[TextBox]:
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        h, w = bgr.shape[:2]
+        scale = min(1.0, self.detect_width / w)
+        small = bgr if scale == 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        with self._lock:  # onnxruntime sessions are thread-safe, rapidocr's pre/post-processing state is not
+            quads, _ = self.engine.text_det(small)
+            if quads is None or len(quads) == 0:
+                return []
+            quads = self.engine.sorted_boxes(quads)
+            quads = [np.asarray(q, dtype=np.float32) / scale for q in quads]
+            crops = self.engine.get_crop_img_list(bgr, quads)
+            results, _ = self.engine.text_rec(crops)
+        boxes = []
+        for quad, (text, confidence) in zip(quads, results):
+            text = text.strip()
+            if not text or confidence < self.min_confidence:
+                continue
+            x1, y1 = quad.min(axis=0)
+            x2, y2 = quad.max(axis=0)
+            box = (float(max(x1, 0)), float(max(y1, 0)), float(min(x2, w)), float(min(y2, h)))
+            boxes.append(TextBox(index, text, float(confidence), box))
+        return boxes
+
+
+def load_text_reader(*, detect_width: int = DEFAULT_DETECT_WIDTH, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                     threads: int = 2) -> TextReader:
+    """The PP-OCRv4 reader, loaded once per process (models.cache) for each set of arguments."""
+    return cached_model(
+        ("ocr", "rapidocr-onnxruntime", "PP-OCRv4", detect_width, min_confidence, threads),
+        lambda: TextReader(_create_engine(threads), detect_width, min_confidence),
+    )
+
+
+def _create_engine(threads: int):
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:  # pragma: no cover - the dependency is declared
+        raise ImportError("reading text needs the rapidocr-onnxruntime wheel (pip install rapidocr-onnxruntime==1.4.4)") from exc
+    return RapidOCR(
+        use_cls=False,
+        # "max": never upscale; the reader hands over frames already at detect_width.
+        det_limit_type="max",
+        det_limit_side_len=max(960, DEFAULT_DETECT_WIDTH),
+        intra_op_num_threads=threads,
+        inter_op_num_threads=1,
+    )

@@ -1,0 +1,324 @@
+"""Text in the picture: mutating pseudo-text, burned-in captions, watermarks, garbled text.
+
+An OCR adapter (models/ocr.py) reads a few frames; this module only judges its readings.
+Text in a frame is not a defect in itself: a licence plate or a product label belongs to the
+scene. These are:
+
+- **mutating text**, above all: printed text in a real scene reads the same in every frame,
+  while a generator redraws its pseudo-letters each frame. The readings of one region
+  (boxes overlapping by half the smaller box) are compared across frames: a share of
+  substituted characters above `max_text_change` fails. Characters missing at either end
+  (a sign half hidden, a line read short) do not count as changes.
+- **captions**: a line of text of caption size, horizontally centred, in the bottom or top
+  band of the picture: burned-in subtitles in a clip that should have none.
+- **watermarks**: a small line in a corner, on screen in most of the examined frames.
+- **garbled text**: Latin words no language spells (a run of 4 consonants, no vowel at all).
+
+Text the prompt asks for (`allowed_text_from_prompt`) is exempt from the last three.
+Codes with digits (plates, prices) are never garbled.
+
+Defaults were chosen on sam2_01_dog.mp4 (drawn captions, a CJK caption, a watermark, garbled
+and mutating text) and on sam2_cars.jpg panned as a clip (a real licence plate), checked
+against the other shared clips and photos, where the reader finds no text.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.types import Check
+
+STAGE = "text"
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One line of text read in one frame. `box` is (x1, y1, x2, y2) in the frame's pixels."""
+
+    frame: int
+    text: str
+    confidence: float
+    box: tuple[float, float, float, float]
+
+
+# ---------------------------------------------------------------- text the prompt asks for
+
+_QUOTED = re.compile(r'"([^"]{1,80})"|“([^”]{1,80})”|「([^」]{1,80})」|『([^』]{1,80})』|‘([^’]{1,80})’'
+                     r"|(?:(?<=\s)|^)'([^']{1,80})'(?=[\s.,;:!?)]|$)")
+_SAYS = re.compile(r"\b(?:says|saying|reads|reading|labell?ed|titled|with the (?:words?|text|logo))\s+"
+                   r"([A-Za-z0-9][\w&'\-]*(?:\s+[A-Za-z0-9][\w&'\-]*){0,3})", re.IGNORECASE)
+_SAYS_ZH = re.compile(r"(?:写着|印着|印有|标有|字样为?)[:：]?\s*([\u4e00-\u9fffA-Za-z0-9]{1,12})")
+_STOP = {"a", "an", "the", "and", "in", "on", "at", "with", "while", "as", "of", "to"}
+
+
+def allowed_text_from_prompt(prompt: str) -> list[str]:
+    """The text a prompt asks to see: quoted strings, and what follows "says"/"reads"/"写着".
+
+    >>> allowed_text_from_prompt('a cafe sign that says OPEN, a mug printed “Morning Brew”')
+    ['Morning Brew', 'OPEN']
+    """
+    found: list[str] = []
+    for match in _QUOTED.finditer(prompt):
+        found.append(next(g for g in match.groups() if g is not None).strip())
+    for match in _SAYS.finditer(prompt):
+        words = match.group(1).split()
+        while words and words[-1].lower() in _STOP:
+            words.pop()
+        cut = next((i for i, w in enumerate(words) if w.lower() in _STOP), len(words))
+        if words[:cut]:
+            found.append(" ".join(words[:cut]).strip("'\""))
+    for match in _SAYS_ZH.finditer(prompt):
+        found.append(match.group(1))
+    unique: list[str] = []
+    for text in found:
+        if text and _normalize(text) and text not in unique:
+            unique.append(text)
+    return unique
+
+
+def _normalize(text: str) -> str:
+    """Case-folded letters and digits only (NFKC: full-width forms become plain ones)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _is_allowed(text: str, allowed: Sequence[str], max_change: float) -> bool:
+    reading = _normalize(text)
+    for wanted in allowed:
+        target = _normalize(wanted)
+        if not target or not reading:
+            continue
+        if target in reading or reading in target:
+            return True
+        if change_rate(reading, target) <= max_change:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- measures
+
+def _levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def change_rate(a: str, b: str) -> float:
+    """Share of characters that differ between two readings, ignoring a missing head or tail.
+
+    (edit distance - length difference) / shorter length, on normalized text: 0 for the
+    same text or one reading cut short, 1 for unrelated strings.
+    """
+    a, b = _normalize(a), _normalize(b)
+    if not a or not b:
+        return 0.0
+    # Best alignment of the shorter string inside the longer one, so truncation is free.
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    best = _levenshtein(short, long_) - (len(long_) - len(short))
+    for start in range(len(long_) - len(short) + 1):
+        window = long_[start:start + len(short)]
+        best = min(best, _levenshtein(short, window))
+    return max(0, best) / len(short)
+
+
+_VOWELS = set("aeiouyàáâäèéêëìíîïòóôöùúûü")
+
+
+def garbled_share(text: str) -> float:
+    """Share of the Latin letters in words that no language spells (0 when none are Latin).
+
+    A word is garbled when it has 4 or more letters and no vowel (acronyms of up to 5 capitals
+    aside), or a run of 4 or more consonant sounds (sch, ch, th, ng... count as one). Words
+    with digits (plates, prices, ``P075359``) are codes, not words.
+    """
+    letters = garbled = 0
+    for word in re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", text)):
+        latin = [ch for ch in word if ch.isascii() and ch.isalpha()]
+        if not latin or len(latin) != sum(ch.isalpha() for ch in word):
+            continue  # CJK and other scripts are judged by mutation, not spelling
+        if any(ch.isdigit() for ch in word):
+            letters += len(latin)
+            continue
+        lower = word.lower()
+        letters += len(lower)
+        # Consonant digraphs sound as one (Schwarz, strength, Angst are words).
+        sounds = lower.replace("sch", "S").replace("tch", "T")
+        for digraph, one in (("ch", "C"), ("sh", "S"), ("th", "T"), ("ph", "F"), ("gh", "G"), ("ck", "K"), ("ng", "N"), ("qu", "Q")):
+            sounds = sounds.replace(digraph, one)
+        run = longest = 0
+        for ch in sounds:
+            run = 0 if ch in _VOWELS else run + 1
+            longest = max(longest, run)
+        acronym = word.isupper() and len(word) <= 5
+        if not acronym and ((len(lower) >= 4 and not any(ch in _VOWELS for ch in lower)) or longest >= 4):
+            garbled += len(lower)
+    return garbled / letters if letters else 0.0
+
+
+# ---------------------------------------------------------------- the checks
+
+def text_checks(
+    boxes: Sequence[TextBox],
+    examined_frames: Sequence[int],
+    *,
+    frame_size: tuple[int, int],
+    allowed_text: Sequence[str] = (),
+    min_confidence: float = 0.6,
+    min_chars: int = 2,
+    max_text_change: float = 0.34,
+    min_region_overlap: float = 0.5,
+    caption_min_height: float = 0.03,
+    caption_max_center_offset: float = 0.2,
+    caption_band: float = 0.3,
+    watermark_max_height: float = 0.08,
+    watermark_corner: float = 0.25,
+    watermark_min_presence: float = 0.5,
+    max_garbled_share: float = 0.5,
+) -> list[Check]:
+    """Four checks, in the order text_change, text_caption, text_watermark, text_garbled.
+
+    Args:
+        boxes: what the reader found in `examined_frames` (models.ocr.TextReader.read).
+        examined_frames: the indices the reader looked at, text or not.
+        frame_size: (height, width) of the frames, for positions and sizes.
+        allowed_text: text the prompt asks for (`allowed_text_from_prompt`).
+        min_confidence: readings below this confidence are ignored (a texture read as "O").
+        min_chars: readings with fewer letters or digits are ignored.
+        max_text_change: the largest share of changed characters between two readings of
+            one region (`change_rate`); OCR misreads one in 7 of a real plate at worst,
+            generated text is redrawn wholesale (> 0.5).
+        min_region_overlap: two boxes are one region when their intersection covers this
+            share of the smaller box.
+        caption_min_height: a caption's line is at least this share of the frame height.
+        caption_max_center_offset: its centre is at most this share of the width off centre.
+        caption_band: it lies in the bottom band of this height share (or the top half of it).
+        watermark_max_height: a watermark's line is at most this share of the frame height.
+        watermark_corner: it lies within this share of the width and of the height from a corner.
+        watermark_min_presence: it is read in at least this share of the examined frames
+            (and in 2 of them), always in the same place.
+        max_garbled_share: a reading fails when more of its Latin letters are in garbled words.
+    """
+    height, width = frame_size
+    examined = sorted(set(int(i) for i in examined_frames))
+    readings = [b for b in boxes
+                if b.confidence >= min_confidence and len(_normalize(b.text)) >= min_chars]
+    foreign = [b for b in readings if not _is_allowed(b.text, allowed_text, max_text_change)]
+    return [
+        _change_check(readings, max_text_change, min_region_overlap, len(examined)),
+        _caption_check(foreign, height, width, caption_min_height, caption_max_center_offset, caption_band),
+        _watermark_check(foreign, examined, height, width, watermark_max_height, watermark_corner,
+                         watermark_min_presence, min_region_overlap),
+        _garbled_check(foreign, max_garbled_share),
+    ]
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    """Intersection over the smaller box's area."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0
+
+
+def _change_check(readings: list[TextBox], max_change: float, min_overlap: float, n_examined: int) -> Check:
+    worst: tuple[float, TextBox, TextBox] | None = None
+    changed: list[tuple[float, TextBox, TextBox]] = []
+    for i, a in enumerate(readings):
+        for b in readings[i + 1:]:
+            if a.frame == b.frame or _overlap(a.box, b.box) < min_overlap:
+                continue
+            rate = change_rate(a.text, b.text)
+            if worst is None or rate > worst[0]:
+                worst = (rate, a, b)
+            if rate > max_change:
+                changed.append((rate, a, b))
+    if worst is None:
+        return Check(STAGE, "text_change", 0.0, max_change, True,
+                     f"no region's text was read in two of the {n_examined} examined frames")
+    rate, a, b = worst
+    if not changed:
+        return Check(STAGE, "text_change", rate, max_change, True,
+                     f"text stays the same from frame to frame: at most {rate:.0%} of characters differ "
+                     f"('{a.text}' frame {a.frame}, '{b.text}' frame {b.frame}; <= {max_change:.0%})")
+    examples = "; ".join(f"'{x.text}' in frame {x.frame} became '{y.text}' in frame {y.frame}"
+                         for _, x, y in sorted(changed, key=lambda c: -c[0])[:3])
+    frames = sorted({x.frame for _, x, _ in changed} | {y.frame for _, _, y in changed})
+    return Check(STAGE, "text_change", rate, max_change, False,
+                 f"text changes from frame to frame (generated pseudo-text): {examples} "
+                 f"({rate:.0%} of characters differ > {max_change:.0%}; frames {_frames(frames)})")
+
+
+def _caption_check(foreign: list[TextBox], height: int, width: int, min_height: float,
+                   max_offset: float, band: float) -> Check:
+    captions = []
+    for b in foreign:
+        x1, y1, x2, y2 = b.box
+        centred = abs((x1 + x2) / 2 - width / 2) <= max_offset * width
+        tall = (y2 - y1) >= min_height * height
+        in_band = y1 >= (1 - band) * height or y2 <= band / 2 * height
+        if centred and tall and in_band:
+            captions.append(b)
+    if not captions:
+        return Check(STAGE, "text_caption", 0.0, 0.0, True, "no caption-like text (centred, caption-sized, at the bottom or top)")
+    return Check(STAGE, "text_caption", float(len(captions)), 0.0, False,
+                 f"burned-in caption not asked for by the prompt: {_listing(captions)}")
+
+
+def _watermark_check(foreign: list[TextBox], examined: list[int], height: int, width: int, max_height: float,
+                     corner: float, min_presence: float, min_overlap: float) -> Check:
+    in_corner = []
+    for b in foreign:
+        x1, y1, x2, y2 = b.box
+        small = (y2 - y1) <= max_height * height
+        near_side = x2 <= corner * width or x1 >= (1 - corner) * width
+        near_edge = y2 <= corner * height or y1 >= (1 - corner) * height
+        if small and near_side and near_edge:
+            in_corner.append(b)
+    marks: list[list[TextBox]] = []
+    for b in in_corner:  # group the same place across frames
+        for group in marks:
+            if _overlap(group[0].box, b.box) >= min_overlap:
+                group.append(b)
+                break
+        else:
+            marks.append([b])
+    needed = max(2, min_presence * len(examined)) if len(examined) > 1 else 1
+    found = [g for g in marks if len({b.frame for b in g}) >= needed]
+    value = max((len({b.frame for b in g}) / max(len(examined), 1) for g in marks), default=0.0)
+    if not found:
+        return Check(STAGE, "text_watermark", value, min_presence, True,
+                     "no watermark: no small text stays in a corner" if not marks else
+                     f"corner text is not on screen throughout ({value:.0%} of examined frames < {min_presence:.0%}): "
+                     f"{_listing([g[0] for g in marks])}")
+    listed = "; ".join(f"'{g[0].text}' at x {g[0].box[0]:.0f}-{g[0].box[2]:.0f}, y {g[0].box[1]:.0f}-{g[0].box[3]:.0f} "
+                       f"in frames {_frames(sorted({b.frame for b in g}))}" for g in found)
+    return Check(STAGE, "text_watermark", value, min_presence, False, f"watermark in a corner of the picture: {listed}")
+
+
+def _garbled_check(foreign: list[TextBox], max_share: float) -> Check:
+    scored = [(garbled_share(b.text), b) for b in foreign]
+    bad = [b for share, b in scored if share > max_share]
+    worst = max((share for share, _ in scored), default=0.0)
+    if not bad:
+        return Check(STAGE, "text_garbled", worst, max_share, True,
+                     "no garbled text" if not scored else f"text reads as words: at most {worst:.0%} of letters in garbled words")
+    return Check(STAGE, "text_garbled", worst, max_share, False,
+                 f"garbled pseudo-text ({worst:.0%} of letters in words no language spells > {max_share:.0%}): {_listing(bad)}")
+
+
+def _listing(boxes: list[TextBox], limit: int = 4) -> str:
+    by_text: dict[str, list[int]] = {}
+    for b in boxes:
+        by_text.setdefault(b.text, []).append(b.frame)
+    items = [f"'{text}' in frame{'s' if len(set(f)) > 1 else ''} {_frames(sorted(set(f)))}" for text, f in by_text.items()]
+    return "; ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _frames(frames: list[int]) -> str:
+    return ", ".join(str(f) for f in frames[:8]) + (", ..." if len(frames) > 8 else "")
