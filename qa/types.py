@@ -115,7 +115,7 @@ class Expectations:
     forbidden: tuple[str, ...] = ()
     open_vocabulary: tuple[str, ...] = ()
     unchecked: tuple[UncheckedExpectation, ...] = ()
-    confidence: dict[str, float] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict, compare=False)  # about the rules, not a rule
 
     def to_dict(self) -> dict:
         return {"classes": dict(self.classes), "interaction": self.interaction, "subjects": list(self.subjects),

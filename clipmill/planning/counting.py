@@ -68,13 +68,15 @@ def _class_count(introducing: list[Mention], counts_by_head: dict[str, int], coc
     return sum(counts_by_head[m.head] for m in introducing if m.coco == coco and m.head in counts_by_head)
 
 
-_PRONOUN_SUBJECT = {"en": re.compile(r"^\W*(?:he|she)\b", re.I), "zh": re.compile(r"^\W*[他她](?![们俩])")}
+_PRONOUN_SUBJECT = {"en": re.compile(r"(?:^|[.;,!?]\s*)\W*(?:he|she)\s+(?!is\b|was\b)[a-z]+", re.I),
+                    "zh": re.compile(r"(?:^|[，,。；;！？!?])\W*[他她](?![们俩])")}
 
 
 def with_pronoun_subject(classes: dict[str, int], text: str, language: str) -> dict[str, int]:
-    """"She unlocks her bike and rides off": a prompt that opens on he or she shows a person,
-    though it never names one (its vague-prompt warning stays)."""
-    if "person" in classes or not _PRONOUN_SUBJECT[language].match(text):
+    """"She unlocks her bike and rides off", "在把蛋糕放进冰箱之前，她在上面撒了一层糖粉": a clause that
+    opens on he or she shows a person, though the prompt never names one (its vague-prompt warning
+    stays)."""
+    if "person" in classes or not _PRONOUN_SUBJECT[language].search(text):
         return classes
     return {"person": 1, **classes}
 

@@ -5,11 +5,13 @@ import re
 from dataclasses import dataclass, field
 
 from clipmill.planning.assembly import assemble, describe_environment, segment_prompts
+from clipmill.planning.confidence import decide
 from clipmill.planning.counting import absent_classes, count_entities, with_pronoun_subject
 from clipmill.planning.language import Language, detect_language
 from clipmill.planning.lexicon.shot_words import CAMERA_EN, CAMERA_ZH, LABEL_RE
 from clipmill.planning.negative_prompts import default_negative_prompt, with_absent
 from clipmill.planning.lexicon.shot_words import SETTING_LABELS
+from clipmill.planning.parsing.ordering import in_event_order
 from clipmill.planning.parsing import (
     Clause,
     ClauseReader,
@@ -51,7 +53,7 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     mentions = find_mentions(text, language)
     absence = find_absence(text, language, mentions)
     location, static_spans = find_location(text, language)
-    clauses = split_clauses(text, language)
+    clauses = in_event_order(text, split_clauses(text, language), language)  # "before"/"after" clauses
     roles = _clause_roles(clauses, language, mentions)
     all_mentions, mentions = mentions, _subject_mentions(mentions, clauses, roles, language)
 
@@ -61,17 +63,21 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
 
     # 4. expectations
     classes, introducing, unstated = count_entities(mentions, language)
+    named_person = "person" in classes
     classes = with_pronoun_subject(classes, text, language)
     interaction, opening, subject_classes, notes = resolve_interaction(read.events)
     absent = absent_classes(all_mentions, classes, absence.nobody)
     unknown_to_coco = open_vocabulary(introducing)
-    expectations = Expectations(
+    derived = Expectations(
         classes=classes,
         interaction=interaction.kind if interaction else None,
         subjects=subject_classes,
         forbidden=tuple(absent),  # QA fails a clip that shows what the text rules out
         open_vocabulary=tuple(unknown_to_coco),
     )
+    # only the rules the planner is sure of are enforced; the others are kept as unchecked, with why
+    expectations = decide(derived, text=text, language=language, mentions=all_mentions, introducing=introducing,
+                          unstated=unstated, absence=absence, pronoun_person="person" in classes and not named_person)
 
     # 5. wording: initial state, outcome, prompt, segment prompts
     subjects = [m.phrase for m in introducing if not m.counted_only]

@@ -73,7 +73,13 @@ def test_camera_look_labels_and_hashtags():
     ("The bus stops and a crowd of commuters gets off", "leave"),
 ])
 def test_interactions(text, interaction):
-    assert plan_shot(text).expectations.interaction == interaction
+    assert read_interaction(plan_shot(text)) == interaction
+
+
+def read_interaction(plan) -> str | None:
+    """The interaction the planner read, enforced or (QA could not check it) kept as unchecked."""
+    unchecked = [u.value for u in plan.expectations.unchecked if u.kind == "interaction"]
+    return plan.expectations.interaction or (unchecked[0] if unchecked else None)
 
 
 # -- mechanisms added for the fourth held-out set (general, each shown on prompts of its own) ----
@@ -273,7 +279,7 @@ def test_water_droplets_open_on_a_noun():
 @pytest.mark.parametrize("text, classes, action", [
     ("一个女孩在花店里包花束", {"person": 1}, "一个女孩包花束"),
     ("小狗在宠物店门口等主人", {"dog": 1, "person": 1}, "小狗在宠物店门口等主人"),
-    ("全家人在客厅看电视", {"person": 2, "tv": 1}, "全家人看电视"),  # a family with no number: QA's 2
+    ("全家人在客厅看电视", {"tv": 1}, "全家人看电视"),  # a family with no number: its count is unchecked
     ("一家三口在海边，全家人一起堆沙堡", {"person": 3}, "全家人一起堆沙堡"),  # the three already named
 ])
 def test_chinese_families_and_verbs(text, classes, action):

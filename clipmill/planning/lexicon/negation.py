@@ -21,5 +21,11 @@ SCOPE_END_EN = {"but", "just", "only", "except", "while", "as", "in", "on", "at"
 NEGATION_ZH = re.compile(r"(?:没有|没人|不要出现|不要有|不要|别让|别出现|不出现|不能出现|不含|不带|看不到|看不见|毫无|空无|"
                          r"无人(?!机))")
 # "空无一人", "无人", "没人": a person is absent even with no noun after the word.
+_PEOPLE_ZH = r"(?:人|客人|顾客|行人|路人|游客|乘客|旅客|学生|孩子|人影|观众|食客|宾客|居民|员工|店员|工作人员)"
 NOBODY_ZH = re.compile(r"(?:空无一人|无人(?!机)|没人|没有人|杳无人烟|(?:不要|不出现|没有|无|不能有|别有)人物|人物不出镜|"
-                       r"不要真人)")
+                       r"不要真人|不见人影|不见人|看不到人|看不见人|人影全无|人迹全无|渺无人迹|人去楼空|空空荡荡|空荡荡|"
+                       rf"(?:一|半)个{_PEOPLE_ZH}?(?:也|都)(?:没有|没)|没有(?:一|半)个{_PEOPLE_ZH}|"
+                       rf"{_PEOPLE_ZH}(?:全无|皆无|一个(?:也|都)没有))")
+# Of those, the forms that say the place is empty rather than that nobody is there ("空荡荡的货架"
+# has no goods): read as nobody with less confidence.
+EMPTY_PLACE_ZH = re.compile(r"空空荡荡|空荡荡")

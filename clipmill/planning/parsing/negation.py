@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from clipmill.planning.language import WORD_RE, Language
-from clipmill.planning.lexicon import VERB_FORMS_EN
+from clipmill.planning.lexicon import VERB_CHARS_ZH, VERB_FORMS_EN
 from clipmill.planning.lexicon.negation import (
     AFTER_NEGATION_EN,
     AFTER_NEGATION_ZH,
@@ -28,6 +28,7 @@ class Absence:
     cut_spans: list[tuple[int, int]] = field(default_factory=list)  # cut from the generator prompt
     negated_words: list[str] = field(default_factory=list)  # for the negative prompt, as written
     nobody: bool = False  # "nobody", "无人": no person, with no noun to mark
+    nobody_words: list[str] = field(default_factory=list)  # the words that said so, as written
 
 
 def find_absence(text: str, language: Language, mentions: list[Mention]) -> Absence:
@@ -68,6 +69,7 @@ def find_absence(text: str, language: Language, mentions: list[Mention]) -> Abse
     nobody = NOBODY_EN if language == "en" else NOBODY_ZH
     for found in nobody.finditer(text):
         absence.nobody = True
+        absence.nobody_words.append(found.group(0))
         for mention in mentions:
             if found.start() <= mention.start and mention.end <= found.end() + 1:
                 mention.negated = True
@@ -129,3 +131,52 @@ def _bare(mention: Mention, language: Language) -> str:
     while words and words[0].lower() in ("a", "an", "the", "any", "other", "some", "single"):
         words = words[1:]
     return " ".join(words)
+
+
+# A negation that governs an action, not a thing: "does not eat it", "without looking at his phone",
+# "refuses to eat the banana", "没有吹蜡烛", "不说话", "一直没有弹琴". What the action is done to may
+# well be in the shot ("the pizza he does not eat"), so it is neither absent nor surely present.
+_NEG_ACTION_EN = re.compile(
+    r"\b(?:(?:does|do|did|is|are|was|were|can|could|will|would)\s*n[o']t|cannot|can't|won't|never|without|"
+    r"refuses?\s+to|refusing\s+to|fails?\s+to|no\s+longer|not)\s+(?:(?:even|yet|once|ever|really|quite)\s+)?"
+    r"(?P<verb>[a-z]+)\b", re.IGNORECASE)
+_NEG_ACTION_ZH = re.compile(r"(?:并没有|却没有|一直没有|从没有|还没有|没有|没能|没|不|别|未|并未|从未|不肯|不愿|不敢)"
+                            r"(?:再|去|来|敢|肯|想|会|能|要)?(?P<verb>[\u4e00-\u9fff])")
+# Verbs that, negated, say a thing is absent ("不要出现狗", "没有狗"): not negated actions.
+_EXISTENCE_ZH = set("有出现见在含带")
+_STOP_EN = {"but", "while", "and", "as", "when", "then", "instead"}
+
+
+def negated_action_spans(text: str, language: Language,
+                         mentions: list[Mention] = ()) -> list[tuple[int, int, str]]:
+    """(start, end, words) of each negated action, to the end of its clause (English: to a "but",
+    "while", "and" too). A noun where the verb would be ("没有骑手": no rider) is no action."""
+    spans = []
+    noun_starts = {m.start for m in mentions}
+    if language == "en":
+        for found in _NEG_ACTION_EN.finditer(text):
+            verb = found.group("verb").lower()
+            if verb not in VERB_FORMS_EN or verb in ("a", "an", "the", "any", "one"):
+                continue
+            if verb in ("show", "include", "add", "have", "has") or found.start("verb") in noun_starts:
+                continue  # "do not show any dogs": a thing ruled out
+            clause_end = _CLAUSE_END.search(text, found.end())
+            end = clause_end.start() if clause_end else len(text)
+            for word in WORD_RE.finditer(text, found.end(), end):
+                if word.group(0).lower() in _STOP_EN:
+                    end = word.start()
+                    break
+            spans.append((found.start(), end, text[found.start() : end].strip()))
+    else:
+        for found in _NEG_ACTION_ZH.finditer(text):
+            verb = found.group("verb")
+            if verb in _EXISTENCE_ZH or not VERB_CHARS_ZH.match(verb) and verb not in "说弹吹伸理碰":
+                continue
+            if found.start("verb") in noun_starts:
+                continue
+            if text[found.start("verb") : found.start("verb") + 2] in ("人物", "任何") or verb in "人要":
+                continue
+            clause_end = _CLAUSE_END.search(text, found.end())
+            end = clause_end.start() if clause_end else len(text)
+            spans.append((found.start(), end, text[found.start() : end]))
+    return spans

@@ -23,6 +23,7 @@ from clipmill.planning.lexicon import (
     lexicon_words,
 )
 from clipmill.planning.lexicon.compounds import MEASURE_NOUNS_EN, WINE_WORDS_EN
+from clipmill.planning.lexicon.groups import GROUP_NUMBERS
 from clipmill.planning.parsing.records import Mention
 
 Token = tuple[str, str, int, int]  # as written, lower case, start, end
@@ -34,6 +35,7 @@ _PART_WORDS = {"door", "doors", "window", "windows", "seat", "seats", "trunk", "
                "tire", "tires", "engine", "handlebars", "pedals", "saddle", "sail", "deck", "bumper", "headlights",
                "leash", "collar", "tail", "paw", "paws", "fur", "mane", "ears"}
 _PLACE_WORDS = frozenset(w for w in PLACES_EN.split() if "_" not in w) | {"shop", "store", "stand", "stall", "counter",
+                                                                         "stop", "lane", "depot", "shelter",
                                                                          "aisle", "section", "truck", "cart"} - {"snow"}
 _OTHER_DETERMINERS = ("another", "other", "each", "every")
 # Words that never stand inside a noun phrase as a describing noun ("an espresso cup").
@@ -142,8 +144,10 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
         next_is_noun = False  # "a teenager skateboards down a ramp": the plural-looking word is its verb
     number_noun = after + 1 < len(lowered) and lowered[after + 1] in NUMBERS_EN \
         and tuple(lowered[after + 2 : after + 3]) not in lexicon  # "a family of four"
+    if entry.head in _MATERIAL_NOUNS and not entry.plural and following:
+        return True  # "a glass bowl", "a glass jar of honey": the bowl, made of glass
     return next_is_noun or (lowered[after] == "of" and entry.head in _GROUP_OF + ("couple", "pair", "dozen")
-                            and not number_noun) \
+                            + tuple(GROUP_NUMBERS) and not number_noun) \
         or (not counted and _compound_head_follows(lowered, after, entry, ends_phrase))
 
 
@@ -194,10 +198,28 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
             and lowered[after + 1] in NUMBERS_EN and tuple(lowered[after + 2 : after + 3]) not in lexicon_en():
         count = NUMBERS_EN[lowered[after + 1]]  # "a family of four"
         after += 2
+    if count is None and entry.coco == "person" and any(w in ("twin", "twins") for w in lowered[start:i]):
+        count = 2  # "twin sisters"
+    if count is None:
+        group = _group_number_before(text, tokens, lowered, start)
+        count = group if group is not None else count  # "a trio of street musicians": three
     phrase_start, phrase_end = tokens[start][2], tokens[after - 1][3]
     return Mention(phrase_start, phrase_end, text[phrase_start:phrase_end], entry.head,
                    entry.coco, count, definite, another, stated=bool(determiner) and not definite,
                    implies=entry.implies, name=entry.name if entry.coco is None else "")
+
+
+def _group_number_before(text: str, tokens: list[Token], lowered: list[str], start: int) -> int | None:
+    """"a trio of street musicians", "a couple of young dancers": the number the group word names,
+    with up to two describing words between "of" and the noun."""
+    for j in range(start - 1, max(0, start - 4) - 1, -1):
+        if _punctuation_before(text, tokens, j + 1):
+            return None
+        if lowered[j] == "of":
+            return GROUP_NUMBERS.get(lowered[j - 1]) if j > 0 and lowered[j - 1] in GROUP_NUMBERS else None
+        if lowered[j] in _FUNCTION_WORDS or lowered[j] in VERB_FORMS_EN:
+            return None
+    return None
 
 
 def _punctuation_before(text: str, tokens: list[Token], k: int) -> bool:
@@ -270,8 +292,8 @@ def _count(determiner: str, preceding: list[str], entry: Entry) -> tuple[int | N
     elif determiner in ("another", "other"):
         another = True
     if preceding[-1:] == ["of"] and len(preceding) == 2:
-        if preceding[0] in ("pair", "couple"):
-            count = 2
+        if preceding[0] in GROUP_NUMBERS:  # "a pair of dancers", "a trio of musicians"
+            count = GROUP_NUMBERS[preceding[0]]
         elif preceding[0] in _GROUP_OF and not (determiner in NUMBERS_EN or determiner.isdigit()):
             count = None  # "a group of friends"; "a group of five friends" are five
     if entry.plural and count == 1 and determiner in ("a", "an", ""):

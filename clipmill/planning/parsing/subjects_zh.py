@@ -41,7 +41,8 @@ def mentions_zh(text: str) -> list[Mention]:
         mention = _mention_at(text, i, i + len(word), entry, mentions)
         mentions.append(mention)
         i = mention.end
-    return _with_vehicles(text, _with_families(text, _with_containers(text, _merged(text, mentions))))
+    return _with_vehicles(text, _with_kin_groups(text, _with_families(text, _with_containers(
+        text, _merged(text, mentions)))))
 
 
 _SHOP_SUFFIXES = tuple("店馆铺摊厅")
@@ -71,6 +72,8 @@ def _merged(text: str, mentions: list[Mention]) -> list[Mention]:
         if previous is not None and previous.end == mention.start and previous.coco is not None \
                 and previous.coco == mention.coco and mention.head != "手":  # "两个女孩手拉手": the girls' hands
             count = previous.count if previous.stated else mention.count
+            if (previous.head in PAIR_NOUNS or mention.head in PAIR_NOUNS) and count is not None:
+                count = max(count, previous.count or 0, mention.count or 0)  # "双胞胎兄弟": two
             merged[-1] = Mention(previous.start, mention.end, text[previous.start : mention.end], mention.head,
                                  mention.coco, count, previous.definite, previous.another, stated=previous.stated,
                                  implies=previous.implies + mention.implies)
@@ -90,6 +93,31 @@ def _with_families(text: str, mentions: list[Mention]) -> list[Mention]:
             continue
         number = _zh_number(found.group("number") or found.group("number2"))
         added.append(Mention(found.start(), found.end(), found.group(0), "一家人", "person", number, stated=True))
+    return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))
+
+
+_KIN_WORDS_ZH = "兄弟姐妹|兄妹|姐妹|兄弟|姐弟|姊妹"
+_KIN_NUMBER_RE = re.compile(rf"(?<![一二两三四五六七八九十\d])(?P<number>[二两三四五六七八九十])(?P<kin>{_KIN_WORDS_ZH})")
+_KIN_PAIR_RE = re.compile(r"(?P<kin>爷孙|祖孙|奶孙|婆孙|母女|母子|父子|父女|兄妹|姐妹|兄弟|姐弟|夫妻|师徒|婆媳|闺蜜|"
+                          r"姐妹|哥|姐|娘|爷|妹|弟)(?P<n>俩|仨)")
+
+
+def _with_kin_groups(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"三兄妹" are three, "爷孙俩" two, "姐妹仨" three: the number is said with the kin word."""
+    found = [(m, _zh_number(m.group("number"))) for m in _KIN_NUMBER_RE.finditer(text)]
+    found += [(m, 2 if m.group("n") == "俩" else 3) for m in _KIN_PAIR_RE.finditer(text)]
+    added = []
+    for match, number in found:
+        inside = [m for m in mentions if m.start < match.end() and match.start() < m.end and m.coco == "person"]
+        if inside:
+            first = inside[0]
+            first.start, first.end = min(first.start, match.start()), max(first.end, match.end())
+            first.phrase, first.count, first.stated = text[first.start : first.end], number, True
+            continue
+        if any(m.start < match.end() and match.start() < m.end for m in mentions):
+            continue
+        added.append(Mention(match.start(), match.end(), match.group(0), match.group("kin"), "person", number,
+                             stated=True))
     return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))
 
 

@@ -1,0 +1,197 @@
+"""How sure the planner is of each expectation, and which ones QA enforces.
+
+Every expectation the rules derive gets a confidence from the rule that derived it: a number
+written with the noun ("two dogs", "一家三口") or a plain noun ("a chef", "一只猫") is high; a
+count read from a collective word ("a couple", "爷孙俩") a little lower; a count nobody wrote
+("customers", "乘客们"), a person counted among a crowd's place ("a night market"), a thing named
+only inside a negated action ("without looking at his phone") or a person inferred from a
+pronoun lower still. Only expectations at or above `ENFORCE_CONFIDENCE` go into the fields QA
+enforces (`Expectations.classes`, `forbidden`, `interaction`); the others are kept in
+`Expectations.unchecked`, each with its confidence and why, and `clipmill plan` shows them.
+
+Precision comes first: a wrong enforced rule rejects a good clip (and spends GPU time on a
+regeneration), a missing one only lets QA check less. QA checks a class in `classes` with its
+count (more or fewer fails the clip), so a class whose count is unsure is not enforced at all,
+even where its presence is sure.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clipmill.planning.language import Language
+from clipmill.planning.lexicon import PAIR_NOUNS
+from clipmill.planning.lexicon.groups import GROUP_NUMBERS
+from clipmill.planning.lexicon.negation import EMPTY_PLACE_ZH
+from clipmill.planning.parsing import Absence, Mention
+from clipmill.planning.parsing.negation import negated_action_spans
+from qa.types import Expectations, UncheckedExpectation
+
+# At or above: enforced. Below: recorded as unchecked.
+ENFORCE_CONFIDENCE = 0.7
+
+# Confidence of each rule.
+STATED = 0.9  # a number, article or classifier written with the noun; a plain noun
+COLLECTIVE = 0.8  # "a couple", "twins", "a trio of", "爷孙俩", "一家三口"
+BODY_PART = 0.85  # "hands knead dough": one person
+IMPLIED = 0.8  # "a cyclist": a bicycle
+PRONOUN = 0.75  # "she" with no person named
+ROLE_SUFFIX = 0.75  # a trade word the lexicon does not list but whose shape names a person
+UNSTATED = 0.3  # a plural or group with no number: "customers", "乘客们", "a family"
+CROWD_PLACE = 0.4  # a count of people where the place is full of them ("a night market")
+PUBLIC_NOUN_ZH = 0.6  # "顾客", "游客" with no number: Chinese nouns carry no plural
+NEGATED_ACTION = 0.4  # a thing named only inside a negated action
+EXPLICIT_ABSENCE = 0.9  # "no cars", "没有狗", "nobody", "空无一人"
+EMPTY_PLACE = 0.75  # "空荡荡的公园": empty, so nobody there
+INTERACTION = 0.8
+UNCHECKABLE = 0.5  # an interaction QA cannot check (fewer than two COCO subjects)
+
+_CROWD_PLACES = re.compile(
+    r"\b(?:night\s+market|market|bazaar|crowd(?:ed|s)?|busy|bustling|packed|festival|concert|parade|rush\s+hour|"
+    r"stadium|mall|shopping\s+street|fair|carnival|street\s+party|nightclub|subway\s+car)\b|"
+    r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢",
+    re.IGNORECASE)
+_PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
+                    "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
+_ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|给|帮|替|为|扶着|牵着|抱着|背着)(?:一位|一个|这位|那位)?$")
+_BODY_PARTS = {"hand", "hands", "手", "wrist", "arm", "finger", "手腕", "手臂"}
+
+
+@dataclass
+class _Rule:
+    confidence: float
+    why: str
+
+
+def decide(raw: Expectations, *, text: str, language: Language, mentions: list[Mention],
+           introducing: list[Mention], unstated: list[Mention], absence: Absence,
+           pronoun_person: bool) -> Expectations:
+    """Split the rules' expectations into enforced and unchecked, with a confidence for each."""
+    negated_actions = negated_action_spans(text, language, mentions)
+    crowd = _CROWD_PLACES.search(text)
+    unchecked: list[UncheckedExpectation] = []
+    confidence: dict[str, float] = {}
+    classes: dict[str, int] = {}
+    for name, count in raw.classes.items():
+        presence = _presence(name, introducing, negated_actions, pronoun_person)
+        number = _count(name, count, text, introducing, unstated, crowd, pronoun_person)
+        if min(presence.confidence, number.confidence) >= ENFORCE_CONFIDENCE:
+            classes[name] = count
+            confidence[f"presence:{name}"] = presence.confidence
+            confidence[f"count:{name}"] = number.confidence
+            continue
+        if presence.confidence >= ENFORCE_CONFIDENCE:
+            presence = _Rule(presence.confidence, presence.why + "; not enforced: QA checks a class only with its "
+                             "count, and the count is not sure")
+        unchecked.append(UncheckedExpectation("presence", name, "in view", presence.confidence, presence.why))
+        unchecked.append(UncheckedExpectation("count", name, str(count), number.confidence, number.why))
+
+    forbidden: list[str] = []
+    for name in raw.forbidden:
+        rule = _absence(name, text, mentions, absence, negated_actions)
+        if rule.confidence >= ENFORCE_CONFIDENCE:
+            forbidden.append(name)
+            confidence[f"absent:{name}"] = rule.confidence
+        else:
+            unchecked.append(UncheckedExpectation("absent", name, "not in view", rule.confidence, rule.why))
+
+    interaction, subjects = raw.interaction, raw.subjects
+    if interaction is not None:
+        rule = _interaction(interaction, subjects, raw.classes)
+        if rule.confidence >= ENFORCE_CONFIDENCE:
+            confidence[f"interaction:{interaction}"] = rule.confidence
+        else:
+            unchecked.append(UncheckedExpectation("interaction", " -> ".join(subjects) or "-", interaction,
+                                                  rule.confidence, rule.why))
+            interaction, subjects = None, ()
+    return Expectations(classes=classes, interaction=interaction, subjects=subjects, forbidden=tuple(forbidden),
+                        open_vocabulary=raw.open_vocabulary, unchecked=tuple(unchecked), confidence=confidence)
+
+
+def _of_class(name: str, introducing: list[Mention]) -> tuple[list[Mention], list[Mention]]:
+    """The mentions that introduce `name` themselves, and those that imply it ("a cyclist")."""
+    own = [m for m in introducing if m.coco == name]
+    implying = [m for m in introducing if name in m.implies]
+    return own, implying
+
+
+def _inside(mention: Mention, spans: list[tuple[int, int, str]]) -> tuple[int, int, str] | None:
+    return next((s for s in spans if s[0] <= mention.start and mention.end <= s[1]), None)
+
+
+def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_person: bool) -> _Rule:
+    own, implying = _of_class(name, introducing)
+    if own:
+        outside = [m for m in own if _inside(m, negated_actions) is None]
+        if not outside:
+            span = _inside(own[0], negated_actions)
+            return _Rule(NEGATED_ACTION, f"'{own[0].phrase}' is named only in a negated action ('{span[2]}'): "
+                                         "it may or may not be in view")
+        return _Rule(STATED, f"named: '{outside[0].phrase}'")
+    if implying:
+        return _Rule(IMPLIED, f"implied by '{implying[0].phrase}'")
+    if name == "person" and pronoun_person:
+        return _Rule(PRONOUN, "a person read from a pronoun (he/she), never named")
+    return _Rule(STATED, "named")
+
+
+def _count(name: str, count: int, text: str, introducing: list[Mention], unstated: list[Mention], crowd,
+           pronoun_person: bool) -> _Rule:
+    own, implying = _of_class(name, introducing)
+    sources = own or implying
+    vague = [m for m in sources if m in unstated]
+    if vague:
+        return _Rule(UNSTATED, f"count not stated: '{vague[0].phrase}' names several without a number "
+                               f"({count} is only the least)")
+    if name == "person" and crowd is not None:
+        return _Rule(CROWD_PLACE, f"'{crowd.group(0)}' puts other people in view: the count of {count} "
+                                  "cannot be held")
+    public = [m for m in own if m.head in _PUBLIC_NOUNS_ZH and not m.stated and not m.definite
+              and not _ONE_RECIPIENT_ZH.search(text[max(0, m.start - 6) : m.start])]
+    if public:
+        return _Rule(PUBLIC_NOUN_ZH, f"'{public[0].phrase}' has no number and Chinese marks no plural: one or "
+                                     "several")
+    collective = [m for m in own if m.head in PAIR_NOUNS or m.head in GROUP_NUMBERS or _kin_group(m)]
+    if collective:
+        return _Rule(COLLECTIVE, f"count read from '{collective[0].phrase}'")
+    if own and all(m.head in _BODY_PARTS for m in own):
+        return _Rule(BODY_PART, f"'{own[0].phrase}': one person's")
+    if not sources and name == "person" and pronoun_person:
+        return _Rule(PRONOUN, "one person, read from a pronoun")
+    if not own and implying:
+        return _Rule(IMPLIED, f"one each, implied by '{implying[0].phrase}'")
+    return _Rule(STATED, f"count {count} as written")
+
+
+def _kin_group(mention: Mention) -> bool:
+    """"三兄妹", "爷孙俩", "一家三口", "a trio of musicians": the count is in a collective word."""
+    return bool(re.search(r"[俩仨]$|^[二两三四五六七八九十](?:兄|姐|姊)|一家|口之家|trio|quartet|pair|couple|duo|twin",
+                          mention.phrase, re.IGNORECASE))
+
+
+def _absence(name: str, text: str, mentions: list[Mention], absence: Absence, negated_actions) -> _Rule:
+    negated = [m for m in mentions if m.negated and m.coco == name]
+    in_action = [m for m in negated if _inside(m, negated_actions) is not None]
+    if negated and len(in_action) == len(negated):
+        span = _inside(in_action[0], negated_actions)
+        return _Rule(NEGATED_ACTION, f"the negation is of an action ('{span[2]}'), not of '{in_action[0].phrase}'")
+    if negated:
+        return _Rule(EXPLICIT_ABSENCE, f"ruled out: '{negated[0].phrase}'")
+    if name == "person" and absence.nobody:
+        strong = [w for w in absence.nobody_words if not EMPTY_PLACE_ZH.fullmatch(w)]
+        if strong:
+            return _Rule(EXPLICIT_ABSENCE, f"nobody: '{strong[0]}'")
+        return _Rule(EMPTY_PLACE, f"the place is said to be empty: '{absence.nobody_words[0]}'")
+    return _Rule(EXPLICIT_ABSENCE, "ruled out")
+
+
+def _interaction(kind: str, subjects: tuple[str, ...], classes: dict[str, int]) -> _Rule:
+    if kind in ("approach", "contact", "handover") and len(subjects) < 2:
+        return _Rule(UNCHECKABLE, f"{kind} needs two subjects the detector knows; the plan has "
+                                  f"{', '.join(subjects) or 'none'}")
+    if kind in ("approach", "contact", "handover") and subjects[0] == subjects[1] and classes.get(subjects[0], 0) < 2:
+        return _Rule(UNCHECKABLE, f"{kind} between two of {subjects[0]}, but the prompt names one "
+                                  f"(a hand and its owner are one {subjects[0]})")
+    if kind == "handover" and len(subjects) < 3:
+        return _Rule(UNCHECKABLE, "handover needs the object handed over to be one the detector knows")
+    return _Rule(INTERACTION, f"{kind} between {' and '.join(subjects[:2]) or 'the subjects'}")
