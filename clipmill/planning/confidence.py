@@ -23,7 +23,7 @@ from clipmill.planning.language import Language
 from clipmill.planning.lexicon import PAIR_NOUNS
 from clipmill.planning.lexicon.groups import GROUP_NUMBERS
 from clipmill.planning.lexicon.negation import EMPTY_PLACE_ZH
-from clipmill.planning.parsing import Absence, Mention
+from clipmill.planning.parsing import Absence, Event, Mention
 from clipmill.planning.parsing.negation import negated_action_spans
 from qa.types import Expectations, UncheckedExpectation
 
@@ -65,7 +65,7 @@ class _Rule:
 
 def decide(raw: Expectations, *, text: str, language: Language, mentions: list[Mention],
            introducing: list[Mention], unstated: list[Mention], absence: Absence,
-           pronoun_person: bool) -> Expectations:
+           pronoun_person: bool, interaction_event: Event | None = None) -> Expectations:
     """Split the rules' expectations into enforced and unchecked, with a confidence for each."""
     negated_actions = negated_action_spans(text, language, mentions)
     crowd = _CROWD_PLACES.search(text)
@@ -98,6 +98,9 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
     interaction, subjects = raw.interaction, raw.subjects
     if interaction is not None:
         rule = _interaction(interaction, subjects, raw.classes)
+        negated = _negated_event(interaction_event, negated_actions)
+        if negated is not None:
+            rule = _Rule(NEGATED_ACTION, f"the action is negated ('{negated}'): it may not happen at all")
         if rule.confidence >= ENFORCE_CONFIDENCE:
             confidence[f"interaction:{interaction}"] = rule.confidence
         else:
@@ -183,6 +186,17 @@ def _absence(name: str, text: str, mentions: list[Mention], absence: Absence, ne
             return _Rule(EXPLICIT_ABSENCE, f"nobody: '{strong[0]}'")
         return _Rule(EMPTY_PLACE, f"the place is said to be empty: '{absence.nobody_words[0]}'")
     return _Rule(EXPLICIT_ABSENCE, "ruled out")
+
+
+def _negated_event(event: Event | None, negated_actions) -> str | None:
+    """The negated action the interaction was read from ("does not touch the cake"), if it was."""
+    if event is None:
+        return None
+    for mention in [event.patient, event.obj]:
+        span = _inside(mention, negated_actions) if mention is not None else None
+        if span is not None:
+            return span[2]
+    return None
 
 
 def _interaction(kind: str, subjects: tuple[str, ...], classes: dict[str, int]) -> _Rule:

@@ -77,7 +77,8 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     )
     # only the rules the planner is sure of are enforced; the others are kept as unchecked, with why
     expectations = decide(derived, text=text, language=language, mentions=all_mentions, introducing=introducing,
-                          unstated=unstated, absence=absence, pronoun_person="person" in classes and not named_person)
+                          unstated=unstated, absence=absence, pronoun_person="person" in classes and not named_person,
+                          interaction_event=interaction)
 
     # 5. wording: initial state, outcome, prompt, segment prompts
     subjects = [m.phrase for m in introducing if not m.counted_only]

@@ -56,6 +56,10 @@ def lexicon_en() -> dict[tuple[str, ...], Entry]:
     lexicon[("cattle",)] = Entry("cattle", "cow", plural=True)
     for word in ("couple", "crowd", "family", "twins"):
         lexicon[(word,)] = Entry(word, "person", plural=word != "couple" and word != "family")
+    for word in ("couples", "families", "crowds"):  # "two couples": four people
+        lexicon[(word,)] = Entry(word[:-1] if word != "families" else "family", "person", plural=True)
+    for word in ("duos", "trios", "quartets"):
+        lexicon[(word,)] = Entry(word[:-1], "person", plural=True)
     return lexicon
 
 

@@ -35,7 +35,10 @@ def find_absence(text: str, language: Language, mentions: list[Mention]) -> Abse
     """Mark the mentions a negation reaches as negated; what to cut and what is absent."""
     absence = Absence()
     negation = NEGATION_EN if language == "en" else NEGATION_ZH
+    action_starts = [start for start, _, _ in negated_action_spans(text, language, mentions)]
     for found in negation.finditer(text):
+        if any(start <= found.start() < start + 4 for start in action_starts):
+            continue  # "没有看手机", "without looking at his phone": an action not done, nothing absent
         end = _scope_end_en(text, found.end()) if language == "en" else _scope_end_zh(text, found.end(), mentions)
         # "not a single person": the mention may open inside the negation's own words
         reached = [m for m in mentions if found.start() <= m.start and found.end() < m.end <= end]

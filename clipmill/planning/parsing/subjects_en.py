@@ -300,6 +300,8 @@ def _count(determiner: str, preceding: list[str], entry: Entry) -> tuple[int | N
         count = None
     if entry.plural and definite:
         count = None
+    if entry.plural and count is None and entry.head not in ("twins",):
+        return None, definite, another  # "couples dance": how many couples is not said
     return group_count(entry.head, count), definite, another
 
 
