@@ -36,7 +36,8 @@ def plan(
     templates_dir: Optional[Path] = TemplatesDir,
 ) -> None:
     """Show the shot plan for a prompt (English or Chinese): subjects, actions, location,
-    outcome, one prompt per segment, the expectations QA will check, and warnings."""
+    outcome, one prompt per segment, the expectations QA will check (each with the planner's
+    confidence), those it leaves unchecked (with why), and warnings."""
     from clipmill.planning import expand_template, plan_shot
 
     _load_templates(templates_dir)
@@ -45,8 +46,12 @@ def plan(
         shot = plan_shot(prompt, segments=segments)
     except ValueError as error:
         fail(str(error))
+    from clipmill.planning.explain import expectation_items, expectation_lines
+
     if json:
-        typer.echo(json_module.dumps(shot.to_dict(), ensure_ascii=False, indent=2))
+        # "expectation_items": the rules QA enforces (with the planner's confidence) and those left unchecked (why)
+        typer.echo(json_module.dumps({**shot.to_dict(), "expectation_items": expectation_items(shot.expectations)},
+                                     ensure_ascii=False, indent=2))
         return
     expectations = shot.expectations
     typer.echo(f"language:      {shot.language}")
@@ -62,6 +67,8 @@ def plan(
     forbidden = ", ".join(expectations.forbidden)
     typer.echo(f"absent:        {', '.join(shot.absent) or '-'}"
                + (f" (QA fails a clip in which it sees {forbidden})" if forbidden else ""))
+    for line in expectation_lines(expectations):  # each rule with its confidence; the unchecked ones with why
+        typer.echo(f"  {line}")
     typer.echo(f"not in COCO:   {', '.join(shot.open_vocabulary) or '-'}"
                + (" (not checkable by the COCO detector; QA checks them when models.open_vocab_detector is set)"
                   if expectations.open_vocabulary else ""))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from clipmill.planning.language import Language
 from clipmill.planning.lexicon import PAIR_NOUNS
 from clipmill.planning.lexicon.groups import GROUP_NUMBERS
-from clipmill.planning.lexicon.negation import EMPTY_PLACE_ZH
+from clipmill.planning.lexicon.negation import EMPTY_PLACE_ZH, HEDGES
 from clipmill.planning.parsing import Absence, Event, Mention
 from clipmill.planning.parsing.negation import negated_action_spans
 from qa.types import Expectations, UncheckedExpectation
@@ -43,8 +43,11 @@ PUBLIC_NOUN_ZH = 0.6  # "顾客", "游客" with no number: Chinese nouns carry n
 NEGATED_ACTION = 0.4  # a thing named only inside a negated action
 EXPLICIT_ABSENCE = 0.9  # "no cars", "没有狗", "nobody", "空无一人"
 EMPTY_PLACE = 0.75  # "空荡荡的公园": empty, so nobody there
+HEDGED_ABSENCE = 0.5  # "几乎没有人", "almost no cars": a few may be there
 INTERACTION = 0.8
 UNCHECKABLE = 0.5  # an interaction QA cannot check (fewer than two COCO subjects)
+LARGE_COUNT = 0.5  # more than MAX_ENFORCED_COUNT of a class: no detector holds such a count steady
+MAX_ENFORCED_COUNT = 6
 
 _CROWD_PLACES = re.compile(
     r"\b(?:night\s+market|market|bazaar|crowd(?:ed|s)?|busy|bustling|packed|festival|concert|parade|rush\s+hour|"
@@ -146,6 +149,8 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
     if vague:
         return _Rule(UNSTATED, f"count not stated: '{vague[0].phrase}' names several without a number "
                                f"({count} is only the least)")
+    if count > MAX_ENFORCED_COUNT:
+        return _Rule(LARGE_COUNT, f"{count} of {name}: more than a detector counts steadily ({MAX_ENFORCED_COUNT})")
     if name == "person" and crowd is not None:
         return _Rule(CROWD_PLACE, f"'{crowd.group(0)}' puts other people in view: the count of {count} "
                                   "cannot be held")
@@ -178,10 +183,16 @@ def _absence(name: str, text: str, mentions: list[Mention], absence: Absence, ne
     if negated and len(in_action) == len(negated):
         span = _inside(in_action[0], negated_actions)
         return _Rule(NEGATED_ACTION, f"the negation is of an action ('{span[2]}'), not of '{in_action[0].phrase}'")
+    hedged = [m for m in negated if HEDGES.search(_negation_before(text, m))]
+    if negated and len(hedged) == len(negated):
+        return _Rule(HEDGED_ABSENCE, f"'{hedged[0].phrase}' is said to be almost absent, not absent")
     if negated:
         return _Rule(EXPLICIT_ABSENCE, f"ruled out: '{negated[0].phrase}'")
     if name == "person" and absence.nobody:
-        strong = [w for w in absence.nobody_words if not EMPTY_PLACE_ZH.fullmatch(w)]
+        words = [w for w in absence.nobody_words if not _hedged_word(text, w)]
+        if not words:
+            return _Rule(HEDGED_ABSENCE, f"'{absence.nobody_words[0]}' is hedged (almost nobody): a few may be there")
+        strong = [w for w in words if not EMPTY_PLACE_ZH.fullmatch(w)]
         if strong:
             return _Rule(EXPLICIT_ABSENCE, f"nobody: '{strong[0]}'")
         return _Rule(EMPTY_PLACE, f"the place is said to be empty: '{absence.nobody_words[0]}'")
@@ -197,6 +208,17 @@ def _negated_event(event: Event | None, negated_actions) -> str | None:
         if span is not None:
             return span[2]
     return None
+
+
+def _negation_before(text: str, mention: Mention) -> str:
+    """The words before the negation that reaches `mention` ("almost no" -> "almost ")."""
+    found = list(re.finditer(r"\b(?:no|without|not)\b|没有|不要|没|无", text[: mention.start], re.IGNORECASE))
+    return text[max(0, found[-1].start() - 12) : found[-1].start()] if found else ""
+
+
+def _hedged_word(text: str, word: str) -> bool:
+    at = text.find(word)
+    return at >= 0 and bool(HEDGES.search(text[max(0, at - 12) : at]))
 
 
 def _interaction(kind: str, subjects: tuple[str, ...], classes: dict[str, int]) -> _Rule:

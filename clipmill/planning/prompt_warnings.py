@@ -97,7 +97,7 @@ def _scenery(text: str, language: Language) -> bool:
 def _count_warning(mention: Mention, language: Language) -> str:
     number = "two" if language == "en" else "两"
     if language == "en":
-        return (f"{mention.phrase!r} gives no number; QA will expect 2 — write the count, e.g. "
+        return (f"{mention.phrase!r} gives no number; QA cannot check how many (left unchecked) — write the count, e.g. "
                 f"'{number} {mention.phrase.split()[-1]}'")
     one = "个" if mention.coco == "person" else "只" if mention.coco in ("bird", "cat", "dog", "sheep", "bear") else "个"
-    return f"“{mention.phrase}”没有写数量，QA 将按 2 个检查；请写明数量，例如“{number}{one}{mention.head}”"
+    return f"“{mention.phrase}”没有写数量，QA 无法检查数量（记为未检查）；请写明数量，例如“{number}{one}{mention.head}”"

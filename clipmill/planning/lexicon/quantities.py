@@ -3,7 +3,8 @@ determiners; Chinese digits, classifiers and vague quantities."""
 
 NUMBERS_EN = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "both": 2, "three": 3, "four": 4,
                "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
-               "twelve": 12, "dozen": 12}
+               "twelve": 12, "dozen": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+               "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 VAGUE_QUANTITIES_EN = {"some", "several", "many", "few", "various", "multiple", "numerous", "lots", "bunch"}
 DEFINITE_EN = {"the", "this", "that", "these", "those", "his", "her", "its", "their", "my", "your", "our"}
 

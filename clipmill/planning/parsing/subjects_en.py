@@ -306,6 +306,8 @@ def _count(determiner: str, preceding: list[str], entry: Entry) -> tuple[int | N
 
 
 def _is_adjective(word: str) -> bool:
+    if word in NUMBERS_EN:
+        return False  # "twenty", "fifty": a number, though it ends like "pretty"
     if word in ADJECTIVES_EN:
         return True
     return len(word) > 4 and word.endswith(ADJECTIVE_SUFFIXES) and word not in VERB_FORMS_EN \
