@@ -29,6 +29,7 @@ from clipmill.publishing import PublishSettings
 from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
 from flows.clip import clip_flow, tag_this_run
 from storage.config import RunConfig
+from tasks.common import run_config
 from tasks.inputs import check_batch_ready
 from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
 from tasks.report import announce_batch, write_report
@@ -62,13 +63,15 @@ def batch_run_name() -> str:
 
 
 @flow(name="clipmill-batch", flow_run_name=batch_run_name)
-def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None = None,
+def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | None = None,
                only_jobs: list[str] | None = None, report: bool = True, clips_in_flight: int = 2,
                artifact_url: str | None = None, retry_failed: bool = False, run_name: str | None = None) -> State:
     """Run every job of the batch spec at `spec_path` that has not ended yet.
 
-    Results go to `run_root` and `db_url`, published files to the artifact store at
-    `artifact_url` (see storage.config.RunConfig for the defaults). `only_jobs` runs a shard
+    Results go to `run_root` and the database, published files to the artifact store at
+    `artifact_url` (see storage.config.RunConfig for the defaults). The database is the URL in
+    the Prefect Secret block named `db_secret`, else the worker's $CLIPMILL_DATABASE_URL: a
+    parameter is stored and shown, so it never holds the URL. `only_jobs` runs a shard
     of the batch (flows/fanout.py gives each GPU worker one); `report=False` leaves the batch
     open and the report to whoever runs the last shard; `clips_in_flight`: clips this worker
     works on at once; `retry_failed`: failed and errored jobs get a new attempt budget.
@@ -78,7 +81,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_url: str | None =
         raise ValueError(f"clips_in_flight must be at least 1, got {clips_in_flight}")
     logger = get_run_logger()
     spec = load_spec(spec_path)
-    config = RunConfig.resolve(run_root, db_url, artifact_url, spec.artifacts)
+    config = run_config(run_root, db_secret, artifact_url, spec.artifacts)
     tag_this_run(f"batch:{spec.name}")
     random_models = spec.random_weight_models()
     if random_models:

@@ -17,7 +17,7 @@ from prefect.deployments import run_deployment
 
 from clipmill.spec import load_spec
 from flows.batch import batch_state
-from storage.config import RunConfig
+from tasks.common import run_config
 from tasks.inputs import check_batch_ready
 from tasks.records import close_batch, open_batch
 from tasks.report import write_report
@@ -30,7 +30,7 @@ def shard_jobs(job_ids: list[str], shards: int) -> list[list[str]]:
 
 @flow(name="clipmill-fanout", flow_run_name="{spec_path} x{shards}")
 def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/gpu-shard",
-                 run_root: str | None = None, db_url: str | None = None, poll_s: float = 2.0,
+                 run_root: str | None = None, db_secret: str | None = None, poll_s: float = 2.0,
                  artifact_url: str | None = None, retry_failed: bool = False):
     """Run the jobs of `spec_path` that have not ended as `shards` runs of `deployment`, then report.
 
@@ -38,16 +38,16 @@ def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/
     every host record to the same database and publish to the same place."""
     logger = get_run_logger()
     spec = load_spec(spec_path)
-    config = RunConfig.resolve(run_root, db_url, artifact_url, spec.artifacts)
+    config = run_config(run_root, db_secret, artifact_url, spec.artifacts)
     check_batch_ready(config, spec)
     opened = open_batch(config, spec, retry_failed=retry_failed)
     pending = [job.id for job in spec.jobs if job.id not in opened.ended]
     runs = [
         run_deployment(deployment, timeout=0, as_subflow=True, tags=[f"batch:{spec.name}"], parameters={
             "spec_path": str(Path(spec_path).resolve()), "run_root": str(config.run_root),
-            # Only a URL given as a parameter (already shown): else each worker reads its own
+            # The database by name: each worker reads the Secret block, or its own
             # $CLIPMILL_DATABASE_URL, so no password lands in the shards' parameters.
-            "db_url": db_url,
+            "db_secret": db_secret,
             "only_jobs": part, "report": False, "artifact_url": config.artifact_url})
         for part in shard_jobs(pending, shards)
     ]

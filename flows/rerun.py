@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from clipmill.provenance import differences, software_versions, weights_fingerprint
 from clipmill.spec import JobSpec, ModelSources
 from qa.retry import AttemptParams
-from storage.config import RunConfig
+from tasks.common import run_config
 from tasks.generate import generate_segment
 from tasks.outputs import encode_clip
 from tasks.records import load_reproduction
@@ -23,10 +23,11 @@ from tasks.repair import deflicker_clip, stitch
 
 @flow(name="clipmill-rerun", flow_run_name="rerun-{batch_name}-{job_key}")
 def rerun_flow(batch_name: str, job_key: str, attempt: int | None = None, seed: int | None = None,
-               run_root: str | None = None, db_url: str | None = None) -> dict:
-    """Returns where the new clip and frames are, and what differs from when it was first made."""
+               run_root: str | None = None, db_secret: str | None = None) -> dict:
+    """Returns where the new clip and frames are, and what differs from when it was first made.
+    The database: the Secret block `db_secret` names, else $CLIPMILL_DATABASE_URL."""
     logger = get_run_logger()
-    config = RunConfig.resolve(run_root, db_url)
+    config = run_config(run_root, db_secret)
     # 1. The record, and what differs now (versions, weights, device).
     recorded = load_reproduction(config, batch_name, job_key, attempt)
     job, models = JobSpec.model_validate(recorded["job"]), ModelSources.model_validate(recorded["models"])

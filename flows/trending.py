@@ -11,7 +11,8 @@ keywords, and starts the batch in one of three ways:
 - neither: the batch flow runs here, as a subflow.
 
 With a deployment or an event the batch runs elsewhere, so the run root must be storage the
-workers share (the spec is read from there).
+workers share (the spec is read from there). The database goes by name: the Secret block
+`db_secret`, or each process's own $CLIPMILL_DATABASE_URL; never a URL in a parameter.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from prefect.deployments import run_deployment
 from prefect.events import emit_event as emit_prefect_event
 
 from clipmill.trending import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, SourceError
-from storage.config import RunConfig
+from tasks.common import run_config
 from tasks.trending import (
     fetch_trending_source,
     record_trending_keywords,
@@ -41,7 +42,7 @@ def trending_poller(
     batch_deployment: str | None = None,
     emit_event: bool = False,
     run_root: str | None = None,
-    db_url: str | None = None,
+    db_secret: str | None = None,
     max_keywords: int = 20,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -51,36 +52,34 @@ def trending_poller(
 
     `spec_defaults` is the rest of the batch spec: `models`, `defaults`, optionally
     `description` and `name` (the batch name prefix). `blocklist`/`allowlist` are terms or
-    the path of a word-list file.
+    the path of a word-list file. `db_secret`: the Prefect Secret block holding the database
+    URL, passed on to the batch [default: $CLIPMILL_DATABASE_URL, or SQLite in the run root].
     """
     logger = get_run_logger()
     templates = list(templates or ["trending-short"])
-    explicit_db = db_url
-    config = RunConfig.resolve(run_root, db_url)
-    root, db_url = config.run_root, config.db_url
+    config = run_config(run_root, db_secret)
 
     # 1. fetch every source; a failing one is reported and the others still count
     fetched, failed = _fetch_all(sources, timeout_s, max_bytes, logger)
 
     # 2. screen: duplicates, word lists, keywords earlier polls already queued
-    decisions = screen_trending_keywords(fetched, db_url, blocklist, allowlist)
+    decisions = screen_trending_keywords(fetched, config, blocklist, allowlist)
     new = [d for d in decisions if d["status"] == "new"]
     chosen, deferred = new[:max_keywords], new[max_keywords:]
     summary = _summary(fetched, failed, decisions, deferred, config.database_label)
     if not chosen:
-        record_trending_keywords(db_url, decisions)
+        record_trending_keywords(config, decisions)
         logger.info("no new keywords; nothing to start")
         return {**summary, "batch": None, "spec_path": None, "jobs": 0, "started": None}
 
     # 3. the batch spec, then the record (so a spec that fails validation queues nothing)
-    spec = write_trending_spec(chosen, templates, str(root), spec_defaults)
-    record_trending_keywords(db_url, decisions, spec["name"], spec["job_keys"])
+    spec = write_trending_spec(chosen, templates, str(config.run_root), spec_defaults)
+    record_trending_keywords(config, decisions, spec["name"], spec["job_keys"])
     logger.info("%d keyword(s) -> %d job(s) in %s", len(chosen), spec["jobs"], spec["spec_path"])
     summary.update(batch=spec["name"], spec_path=spec["spec_path"], jobs=spec["jobs"], job_keys=spec["job_keys"])
 
     # 4. start the batch: through a deployment, an event, or here as a subflow
-    summary["started"] = _start_batch(spec, chosen, str(root), db_url, explicit_db,
-                                      batch_deployment, emit_event)
+    summary["started"] = _start_batch(spec, chosen, str(config.run_root), db_secret, batch_deployment, emit_event)
     return summary
 
 
@@ -105,7 +104,7 @@ def _fetch_all(sources: list[str], timeout_s: float, max_bytes: int, logger) -> 
 
 
 def _summary(fetched: list[dict], failed: dict, decisions: list[dict], deferred: list[dict],
-             db_url: str) -> dict:
+             database_label: str) -> dict:
     """What the poll saw, before anything is started."""
     return {
         "sources": {r["source"]: len(r["keywords"]) for r in fetched},
@@ -113,16 +112,16 @@ def _summary(fetched: list[dict], failed: dict, decisions: list[dict], deferred:
         "malformed": sum(r["malformed"] for r in fetched),
         "decisions": decisions,
         "deferred": [d["display"] for d in deferred],
-        "database": db_url,
+        "database": database_label,
     }
 
 
-def _start_batch(spec: dict, chosen: list[dict], root: str, db_url: str, explicit_db: str | None,
+def _start_batch(spec: dict, chosen: list[dict], root: str, db_secret: str | None,
                  batch_deployment: str | None, emit_event: bool) -> dict:
     """Start the batch of `spec` and say how: a deployment run, an event, or an inline subflow."""
     # The batch run keeps the poller's name for it (run_name), which the batch flow would
     # otherwise replace with <batch>-<date-time>.
-    parameters = {"spec_path": spec["spec_path"], "run_root": root, "db_url": explicit_db,
+    parameters = {"spec_path": spec["spec_path"], "run_root": root, "db_secret": db_secret,
                   "run_name": spec["name"]}
     if batch_deployment:
         flow_run = run_deployment(batch_deployment, parameters=parameters, timeout=0,
@@ -141,7 +140,7 @@ def _start_batch(spec: dict, chosen: list[dict], root: str, db_url: str, explici
     # dispatches never needs.
     from flows.batch import batch_flow
 
-    result = batch_flow(spec["spec_path"], root, explicit_db or db_url, run_name=spec["name"],
+    result = batch_flow(spec["spec_path"], root, db_secret=db_secret, run_name=spec["name"],
                         return_state=True).result(raise_on_failure=False)
     return {"mode": "inline", "counts": result.get("counts", {}),
             "jobs": {k: v["status"] for k, v in result["jobs"].items()}}

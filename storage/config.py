@@ -3,6 +3,9 @@ task, instead of a run root, a database URL and an artifact URL travelling as lo
 
 Like a Dagster resource, it is chosen by environment (a laptop: ./runs with SQLite inside it;
 a team: PostgreSQL and an object store) and the code that uses it does not care which.
+
+It is handed to Prefect runs as a parameter, which the server stores and the dashboard shows,
+so it holds the database's label, never its password (storage.db.remember_database).
 """
 from __future__ import annotations
 
@@ -10,10 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from storage.artifacts import ArtifactStore, artifact_base_url
-from storage.db import database_url
+from storage.db import database_url, remember_database, url_of_label
 from storage.paths import BatchPaths
 
 RUN_ROOT_ENV = "CLIPMILL_RUN_ROOT"
@@ -25,10 +26,11 @@ PUBLIC_URL_ENV = "CLIPMILL_PUBLIC_URL"
 @dataclass(frozen=True)
 class RunConfig:
     """run_root: scratch work and, by default, the database and published files.
-    db_url: the results database. artifact_url: the artifact store's base URL."""
+    database: the results database's label (its URL without the password; `db_url` is the
+    URL itself, found in this process). artifact_url: the artifact store's base URL."""
 
     run_root: Path
-    db_url: str
+    database: str
     artifact_url: str
 
     @classmethod
@@ -38,13 +40,19 @@ class RunConfig:
         ($CLIPMILL_RUN_ROOT, $CLIPMILL_DATABASE_URL, $CLIPMILL_ARTIFACT_URL), the default
         (./runs, a SQLite file in it, the run root). A bad artifact URL fails here, before any job."""
         root = _run_root(run_root)
-        return cls(run_root=root, db_url=database_url(db_url, root),
+        return cls(run_root=root, database=remember_database(database_url(db_url, root)),
                    artifact_url=artifact_base_url(artifact_url, spec_artifacts, root))
+
+    @property
+    def db_url(self) -> str:
+        """The database URL to connect with: kept by the process that resolved this config, or
+        this process's $CLIPMILL_DATABASE_URL. Never pass it to a run or a log."""
+        return url_of_label(self.database)
 
     @property
     def database_label(self) -> str:
         """The database URL as it may be shown (logs, summaries, the dashboard): no password."""
-        return make_url(self.db_url).render_as_string(hide_password=True)
+        return self.database
 
     def paths(self, batch_name: str) -> BatchPaths:
         """The batch's scratch folder under the run root."""

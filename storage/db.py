@@ -2,6 +2,11 @@
 
 SQLite in the run folder is the default so a laptop run needs no server; several GPU workers
 on one host can share that file. Several hosts point CLIPMILL_DATABASE_URL at PostgreSQL.
+
+A URL may hold a password, and whatever a Prefect run is handed is stored on the server and
+shown in the dashboard. So runs carry a database's *label* (the URL, password as ***); the
+full URL stays in the process that read it (its environment, a Secret block, --db-url), which
+`url_of_label` looks it up in.
 """
 from __future__ import annotations
 
@@ -23,8 +28,12 @@ DEFAULT_RUN_ROOT = Path("runs")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
+# Query parameters that libpq and its drivers read as secrets.
+SECRET_QUERY_KEYS = frozenset({"password", "sslpassword", "passfile"})
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+_urls_by_label: dict[str, str] = {}
 
 
 def database_url(explicit: str | None = None, run_root: Path | None = None) -> str:
@@ -35,6 +44,62 @@ def database_url(explicit: str | None = None, run_root: Path | None = None) -> s
         return os.environ[ENV_VAR]
     path = Path(run_root if run_root is not None else DEFAULT_RUN_ROOT) / "clipmill.db"
     return f"sqlite:///{path.resolve()}"
+
+
+def database_label(url: str) -> str:
+    """`url` as it may be stored and shown (flow parameters, logs, summaries): no password."""
+    parsed = make_url(url)
+    if any(key.lower() in SECRET_QUERY_KEYS for key in parsed.query):
+        parsed = parsed.update_query_dict({key: "***" for key in parsed.query if key.lower() in SECRET_QUERY_KEYS})
+    return parsed.render_as_string(hide_password=True)
+
+
+def remember_database(url: str) -> str:
+    """The label a run carries for `url`; the URL itself is kept in this process only."""
+    label = database_label(url)
+    if label != url:
+        with _engines_lock:
+            _urls_by_label[label] = url
+    return label
+
+
+def url_of_label(label: str) -> str:
+    """The URL behind a run's database label: one this process read (remember_database), or
+    its own $CLIPMILL_DATABASE_URL; a label without a password is its URL."""
+    with _engines_lock:
+        known = _urls_by_label.get(label)
+    if known is not None:
+        return known
+    from_environment = os.environ.get(ENV_VAR)
+    if from_environment and database_label(from_environment) == label:
+        return from_environment
+    if _hides_a_secret(label):
+        # The label names its host and user but never the password: say where to give it.
+        raise ValueError(f"database {label}: this process does not know its password; set ${ENV_VAR} "
+                         "in the worker's environment or name a Prefect Secret block (db_secret)")
+    return label
+
+
+def _hides_a_secret(label: str) -> bool:
+    parsed = make_url(label)
+    return parsed.password == "***" or any(
+        key.lower() in SECRET_QUERY_KEYS and value == "***" for key, value in parsed.query.items())
+
+
+@contextlib.contextmanager
+def database_in_environment(url: str | None) -> Iterator[None]:
+    """Run the block with $CLIPMILL_DATABASE_URL set to `url` (if given), then restore it: how
+    `--db-url` reaches a flow started in this process without becoming a flow parameter."""
+    previous = os.environ.get(ENV_VAR)
+    if url:
+        os.environ[ENV_VAR] = url
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = previous
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -1,9 +1,39 @@
-"""What every clipmill task shares: the retry rule for infrastructure errors, task settings."""
+"""What every clipmill task shares: the retry rule for infrastructure errors, task settings,
+and how a flow finds its run configuration (the database from a Secret block or the worker)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
+
+from storage.config import RunConfig
+
+
+def run_config(run_root: str | Path | None = None, db_secret: str | None = None, artifact_url: str | None = None,
+               spec_artifacts: str | None = None) -> RunConfig:
+    """The run's configuration. Its database: the URL in the Prefect Secret block named
+    `db_secret`, else this process's $CLIPMILL_DATABASE_URL (a worker's own environment, or
+    `--db-url`), else SQLite in the run root. A flow takes the block's name, never the URL:
+    parameters are stored on the server; the URL stays in this process."""
+    return RunConfig.resolve(run_root, database_from_secret(db_secret) if db_secret else None,
+                             artifact_url, spec_artifacts)
+
+
+def database_from_secret(name: str) -> str:
+    """The database URL held by the Prefect Secret block `name`."""
+    if "://" in name:  # a URL where a name belongs: say so without repeating it (it may hold a password)
+        raise ValueError("db_secret names a Prefect Secret block that holds the database URL, not the URL itself")
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(name).get()
+    except ValueError as error:  # no such block
+        raise ValueError(f"database secret block {name!r}: {error}") from None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"database secret block {name!r} must hold the database URL as a string")
+    return value
 
 
 def retry_on_infrastructure_error(task, task_run: TaskRun, state: State) -> bool:

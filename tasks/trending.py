@@ -23,6 +23,7 @@ from clipmill.trending import (
     screen_keywords,
 )
 from storage import keywords as repo
+from storage.config import RunConfig
 from storage.db import init_db, session_scope
 from storage.files import atomic_write_text
 from tasks.common import DB_TASK
@@ -56,13 +57,13 @@ def word_list(terms: list[str] | str | None) -> WordList:
 
 
 @task(name="screen-trending-keywords", **DB_TASK)
-def screen_trending_keywords(fetched: list[dict], db_url: str, blocklist: list[str] | str | None = None,
+def screen_trending_keywords(fetched: list[dict], config: RunConfig, blocklist: list[str] | str | None = None,
                              allowlist: list[str] | str | None = None) -> list[dict]:
     """One decision a fetched keyword: new, seen (queued by an earlier poll), duplicate,
     blocked, filtered (allowlist) or invalid."""
     pairs = [(result["source"], text) for result in fetched for text in result["keywords"]]
     first_pass = screen_keywords(pairs)
-    with session_scope(init_db(db_url)) as session:
+    with session_scope(init_db(config.db_url)) as session:
         seen = repo.seen_keywords(session, [d.keyword.normalised for d in first_pass if d.status == "new"])
     decisions = screen_keywords(pairs, seen=seen, blocklist=word_list(blocklist), allowlist=word_list(allowlist))
     return [d.to_dict() for d in decisions]
@@ -87,7 +88,7 @@ def write_trending_spec(keywords: list[dict], templates: list[str], run_root: st
 
 
 @task(name="record-trending-keywords", **DB_TASK)
-def record_trending_keywords(db_url: str, decisions: list[dict], batch: str | None = None,
+def record_trending_keywords(config: RunConfig, decisions: list[dict], batch: str | None = None,
                              job_keys: dict[str, list[str]] | None = None) -> dict[str, int]:
     """Store every keyword worth remembering: queued (with its batch and jobs), blocked,
     filtered, invalid. Duplicates and already-seen ones add nothing new."""
@@ -102,7 +103,7 @@ def record_trending_keywords(db_url: str, decisions: list[dict], batch: str | No
         # Postgres refuses over-long values outright; an invalid keyword can be any length.
         rows.append({**decision, "normalised": decision["normalised"][:500], "status": status, "reason": decision.get("reason") or None,
                      "job_keys": (job_keys or {}).get(decision["normalised"], [])})
-    with session_scope(init_db(db_url)) as session:
+    with session_scope(init_db(config.db_url)) as session:
         recorded = repo.record_keywords(session, rows, batch_name=batch)
     counts: dict[str, int] = {}
     for row in recorded:

@@ -60,9 +60,14 @@ def submit(spec: Path = typer.Argument(..., help="batch spec YAML (at the same p
            priority: Optional[str] = typer.Option(None, "--priority", help="urgent, normal or bulk "
                                                   "[default: the spec's priority]"),
            deployment: str = typer.Option("clipmill-batch/trending-batch", "--deployment",
-                                          help="a batch deployment that takes spec_path")) -> None:
+                                          help="a batch deployment that takes spec_path"),
+           db_secret: Optional[str] = typer.Option(None, "--db-secret",
+                                                   help="a Prefect Secret block holding the database URL "
+                                                        "[default: the deployment's, else the worker's "
+                                                        "$CLIPMILL_DATABASE_URL]")) -> None:
     """Queue a batch on the GPU work pool; a worker picks it up, urgent batches before normal
-    ones, normal before bulk (Prefect work-queue priorities)."""
+    ones, normal before bulk (Prefect work-queue priorities). The database goes by name (a
+    Secret block) or the worker's environment: a URL would be stored with the run."""
     from prefect.deployments import run_deployment
 
     from clipmill.spec import SpecError, load_spec
@@ -74,7 +79,8 @@ def submit(spec: Path = typer.Argument(..., help="batch spec YAML (at the same p
     queue = priority or loaded.priority
     if queue not in PRIORITIES:
         fail(f"--priority {queue!r}: use one of {', '.join(PRIORITIES)}")
-    run = run_deployment(deployment, parameters={"spec_path": str(spec.resolve())}, timeout=0,
+    parameters = {"spec_path": str(spec.resolve()), **({"db_secret": db_secret} if db_secret else {})}
+    run = run_deployment(deployment, parameters=parameters, timeout=0,
                          work_queue_name=queue, tags=[f"batch:{loaded.name}", f"priority:{queue}"])
     typer.echo(f"queued {loaded.name} as {run.name} ({run.id}) in work queue {queue!r}")
 

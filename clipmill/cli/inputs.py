@@ -154,6 +154,9 @@ def trending(
     run_root: Optional[Path] = typer.Option(None, "--run-root", help="[default: $CLIPMILL_RUN_ROOT or ./runs]"),
     db_url: Optional[str] = typer.Option(None, "--db-url", help="[default: $CLIPMILL_DATABASE_URL or SQLite "
                                                                 "in the run root]"),
+    db_secret: Optional[str] = typer.Option(None, "--db-secret", help="a Prefect Secret block holding the "
+                                                                      "database URL, read by the poller and "
+                                                                      "the batch's worker (instead of --db-url)"),
     templates_dir: Optional[Path] = TemplatesDir,
 ) -> None:
     """Turn trending keywords from RSS/Atom feeds, JSON APIs or CSV/text files into jobs:
@@ -174,11 +177,13 @@ def trending(
 
     if not dry_run:
         from flows.trending import trending_poller
+        from storage.db import database_in_environment
 
-        result = trending_poller(sources=list(source), templates=list(template), spec_defaults=skeleton or None,
-                                 blocklist=list(blocked.terms), allowlist=list(allowed.terms) or None,
-                                 batch_deployment=batch_deployment,
-                                 run_root=str(run_root) if run_root else None, db_url=db_url)
+        with database_in_environment(db_url):  # by environment: a flow parameter is stored and shown
+            result = trending_poller(sources=list(source), templates=list(template), spec_defaults=skeleton or None,
+                                     blocklist=list(blocked.terms), allowlist=list(allowed.terms) or None,
+                                     batch_deployment=batch_deployment, db_secret=db_secret,
+                                     run_root=str(run_root) if run_root else None)
         _print_trending(result, json)
         return
 
@@ -192,6 +197,10 @@ def trending(
     seen: set[str] = set()
     pairs = [(result.source, text) for result in fetched for text in result.keywords]
     if pairs:
+        if db_secret:
+            from tasks.common import database_from_secret
+
+            db_url = database_from_secret(db_secret)
         seen = _seen_in_database(pairs, run_root, db_url)
     decisions = screen_keywords(pairs, seen=seen, blocklist=blocked, allowlist=allowed)
     new = [d.keyword for d in decisions if d.status == "new"]

@@ -1,9 +1,7 @@
 """The `clipmill` command: run batches, read their results, check the machine."""
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -38,8 +36,11 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
     except (PreflightError, ValueError) as error:
         fail(str(error), code=3)
     from flows.batch import batch_flow
+    from storage.db import database_in_environment
 
-    with _database_by_environment(db_url):
+    # --db-url reaches the flow by environment, never as a parameter: the server stores
+    # parameters and the dashboard shows them, passwords too.
+    with database_in_environment(db_url):
         state = batch_flow(str(spec), str(run_root) if run_root else None, retry_failed=retry_failed,
                            return_state=True)
     result = state.result(raise_on_failure=False)
@@ -50,24 +51,6 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
     else:
         _print_summary(result)
     return result
-
-
-@contextlib.contextmanager
-def _database_by_environment(db_url: Optional[str]):
-    """--db-url reaches the flow by environment, not as a flow parameter: the dashboard shows
-    parameters, passwords too. Restored afterwards (tests run commands in one process)."""
-    from storage.db import ENV_VAR
-
-    previous = os.environ.get(ENV_VAR)
-    if db_url:
-        os.environ[ENV_VAR] = db_url
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(ENV_VAR, None)
-        else:
-            os.environ[ENV_VAR] = previous
 
 
 def _warn_long_prompts(spec) -> None:
@@ -131,8 +114,9 @@ def rerun(batch: str = typer.Argument(..., help="batch name"), job: str = typer.
     """Make a recorded attempt again from its record (prompts, plan, parameters, seed, start
     image) into <batch>/reruns/; says what differs from when it was first made."""
     from flows.rerun import rerun_flow
+    from storage.db import database_in_environment
 
-    with _database_by_environment(db_url):
+    with database_in_environment(db_url):  # by environment, never a flow parameter
         state = rerun_flow(batch, job, attempt, seed, str(run_root) if run_root else None, return_state=True)
     result = state.result(raise_on_failure=False)
     if not isinstance(result, dict):

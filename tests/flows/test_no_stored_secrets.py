@@ -61,9 +61,14 @@ def password_url() -> tuple[str, str]:
         admin.dispose()
 
 
+# Random-weight clips may fail QA (exit 1): this test is about where the database went, so a
+# job counts once it ended with a verdict, accepted or failed, and not as "error".
+JUDGED = {"accepted", "failed"}
+
+
 def _clipmill(args: list[str], env: dict, timeout: float = 400) -> str:
     result = subprocess.run([CLIPMILL, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"clipmill {' '.join(args[:1])}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode in (0, 1) and "{" in result.stdout, f"clipmill {' '.join(args[:1])}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout + result.stderr
 
 
@@ -119,8 +124,11 @@ def assert_no_password(env: dict, password: str, *, folders: list[Path], printed
     assert not leaks, "the database password is stored on the Prefect server in:\n" + "\n".join(leaks)
 
     time.sleep(2)  # events and logs reach the server's database in batches
-    for path in _server_files(env):
-        assert password.encode() not in path.read_bytes(), f"the password is in the server's database file {path}"
+    server_files = {path: path.read_bytes() for path in _server_files(env)}
+    # The right files: they hold the runs' parameters (each names the run root).
+    assert any(str(folders[0]).encode() in data for data in server_files.values())
+    for path, data in server_files.items():
+        assert password.encode() not in data, f"the password is in the server's database file {path}"
     for folder in folders:
         for path in (p for p in folder.rglob("*") if p.is_file()):
             assert password.encode() not in path.read_bytes(), f"the password is in a published file {path}"
@@ -138,7 +146,7 @@ def test_db_url_on_the_command_line_stores_no_password(prefect_server, password_
                                                     for k in range(2)]})
     printed = [_clipmill(["run", str(spec), "--db-url", url, "--json"], env)]
     result = json.loads(printed[0][printed[0].index("{"):printed[0].rindex("}") + 1])
-    assert result["counts"].get("accepted") == 2, result
+    assert {job["status"] for job in result["jobs"].values()} <= JUDGED and len(result["jobs"]) == 2, result
     assert password not in result["database"] and "***" in result["database"]
 
     feed = _write(tmp_path / "trends.txt", "air fryer\nyoga mat\n")
@@ -146,7 +154,7 @@ def test_db_url_on_the_command_line_stores_no_password(prefect_server, password_
     printed.append(_clipmill(["trending", "--source", str(feed), "--spec-defaults", str(defaults),
                               "--db-url", url, "--json"], env))
     trending = json.loads(printed[1][printed[1].index("{"):printed[1].rindex("}") + 1])
-    assert trending["started"]["mode"] == "inline" and set(trending["started"]["jobs"].values()) == {"accepted"}
+    assert trending["started"]["mode"] == "inline" and set(trending["started"]["jobs"].values()) <= JUDGED
 
     # The runs really used that database (and not a SQLite file of the run root).
     with create_engine(url).connect() as connection:
@@ -190,10 +198,12 @@ def test_a_worker_reads_the_database_from_a_secret_block(prefect_server, passwor
             batch = client.read_flow_run(uuid.UUID(started["flow_run_id"]))
     finally:
         stop(worker)
-    assert state is not None and state.is_completed(), f"{state}\n{(tmp_path / 'worker.log').read_text()[-4000:]}"
+    assert state is not None and (state.is_completed() or state.is_failed()) and "/1 accepted" in state.message, \
+        f"{state}\n{(tmp_path / 'worker.log').read_text()[-4000:]}"
     assert batch.parameters["db_secret"] == "clipmill-database"
     with create_engine(url).connect() as connection:
-        assert connection.execute(text("select status from jobs")).scalars().all() == ["accepted"]
+        statuses = connection.execute(text("select status from jobs")).scalars().all()
+    assert len(statuses) == 1 and set(statuses) <= JUDGED, statuses
     printed.append((tmp_path / "worker.log").read_text())
     assert_no_password(env, password, folders=[run_root], printed=printed, expected_flows={
         "clipmill-batch": 1, "clipmill-clip": 1, "clipmill-trending-poller": 1})

@@ -144,7 +144,7 @@ def test_run_deployment_schedules_the_batch_on_the_server(harness, tmp_path, fee
 
     runs = asyncio.run(_runs_of(deployment_id))
     assert [str(r.id) for r in runs] == [result["started"]["flow_run_id"]]
-    assert runs[0].parameters == {"spec_path": result["spec_path"], "run_root": str(tmp_path), "db_url": None,
+    assert runs[0].parameters == {"spec_path": result["spec_path"], "run_root": str(tmp_path), "db_secret": None,
                                   "run_name": result["batch"]}
     assert runs[0].state.is_scheduled()  # no worker here: it waits for one
     assert Path(result["spec_path"]).is_file() and result["jobs"] == 5  # no blocklist: "Toy Gun" too
@@ -182,5 +182,5 @@ def test_event_triggers_the_automation_that_runs_the_batch(harness, tmp_path, fe
         if not runs:
             time.sleep(0.5)
     assert len(runs) == 1, "the automation did not start the batch deployment"
-    assert runs[0].parameters == {"spec_path": result["spec_path"], "run_root": str(tmp_path), "db_url": None,
+    assert runs[0].parameters == {"spec_path": result["spec_path"], "run_root": str(tmp_path), "db_secret": None,
                                   "run_name": result["batch"]}
