@@ -6,9 +6,10 @@ scene. These are:
 
 - **mutating text**, above all: printed text in a real scene reads the same in every frame,
   while a generator redraws its pseudo-letters each frame. The readings of one region
-  (boxes overlapping by half the smaller box) are compared across frames: a share of
-  substituted characters above `max_text_change` fails. Characters missing at either end
-  (a sign half hidden, a line read short) do not count as changes.
+  (boxes overlapping by half the smaller box, lines of similar height) are compared across
+  frames: a share of substituted characters above `max_text_change` fails. Characters missing
+  at either end (a sign half hidden, a line read short) do not count as changes, nor does a
+  reading found elsewhere in the other frame (a pan brings the next sign where this one was).
 - **captions**: a line of text of caption size, horizontally centred, in the bottom or top
   band of the picture: burned-in subtitles in a clip that should have none.
 - **watermarks**: a small line in a corner, on screen in most of the examined frames.
@@ -134,7 +135,7 @@ def garbled_share(text: str) -> float:
     """Share of the Latin letters in words that no language spells (0 when none are Latin).
 
     A word is garbled when it has 4 or more letters and no vowel (acronyms of up to 5 capitals
-    aside), or a run of 4 or more consonant sounds (sch, ch, th, ng... count as one). Words
+    aside), or a run of 4 or more consonant sounds (sch, ch, th, ng, sz... count as one). Words
     with digits (plates, prices, ``P075359``) are codes, not words.
     """
     letters = garbled = 0
@@ -149,7 +150,8 @@ def garbled_share(text: str) -> float:
         letters += len(lower)
         # Consonant digraphs sound as one (Schwarz, strength, Angst are words).
         sounds = lower.replace("sch", "S").replace("tch", "T")
-        for digraph, one in (("ch", "C"), ("sh", "S"), ("th", "T"), ("ph", "F"), ("gh", "G"), ("ck", "K"), ("ng", "N"), ("qu", "Q")):
+        for digraph, one in (("ch", "C"), ("sh", "S"), ("th", "T"), ("ph", "F"), ("gh", "G"), ("ck", "K"), ("ng", "N"),
+                             ("qu", "Q"), ("sz", "S"), ("cz", "C"), ("rz", "R"), ("dz", "D"), ("ll", "L")):
             sounds = sounds.replace(digraph, one)
         run = longest = 0
         for ch in sounds:
@@ -176,6 +178,7 @@ def text_checks(
     caption_min_height: float = 0.03,
     caption_max_center_offset: float = 0.2,
     caption_band: float = 0.3,
+    caption_min_width: float = 0.15,
     watermark_max_height: float = 0.08,
     watermark_corner: float = 0.25,
     watermark_min_presence: float = 0.5,
@@ -198,6 +201,8 @@ def text_checks(
         caption_min_height: a caption's line is at least this share of the frame height.
         caption_max_center_offset: its centre is at most this share of the width off centre.
         caption_band: it lies in the bottom band of this height share (or the top half of it).
+        caption_min_width: and spans at least this share of the width (a licence plate at
+            the bottom of the picture does not).
         watermark_max_height: a watermark's line is at most this share of the frame height.
         watermark_corner: it lies within this share of the width and of the height from a corner.
         watermark_min_presence: it is read in at least this share of the examined frames
@@ -211,7 +216,8 @@ def text_checks(
     foreign = [b for b in readings if not _is_allowed(b.text, allowed_text, max_text_change)]
     return [
         _change_check(readings, max_text_change, min_region_overlap, len(examined)),
-        _caption_check(foreign, height, width, caption_min_height, caption_max_center_offset, caption_band),
+        _caption_check(foreign, height, width, caption_min_height, caption_max_center_offset, caption_band,
+                       caption_min_width),
         _watermark_check(foreign, examined, height, width, watermark_max_height, watermark_corner,
                          watermark_min_presence, min_region_overlap),
         _garbled_check(foreign, max_garbled_share),
@@ -226,14 +232,29 @@ def _overlap(a: tuple, b: tuple) -> float:
     return ix * iy / smaller if smaller > 0 else 0.0
 
 
+def _similar_height(a: tuple, b: tuple) -> bool:
+    """Lines of one region are about as tall in both frames (a caption over a sign is not one region)."""
+    ha, hb = a[3] - a[1], b[3] - b[1]
+    return ha > 0 and hb > 0 and 2 / 3 <= ha / hb <= 3 / 2
+
+
+def _seen_in(text: str, others: list[TextBox], max_change: float) -> bool:
+    return any(change_rate(text, other.text) <= max_change for other in others)
+
+
 def _change_check(readings: list[TextBox], max_change: float, min_overlap: float, n_examined: int) -> Check:
     worst: tuple[float, TextBox, TextBox] | None = None
     changed: list[tuple[float, TextBox, TextBox]] = []
+    by_frame: dict[int, list[TextBox]] = {}
+    for r in readings:
+        by_frame.setdefault(r.frame, []).append(r)
     for i, a in enumerate(readings):
         for b in readings[i + 1:]:
-            if a.frame == b.frame or _overlap(a.box, b.box) < min_overlap:
+            if a.frame == b.frame or _overlap(a.box, b.box) < min_overlap or not _similar_height(a.box, b.box):
                 continue
             rate = change_rate(a.text, b.text)
+            if rate > max_change and (_seen_in(a.text, by_frame[b.frame], max_change) or _seen_in(b.text, by_frame[a.frame], max_change)):
+                continue  # the camera moved: another sign now stands where this one stood
             if worst is None or rate > worst[0]:
                 worst = (rate, a, b)
             if rate > max_change:
@@ -255,12 +276,12 @@ def _change_check(readings: list[TextBox], max_change: float, min_overlap: float
 
 
 def _caption_check(foreign: list[TextBox], height: int, width: int, min_height: float,
-                   max_offset: float, band: float) -> Check:
+                   max_offset: float, band: float, min_width: float) -> Check:
     captions = []
     for b in foreign:
         x1, y1, x2, y2 = b.box
         centred = abs((x1 + x2) / 2 - width / 2) <= max_offset * width
-        tall = (y2 - y1) >= min_height * height
+        tall = (y2 - y1) >= min_height * height and (x2 - x1) >= min_width * width
         in_band = y1 >= (1 - band) * height or y2 <= band / 2 * height
         if centred and tall and in_band:
             captions.append(b)

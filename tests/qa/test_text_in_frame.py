@@ -168,3 +168,15 @@ def test_real_licence_plate_in_a_panning_shot_passes(reader):
     boxes = reader.read(frames, EXAMINED)
     assert {b.text for b in boxes} == {"P075359"}  # the test would prove nothing without the plate
     assert failed(text_checks(boxes, EXAMINED, frame_size=frames.shape[1:3], allowed_text=[])) == []
+
+
+def test_a_pan_along_a_row_of_signs_is_not_a_mutation():
+    # Frame 10: the camera moved right; CAFE now stands where BAKERY stood, BAKERY left of it.
+    boxes = [_box(0, "BAKERY", (300, 100, 400, 130)), _box(0, "CAFE", (500, 100, 580, 130)),
+             _box(10, "BAKERY", (100, 100, 200, 130)), _box(10, "CAFE", (300, 100, 380, 130))]
+    assert by_metric(text_checks(boxes, [0, 10], frame_size=SIZE))["text_change"].passed
+
+
+def test_a_licence_plate_at_the_bottom_centre_is_not_a_caption():
+    boxes = [_box(0, "P075359", (290, 300, 350, 315))]
+    assert by_metric(text_checks(boxes, [0], frame_size=SIZE))["text_caption"].passed
