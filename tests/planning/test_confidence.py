@@ -1,0 +1,189 @@
+"""Issue 22 item 4: every expectation carries its confidence, only sure ones are enforced, the
+others are kept as unchecked with why; and the five phrasing families, each shown on prompts of
+its own (not the benchmark's)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from clipmill.planning import plan_shot
+from clipmill.planning.confidence import ENFORCE_CONFIDENCE
+from clipmill.planning.explain import expectation_items
+from qa.types import Expectations, UncheckedExpectation
+
+
+def unchecked(plan, kind: str) -> dict[str, UncheckedExpectation]:
+    return {u.subject: u for u in plan.expectations.unchecked if u.kind == kind}
+
+
+# -- the interface -------------------------------------------------------------------------------
+
+def test_expectations_round_trip_and_old_dicts():
+    exp = Expectations(classes={"person": 2}, forbidden=("dog",),
+                       unchecked=(UncheckedExpectation("count", "bird", "2", 0.3, "count not stated"),),
+                       confidence={"presence:person": 0.9, "count:person": 0.8, "absent:dog": 0.9})
+    data = json.loads(json.dumps(exp.to_dict()))
+    assert data["unchecked"] == [{"kind": "count", "subject": "bird", "value": "2", "confidence": 0.3,
+                                  "why": "count not stated"}]
+    assert data["confidence"]["count:person"] == 0.8
+    back = Expectations.from_dict(data)
+    assert back == exp and back.confidence == exp.confidence
+    old = Expectations.from_dict({"classes": {"dog": 1}, "interaction": None, "subjects": [], "forbidden": [],
+                                  "open_vocabulary": []})  # as stored before this change
+    assert old.unchecked == () and old.confidence == {} and old.classes == {"dog": 1}
+
+
+@pytest.mark.parametrize("text", [
+    "A family of five bakes cookies while their cat watches", "Customers wait in line at a food truck",
+    "The dog does not chase the cat", "几乎没有人的海滩上，一只狗在奔跑", "一对老夫妻在河边散步",
+])
+def test_enforced_rules_are_at_or_above_the_threshold_and_unchecked_ones_say_why(text):
+    exp = plan_shot(text).expectations
+    enforced = [f"presence:{c}" for c in exp.classes] + [f"count:{c}" for c in exp.classes]
+    enforced += [f"absent:{c}" for c in exp.forbidden]
+    enforced += [f"interaction:{exp.interaction}"] if exp.interaction else []
+    assert set(exp.confidence) == set(enforced)
+    assert all(value >= ENFORCE_CONFIDENCE for value in exp.confidence.values())
+    for item in exp.unchecked:
+        assert item.kind in ("presence", "count", "absent", "interaction", "order") and item.why
+        if item.kind in ("presence", "count"):  # a class is enforced only when its presence and count both are
+            pair = [u.confidence for u in exp.unchecked if u.subject == item.subject and u.kind in ("presence", "count")]
+            assert min(pair) < ENFORCE_CONFIDENCE
+        else:
+            assert item.confidence < ENFORCE_CONFIDENCE
+
+
+def test_an_unstated_count_keeps_its_class_out_of_qa():
+    plan = plan_shot("Customers wait in line at a food truck")
+    assert "person" not in plan.expectations.classes  # QA would hold them to exactly two
+    assert unchecked(plan, "count")["person"].confidence < ENFORCE_CONFIDENCE
+    assert "not enforced" in unchecked(plan, "presence")["person"].why
+    assert plan.expectations.classes == {"truck": 1}
+
+
+def test_people_in_a_crowded_place_are_not_counted():
+    plan = plan_shot("A street vendor grills skewers at a crowded night market")
+    assert "person" not in plan.expectations.classes
+    assert "crowded" in unchecked(plan, "count")["person"].why
+
+
+def test_large_counts_are_not_enforced():
+    plan = plan_shot("Twelve dancers perform on a stage")
+    assert plan.expectations.classes == {} and unchecked(plan, "count")["person"].value == "12"
+
+
+# -- numbers of people in words -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, people", [
+    ("A trio of young singers performs on a porch", 3),
+    ("Twin brothers race each other across a lawn", 2),
+    ("A family of three rides bikes along a canal", 3),
+    ("Two couples dance in a ballroom", 4),
+    ("A duo of street dancers performs on the sidewalk", 2),
+    ("小两口在新家里挂窗帘", 2),
+    ("姐妹俩在公园拍照", 2),
+    ("四兄妹在院子里打雪仗", 4),
+    ("双胞胎姐妹在镜子前梳头", 2),
+    ("一家五口在草地上野餐", 5),
+])
+def test_words_that_name_a_number_of_people(text, people):
+    plan = plan_shot(text)
+    assert plan.expectations.classes.get("person") == people
+    assert plan.expectations.confidence["count:person"] >= ENFORCE_CONFIDENCE
+
+
+# -- Chinese "nobody" forms -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, present", [
+    ("凌晨的街道不见人影，一辆洒水车缓缓驶过", {"truck": 1}),
+    ("咖啡馆里一个客人也没有，桌上放着一杯拿铁", {"dining table": 1, "cup": 1}),
+    ("雪后的公园行人全无，长椅上落满了雪", {"bench": 1}),
+    ("午夜的便利店里没有一个顾客", {}),
+    ("一个人也看不见的操场上，秋千在风中摇晃", {}),
+])
+def test_chinese_nobody_forms(text, present):
+    plan = plan_shot(text)
+    assert plan.expectations.forbidden == ("person",) and plan.expectations.classes == present
+
+
+def test_an_empty_place_is_nobody_with_less_confidence_and_almost_nobody_is_unchecked():
+    plan = plan_shot("空荡荡的走廊尽头有一把椅子")
+    assert plan.expectations.forbidden == ("person",)
+    assert plan.expectations.confidence["absent:person"] < plan_shot("街上空无一人").expectations.confidence[
+        "absent:person"]
+    hedged = plan_shot("几乎没有人的海滩上，一只狗在奔跑")
+    assert hedged.expectations.forbidden == () and "absent" in {u.kind for u in hedged.expectations.unchecked}
+
+
+# -- a negated action is no missing object --------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "A toddler sits next to a birthday cake but does not touch it",
+    "A man reads on the train without looking at his phone",
+    "小男孩站在蛋糕前，没有吹蜡烛",
+    "女孩没有看手机，一直盯着窗外",
+])
+def test_a_negated_action_forbids_nothing(text):
+    plan = plan_shot(text)
+    assert plan.expectations.forbidden == () and plan.absent == []
+
+
+def test_the_object_of_a_negated_action_is_unchecked_and_so_is_its_interaction():
+    plan = plan_shot("The dog does not chase the cat")
+    assert plan.expectations.classes == {"dog": 1} and plan.expectations.interaction is None
+    assert unchecked(plan, "presence")["cat"].confidence < ENFORCE_CONFIDENCE
+    assert [u.value for u in plan.expectations.unchecked if u.kind == "interaction"] == ["approach"]
+    kept = plan_shot("女孩没有看手机，一直盯着窗外")
+    assert "没有看手机" in kept.prompt  # not cut from the prompt as if it said "no phone"
+
+
+# -- before / after: the order of events ----------------------------------------------------------
+
+@pytest.mark.parametrize("text, order", [
+    ("Before leaving the house, a girl ties her shoelaces", ["ties", "leaving"]),
+    ("A runner drinks some water after he crosses the bridge", ["crosses", "drinks"]),
+    ("The cat yawns, after waking up on the sofa", ["waking", "yawns"]),
+    ("After the chef plates the steak, he wipes the rim", ["plates", "wipes"]),
+    ("切蛋糕之前，她先许了一个愿", ["许", "切蛋糕"]),
+    ("爸爸出门以前，先亲了亲女儿", ["亲", "出门"]),
+    ("睡觉前，小男孩把书放回书架", ["放回", "睡觉"]),
+    ("洗完澡之后，小狗在毛巾上打滚", ["洗完澡", "打滚"]),
+])
+def test_before_and_after_clauses_follow_the_events(text, order):
+    actions = plan_shot(text).actions
+    positions = [next(i for i, a in enumerate(actions) if word.lower() in a.lower()) for word in order]
+    assert positions == sorted(positions), actions
+
+
+def test_a_place_before_is_not_a_time():
+    assert plan_shot("在镜子前，女孩涂上口红").actions[0].startswith("在镜子前") or \
+        plan_shot("在镜子前，女孩涂上口红").actions == ["女孩涂上口红"]
+
+
+# -- people named by role or trade ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "A plumber fixes a leaking pipe under the kitchen sink", "A lifeguard scans the waves from her tower",
+    "A carpenter sands a wooden chair", "交警在路口指挥交通", "保洁阿姨在大厅拖地", "面点师在案板上揉面",
+])
+def test_roles_and_trades_are_people(text):
+    assert plan_shot(text).expectations.classes.get("person") == 1
+
+
+# -- clipmill plan ----------------------------------------------------------------------------------
+
+def test_plan_command_shows_enforced_and_unchecked_apart():
+    from clipmill.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["plan", "A courier and three customers chat outside a busy mall"])
+    assert result.exit_code == 0, result.output
+    assert "unchecked  count" in result.output and "mall" in result.output
+    result = runner.invoke(app, ["plan", "一家三口在海边放风筝", "--json"])
+    data = json.loads(result.output)
+    assert data["expectation_items"] == expectation_items(plan_shot("一家三口在海边放风筝").expectations)
+    enforced = {(i["kind"], i["subject"]): i for i in data["expectation_items"]["enforced"]}
+    assert enforced[("count", "person")]["value"] == "3" and enforced[("count", "person")]["confidence"] >= 0.7
+    assert data["expectations"]["unchecked"] == [] and "count:person" in data["expectations"]["confidence"]
