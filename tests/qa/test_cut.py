@@ -55,3 +55,21 @@ def test_a_jump_within_the_same_footage_ratio_is_reported():
 def test_short_clips_pass():
     assert cut_check(np.zeros((1, 16, 16, 3), np.uint8)).passed
     assert cut_check(np.zeros((2, 16, 16, 3), np.uint8)).passed
+
+
+def test_a_light_switched_on_a_flash_or_a_black_frame_is_not_a_cut():
+    frames = footage("sam2_01_dog.mp4", n=60, width=160)
+    flash, dimmed, black = frames.copy(), frames.copy(), frames.copy()
+    flash[30] = np.clip(flash[30] * 1.4, 0, 255).astype(np.uint8)
+    dimmed[30:] = (dimmed[30:] * 0.6).astype(np.uint8)
+    black[30:32] = 0
+    for name, clip in (("flash", flash), ("dimmed", dimmed), ("black", black)):
+        check = cut_check(clip)
+        assert check.passed, (name, check.reason)
+
+
+def test_a_cut_behind_a_black_frame_is_still_found():
+    frames = np.concatenate([footage("sam2_01_dog.mp4", n=30, width=160), np.zeros((1, 90, 160, 3), np.uint8),
+                             footage("intel_bottle-detection.mp4", n=30, width=160)])
+    check = cut_check(frames)
+    assert not check.passed and "between frames 29->31" in check.reason
