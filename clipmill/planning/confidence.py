@@ -51,8 +51,11 @@ MAX_ENFORCED_COUNT = 6
 
 _CROWD_PLACES = re.compile(
     r"\b(?:night\s+market|market|bazaar|crowd(?:ed|s)?|busy|bustling|packed|festival|concert|parade|rush\s+hour|"
-    r"stadium|mall|shopping\s+street|fair|carnival|street\s+party|nightclub|subway\s+car)\b|"
-    r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢",
+    r"stadium|mall|shopping\s+street|fair|carnival|street\s+party|nightclub|subway\s+car|audience|spectators|"
+    r"(?:leads?|teach(?:es)?|instructs?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?class|"
+    r"(?:at|during)\s+(?:a|the)\s+(?:\w+\s+)?(?:game|match|wedding|party|ceremony|graduation|conference|lecture))\b|"
+    r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|人山人海|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢|"
+    r"婚礼|派对|聚会|比赛现场|观众",
     re.IGNORECASE)
 _PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
