@@ -187,3 +187,18 @@ def test_plan_command_shows_enforced_and_unchecked_apart():
     enforced = {(i["kind"], i["subject"]): i for i in data["expectation_items"]["enforced"]}
     assert enforced[("count", "person")]["value"] == "3" and enforced[("count", "person")]["confidence"] >= 0.7
     assert data["expectations"]["unchecked"] == [] and "count:person" in data["expectations"]["confidence"]
+
+
+# -- accessories named after what they are for (precision) ---------------------------------------
+
+@pytest.mark.parametrize("text, classes", [
+    ("A cat tree stands next to the window", {}),
+    ("A wine bottle opener pulls out a cork", {}),
+    ("狗窝放在客厅阳光充足的角落", {}),
+    ("汽车座椅套的缝线特写", {}),
+    ("一个印着小熊图案的杯子", {"cup": 1}),
+    ("小男孩站在蛋糕前", {"person": 1, "cake": 1}),  # 站 after a person is a verb
+    ("一辆公交车驶出车站", {"bus": 1}),
+])
+def test_a_noun_that_only_says_what_an_accessory_is_for_is_not_expected(text, classes):
+    assert plan_shot(text).expectations.classes == classes

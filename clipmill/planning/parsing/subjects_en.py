@@ -166,7 +166,20 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_ph
         return False
     if following.endswith(("s", "ed", "ing", "ly")) or following.isdigit() or "-" in following:
         return False
-    return after + 1 >= len(lowered) or lowered[after + 1] in _FUNCTION_WORDS or ends_phrase
+    if following in _COMPOUND_HEADS_EN:
+        return True  # "a cat tree", "a phone stand", "a bottle opener": the thing named is the last noun
+    return after + 1 >= len(lowered) or lowered[after + 1] in _FUNCTION_WORDS or ends_phrase \
+        or (lowered[after + 1] in VERB_FORMS_EN and lowered[after + 1].endswith("s")
+            and not lowered[after + 1].endswith("ss"))  # "a cat tree stands", "a wine bottle opener pulls"
+
+
+# Nouns that, after a noun the detector knows, name an accessory or a product of their own ("a dog
+# leash", "a cat toy", "a phone case"): the first noun only says what it is for.
+_COMPOUND_HEADS_EN = {"stand", "case", "cover", "toy", "toys", "tree", "house", "food", "leash", "collar", "opener",
+                      "holder", "helmet", "keychain", "charger", "mount", "rack", "print", "pattern", "crate",
+                      "carrier", "cage", "ticket", "sticker", "costume", "figurine", "plush", "ornament", "magnet",
+                      "strap", "sleeve", "pouch", "organizer", "accessory", "accessories", "treat", "treats",
+                      "kennel", "bowl", "mat", "cushion", "pillow", "poster", "logo", "emoji", "icon", "shaped"}
 
 
 def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, after: int,

@@ -42,7 +42,7 @@ def mentions_zh(text: str) -> list[Mention]:
         mentions.append(mention)
         i = mention.end
     return _with_vehicles(text, _with_kin_groups(text, _with_families(text, _with_containers(
-        text, _merged(text, mentions)))))
+        text, _merged(text, _not_compounds(text, mentions))))))
 
 
 _SHOP_SUFFIXES = tuple("店馆铺摊厅")
@@ -62,6 +62,31 @@ def _with_vehicles(text: str, mentions: list[Mention]) -> list[Mention]:
         start = found.start("noun")
         added.append(Mention(start, start + 1, "车", "车" if coco == "car" else "单车", coco, 1))
     return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))
+
+
+# Words that, right after a noun the detector knows, name an accessory, a home or a picture of it
+# ("狗窝", "猫爬架", "手机支架", "小熊图案", "公交站"): the first noun only says what it is for.
+_COMPOUND_HEADS_ZH = ("窝", "粮", "绳", "链", "笼", "屋", "舍", "头盔", "座椅套", "座套", "椅套", "支架", "爬架", "壳",
+                      "膜", "图案", "印花", "玩偶", "公仔", "造型", "形状", "模型", "玩具", "贴纸", "钥匙扣", "挂件",
+                      "充电器", "抱枕", "靠垫", "零食", "罐头", "标志", "logo", "LOGO", "主题", "套")
+_VEHICLE_STOPS_ZH = ("站", "站台", "站牌")  # "公交站", "火车站": where it stops, not the vehicle
+_VERB_AFTER_ZH = tuple("上着住在了起进出过到下立满")  # "女孩套上外套", "男孩站在": the word is a verb
+
+
+def _not_compounds(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"狗窝" is no dog, "汽车座椅套" neither car nor chair: drop a noun an accessory word follows."""
+    kept = []
+    for mention in mentions:
+        rest = text[mention.end : mention.end + 4]
+        head = next((h for h in _COMPOUND_HEADS_ZH + _VEHICLE_STOPS_ZH if rest.startswith(h)), None)
+        if head in _VEHICLE_STOPS_ZH and mention.coco not in ("bus", "train", "car", "truck"):
+            head = None
+        if head is not None and len(head) == 1 and rest[1:2] in _VERB_AFTER_ZH:
+            head = None
+        if mention.coco is not None and head is not None and not mention.stated:
+            continue
+        kept.append(mention)
+    return kept
 
 
 def _merged(text: str, mentions: list[Mention]) -> list[Mention]:
