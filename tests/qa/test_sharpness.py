@@ -35,7 +35,7 @@ def test_real_footage_passes(name):
     # Every 10th frame over the whole clip: motion blur, a whip pan, dark asphalt, a cut.
     frames = clip(name, n=28)
     checks = sharpness_checks(frames)
-    assert [c.metric for c in checks] == ["blur", "blur_level", "blur_noise", "blur_blocking"]
+    assert [c.metric for c in checks] == ["blur", "blur_level", "blur_reference", "blur_noise", "blur_blocking"]
     assert failed(checks) == [], [c.reason for c in checks]
     assert all(c.stage == "blur" for c in checks)
 
@@ -61,7 +61,8 @@ def test_a_clip_blurred_throughout_fails_by_its_level_and_against_the_input_imag
     alone = by_metric(sharpness_checks(damaged))
     assert alone["blur"].passed and not alone["blur_level"].passed  # no good frame to compare with
     against = by_metric(sharpness_checks(damaged, reference_image=frames[0]))
-    assert not against["blur"].passed and "the input image" in against["blur"].reason
+    assert not against["blur_reference"].passed and "blurrier than the input image from its first frames" in against["blur_reference"].reason
+    assert by_metric(sharpness_checks(frames, reference_image=frames[0]))["blur_reference"].passed
 
 
 @pytest.mark.parametrize("name", CLIPS)
