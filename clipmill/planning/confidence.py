@@ -234,3 +234,43 @@ def _interaction(kind: str, subjects: tuple[str, ...], classes: dict[str, int]) 
     if kind == "handover" and len(subjects) < 3:
         return _Rule(UNCHECKABLE, "handover needs the object handed over to be one the detector knows")
     return _Rule(INTERACTION, f"{kind} between {' and '.join(subjects[:2]) or 'the subjects'}")
+
+
+AGREED_BY_MODEL = "read by the prompt extender and the rules alike"
+
+
+def reconcile(model: Expectations, rules: Expectations) -> Expectations:
+    """A prompt extender's expectations held to the rules: a rule the model and the rules planner
+    both enforce is enforced (with the rules' confidence); one only the model reads is unchecked,
+    since a model's reading carries no confidence of its own; one only the rules read stays
+    unchecked too (the model rewrote the prompt, and its prompt is what is generated)."""
+    unchecked: list[UncheckedExpectation] = []
+    confidence: dict[str, float] = {}
+    classes: dict[str, int] = {}
+    for name, count in model.classes.items():
+        if rules.classes.get(name) == count:
+            classes[name] = count
+            confidence[f"presence:{name}"] = rules.confidence.get(f"presence:{name}", STATED)
+            confidence[f"count:{name}"] = rules.confidence.get(f"count:{name}", STATED)
+            continue
+        why = (f"only the prompt extender reads {count} x {name}" + (
+            f"; the rules read {rules.classes[name]}" if name in rules.classes else ""))
+        unchecked.append(UncheckedExpectation("presence", name, "in view", UNCHECKABLE, why))
+        unchecked.append(UncheckedExpectation("count", name, str(count), UNCHECKABLE, why))
+    forbidden = []
+    for name in model.forbidden:
+        if name in rules.forbidden:
+            forbidden.append(name)
+            confidence[f"absent:{name}"] = rules.confidence.get(f"absent:{name}", EXPLICIT_ABSENCE)
+        else:
+            unchecked.append(UncheckedExpectation("absent", name, "not in view", UNCHECKABLE,
+                                                  f"only the prompt extender rules out {name}"))
+    interaction, subjects = model.interaction, model.subjects
+    if interaction is not None and (interaction, tuple(subjects[:2])) == (rules.interaction, tuple(rules.subjects[:2])):
+        confidence[f"interaction:{interaction}"] = rules.confidence.get(f"interaction:{interaction}", INTERACTION)
+    elif interaction is not None:
+        unchecked.append(UncheckedExpectation("interaction", " -> ".join(subjects) or "-", interaction, UNCHECKABLE,
+                                              "only the prompt extender reads this interaction"))
+        interaction, subjects = None, ()
+    return Expectations(classes=classes, interaction=interaction, subjects=tuple(subjects), forbidden=tuple(forbidden),
+                        open_vocabulary=model.open_vocabulary, unchecked=tuple(unchecked), confidence=confidence)

@@ -143,6 +143,7 @@ class PromptExtender:
 
     def plan(self, text: str, *, segments: int = 1, negative_prompt: str | None = None) -> ShotPlan:
         """The model's plan, validated; on any failure the rules plan, with the reason in `notes`."""
+        from clipmill.planning.confidence import reconcile
         from clipmill.planning.plan import plan_shot
 
         rules = plan_shot(text, segments=segments, negative_prompt=negative_prompt)  # also checks the input
@@ -157,6 +158,8 @@ class PromptExtender:
         except InvalidPlan as error:
             return _fallback(rules, f"its answer is not a valid shot plan ({error})")
         plan.notes = [f"planned by the prompt extender ({self.config.source})"]
+        # QA enforces only what the rules read too, with their confidence; the model's other readings are unchecked
+        plan.expectations = reconcile(plan.expectations, rules.expectations)
         return plan
 
 

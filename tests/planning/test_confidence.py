@@ -202,3 +202,16 @@ def test_plan_command_shows_enforced_and_unchecked_apart():
 ])
 def test_a_noun_that_only_says_what_an_accessory_is_for_is_not_expected(text, classes):
     assert plan_shot(text).expectations.classes == classes
+
+
+def test_a_prompt_extenders_expectations_are_enforced_only_where_the_rules_agree():
+    from clipmill.planning.confidence import reconcile
+
+    rules = plan_shot("Two girls pass a volleyball on the beach, then high-five").expectations
+    model = Expectations(classes={"person": 2, "sports ball": 1, "dog": 1}, interaction="handover",
+                         subjects=("person", "person", "sports ball"), forbidden=("car",))
+    got = reconcile(model, rules)
+    assert got.classes == {k: v for k, v in model.classes.items() if rules.classes.get(k) == v}
+    assert "dog" not in got.classes and got.forbidden == ()
+    assert {(u.kind, u.subject) for u in got.unchecked} >= {("presence", "dog"), ("count", "dog"), ("absent", "car")}
+    assert all(got.confidence[f"presence:{c}"] >= ENFORCE_CONFIDENCE for c in got.classes)
