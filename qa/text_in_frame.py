@@ -46,16 +46,18 @@ class TextBox:
 
 # ---------------------------------------------------------------- text the prompt asks for
 
-_QUOTED = re.compile(r'"([^"]{1,80})"|“([^”]{1,80})”|「([^」]{1,80})」|『([^』]{1,80})』|‘([^’]{1,80})’'
+_QUOTED = re.compile(r'"([^"]{1,80})"|“([^”]{1,80})”|「([^」]{1,80})」|『([^』]{1,80})』|‘([^’]{1,80})’|《([^》]{1,80})》'
                      r"|(?:(?<=\s)|^)'([^']{1,80})'(?=[\s.,;:!?)]|$)")
-_SAYS = re.compile(r"\b(?:says|saying|reads|reading|labell?ed|titled|with the (?:words?|text|logo))\s+"
+_SAYS = re.compile(r"\b(?:says|saying|reads|reading|spells|spelling|labell?ed|titled|branded|named|called|"
+                   r"printed(?: with)?|with the (?:words?|text|logo|brand))\s+"
                    r"([A-Za-z0-9][\w&'\-]*(?:\s+[A-Za-z0-9][\w&'\-]*){0,3})", re.IGNORECASE)
 _SAYS_ZH = re.compile(r"(?:写着|印着|印有|标有|字样为?)[:：]?\s*([\u4e00-\u9fffA-Za-z0-9]{1,12})")
 _STOP = {"a", "an", "the", "and", "in", "on", "at", "with", "while", "as", "of", "to"}
 
 
 def allowed_text_from_prompt(prompt: str) -> list[str]:
-    """The text a prompt asks to see: quoted strings, and what follows "says"/"reads"/"写着".
+    """The text a prompt asks to see: quoted strings ("" “” 「」 『』 《》 ''), and what follows
+    "says"/"reads"/"labelled"/"写着"/"印有".
 
     >>> allowed_text_from_prompt('a cafe sign that says OPEN, a mug printed “Morning Brew”')
     ['Morning Brew', 'OPEN']
@@ -183,6 +185,7 @@ def text_checks(
     watermark_corner: float = 0.25,
     watermark_min_presence: float = 0.5,
     max_garbled_share: float = 0.5,
+    garbled_min_confidence: float = 0.8,
 ) -> list[Check]:
     """Four checks, in the order text_change, text_caption, text_watermark, text_garbled.
 
@@ -208,6 +211,8 @@ def text_checks(
         watermark_min_presence: it is read in at least this share of the examined frames
             (and in 2 of them), always in the same place.
         max_garbled_share: a reading fails when more of its Latin letters are in garbled words.
+        garbled_min_confidence: spelling is judged only on readings this confident: a real
+            word half read ("Bkry") comes with a lower confidence than drawn pseudo-text.
     """
     height, width = frame_size
     examined = sorted(set(int(i) for i in examined_frames))
@@ -220,7 +225,7 @@ def text_checks(
                        caption_min_width),
         _watermark_check(foreign, examined, height, width, watermark_max_height, watermark_corner,
                          watermark_min_presence, min_region_overlap),
-        _garbled_check(foreign, max_garbled_share),
+        _garbled_check([b for b in foreign if b.confidence >= garbled_min_confidence], max_garbled_share),
     ]
 
 

@@ -31,6 +31,8 @@ def test_text_after_says_or_reads_is_allowed_up_to_the_next_clause():
     assert allowed_text_from_prompt("a cafe sign that says OPEN, a cat") == ["OPEN"]
     assert allowed_text_from_prompt("a banner reading Happy Birthday on the wall") == ["Happy Birthday"]
     assert allowed_text_from_prompt("门口的牌子上写着欢迎光临") == ["欢迎光临"]
+    assert allowed_text_from_prompt("a T-shirt printed with Nike and a cap") == ["Nike"]
+    assert allowed_text_from_prompt("电影《流浪地球》的海报") == ["流浪地球"]
     assert allowed_text_from_prompt("a dog runs in a park") == []
 
 
@@ -77,6 +79,9 @@ def test_the_same_text_in_different_places_is_not_a_mutation():
 def test_low_confidence_and_single_character_readings_are_ignored():
     boxes = [_box(0, "O", (182, 55, 405, 327), 0.99), _box(0, "Qbxtrl", (10, 300, 200, 330), 0.4)]
     assert failed(text_checks(boxes, [0], frame_size=SIZE)) == []
+    half_read = [_box(0, "Bkry", (300, 100, 360, 120), 0.7)]
+    assert failed(text_checks(half_read, [0], frame_size=SIZE)) == []
+    assert failed(text_checks([_box(0, "Bkry", (300, 100, 360, 120), 0.95)], [0], frame_size=SIZE)) == ["text_garbled"]
 
 
 def test_a_caption_the_prompt_asks_for_passes():
