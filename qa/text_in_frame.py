@@ -212,7 +212,7 @@ def text_checks(
             (and in 2 of them), always in the same place.
         max_garbled_share: a reading fails when more of its Latin letters are in garbled words.
         garbled_min_confidence: spelling is judged only on readings this confident: a real
-            word half read ("Bkry") comes with a lower confidence than drawn pseudo-text.
+            word half read ("Strngth") comes with a lower confidence than drawn pseudo-text.
     """
     height, width = frame_size
     examined = sorted(set(int(i) for i in examined_frames))
