@@ -1,5 +1,6 @@
-"""Every QA check of a finished clip, in one call: temporal health, seams, detections against
-the shot plan, subject drift and text-video similarity.
+"""Every QA check of a finished clip, in one call: temporal health, hard cuts, seams, blur and
+damage, text in the frame, detections against the shot plan, subject drift and text-video
+similarity.
 
 The clip task (`tasks/checks.py`) and the `clipmill check` command (clipmill/cli/check.py) both call `judge_frames`,
 so a clip judged by hand gets exactly the verdict the pipeline would give it. Models come in
@@ -20,8 +21,10 @@ import PIL.Image
 from qa.consistency import sample_indices, subject_drift_check, text_video_check
 from qa.interaction import interaction_checks
 from qa.presence import not_checkable_checks, open_vocabulary_checks
+from qa.sharpness import sharpness_checks
 from qa.stitch import seam_checks
-from qa.temporal import temporal_checks
+from qa.temporal import cut_check, temporal_checks
+from qa.text_in_frame import allowed_text_from_prompt, text_checks
 from qa.types import Check, Detection, Expectations, Verdict
 
 if TYPE_CHECKING:  # the thresholds come from the batch spec; qa/ needs only their values
@@ -51,10 +54,39 @@ class Judgement:
             "seconds": dict(self.seconds),
         }
 
+    def named_reasons(self) -> list[dict]:
+        """Each failure as {"check": one of CHECK_NAMES, "message": why}."""
+        return [{"check": check_name(c), "message": c.reason} for c in self.verdict.failures]
+
+    def metrics_by_check(self) -> dict[str, list[dict]]:
+        """Every measured metric, grouped by the check it belongs to."""
+        grouped: dict[str, list[dict]] = {}
+        for c in self.verdict.checks:
+            grouped.setdefault(check_name(c), []).append(
+                {"metric": c.metric, "value": c.value, "threshold": c.threshold, "passed": c.passed})
+        return grouped
+
     @property
     def not_checkable(self) -> list[str]:
         """What the plan expects that no detector here could check ("perfume: not checkable ...")."""
         return [c.reason for c in self.verdict.checks if c.metric.startswith("unchecked:")]
+
+
+# The checks a verdict names (`clipmill check --json` reasons), each a family of measured metrics.
+CHECK_NAMES = ("presence", "count", "vanish", "interaction", "frozen", "black", "flicker", "cut", "text", "blur",
+               "gate", "consistency")
+_CHECK_BY_METRIC = {"presence": "presence", "forbidden": "presence", "unchecked": "presence", "count": "count",
+                    "vanish": "vanish", "interaction": "interaction", "black_fraction": "black",
+                    "frozen_fraction": "frozen", "motion": "frozen", "flicker": "flicker", "cut": "cut",
+                    "seam_ratio": "cut"}
+_CHECK_BY_STAGE = {"text": "text", "blur": "blur", "gate": "gate", "consistency": "consistency"}
+
+
+def check_name(check: Check) -> str:
+    """Which of `CHECK_NAMES` a measured metric belongs to ("count:person" -> "count")."""
+    if check.stage in _CHECK_BY_STAGE:
+        return _CHECK_BY_STAGE[check.stage]
+    return _CHECK_BY_METRIC.get(check.metric.split(":", 1)[0], check.stage)
 
 
 def expects_motion(actions: Sequence[str], expectations: Expectations) -> bool:
@@ -83,6 +115,8 @@ def judge_frames(
     expects_motion: bool = True,
     open_vocab_detector=None,
     open_vocab_missing: str | None = None,
+    text_reader=None,
+    reference_image: np.ndarray | None = None,
 ) -> Judgement:
     """Run every check on `frames` (F, H, W, 3) uint8 RGB.
 
@@ -99,21 +133,37 @@ def judge_frames(
             checkable by the detector.
         open_vocab_missing: Why no open-vocabulary detector could be used although one was
             configured (recorded with the subjects it would have checked).
+        text_reader: A `models.ocr.TextReader`; None skips the text-in-frame check. Text the
+            prompt quotes ("a mug printed with 'GOOD MORNING'") is allowed.
+        reference_image: The job's prepared input image, (H, W, 3) uint8 RGB: frames far
+            blurrier, noisier or blockier than it fail.
     """
     laps = _Laps()
-    # 1. temporal health and seams: pixels only
+    random_weights: dict[str, bool] = {}
+    # 1. temporal health, cuts, seams, blur and damage: pixels only
     checks: list[Check] = list(temporal_checks(
         frames, max_black_fraction=qa.max_black_fraction, max_frozen_fraction=qa.max_frozen_fraction,
         max_flicker=qa.max_flicker, min_motion=qa.min_motion, expects_motion=expects_motion))
     if seams:
         checks += seam_checks(frames, list(seams), max_seam_ratio=qa.max_seam_ratio)
+    checks.append(cut_check(frames, max_cut_ratio=qa.max_cut_ratio))
+    checks += sharpness_checks(frames, reference_image=reference_image, min_sharpness_ratio=qa.min_sharpness_ratio,
+                               min_sharpness=qa.min_sharpness, max_noise=qa.max_noise, max_blockiness=qa.max_blockiness)
 
     laps.lap("pixels")
 
-    # 2. detections and tracks against the shot plan
+    # 2. text in the frame: captions, watermarks, garbled or mutating text
+    if text_reader is not None and qa.check_text:
+        read_at = sample_indices(len(frames), qa.text_samples)
+        checks += text_checks(text_reader.read(frames, read_at), read_at, frame_size=frames.shape[1:3],
+                              allowed_text=allowed_text_from_prompt(text) if text else [])
+        random_weights["ocr"] = False
+
+    laps.lap("text")
+
+    # 3. detections and tracks against the shot plan
     examined: list[int] = []
     detections: list[Detection] = []
-    random_weights: dict[str, bool] = {}
     if detector is not None:
         examined, detections = detector.detect(frames, stride=qa.detect_stride, conf=qa.detect_confidence)
         found = interaction_checks(detections, examined, expectations, min_presence=qa.min_presence,
@@ -131,7 +181,7 @@ def judge_frames(
 
     laps.lap("detections")
 
-    # 3. CLIP: one batch of sampled frames serves drift and text-video similarity
+    # 4. CLIP: one batch of sampled frames serves drift and text-video similarity
     if scorer is not None:
         sampled = sample_indices(len(frames), qa.consistency_samples)
         embeddings = scorer.image_embeddings([PIL.Image.fromarray(np.ascontiguousarray(frames[i])) for i in sampled])

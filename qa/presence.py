@@ -128,14 +128,23 @@ def class_checks(clip: ClipSample, label: str, expected: int, min_presence: floa
                   f"{what} seen in {seen} of {n} checked frames; it {third_person(moved)}, "
                   f"so the {moved} check judges its presence")
         ]
-    passed = fraction >= min_presence
+    # Presence asks whether the subject is there at all; how many of it is the count check's
+    # question, so "two women" filmed as one woman is a wrong count, not a missing subject.
+    any_seen = sum(c >= 1 for c in counts)
+    present = any_seen / n
+    passed = present >= min_presence
     if not any(counts):
         reason = f"{label} never seen in {n} checked frames (0% < {min_presence:.0%})"
     else:
-        reason = f"{what} seen in {seen} of {n} checked frames ({fraction:.0%} {'>=' if passed else '<'} {min_presence:.0%})"
-    checks = [Check(STAGE, f"presence:{label}", fraction, min_presence, passed, reason)]
+        reason = f"{label} seen in {any_seen} of {n} checked frames ({present:.0%} {'>=' if passed else '<'} {min_presence:.0%})"
+    checks = [Check(STAGE, f"presence:{label}", present, min_presence, passed, reason)]
     if any(counts):
-        checks.append(_count_check(clip, label, expected, counts))
+        if expected > 1 and passed and fraction < min_presence:
+            checks.append(Check(STAGE, f"count:{label}", fraction, min_presence, False,
+                                f"{what} expected, but all {expected} are seen together in only {seen} of {n} checked "
+                                f"frames ({fraction:.0%} < {min_presence:.0%}; at most {max(counts)} at once)"))
+        else:
+            checks.append(_count_check(clip, label, expected, counts))
         checks.append(_vanish_check(clip, label, counts))
     return checks
 

@@ -12,6 +12,7 @@ Exit codes: 0 the clip passed (or calibration done), 1 the clip failed QA, 2 bad
 from __future__ import annotations
 
 import json as json_module
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -76,10 +77,15 @@ def check(
     expect: list[str] = typer.Option([], "--expect", help="CLASS:COUNT that must appear (repeatable), e.g. person:2"),
     interaction: Optional[str] = typer.Option(None, "--interaction", help="approach|contact|handover|enter|leave"),
     json: bool = typer.Option(False, "--json", help="print the result as JSON"),
-    detector: str = typer.Option("yolov8n.pt", "--detector", help="local YOLO .pt file, or 'random'"),
-    clip_model: str = typer.Option("ViT-B-32", "--clip-model", help="open_clip architecture"),
+    detector: str = typer.Option("yolov8n.pt", "--detector",
+                                 help="ultralytics:PATH (YOLO .pt or .onnx), opencv-dnn:GRAPH.pb[:CONFIG.pbtxt], "
+                                      "a bare path, or 'random'"),
+    clip_model: str = typer.Option("ViT-B-32", "--clip-model", help="open_clip architecture, or 'none' to skip CLIP"),
     clip_pretrained: Optional[str] = typer.Option(None, "--clip-pretrained",
                                                   help="open_clip tag or checkpoint file; unset: random weights"),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="read text in the frames (PP-OCRv4)"),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="the job's input image: frames far blurrier, "
+                                             "noisier or blockier than it fail"),
     stride: int = typer.Option(2, "--stride", help="run the detector on every n-th frame"),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", help="judge only the first N frames"),
     trust_sha256: list[str] = TrustSha256,
@@ -87,8 +93,8 @@ def check(
     """Judge a video with the pipeline's QA checks; print the verdict, every metric and every reason."""
     try:
         result = run_check(video, prompt=prompt, expect=expect, interaction=interaction, detector=detector,
-                           clip_model=clip_model, clip_pretrained=clip_pretrained, stride=stride, max_frames=max_frames,
-                           trust_sha256=trust_sha256)
+                           clip_model=clip_model, clip_pretrained=clip_pretrained, ocr=ocr, reference=reference,
+                           stride=stride, max_frames=max_frames, trust_sha256=trust_sha256)
     except UntrustedWeightsError as error:
         fail(error.command_line_message())
     except (InputError, FileNotFoundError, ValueError, RuntimeError) as error:
@@ -100,83 +106,152 @@ def check(
     raise typer.Exit(code=0 if result["passed"] else 1)
 
 
+@dataclass(frozen=True)
+class CheckModels:
+    """The models one `check` judges with, loaded once (a benchmark reuses them across clips)."""
+
+    detector: object  # models.detector.Detector
+    scorer: object | None  # models.clip.ClipScorer; None: no CLIP checks
+    text_reader: object | None  # models.ocr.TextReader; None: no text-in-frame check
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """What a clip is judged against: the expectations, where they came from, and the prompt."""
+
+    expectations: Expectations
+    source: str  # "prompt", "--expect" or "none"
+    prompt: str | None = None
+    expects_motion: bool = True
+
+
+def load_check_models(detector: str, clip_model: str = "ViT-B-32", clip_pretrained: str | None = None, *,
+                      ocr: bool = True, trusted: dict[str, str] | None = None) -> CheckModels:
+    from models.clip import load_clip_scorer
+    from models.detector import load_detector
+
+    scorer = None if clip_model == "none" else load_clip_scorer(clip_model, clip_pretrained, trusted=trusted)
+    text_reader = None
+    if ocr:
+        from models.ocr import load_text_reader
+
+        text_reader = load_text_reader()
+    return CheckModels(load_detector(detector, trusted=trusted), scorer, text_reader)
+
+
+def request_for(prompt: str | None, expect: list[str] = (), interaction: str | None = None) -> ClipRequest:
+    """The expectations `--expect`/`--interaction` give, else the prompt's shot plan's."""
+    if prompt is not None and not prompt.strip():
+        raise InputError("--prompt is empty")
+    expectations = expectations_from_args(list(expect), interaction)
+    if not prompt:
+        return ClipRequest(expectations, "--expect" if expect else "none")
+    from clipmill.planning import plan_shot
+    from qa.judge import expects_motion
+
+    plan = plan_shot(prompt)
+    if expect or interaction is not None:
+        return ClipRequest(expectations, "--expect", prompt, expects_motion(plan.actions, plan.expectations))
+    return ClipRequest(plan.expectations, "prompt", prompt, expects_motion(plan.actions, plan.expectations))
+
+
 def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (), interaction: str | None = None,
               detector: str = "yolov8n.pt", clip_model: str = "ViT-B-32", clip_pretrained: str | None = None,
-              stride: int = 2, max_frames: int | None = None, trust_sha256: list[str] = ()) -> dict:
+              ocr: bool = True, reference: Path | None = None, stride: int = 2, max_frames: int | None = None,
+              trust_sha256: list[str] = ()) -> dict:
     """What `check` prints, as a dict. Raises InputError (and kin) on bad input; UntrustedWeightsError
     for a weights file that no `trust_sha256` value (nor the registry file) pins."""
-    from qa.judge import expects_motion, judge_frames
     from clipmill.media import MediaError, read_video
-    from clipmill.spec import QASettings
 
     # 1. check inputs, cheapest first, before any model loads
     if stride < 1:
         raise InputError(f"--stride {stride}: must be at least 1")
     if max_frames is not None and max_frames < 1:
         raise InputError(f"--max-frames {max_frames}: must be at least 1")
-    if prompt is not None and not prompt.strip():
-        raise InputError("--prompt is empty")
-    expectations = expectations_from_args(list(expect), interaction)
-    motion = True
-    source = "--expect" if expect else "none"
-    if prompt:
-        from clipmill.planning import plan_shot
-
-        plan = plan_shot(prompt)
-        motion = expects_motion(plan.actions, plan.expectations)
-        if not expect and interaction is None:
-            expectations, source = plan.expectations, "prompt"
+    request = request_for(prompt, expect, interaction)
     trusted = command_line_pins([detector, clip_pretrained], trust_sha256)
     if not Path(video).is_file():
         raise InputError(f"{video}: no such video file")
+    reference_image = _reference_image(reference) if reference is not None else None
     try:
         frames, fps = read_video(video, max_frames=max_frames)
     except MediaError as error:
         raise InputError(str(error)) from None
 
     # 2. models, loaded once per process
-    from models.clip import load_clip_scorer
-    from models.detector import load_detector
+    models = load_check_models(detector, clip_model, clip_pretrained, ocr=ocr, trusted=trusted)
 
-    yolo = load_detector(detector, trusted=trusted)
-    known = set(yolo.class_names.values())
-    unknown = sorted(set(expectations.classes) - known)
+    # 3. judge
+    return {"video": str(video), **judge_clip(frames, fps, request, models, stride=stride,
+                                              reference_image=reference_image)}
+
+
+def judge_clip(frames, fps: float, request: ClipRequest, models: CheckModels, *, stride: int = 2,
+               reference_image=None, qa=None) -> dict:
+    """The verdict on decoded frames, as `check --json` prints it (without the file name)."""
+    from clipmill.spec import QASettings
+    from qa.judge import judge_frames
+
+    known = set(models.detector.class_names.values())
+    unknown = sorted(set(request.expectations.classes) - known)
     if unknown:
         raise InputError(f"--expect: {', '.join(map(repr, unknown))} not among the detector's classes "
                          f"(e.g. {', '.join(sorted(known)[:6])})")
-    scorer = load_clip_scorer(clip_model, clip_pretrained, trusted=trusted)
-
-    # 3. judge
-    qa = QASettings(detect_stride=stride)
-    judgement = judge_frames(frames, qa=qa, expectations=expectations, text=prompt, detector=yolo, scorer=scorer,
-                             expects_motion=motion)
+    qa = qa or QASettings(detect_stride=stride)
+    judgement = judge_frames(frames, qa=qa, expectations=request.expectations, text=request.prompt,
+                             detector=models.detector, scorer=models.scorer, text_reader=models.text_reader,
+                             expects_motion=request.expects_motion, reference_image=reference_image)
+    enforced = request.expectations.to_dict()
+    unchecked = enforced.pop("unchecked", [])
+    clip = f"{models.scorer.model_name} ({models.scorer.source})" if models.scorer is not None else None
     return {
-        "video": str(video),
         "frames": int(len(frames)),
         "fps": fps,
         "size": f"{frames.shape[2]}x{frames.shape[1]}",
-        "expectations": {**expectations.to_dict(), "from": source},
-        "expects_motion": motion,
-        "models": {"detector": yolo.source, "clip": f"{scorer.model_name} ({scorer.source})"},
+        "verdict": "accepted" if judgement.verdict.passed else "rejected",
+        "expectations": {"enforced": enforced, "unchecked": unchecked, "from": request.source},
+        "expects_motion": request.expects_motion,
+        "models": {"detector": models.detector.source, "clip": clip,
+                   "ocr": "PP-OCRv4 (rapidocr-onnxruntime)" if models.text_reader is not None else None},
         **judgement.to_dict(),
+        "reasons": judgement.named_reasons(),
+        "metrics": judgement.metrics_by_check(),
     }
 
 
+def _reference_image(path: Path):
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    if not Path(path).is_file():
+        raise InputError(f"--reference {path}: no such image file")
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as error:
+        raise InputError(f"--reference {path}: not a readable image ({error})") from None
+
+
 def _print_result(result: dict) -> None:
-    status = "PASSED" if result["passed"] else "FAILED"
+    status = result["verdict"].upper()
     typer.secho(f"{result['video']}: {status}", bold=True,
                 fg=typer.colors.GREEN if result["passed"] else typer.colors.RED)
     exp = result["expectations"]
+    enforced = exp["enforced"]
     typer.echo(f"  {result['frames']} frames, {result['size']}, {result['fps']:.2f} fps; "
                f"{result['examined_frames']} checked by the detector, {result['detections']} detections "
                f"({', '.join(result['detected_labels']) or 'none'})")
-    typer.echo(f"  expectations ({exp['from']}): classes {exp['classes'] or 'none'}, "
-               f"interaction {exp['interaction'] or 'none'}; motion {'expected' if result['expects_motion'] else 'not required'}")
+    typer.echo(f"  expectations ({exp['from']}): classes {enforced['classes'] or 'none'}, "
+               f"interaction {enforced['interaction'] or 'none'}; motion {'expected' if result['expects_motion'] else 'not required'}")
+    for item in exp["unchecked"]:
+        typer.echo(f"  not enforced: {item['kind']} {item['subject']} {item['value']} ({item['why']})")
     for c in result["checks"]:
         mark = "ok  " if c["passed"] else "FAIL"
         limit = "informational" if c["threshold"] is None else f"threshold {c['threshold']:g}"
         typer.echo(f"  [{mark}] {c['stage']:<11} {c['metric']:<24} {c['value']:.4g} ({limit})")
         typer.echo(f"         {c['reason']}")
+    for reason in result["reasons"]:
+        typer.secho(f"  rejected by {reason['check']}: {reason['message']}", fg=typer.colors.RED)
     random = [name for name, flag in result["random_weights"].items() if flag]
     if random:
         typer.secho(f"NOTE: random-weight {' and '.join(random)}: detections and scores mean nothing; "

@@ -48,10 +48,12 @@ def test_class_never_seen():
     assert not c.passed and "cat never seen in 25 checked frames" in c.reason
 
 
-def test_presence_counts_frames_with_the_full_expected_count():
+def test_too_few_of_a_present_subject_is_a_wrong_count_not_a_missing_subject():
     two = dets("person", FRAMES, x=0, track_id=1) + dets("person", FRAMES[:10], x=200, track_id=2)
-    c = check(interaction_checks(two, FRAMES, Expectations(classes={"person": 2})), "presence:person")
-    assert not c.passed and c.reason.startswith("2 x person seen in 10 of 25 checked frames")
+    checks = interaction_checks(two, FRAMES, Expectations(classes={"person": 2}))
+    assert check(checks, "presence:person").passed
+    c = check(checks, "count:person")
+    assert not c.passed and c.reason.startswith("2 x person expected, but all 2 are seen together in only 10 of 25")
 
 
 def test_count_fall_is_reported_with_frame_and_counts():

@@ -73,4 +73,4 @@ def test_open_vocabulary_detector_is_asked_for_the_plan_nouns_and_judged():
     assert judgement.not_checkable == []
     assert [c.metric for c in judgement.verdict.failures if c.stage == "interaction"] == ["presence:perfume", "vanish:perfume"]
     assert judgement.detected.get("perfume", 0) > 0
-    assert set(judgement.to_dict()["seconds"]) == {"pixels", "detections", "clip"}  # where QA's time went
+    assert set(judgement.to_dict()["seconds"]) == {"pixels", "text", "detections", "clip"}  # where QA's time went
