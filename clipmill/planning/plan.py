@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from clipmill.planning.assembly import assemble, describe_environment, segment_prompts
-from clipmill.planning.confidence import decide
+from clipmill.planning.confidence import decide, with_order_note
 from clipmill.planning.counting import absent_classes, count_entities, with_pronoun_subject
 from clipmill.planning.language import Language, detect_language
 from clipmill.planning.lexicon.shot_words import CAMERA_EN, CAMERA_ZH, LABEL_RE
@@ -53,7 +53,9 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     mentions = find_mentions(text, language)
     absence = find_absence(text, language, mentions)
     location, static_spans = find_location(text, language)
-    clauses = in_event_order(text, split_clauses(text, language), language)  # "before"/"after" clauses
+    as_written = split_clauses(text, language)
+    clauses = in_event_order(text, as_written, language)  # "before"/"after" clauses where their events are
+    reordered = [c.start for c in clauses] != [c.start for c in as_written]
     roles = _clause_roles(clauses, language, mentions)
     all_mentions, mentions = mentions, _subject_mentions(mentions, clauses, roles, language)
 
@@ -78,7 +80,11 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     # only the rules the planner is sure of are enforced; the others are kept as unchecked, with why
     expectations = decide(derived, text=text, language=language, mentions=all_mentions, introducing=introducing,
                           unstated=unstated, absence=absence, pronoun_person="person" in classes and not named_person,
-                          interaction_event=interaction)
+                          interaction_event=interaction,
+                          before_clause=interaction is not None and clauses[interaction.clause].before_clause,
+                          before_spans=[(c.start, c.end) for c in clauses if c.before_clause])
+    if reordered:  # the order of events came from "before"/"after" words: shown, never checked by QA
+        expectations = with_order_note(expectations, read.actions, text, language)
 
     # 5. wording: initial state, outcome, prompt, segment prompts
     subjects = [m.phrase for m in introducing if not m.counted_only]

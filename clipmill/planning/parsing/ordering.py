@@ -34,7 +34,7 @@ def in_event_order(text: str, clauses: list[Clause], language: Language) -> list
             # "Before X, Y" / "X之前，Y": Y happens first
             moved = _trimmed_zh(text, clause) if language == "zh" else clause
             out.append(replace(following, after_then=clause.after_then, sequence=False))
-            out.append(replace(moved, after_then=True, sequence=False))
+            out.append(replace(moved, after_then=True, sequence=False, before_clause=True))
             i += 2
             continue
         if language == "en" and out and _AFTER_START_EN.match(clause.text) and \
