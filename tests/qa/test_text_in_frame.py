@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from qa.text_in_frame import TextBox, allowed_text_from_prompt, change_rate, garbled_share, text_checks
+from qa.text_in_frame import TextBox, allowed_text_from_prompt, change_rate, garbled_share, text_checks, text_frame_indices
 from tests.qa.defects import CJK_FONT, caption, footage, pan, photo, sign, watermark
 
 SIZE = (360, 640)
@@ -52,6 +52,11 @@ def test_garbled_share_reads_words_not_codes_or_acronyms():
 
 
 # ---------------------------------------------------------------- rules on hand-made readings
+
+def test_frames_to_read_span_the_clip():
+    assert text_frame_indices(121) == [0, 40, 80, 120]
+    assert text_frame_indices(2, 4) == [0, 1]
+    assert text_frame_indices(0) == []
 
 def _box(frame, text, box, confidence=0.98):
     return TextBox(frame, text, confidence, box)
