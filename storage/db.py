@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool, StaticPool
 
@@ -48,7 +49,11 @@ def database_url(explicit: str | None = None, run_root: Path | None = None) -> s
 
 def database_label(url: str) -> str:
     """`url` as it may be stored and shown (flow parameters, logs, summaries): no password."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # older SQLAlchemy repeated the whole string in it, password and all
+        raise ValueError("the database URL is not a SQLAlchemy URL (dialect+driver://user:password@host/database); "
+                         "not shown here, as it may hold a password") from None
     if any(key.lower() in SECRET_QUERY_KEYS for key in parsed.query):
         parsed = parsed.update_query_dict({key: "***" for key in parsed.query if key.lower() in SECRET_QUERY_KEYS})
     return parsed.render_as_string(hide_password=True)

@@ -207,3 +207,19 @@ def test_a_worker_reads_the_database_from_a_secret_block(prefect_server, passwor
     printed.append((tmp_path / "worker.log").read_text())
     assert_no_password(env, password, folders=[run_root], printed=printed, expected_flows={
         "clipmill-batch": 1, "clipmill-clip": 1, "clipmill-trending-poller": 1})
+
+
+def test_db_secret_takes_a_block_name_and_says_what_is_wrong_in_one_line(harness, tmp_path, monkeypatch):
+    from prefect.blocks.system import Secret
+
+    from tasks.common import run_config
+
+    monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
+    with pytest.raises(ValueError, match="not the URL itself") as raised:
+        run_config(tmp_path, "postgresql+psycopg://clipmill:s3cret-pw@db-host/clipmill")
+    assert "s3cret-pw" not in str(raised.value)
+    with pytest.raises(ValueError, match="database secret block 'no-such-block'"):
+        run_config(tmp_path, "no-such-block")
+    Secret(value=f"sqlite:///{tmp_path / 'from-secret.db'}").save("clipmill-test-sqlite", overwrite=True)
+    config = run_config(tmp_path, "clipmill-test-sqlite")
+    assert config.db_url == f"sqlite:///{tmp_path / 'from-secret.db'}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -150,6 +151,60 @@ def test_database_url_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("CLIPMILL_DATABASE_URL", "postgresql://env/db")
     assert database_url(run_root=tmp_path / "r") == "postgresql://env/db"
     assert database_url("sqlite:///explicit.db") == "sqlite:///explicit.db"
+
+
+def test_a_run_carries_the_database_label_and_finds_the_url_in_its_own_process(tmp_path, monkeypatch):
+    """What a Prefect run is handed is stored and shown: the label has no password, and the
+    process that read the URL (or a worker with it in its environment) maps the label back."""
+    from dataclasses import asdict
+
+    from storage.config import RunConfig
+
+    monkeypatch.setattr(db, "_urls_by_label", {})
+    monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
+    url = "postgresql+psycopg://clipmill:s3cret-pw@db-host:5432/clipmill?sslmode=require"
+    config = RunConfig.resolve(tmp_path, url)
+    assert "s3cret-pw" not in str(asdict(config)) and "s3cret-pw" not in repr(config)
+    assert config.database == config.database_label == \
+        "postgresql+psycopg://clipmill:***@db-host:5432/clipmill?sslmode=require"
+    assert config.db_url == url
+    # Another process (a worker) that never read the URL: its own environment, else one line.
+    monkeypatch.setattr(db, "_urls_by_label", {})
+    with pytest.raises(ValueError, match=r"does not know its password; set \$CLIPMILL_DATABASE_URL") as raised:
+        config.db_url
+    assert "s3cret-pw" not in str(raised.value)
+    monkeypatch.setenv("CLIPMILL_DATABASE_URL", url)
+    assert config.db_url == url
+    # A database without a password is its own label.
+    sqlite = RunConfig.resolve(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    assert sqlite.database == sqlite.db_url == f"sqlite:///{tmp_path / 'x.db'}"
+
+
+def test_a_password_in_the_query_or_a_broken_url_is_never_repeated(monkeypatch):
+    monkeypatch.setattr(db, "_urls_by_label", {})
+    monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
+    label = db.remember_database("postgresql://u@h/db?password=s3cret-pw&sslpassword=k3y-pw")
+    assert "s3cret-pw" not in label and "k3y-pw" not in label
+    assert db.url_of_label(label) == "postgresql://u@h/db?password=s3cret-pw&sslpassword=k3y-pw"
+    monkeypatch.setattr(db, "_urls_by_label", {})
+    with pytest.raises(ValueError, match="does not know its password"):
+        db.url_of_label(label)
+    with pytest.raises(ValueError, match="not a SQLAlchemy URL") as raised:
+        db.database_label("postgresql+psycopg:/user:s3cret-pw@host:port:5/db")
+    assert "s3cret-pw" not in str(raised.value)
+
+
+def test_database_in_environment_sets_and_restores_the_variable(monkeypatch):
+    monkeypatch.setenv("CLIPMILL_DATABASE_URL", "sqlite:///before.db")
+    with db.database_in_environment("postgresql://u:p@h/db"):
+        assert db.database_url() == "postgresql://u:p@h/db"
+    assert db.database_url() == "sqlite:///before.db"
+    with db.database_in_environment(None):
+        assert db.database_url() == "sqlite:///before.db"
+    monkeypatch.delenv("CLIPMILL_DATABASE_URL")
+    with db.database_in_environment("sqlite:///during.db"):
+        pass
+    assert db.ENV_VAR not in os.environ
 
 
 def test_session_scope_commits_on_success_and_rolls_back_on_error(engine):
