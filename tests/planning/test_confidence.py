@@ -225,3 +225,16 @@ def test_a_before_clause_records_the_order_and_leaves_its_interaction_and_late_p
     late = plan_shot("Before her friend arrives, a girl tidies the room")
     assert "person" not in late.expectations.classes and "before" in unchecked(late, "count")["person"].why
     assert plan_shot("A dog runs, then jumps into the lake").expectations.unchecked == ()
+
+
+@pytest.mark.parametrize("text, people", [
+    ("A zookeeper feeds a giraffe", 1), ("The locksmith opens the door", 1),
+    ("A woman and two fishermen chat on the pier", 3), ("A foursome of golfers walks up the fairway", 4),
+    ("一男一女在雨中撑伞散步", 2), ("两男一女在会议室里开会", 3), ("A snowman melts in the sun", None),
+])
+def test_trades_by_the_shape_of_the_word_and_people_counted_by_sex(text, people):
+    assert plan_shot(text).expectations.classes.get("person") == people
+
+
+def test_without_anyone_is_nobody():
+    assert plan_shot("A beach without anyone around").expectations.forbidden == ("person",)

@@ -9,7 +9,7 @@ PAIR_NOUNS = {"couple", "twins", "情侣", "夫妻", "双胞胎", "父子", "母
 VAGUE_GROUP_NOUNS = {"crowd", "family", "group", "team", "人们", "人群"}
 # Words that name how many people they are ("a trio", "a trio of singers", "newlyweds").
 GROUP_NUMBERS = {"pair": 2, "couple": 2, "duo": 2, "twins": 2, "twin": 2, "newlyweds": 2, "newlywed": 2,
-                 "trio": 3, "triplets": 3, "quartet": 4, "quintet": 5}
+                 "trio": 3, "triplets": 3, "quartet": 4, "foursome": 4, "quintet": 5}
 # Chinese kin words that name a group of people: "三兄妹" (three), "爷孙俩" (two), "两口子".
 KIN_GROUPS_ZH = ("兄弟姐妹", "兄妹", "姐妹", "兄弟", "姐弟", "姊妹", "母女", "母子", "父子", "父女", "爷孙", "祖孙",
                  "奶孙", "婆孙", "夫妻", "夫妇", "师徒", "婆媳", "闺蜜", "哥们", "姐们", "娘儿", "爷儿", "娘", "爷",

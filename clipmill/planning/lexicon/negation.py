@@ -14,7 +14,8 @@ AFTER_NEGATION_EN = re.compile(r"\s+(?:is\s+|are\s+)?(?:nowhere\s+(?:to\s+be\s+s
 AFTER_NEGATION_ZH = re.compile(r"(?:不在|不见了|不见踪影|没有出现|没出现)")
 # Nobody: a person is absent, with no noun after it.
 NOBODY_EN = re.compile(r"(?:\bwith\s+)?\b(?:nobody|no\s+one|no-one|no\s+humans?|unpeopled|deserted|not\s+a\s+soul|"
-                       r"no\s+soul|not\s+a\s+single\s+(?:person|soul)|empty\s+of\s+people)\b"
+                       r"no\s+soul|not\s+a\s+single\s+(?:person|soul)|empty\s+of\s+people|without\s+(?:anyone|anybody)|"
+                       r"not\s+(?:anyone|anybody)\s+(?:around|in\s+sight|there))\b"
                        r"(?:\s+(?:on|in|at|around|near)\s+(?:it|them))?", re.IGNORECASE)
 # Where an English negation's reach ends: words that start something else.
 SCOPE_END_EN = {"but", "just", "only", "except", "while", "as", "in", "on", "at", "around", "nearby", "near",

@@ -124,7 +124,23 @@ def _longest_entry(lowered: list[str], i: int, lexicon: dict) -> tuple[int, Entr
         key = tuple(lowered[i : i + length])
         if len(key) == length and key in lexicon:
             return length, lexicon[key]
-    return 0, None
+    role = _role_by_shape(lowered[i])
+    return (1, role) if role is not None else (0, None)
+
+
+# Trades the word list may not know, by the shape of the word: "zookeeper", "locksmith",
+# "fishmonger", "repairman", "camerawoman" (plurals too). "snowman" and the like are no people.
+_ROLE_SUFFIX_RE = re.compile(r"^[a-z]{2,}(?:keeper|smith|monger|man|woman|men|women|keepers|smiths|mongers)$")
+_NOT_ROLES = {"snowman", "snowmen", "gingerbreadman", "superman", "pacman", "human", "humans", "german", "roman",
+              "woman", "women", "ottoman", "talisman", "caiman", "shaman", "doberman", "dobermans", "walkman"}
+
+
+def _role_by_shape(word: str) -> Entry | None:
+    if word in _NOT_ROLES or not _ROLE_SUFFIX_RE.match(word):
+        return None
+    plural = word.endswith(("men", "s"))
+    head = word[:-3] + "man" if word.endswith("men") else word.removesuffix("s") if plural else word
+    return Entry(head, "person", plural=plural, name=head)
 
 
 def _counted_before(lowered: list[str], i: int) -> bool:

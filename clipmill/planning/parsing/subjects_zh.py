@@ -127,9 +127,15 @@ _KIN_PAIR_RE = re.compile(r"(?P<kin>爷孙|祖孙|奶孙|婆孙|母女|母子|�
                           r"姐妹|哥|姐|娘|爷|妹|弟)(?P<n>俩|仨)")
 
 
+_MEN_AND_WOMEN_RE = re.compile(r"(?P<men>[一二两三四五六七八九十])(?:个|位|名)?男(?:人|生|孩|子)?"
+                               r"(?P<women>[一二两三四五六七八九十])(?:个|位|名)?女(?:人|生|孩|子)?(?P<kin>)")
+
+
 def _with_kin_groups(text: str, mentions: list[Mention]) -> list[Mention]:
     """"三兄妹" are three, "爷孙俩" two, "姐妹仨" three: the number is said with the kin word."""
     found = [(m, _zh_number(m.group("number"))) for m in _KIN_NUMBER_RE.finditer(text)]
+    found += [(m, (_zh_number(m.group("men")) or 0) + (_zh_number(m.group("women")) or 0))
+              for m in _MEN_AND_WOMEN_RE.finditer(text)]  # "一男一女", "两男一女"
     found += [(m, 2 if m.group("n") == "俩" else 3) for m in _KIN_PAIR_RE.finditer(text)]
     added = []
     for match, number in found:
