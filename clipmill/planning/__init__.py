@@ -14,8 +14,14 @@ default) can plan instead; it falls back to the rules on any failure.
 
     plan = plan_shot(expand_template("wireless earbuds", "product-showcase"), segments=2)
 
+Every expectation carries the planner's confidence (`confidence`): only those at or above
+`confidence.ENFORCE_CONFIDENCE` are in the fields QA enforces; the others are kept in
+`Expectations.unchecked` with why (`explain` words them for `clipmill plan`). A wrong enforced
+rule costs a good clip, a missing one little, so an unsure count keeps its class out of QA.
+
 Inside: `templates` (keyword templates), `plan` (`plan_shot`'s steps), `parsing` (subjects,
-absence, clauses and their roles, location, who does what to whom), `counting`, `states`,
+absence, clauses and their roles, event order, location, who does what to whom), `counting`,
+`confidence`, `explain`, `states`,
 `assembly` and `prompt_warnings` (from the parse to the plan's fields), `lexicon` (the word
 lists), `model_plan` (the plan as JSON: schema and validation) and `extender` (the local
 instruct model that can answer it).
