@@ -61,7 +61,10 @@ def frame_damage(frame: np.ndarray) -> FrameDamage:
 
 
 def sharpness(grey: np.ndarray) -> float:
-    """1 - the Crete blur score of a float luma image, averaged over both directions."""
+    """1 - the Crete blur score of a float luma image at its edges, averaged over both directions.
+
+    NaN for a frame with no edge at all (a flat colour): the blur checks leave it out.
+    """
     h, w = grey.shape
     if w > _WORK_WIDTH:
         grey = cv2.resize(grey, (_WORK_WIDTH, max(1, round(h * _WORK_WIDTH / w))), interpolation=cv2.INTER_AREA)
@@ -74,8 +77,10 @@ def sharpness(grey: np.ndarray) -> float:
         # (asphalt, skin, sky) would measure their grain and 8-bit steps, not the optics.
         edges = d_blurred >= max(float(np.percentile(d_blurred, _EDGE_PERCENTILE)), 1.0)
         total = float(d_frame[edges].sum())
-        shares.append(float(np.maximum(d_frame - d_blurred, 0)[edges].sum()) / total if total > 0 else 0.0)
-    return float(np.mean(shares))
+        if total > 0:
+            shares.append(float(np.maximum(d_frame - d_blurred, 0)[edges].sum()) / total)
+    # A frame without a single edge (one flat colour) has no sharpness to measure.
+    return float(np.mean(shares)) if shares else float("nan")
 
 
 def noise_level(grey: np.ndarray) -> float:
@@ -169,22 +174,35 @@ def sharpness_checks(
                 for metric in ("blur", "blur_level", "blur_reference", "blur_noise", "blur_blocking")]
 
     # 2. baselines: the clip's own good frames, and the input image when there is one
-    best_sharp = float(np.percentile(sharp, 90))
+    has_edges = ~np.isnan(sharp)
+    if not has_edges.any():
+        return [Check(STAGE, metric, 0.0, None, True, "no frame has an edge to measure sharpness on")
+                for metric in ("blur", "blur_level", "blur_reference")] + _damage_checks(
+            noise, blocky, index, n, ref, max_noise, max_noise_rise, max_blockiness, max_blockiness_ratio)
+    best_sharp = float(np.percentile(sharp[has_edges], 90))
+    opening = sharp[:max(1, min(4, len(sharp) // 10))]
+    opening = float(np.median(opening[~np.isnan(opening)])) if (~np.isnan(opening)).any() else best_sharp
+    ratio = np.where(has_edges, sharp / best_sharp if best_sharp > 0 else 1.0, 1.0)
+    return [
+        _frame_check("blur", ratio, min_sharpness_ratio, ratio < min_sharpness_ratio, index,
+                     f"sharpness {{worst:.2f}} of the clip's best frames ({best_sharp:.2f})", "blurry", n),
+        _level_check(best_sharp, min_sharpness, ref),
+        _reference_check(opening, ref, min_reference_ratio),
+    ] + _damage_checks(noise, blocky, index, n, ref, max_noise, max_noise_rise, max_blockiness, max_blockiness_ratio)
+
+
+def _damage_checks(noise: np.ndarray, blocky: np.ndarray, index: np.ndarray, n: int, ref: FrameDamage | None,
+                   max_noise: float, max_noise_rise: float, max_blockiness: float,
+                   max_blockiness_ratio: float) -> list[Check]:
     noise_base = float(np.percentile(noise, 25))
     block_base = max(1.0, float(np.percentile(blocky, 25)))
     if ref:
         noise_base = min(noise_base, ref.noise)
         block_base = min(block_base, max(1.0, ref.blockiness))
 
-    # 3. judge
-    ratio = sharp / best_sharp if best_sharp > 0 else np.ones_like(sharp)
     noise_limit = min(max_noise, noise_base + max_noise_rise)
     block_limit = min(max_blockiness, block_base * max_blockiness_ratio)
     return [
-        _frame_check("blur", ratio, min_sharpness_ratio, ratio < min_sharpness_ratio, index,
-                     f"sharpness {{worst:.2f}} of the clip's best frames ({best_sharp:.2f})", "blurry", n),
-        _level_check(best_sharp, min_sharpness, ref),
-        _reference_check(float(np.median(sharp[:max(1, min(4, len(sharp) // 10))])), ref, min_reference_ratio),
         _frame_check("blur_noise", noise, noise_limit, noise > noise_limit, index,
                      f"grain {{worst:.1f}} luma levels (clean baseline {noise_base:.1f})", "noisy", n),
         _frame_check("blur_blocking", blocky, block_limit, blocky > block_limit, index,
@@ -226,7 +244,9 @@ def _level_check(best: float, min_sharpness: float, ref: FrameDamage | None) -> 
 def _reference_check(opening: float, ref: FrameDamage | None, min_ratio: float) -> Check:
     if ref is None:
         return Check(STAGE, "blur_reference", 0.0, None, True, "no input image to compare with")
-    ratio = opening / ref.sharpness if ref.sharpness > 0 else 1.0
+    if np.isnan(ref.sharpness) or ref.sharpness <= 0:
+        return Check(STAGE, "blur_reference", 0.0, None, True, "the input image has no edge to compare sharpness with")
+    ratio = opening / ref.sharpness
     passed = ratio >= min_ratio
     if passed:
         reason = (f"the clip's opening frames keep {ratio:.2f} of the input image's sharpness "

@@ -106,3 +106,11 @@ def test_bad_input_is_refused_and_an_empty_clip_passes():
     with pytest.raises(ValueError):
         sharpness_checks(np.zeros((2, 32, 32, 3), np.uint8), reference_image=np.zeros((32, 32), np.uint8))
     assert failed(sharpness_checks(np.zeros((0, 32, 32, 3), np.uint8))) == []
+
+
+def test_flat_frames_have_no_sharpness_to_judge():
+    still = np.full((6, 32, 32, 3), 120, np.uint8)
+    assert failed(sharpness_checks(still)) == []
+    frames = clip()
+    frames[4] = 90  # a flat frame (a fade, a lens cap) is the black or frozen checks' business
+    assert failed(sharpness_checks(frames)) == []
