@@ -46,7 +46,7 @@ EMPTY_PLACE = 0.75  # "空荡荡的公园": empty, so nobody there
 HEDGED_ABSENCE = 0.5  # "几乎没有人", "almost no cars": a few may be there
 INTERACTION = 0.8
 UNCHECKABLE = 0.5  # an interaction QA cannot check (fewer than two COCO subjects)
-BEFORE_CLAUSE = 0.6  # an interaction read from "before X": X may only say when
+TIME_CLAUSE = 0.6  # an interaction read from "before X" / "after X": X may only say when
 ORDER = 0.75  # the order of events read from "before"/"after", "之前"/"以后"
 LARGE_COUNT = 0.5  # more than MAX_ENFORCED_COUNT of a class: no detector holds such a count steady
 MAX_ENFORCED_COUNT = 6
@@ -74,11 +74,11 @@ class _Rule:
 def decide(raw: Expectations, *, text: str, language: Language, mentions: list[Mention],
            introducing: list[Mention], unstated: list[Mention], absence: Absence,
            pronoun_person: bool, interaction_event: Event | None = None,
-           before_clause: bool = False, before_spans: list[tuple[int, int]] = ()) -> Expectations:
+           time_clause: bool = False, time_spans: list[tuple[int, int]] = ()) -> Expectations:
     """Split the rules' expectations into enforced and unchecked, with a confidence for each."""
     negated_actions = negated_action_spans(text, language, mentions)
     # a "before" clause may only say when ("before the guests arrive"): what only it names is unsure
-    later = [(start, end, text[start:end]) for start, end in before_spans]
+    later = [(start, end, text[start:end]) for start, end in time_spans]
     crowd = _CROWD_PLACES.search(text)
     unchecked: list[UncheckedExpectation] = []
     confidence: dict[str, float] = {}
@@ -88,9 +88,9 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
         number = _count(name, count, text, introducing, unstated, crowd, pronoun_person)
         own, implying = _of_class(name, introducing)
         in_later = [m for m in own + implying if _inside(m, later) is not None]
-        if in_later and len(in_later) < len(own + implying) and number.confidence > BEFORE_CLAUSE:
+        if in_later and len(in_later) < len(own + implying) and number.confidence > TIME_CLAUSE:
             # "Before her friend arrives, a girl tidies the room": the friend may not be there yet
-            number = _Rule(BEFORE_CLAUSE, f"'{in_later[0].phrase}' is counted from a 'before' clause, which may only "
+            number = _Rule(TIME_CLAUSE, f"'{in_later[0].phrase}' is counted from a 'before'/'after' clause, which may only "
                                           "say when")
         if min(presence.confidence, number.confidence) >= ENFORCE_CONFIDENCE:
             classes[name] = count
@@ -118,8 +118,8 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
         negated = _negated_event(interaction_event, negated_actions)
         if negated is not None:
             rule = _Rule(NEGATED_ACTION, f"the action is negated ('{negated}'): it may not happen at all")
-        elif before_clause:
-            rule = _Rule(BEFORE_CLAUSE, "read from a 'before' clause ('before leaving', '出门之前'), which may only "
+        elif time_clause:
+            rule = _Rule(TIME_CLAUSE, "read from a 'before'/'after' clause ('before leaving', '客人离开后'), which may only "
                                         "say when the shot's action happens")
         if rule.confidence >= ENFORCE_CONFIDENCE:
             confidence[f"interaction:{interaction}"] = rule.confidence

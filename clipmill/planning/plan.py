@@ -81,8 +81,8 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     expectations = decide(derived, text=text, language=language, mentions=all_mentions, introducing=introducing,
                           unstated=unstated, absence=absence, pronoun_person="person" in classes and not named_person,
                           interaction_event=interaction,
-                          before_clause=interaction is not None and clauses[interaction.clause].before_clause,
-                          before_spans=[(c.start, c.end) for c in clauses if c.before_clause])
+                          time_clause=interaction is not None and clauses[interaction.clause].time_clause,
+                          time_spans=[(c.start, c.end) for c in clauses if c.time_clause])
     if reordered:  # the order of events came from "before"/"after" words: shown, never checked by QA
         expectations = with_order_note(expectations, read.actions, text, language)
 

@@ -238,3 +238,29 @@ def test_trades_by_the_shape_of_the_word_and_people_counted_by_sex(text, people)
 
 def test_without_anyone_is_nobody():
     assert plan_shot("A beach without anyone around").expectations.forbidden == ("person",)
+
+
+# -- general causes of the report set's wrong rules (seen after its one scoring), on prompts of their own
+
+def test_riding_something_else_is_no_contact_with_the_gear_the_rider_word_brings():
+    assert plan_shot("A snowboarder rides the chairlift to the summit").expectations.interaction is None
+    assert plan_shot("A surfer rides a big wave").expectations.interaction == "contact"
+
+
+@pytest.mark.parametrize("text, name", [
+    ("早高峰的路口，车辆排着长队", "car"), ("鸟群从湖面上飞过", "bird"), ("一辆辆卡车驶出港口", "truck"),
+    ("码头边停着一排排小船", "boat"),
+])
+def test_chinese_collectives_and_doubled_classifiers_carry_no_number(text, name):
+    plan = plan_shot(text)
+    assert name not in plan.expectations.classes and unchecked(plan, "count")[name].confidence < ENFORCE_CONFIDENCE
+
+
+def test_waiting_for_a_ride_shows_no_vehicle():
+    assert plan_shot("一位老人坐在候车室的长椅上").expectations.classes == {"person": 1, "bench": 1}
+
+
+def test_an_interaction_read_from_an_after_clause_is_unchecked():
+    plan = plan_shot("顾客离开以后，店员把桌子擦干净")
+    assert plan.expectations.interaction is None
+    assert [u.value for u in plan.expectations.unchecked if u.kind == "interaction"] == ["leave"]

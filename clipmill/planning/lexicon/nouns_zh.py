@@ -108,7 +108,7 @@ COCO_WORDS_ZH = {
     "cake": "蛋糕 生日蛋糕"
     " 奶油蛋糕 蛋糕卷 小蛋糕",
     "chair": "椅子"
-    " 凳子 椅",
+    " 凳子 椅 座椅 摇椅 躺椅 靠椅 餐椅 办公椅 沙滩椅 折叠椅 高脚凳",
     "couch": "沙发"
     " 布艺沙发",
     "potted plant": "盆栽 盆景",
@@ -155,4 +155,9 @@ NOT_SUBJECTS_ZH = (
     "手提 手柄 手套 手工 手写 牛排 牛油果 马卡龙 "
     "熊孩子 狗粮 猫砂 猫爬架 象棋 车厘子 鸡尾酒 鸭舌帽 马克笔 斑马线 人物 众人 其他人 "
     "人脸 面孔 正脸 露脸"
+    # waiting for or calling a ride: no vehicle in view ("候车大厅", "等车", "叫车")
+    " 候车 候车厅 候车室 候车大厅 等车 叫车 约车 拦车 堵车 晕车 车票"
 )
+# Nouns that name a collection, so they carry no number ("车辆有序通过", "鸟群飞过"): an unstated count.
+COLLECTIVE_NOUNS_ZH = {"车辆": "car", "船只": "boat", "鸟群": "bird", "羊群": "sheep", "牛群": "cow", "马群": "horse",
+                       "狗群": "dog", "象群": "elephant", "人员": "person", "行人们": "person", "车队": "car"}

@@ -7,7 +7,7 @@ from functools import cache
 
 from clipmill.planning.lexicon.compounds import IMPLIED_EN, IMPLIED_ZH
 from clipmill.planning.lexicon.nouns_en import COCO_WORDS_EN, IRREGULAR_PLURALS, OTHER_SUBJECTS_EN
-from clipmill.planning.lexicon.nouns_zh import COCO_WORDS_ZH, NOT_SUBJECTS_ZH, OTHER_SUBJECTS_ZH
+from clipmill.planning.lexicon.nouns_zh import COCO_WORDS_ZH, COLLECTIVE_NOUNS_ZH, NOT_SUBJECTS_ZH, OTHER_SUBJECTS_ZH
 from clipmill.planning.lexicon.objects import OBJECTS_EN, OBJECTS_ZH, OTHER_NAMES_ZH
 
 
@@ -78,6 +78,8 @@ def lexicon_zh() -> dict[str, Entry | None]:
             continue
         lexicon[word] = None  # matched first (longest match) so its parts are never read as nouns
     lexicon["人群"] = Entry("人群", "person", plural=True)
+    for word, coco in COLLECTIVE_NOUNS_ZH.items():
+        lexicon[word] = Entry(word, coco, plural=True)
     for word in ("一家人", "全家人", "家人", "一家子"):  # a family with no number: more than one (QA's unstated count)
         lexicon[word] = Entry(word, "person", plural=True)
     return lexicon

@@ -156,6 +156,14 @@ def _after(f: FrameMatch) -> Event | None:
     return f.event(f.kind, patient) if patient is not None else None
 
 
+_RIDDEN_THING_EN = re.compile(r"\s+(?:the|a|an|his|her|their|its)\s+(?:[a-z-]+\s+)?(?P<noun>[a-z-]+)", re.I)
+# What a rider rides over with the gear the word brings ("a surfer rides a big wave").
+_TERRAIN_EN = {"wave", "waves", "slope", "slopes", "trail", "trails", "road", "path", "street", "streets", "rapids",
+               "ramp", "halfpipe", "half-pipe", "powder", "snow", "surf", "track", "course", "hill", "hills",
+               "mountain", "river", "lake", "sea", "ocean", "swell", "break", "dunes", "dune", "bowl", "rail",
+               "rails", "pipe", "line", "route", "lane", "boardwalk", "coast", "coastline", "beach"}
+
+
 def _ride(f: FrameMatch) -> Event | None:
     """"rides a horse"; with nothing after the verb, what the rider's own word brings ("a cyclist
     rides down a trail": the bicycle it implies)."""
@@ -165,6 +173,9 @@ def _ride(f: FrameMatch) -> Event | None:
     riders = [m for m in f.inside + f.earlier if m.implies and m.start < f.verb_end and not m.negated]
     if not riders:
         return f.event(f.kind, patient) if patient is not None else None
+    ridden_thing = _RIDDEN_THING_EN.match(f.text[f.verb_end : f.clause.end])
+    if ridden_thing and ridden_thing.group("noun").lower() not in _TERRAIN_EN:
+        return None  # "skiers ride the chairlift": they ride something else, not their gear
     rider = riders[0]
     ridden = rider.implies[0]
     return f.event(f.kind, Mention(rider.start, rider.end, rider.phrase, ridden, ridden, rider.count))

@@ -34,7 +34,7 @@ def in_event_order(text: str, clauses: list[Clause], language: Language) -> list
             # "Before X, Y" / "X之前，Y": Y happens first
             moved = _trimmed_zh(text, clause) if language == "zh" else clause
             out.append(replace(following, after_then=clause.after_then, sequence=False))
-            out.append(replace(moved, after_then=True, sequence=False, before_clause=True))
+            out.append(replace(moved, after_then=True, sequence=False, time_clause=True))
             i += 2
             continue
         if language == "en" and out and _AFTER_START_EN.match(clause.text) and \
@@ -47,9 +47,25 @@ def in_event_order(text: str, clauses: list[Clause], language: Language) -> list
             out.append(replace(previous, after_then=True, sequence=False))
             i += 1
             continue
+        if same_sentence and _opens_on_after(text, clause, language):
+            clause = replace(clause, time_clause=True)  # "After the guests leave, ...": already in order
         out.append(clause)
         i += 1
     return out
+
+
+_AFTER_OPENING_EN = re.compile(r"^(?:after|once)\s", re.I)
+_AFTER_ENDING_ZH = re.compile(r"(?:之后|以后|后)$")
+
+
+def _opens_on_after(text: str, clause: Clause, language: Language) -> bool:
+    """"After the guests leave, the waiter clears the table", "客人离开后，服务员……": the first clause of
+    its sentence, saying what happened before the shot's action (perhaps off screen)."""
+    if not _SENTENCE_START.search(text[: clause.start]) or clause.label:
+        return False
+    if language == "en":
+        return bool(_AFTER_OPENING_EN.match(clause.text))
+    return bool(_AFTER_ENDING_ZH.search(clause.text)) or text[clause.end : clause.end + 2] in ("之后", "以后")
 
 
 def _opens_on_before(text: str, clause: Clause, language: Language) -> bool:

@@ -40,7 +40,7 @@ class Clause:
     label: str = ""  # "Setting", "场景": a labelled sentence, kept whole
     after_then: bool = False  # not the first step of its sentence
     sequence: bool = False  # after "then", "然后", "接着": a step of the action sequence
-    before_clause: bool = False  # "Before leaving, ...", "出门之前": a later event, perhaps only a time
+    time_clause: bool = False  # "Before leaving, ...", "After the guests leave, ...", "客人离开后": perhaps only a time
 
 
 @dataclass

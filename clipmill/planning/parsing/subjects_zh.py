@@ -205,10 +205,16 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
     if any(before.endswith(v) for v in ZH_VAGUE) or (numeral is not None and start < i
                                                       and numeral.group("number") in ("几", "数")):
         count = None
+    if _REDUPLICATED_RE.search(text[max(0, start - 3) : i]):
+        count, start = None, min(start, i - len(_REDUPLICATED_RE.search(text[max(0, start - 3) : i]).group(0)))
     count = group_count(entry.head, count)
     stated = start < i and not definite
     return Mention(start, end, text[start:end], entry.head, entry.coco, count, definite, another, stated=stated,
                    implies=entry.implies, name=entry.name)
+
+
+# "一排排座椅", "一辆辆车", "一只只小鸭": a classifier said twice is many, with no number.
+_REDUPLICATED_RE = re.compile(rf"一([{ZH_CLASSIFIERS}排行串堆])\1$")
 
 
 # A describing clause that opens on a verb and ends in 的 ("一个骑自行车的女孩", "两个穿红裙子的女孩"):
