@@ -77,3 +77,14 @@ def test_a_720p_frame_reads_in_well_under_two_seconds(reader):
     reader.read(frames, [1, 2])
     per_frame = (time.perf_counter() - start) / 2
     assert per_frame < 2.0, f"{per_frame:.2f} s a 1280x720 frame"
+
+
+def test_reads_a_caption_in_a_portrait_frame(reader):
+    # Vertical video (720x1280): detection scales by the longer side, boxes come back in pixels.
+    import cv2
+
+    frame = footage("sam2_01_dog.mp4", n=1, width=None)[0][:, 300:705]
+    portrait = cv2.resize(frame, (720, 1280), interpolation=cv2.INTER_AREA)[None]
+    boxes = reader.read(caption(portrait, "Good boy", size_share=0.04), [0])
+    assert [b.text for b in boxes] == ["Good boy"]
+    assert boxes[0].box[3] > 1000
