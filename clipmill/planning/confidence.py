@@ -47,6 +47,8 @@ HEDGED_ABSENCE = 0.5  # "几乎没有人", "almost no cars": a few may be there
 INTERACTION = 0.8
 UNCHECKABLE = 0.5  # an interaction QA cannot check (fewer than two COCO subjects)
 TIME_CLAUSE = 0.6  # an interaction read from "before X" / "after X": X may only say when
+FROM_GROUP = 0.6  # "an old couple feeds pigeons": two pigeons, one each, is a guess
+SETTING = 0.5  # a vehicle the shot is inside ("the aisle of a plane")
 ORDER = 0.75  # the order of events read from "before"/"after", "之前"/"以后"
 LARGE_COUNT = 0.5  # more than MAX_ENFORCED_COUNT of a class: no detector holds such a count steady
 MAX_ENFORCED_COUNT = 6
@@ -55,10 +57,15 @@ _CROWD_PLACES = re.compile(
     r"\b(?:night\s+market|market|bazaar|crowd(?:ed|s)?|busy|bustling|packed|festival|concert|parade|rush\s+hour|"
     r"stadium|mall|shopping\s+street|fair|carnival|street\s+party|nightclub|subway\s+car|audience|spectators|"
     r"(?:leads?|teach(?:es)?|instructs?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?class|"
-    r"(?:at|during)\s+(?:a|the)\s+(?:\w+\s+)?(?:game|match|wedding|party|ceremony|graduation|conference|lecture))\b|"
+    r"(?:at|during)\s+(?:a|the)\s+(?:\w+\s+)?(?:game|match|wedding|party|ceremony|graduation|conference|lecture)|"
+    r"(?:the|a)\s+(?:\w+\s+)?(?:race|marathon)|(?:aisle|cabin)\s+of\s+(?:a|an|the)\s+(?:\w+\s+)?(?:plane|airplane|jet|"
+    r"train|bus))\b|"
     r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|人山人海|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢|"
-    r"婚礼|派对|聚会|比赛现场|观众",
+    r"婚礼|派对|聚会|比赛现场|观众|马拉松|机舱|车厢里",
     re.IGNORECASE)
+# "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
+_INSIDE_VEHICLE = re.compile(r"\b(?:aisle|cabin|cockpit|interior|inside)\s+(?:of\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
+                             r"(?P<vehicle>plane|airplane|jet|airliner|bus|train|subway)\b|(?:机舱|车厢)里?", re.I)
 _PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
 _ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|给|帮|替|为|扶着|牵着|抱着|背着)(?:一位|一个|这位|那位)?$")
@@ -84,7 +91,7 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
     confidence: dict[str, float] = {}
     classes: dict[str, int] = {}
     for name, count in raw.classes.items():
-        presence = _presence(name, introducing, negated_actions, pronoun_person)
+        presence = _presence(name, introducing, negated_actions, pronoun_person, text)
         number = _count(name, count, text, introducing, unstated, crowd, pronoun_person)
         own, implying = _of_class(name, introducing)
         in_later = [m for m in own + implying if _inside(m, later) is not None]
@@ -115,6 +122,10 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
     interaction, subjects = raw.interaction, raw.subjects
     if interaction is not None:
         rule = _interaction(interaction, subjects, raw.classes)
+        unsure = [u.subject for u in unchecked if u.kind == "presence" and u.confidence < ENFORCE_CONFIDENCE
+                  and u.subject in subjects[:2]]
+        if unsure and rule.confidence >= ENFORCE_CONFIDENCE:
+            rule = _Rule(min(UNCHECKABLE, rule.confidence), f"{interaction} with {unsure[0]}, which may not be in view")
         negated = _negated_event(interaction_event, negated_actions)
         if negated is not None:
             rule = _Rule(NEGATED_ACTION, f"the action is negated ('{negated}'): it may not happen at all")
@@ -142,8 +153,13 @@ def _inside(mention: Mention, spans: list[tuple[int, int, str]]) -> tuple[int, i
     return next((s for s in spans if s[0] <= mention.start and mention.end <= s[1]), None)
 
 
-def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_person: bool) -> _Rule:
+def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_person: bool, text: str = "") -> _Rule:
     own, implying = _of_class(name, introducing)
+    inside = _INSIDE_VEHICLE.search(text)
+    if own and inside and all(inside.start() <= m.start < inside.end() + 1 for m in own):
+        return _Rule(SETTING, f"'{inside.group(0)}': the shot is inside it, so it is the setting, not a thing in view")
+    if own and all(m.guessed for m in own):
+        return _Rule(ROLE_SUFFIX, f"'{own[0].phrase}' is read as a person from the shape of the word")
     if own:
         outside = [m for m in own if _inside(m, negated_actions) is None]
         if not outside:
@@ -176,7 +192,11 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
     if public:
         return _Rule(PUBLIC_NOUN_ZH, f"'{public[0].phrase}' has no number and Chinese marks no plural: one or "
                                      "several")
-    collective = [m for m in own if m.head in PAIR_NOUNS or m.head in GROUP_NUMBERS or _kin_group(m)]
+    grouped = [m for m in own if m.count_from_group and m.animate]
+    if grouped:  # "an old couple feeds pigeons": two pigeons is no reading; "three riders, bicycles" is one each
+        return _Rule(FROM_GROUP, f"'{grouped[0].phrase}' counted one each for the group before it: a guess")
+    collective = [m for m in own if m.head in PAIR_NOUNS or m.head in GROUP_NUMBERS or _kin_group(m)
+                  or m.count_from_group]
     if collective:
         return _Rule(COLLECTIVE, f"count read from '{collective[0].phrase}'")
     if own and all(m.head in _BODY_PARTS for m in own):

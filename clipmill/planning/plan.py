@@ -202,7 +202,7 @@ def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: lis
         if group is not None and group >= 2 and inside[0].coco is not None:
             for mention in inside[1:]:
                 if mention.count is None and mention.coco not in (None, "person") and not mention.definite:
-                    mention.count = group
+                    mention.count, mention.count_from_group = group, True
     return kept
 
 

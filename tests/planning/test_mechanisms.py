@@ -258,7 +258,10 @@ def test_a_chinese_container_names_what_it_holds():
 @pytest.mark.parametrize("text, birds", [("一对老夫妻坐在公园长椅上喂鸽子", 2), ("一只鸽子落在窗台上", 1),
                                          ("一只布偶猫坐在窗边看着窗外的小鸟", 1)])
 def test_flock_birds_with_no_number_are_more_than_one(text, birds):
-    assert plan_shot(text).expectations.classes["bird"] == birds
+    expectations = plan_shot(text).expectations
+    unchecked = {u.subject: u.value for u in expectations.unchecked if u.kind == "count"}
+    # a count read off the group before them ("一对老夫妻": two pigeons) is a guess: read, but not enforced
+    assert expectations.classes.get("bird", unchecked.get("bird")) in (birds, str(birds))
 
 
 @pytest.mark.parametrize("text, classes", [

@@ -27,7 +27,7 @@ _PEOPLE_ZH = r"(?:人|客人|顾客|行人|路人|游客|乘客|旅客|学生|�
 NOBODY_ZH = re.compile(r"(?:空无一人|无人(?!机)|没人|没有人|杳无人烟|(?:不要|不出现|没有|无|不能有|别有)人物|人物不出镜|"
                        r"不要真人|不见人影|不见人|看不到人|看不见人|人影全无|人迹全无|渺无人迹|人去楼空|空空荡荡|空荡荡|"
                        rf"(?:一|半)个{_PEOPLE_ZH}?(?:也|都)(?:没有|没|看不见|看不到|不见|见不到|不在)|没有(?:一|半)个{_PEOPLE_ZH}|"
-                       rf"{_PEOPLE_ZH}(?:全无|皆无|一个(?:也|都)没有))")
+                       rf"{_PEOPLE_ZH}(?:全无|皆无|一个(?:也|都)没有)|(?:不见|见不到|看不到|看不见)(?:一|半)个{_PEOPLE_ZH})")
 # Of those, the forms that say the place is empty rather than that nobody is there ("空荡荡的货架"
 # has no goods): read as nobody with less confidence.
 EMPTY_PLACE_ZH = re.compile(r"空空荡荡|空荡荡")

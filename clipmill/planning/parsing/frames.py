@@ -187,9 +187,18 @@ def _with_or_group(f: FrameMatch) -> Event:
     return f.event(f.kind, f.first_in(f.verb_end + partner.end()) if partner else None)
 
 
-def _after_optional(f: FrameMatch) -> Event:
+_NOT_ENTERED_EN = re.compile(
+    r"\s*(?:the|a|an|his|her|their|its)?\s*(?:\w+\s+)?(?:puddles?|pool|water|lake|river|sea|ocean|waves?|snow|snowbank|"
+    r"leaves|pile|mud|sand|arms|hay|fountain|air|sky|bath|bathtub|tub|lap|hug|splits?|pose|position)\b", re.I)
+
+
+def _after_optional(f: FrameMatch) -> Event | None:
     """The patient follows the verb if anyone does ("enters the room", "walks away"); "gets off"
-    with nothing after it leaves the vehicle named before ("The bus stops ... commuters get off")."""
+    with nothing after it leaves the vehicle named before ("The bus stops ... commuters get off").
+    Jumping into a puddle, a pool or someone's arms is no entering of the shot."""
+    if f.kind == "enter" and re.search(r"\binto$", f.match.group(0), re.I) and \
+            _NOT_ENTERED_EN.match(f.text[f.verb_end : f.clause.end]):
+        return None
     patient = f.first_in(f.verb_end, _subordinate_clause_start(f))
     if f.kind in ("enter", "leave") and patient is not None and not patient.pronoun and patient.coco not in _VEHICLES \
             and not patient.animate:

@@ -78,7 +78,8 @@ RULES_EN: list[Rule] = [
                             rf"hops?|hopped|climbs?|climbed)\s+on(?:to)?\b|board(?:s|ed|ing)?\b)", re.I),
      "after_optional"),
     ("leave", 4, re.compile(
-        rf"\b(?:leaves|leaving|left\s+(?=the|a|an|his|her)|exits?|exited|exiting|(?:{_MOTION_EN})\s+"
+        rf"\b(?:(?<!of )(?<!the )(?<!fallen )(?<!autumn )(?<!dry )(?<!green )(?<!tea )(?<!of red )leaves|leaving|"
+        rf"left\s+(?=the|a|an|his|her)|exits?|exited|exiting|(?:{_MOTION_EN})\s+"
         rf"(?:out\s+of|out|away\s+from|away|off))\b", re.I), "after_optional"),
     # a couple dancing holds each other: contact within the group that dances
     ("contact", 5, re.compile(r"\b(?:dance|dances|danced|dancing|waltz|waltzes|waltzed|tango|tangos)\b(?!\s+(?:on|across|in\s+front))",

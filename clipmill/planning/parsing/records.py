@@ -25,6 +25,8 @@ class Mention:
     implies: tuple[str, ...] = ()  # other COCO classes the word brings ("a cyclist": a bicycle)
     name: str = ""  # English name of a subject outside COCO, for an open-vocabulary detector
     counted_only: bool = False  # "两杯" in "两杯红酒": counted (two wine glasses), named with its content
+    count_from_group: bool = False  # "three friends toast with glasses": one each, read from the group's number
+    guessed: bool = False  # a person read from the shape of a word the lexicon does not list ("学员")
 
     @property
     def animate(self) -> bool:

@@ -110,13 +110,16 @@ _YOUNG = {"calf", "cub", "foal", "baby", "young", "pup", "joey", "chick", "kid"}
 
 def _young_of_animals(text: str, mentions: list[Mention]) -> list[Mention]:
     """"an elephant sprays water over her calf": the calf is an elephant, not a cow."""
+    body_parts = []
     for k, mention in enumerate(mentions):
-        if mention.head not in _YOUNG or not re.match(r"(?:her|its|their|the)\s", mention.phrase, re.I):
+        if mention.head not in _YOUNG or not re.match(r"(?:her|its|their|the|his)\s", mention.phrase, re.I):
             continue
         parent = next((m for m in reversed(mentions[:k]) if m.coco not in (None, "person") and m.animate), None)
         if parent is not None:
             mention.coco, mention.definite = parent.coco, False  # one more of that kind, not the parent again
-    return mentions
+        elif mention.head == "calf" and re.match(r"(?:her|his|their)\s", mention.phrase, re.I):
+            body_parts.append(mention)  # "a runner stretches her calves": legs, not cows
+    return [m for m in mentions if m not in body_parts]
 
 
 def _longest_entry(lowered: list[str], i: int, lexicon: dict) -> tuple[int, Entry | None]:

@@ -41,14 +41,37 @@ def mentions_zh(text: str) -> list[Mention]:
         mention = _mention_at(text, i, i + len(word), entry, mentions)
         mentions.append(mention)
         i = mention.end
+    mentions = _with_role_words(text, mentions)
     return _with_vehicles(text, _with_kin_groups(text, _with_families(text, _with_containers(
         text, _merged(text, _not_compounds(text, mentions))))))
+
+
+# Trades the word list does not know, by their last character: "学员", "讲解员", "陶艺师" are people.
+# Only 员 and 师, whose words are nearly all people ("师傅" is one too; "教师节", "师范" are not).
+_ROLE_WORD_ZH = re.compile(r"(?P<word>[\u4e00-\u9fff]{1,2}[员师])(?![傅范节资生])")
+_NOT_ROLE_START_ZH = set("的在把给向和与跟同是了着过一二两三四五六七八九十几个位名只群些这那每各被让叫对从到为及或请")
+
+
+def _with_role_words(text: str, mentions: list[Mention]) -> list[Mention]:
+    added = []
+    for found in _ROLE_WORD_ZH.finditer(text):
+        start, end = found.start(), found.end()
+        while end - start > 2 and text[start] in _NOT_ROLE_START_ZH:
+            start += 1
+        if end - start < 2 or text[start] in _NOT_ROLE_START_ZH:
+            continue
+        if any(m.start < end and start < m.end for m in mentions + added):
+            continue
+        mention = _mention_at(text, start, end, Entry(text[start:end], "person", False), mentions + added)
+        mention.guessed = True
+        added.append(mention)
+    return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))
 
 
 _SHOP_SUFFIXES = tuple("店馆铺摊厅")
 # Birds seen in flocks: with no number ("喂鸽子", "海鸥在飞"), more than one (QA's unstated count,
 # with a warning that says so); "一只鸽子" is one.
-_FLOCK_NOUNS_ZH = {"鸽子", "白鸽", "海鸥", "麻雀", "大雁", "候鸟"}
+_FLOCK_NOUNS_ZH = {"鸽子", "白鸽", "海鸥", "麻雀", "大雁", "候鸟", "鸭子", "野鸭", "小鸭子", "小鸭"}
 _DRIVING_RE = re.compile(r"(?P<verb>开|驾|驾驶|骑)(?:着)?(?P<noun>车)(?![库位厢])")
 
 
