@@ -65,7 +65,11 @@ _CROWD_PLACES = re.compile(
     re.IGNORECASE)
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
 _INSIDE_VEHICLE = re.compile(r"\b(?:aisle|cabin|cockpit|interior|inside)\s+(?:of\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
-                             r"(?P<vehicle>plane|airplane|jet|airliner|bus|train|subway)\b|(?:机舱|车厢)里?", re.I)
+                             r"(?P<vehicle>plane|airplane|jet|airliner|bus|train|subway)\b", re.I)
+# "地铁车厢里", "飞机机舱内", "公交车上的座位": the vehicle named right before its inside
+_INSIDE_VEHICLE_ZH = re.compile(r"(?:车厢|机舱|船舱|车内|车里|舱内|客舱)")
+# "只有一位老人", "only a lone fisherman": the count is said to be all there is
+_ONLY_BEFORE = re.compile(r"(?:只有|仅有|唯一的?|only|just|alone|lone|single)\W*(?:\w+\W+)?$", re.I)
 _PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
 _ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|给|帮|替|为|扶着|牵着|抱着|背着)(?:一位|一个|这位|那位)?$")
@@ -158,6 +162,11 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
     inside = _INSIDE_VEHICLE.search(text)
     if own and inside and all(inside.start() <= m.start < inside.end() + 1 for m in own):
         return _Rule(SETTING, f"'{inside.group(0)}': the shot is inside it, so it is the setting, not a thing in view")
+    if own and name in ("train", "bus", "airplane", "boat", "car") and \
+            all(_INSIDE_VEHICLE_ZH.match(text, m.end) or text[m.end - 1 : m.end + 1] in ("车厢", "机舱", "船舱")
+                for m in own):
+        return _Rule(SETTING, f"'{own[0].phrase}{text[own[0].end:own[0].end + 2]}': the shot is inside it, so it is "
+                              "the setting, not a thing in view")
     if own and all(m.guessed for m in own):
         return _Rule(ROLE_SUFFIX, f"'{own[0].phrase}' is read as a person from the shape of the word")
     if own:
@@ -184,7 +193,8 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
                                f"({count} is only the least)")
     if count > MAX_ENFORCED_COUNT:
         return _Rule(LARGE_COUNT, f"{count} of {name}: more than a detector counts steadily ({MAX_ENFORCED_COUNT})")
-    if name == "person" and crowd is not None:
+    alone = [m for m in own if _ONLY_BEFORE.search(text[max(0, m.start - 8) : m.start])]
+    if name == "person" and crowd is not None and not alone:
         return _Rule(CROWD_PLACE, f"'{crowd.group(0)}' puts other people in view: the count of {count} "
                                   "cannot be held")
     public = [m for m in own if m.head in _PUBLIC_NOUNS_ZH and not m.stated and not m.definite

@@ -161,6 +161,10 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
         and lowered[after] not in _PART_WORDS
     if next_is_noun and following[0].plural and not entry.plural and lowered[after] in VERB_FORMS_EN:
         next_is_noun = False  # "a teenager skateboards down a ramp": the plural-looking word is its verb
+    if next_is_noun and following[0].plural and not entry.plural and entry.coco == "person" \
+            and after + 1 < len(lowered) and lowered[after + 1] not in _FUNCTION_WORDS \
+            and lowered[after + 1] not in VERB_FORMS_EN:
+        next_is_noun = False  # "a cashier bags groceries": a person's plural-looking word before an object is a verb
     number_noun = after + 1 < len(lowered) and lowered[after + 1] in NUMBERS_EN \
         and tuple(lowered[after + 2 : after + 3]) not in lexicon  # "a family of four"
     if entry.head in _MATERIAL_NOUNS and not entry.plural and following:

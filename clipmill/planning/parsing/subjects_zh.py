@@ -92,6 +92,9 @@ def _with_vehicles(text: str, mentions: list[Mention]) -> list[Mention]:
 _COMPOUND_HEADS_ZH = ("窝", "粮", "绳", "链", "笼", "屋", "舍", "头盔", "座椅套", "座套", "椅套", "支架", "爬架", "壳",
                       "膜", "图案", "印花", "玩偶", "公仔", "造型", "形状", "模型", "玩具", "贴纸", "钥匙扣", "挂件",
                       "充电器", "抱枕", "靠垫", "零食", "罐头", "标志", "logo", "LOGO", "主题", "套")
+# Food named after the animal: "牛肉面", "鸡汤", "羊肉串" show no cow, hen or sheep.
+_FOOD_HEADS_ZH = ("肉", "腩", "丸", "排", "扒", "汤", "柳", "杂", "粥")
+_VERB_LIKE_HEADS_ZH = ("套", "站")  # "女孩套上外套", "男孩站在": after these, 上/在/着 make them verbs
 _VEHICLE_STOPS_ZH = ("站", "站台", "站牌")  # "公交站", "火车站": where it stops, not the vehicle
 _VERB_AFTER_ZH = tuple("上着住在了起进出过到下立满")  # "女孩套上外套", "男孩站在": the word is a verb
 
@@ -101,12 +104,13 @@ def _not_compounds(text: str, mentions: list[Mention]) -> list[Mention]:
     kept = []
     for mention in mentions:
         rest = text[mention.end : mention.end + 4]
-        head = next((h for h in _COMPOUND_HEADS_ZH + _VEHICLE_STOPS_ZH if rest.startswith(h)), None)
+        foods = _FOOD_HEADS_ZH if mention.animate and mention.coco != "person" else ()
+        head = next((h for h in _COMPOUND_HEADS_ZH + _VEHICLE_STOPS_ZH + foods if rest.startswith(h)), None)
         if head in _VEHICLE_STOPS_ZH and mention.coco not in ("bus", "train", "car", "truck"):
             head = None
-        if head is not None and len(head) == 1 and rest[1:2] in _VERB_AFTER_ZH:
+        if head in _VERB_LIKE_HEADS_ZH and rest[1:2] in _VERB_AFTER_ZH:
             head = None
-        if mention.coco is not None and head is not None and not mention.stated:
+        if mention.coco is not None and head is not None:
             continue
         kept.append(mention)
     return kept
