@@ -173,8 +173,8 @@ def _attempt(job: JobSpec, plan: ShotPlan, params: AttemptParams, start_image: P
     stitched = _generate(job, plan, params, start_image, models, attempt)
     repaired = False
     while True:
-        judgement, encoded = _repair_and_judge(job, plan, params, stitched, models, config, batch_name, attempt,
-                                               repaired, publish)
+        judgement, encoded = _repair_and_judge(job, plan, params, stitched, start_image, models, config, batch_name,
+                                               attempt, repaired, publish)
         decision = decide_retry(params, judgement.verdict, attempt_number=spent, max_attempts=job.max_attempts,
                                 valid_segments=job.valid_segment_counts(), tried_seeds=tried, repaired=repaired)
         if decision.action != "accept":
@@ -220,7 +220,7 @@ def reproduction(job: JobSpec, models: ModelSources, plan: ShotPlan, params: Att
 
 
 def _repair_and_judge(job: JobSpec, plan: ShotPlan, params: AttemptParams, stitched: StitchedClip,
-                      models: ModelSources, config: RunConfig, batch_name: str, attempt: AttemptRecord,
+                      start_image: Path | None, models: ModelSources, config: RunConfig, batch_name: str, attempt: AttemptRecord,
                       repair: bool, publish: PublishSettings) -> tuple[Judgement, EncodedClip]:
     """Deflicker, then QA beside the MP4 encode. Every version is encoded, so a person can watch
     what QA judged; the AIGC labels go on at encoding, and QA judges the frames without them.
@@ -233,7 +233,8 @@ def _repair_and_judge(job: JobSpec, plan: ShotPlan, params: AttemptParams, stitc
     # QA and the encode both read the deflickered frames and neither needs the other, so they
     # run side by side (QA's models on the GPU, x264 on the CPU): the shorter of the two comes
     # off every clip's time, and off the idle GPU after a batch's last generation.
-    checking = check_clip.submit(frames, seams=stitched.seams, plan=plan, text=job.text(), qa=job.qa, models=models)
+    checking = check_clip.submit(frames, seams=stitched.seams, plan=plan, text=job.text(), qa=job.qa, models=models,
+                                 reference_image=start_image)
     record = {"batch": batch_name, "job": job.id, "attempt": attempt.number, "seed": params.seed, "model": job.model}
     try:
         with attempt.timed("encode"):

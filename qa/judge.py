@@ -24,7 +24,7 @@ from qa.presence import not_checkable_checks, open_vocabulary_checks
 from qa.sharpness import sharpness_checks
 from qa.stitch import seam_checks
 from qa.temporal import cut_check, temporal_checks
-from qa.text_in_frame import allowed_text_from_prompt, text_checks
+from qa.text_in_frame import allowed_text_from_prompt, text_checks, text_frame_indices
 from qa.types import Check, Detection, Expectations, Verdict
 
 if TYPE_CHECKING:  # the thresholds come from the batch spec; qa/ needs only their values
@@ -146,18 +146,20 @@ def judge_frames(
         max_flicker=qa.max_flicker, min_motion=qa.min_motion, expects_motion=expects_motion))
     if seams:
         checks += seam_checks(frames, list(seams), max_seam_ratio=qa.max_seam_ratio)
-    checks.append(cut_check(frames, max_cut_ratio=qa.max_cut_ratio))
-    checks += sharpness_checks(frames, reference_image=reference_image, min_sharpness_ratio=qa.min_sharpness_ratio,
-                               min_sharpness=qa.min_sharpness, max_noise=qa.max_noise, max_blockiness=qa.max_blockiness)
+    image_quality = [cut_check(frames, max_cut_ratio=qa.max_cut_ratio)]
+    image_quality += sharpness_checks(frames, reference_image=reference_image,
+                                      min_sharpness_ratio=qa.min_sharpness_ratio, min_sharpness=qa.min_sharpness,
+                                      max_noise=qa.max_noise, max_blockiness=qa.max_blockiness)
 
     laps.lap("pixels")
 
     # 2. text in the frame: captions, watermarks, garbled or mutating text
     if text_reader is not None and qa.check_text:
-        read_at = sample_indices(len(frames), qa.text_samples)
-        checks += text_checks(text_reader.read(frames, read_at), read_at, frame_size=frames.shape[1:3],
-                              allowed_text=allowed_text_from_prompt(text) if text else [])
+        read_at = text_frame_indices(len(frames), qa.text_samples)
+        image_quality += text_checks(text_reader.read(frames, read_at), read_at, frame_size=frames.shape[1:3],
+                                     allowed_text=allowed_text_from_prompt(text) if text else [])
         random_weights["ocr"] = False
+    checks += image_quality if qa.enforce_image_quality is not False else [informational(c) for c in image_quality]
 
     laps.lap("text")
 

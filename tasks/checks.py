@@ -6,6 +6,8 @@ import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
+import numpy as np
+import PIL.Image
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -20,21 +22,26 @@ from tasks.common import MODEL_TASK
 
 @task(name="check-clip", **MODEL_TASK)
 def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str, qa: QASettings,
-               models: ModelSources) -> Judgement:
-    """Temporal metrics, seams, detections against the shot plan, subject drift and text-video
-    similarity (see `qa.judge.judge_frames`), against what the shot `plan` asks for."""
+               models: ModelSources, reference_image: Path | None = None) -> Judgement:
+    """Temporal metrics, cuts, seams, blur and damage (against `reference_image` too, the job's
+    prepared input image), text in the frame, detections against the shot plan, subject drift
+    and text-video similarity (see `qa.judge.judge_frames`), against what the shot `plan` asks for."""
     from models.clip import load_clip_scorer
     from models.detector import load_detector
+    from models.ocr import load_text_reader
 
     started = time.perf_counter()
     frames, detector = load_frames(frames_path), load_detector(models.detector, trusted=models.trusted_weights)
     scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
     open_vocab, missing = _open_vocab_detector(models, plan, lambda: scorer)
+    text_reader = load_text_reader() if qa.check_text else None
+    reference = np.asarray(PIL.Image.open(reference_image).convert("RGB")) if reference_image else None
     loaded_s = time.perf_counter() - started
     judgement = judge_frames(
         frames, qa=qa, expectations=plan.expectations, text=text, detector=detector, scorer=scorer,
         seams=seams, expects_motion=expects_motion(plan.actions, plan.expectations),
-        open_vocab_detector=open_vocab, open_vocab_missing=missing)
+        open_vocab_detector=open_vocab, open_vocab_missing=missing, text_reader=text_reader,
+        reference_image=reference)
     # With the loading, the judgement's seconds add up to the whole of QA's time.
     return dataclasses.replace(judgement, seconds={"load": round(loaded_s, 3), **judgement.seconds})
 

@@ -6,7 +6,8 @@ accepted) and as defects made from it (each must be rejected, by the check that 
 
     wrong_subject, wrong_count   a prompt false of the footage in that one respect
     vanish                       the clip cuts to a stretch of the same footage without the subject
-    interaction                  the footage played backwards (who walked in now walks out)
+    interaction                  the footage played backwards (who walked in now walks out), or a
+                                 prompt naming an interaction the footage does not show
     frozen, black, flicker       the second half held on one frame / a fifth of the frames black /
                                  strong frame-to-frame brightness swings
     cut                          the second half is other footage
@@ -102,6 +103,8 @@ def make_cases(window: dict, videos: dict) -> list[Case]:
         cases.append(case("vanish", truth, np.concatenate([clean[:half], empty])))
     if window.get("reverse_breaks"):
         cases.append(case("interaction", truth, clean[::-1].copy()))
+    if "wrong_interaction" in window:
+        cases.append(case("interaction", window["wrong_interaction"], clean))
     cases.append(case("frozen", truth, np.concatenate([clean[:half], np.repeat(clean[half:half + 1], n - half, 0)])))
     black = clean.copy()
     black[rng.choice(n, size=max(1, n // 5), replace=False)] = 0

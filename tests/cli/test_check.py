@@ -164,7 +164,7 @@ def test_judge_enforces_the_spec_thresholds_for_drift_and_text_match():
     qa = QASettings(min_subject_similarity=0.99, min_text_video_cosine=0.99)
     verdict = judge_frames(frames, qa=qa, expectations=Expectations(), text="a dog", detector=None,
                            scorer=ScriptedScorer()).verdict
-    failed = {c.metric for c in verdict.failures}
+    failed = {c.metric for c in verdict.failures if c.stage == "consistency"}  # (the noise frames also fail blur)
     assert failed == {"subject_similarity", "text_video_clip_cosine"}
 
 
