@@ -80,16 +80,43 @@ def check_weights() -> list[Finding]:
         found.append(Finding(f"weights {name}", "ok" if isinstance(cached, str) else "warn",
                              f"{spec.hub_id} in the Hugging Face cache" if isinstance(cached, str) else
                              f"{spec.hub_id} not downloaded; pass a local folder via models.generator_source"))
-    yolo = Path(os.environ.get("CLIPMILL_YOLO_WEIGHTS", "yolov8n.pt"))
-    found.append(Finding("weights yolo", "ok" if yolo.is_file() else "warn",
-                         f"{yolo.resolve()}" if yolo.is_file() else
-                         f"{yolo} not found locally; set models.detector to a .pt file ('random' for plumbing tests)"))
     return found
 
 
-def run_checks(*, db_url: str | None = None, run_root: Path | None = None) -> list[Finding]:
+def check_detector(source: str | None = None) -> list[Finding]:
+    """Whether the QA detector would load: its files exist, and an OpenCV DNN graph reads.
+
+    `source` as a spec's `models.detector` names it; unset: $CLIPMILL_DETECTOR, else
+    $CLIPMILL_YOLO_WEIGHTS, else yolov8n.pt. A YOLO .pt is not unpickled here (that needs a pin).
+    """
+    from models.detector import OPENCV_DNN, DetectorSource
+
+    source = source or os.environ.get("CLIPMILL_DETECTOR") or os.environ.get("CLIPMILL_YOLO_WEIGHTS", "yolov8n.pt")
+    try:
+        parsed = DetectorSource.parse(source)
+    except ValueError as error:
+        return [Finding("detector", "fail", str(error))]
+    missing = [f for f in parsed.files if not Path(f).expanduser().is_file()]
+    if missing:
+        return [Finding("detector", "warn", f"{parsed}: {', '.join(missing)} not found locally; set models.detector to "
+                                            "ultralytics:PATH or opencv-dnn:GRAPH.pb:CONFIG.pbtxt ('random' for "
+                                            "plumbing tests)")]
+    if parsed.backend == OPENCV_DNN:
+        from models.detector_dnn import DnnGraphError, load_dnn_model
+
+        try:
+            model = load_dnn_model(parsed.path, parsed.config)
+        except DnnGraphError as error:
+            return [Finding("detector", "fail", str(error))]
+        return [Finding("detector", "ok", f"{parsed}: OpenCV DNN graph reads, {len(model.names)} classes")]
+    return [Finding("detector", "ok", f"{parsed}" + (" (random weights)" if not parsed.files else ""))]
+
+
+def run_checks(*, db_url: str | None = None, run_root: Path | None = None,
+               detector: str | None = None) -> list[Finding]:
     findings: list[Finding] = []
-    for check in (check_ffmpeg, check_torch, lambda: check_database(db_url, run_root), check_weights):
+    for check in (check_ffmpeg, check_torch, lambda: check_database(db_url, run_root), check_weights,
+                  lambda: check_detector(detector)):
         try:
             findings += check()
         except Exception as error:  # a broken check is itself a finding, never a crash of doctor

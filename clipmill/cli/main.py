@@ -180,12 +180,15 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
 
 
 @app.command()
-def doctor(db_url: Optional[str] = DbUrl, run_root: Optional[Path] = RunRoot) -> None:
-    """Report ffmpeg, torch and CUDA, GPU memory, the database, and which weights are local."""
+def doctor(db_url: Optional[str] = DbUrl, run_root: Optional[Path] = RunRoot,
+           detector: Optional[str] = typer.Option(None, "--detector", help="QA detector source to check: "
+                                                  "ultralytics:PATH, opencv-dnn:GRAPH.pb[:CONFIG.pbtxt] or a path "
+                                                  "[default: $CLIPMILL_DETECTOR, else yolov8n.pt]")) -> None:
+    """Report ffmpeg, torch and CUDA, GPU memory, the database, which weights are local, and the QA detector."""
     from clipmill.cli.doctor import run_checks
 
     ok = True
-    for line in run_checks(db_url=db_url, run_root=run_root):
+    for line in run_checks(db_url=db_url, run_root=run_root, detector=detector):
         colour = {"ok": typer.colors.GREEN, "warn": typer.colors.YELLOW, "fail": typer.colors.RED}[line.level]
         typer.secho(f"[{line.level:>4}] {line.name:<22} {line.detail}", fg=colour)
         ok &= line.level != "fail"

@@ -82,3 +82,18 @@ def test_real_ssd_sees_no_dog_in_a_photo_of_cars(coco_ssd, shared_data):
     _, detections = coco_ssd.detect(image[None], conf=0.3, track=False)
     labels = {d.label for d in detections}
     assert "car" in labels and not labels & {"dog", "cat", "person"}
+
+
+def test_doctor_says_whether_a_detector_graph_reads(tmp_path):
+    from clipmill.cli.doctor import check_detector
+
+    junk = tmp_path / "graph.pb"
+    junk.write_bytes(b"not a graph")
+    [finding] = check_detector(f"opencv-dnn:{junk}")
+    assert finding.level == "fail" and "cannot read it as a TensorFlow graph" in finding.detail
+    [finding] = check_detector(f"opencv-dnn:{tmp_path / 'none.pb'}")
+    assert finding.level == "warn" and "not found locally" in finding.detail
+    source = installed_coco_ssd()
+    if source is not None:
+        [finding] = check_detector(source)
+        assert finding.level == "ok" and "80 classes" in finding.detail
