@@ -72,7 +72,10 @@ _INSIDE_VEHICLE_ZH = re.compile(r"(?:车厢|机舱|船舱|车内|车里|舱内|�
 _ONLY_BEFORE = re.compile(r"(?:只有|仅有|唯一的?|only|just|alone|lone|single)\W*(?:\w+\W+)?$", re.I)
 _PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
-_ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|给|帮|替|为|扶着|牵着|抱着|背着)(?:一位|一个|这位|那位)?$")
+_ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|还给|端给|拿给|带给|传给|塞给|卖给|扶着|牵着|抱着|背着|给|帮|替|为)"
+                               r"(?:一位|一个|这位|那位)?$")
+# "给顾客发传单": handed out to many, not served to one
+_HANDED_OUT_ZH = re.compile(r"^(?:们)?(?:发|派|分|散发|分发|递送)")
 _BODY_PARTS = {"hand", "hands", "手", "wrist", "arm", "finger", "手腕", "手臂"}
 
 
@@ -85,7 +88,8 @@ class _Rule:
 def decide(raw: Expectations, *, text: str, language: Language, mentions: list[Mention],
            introducing: list[Mention], unstated: list[Mention], absence: Absence,
            pronoun_person: bool, interaction_event: Event | None = None,
-           time_clause: bool = False, time_spans: list[tuple[int, int]] = ()) -> Expectations:
+           time_clause: bool = False, time_spans: list[tuple[int, int]] = (),
+           later_spans: list[tuple[int, int]] = ()) -> Expectations:
     """Split the rules' expectations into enforced and unchecked, with a confidence for each."""
     negated_actions = negated_action_spans(text, language, mentions)
     # a "before" clause may only say when ("before the guests arrive"): what only it names is unsure
@@ -98,6 +102,11 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
         presence = _presence(name, introducing, negated_actions, pronoun_person, text)
         number = _count(name, count, text, introducing, unstated, crowd, pronoun_person)
         own, implying = _of_class(name, introducing)
+        after_shot = [(start, end, text[start:end]) for start, end in later_spans]
+        if name != "person" and own and all(_inside(m, after_shot) is not None for m in own):
+            # "a boy drinks milk before he goes to bed": the bed belongs to an event that may not be shown
+            presence = _Rule(min(presence.confidence, TIME_CLAUSE),
+                             f"named only in what happens after the shot's action ('{_inside(own[0], after_shot)[2]}')")
         in_later = [m for m in own + implying if _inside(m, later) is not None]
         if in_later and len(in_later) < len(own + implying) and number.confidence > TIME_CLAUSE:
             # "Before her friend arrives, a girl tidies the room": the friend may not be there yet
@@ -198,7 +207,8 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
         return _Rule(CROWD_PLACE, f"'{crowd.group(0)}' puts other people in view: the count of {count} "
                                   "cannot be held")
     public = [m for m in own if m.head in _PUBLIC_NOUNS_ZH and not m.stated and not m.definite
-              and not _ONE_RECIPIENT_ZH.search(text[max(0, m.start - 6) : m.start])]
+              and (not _ONE_RECIPIENT_ZH.search(text[max(0, m.start - 6) : m.start])
+                   or _HANDED_OUT_ZH.match(text[m.end : m.end + 3]))]
     if public:
         return _Rule(PUBLIC_NOUN_ZH, f"'{public[0].phrase}' has no number and Chinese marks no plural: one or "
                                      "several")

@@ -82,7 +82,8 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
                           unstated=unstated, absence=absence, pronoun_person="person" in classes and not named_person,
                           interaction_event=interaction,
                           time_clause=interaction is not None and clauses[interaction.clause].time_clause,
-                          time_spans=[(c.start, c.end) for c in clauses if c.time_clause])
+                          time_spans=[(c.start, c.end) for c in clauses if c.time_clause],
+                          later_spans=[(c.start, c.end) for c in clauses if c.later_event] if language == "en" else [])
     if reordered:  # the order of events came from "before"/"after" words: shown, never checked by QA
         expectations = with_order_note(expectations, read.actions, text, language)
 

@@ -8,6 +8,8 @@ The agent is filled in later by the clause reader: it is who stands before the v
 from __future__ import annotations
 
 import re
+
+from clipmill.planning.lexicon import VERB_FORMS_EN
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -151,9 +153,19 @@ def _toward_zh(f: FrameMatch) -> Event | None:
 
 
 def _after(f: FrameMatch) -> Event | None:
-    """The patient is whoever follows the verb, and there must be one ("runs to the dog")."""
+    """The patient is whoever follows the verb, and there must be one ("runs to the dog"). In
+    Chinese the object follows the verb at once: "举着小旗带领游客" holds the flag, not the tourists
+    (another verb between them ends the object)."""
     patient = f.first_in(f.verb_end)
+    if patient is not None and _another_verb_between_zh(f.text[f.verb_end : patient.start]):
+        return None
     return f.event(f.kind, patient) if patient is not None else None
+
+
+def _another_verb_between_zh(gap: str) -> bool:
+    """Two or more Chinese characters between the verb and the noun: an object of its own ("小旗")
+    stands there, so the noun is not what the verb takes."""
+    return len(re.findall(r"[\u4e00-\u9fff]", gap)) >= 2 or "，" in gap
 
 
 _RIDDEN_THING_EN = re.compile(r"\s+(?:the|a|an|his|her|their|its)\s+(?:[a-z-]+\s+)?(?P<noun>[a-z-]+)", re.I)
@@ -187,6 +199,9 @@ def _with_or_group(f: FrameMatch) -> Event:
     return f.event(f.kind, f.first_in(f.verb_end + partner.end()) if partner else None)
 
 
+_NOUN_LEAVES_BEFORE = {"the", "of", "some", "many", "few", "fallen", "autumn", "dry", "green", "red", "yellow",
+                       "golden", "tea", "palm", "maple", "oak", "bay", "mint", "lettuce", "cabbage", "with", "and",
+                       "on", "in", "into", "through", "among", "under", "from"}
 _NOT_ENTERED_EN = re.compile(
     r"\s*(?:the|a|an|his|her|their|its)?\s*(?:\w+\s+)?(?:puddles?|pool|water|lake|river|sea|ocean|waves?|snow|snowbank|"
     r"leaves|pile|mud|sand|arms|hay|fountain|air|sky|bath|bathtub|tub|lap|hug|splits?|pose|position)\b", re.I)
@@ -195,7 +210,12 @@ _NOT_ENTERED_EN = re.compile(
 def _after_optional(f: FrameMatch) -> Event | None:
     """The patient follows the verb if anyone does ("enters the room", "walks away"); "gets off"
     with nothing after it leaves the vehicle named before ("The bus stops ... commuters get off").
-    Jumping into a puddle, a pool or someone's arms is no entering of the shot."""
+    Jumping into a puddle, a pool or someone's arms is no entering of the shot; "eat leaves" is no
+    leaving."""
+    if f.kind == "leave" and f.match.group(0).lower().startswith("leaves"):
+        before = re.findall(r"[a-z']+", f.text[: f.clause.start + f.match.start()].lower())[-1:]
+        if before and (before[0] in VERB_FORMS_EN or before[0] in _NOUN_LEAVES_BEFORE):
+            return None
     if f.kind == "enter" and re.search(r"\binto$", f.match.group(0), re.I) and \
             _NOT_ENTERED_EN.match(f.text[f.verb_end : f.clause.end]):
         return None

@@ -34,7 +34,7 @@ def in_event_order(text: str, clauses: list[Clause], language: Language) -> list
             # "Before X, Y" / "X之前，Y": Y happens first
             moved = _trimmed_zh(text, clause) if language == "zh" else clause
             out.append(replace(following, after_then=clause.after_then, sequence=False))
-            out.append(replace(moved, after_then=True, sequence=False, time_clause=True))
+            out.append(replace(moved, after_then=True, sequence=False, time_clause=True, later_event=True))
             i += 2
             continue
         if language == "en" and out and _AFTER_START_EN.match(clause.text) and \
@@ -49,6 +49,10 @@ def in_event_order(text: str, clauses: list[Clause], language: Language) -> list
             continue
         if same_sentence and _opens_on_after(text, clause, language):
             clause = replace(clause, time_clause=True)  # "After the guests leave, ...": already in order
+        elif language == "en" and out and (_BEFORE_EN.search(text[: clause.start]) or out[-1].later_event) and \
+                not re.search(r"[.!?;\n]", text[out[-1].end : clause.start]):
+            # "..., before he goes to bed", and what follows it in the sentence ("... and turns off the lamp")
+            clause = replace(clause, time_clause=True, later_event=True)
         out.append(clause)
         i += 1
     return out

@@ -43,6 +43,7 @@ class Clause:
     after_then: bool = False  # not the first step of its sentence
     sequence: bool = False  # after "then", "然后", "接着": a step of the action sequence
     time_clause: bool = False  # "Before leaving, ...", "After the guests leave, ...", "客人离开后": perhaps only a time
+    later_event: bool = False  # "before he goes to bed": an event after the shot's action, perhaps never shown
 
 
 @dataclass
