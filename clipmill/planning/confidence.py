@@ -212,11 +212,10 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
     if public:
         return _Rule(PUBLIC_NOUN_ZH, f"'{public[0].phrase}' has no number and Chinese marks no plural: one or "
                                      "several")
-    grouped = [m for m in own if m.count_from_group and m.animate]
-    if grouped:  # "an old couple feeds pigeons": two pigeons is no reading; "three riders, bicycles" is one each
+    grouped = [m for m in own if m.count_from_group]
+    if grouped:  # "a family loads suitcases": four suitcases is no reading; "three riders, bicycles" is one each
         return _Rule(FROM_GROUP, f"'{grouped[0].phrase}' counted one each for the group before it: a guess")
-    collective = [m for m in own if m.head in PAIR_NOUNS or m.head in GROUP_NUMBERS or _kin_group(m)
-                  or m.count_from_group]
+    collective = [m for m in own if m.head in PAIR_NOUNS or m.head in GROUP_NUMBERS or _kin_group(m)]
     if collective:
         return _Rule(COLLECTIVE, f"count read from '{collective[0].phrase}'")
     if own and all(m.head in _BODY_PARTS for m in own):

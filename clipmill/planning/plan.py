@@ -57,7 +57,7 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
     clauses = in_event_order(text, as_written, language)  # "before"/"after" clauses where their events are
     reordered = [c.start for c in clauses] != [c.start for c in as_written]
     roles = _clause_roles(clauses, language, mentions)
-    all_mentions, mentions = mentions, _subject_mentions(mentions, clauses, roles, language)
+    all_mentions, mentions = mentions, _subject_mentions(mentions, clauses, roles, language, text)
 
     # 3. read each clause: its role (action, state, camera, look), and who does what to whom
     read = _read_clauses(text, language, mentions, clauses, roles, static_spans + absence.cut_spans,
@@ -171,7 +171,7 @@ def _clause_roles(clauses: list[Clause], language: Language, mentions: list[Ment
 
 
 def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: list[str],
-                      language: Language) -> list[Mention]:
+                      language: Language, text: str = "") -> list[Mention]:
     """The mentions that name something in the shot: not the "drone" of "aerial drone shot" nor
     the "hook" of "Opening hook:"; a plural with no number after a counted group gets the
     group's number ("three friends toast with glasses of wine": three glasses)."""
@@ -203,8 +203,14 @@ def _subject_mentions(mentions: list[Mention], clauses: list[Clause], roles: lis
         if group is not None and group >= 2 and inside[0].coco is not None:
             for mention in inside[1:]:
                 if mention.count is None and mention.coco not in (None, "person") and not mention.definite:
-                    mention.count, mention.count_from_group = group, True
+                    # "three teenagers ride bicycles": one each; "a family loads suitcases": a guess
+                    each = _ONE_EACH.search(text[inside[0].end : mention.start])
+                    mention.count, mention.count_from_group = group, each is None
     return kept
+
+
+_ONE_EACH = re.compile(r"\b(?:ride|rides|riding|rode|hold|holds|holding|held|wear|wears|wearing|raise|raises|raising|"
+                       r"toast|toasts|toasting|clink|clinks|clinking|each)\b|骑|举着|举起|戴着|拿着|每人|各自", re.I)
 
 
 def _read_clauses(text: str, language: Language, mentions: list[Mention], clauses: list[Clause],

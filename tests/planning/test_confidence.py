@@ -339,3 +339,21 @@ def test_handed_out_to_customers_is_many_served_to_one_customer_is_one():
 def test_what_happens_after_the_shots_action_is_not_expected():
     plan = plan_shot("A girl reads a book before she turns off the lamp and goes to bed")
     assert "bed" not in plan.expectations.classes and plan.expectations.interaction is None
+
+
+# -- general causes of holdout10's wrong rules (seen after its one blind scoring), on prompts of their own
+
+def test_one_each_for_a_group_only_with_a_verb_that_says_so():
+    assert plan_shot("Two girls ride scooters along the beach").expectations.classes.get("motorcycle") == 2
+    plan = plan_shot("A family of three carries boxes into their new house")
+    assert "count" in {u.kind for u in plan.expectations.unchecked} or "box" not in str(plan.expectations.classes)
+    assert "suitcase" not in plan_shot("Four friends pack suitcases into a van").expectations.classes
+
+
+def test_not_even_one_is_absence():
+    assert plan_shot("马路上一辆车也没有").expectations.forbidden == ("car",)
+    assert plan_shot("女孩拿着蛋糕，一口也没吃").expectations.forbidden == ()
+
+
+def test_a_child_shown_how_is_a_child():
+    assert plan_shot("A grandpa teaches a kid how to fish").expectations.classes.get("person") == 2

@@ -11,7 +11,8 @@ NEGATION_EN = re.compile(
 # After the noun: "its owner nowhere to be seen", "主人不在".
 AFTER_NEGATION_EN = re.compile(r"\s+(?:is\s+|are\s+)?(?:nowhere\s+(?:to\s+be\s+seen|in\s+sight)|out\s+of\s+(?:sight|frame)|"
                                r"not\s+(?:in\s+sight|there|visible)|absent|missing)\b", re.IGNORECASE)
-AFTER_NEGATION_ZH = re.compile(r"(?:不在|不见了|不见踪影|没有出现|没出现)")
+AFTER_NEGATION_ZH = re.compile(r"(?:不在|不见了|不见踪影|没有出现|没出现|(?<=[\u4e00-\u9fff])(?:也|都)(?:没有|没|看不到|看不见)"
+                               r"(?![\u4e00-\u9fff]))")
 # Nobody: a person is absent, with no noun after it.
 NOBODY_EN = re.compile(r"(?:\bwith\s+)?\b(?:nobody|no\s+one|no-one|no\s+humans?|unpeopled|deserted|not\s+a\s+soul|"
                        r"no\s+soul|not\s+a\s+single\s+(?:person|soul)|empty\s+of\s+people|without\s+(?:anyone|anybody)|"

@@ -50,6 +50,7 @@ _FUNCTION_WORDS = {
     "slowly", "quickly", "gently", "all", "both", "some", "any", "every", "first", "last", "next", "new",
     "nowhere", "everywhere", "somewhere", "anywhere", "alone", "too", "now", "today", "tonight", "here", "there",
     "once", "twice", "nearby", "outside", "inside", "upstairs", "downstairs", "home", "ahead", "behind", "apart",
+    "how", "why", "whose",
 }
 _GROUP_OF = ("group", "crowd", "bunch", "herd", "flock", "pack", "team", "family", "lot", "gang", "troop", "swarm",
              "school", "litter", "pair")
