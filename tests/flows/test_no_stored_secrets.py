@@ -66,10 +66,12 @@ def password_url() -> tuple[str, str]:
 JUDGED = {"accepted", "failed"}
 
 
-def _clipmill(args: list[str], env: dict, timeout: float = 400) -> str:
+def _clipmill(args: list[str], env: dict, timeout: float = 400, codes: tuple[int, ...] = (0, 1)) -> tuple[str, dict]:
+    """Run a clipmill command; returns all it printed and, for --json, what it printed as JSON."""
     result = subprocess.run([CLIPMILL, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode in (0, 1) and "{" in result.stdout, f"clipmill {' '.join(args[:1])}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout + result.stderr
+    assert result.returncode in codes, f"clipmill {' '.join(args[:1])}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    out = result.stdout
+    return out + result.stderr, json.loads(out[out.index("{"):out.rindex("}") + 1]) if "--json" in args else {}
 
 
 def _client_env(prefect_server: dict, run_root: Path) -> dict:
@@ -144,16 +146,16 @@ def test_db_url_on_the_command_line_stores_no_password(prefect_server, password_
     spec = _write(tmp_path / "spec.yaml", {"name": "secret-run", **TINY,
                                            "jobs": [{"id": f"clip-{k}", "prompt": f"a dog runs, take {k}"}
                                                     for k in range(2)]})
-    printed = [_clipmill(["run", str(spec), "--db-url", url, "--json"], env)]
-    result = json.loads(printed[0][printed[0].index("{"):printed[0].rindex("}") + 1])
+    output, result = _clipmill(["run", str(spec), "--db-url", url, "--json"], env)
+    printed = [output]
     assert {job["status"] for job in result["jobs"].values()} <= JUDGED and len(result["jobs"]) == 2, result
     assert password not in result["database"] and "***" in result["database"]
 
     feed = _write(tmp_path / "trends.txt", "air fryer\nyoga mat\n")
     defaults = _write(tmp_path / "defaults.yaml", TINY)
-    printed.append(_clipmill(["trending", "--source", str(feed), "--spec-defaults", str(defaults),
-                              "--db-url", url, "--json"], env))
-    trending = json.loads(printed[1][printed[1].index("{"):printed[1].rindex("}") + 1])
+    output, trending = _clipmill(["trending", "--source", str(feed), "--spec-defaults", str(defaults),
+                                  "--db-url", url, "--json"], env)
+    printed.append(output)
     assert trending["started"]["mode"] == "inline" and set(trending["started"]["jobs"].values()) <= JUDGED
 
     # The runs really used that database (and not a SQLite file of the run root).
@@ -183,10 +185,10 @@ def test_a_worker_reads_the_database_from_a_secret_block(prefect_server, passwor
     try:
         feed = _write(tmp_path / "trends.txt", "matcha latte\n")
         defaults = _write(tmp_path / "defaults.yaml", TINY)
-        printed = [_clipmill(["trending", "--source", str(feed), "--spec-defaults", str(defaults),
-                              "--deployment", "clipmill-batch/trending-batch", "--db-secret", "clipmill-database",
-                              "--json"], env)]
-        started = json.loads(printed[0][printed[0].index("{"):printed[0].rindex("}") + 1])["started"]
+        output, polled = _clipmill(["trending", "--source", str(feed), "--spec-defaults", str(defaults),
+                                    "--deployment", "clipmill-batch/trending-batch", "--db-secret",
+                                    "clipmill-database", "--json"], env)
+        printed, started = [output], polled["started"]
         assert started["mode"] == "deployment"
         deadline, state = time.monotonic() + 300, None
         with api_client(env) as client:
@@ -205,8 +207,19 @@ def test_a_worker_reads_the_database_from_a_secret_block(prefect_server, passwor
         statuses = connection.execute(text("select status from jobs")).scalars().all()
     assert len(statuses) == 1 and set(statuses) <= JUDGED, statuses
     printed.append((tmp_path / "worker.log").read_text())
+
+    # `clipmill submit --db-secret` queues a run that names the block too (no worker now: it waits).
+    run([prefect, "work-queue", "create", "normal", "--pool", "clipmill-gpu"], env)
+    spec = _write(tmp_path / "spec.yaml", {"name": "submitted", **TINY, "jobs": [{"id": "a", "prompt": "a dog runs"}]})
+    printed.append(_clipmill(["submit", str(spec), "--priority", "normal", "--deployment",
+                              "clipmill-batch/trending-batch", "--db-secret", "clipmill-database"], env,
+                             codes=(0,))[0])
+    with api_client(env) as client:
+        queued = [r for r in client.read_flow_runs() if r.parameters.get("spec_path") == str(spec)]
+    assert [r.parameters["db_secret"] for r in queued] == ["clipmill-database"]
+
     assert_no_password(env, password, folders=[run_root], printed=printed, expected_flows={
-        "clipmill-batch": 1, "clipmill-clip": 1, "clipmill-trending-poller": 1})
+        "clipmill-batch": 2, "clipmill-clip": 1, "clipmill-trending-poller": 1})
 
 
 def test_db_secret_takes_a_block_name_and_says_what_is_wrong_in_one_line(harness, tmp_path, monkeypatch):
