@@ -58,10 +58,10 @@ _CROWD_PLACES = re.compile(
     r"stadium|mall|shopping\s+street|fair|carnival|street\s+party|nightclub|subway\s+car|audience|spectators|"
     r"(?:leads?|teach(?:es)?|instructs?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?class|"
     r"(?:at|during)\s+(?:a|the)\s+(?:\w+\s+)?(?:game|match|wedding|party|ceremony|graduation|conference|lecture)|"
-    r"(?:the|a)\s+(?:\w+\s+)?(?:race|marathon)|(?:aisle|cabin)\s+of\s+(?:a|an|the)\s+(?:\w+\s+)?(?:plane|airplane|jet|"
+    r"(?:the|a)\s+(?:\w+\s+)?(?:race|marathon)|airport|terminal|train\s+station|(?:aisle|cabin)\s+of\s+(?:a|an|the)\s+(?:\w+\s+)?(?:plane|airplane|jet|"
     r"train|bus))\b|"
     r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|人山人海|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢|"
-    r"婚礼|派对|聚会|比赛现场|观众|马拉松|机舱|车厢里",
+    r"婚礼|派对|聚会|比赛现场|观众|马拉松|机舱|车厢里|机场|候机|火车站|地铁站",
     re.IGNORECASE)
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
 _INSIDE_VEHICLE = re.compile(r"\b(?:aisle|cabin|cockpit|interior|inside)\s+(?:of\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
@@ -219,6 +219,8 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
     if collective:
         return _Rule(COLLECTIVE, f"count read from '{collective[0].phrase}'")
     if own and all(m.head in _BODY_PARTS for m in own):
+        if any((m.count or 1) > 2 or re.match(r"(?:two|2|两|二)\s*(?:只|双)?", m.phrase, re.I) for m in own):
+            return _Rule(UNSTATED, f"'{own[0].phrase}': one person's or two people's")
         return _Rule(BODY_PART, f"'{own[0].phrase}': one person's")
     if not sources and name == "person" and pronoun_person:
         return _Rule(PRONOUN, "one person, read from a pronoun")

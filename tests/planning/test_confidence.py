@@ -357,3 +357,21 @@ def test_not_even_one_is_absence():
 
 def test_a_child_shown_how_is_a_child():
     assert plan_shot("A grandpa teaches a kid how to fish").expectations.classes.get("person") == 2
+
+
+# -- general causes of holdout11's wrong rules (seen after its one blind scoring), on prompts of their own
+
+def test_the_glass_of_a_window_is_no_drinking_glass():
+    assert "cup" not in plan_shot("Rain streams down the glass of the shop window").expectations.classes
+    assert plan_shot("A glass of water on the table").expectations.classes == {"cup": 1, "dining table": 1}
+
+
+def test_two_family_words_side_by_side_are_two_people():
+    assert plan_shot("爸爸妈妈陪着女儿在公园散步").expectations.classes.get("person") == 3
+    assert plan_shot("网红小姐姐在街头跳舞").expectations.classes.get("person") == 1
+
+
+def test_two_hands_may_be_two_people_and_an_airport_is_full_of_them():
+    assert "person" not in plan_shot("Two hands pass a coffee cup across a counter").expectations.classes
+    assert "person" not in plan_shot("A businessman checks his watch at the airport").expectations.classes
+    assert plan_shot("A client signs a contract at a desk").expectations.classes.get("person") == 1

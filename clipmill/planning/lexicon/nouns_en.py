@@ -25,6 +25,7 @@ COCO_WORDS_EN = {
     " deliveryman courier_driver cashier_girl clerk salesman saleswoman saleslady vendor hairstylist"
     " makeup_artist nanny babysitter midwife janitor gardener landscaper lifeguard coach trainer tutor"
     " newlyweds newlywed duo trio quartet quintet twin foursome sommelier dj shepherd ranger farmhand tattooist"
+    " client patron commuter pedestrian cyclist_girl triplets quadruplets"
     " barista bartender passenger florist baker butcher jockey neighbour neighbor host hostess mechanic"
     " photographer player swimmer boxer climber gamer youngster bridesmaid nanny courier pedestrian"
     " commuter walker sailor captain lifeguard guitarist pianist violinist drummer dj rapper comedian"

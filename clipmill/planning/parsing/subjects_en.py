@@ -293,6 +293,9 @@ def _measures(text: str, mentions: list[Mention]) -> list[Mention]:
         if after[:1] == ["of"]:
             if mention.head in MEASURE_NOUNS_EN:
                 continue
+            if mention.head == "glass" and after[1:2] and after[1] in ("a", "an", "the", "his", "her", "their", "its",
+                                                                     "this", "that"):
+                continue  # "the glass of a tall building", "the glass of the door": a pane, no drinking glass
             if mention.head == "glass" and any(w.strip(",.;") in WINE_WORDS_EN for w in after[1:4]):
                 mention.coco = "wine glass"
         if mention.head == "glass" and mention.phrase.lower().endswith("glasses") and not after[:1] == ["of"] \

@@ -116,13 +116,19 @@ def _not_compounds(text: str, mentions: list[Mention]) -> list[Mention]:
     return kept
 
 
+# Family words that, side by side, are two people ("爷爷奶奶", "爸爸妈妈"), not one described twice.
+_KIN_ZH = {"爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "爸爸", "妈妈", "爸", "妈", "父亲", "母亲", "叔叔", "阿姨",
+           "哥哥", "姐姐", "弟弟", "妹妹", "舅舅", "姑姑", "丈夫", "妻子", "老公", "老婆", "儿子", "女儿", "孙子", "孙女"}
+
+
 def _merged(text: str, mentions: list[Mention]) -> list[Mention]:
     """"网红小姐姐", "金毛小狗": two nouns of one class side by side name one subject."""
     merged: list[Mention] = []
     for mention in mentions:
         previous = merged[-1] if merged else None
         if previous is not None and previous.end == mention.start and previous.coco is not None \
-                and previous.coco == mention.coco and mention.head != "手":  # "两个女孩手拉手": the girls' hands
+                and previous.coco == mention.coco and mention.head != "手" \
+                and not (previous.head in _KIN_ZH and mention.head in _KIN_ZH):  # "爷爷奶奶": two people
             count = previous.count if previous.stated else mention.count
             if (previous.head in PAIR_NOUNS or mention.head in PAIR_NOUNS) and count is not None:
                 count = max(count, previous.count or 0, mention.count or 0)  # "双胞胎兄弟": two
