@@ -49,6 +49,7 @@ UNCHECKABLE = 0.5  # an interaction QA cannot check (fewer than two COCO subject
 TIME_CLAUSE = 0.6  # an interaction read from "before X" / "after X": X may only say when
 FROM_GROUP = 0.6  # "an old couple feeds pigeons": two pigeons, one each, is a guess
 SETTING = 0.5  # a vehicle the shot is inside ("the aisle of a plane")
+AWAITED = 0.5  # "waits for the bus", "等主人回家": what is waited for may not be there yet
 ORDER = 0.75  # the order of events read from "before"/"after", "之前"/"以后"
 LARGE_COUNT = 0.5  # more than MAX_ENFORCED_COUNT of a class: no detector holds such a count steady
 MAX_ENFORCED_COUNT = 6
@@ -70,6 +71,13 @@ _INSIDE_VEHICLE = re.compile(r"\b(?:aisle|cabin|cockpit|interior|inside)\s+(?:of
 _INSIDE_VEHICLE_ZH = re.compile(r"(?:车厢|机舱|船舱|车内|车里|舱内|客舱)")
 # "只有一位老人", "only a lone fisherman": the count is said to be all there is
 _ONLY_BEFORE = re.compile(r"(?:只有|仅有|唯一的?|only|just|alone|lone|single)\W*(?:\w+\W+)?$", re.I)
+# "waiting for the bus", "等主人回家": what comes right after is awaited, not (yet) in view
+_AWAITING = re.compile(r"(?:\bwait(?:s|ed|ing)?\s+for|\bawait(?:s|ed|ing)?|等着|等待|等候|盼着|等)\s*(?:the|a|an|his|her|its|their)?\s*"
+                       r"(?:\w+\s+)?$", re.I)
+# Vehicles in traffic: how many is not said
+_TRAFFIC = re.compile(r"\b(?:busy|traffic(?!\s+(?:lights?|cones?|signs?|signals?))|rush\s+hour|congested|packed)\b|"
+                      r"车流|车水马龙|堵车|拥堵|川流不息|高峰", re.I)
+_VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
 _PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
 _ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|还给|端给|拿给|带给|传给|塞给|卖给|扶着|牵着|抱着|背着|给|帮|替|为)"
@@ -176,6 +184,10 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
                 for m in own):
         return _Rule(SETTING, f"'{own[0].phrase}{text[own[0].end:own[0].end + 2]}': the shot is inside it, so it is "
                               "the setting, not a thing in view")
+    awaited = [m for m in own if _AWAITING.search(text[max(0, m.start - 16) : m.start])]
+    if own and len(awaited) == len(own):
+        return _Rule(AWAITED, f"'{own[0].phrase}' is waited for ('{text[max(0, own[0].start - 6) : own[0].end]}'): "
+                              "it may not be there yet")
     if own and all(m.guessed for m in own):
         return _Rule(ROLE_SUFFIX, f"'{own[0].phrase}' is read as a person from the shape of the word")
     if own:
@@ -202,6 +214,9 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
                                f"({count} is only the least)")
     if count > MAX_ENFORCED_COUNT:
         return _Rule(LARGE_COUNT, f"{count} of {name}: more than a detector counts steadily ({MAX_ENFORCED_COUNT})")
+    traffic = _TRAFFIC.search(text)
+    if name in _VEHICLE_CLASSES and traffic is not None:
+        return _Rule(CROWD_PLACE, f"'{traffic.group(0)}' puts other vehicles in view: the count of {count} cannot be held")
     alone = [m for m in own if _ONLY_BEFORE.search(text[max(0, m.start - 8) : m.start])]
     if name == "person" and crowd is not None and not alone:
         return _Rule(CROWD_PLACE, f"'{crowd.group(0)}' puts other people in view: the count of {count} "

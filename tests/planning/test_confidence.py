@@ -375,3 +375,20 @@ def test_two_hands_may_be_two_people_and_an_airport_is_full_of_them():
     assert "person" not in plan_shot("Two hands pass a coffee cup across a counter").expectations.classes
     assert "person" not in plan_shot("A businessman checks his watch at the airport").expectations.classes
     assert plan_shot("A client signs a contract at a desk").expectations.classes.get("person") == 1
+
+
+# -- general causes of holdout12's wrong rules (seen after its one blind scoring), on prompts of their own
+
+def test_what_is_waited_for_may_not_be_there():
+    assert "bus" not in plan_shot("A student waits for the bus under an umbrella").expectations.classes
+    assert "person" not in plan_shot("小猫趴在窗台上等妈妈回家").expectations.classes
+
+
+def test_a_court_is_no_ball_and_dish_washing_no_bowl():
+    assert plan_shot("足球场上空无一人").expectations.classes == {}
+    assert "bowl" not in plan_shot("爸爸在厨房洗碗").expectations.classes
+
+
+def test_vehicles_in_traffic_are_not_counted_but_a_traffic_light_is_no_traffic():
+    assert "car" not in plan_shot("A red car crawls through rush hour traffic").expectations.classes
+    assert plan_shot("A white car waits at a traffic light").expectations.classes.get("car") == 1

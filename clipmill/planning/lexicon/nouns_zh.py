@@ -156,7 +156,7 @@ NOT_SUBJECTS_ZH = (
     "熊孩子 狗粮 猫砂 猫爬架 象棋 车厘子 鸡尾酒 鸭舌帽 马克笔 斑马线 人物 众人 其他人 "
     "人脸 面孔 正脸 露脸"
     # waiting for or calling a ride: no vehicle in view ("候车大厅", "等车", "叫车")
-    " 候车 候车厅 候车室 候车大厅 等车 叫车 约车 拦车 堵车 晕车 车票"
+    " 候车 候车厅 候车室 候车大厅 等车 叫车 约车 拦车 堵车 晕车 车票 洗碗 刷碗 洗完碗 刷完碗"
 )
 # Nouns that name a collection, so they carry no number ("车辆有序通过", "鸟群飞过"): an unstated count.
 COLLECTIVE_NOUNS_ZH = {"车辆": "car", "船只": "boat", "鸟群": "bird", "羊群": "sheep", "牛群": "cow", "马群": "horse",

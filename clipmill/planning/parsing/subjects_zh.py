@@ -68,7 +68,7 @@ def _with_role_words(text: str, mentions: list[Mention]) -> list[Mention]:
     return sorted(mentions + added, key=lambda m: (m.start, not m.counted_only))
 
 
-_SHOP_SUFFIXES = tuple("店馆铺摊厅")
+_SHOP_SUFFIXES = tuple("店馆铺摊厅场")  # "篮球场": a court, no ball
 # Birds seen in flocks: with no number ("喂鸽子", "海鸥在飞"), more than one (QA's unstated count,
 # with a warning that says so); "一只鸽子" is one.
 _FLOCK_NOUNS_ZH = {"鸽子", "白鸽", "海鸥", "麻雀", "大雁", "候鸟", "鸭子", "野鸭", "小鸭子", "小鸭"}
