@@ -78,6 +78,10 @@ _AWAITING = re.compile(r"(?:\bwait(?:s|ed|ing)?\s+for|\bawait(?:s|ed|ing)?|等�
 _TRAFFIC = re.compile(r"\b(?:busy|traffic(?!\s+(?:lights?|cones?|signs?|signals?))|rush\s+hour|congested|packed)\b|"
                       r"车流|车水马龙|堵车|拥堵|川流不息|高峰", re.I)
 _VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
+# Going in or out, said of a negated action ("without going in", "没有钻进去"): no entering or leaving
+_MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|come(?:s|ing)?|get(?:s|ting)?)\s+(?:in|inside|"
+                          r"out|into|away)\b|\b(?:enter(?:s|ing)?|leav(?:e|es|ing)|exit(?:s|ing)?)\b|进去|进来|进门|出去|出来|"
+                          r"离开|走进|走出|钻进|上车|下车", re.I)
 _PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
 _ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|还给|端给|拿给|带给|传给|塞给|卖给|扶着|牵着|抱着|背着|给|帮|替|为)"
@@ -148,6 +152,8 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
         if unsure and rule.confidence >= ENFORCE_CONFIDENCE:
             rule = _Rule(min(UNCHECKABLE, rule.confidence), f"{interaction} with {unsure[0]}, which may not be in view")
         negated = _negated_event(interaction_event, negated_actions)
+        if negated is None and interaction in ("enter", "leave"):
+            negated = next((span[2] for span in negated_actions if _MOVE_IN_OUT.search(span[2])), None)
         if negated is not None:
             rule = _Rule(NEGATED_ACTION, f"the action is negated ('{negated}'): it may not happen at all")
         elif time_clause:

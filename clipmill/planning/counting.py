@@ -28,9 +28,11 @@ def count_entities(mentions: list[Mention],
     classes_seen: set[str] = set()
     present = [m for m in mentions if not m.negated]
     has_person = any(m.coco == "person" and m.head not in _BODY_PARTS and not m.pronoun for m in present)
+    body_part_seen = False
     for mention in present:
-        if mention.pronoun or (mention.head in _BODY_PARTS and (has_person or mention.definite)):
-            continue
+        if mention.pronoun or (mention.head in _BODY_PARTS and (has_person or mention.definite or body_part_seen)):
+            continue  # "a hand sprays perfume onto a wrist": one person's hand and wrist
+        body_part_seen = body_part_seen or mention.head in _BODY_PARTS
         if mention.head in _GROUP_WORDS and _class_count(introducing, counts_by_head, mention.coco) >= 2:
             continue  # "……，然后两人拥抱": the two already named
         if mention.head in counts_by_head:

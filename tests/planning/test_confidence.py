@@ -392,3 +392,18 @@ def test_a_court_is_no_ball_and_dish_washing_no_bowl():
 def test_vehicles_in_traffic_are_not_counted_but_a_traffic_light_is_no_traffic():
     assert "car" not in plan_shot("A red car crawls through rush hour traffic").expectations.classes
     assert plan_shot("A white car waits at a traffic light").expectations.classes.get("car") == 1
+
+
+# -- general causes of holdout13's wrong rules (seen after its one blind scoring), on prompts of their own
+
+def test_not_going_in_is_no_entering():
+    assert plan_shot("A man stops at the door of the shop but doesn't go in").expectations.interaction is None
+    assert plan_shot("小狗站在门口，没有进来").expectations.interaction is None
+
+
+def test_each_and_every_give_no_number():
+    assert "cup" not in plan_shot("A host fills each cup with tea").expectations.classes
+
+
+def test_a_hand_and_a_wrist_are_one_person():
+    assert plan_shot("A hand fastens a bracelet around a wrist").expectations.classes.get("person") == 1

@@ -331,6 +331,8 @@ def _count(determiner: str, preceding: list[str], entry: Entry) -> tuple[int | N
         definite = True
     elif determiner in ("another", "other"):
         another = True
+    elif determiner in ("each", "every"):
+        count = None  # "pours water into each glass": several, how many is not said
     if preceding[-1:] == ["of"] and len(preceding) == 2:
         if preceding[0] in GROUP_NUMBERS:  # "a pair of dancers", "a trio of musicians"
             count = GROUP_NUMBERS[preceding[0]]
