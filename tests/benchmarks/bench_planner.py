@@ -148,6 +148,78 @@ def expectation_items(case: dict, plan) -> dict:
             "missed": [item for item in true_items if item not in kept], "unchecked": unchecked}
 
 
+def confidence_items(case: dict, plan) -> list[dict]:
+    """Every item the planner read, enforced or unchecked, with its confidence and whether the case says it is true.
+
+    A class is one unit (QA enforces its presence and count together): `confidence` is the lower
+    of the two, and `items` its presence and count, each right or wrong. Used to choose
+    `ENFORCE_CONFIDENCE`: at a threshold t, a unit with confidence >= t would be enforced.
+    """
+    exp = plan.expectations
+    truth = _truth_counts(case)
+    true_absent = set(case.get("absent", []))
+    accepted = {case.get("interaction"), *case.get("interaction_ok", [])} - {None}
+    units: list[dict] = []
+    for name, count in exp.classes.items():
+        conf = (exp.confidence.get(f"presence:{name}", 0.9), exp.confidence.get(f"count:{name}", 0.9))
+        units.append({"rule": f"class:{name}", "confidence": min(conf), "confidences": conf, "enforced": True,
+                      "items": [name in truth, truth.get(name) == count]})
+    pending: dict[str, dict] = {}
+    for u in exp.unchecked:
+        if u.kind in ("presence", "count"):
+            unit = pending.setdefault(u.subject, {"rule": f"class:{u.subject}", "enforced": False, "items": [],
+                                                  "confidences": [], "why": []})
+            unit["confidences"].append(u.confidence)
+            unit["why"].append(u.why)
+            unit["items"].append(u.subject in truth if u.kind == "presence"
+                                 else str(truth.get(u.subject)) == u.value)
+        elif u.kind == "absent":
+            units.append({"rule": f"absent:{u.subject}", "confidence": u.confidence, "enforced": False,
+                          "items": [u.subject in true_absent], "why": [u.why]})
+        elif u.kind == "interaction" and "interaction" in case:
+            units.append({"rule": f"interaction:{u.value}", "confidence": u.confidence, "enforced": False,
+                          "items": [u.value in accepted], "why": [u.why]})
+    for unit in pending.values():
+        unit["confidence"] = min(unit["confidences"])
+        units.append(unit)
+    for name in exp.forbidden:
+        units.append({"rule": f"absent:{name}", "confidence": exp.confidence.get(f"absent:{name}", 0.9),
+                      "enforced": True, "items": [name in true_absent]})
+    if exp.interaction is not None and "interaction" in case:
+        units.append({"rule": f"interaction:{exp.interaction}",
+                      "confidence": exp.confidence.get(f"interaction:{exp.interaction}", 0.8), "enforced": True,
+                      "items": [exp.interaction in accepted]})
+    return units
+
+
+def by_confidence(names) -> dict:
+    """Items per confidence level over `names`, and what each threshold would enforce."""
+    levels: dict[float, list[int]] = {}
+    units_all, true_total = [], 0
+    for name in names:
+        for case in load_cases(name):
+            plan = plan_shot(case_text(case))
+            true_total += expectation_items(case, plan)["true"]
+            for unit in confidence_items(case, plan):
+                unit["set"], unit["text"] = name, case_text(case)[:100]
+                units_all.append(unit)
+                level = levels.setdefault(round(unit["confidence"], 2), [0, 0])
+                level[0] += len(unit["items"])
+                level[1] += sum(unit["items"])
+    table = {str(c): {"items": n, "right": r, "precision": round(r / n, 3)} for c, (n, r) in sorted(levels.items())}
+    thresholds = {}
+    for t in sorted({round(u["confidence"], 2) for u in units_all}):
+        on = [u for u in units_all if u["confidence"] >= t - 1e-9]
+        enforced = sum(len(u["items"]) for u in on)
+        right = sum(sum(u["items"]) for u in on)
+        thresholds[str(t)] = {"enforced": enforced, "wrong": enforced - right,
+                              "wrong_share": round((enforced - right) / enforced, 4) if enforced else 0.0,
+                              "kept_share": round(right / true_total, 4)}
+    wrong = [{k: u[k] for k in ("set", "text", "rule", "confidence", "items") if k in u}
+             for u in units_all if not all(u["items"]) and u["confidence"] >= 0.7]
+    return {"true_items": true_total, "per_confidence": table, "if_threshold": thresholds, "wrong_at_0.7_up": wrong}
+
+
 def score_case(case: dict, plan=None) -> dict[str, bool]:
     """Field -> right or wrong, for the fields the case states."""
     plan = plan or plan_shot(case_text(case))
@@ -209,8 +281,14 @@ def main() -> None:
     parser.add_argument("--set", choices=(*SETS, "all"), default="all")
     parser.add_argument("--failures", action="store_true", help="print the wrong plans too")
     parser.add_argument("--out", type=Path, help="write the results JSON here")
+    parser.add_argument("--by-confidence", action="store_true",
+                        help="items per confidence level and per threshold (to choose ENFORCE_CONFIDENCE)")
     args = parser.parse_args()
     names = SETS if args.set == "all" else (args.set,)
+    if args.by_confidence:
+        emit({"command": "tests/benchmarks/bench_planner.py " + " ".join(sys.argv[1:]), **by_confidence(names)},
+             args.out)
+        return
     results = {"command": "tests/benchmarks/bench_planner.py " + " ".join(sys.argv[1:]),
                **{name: score_set(name) for name in names}}
     if len(names) > 1:

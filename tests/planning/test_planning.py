@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 
 import pytest
@@ -28,8 +30,8 @@ ENGLISH = [
     # MCN / e-commerce shots
     ("A woman holds a smartphone and smiles at the camera in a bright studio",
      {"person": 1, "cell phone": 1}, "contact", ("person", "cell phone")),
-    ("A chef slices a pizza on a wooden table in a restaurant kitchen",
-     {"person": 1, "pizza": 1, "dining table": 1}, None, ()),
+    ("A chef slices a pizza on a wooden table in a restaurant kitchen",  # the table he works at: setting furniture
+     {"person": 1, "pizza": 1}, None, ()),
     ("A man hands a laptop to a woman in the office",
      {"person": 2, "laptop": 1}, "handover", ("person", "person", "laptop")),
     ("A boy kicks a football to his father in the backyard",
@@ -74,7 +76,11 @@ CHINESE = [
 def test_english_expectations(text, classes, interaction, subjects):
     plan = plan_shot(text)
     assert plan.language == "en"
-    assert plan.expectations == Expectations(classes=classes, interaction=interaction, subjects=subjects)
+    setting = {u.subject for u in plan.expectations.unchecked if u.why.startswith("setting furniture")}
+    assert setting <= {"dining table"}
+    rest = tuple(u for u in plan.expectations.unchecked if u.subject not in setting)
+    assert replace(plan.expectations, unchecked=rest) == Expectations(classes=classes, interaction=interaction,
+                                                                       subjects=subjects)
 
 
 def coco_expectations(plan) -> Expectations:

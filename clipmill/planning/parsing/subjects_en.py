@@ -227,6 +227,9 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
         or sentence_start and before_verb  # "Kids play football", "Model walks in slow motion"
     if entry.plural and not determiner and start == floor and floor > 0 and lowered[i] in VERB_FORMS_EN:
         return None  # "a teenager skateboards down a ramp": right after its subject, the verb
+    if entry.plural and not determiner and after - i == 1 and lowered[i] in VERB_FORMS_EN and start < i \
+            and start > 0 and lowered[start - 1] in ("in", "all") and all(_is_adjective(w) for w in lowered[start:i]):
+        return None  # "a man in black stands at a table": after what the subject wears ("in black"), the verb
     if entry.head.split()[-1] in NEEDS_DETERMINER_EN and after - i == 1 and not determiner and not followed_by_of \
             and not described:  # "smart watch" as two words is a noun whatever stands before it
         return None
