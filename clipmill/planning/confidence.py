@@ -35,6 +35,7 @@ STATED = 0.9  # a number, article or classifier written with the noun; a plain n
 COLLECTIVE = 0.8  # "a couple", "twins", "a trio of", "爷孙俩", "一家三口"
 BODY_PART = 0.85  # "hands knead dough": one person
 IMPLIED = 0.8  # "a cyclist": a bicycle
+IMPLIED_INDOORS = 0.6  # "a skier drinks hot chocolate in the lodge": the gear is left outside
 PRONOUN = 0.75  # "she" with no person named
 ROLE_SUFFIX = 0.75  # a trade word the lexicon does not list but whose shape names a person
 UNSTATED = 0.3  # a plural or group with no number: "customers", "乘客们", "a family"
@@ -62,12 +63,22 @@ _CROWD_PLACES = re.compile(
     r"(?:at|during)\s+(?:a|the)\s+(?:\w+\s+)?(?:game|match|wedding|party|ceremony|graduation|conference|lecture)|"
     r"(?:the|a)\s+(?:\w+\s+)?(?:race|marathon)|airport|terminal|train\s+station|(?:aisle|cabin)\s+of\s+(?:a|an|the)\s+(?:\w+\s+)?(?:plane|airplane|jet|"
     r"train|bus))\b|"
+    r"\b(?:on|aboard|in)\s+(?:a|the)\s+(?:\w+\s+)?(?:bus|train|subway|tram|ferry)\b|"
+    r"\b(?:restaurant|diner|cafeteria|food\s+court)\b(?!\s+kitchen)|"
     r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|人山人海|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢|"
-    r"婚礼|派对|聚会|比赛现场|观众|马拉松|机舱|车厢里|机场|候机|火车站|地铁站",
+    r"婚礼|派对|聚会|比赛现场|观众|马拉松|机舱|车厢里|机场|候机|火车站|地铁站|"
+    r"(?:公交车?|巴士|大巴|地铁|火车|高铁|动车|轮渡)(?:上|里)|(?:餐厅|饭店|餐馆|食堂|大排档)(?!后厨|厨房)",
     re.IGNORECASE)
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
 _INSIDE_VEHICLE = re.compile(r"\b(?:aisle|cabin|cockpit|interior|inside)\s+(?:of\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
                              r"(?P<vehicle>plane|airplane|jet|airliner|bus|train|subway)\b", re.I)
+# "teenagers chat on a bus", "坐在公交车上": riding it, the shot is inside; "gets on the bus" is no riding
+_RIDING = re.compile(r"\b(?:on|aboard|in)\s+(?:a|the)\s+(?:\w+\s+)?(?P<vehicle>bus|train|subway|tram|ferry|plane|"
+                     r"airplane)\b(?!\s+(?:stop|station|window|door|driver|platform|shelter|lane))", re.I)
+_BOARDING_BEFORE = re.compile(r"\b(?:gets?|got|getting|hops?|hopping|climbs?|climbing|jumps?|jumping|steps?|stepping|"
+                              r"waits?|waiting|runs?|running)\s+$", re.I)
+_RIDING_ZH = re.compile(r"(?:坐在|在|站在)[^，。,]{0,3}$")
+_PUBLIC_VEHICLES = {"bus", "train", "airplane", "boat"}
 # "地铁车厢里", "飞机机舱内", "公交车上的座位": the vehicle named right before its inside
 _INSIDE_VEHICLE_ZH = re.compile(r"(?:车厢|机舱|船舱|车内|车里|舱内|客舱)")
 # "只有一位老人", "only a lone fisherman": the count is said to be all there is
@@ -82,7 +93,7 @@ _VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
 # Going in or out, said of a negated action ("without going in", "没有钻进去"): no entering or leaving
 _MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|come(?:s|ing)?|get(?:s|ting)?)\s+(?:in|inside|"
                           r"out|into|away)\b|\b(?:enter(?:s|ing)?|leav(?:e|es|ing)|exit(?:s|ing)?)\b|进去|进来|进门|出去|出来|"
-                          r"离开|走进|走出|钻进|上车|下车", re.I)
+                          r"离开|走进|走出|钻进|上车|下车|出门|进门|进屋|出屋|进店|出发|回家|下楼|上楼", re.I)
 _PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
 _ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|还给|端给|拿给|带给|传给|塞给|卖给|扶着|牵着|抱着|背着|给|帮|替|为)"
@@ -104,6 +115,12 @@ _SETTING_BEFORE_ZH = re.compile(r"(?:在|坐在|躺在|趴在|靠在|站在|蹲�
 # the furniture is what is shown or sold: "a dining table with four chairs, product shot", "沙发展示"
 _PRODUCT_SHOT = re.compile(r"\b(?:product|showroom|showcase|catalog(?:ue)?|listing|for\s+sale|unboxing)\b|"
                            r"产品|商品|展示|展厅|家具|新款|样板间|上新|开箱", re.I)
+# Indoors: gear a word implies ("a skier": skis; "a surfer": a surfboard) is used elsewhere
+_INDOORS = re.compile(r"\b(?:in|inside|at|into)\s+(?:a|an|the|his|her|their|our)?\s*(?:[\w-]+\s+)?(?:lodge|cabin|chalet|"
+                      r"caf[eé]|coffee\s+shop|bar|pub|restaurant|kitchen|living\s+room|bedroom|room|hotel|locker\s+room|"
+                      r"changing\s+room|office|house|apartment|hut|tent|classroom|studio|bathroom|shower)\b|"
+                      r"\b(?:at\s+home|indoors)\b|屋里|木屋|小屋|室内|家里|房间|咖啡馆|咖啡厅|酒店|更衣室|休息室|客厅|卧室|"
+                      r"厨房|办公室|教室|浴室", re.I)
 _BODY_PARTS = {"hand", "hands", "手", "wrist", "arm", "finger", "手腕", "手臂"}
 
 
@@ -213,6 +230,10 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
         return _Rule(SETTING_FURNITURE, f"setting furniture: '{text[max(0, m.start - 12) : m.end + 2].strip()}' names it as "
                                         "where the action happens; COCO detectors often miss it (partly hidden, "
                                         "unusual form)")
+    riding = [m for m in own if _riding(m, text)]
+    if name in _PUBLIC_VEHICLES and own and len(riding) == len(own):
+        return _Rule(SETTING, f"'{text[max(0, own[0].start - 6) : own[0].end + 1].strip()}': riding it, the shot is "
+                              "inside, so it is the setting, not a thing in view")
     awaited = [m for m in own if _AWAITING.search(text[max(0, m.start - 16) : m.start])]
     if own and len(awaited) == len(own):
         return _Rule(AWAITED, f"'{own[0].phrase}' is waited for ('{text[max(0, own[0].start - 6) : own[0].end]}'): "
@@ -226,11 +247,23 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
             return _Rule(NEGATED_ACTION, f"'{own[0].phrase}' is named only in a negated action ('{span[2]}'): "
                                          "it may or may not be in view")
         return _Rule(STATED, f"named: '{outside[0].phrase}'")
+    indoors = _INDOORS.search(text)
+    if implying and indoors is not None:
+        return _Rule(IMPLIED_INDOORS, f"implied by '{implying[0].phrase}', but the scene is indoors ('{indoors.group(0)}'): "
+                                      "the gear is used outside, not here")
     if implying:
         return _Rule(IMPLIED, f"implied by '{implying[0].phrase}'")
     if name == "person" and pronoun_person:
         return _Rule(PRONOUN, "a person read from a pronoun (he/she), never named")
     return _Rule(STATED, "named")
+
+
+def _riding(mention: Mention, text: str) -> bool:
+    """"two friends chat on a train", "坐在公交车上": the people ride it (not "gets on the bus")."""
+    if re.search(r"[\u4e00-\u9fff]", mention.phrase):
+        return text[mention.end : mention.end + 1] in ("上", "里", "内") and bool(_RIDING_ZH.search(text[: mention.start]))
+    found = next((r for r in _RIDING.finditer(text) if r.start("vehicle") < mention.end <= r.end()), None)
+    return found is not None and not _BOARDING_BEFORE.search(text[: found.start()])
 
 
 def _as_setting(mention: Mention, text: str) -> bool:
@@ -294,7 +327,7 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
 
 def _kin_group(mention: Mention) -> bool:
     """"三兄妹", "爷孙俩", "一家三口", "a trio of musicians": the count is in a collective word."""
-    return bool(re.search(r"[俩仨]$|^[二两三四五六七八九十](?:兄|姐|姊)|一家|口之家|trio|quartet|pair|couple|duo|twin",
+    return bool(re.search(r"[俩仨]$|[二两三四五六七八九十](?:个人|个|人|位)$|^[二两三四五六七八九十](?:兄|姐|姊)|一家|口之家|trio|quartet|pair|couple|duo|twin",
                           mention.phrase, re.IGNORECASE))
 
 

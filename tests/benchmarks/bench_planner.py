@@ -178,7 +178,8 @@ def confidence_items(case: dict, plan) -> list[dict]:
                           "items": [u.subject in true_absent], "why": [u.why]})
         elif u.kind == "interaction" and "interaction" in case:
             units.append({"rule": f"interaction:{u.value}", "confidence": u.confidence, "enforced": False,
-                          "items": [u.value in accepted], "why": [u.why]})
+                          "items": [u.value in accepted], "why": [u.why],
+                          "kept": int(u.value in accepted and case["interaction"] is not None)})
     for unit in pending.values():
         unit["confidence"] = min(unit["confidences"])
         units.append(unit)
@@ -188,7 +189,8 @@ def confidence_items(case: dict, plan) -> list[dict]:
     if exp.interaction is not None and "interaction" in case:
         units.append({"rule": f"interaction:{exp.interaction}",
                       "confidence": exp.confidence.get(f"interaction:{exp.interaction}", 0.8), "enforced": True,
-                      "items": [exp.interaction in accepted]})
+                      "items": [exp.interaction in accepted],
+                      "kept": int(exp.interaction in accepted and case["interaction"] is not None)})
     return units
 
 
@@ -212,9 +214,10 @@ def by_confidence(names) -> dict:
         on = [u for u in units_all if u["confidence"] >= t - 1e-9]
         enforced = sum(len(u["items"]) for u in on)
         right = sum(sum(u["items"]) for u in on)
-        thresholds[str(t)] = {"enforced": enforced, "wrong": enforced - right,
+        kept = sum(u.get("kept", sum(u["items"])) for u in on)  # an accepted interaction a case does not ask for
+        thresholds[str(t)] = {"enforced": enforced, "wrong": enforced - right,     # is right, not a kept true item
                               "wrong_share": round((enforced - right) / enforced, 4) if enforced else 0.0,
-                              "kept_share": round(right / true_total, 4)}
+                              "kept_share": round(kept / true_total, 4)}
     wrong = [{k: u[k] for k in ("set", "text", "rule", "confidence", "items") if k in u}
              for u in units_all if not all(u["items"]) and u["confidence"] >= 0.7]
     return {"true_items": true_total, "per_confidence": table, "if_threshold": thresholds, "wrong_at_0.7_up": wrong}

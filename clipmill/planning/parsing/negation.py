@@ -173,7 +173,8 @@ def negated_action_spans(text: str, language: Language,
     else:
         for found in _NEG_ACTION_ZH.finditer(text):
             verb = found.group("verb")
-            if verb in _EXISTENCE_ZH or not VERB_CHARS_ZH.match(verb) and verb not in "说弹吹伸理碰":
+            going = verb == "出" and text[found.end() : found.end() + 1] in tuple("门去来发家")  # "没有出门": an action
+            if verb in _EXISTENCE_ZH and not going or not VERB_CHARS_ZH.match(verb) and verb not in "说弹吹伸理碰下上进出回离走开":
                 continue
             if found.start("verb") in noun_starts:
                 continue

@@ -320,6 +320,11 @@ def _is_determiner(word: str) -> bool:
         or word in VAGUE_QUANTITIES_EN or word in _OTHER_DETERMINERS
 
 
+# Nouns whose plural is the singular: without "a" or a number, how many is not said
+_SAME_IN_PLURAL = {"sheep", "fish", "deer", "cattle", "bison", "moose", "salmon", "swine", "aircraft", "livestock",
+                   "poultry", "trout", "elk", "reindeer", "buffalo"}
+
+
 def _count(determiner: str, preceding: list[str], entry: Entry) -> tuple[int | None, bool, bool]:
     """Count, definite, another: from the determiner and a "pair of" / "group of" before it."""
     count: int | None = 1
@@ -345,6 +350,8 @@ def _count(determiner: str, preceding: list[str], entry: Entry) -> tuple[int | N
         count = None
     if entry.plural and definite:
         count = None
+    if entry.head in _SAME_IN_PLURAL and count == 1 and determiner not in ("a", "an", "one"):
+        count = None  # "a farmer checks on his sheep", "the deer graze": one or a herd
     if entry.plural and count is None and entry.head not in ("twins",):
         return None, definite, another  # "couples dance": how many couples is not said
     return group_count(entry.head, count), definite, another

@@ -160,6 +160,11 @@ _KIN_PAIR_RE = re.compile(r"(?P<kin>爷孙|祖孙|奶孙|婆孙|母女|母子|�
                           r"姐妹|哥|姐|娘|爷|妹|弟)(?P<n>俩|仨)")
 
 
+# "姐妹两个", "兄弟三人", "夫妻二人": the number said after the kin word
+_KIN_THEN_NUMBER_RE = re.compile(r"(?P<kin>爷孙|祖孙|奶孙|婆孙|母女|母子|父子|父女|兄弟姐妹|兄妹|姐妹|兄弟|姐弟|姊妹|夫妻|夫妇|"
+                                 r"师徒|婆媳|闺蜜|好友|朋友|同学|伙伴)(?P<number>[二两三四五六七八九十])(?:个人|个|人|位)")
+
+
 _MEN_AND_WOMEN_RE = re.compile(r"(?P<men>[一二两三四五六七八九十])(?:个|位|名)?男(?:人|生|孩|子)?"
                                r"(?P<women>[一二两三四五六七八九十])(?:个|位|名)?女(?:人|生|孩|子)?(?P<kin>)")
 
@@ -170,6 +175,7 @@ def _with_kin_groups(text: str, mentions: list[Mention]) -> list[Mention]:
     found += [(m, (_zh_number(m.group("men")) or 0) + (_zh_number(m.group("women")) or 0))
               for m in _MEN_AND_WOMEN_RE.finditer(text)]  # "一男一女", "两男一女"
     found += [(m, 2 if m.group("n") == "俩" else 3) for m in _KIN_PAIR_RE.finditer(text)]
+    found += [(m, _zh_number(m.group("number"))) for m in _KIN_THEN_NUMBER_RE.finditer(text)]
     added = []
     for match, number in found:
         inside = [m for m in mentions if m.start < match.end() and match.start() < m.end and m.coco == "person"]
