@@ -43,14 +43,27 @@ wrong / enforced; kept = true items enforced / true items.
     holdout11  after the holdout10 fixes              6/192  3.1%       183/201 91.0%
     holdout12  after the holdout11 fixes              9/206  4.4%       195/212 92.0%
     holdout13  after the holdout12 fixes              5/191  2.6%       183/204 89.7%
-    holdout14  final code                             7/213  3.3%       202/214 94.4%
+    holdout14  final code (of that work)              7/213  3.3%       202/214 94.4%
+    holdout15  after the holdout14 fixes, setting     3/186  1.6%       178/200 89.0%
+               furniture and the confidence table
+
+holdout15 (67 prompts, 32 Chinese) was written and committed before any rule change of that last
+work (setting furniture, holdout14's causes), and scored once on its final code
+(`results/planner_holdout15_blind.json`). Its 3 wrong rules: '书桌' (a desk) read as a book and a
+table (noticed while testing the furniture rule before the scoring, left unfixed so as not to
+tune on the set), and '服务员把一盘菜端上餐桌' counting one person in what is likely a restaurant. Its
+kept share is under 90%: setting furniture (a chair sat on, a bench, a desk) is unchecked by
+design, and the set states such furniture as present (10 of its 22 missed items).
 
 holdout6's aggregate numbers were seen once, by mistake, half-way through the work on holdout5
-(7 of 197 wrong, 94.5% kept); its failures were not. Blind on sets never seen, the planner has
-stayed at 2.6-6.3% wrong enforced rules: above the 2% target. Every set but holdout14 has been
-seen since; `results/planner.json` scores all of them on the final code (holdout14's 7 wrong
-rules are still there: 'his sheep' counted 1, '姐妹两个' read as one, '一直没有下车' read as
-leaving, people on a bus or in a restaurant counted exactly).
+(7 of 197 wrong, 94.5% kept); its failures were not. Blind on sets never seen, the planner had
+stayed at 2.6-6.3% wrong enforced rules, above the 2% target, until holdout15 (1.6%, but 89.0%
+kept). Every set has been seen since; `results/planner.json` scores all 16 on the final code:
+5 of 2760 enforced rules wrong (0.18%), 90.6% of true items kept. holdout14's 7 wrong rules were
+fixed by general causes ('his sheep', '姐妹两个', '一直没有下车', people riding a bus or in a
+restaurant); left: holdout15's 3 (above), '两位老太太在广场上跳舞' (a square is not always full of
+people: the older sets count such prompts exactly) and '交通协管员' (a person read from the shape
+of the word) counted exactly.
 
 The confidence scale as a lever (`--by-confidence`; item = one enforced or unchecked rule, a
 class being two, presence and count, which QA enforces together at the lower of their two
@@ -97,8 +110,8 @@ seen-set kept fell to 88.0%.
         --set holdout13 --by-confidence --code /tmp/wt_holdout13               # one set, its blind code
     .venv/bin/python tests/benchmarks/bench_planner.py --set holdout6 \
         --out tests/benchmarks/results/planner_holdout6_after.json              # the report set, once
-    .venv/bin/python tests/benchmarks/bench_planner.py --set holdout14 \
-        --out tests/benchmarks/results/planner_holdout14_blind.json             # a new set: once, blind
+    .venv/bin/python tests/benchmarks/bench_planner.py --set holdout15 \
+        --out tests/benchmarks/results/planner_holdout15_blind.json             # a new set: once, blind
     .venv/bin/python tests/benchmarks/bench_planner.py --set holdout5 --failures  # the development set
     .venv/bin/python tests/benchmarks/bench_planner.py                       # every set, summary
     .venv/bin/python tests/benchmarks/bench_planner.py --set dev --failures  # what went wrong
