@@ -227,9 +227,10 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
     setting = [m for m in own if _as_setting(m, text) and _occupied(m, text, list(mentions) + list(introducing))]
     if name in _FURNITURE and own and len(setting) == len(own) and not _PRODUCT_SHOT.search(text):
         m = setting[0]
-        return _Rule(SETTING_FURNITURE, f"setting furniture: '{text[max(0, m.start - 12) : m.end + 2].strip()}' names it as "
-                                        "where the action happens; COCO detectors often miss it (partly hidden, "
-                                        "unusual form)")
+        before = _SETTING_BEFORE_EN.search(text[: m.start])
+        said = text[before.start() : m.end] if before else text[max(0, m.start - 3) : m.end + 1]
+        return _Rule(SETTING_FURNITURE, f"setting furniture: named as where the action happens ('{said.strip()}'); "
+                                        "COCO detectors often miss it (partly hidden, unusual form)")
     riding = [m for m in own if _riding(m, text)]
     if name in _PUBLIC_VEHICLES and own and len(riding) == len(own):
         return _Rule(SETTING, f"'{text[max(0, own[0].start - 6) : own[0].end + 1].strip()}': riding it, the shot is "
