@@ -220,8 +220,8 @@ def reproduction(job: JobSpec, models: ModelSources, plan: ShotPlan, params: Att
 
 
 def _repair_and_judge(job: JobSpec, plan: ShotPlan, params: AttemptParams, stitched: StitchedClip,
-                      start_image: Path | None, models: ModelSources, config: RunConfig, batch_name: str, attempt: AttemptRecord,
-                      repair: bool, publish: PublishSettings) -> tuple[Judgement, EncodedClip]:
+                      start_image: Path | None, models: ModelSources, config: RunConfig, batch_name: str,
+                      attempt: AttemptRecord, repair: bool, publish: PublishSettings) -> tuple[Judgement, EncodedClip]:
     """Deflicker, then QA beside the MP4 encode. Every version is encoded, so a person can watch
     what QA judged; the AIGC labels go on at encoding, and QA judges the frames without them.
     The "qa" time is QA's own (its parts' seconds), which the encode's overlaps."""
