@@ -32,6 +32,14 @@ NOBODY_ZH = re.compile(r"(?:空无一人|无人(?!机)|没人|没有人|杳无�
 # Of those, the forms that say the place is empty rather than that nobody is there ("空荡荡的货架"
 # has no goods): read as nobody with less confidence.
 EMPTY_PLACE_ZH = re.compile(r"空空荡荡|空荡荡")
+# "an empty gym", "a vacant parking lot": a place said to be empty has nobody in it, where the text
+# names nobody either (read only then: "a teenager skates down an empty street" is one person).
+EMPTY_PLACE_EN = re.compile(
+    r"\b(?:empty|vacant)\s+(?:[a-z]+\s+)?(?:gym|street|road|office|room|classroom|hall|hallway|corridor|lobby|stadium|"
+    r"arena|court|pool|playground|park|beach|station|platform|subway|train|bus|carriage|cabin|warehouse|parking\s+lot|"
+    r"parking\s+garage|garage|store|shop|restaurant|cafe|café|bar|theater|theatre|cinema|church|square|plaza|alley|"
+    r"highway|library|studio|kitchen|bedroom|living\s+room|apartment|house|home|mall|airport|terminal|waiting\s+room|"
+    r"office\s+space|stage|dance\s+floor|town|village|campus|school|market|boardwalk|pier|trail)s?\b", re.IGNORECASE)
 # Said of a negation, these make it "almost none" ("几乎没有人", "hardly anyone"): a few may be there.
 HEDGES = re.compile(r"(?:几乎|差不多|近乎|基本上?|很少|almost|nearly|hardly|barely|practically|virtually|mostly)\W{0,2}$",
                     re.IGNORECASE)

@@ -115,7 +115,9 @@ COCO_WORDS_ZH = {
     "bed": "床 婴儿床 儿童床 病床 沙发床 双人床 单人床 小床 大床"
     " 大床 床铺",
     "dining table": "餐桌 桌子"
-    " 木桌 圆桌 方桌 饭桌 桌 长桌 茶几 咖啡桌 餐台",
+    " 木桌 圆桌 方桌 饭桌 桌 长桌 茶几 咖啡桌 餐台"
+    # COCO has no desk: a desk is annotated as a dining table
+    " 书桌 课桌 办公桌 电脑桌 写字台 写字桌 学习桌 工作桌 木质书桌",
     "toilet": "马桶",
     "tv": "电视 电视机"
     " 电视屏幕",
@@ -145,6 +147,10 @@ OTHER_SUBJECTS_ZH = (
     "机器人 熊猫 小熊猫 狐狸 兔子 小兔子 老虎 狮子 鹿 小鹿 猴子 松鼠 蝴蝶 鱼 金鱼 龙 独角兽 恐龙 狼 猪 小猪 "
     "山羊 仓鼠 乌龟 蛇 青蛙 鲸鱼 海豚 鲨鱼 袋鼠 考拉 外星人 动物 小动物 宠物 玩具 娃娃 罐子 盒子 礼物 气球 "
     "雪人 稻草人 老鼠"
+    # compounds whose last word is a COCO noun but whose thing is not that class: a dog bed is a
+    # cushion, a child car seat no chair and no car, a bookcase no book
+    " 狗床 猫床 宠物床 宠物窝 宠物垫 狗垫 猫垫 狗沙发 宠物沙发 安全座椅 儿童座椅 汽车座椅 宝宝座椅 儿童安全座椅"
+    " 汽车安全座椅 婴儿座椅 车载座椅 书柜 书橱 书架子 床头柜 床头灯 桌布 床单 台球桌 乒乓球桌 桌球"
 )
 # Words containing a lexicon noun that mean something else ("马上" = at once, "牛奶" = milk).
 NOT_SUBJECTS_ZH = (

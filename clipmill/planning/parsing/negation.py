@@ -12,6 +12,7 @@ from clipmill.planning.lexicon import VERB_CHARS_ZH, VERB_FORMS_EN
 from clipmill.planning.lexicon.negation import (
     AFTER_NEGATION_EN,
     AFTER_NEGATION_ZH,
+    EMPTY_PLACE_EN,
     NEGATION_EN,
     NEGATION_ZH,
     NOBODY_EN,
@@ -79,7 +80,16 @@ def find_absence(text: str, language: Language, mentions: list[Mention]) -> Abse
         if language == "en" or not text[found.end() : found.end() + 1] == "的":
             absence.cut_spans.append(found.span())
         absence.negated_words.append("people" if language == "en" else "人")
+    if language == "en" and not any(m.coco == "person" and not m.negated for m in mentions) \
+            and not _PERSON_PRONOUN_EN.search(text):
+        for found in EMPTY_PLACE_EN.finditer(text):  # "an empty gym": the place stays in the prompt
+            absence.nobody = True
+            absence.nobody_words.append(found.group(0))
+            absence.negated_words.append("people")
     return absence
+
+
+_PERSON_PRONOUN_EN = re.compile(r"\b(?:he|she|they|him|her|his|hers|them|their|i|we|you|someone|somebody|anyone)\b", re.I)
 
 
 def _scope_end_en(text: str, start: int) -> int:

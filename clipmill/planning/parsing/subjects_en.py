@@ -160,7 +160,8 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
     following = [lexicon[key] for key in (tuple(lowered[after : after + n]) for n in (3, 2, 1)) if key in lexicon]
     next_is_noun = bool(following) and following[0].head.split()[-1] not in NEEDS_DETERMINER_EN | {"bear"} \
         and lowered[after] not in _PART_WORDS
-    if next_is_noun and following[0].plural and not entry.plural and lowered[after] in VERB_FORMS_EN:
+    if next_is_noun and (following[0].plural or lowered[after].endswith("s")) and not entry.plural \
+            and lowered[after] in VERB_FORMS_EN:  # "a girl skates", though "skates" are a thing too
         next_is_noun = False  # "a teenager skateboards down a ramp": the plural-looking word is its verb
     if next_is_noun and following[0].plural and not entry.plural and entry.coco == "person" \
             and after + 1 < len(lowered) and lowered[after + 1] not in _FUNCTION_WORDS \

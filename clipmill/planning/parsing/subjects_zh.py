@@ -102,8 +102,13 @@ _VERB_AFTER_ZH = tuple("上着住在了起进出过到下立满")  # "女孩套�
 def _not_compounds(text: str, mentions: list[Mention]) -> list[Mention]:
     """"狗窝" is no dog, "汽车座椅套" neither car nor chair: drop a noun an accessory word follows."""
     kept = []
+    starts = {m.start: m for m in mentions}
     for mention in mentions:
         rest = text[mention.end : mention.end + 4]
+        head_noun = starts.get(mention.end)
+        if mention.coco is not None and mention.coco != "person" and not mention.animate \
+                and head_noun is not None and head_noun.coco != "person" and not head_noun.animate:
+            continue  # "电脑桌", "蛋糕刀", "手机屏幕": a thing right before another names what the second is for
         foods = _FOOD_HEADS_ZH if mention.animate and mention.coco != "person" else ()
         head = next((h for h in _COMPOUND_HEADS_ZH + _VEHICLE_STOPS_ZH + foods if rest.startswith(h)), None)
         if head in _VEHICLE_STOPS_ZH and mention.coco not in ("bus", "train", "car", "truck"):
