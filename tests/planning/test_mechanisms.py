@@ -288,3 +288,43 @@ def test_water_droplets_open_on_a_noun():
 def test_chinese_families_and_verbs(text, classes, action):
     plan = plan_shot(text)
     assert plan.expectations.classes == classes and plan.actions == [action]
+
+
+@pytest.mark.parametrize("text, classes", [
+    ("A puppy naps in a dog bed", {"dog": 1}),  # a dog bed is no COCO bed
+    ("A baby sleeps in a car seat", {"person": 1}),  # a car seat is no car
+    ("A woman switches on a table lamp", {"person": 1}),  # a table lamp is no table
+    ("A cat sits on top of a bookshelf", {"cat": 1}),  # a bookshelf is no book
+    ("小狗睡在狗床上", {"dog": 1}),
+    ("宝宝坐在汽车安全座椅里", {"person": 1}),  # neither a car nor a chair
+    ("一个女孩坐在电脑桌前", {"person": 1}),  # the desk is for a computer: no laptop; the desk unchecked
+    ("男孩坐在书桌前写作业", {"person": 1}),  # no book
+    ("蛋糕刀放在盘子旁边", {"knife": 1}),  # a thing before a thing says what the second is for
+    ("A girl skates in the park", {"person": 1}),  # the word after a singular noun is its verb
+    ("A leather crossbody bag on a hook", {"handbag": 1}),
+    ("A traffic warden waves at a little boy", {"person": 2}),  # a trade is a person
+    ("一位老汉在田里犁地", {"person": 1}),
+])
+def test_compound_nouns_and_trades(text, classes):
+    assert plan_shot(text).expectations.classes == classes
+
+
+def test_a_desk_is_an_unchecked_dining_table():
+    exp = plan_shot("A silver laptop opens on a glass desk").expectations
+    assert exp.classes == {"laptop": 1}
+    assert any(u.subject == "dining table" and u.kind == "presence" for u in exp.unchecked)
+
+
+@pytest.mark.parametrize("text, forbidden", [
+    ("Slow motion of a basketball in an empty gym", ("person",)),  # nobody named: nobody there
+    ("A teenager skates down an empty street", ()),  # a person named: the street is empty of others
+    ("Kids play in an empty parking lot", ()),  # people named, their count unsure: nothing forbidden
+    ("An empty bottle rolls across the floor", ()),  # a bottle is no place
+])
+def test_empty_places(text, forbidden):
+    assert plan_shot(text).expectations.forbidden == forbidden
+
+
+@pytest.mark.parametrize("text", ["A tour guide leads a group through a museum", "两位老太太在广场上跳舞"])
+def test_people_with_a_group_are_not_counted_exactly(text):
+    assert "person" not in plan_shot(text).expectations.classes

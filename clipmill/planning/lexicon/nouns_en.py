@@ -36,7 +36,19 @@ COCO_WORDS_EN = {
     " buyer owner boss employee colleague coworker roommate partner fiance fiancee motorcyclist"
     " snowboarder equestrian horseman horsewoman shop_assistant sales_assistant store_clerk delivery_man"
     " delivery_driver deliveryman postman mailman gardener housewife grandchild toddler kid lad gal dude"
-    " twin yogi skater hand trucker cabbie cabby chauffeur wrist arm finger",
+    " twin yogi skater hand trucker cabbie cabby chauffeur wrist arm finger"
+    # trades and roles: a person named only by what they do
+    " warden porter valet concierge doorman bellboy bellhop caddie groundskeeper guide tour_guide optician"
+    " librarian welder miner inspector medic paramedic busboy sous-chef pastry_chef fishmonger grocer greengrocer"
+    " seamstress cobbler jeweler jeweller locksmith repairman handyman contractor roofer bricklayer architect"
+    " accountant banker broker realtor consultant executive ceo founder entrepreneur secretary mayor politician"
+    " researcher professor lecturer pupil apprentice trainee umpire newscaster interviewer writer author poet"
+    " novelist sculptor illustrator cameraman camerawoman videographer filmmaker choreographer hotelier therapist"
+    " physiotherapist masseuse masseur manicurist esthetician cosmetologist dermatologist optometrist pediatrician"
+    " caretaker carer security_guard crossing_guard bouncer fireman sheriff beekeeper merchant auctioneer emcee"
+    " acrobat busker street_performer cellist saxophonist trumpeter flutist harpist vocalist angler hunter archer"
+    " fencer sprinter marathoner quarterback goalie laborer labourer staffer shopgirl housemaid homemaker"
+    " tradesman craftsman craftswoman artisan stylist_assistant sales_rep",
     "bicycle": "bicycle bike bmx"
     " e-bike ebike mountain_bike road_bike tandem",
     "car": "car taxi sedan suv jeep sports_car police_car convertible limousine race_car racing_car"
@@ -188,4 +200,4 @@ NEEDS_DETERMINER_EN = {"duck", "tie", "orange", "remote", "book", "bowl", "train
                        "flower", "tire", "wheel", "hose", "ladder", "rope", "seal", "product", "dish",
                        # verbs or adjectives first ("she blushes", "combs her hair", "key moment", "lime green")
                        "blush", "comb", "whisk", "swing", "key", "map", "skewer", "lime", "salmon", "straw",
-                       "pepper", "corn", "candy"}
+                       "pepper", "corn", "candy", "guide"}
