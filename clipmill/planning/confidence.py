@@ -62,15 +62,13 @@ _CROWD_PLACES = re.compile(
     r"stadium|mall|shopping\s+street|fair|carnival|street\s+party|nightclub|subway\s+car|audience|spectators|"
     r"(?:leads?|teach(?:es)?|instructs?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?class|"
     r"(?:leads?|guides?|shows?|takes?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?(?:group|tour)\b|"
-    # stopping or hailing a vehicle: someone drives or rides it ("拦下一辆电动车", "pulls over a car")
-    r"\bpull(?:s|ed|ing)?\s+over\s+(?:a|an|the)\b|\bflag(?:s|ged|ging)?\s+down\b|\bhail(?:s|ed|ing)?\s+(?:a|the)\s+(?:taxi|cab)\b|"
     r"(?:at|during)\s+(?:a|the)\s+(?:\w+\s+)?(?:game|match|wedding|party|ceremony|graduation|conference|lecture)|"
     r"(?:the|a)\s+(?:\w+\s+)?(?:race|marathon)|airport|terminal|train\s+station|(?:aisle|cabin)\s+of\s+(?:a|an|the)\s+(?:\w+\s+)?(?:plane|airplane|jet|"
     r"train|bus))\b|"
     r"\b(?:on|aboard|in)\s+(?:a|the)\s+(?:\w+\s+)?(?:bus|train|subway|tram|ferry)\b|"
     r"\b(?:restaurant|diner|cafeteria|food\s+court)\b(?!\s+kitchen)|"
     r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|人山人海|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢|"
-    r"婚礼|派对|聚会|比赛现场|观众|广场舞|广场上跳舞|拦下|拦住|截停|拦车|马拉松|机舱|车厢里|机场|候机|火车站|地铁站|"
+    r"婚礼|派对|聚会|比赛现场|观众|广场舞|广场上跳舞|(?:拦下|拦住|截停)[^，。,]{0,4}(?:电动车|电瓶车|摩托|自行车|单车)|马拉松|机舱|车厢里|机场|候机|火车站|地铁站|"
     r"(?:公交车?|巴士|大巴|地铁|火车|高铁|动车|轮渡)(?:上|里)|(?:餐厅|饭店|餐馆|食堂|大排档)(?!后厨|厨房)",
     re.IGNORECASE)
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
@@ -98,6 +96,10 @@ _VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
 _MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|come(?:s|ing)?|get(?:s|ting)?)\s+(?:in|inside|"
                           r"out|into|away)\b|\b(?:enter(?:s|ing)?|leav(?:e|es|ing)|exit(?:s|ing)?)\b|进去|进来|进门|出去|出来|"
                           r"离开|走进|走出|钻进|上车|下车|出门|进门|进屋|出屋|进店|出发|回家|下楼|上楼", re.I)
+# Touching, said of a negated action ("never touches it", "没有碰"): no contact
+_TOUCH = re.compile(r"\b(?:touch(?:es|ed|ing)?|grab(?:s|bed|bing)?|hold(?:s|ing)?|pick(?:s|ed|ing)?\s+(?:it|them)?\s*up|"
+                    r"pat(?:s|ted|ting)?|pet(?:s|ted|ting)?|hug(?:s|ged|ging)?|eat(?:s|ing)?|bite(?:s)?|lick(?:s|ed|ing)?)\b|"
+                    r"碰|摸|抓|拿|抱|吃|咬|舔", re.I)
 _PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
 _ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|还给|端给|拿给|带给|传给|塞给|卖给|扶着|牵着|抱着|背着|给|帮|替|为)"
@@ -194,6 +196,8 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
         negated = _negated_event(interaction_event, negated_actions)
         if negated is None and interaction in ("enter", "leave"):
             negated = next((span[2] for span in negated_actions if _MOVE_IN_OUT.search(span[2])), None)
+        if negated is None and interaction == "contact":  # "stares at the bowl but never touches it"
+            negated = next((span[2] for span in negated_actions if _TOUCH.search(span[2])), None)
         if negated is not None:
             rule = _Rule(NEGATED_ACTION, f"the action is negated ('{negated}'): it may not happen at all")
         elif time_clause:

@@ -328,3 +328,21 @@ def test_empty_places(text, forbidden):
 @pytest.mark.parametrize("text", ["A tour guide leads a group through a museum", "两位老太太在广场上跳舞"])
 def test_people_with_a_group_are_not_counted_exactly(text):
     assert "person" not in plan_shot(text).expectations.classes
+
+
+@pytest.mark.parametrize("text, classes", [
+    ("A little boy pours milk into his cereal bowl", {"person": 1, "bowl": 1}),  # a base-form verb takes no singular subject
+    ("A dog bowl on the kitchen floor", {"bowl": 1}),  # the dog only says what the bowl is for
+    ("A family of four skis down the slope", {"person": 4, "skis": 4}),  # the number is the family's
+])
+def test_compound_heads_and_sport_verbs_after_a_group(text, classes):
+    assert plan_shot(text).expectations.classes == classes
+
+
+def test_a_negated_touch_is_no_contact():
+    exp = plan_shot("A cat stares at the goldfish bowl but never touches it").expectations
+    assert exp.interaction is None and any(u.kind == "interaction" for u in exp.unchecked)
+
+
+def test_stopping_a_two_wheeler_brings_its_rider():
+    assert "person" not in plan_shot("交通协管员在路口拦下一辆电动车").expectations.classes

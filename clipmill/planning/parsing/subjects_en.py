@@ -78,6 +78,16 @@ def mentions_en(text: str) -> list[Mention]:
         ends_phrase = after + 1 < len(tokens) and bool(text[tokens[after][3] : tokens[after + 1][2]].strip())
         sport = _SPORT_VERBS.get(lowered[after]) if joined and entry.coco == "person" and after < len(lowered) \
             and not possessive else None
+        if sport is None and entry.head in _GROUP_OF and lowered[after : after + 1] == ["of"] \
+                and after + 2 < len(lowered) and lowered[after + 1] in NUMBERS_EN and lowered[after + 2] in _SPORT_VERBS:
+            # "a family of three bikes along the lake": the number is the family's, the verb brings a bike each
+            entry = Entry(entry.head, entry.coco, entry.plural, entry.implies + (_SPORT_VERBS[lowered[after + 2]],),
+                          entry.name)
+            mention = _mention_at(text, tokens, lowered, i, after, entry, floor)
+            if mention is not None:
+                mentions.append(mention)
+            i = floor = after + 3
+            continue
         if sport is not None:  # "two teenagers skateboard down a street": the verb brings a skateboard each
             entry = Entry(entry.head, entry.coco, entry.plural, entry.implies + (sport,), entry.name)
         if sport is not None or possessive or not joined or not _modifies_next(
@@ -187,6 +197,9 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_ph
     if entry.head in _MATERIAL_NOUNS and not entry.plural and following not in _FUNCTION_WORDS \
             and (following not in VERB_FORMS_EN or following in _ING_NOUNS) and not following.endswith(("ed", "ly")):
         return True  # "a glass building", "a paper crane": the material of what follows
+    if following in _COMPOUND_HEADS_EN and not entry.plural and not following.endswith("s") \
+            and entry.coco != "person":
+        return True  # "his cereal bowl", "a dog bowl": after a singular noun, a verb would take an s ("bowls")
     if entry.plural or following in _FUNCTION_WORDS or following in VERB_FORMS_EN or following in ADJECTIVES_EN:
         return False
     if following.endswith(("s", "ed", "ing", "ly")) or following.isdigit() or "-" in following:
@@ -236,8 +249,9 @@ def _mention_at(text: str, tokens: list[Token], lowered: list[str], i: int, afte
         return None
     count, definite, another = _count(determiner, lowered[max(0, start - 2) : start], entry)
     if entry.head in _GROUP_OF and lowered[after : after + 1] == ["of"] and lowered[after + 1 : after + 2] \
-            and lowered[after + 1] in NUMBERS_EN and tuple(lowered[after + 2 : after + 3]) not in lexicon_en():
-        count = NUMBERS_EN[lowered[after + 1]]  # "a family of four"
+            and lowered[after + 1] in NUMBERS_EN and (tuple(lowered[after + 2 : after + 3]) not in lexicon_en()
+                                                      or lowered[after + 2 : after + 3][0] in _SPORT_VERBS):
+        count = NUMBERS_EN[lowered[after + 1]]  # "a family of four", "a family of three bikes along"
         after += 2
     if count is None and entry.coco == "person" and any(w in ("twin", "twins") for w in lowered[start:i]):
         count = 2  # "twin sisters"
