@@ -346,3 +346,7 @@ def test_a_negated_touch_is_no_contact():
 
 def test_stopping_a_two_wheeler_brings_its_rider():
     assert "person" not in plan_shot("交通协管员在路口拦下一辆电动车").expectations.classes
+
+
+def test_a_sport_verb_after_what_the_person_wears():
+    assert plan_shot("A girl in a red jacket skis down the slope").expectations.classes == {"person": 1, "skis": 1}

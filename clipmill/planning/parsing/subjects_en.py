@@ -78,6 +78,16 @@ def mentions_en(text: str) -> list[Mention]:
         ends_phrase = after + 1 < len(tokens) and bool(text[tokens[after][3] : tokens[after + 1][2]].strip())
         sport = _SPORT_VERBS.get(lowered[after]) if joined and entry.coco == "person" and after < len(lowered) \
             and not possessive else None
+        if sport is None and joined and entry.coco is None and after < len(lowered) and lowered[after] in _SPORT_VERBS \
+                and lowered[after].endswith("s") and mentions and mentions[-1].coco == "person" and not mentions[-1].implies \
+                and _WEARING.fullmatch(text, mentions[-1].end, tokens[i][2]) is not None:
+            # "a man in a hoodie skateboards past": the verb after what the person wears brings the gear
+            mentions[-1].implies = (_SPORT_VERBS[lowered[after]],)
+            mention = _mention_at(text, tokens, lowered, i, after, entry, floor)
+            if mention is not None:
+                mentions.append(mention)
+            i = floor = after + 1
+            continue
         if sport is None and entry.head in _GROUP_OF and lowered[after : after + 1] == ["of"] \
                 and after + 2 < len(lowered) and lowered[after + 1] in NUMBERS_EN and lowered[after + 2] in _SPORT_VERBS:
             # "a family of three bikes along the lake": the number is the family's, the verb brings a bike each
@@ -116,6 +126,7 @@ _SPORT_VERBS = {"skateboard": "skateboard", "skateboards": "skateboard", "ski": 
                 "snowboard": "snowboard", "snowboards": "snowboard", "surf": "surfboard", "surfs": "surfboard",
                 "bike": "bicycle", "bikes": "bicycle", "cycle": "bicycle", "cycles": "bicycle", "kayak": "boat",
                 "kayaks": "boat", "canoe": "boat", "canoes": "boat"}
+_WEARING = re.compile(r"\s+(?:in|wearing|with)\s+(?:(?:a|an|the|his|her|their)\s+)?(?:[\w-]+\s+){0,3}")
 _YOUNG = {"calf", "cub", "foal", "baby", "young", "pup", "joey", "chick", "kid"}
 
 
