@@ -350,3 +350,8 @@ def test_stopping_a_two_wheeler_brings_its_rider():
 
 def test_a_sport_verb_after_what_the_person_wears():
     assert plan_shot("A girl in a red jacket skis down the slope").expectations.classes == {"person": 1, "skis": 1}
+
+
+@pytest.mark.parametrize("text", ["A newlywed pair dances slowly under string lights", "An elderly pair walks along the pier"])
+def test_a_pair_of_people_named_by_an_adjective(text):
+    assert plan_shot(text).expectations.classes == {"person": 2}

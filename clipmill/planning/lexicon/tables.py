@@ -56,6 +56,8 @@ def lexicon_en() -> dict[tuple[str, ...], Entry]:
     lexicon[("cattle",)] = Entry("cattle", "cow", plural=True)
     for word in ("couple", "crowd", "family", "twins"):
         lexicon[(word,)] = Entry(word, "person", plural=word != "couple" and word != "family")
+    for word in ("newlywed", "elderly", "married", "retired", "engaged"):  # "a newlywed pair dances": two people
+        lexicon[(word, "pair")] = Entry("couple", "person", plural=False)
     for word in ("couples", "families", "crowds"):  # "two couples": four people
         lexicon[(word,)] = Entry(word[:-1] if word != "families" else "family", "person", plural=True)
     for word in ("duos", "trios", "quartets"):
