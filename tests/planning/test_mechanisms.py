@@ -355,3 +355,8 @@ def test_a_sport_verb_after_what_the_person_wears():
 @pytest.mark.parametrize("text", ["A newlywed pair dances slowly under string lights", "An elderly pair walks along the pier"])
 def test_a_pair_of_people_named_by_an_adjective(text):
     assert plan_shot(text).expectations.classes == {"person": 2}
+
+
+@pytest.mark.parametrize("text", ["A father and son fish from a dock", "A mother and daughter duo bake bread"])
+def test_two_people_joined_by_and(text):
+    assert plan_shot(text).expectations.classes == {"person": 2}

@@ -112,7 +112,20 @@ def mentions_en(text: str) -> list[Mention]:
         elif entry.coco is not None and entry.coco != "person":
             implied_next = (entry.coco,)  # "a bike rider", "a taxi driver": the rider brings the bike
         i = after
-    return _young_of_animals(text, _measures(text, mentions))
+    return _young_of_animals(text, _measures(text, _group_after_pair(text, mentions)))
+
+
+_AND_ONE_MORE = re.compile(r"\s+and\s+(?:(?:a|an|her|his|their|the)\s+)?(?:[\w-]+\s+)?")
+
+
+def _group_after_pair(text: str, mentions: list[Mention]) -> list[Mention]:
+    """"a mother and daughter duo": the duo is the two people named before it, not a third."""
+    dropped = []
+    for k, mention in enumerate(mentions):
+        if k and mention.coco == "person" and mention.head in GROUP_NUMBERS and mentions[k - 1].coco == "person" \
+                and _AND_ONE_MORE.fullmatch(text, mentions[k - 1].end, mention.start):
+            dropped.append(mentions[k - 1])
+    return [m for m in mentions if m not in dropped]
 
 
 # Nouns that, before another noun, say what it is made of.
@@ -181,6 +194,10 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
     following = [lexicon[key] for key in (tuple(lowered[after : after + n]) for n in (3, 2, 1)) if key in lexicon]
     next_is_noun = bool(following) and following[0].head.split()[-1] not in NEEDS_DETERMINER_EN | {"bear"} \
         and lowered[after] not in _PART_WORDS
+    start = after - len(entry.head.split())
+    if following and entry.coco == "person" and following[0].coco is None and start > 0 and lowered[start - 1] == "and" \
+            and not entry.plural:
+        return False  # "a father and son fish from a dock": the second of two people, then their verb
     if next_is_noun and (following[0].plural or lowered[after].endswith("s")) and not entry.plural \
             and lowered[after] in VERB_FORMS_EN:  # "a girl skates", though "skates" are a thing too
         next_is_noun = False  # "a teenager skateboards down a ramp": the plural-looking word is its verb
