@@ -46,6 +46,8 @@ wrong / enforced; kept = true items enforced / true items.
     holdout14  final code (of that work)              7/213  3.3%       202/214 94.4%
     holdout15  after the holdout14 fixes, setting     3/186  1.6%       178/200 89.0%
                furniture and the confidence table
+    holdout16  after the holdout15 fixes (compound    8/203  3.9%       191/226 84.5%
+               nouns, desks, trades, empty places)
 
 holdout15 (67 prompts, 32 Chinese) was written and committed before any rule change of that last
 work (setting furniture, holdout14's causes), and scored once on its final code
@@ -55,11 +57,26 @@ tune on the set), and '服务员把一盘菜端上餐桌' counting one person in
 kept share is under 90%: setting furniture (a chair sat on, a bench, a desk) is unchecked by
 design, and the set states such furniture as present (10 of its 22 missed items).
 
+holdout16 (74 prompts, 36 Chinese) was written and committed before any rule change of the work on
+holdout15's failures, and scored once on its final code (`results/planner_holdout16_blind.json`).
+Its writer knew the compounds the fixes were aimed at (bookshelf, table lamp, dog bed, car seat,
+书桌), so a few of its prompts test them directly. Both targets missed. Its 8 wrong rules: a van
+read as a car ('unloads boxes from a white van'); a person counted exactly where others may be
+in view ('教练在游泳池边指导学员', '一个男人在健身房里举哑铃', '马路上车来车往，一个交警', the last also
+one car in traffic '车来车往'); '在书架前挑选一本小说' one book though the shelf holds many;
+'搬上车的后备箱' read as getting into the car (enter), the car itself missed. Its 35 missed items:
+furniture as setting and desks (unchecked by design, 9), presence lost with an unsure count (birds,
+plants, books, a tie 'ties his tie' counted twice), handovers between two people (QA needs the
+object), 'a man does not take the call and puts his phone' (the phone lost to the negated
+action), 'pours red wine' (no bottle implied).
+
 holdout6's aggregate numbers were seen once, by mistake, half-way through the work on holdout5
 (7 of 197 wrong, 94.5% kept); its failures were not. Blind on sets never seen, the planner had
 stayed at 2.6-6.3% wrong enforced rules, above the 2% target, until holdout15 (1.6%, but 89.0%
-kept). Every set has been seen since; `results/planner.json` scores all 16 on the final code:
-5 of 2760 enforced rules wrong (0.18%), 90.6% of true items kept. holdout14's 7 wrong rules were
+kept), and holdout16 went back to 3.9% (84.5% kept). Every set has been seen since;
+`results/planner.json` scores all 17 on the final code: 10 of 2977 enforced rules wrong (0.34%;
+8 of them holdout16's, 1 holdout2's 'an empty playground', whose truth states no absence where
+holdout10's states one for the same words), 90.6% of true items kept (holdout16 84.5%). holdout14's 7 wrong rules were
 fixed by general causes ('his sheep', '姐妹两个', '一直没有下车', people riding a bus or in a
 restaurant); left: holdout15's 3 (above), '两位老太太在广场上跳舞' (a square is not always full of
 people: the older sets count such prompts exactly) and '交通协管员' (a person read from the shape
@@ -110,8 +127,8 @@ seen-set kept fell to 88.0%.
         --set holdout13 --by-confidence --code /tmp/wt_holdout13               # one set, its blind code
     .venv/bin/python tests/benchmarks/bench_planner.py --set holdout6 \
         --out tests/benchmarks/results/planner_holdout6_after.json              # the report set, once
-    .venv/bin/python tests/benchmarks/bench_planner.py --set holdout15 \
-        --out tests/benchmarks/results/planner_holdout15_blind.json             # a new set: once, blind
+    .venv/bin/python tests/benchmarks/bench_planner.py --set holdout16 \
+        --out tests/benchmarks/results/planner_holdout16_blind.json             # a new set: once, blind
     .venv/bin/python tests/benchmarks/bench_planner.py --set holdout5 --failures  # the development set
     .venv/bin/python tests/benchmarks/bench_planner.py                       # every set, summary
     .venv/bin/python tests/benchmarks/bench_planner.py --set dev --failures  # what went wrong
