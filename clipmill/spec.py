@@ -86,7 +86,7 @@ class QASettings(_Strict):
                           "make noise that no image-quality check can pass")
     check_text: bool = Field(True, description="read text in sampled frames (OCR): captions, watermarks and "
                                                "garbled or changing text the prompt does not ask for fail the clip")
-    text_samples: int = Field(6, ge=2, le=32, description="frames, evenly spaced, that OCR reads")
+    text_samples: int = Field(4, ge=2, le=32, description="frames, evenly spaced, that OCR reads")
     deflicker_strength: float = Field(1.0, ge=0.0, le=4.0)
 
 

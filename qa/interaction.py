@@ -203,32 +203,41 @@ def _handover(clip: ClipSample, a: str, b: str, obj: str) -> Check:
 
 
 def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
+    """"enter": out of view at the opening, then in view for most of the last third; "leave" the
+    same in reverse. Only the opening (or closing) frames must be empty, not the whole first
+    third: someone who walks in a quarter of the way through has entered. Absence is read
+    where it is asked for and presence leniently, because a detector misses far more often
+    than it invents."""
     metric = f"interaction:{kind}"
-    # "enter": absent from the first third, then present; "leave" is the same in reverse.
-    before, after = (clip.early, clip.late) if kind == "enter" else (clip.late, clip.early)
+    ordered = clip.frames if kind == "enter" else clip.frames[::-1]
+    edge = ordered[:max(2, round(len(ordered) * _EDGE_SHARE))]  # the opening (enter) or closing (leave) frames
+    edge_name = "opening" if kind == "enter" else "closing"
+    after = clip.late if kind == "enter" else clip.early
     notes = []
     best = 0.0
     for label in candidates:
-        seen_before = sum(bool(clip.instances(f, label)) for f in before)
+        seen_edge = sum(bool(clip.instances(f, label)) for f in edge)
         seen_after = sum(bool(clip.instances(f, label)) for f in after)
         share_after = seen_after / len(after) if after else 0.0
-        if seen_before == 0 and share_after >= 0.5:
+        if seen_edge == 0 and share_after >= 0.5:
             present = [f for f in clip.frames if clip.instances(f, label)]
             moment = present[0] if kind == "enter" else present[-1] + clip.stride
             what = "enters at" if kind == "enter" else "leaves by"
             reason = (
                 f"{label} {what} frame {moment}: in view in {seen_after} of {len(after)} checked frames of the "
-                f"{'last' if kind == 'enter' else 'first'} third, in none of the "
-                f"{'first' if kind == 'enter' else 'last'} third"
+                f"{'last' if kind == 'enter' else 'first'} third, in none of the {len(edge)} {edge_name} ones"
             )
             return Check(STAGE, metric, share_after, 0.5, True, reason), {label}
-        best = max(best, share_after if seen_before == 0 else 0.0)
-        if seen_before:
+        best = max(best, share_after if seen_edge == 0 else 0.0)
+        if seen_edge:
             where = "already in view in" if kind == "enter" else "still in view in"
-            third = "first" if kind == "enter" else "last"
-            notes.append(f"{label} is {where} {seen_before} of {len(before)} checked frames of the {third} third")
+            notes.append(f"{label} is {where} {seen_edge} of the {len(edge)} {edge_name} checked frames")
         else:
             third = "last" if kind == "enter" else "first"
             notes.append(f"{label} is in view in only {seen_after} of {len(after)} checked frames of the {third} third")
     reason = f"nothing {third_person(kind)}: " + "; ".join(notes) if notes else f"no subject to {kind}"
     return Check(STAGE, metric, best, 0.5, False, reason), set()
+
+
+# The share of checked frames at the opening (enter) or close (leave) that must show no one.
+_EDGE_SHARE = 0.15

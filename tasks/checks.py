@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from clipmill.media import load_frames
 from clipmill.planning import ShotPlan
+from clipmill.planning.motion import moving_actions
 from clipmill.spec import ModelSources, QASettings
 from qa.judge import Judgement, expects_motion, judge_frames
 from qa.retry import AttemptParams, RetryDecision, plan_retry
@@ -39,7 +40,7 @@ def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str
     loaded_s = time.perf_counter() - started
     judgement = judge_frames(
         frames, qa=qa, expectations=plan.expectations, text=text, detector=detector, scorer=scorer,
-        seams=seams, expects_motion=expects_motion(plan.actions, plan.expectations),
+        seams=seams, expects_motion=expects_motion(moving_actions(plan.actions), plan.expectations),
         open_vocab_detector=open_vocab, open_vocab_missing=missing, text_reader=text_reader,
         reference_image=reference)
     # With the loading, the judgement's seconds add up to the whole of QA's time.

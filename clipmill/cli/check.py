@@ -147,12 +147,14 @@ def request_for(prompt: str | None, expect: list[str] = (), interaction: str | N
     if not prompt:
         return ClipRequest(expectations, "--expect" if expect else "none")
     from clipmill.planning import plan_shot
+    from clipmill.planning.motion import moving_actions
     from qa.judge import expects_motion
 
     plan = plan_shot(prompt)
     if expect or interaction is not None:
-        return ClipRequest(expectations, "--expect", prompt, expects_motion(plan.actions, plan.expectations))
-    return ClipRequest(plan.expectations, "prompt", prompt, expects_motion(plan.actions, plan.expectations))
+        return ClipRequest(expectations, "--expect", prompt, expects_motion(moving_actions(plan.actions), plan.expectations))
+    return ClipRequest(plan.expectations, "prompt", prompt,
+                       expects_motion(moving_actions(plan.actions), plan.expectations))
 
 
 def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (), interaction: str | None = None,

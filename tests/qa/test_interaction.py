@@ -49,22 +49,27 @@ def test_class_never_seen():
 
 
 def test_too_few_of_a_present_subject_is_a_wrong_count_not_a_missing_subject():
-    two = dets("person", FRAMES, x=0, track_id=1) + dets("person", FRAMES[:10], x=200, track_id=2)
+    # The second person is seen for 2 checked frames (8 clip frames): never together for longer than a blink.
+    two = dets("person", FRAMES, x=0, track_id=1) + dets("person", FRAMES[3:5], x=200, track_id=2)
     checks = interaction_checks(two, FRAMES, Expectations(classes={"person": 2}))
     assert check(checks, "presence:person").passed
     c = check(checks, "count:person")
-    assert not c.passed and c.reason.startswith("2 x person expected, but all 2 are seen together in only 10 of 25")
+    assert not c.passed and c.reason.startswith("2 x person expected, but never all 2 together for more than 8 frames")
+    # Seen together for a stretch, then lost behind each other: the count was there.
+    both_for_a_while = dets("person", FRAMES, x=0, track_id=1) + dets("person", FRAMES[:10], x=200, track_id=2)
+    assert check(interaction_checks(both_for_a_while, FRAMES, Expectations(classes={"person": 2})),
+                 "count:person").passed
 
 
-def test_count_fall_is_reported_with_frame_and_counts():
+def test_count_fall_is_noted_with_frame_and_counts():
     people = [
         *dets("person", FRAMES, x=0),
         *dets("person", FRAMES, x=100),
         *dets("person", [f for f in FRAMES if f < 50], x=200),
     ]
     c = check(interaction_checks(people, FRAMES, Expectations(classes={"person": 3})), "count:person")
-    assert not c.passed
-    assert c.reason == "person count fell from 3 to 2 at frame 52"
+    assert c.passed  # a fall is the detector losing someone as often as not: noted, never failed
+    assert c.reason.startswith("never more person than expected; fewer seen from frame 52 (3 to 2)")
 
 
 def test_count_rise_above_expected_is_a_clone():
@@ -77,9 +82,9 @@ def test_brief_detector_misses_are_forgiven():
     dogs = dets("dog", [f for f in FRAMES if f not in (40, 44)])  # absent 8 frames, limit 8
     checks = interaction_checks(dogs, FRAMES, Expectations(classes={"dog": 1}))
     assert check(checks, "count:dog").passed
-    longer = dets("dog", [f for f in FRAMES if f not in (40, 44, 48)])  # absent 12 frames
+    longer = dets("dog", [f for f in FRAMES if f not in (40, 44, 48)])  # absent 12 frames, then back
     c = check(interaction_checks(longer, FRAMES, Expectations(classes={"dog": 1})), "count:dog")
-    assert not c.passed and c.reason == "dog vanished at frame 40 for 12 frames (back at frame 52)"
+    assert c.passed and "dog unseen from frame 40 for 12 frames (back at frame 52)" in c.reason
 
 
 def test_arrival_up_to_the_expected_count_is_not_a_change():
@@ -180,7 +185,7 @@ def test_enter_passes_and_exempts_the_newcomer_from_presence():
 def test_enter_fails_when_everyone_is_there_from_the_start():
     both = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=300)
     c = check(interaction_checks(both, FRAMES, pair_expectations("enter", "person", "dog")), "interaction:enter")
-    assert not c.passed and "dog is already in view in 9 of 9 checked frames of the first third" in c.reason
+    assert not c.passed and "dog is already in view in 4 of the 4 opening checked frames" in c.reason
 
 
 def test_leave_passes_without_a_vanish_failure():
@@ -194,7 +199,7 @@ def test_leave_passes_without_a_vanish_failure():
 def test_leave_fails_when_nobody_leaves():
     staying = dets("person", FRAMES, x=0) + dets("dog", FRAMES, x=300)
     c = check(interaction_checks(staying, FRAMES, pair_expectations("leave", "person", "dog")), "interaction:leave")
-    assert not c.passed and "dog is still in view in 9 of 9 checked frames of the last third" in c.reason
+    assert not c.passed and "dog is still in view in 4 of the 4 closing checked frames" in c.reason
 
 
 def test_interaction_without_two_subjects_is_informational():
@@ -207,7 +212,7 @@ def test_count_fall_names_the_track_that_ended():
     people = [*dets("person", FRAMES, x=0, track_id=1), *dets("person", FRAMES, x=100, track_id=2),
               *dets("person", [f for f in FRAMES if f < 50], x=200, track_id=3)]
     c = check(interaction_checks(people, FRAMES, Expectations(classes={"person": 3})), "count:person")
-    assert c.reason == "person count fell from 3 to 2 at frame 52 (person #3 last seen at frame 48)"
+    assert "fewer seen from frame 52 (3 to 2) (person #3 last seen at frame 48)" in c.reason
 
 
 def test_too_many_from_the_start_is_a_clone():
@@ -220,8 +225,8 @@ def test_several_count_changes_are_summarised():
     people = [*dets("person", FRAMES, x=0), *dets("person", [f for f in FRAMES if 20 <= f < 60], x=100),
               *dets("person", [f for f in FRAMES if 40 <= f < 80], x=200)]
     c = check(interaction_checks(people, FRAMES, Expectations(classes={"person": 1})), "count:person")
-    assert not c.passed and c.value == 4.0
-    assert c.reason == "person count rose from 1 to 2 at frame 20 (1 expected) (and 3 more count changes)"
+    assert not c.passed and c.value == 2.0  # the two rises; the falls back are noted only
+    assert c.reason == "person count rose from 1 to 2 at frame 20 (1 expected) (and 1 more count changes)"
 
 
 def test_steady_count_reason_and_flickering_detections_are_not_a_count():
@@ -363,3 +368,15 @@ def test_open_vocabulary_subjects_get_presence_and_vanish_but_no_count():
     [note] = not_checkable_checks(["perfume"], "its classes are COCO's")
     assert note.passed and note.threshold is None and note.metric == "unchecked:perfume"
     assert note.reason == "perfume: not checkable by the detector (its classes are COCO's)"
+
+
+def test_someone_who_walks_in_a_quarter_of_the_way_through_has_entered():
+    # 25 checked frames: absent from the first 6, then in view to the end (a detector blink at 15).
+    arriving = dets("person", [f for f in FRAMES[6:] if f != FRAMES[15]], x=0)
+    c = check(interaction_checks(arriving, FRAMES, Expectations(classes={"person": 1}, interaction="enter")),
+              "interaction:enter")
+    assert c.passed and c.reason.startswith(f"person enters at frame {FRAMES[6]}")
+    there_at_the_start = dets("person", FRAMES[2:], x=0)
+    c = check(interaction_checks(there_at_the_start, FRAMES, Expectations(classes={"person": 1}, interaction="enter")),
+              "interaction:enter")
+    assert not c.passed and "already in view in 2 of the 4 opening checked frames" in c.reason
