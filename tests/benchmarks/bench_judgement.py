@@ -28,9 +28,7 @@ are reported on the `report` half, with those thresholds.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
-import math
 import sys
 import time
 from collections import defaultdict
@@ -304,6 +302,7 @@ def score(judged: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--windows", help="comma-separated window ids (default: all)")
+    parser.add_argument("--halves", default=",".join(HALVES), help="comma-separated halves to judge (default: all)")
     parser.add_argument("--settings", type=Path, help="a results JSON whose calibrated thresholds to use "
                                                       "instead of calibrating")
     parser.add_argument("--out", type=Path)
@@ -311,6 +310,7 @@ def main() -> None:
 
     started = time.perf_counter()
     windows, videos = load_windows(set(args.windows.split(",")) if args.windows else None)
+    windows = [w for w in windows if w["half"] in args.halves.split(",")]
     models = load_models()
     cases = [c for w in windows for c in make_cases(w, videos)]
     print(f"{len(cases)} cases from {len(windows)} windows", file=sys.stderr, flush=True)
