@@ -22,11 +22,10 @@ DEFAULT_CLASS_MAP = CLASS_MAPS / "tf_coco90.yaml"
 MAX_GRAPH_BYTES = 2 << 30  # protobuf's own limit; anything larger is not a graph OpenCV can read
 MAX_CONFIG_BYTES = 16 << 20
 GRAPH_SUFFIXES = (".pb", ".onnx")
-# SSD-MobileNet-v2 was trained at 300x300, where small and transparent things are a few pixels
-# across: on 640-wide shared footage it saw 2.0 of 3 bottles and 1.69 of 2 players a frame at
-# 300, 2.8 and 1.88 at 512, for 2.9x the time (~0.25 s a frame on 2 cores). A missed subject
-# costs a good clip, so the larger size.
-DEFAULT_INPUT_SIZE = 512
+# The size SSD-MobileNet-v2 was trained at. At 512 it saw more of small and transparent things
+# (2.8 of 3 bottles a frame against 2.0) but invented people: on bench_judgement's footage a
+# signer read as 5 people and an empty room as occupied, and false rejects rose.
+DEFAULT_INPUT_SIZE = 300
 
 
 class DnnGraphError(ValueError):

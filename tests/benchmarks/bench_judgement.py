@@ -234,8 +234,9 @@ SCALAR_THRESHOLDS = {
     "max_black_fraction": ("black_fraction", "max", ("black",)),
     "max_frozen_fraction": ("frozen_fraction", "max", ("frozen",)),
     "max_cut_ratio": ("cut", "max", ("cut",)),
-    "min_sharpness_ratio": ("blur", "min", ("blur", "compression")),
-    "min_sharpness": ("blur_level", "min", ("blur", "compression")),
+    # (min_sharpness_ratio, a frame against the clip's best, has no defect of its own here: the
+    # blur defects blur every frame, which blur_level catches)
+    "min_sharpness": ("blur_level", "min", ("blur",)),
     "max_blockiness": ("blur_blocking", "max", ("compression",)),
 }
 

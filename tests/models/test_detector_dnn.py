@@ -80,8 +80,7 @@ def test_real_ssd_sees_no_dog_in_a_photo_of_cars(coco_ssd, shared_data):
     image = np.asarray(Image.open(shared_data / "images" / "sam2_cars.jpg").convert("RGB").resize((750, 500)))
     _, detections = coco_ssd.detect(image[None], conf=0.3, track=False)
     labels = {d.label for d in detections}
-    # At 512 the two classic convertibles read as car or truck (both vehicles); nothing alive is invented.
-    assert labels & {"car", "truck"} and not labels & {"dog", "cat", "person"}
+    assert "car" in labels and not labels & {"dog", "cat", "person"}
 
 
 def test_doctor_says_whether_a_detector_graph_reads(tmp_path):

@@ -98,8 +98,8 @@ def test_words_that_name_a_number_of_people(text, people):
 
 @pytest.mark.parametrize("text, present", [
     ("凌晨的街道不见人影，一辆洒水车缓缓驶过", {"truck": 1}),
-    ("咖啡馆里一个客人也没有，桌上放着一杯拿铁", {"dining table": 1, "cup": 1}),
-    ("雪后的公园行人全无，长椅上落满了雪", {"bench": 1}),
+    ("咖啡馆里一个客人也没有，桌上放着一杯拿铁", {"cup": 1}),
+    ("雪后的公园行人全无，长椅上落满了雪", {}),
     ("午夜的便利店里没有一个顾客", {}),
     ("一个人也看不见的操场上，秋千在风中摇晃", {}),
 ])
@@ -311,7 +311,7 @@ def test_a_persons_plural_looking_word_before_an_object_is_a_verb():
 
 
 def test_food_named_after_an_animal_shows_no_animal():
-    assert plan_shot("一盘红烧牛肉放在餐桌上").expectations.classes == {"dining table": 1}
+    assert plan_shot("一盘红烧牛肉放在餐桌上").expectations.classes == {}  # the table is where it stands: setting
     assert plan_shot("妈妈在厨房炖鸡汤").expectations.classes == {"person": 1}
     assert plan_shot("一只鸡在院子里啄米").expectations.classes == {"bird": 1}
 
@@ -365,7 +365,7 @@ def test_a_child_shown_how_is_a_child():
 
 def test_the_glass_of_a_window_is_no_drinking_glass():
     assert "cup" not in plan_shot("Rain streams down the glass of the shop window").expectations.classes
-    assert plan_shot("A glass of water on the table").expectations.classes == {"cup": 1, "dining table": 1}
+    assert plan_shot("A glass of water on the table").expectations.classes == {"cup": 1}  # the table: setting
 
 
 def test_two_family_words_side_by_side_are_two_people():
@@ -427,8 +427,8 @@ def test_furniture_that_is_the_product_or_the_thing_handled_stays_enforced():
     assert plan_shot("A wooden dining table with four chairs, product shot").expectations.classes == \
         {"dining table": 1, "chair": 4}
     assert plan_shot("A man carries a chair across the yard").expectations.classes.get("chair") == 1
-    # a thing set on a table, nobody there: the surface is in view
-    assert plan_shot("A perfume bottle stands on a glass table").expectations.classes.get("dining table") == 1
+    # a thing set on a table: the table is where it stands, and a detector rarely sees a table top edge-on
+    assert "dining table" not in plan_shot("A perfume bottle stands on a glass table").expectations.classes
 
 
 def test_a_verb_after_what_the_subject_wears_is_no_noun():
