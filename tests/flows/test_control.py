@@ -58,6 +58,11 @@ def _count(db_file, sql):
 
 def test_cancel_stops_the_batch_and_the_next_run_makes_its_jobs(harness, tmp_path):
     spec = _spec(tmp_path, "ctrl-cancel", {"long": 200, "later": 2})
+    # A bigger clip for the long job: on an idle machine 200 steps at 128x128x9 could end before the
+    # cancel lands, and the job was then accepted (seen in full-suite runs); a step stays short.
+    data = yaml.safe_load(spec.read_text())
+    data["jobs"][0].update({"width": 256, "height": 256, "frames": 33})
+    spec.write_text(yaml.safe_dump(data))
     root = tmp_path / "runs"
     db = root / "clipmill.db"
     thread, box = _in_background(lambda: run_batch(spec, root, clips_in_flight=1))
