@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a minute of real models: out of the fast loop, in CI
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_judgement.py"
 WINDOWS = ("person-black",)
 
