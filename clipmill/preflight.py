@@ -111,11 +111,11 @@ def _weights(spec: BatchSpec) -> list[str]:
         detector_files = DetectorSource.parse(spec.models.detector).files
     except ValueError as error:
         return [f"models.detector: {error}"]
-    named = [("models.detector", f) for f in detector_files] + [("models.clip_pretrained", spec.models.clip_pretrained)]
-    named += [(f"models.generator_source.{k}", v) for k, v in spec.models.generator_source.items()]
+    judging = [("models.detector", f) for f in detector_files] + [("models.clip_pretrained", spec.models.clip_pretrained)]
+    named = judging + [(f"models.generator_source.{k}", v) for k, v in spec.models.generator_source.items()]
     problems = [f"{field}: {value} does not exist" for field, value in named
                 if value and _looks_like_path(value) and not Path(value).expanduser().exists()]
-    for field, value in named[:len(detector_files) + 1]:  # pickles run code when loaded
+    for field, value in judging:  # a detector or CLIP pickle runs code when loaded
         if value and value != "random" and Path(value).expanduser().is_file() and needs_pin(value):
             try:
                 require_trusted(value, spec.models.trusted_weights)
