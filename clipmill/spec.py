@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from clipmill.planning import expand_template
+from clipmill.planning import TEMPLATES, expand_template
 from clipmill.publishing import PublishSettings
 from models.catalog import MODEL_SPECS
 from qa.retry import AttemptParams
@@ -29,6 +29,15 @@ _NOT_PART_OF_VERSION = {"id", "max_attempts"}
 
 class SpecError(ValueError):
     """A batch spec that cannot be used; the message says where and what."""
+
+
+class JobFieldError(ValueError):
+    """A job's value that is wrong only with another of its values (a keyword and its template,
+    frames and segments): pydantic cannot locate it, so the field travels with the error."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class _Strict(BaseModel):
@@ -192,17 +201,20 @@ class JobSpec(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "JobSpec":
         if bool(self.prompt) == bool(self.keyword):
-            raise ValueError("give exactly one of 'prompt' or 'keyword'")
+            raise JobFieldError("prompt", "give exactly one of 'prompt' or 'keyword'")
         if self.keyword and not self.template:
-            raise ValueError("'keyword' needs a 'template'")
+            raise JobFieldError("template", "'keyword' needs a 'template'")
         if self.keyword:
-            self.text()  # an unknown template or variable is the spec's error, said when it loads
+            try:  # an unknown template or variable is the spec's error, said when it loads
+                self.text()
+            except ValueError as error:
+                raise JobFieldError("template" if self.template not in TEMPLATES else "template_vars",
+                                    str(error)) from None
         if (self.frames - 1) % (4 * self.segments):
             valid = [4 * self.segments * k + 1 for k in range(1, 4)]
-            raise ValueError(
-                f"frames={self.frames} cannot be split into {self.segments} segment(s) of 4k+1 frames "
-                f"sharing their boundary frame; use e.g. {', '.join(map(str, valid))}"
-            )
+            raise JobFieldError("frames", f"frames={self.frames} cannot be split into {self.segments} segment(s) "
+                                          f"of 4k+1 frames sharing their boundary frame; use e.g. "
+                                          f"{', '.join(map(str, valid))}")
         return self
 
     def segment_frames(self, segments: int | None = None) -> int:
@@ -259,6 +271,19 @@ class JobSpec(_Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+class InvalidJob(_Strict):
+    """A job whose own fields are wrong, kept out of a run's jobs so that it costs only itself:
+    the run records it as "error" with `reason` (file, job and field) and makes the others."""
+
+    key: str = Field(description="its id, or '#<position>' when the id itself is unusable")
+    field: str
+    reason: str
+    prompt: str = ""
+    model: str = ""
+    params: dict[str, Any] = Field(default_factory=dict, description="the job as written, defaults applied")
+    version: str = Field(description="a digest of `params`: a corrected job is a new version and runs")
+
+
 class BatchSpec(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     description: str = ""
@@ -266,7 +291,9 @@ class BatchSpec(_Strict):
     artifacts: str | None = Field(
         None, description="where published clips, posters, sidecars and the report go: a folder or an fsspec URL "
                           "(s3://bucket/prefix); unset: $CLIPMILL_ARTIFACT_URL, else the run root")
-    jobs: list[JobSpec] = Field(min_length=1)
+    jobs: list[JobSpec] = Field(default_factory=list)
+    invalid_jobs: list[InvalidJob] = Field(
+        default_factory=list, description="jobs a run records as errors instead of making (load_spec jobs_may_fail)")
     publish: PublishSettings = Field(default_factory=PublishSettings,
                                      description="the AIGC labels published clips carry (clipmill.publishing)")
     priority: Literal["urgent", "normal", "bulk"] = Field(
@@ -287,11 +314,13 @@ class BatchSpec(_Strict):
 
     @model_validator(mode="after")
     def _unique_job_ids(self) -> "BatchSpec":
+        if not self.jobs and not self.invalid_jobs:
+            raise ValueError("'jobs' must be a non-empty list")
         seen: set[str] = set()
-        for job in self.jobs:
-            if job.id in seen:
-                raise ValueError(f"job id {job.id!r} appears more than once")
-            seen.add(job.id)
+        for key in [job.id for job in self.jobs] + [job.key for job in self.invalid_jobs]:
+            if key in seen:
+                raise ValueError(f"job id {key!r} appears more than once")
+            seen.add(key)
         return self
 
     def random_weight_models(self) -> list[str]:
@@ -316,11 +345,22 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
+def _error_fields(error: ValidationError) -> list[str]:
+    """The field each error of `error` is about, located by pydantic or carried by JobFieldError."""
+    fields = []
+    for item in error.errors():
+        cause = (item.get("ctx") or {}).get("error")
+        fields.append(cause.field if isinstance(cause, JobFieldError)
+                      else ".".join(str(p) for p in item["loc"]) or "(job)")
+    return fields
+
+
 def _describe(error: ValidationError) -> str:
     parts = []
-    for item in error.errors():
-        field = ".".join(str(p) for p in item["loc"]) or "(job)"
-        parts.append(f"field '{field}': {item['msg']}")
+    for field, item in zip(_error_fields(error), error.errors()):
+        cause = (item.get("ctx") or {}).get("error")
+        message = str(cause) if isinstance(cause, JobFieldError) else item["msg"]
+        parts.append(f"field '{field}': {message}")
     return "; ".join(parts)
 
 
@@ -336,8 +376,31 @@ def _files_beside(publish: Any, base_dir: Path) -> Any:
     return publish
 
 
-def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
-    """Validate an already-loaded YAML document. Relative image paths resolve against `source`'s folder."""
+def _invalid_job(where: str, label: str, index: int, raw: dict, merged: dict, defaults: dict,
+                 error: ValidationError) -> InvalidJob:
+    """The record of a job that failed validation; a SpecError when the fault is in `defaults`
+    alone, which every job inheriting it shares: that is the spec's, not one job's."""
+    fields = _error_fields(error)
+    inherited = [f.split(".")[0] in defaults and f.split(".")[0] not in raw for f in fields]
+    hint = " (the value comes from 'defaults')" if any(inherited) else ""
+    reason = f"{where}: {label}: {_describe(error)}{hint}"
+    if all(inherited):
+        raise SpecError(reason)
+    plain = json.loads(json.dumps(merged, default=str))  # paths and dates as the YAML wrote them
+    job_id = raw.get("id")
+    usable_id = isinstance(job_id, str) and "id" not in fields
+    return InvalidJob(
+        key=job_id if usable_id else f"#{index + 1}", field=fields[0], reason=reason,
+        prompt=str(plain.get("prompt") or plain.get("keyword") or ""), model=str(plain.get("model") or ""),
+        params=plain, version=hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()[:16])
+
+
+def parse_spec(data: Any, *, source: str | Path = "<spec>", jobs_may_fail: bool = False) -> BatchSpec:
+    """Validate an already-loaded YAML document. Relative image paths resolve against `source`'s folder.
+
+    A job that fails validation makes the whole spec a SpecError, so `validate` and `submit`
+    show it at once; with `jobs_may_fail` (a run) it goes to `invalid_jobs` instead, and only
+    what no job can do without (YAML shape, top-level fields, `defaults`) is a SpecError."""
     where = str(source)
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a batch spec is a mapping with 'name', 'defaults' and 'jobs'")
@@ -355,11 +418,16 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
         raise SpecError(f"{where}: defaults: field 'id' belongs to each job")
 
     base_dir = Path(source).parent if source != "<spec>" else Path.cwd()
-    jobs = []
+    jobs, invalid = [], []
     for index, raw in enumerate(raw_jobs):
         label = f"job #{index + 1}"
         if not isinstance(raw, dict):
-            raise SpecError(f"{where}: {label}: a job is a mapping of fields")
+            if not jobs_may_fail:
+                raise SpecError(f"{where}: {label}: a job is a mapping of fields")
+            reason = f"{where}: {label}: a job is a mapping of fields, not {type(raw).__name__}"
+            invalid.append(InvalidJob(key=f"#{index + 1}", field="(job)", reason=reason, prompt=str(raw)[:200],
+                                      version=hashlib.sha256(reason.encode()).hexdigest()[:16]))
+            continue
         if raw.get("id"):
             label = f"job '{raw['id']}'"
         merged = _deep_merge(defaults, raw)
@@ -369,6 +437,9 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
         try:
             jobs.append(JobSpec.model_validate(merged))
         except ValidationError as error:
+            if jobs_may_fail:
+                invalid.append(_invalid_job(where, label, index, raw, merged, defaults, error))
+                continue
             hint = " (the value may come from 'defaults')" if any(
                 str(e["loc"][0]) in defaults for e in error.errors() if e["loc"]
             ) else ""
@@ -379,7 +450,7 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
     try:
         return BatchSpec.model_validate(
             {"name": data.get("name"), "description": data.get("description", ""),
-             "models": data.get("models") or {}, "artifacts": artifacts, "jobs": jobs,
+             "models": data.get("models") or {}, "artifacts": artifacts, "jobs": jobs, "invalid_jobs": invalid,
              "min_yield": data.get("min_yield"), "priority": data.get("priority") or "normal",
              "publish": _files_beside(data.get("publish") or {}, base_dir)}
         )
@@ -387,8 +458,8 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>") -> BatchSpec:
         raise SpecError(f"{where}: {_describe(error)}") from None
 
 
-def load_spec(path: str | Path) -> BatchSpec:
-    """Read and validate a batch spec file."""
+def load_spec(path: str | Path, *, jobs_may_fail: bool = False) -> BatchSpec:
+    """Read and validate a batch spec file (`jobs_may_fail`: see parse_spec)."""
     path = Path(path)
     try:
         raw_bytes = path.read_bytes()
@@ -398,7 +469,7 @@ def load_spec(path: str | Path) -> BatchSpec:
         data = yaml.safe_load(raw_bytes)
     except yaml.YAMLError as error:
         raise SpecError(f"{path}: not valid YAML: {error}") from None
-    spec = parse_spec(data, source=path)
+    spec = parse_spec(data, source=path, jobs_may_fail=jobs_may_fail)
     return spec.model_copy(update={
         "source_path": path.resolve(),
         "source_sha256": hashlib.sha256(raw_bytes).hexdigest(),

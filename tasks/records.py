@@ -16,16 +16,18 @@ from storage import repository as repo
 from storage.config import RunConfig
 from storage.db import init_db, session_scope
 from storage.files import is_url, remove_stale_temporaries
+from storage.leases import describe_holder, live_holders, release_dead_claims
 from storage.repository import JobHistory
 from storage.schema import Attempt, Batch, Job
 from tasks.common import DB_TASK
+from tasks.leases import holder_is_dead
 
 
 @dataclass(frozen=True)
 class OpenedBatch:
     batch_id: int
     ended: dict[str, str]  # job key -> how it ended in an earlier run (not run again)
-    busy: dict[str, str]  # job key -> the worker of another live run making it now
+    busy: dict[str, str]  # job key -> the worker of another live run making it now, and its lease's expiry
 
 
 @task(name="open-batch", **DB_TASK)
@@ -34,14 +36,26 @@ def open_batch(config: RunConfig, spec: BatchSpec, *, retry_failed: bool = False
     job's record up to its definition: a changed job is a new version and runs again;
     `retry_failed` gives failed and errored jobs a new attempt budget. Attempts a killed run
     left "running" are closed as interrupted; those of jobs another live run holds are not."""
+    # A killed run's leases would hold its jobs for their whole length: those of holders that
+    # are provably dead are released at once, so their attempts are closed below and their jobs
+    # made now. Judged outside the writing transaction: asking Prefect must not hold SQLite's lock.
+    with session_scope(init_db(config.db_url)) as session:
+        holders = live_holders(session, spec.name)
+    dead = {worker for worker in holders if holder_is_dead(worker)}
     with session_scope(init_db(config.db_url)) as session:
         batch = repo.get_or_create_batch(session, name=spec.name, spec_path=str(spec.source_path or ""),
                                          spec_sha256=spec.source_sha256 or "", run_dir=str(config.paths(spec.name).root))
+        release_dead_claims(session, batch.id, dead.__contains__)
         repo.abandon_running_attempts(session, batch)
-        busy = repo.busy_jobs(session, batch)
+        busy = {key: describe_holder(*held) for key, held in repo.busy_jobs(session, batch).items()}
         for job in spec.jobs:
             if job.id not in busy:  # another run is making it: its record is that run's
                 _record_job(session, batch, job, retry_failed=retry_failed)
+        for invalid in spec.invalid_jobs:  # wrong in the spec: it costs only itself, recorded with where and what
+            if invalid.key not in busy:
+                row = repo.upsert_job(session, batch, key=invalid.key, prompt=invalid.prompt, model=invalid.model,
+                                      params=invalid.params, version=invalid.version)
+                repo.set_job_status(session, row, "error", reason=invalid.reason)
         return OpenedBatch(batch_id=batch.id, ended=repo.ended_jobs(session, batch), busy=busy)
 
 

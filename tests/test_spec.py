@@ -167,3 +167,36 @@ def test_long_prompts_are_named_with_where_each_encoder_stops():
     huge = "海边" * 400 + " then a very long tail"
     warnings = length_warnings(huge)
     assert len(warnings) == 2 and cut_point(huge, ENCODERS[0]) <= 520
+
+
+def test_a_run_keeps_the_good_jobs_and_records_what_is_wrong_with_the_others(tmp_path):
+    data = base()
+    data["jobs"] += [{"id": "typo", "keyword": "cats", "template": "no-such-template"},
+                     {"id": "odd", "prompt": "a cat", "frames": 18},
+                     {"id": "bad id!", "prompt": "a cat"},
+                     "just a string",
+                     {"id": "j2", "prompt": "a cat jumps"}]
+    path = write(tmp_path, data)
+    with pytest.raises(SpecError, match=r"job 'typo': field 'template': unknown template"):
+        load_spec(path)  # validate and submit refuse the whole spec, so a person sees it at once
+    spec = load_spec(path, jobs_may_fail=True)
+    assert [job.id for job in spec.jobs] == ["j1", "j2"]
+    invalid = {job.key: job for job in spec.invalid_jobs}
+    assert {key: job.field for key, job in invalid.items()} == {"typo": "template", "odd": "frames", "#4": "id",
+                                                                "#5": "(job)"}
+    assert invalid["typo"].reason.startswith(f"{path}: job 'typo': field 'template': unknown template "
+                                             "'no-such-template'; known templates:")
+    assert invalid["typo"].prompt == "cats" and invalid["typo"].params["template"] == "no-such-template"
+    fixed = {**data, "jobs": [*data["jobs"][:1], {"id": "typo", "keyword": "cats", "template": "nope-2"}]}
+    assert load_spec(write(tmp_path, fixed), jobs_may_fail=True).invalid_jobs[0].version != invalid["typo"].version
+
+
+def test_a_fault_in_defaults_stops_even_a_run(tmp_path):
+    data = base()
+    data["defaults"]["width"] = 100  # every job inherits it: the spec's fault, not one job's
+    with pytest.raises(SpecError, match=r"field 'width'.*comes from 'defaults'"):
+        load_spec(write(tmp_path, data), jobs_may_fail=True)
+    data["jobs"][0]["width"] = 96  # a job that sets its own value is not touched by it
+    assert load_spec(write(tmp_path, data), jobs_may_fail=True).jobs[0].width == 96
+    with pytest.raises(SpecError, match="unknown top-level field"):
+        load_spec(write(tmp_path, {**base(), "jbos": []}), jobs_may_fail=True)
