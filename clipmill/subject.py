@@ -5,11 +5,13 @@ subjects first, then every other expected class.
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from clipmill.imaging import Box
 from qa.types import Expectations
+from storage.user_files import read_user_bytes
 
 # Detection runs on a reduced copy: a subject box needs no more than the detector's own input size.
 _DETECT_SIDE = 640
@@ -22,7 +24,7 @@ def plan_subject_classes(expectations: Expectations | None) -> list[str]:
     subjects, then every other expected class, in the order the prompt introduced them."""
     if expectations is None:
         return []
-    ordered = list(expectations.subjects) + list(expectations.classes)
+    ordered = list(expectations.subjects) + list(expectations.classes) + list(expectations.present)
     return list(dict.fromkeys(ordered))
 
 
@@ -61,7 +63,10 @@ def find_subject(image_path: Path, detector_weights: str, classes: Sequence[str]
     from models.trust import TrustRegistryError, UntrustedWeightsError
 
     try:
-        with Image.open(image_path) as opened:
+        # Read through the one safe reader: a FIFO or a device named as the image is refused here
+        # at once (and said in prepare_image's words), never opened by PIL, which would hang on it.
+        data = read_user_bytes(image_path, kind="image")
+        with Image.open(io.BytesIO(data)) as opened:
             if opened.width * opened.height > _DETECT_MAX_PIXELS:
                 return None, "image too large to detect on"
             width, height = opened.size

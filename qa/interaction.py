@@ -15,7 +15,7 @@ from collections import Counter
 
 import numpy as np
 
-from qa.presence import STAGE, ClipSample, class_checks, forbidden_check, third_person
+from qa.presence import STAGE, ClipSample, class_checks, forbidden_check, presence_checks, third_person
 from qa.types import Check, Detection, Expectations
 
 
@@ -44,11 +44,11 @@ def interaction_checks(
     "interaction:<kind>" and "forbidden:<class>" (a class the prompt says is not there, seen
     for longer than `max_gap_frames`). No expected or forbidden classes, no checks.
     """
-    if not expectations.classes and not expectations.forbidden:
+    if not expectations.classes and not expectations.present and not expectations.forbidden:
         return []
     clip = ClipSample(detections, frame_indices, max_gap_frames)
     forbidden = [forbidden_check(clip, label) for label in expectations.forbidden]
-    if not expectations.classes:
+    if not expectations.classes and not expectations.present:
         return forbidden
 
     checks: list[Check] = []
@@ -61,6 +61,8 @@ def interaction_checks(
     per_class: list[Check] = []
     for label, expected in expectations.classes.items():
         per_class.extend(class_checks(clip, label, expected, min_presence, moved=kind if label in movers else None))
+    for label in expectations.present:
+        per_class.extend(presence_checks(clip, label, min_presence, moved=kind if label in movers else None))
     return per_class + checks + forbidden
 
 
@@ -68,7 +70,7 @@ def _interaction_check(clip: ClipSample, exp: Expectations, min_approach: float,
     kind = exp.interaction
     metric = f"interaction:{kind}"
     if kind in ("enter", "leave"):
-        candidates = list(exp.subjects) or list(exp.classes)
+        candidates = list(exp.subjects) or list(exp.classes) + list(exp.present)
         return _enter_or_leave(clip, kind, candidates)
     if len(exp.subjects) < 2:
         return _not_checked(metric, f"{kind} not checked: the shot plan names fewer than two subjects"), set()

@@ -24,11 +24,13 @@ def open_vocabulary_checks(detections: list[Detection], frame_indices: list[int]
     No count check: such a detector's boxes for "sneakers" may be one pair or two shoes, so
     only whether the subject is there, and stays, is judged."""
     clip = ClipSample(detections, frame_indices, max_gap_frames)
-    checks: list[Check] = []
-    for name in names:
-        found = class_checks(clip, name, 1, min_presence, moved=None)
-        checks += [c for c in found if not c.metric.startswith("count:")]
-    return checks
+    return [check for name in names for check in presence_checks(clip, name, min_presence, moved=None)]
+
+
+def presence_checks(clip: ClipSample, label: str, min_presence: float, *, moved: str | None) -> list[Check]:
+    """Is `label` there, and does it stay, in any number: the checks of a class whose count
+    is not known."""
+    return [c for c in class_checks(clip, label, 1, min_presence, moved=moved) if not c.metric.startswith("count:")]
 
 
 def not_checkable_checks(names: list[str], why: str) -> list[Check]:

@@ -96,6 +96,9 @@ class Expectations:
     """What the shot plan says a correct clip shows; QA checks the clip against it.
 
     `classes` maps COCO class names to the number of instances expected.
+    `present` names COCO classes that must be in view in any number ("shoppers browse",
+    "孩子们踢足球"): the prompt is sure they are there but gives no number, so QA checks that
+    they are seen and stay, never how many.
     `subjects` names the two classes taking part in `interaction` (for handover the
     third item, when present, is the object handed over).
     `forbidden` names the classes the prompt says are not in the shot ("no people",
@@ -110,6 +113,7 @@ class Expectations:
     """
 
     classes: dict[str, int] = field(default_factory=dict)
+    present: tuple[str, ...] = ()
     interaction: Interaction | None = None
     subjects: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
@@ -118,15 +122,16 @@ class Expectations:
     confidence: dict[str, float] = field(default_factory=dict, compare=False)  # about the rules, not a rule
 
     def to_dict(self) -> dict:
-        return {"classes": dict(self.classes), "interaction": self.interaction, "subjects": list(self.subjects),
+        return {"classes": dict(self.classes), "present": list(self.present), "interaction": self.interaction, "subjects": list(self.subjects),
                 "forbidden": list(self.forbidden), "open_vocabulary": list(self.open_vocabulary),
                 "unchecked": [u.to_dict() for u in self.unchecked], "confidence": dict(self.confidence)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Expectations":
-        """Also reads dicts stored before `unchecked` and `confidence` existed."""
+        """Also reads dicts stored before `present`, `unchecked` and `confidence` existed."""
         return cls(
             classes=dict(data.get("classes", {})),
+            present=tuple(data.get("present", ())),
             interaction=data.get("interaction"),
             subjects=tuple(data.get("subjects", ())),
             forbidden=tuple(data.get("forbidden", ())),

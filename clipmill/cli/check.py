@@ -195,7 +195,7 @@ def judge_clip(frames, fps: float, request: ClipRequest, models: CheckModels, *,
     from qa.judge import judge_frames
 
     known = set(models.detector.class_names.values())
-    unknown = sorted(set(request.expectations.classes) - known)
+    unknown = sorted((set(request.expectations.classes) | set(request.expectations.present)) - known)
     if unknown:
         raise InputError(f"--expect: {', '.join(map(repr, unknown))} not among the detector's classes "
                          f"(e.g. {', '.join(sorted(known)[:6])})")
@@ -243,7 +243,8 @@ def _print_result(result: dict) -> None:
     typer.echo(f"  {result['frames']} frames, {result['size']}, {result['fps']:.2f} fps; "
                f"{result['examined_frames']} checked by the detector, {result['detections']} detections "
                f"({', '.join(result['detected_labels']) or 'none'})")
-    typer.echo(f"  expectations ({exp['from']}): classes {enforced['classes'] or 'none'}, "
+    present = f", present in any number {enforced['present']}" if enforced.get("present") else ""
+    typer.echo(f"  expectations ({exp['from']}): classes {enforced['classes'] or 'none'}{present}, "
                f"interaction {enforced['interaction'] or 'none'}; motion {'expected' if result['expects_motion'] else 'not required'}")
     for item in exp["unchecked"]:
         typer.echo(f"  not enforced: {item['kind']} {item['subject']} {item['value']} ({item['why']})")

@@ -61,7 +61,8 @@ def plan(
         typer.echo(f"action {number}:      {action}")
     typer.echo(f"location:      {shot.location or '-'}")
     typer.echo(f"outcome:       {shot.outcome or '-'}")
-    classes = ", ".join(f"{name} x{count}" for name, count in expectations.classes.items()) or "-"
+    classes = ", ".join([f"{name} x{count}" for name, count in expectations.classes.items()]
+                        + [f"{name} (any number)" for name in expectations.present]) or "-"
     typer.echo(f"QA expects:    {classes}; interaction: {expectations.interaction or '-'}"
                + (f" ({' -> '.join(expectations.subjects)})" if expectations.subjects else ""))
     forbidden = ", ".join(expectations.forbidden)
@@ -169,7 +170,9 @@ def trending(
         if spec_defaults is not None:
             import yaml
 
-            skeleton = yaml.safe_load(spec_defaults.read_text(encoding="utf-8")) or {}
+            from storage.user_files import read_user_text
+
+            skeleton = yaml.safe_load(read_user_text(spec_defaults, kind="spec")) or {}
         blocked = WordList.load(blocklist) if blocklist else WordList()
         allowed = WordList.load(allowlist) if allowlist else WordList()
     except (OSError, ValueError) as error:

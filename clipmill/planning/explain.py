@@ -16,6 +16,9 @@ def enforced_items(expectations: Expectations) -> list[dict]:
                       "confidence": confidence.get(f"presence:{name}")})
         items.append({"kind": "count", "subject": name, "value": str(count),
                       "confidence": confidence.get(f"count:{name}")})
+    for name in expectations.present:
+        items.append({"kind": "presence", "subject": name, "value": "in view (any number)",
+                      "confidence": confidence.get(f"presence:{name}")})
     for name in expectations.forbidden:
         items.append({"kind": "absent", "subject": name, "value": "not in view",
                       "confidence": confidence.get(f"absent:{name}")})

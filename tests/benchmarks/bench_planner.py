@@ -194,7 +194,7 @@ def expectation_items(case: dict, plan) -> dict:
 
     An enforced item is one QA checks: each class in `Expectations.classes` is two rules (it is
     present; its count is the number given, since QA fails a clip that shows more or fewer),
-    each class in `forbidden` one (absent), and the interaction one. A true item is one the case
+    each class in `present` and in `forbidden` one (present in any number; absent), and the interaction one. A true item is one the case
     states: presence of each class, its count where a number is stated, each absent class, the
     interaction when it is not null. The interaction is scored only where the case states it;
     `interaction_ok` lists other kinds a correct clip also passes.
@@ -206,6 +206,8 @@ def expectation_items(case: dict, plan) -> dict:
     for name, count in exp.classes.items():
         enforced.append((f"presence:{name}", name in truth))
         enforced.append((f"count:{name}={count}", truth.get(name) == count))
+    for name in getattr(exp, "present", ()):
+        enforced.append((f"presence:{name}", name in truth))
     for name in exp.forbidden:
         enforced.append((f"absent:{name}", name in true_absent))
     true_items = [f"presence:{n}" for n in truth] + [f"count:{n}={c}" for n, c in truth.items() if c is not None]
@@ -241,6 +243,9 @@ def confidence_items(case: dict, plan) -> list[dict]:
         conf = (exp.confidence.get(f"presence:{name}", 0.9), exp.confidence.get(f"count:{name}", 0.9))
         units.append({"rule": f"class:{name}", "confidence": min(conf), "confidences": conf, "enforced": True,
                       "items": [name in truth, truth.get(name) == count]})
+    for name in getattr(exp, "present", ()):
+        units.append({"rule": f"present:{name}", "confidence": exp.confidence.get(f"presence:{name}", 0.9),
+                      "enforced": True, "items": [name in truth]})
     pending: dict[str, dict] = {}
     for u in exp.unchecked:
         if u.kind in ("presence", "count"):

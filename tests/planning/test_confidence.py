@@ -42,25 +42,43 @@ def test_expectations_round_trip_and_old_dicts():
 def test_enforced_rules_are_at_or_above_the_threshold_and_unchecked_ones_say_why(text):
     exp = plan_shot(text).expectations
     enforced = [f"presence:{c}" for c in exp.classes] + [f"count:{c}" for c in exp.classes]
+    enforced += [f"presence:{c}" for c in exp.present]
     enforced += [f"absent:{c}" for c in exp.forbidden]
     enforced += [f"interaction:{exp.interaction}"] if exp.interaction else []
     assert set(exp.confidence) == set(enforced)
     assert all(value >= ENFORCE_CONFIDENCE for value in exp.confidence.values())
     for item in exp.unchecked:
         assert item.kind in ("presence", "count", "absent", "interaction", "order") and item.why
-        if item.kind in ("presence", "count"):  # a class is enforced only when its presence and count both are
+        if item.kind == "count":  # a count is enforced only with a sure presence, and then the class is
             pair = [u.confidence for u in exp.unchecked if u.subject == item.subject and u.kind in ("presence", "count")]
             assert min(pair) < ENFORCE_CONFIDENCE
+            assert item.subject not in exp.classes
+        elif item.kind == "presence":
+            assert item.confidence < ENFORCE_CONFIDENCE and item.subject not in exp.present
         else:
             assert item.confidence < ENFORCE_CONFIDENCE
 
 
-def test_an_unstated_count_keeps_its_class_out_of_qa():
+def test_an_unstated_count_is_checked_as_presence_in_any_number():
     plan = plan_shot("Customers wait in line at a food truck")
     assert "person" not in plan.expectations.classes  # QA would hold them to exactly two
+    assert plan.expectations.present == ("person",)  # but they are surely there
     assert unchecked(plan, "count")["person"].confidence < ENFORCE_CONFIDENCE
-    assert "not enforced" in unchecked(plan, "presence")["person"].why
+    assert "presence" not in {u.kind for u in plan.expectations.unchecked if u.subject == "person"}
     assert plan.expectations.classes == {"truck": 1}
+
+
+@pytest.mark.parametrize("text", ["Two people play one-on-one basketball in a gym", "两个人在体育馆里一对一打篮球",
+                                  "Kids practise football on the pitch", "孩子们在沙滩上踢足球"])
+def test_a_ball_game_named_is_not_a_ball_enforced(text):
+    exp = plan_shot(text).expectations
+    assert "sports ball" not in exp.classes and "sports ball" not in exp.present
+    assert "names the game" in unchecked(plan_shot(text), "presence")["sports ball"].why
+
+
+@pytest.mark.parametrize("text", ["A boy holds a basketball in the park", "一个男孩抱着一个篮球"])
+def test_a_ball_held_is_still_a_ball(text):
+    assert plan_shot(text).expectations.classes.get("sports ball") == 1
 
 
 def test_people_in_a_crowded_place_are_not_counted():

@@ -380,3 +380,18 @@ def test_someone_who_walks_in_a_quarter_of_the_way_through_has_entered():
     c = check(interaction_checks(there_at_the_start, FRAMES, Expectations(classes={"person": 1}, interaction="enter")),
               "interaction:enter")
     assert not c.passed and "already in view in 2 of the 4 opening checked frames" in c.reason
+
+
+def test_a_class_present_in_any_number_is_checked_for_presence_and_vanish_not_count():
+    crowd = dets("person", FRAMES, x=100, track_id=1) + dets("person", FRAMES, x=300, track_id=2) + \
+        dets("person", FRAMES[10:], x=500, track_id=3)
+    checks = interaction_checks(crowd, FRAMES, Expectations(present=("person",)))
+    assert [c.metric for c in checks] == ["presence:person", "vanish:person"]
+    assert all(c.passed for c in checks)
+
+
+def test_a_class_present_in_any_number_fails_when_never_seen_or_gone():
+    absent = interaction_checks(dets("person", FRAMES), FRAMES, Expectations(present=("bicycle",)))
+    assert not check(absent, "presence:bicycle").passed
+    gone = interaction_checks(dets("bicycle", FRAMES[:12]), FRAMES, Expectations(present=("bicycle",)))
+    assert not check(gone, "vanish:bicycle").passed

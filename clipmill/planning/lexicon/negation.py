@@ -22,7 +22,7 @@ NOBODY_EN = re.compile(r"(?:\bwith\s+)?\b(?:nobody|no\s+one|no-one|no\s+humans?|
 SCOPE_END_EN = {"but", "just", "only", "except", "while", "as", "in", "on", "at", "around", "nearby", "near",
                 "anywhere", "visible", "present", "is", "are", "there", "here", "and", "with", "instead"}
 NEGATION_ZH = re.compile(r"(?:没有|没人|不要出现|不要有|不要|别让|别出现|不出现|不能出现|不含|不带|看不到|看不见|毫无|空无|"
-                         r"无人(?!机))")
+                         r"无人(?!机)|(?<![看])不见(?!了|踪影)|见不到)")
 # "空无一人", "无人", "没人": a person is absent even with no noun after the word.
 _PEOPLE_ZH = r"(?:人|客人|顾客|行人|路人|游客|乘客|旅客|学生|孩子|人影|观众|食客|宾客|居民|员工|店员|工作人员)"
 NOBODY_ZH = re.compile(r"(?:空无一人|无人(?!机)|没人|没有人|杳无人烟|(?:不要|不出现|没有|无|不能有|别有)人物|人物不出镜|"

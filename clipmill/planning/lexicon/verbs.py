@@ -43,7 +43,8 @@ VERBS_EN = (
     "wash rinse scrub polish wipe dust tidy arrange fold stack pile sort pack unpack deliver ship mail "
     "sell buy pay shop browse pick choose select compare hold wave smoke vape sip chug pour drizzle dip "
     "dunk stir scoop ladle serve eat feed light add remove mix raise lower zip zips sprinkle plant water hail crack whisk beat flip "
-    "toast swirl twirl spin shine sparkle reflect glint drip pour blink gaze peek peer glance smirk".split()
+    "toast swirl twirl spin shine sparkle reflect glint drip pour blink gaze peek peer glance smirk "
+    "practise practice rehearse warm shoot".split()
 )
 
 

@@ -315,8 +315,9 @@ def _last_break(text: str, position: int) -> int:
 
 
 def _adjective_gap(gap: str) -> bool:
-    # Between "两只" and "小熊" only describing words fit: "棕色的", "可爱".
-    if re.search(r"[把被给向在和与跟同到从对朝往了着过是递扔抛接]", gap):
+    # Between "两只" and "小熊" only describing words fit: "棕色的", "可爱". A verb of play or a
+    # numeral ends the count: "一对一打篮球" is one-on-one basketball, not a pair of balls.
+    if re.search(r"[把被给向在和与跟同到从对朝往了着过是递扔抛接打踢玩练]", gap) or gap.startswith(("一", "1")):
         return False
     return len(gap) <= 3 or (gap.endswith("的") and len(gap) <= 8)
 
