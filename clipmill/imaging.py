@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from storage.files import atomic_path
+from storage.user_files import UserFileError, read_user_bytes
 
 try:  # HEIC/HEIF photos, as phones take them
     from pi_heif import register_heif_opener
@@ -96,14 +97,14 @@ def prepare_image(
     # 1. check arguments
     _check_arguments(dest, width, height, crop, subject_box, background)
 
-    # 2. check the file before decoding anything
-    _check_file(source, max_bytes)
+    # 2. read the file once, refusing special files and oversized ones before reading a byte
+    data = _read_file(source, max_bytes)
 
     # 3. read the header and refuse what is too big or too small to be worth decoding
-    stored_mode = _check_header(source, max_pixels, min_side)
+    stored_mode = _check_header(source, data, max_pixels, min_side)
 
     # 4. decode the first frame, upright
-    image, exif_rotated = _decode_upright(source)
+    image, exif_rotated = _decode_upright(source, data)
 
     # 5. normalise colour to 8-bit RGB
     try:
@@ -201,26 +202,26 @@ def _check_arguments(dest: Path, width: int, height: int, crop: str, subject_box
         raise ValueError(f"dest must be a .png path (the output is always PNG), got {dest}")
 
 
-def _check_file(source: Path, max_bytes: int) -> None:
-    if not source.exists():
-        raise ImageInputError(source, "file not found")
-    if not source.is_file():
-        raise ImageInputError(source, "not a regular file")
-    size = source.stat().st_size
-    if size == 0:
+def _read_file(source: Path, max_bytes: int) -> bytes:
+    """The file's bytes, read once: the header check and the decode both work from memory, so
+    the path is opened one time only (a path swapped for a FIFO between two opens would hang)."""
+    try:
+        data = read_user_bytes(source, kind="image", max_bytes=max_bytes)
+    except UserFileError as error:
+        raise ImageInputError(source, error.problem) from None
+    if not data:
         raise ImageInputError(source, "empty file (0 bytes)")
-    if size > max_bytes:
-        raise ImageInputError(source, f"file is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.1f} MiB limit")
+    return data
 
 
-def _check_header(source: Path, max_pixels: int, min_side: int) -> str:
+def _check_header(source: Path, data: bytes, max_pixels: int, min_side: int) -> str:
     """Read only the header, refuse by pixel count before any pixel data is decoded, and let
     the format's own integrity check (`verify`) run; return the stored colour mode."""
     try:
         with warnings.catch_warnings():
             # Our max_pixels is the limit; PIL's warning threshold would only add noise.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source) as probe:
+            with Image.open(io.BytesIO(data)) as probe:
                 width, height = probe.size
                 mode = probe.mode
                 _check_dimensions(source, width, height, max_pixels, min_side)
@@ -246,12 +247,12 @@ def _check_dimensions(source: Path, width: int, height: int, max_pixels: int, mi
         raise ImageInputError(source, f"image is {width}x{height} pixels; each side must be at least {min_side}")
 
 
-def _decode_upright(source: Path) -> tuple[Image.Image, bool]:
-    # `verify` leaves the file object unusable, hence a second open for the pixels.
+def _decode_upright(source: Path, data: bytes) -> tuple[Image.Image, bool]:
+    # `verify` leaves the file object unusable, hence a second open (of the same bytes) for the pixels.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source) as opened:
+            with Image.open(io.BytesIO(data)) as opened:
                 opened.seek(0)  # animated GIF/WebP/APNG: the first frame is the reference
                 opened.load()
                 image = opened.copy()

@@ -13,6 +13,8 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from storage.user_files import read_user_bytes
+
 PACKAGES = ("clipmill", "torch", "diffusers", "transformers", "numpy", "opencv-python-headless")
 
 
@@ -39,7 +41,7 @@ def weights_fingerprint(source: str) -> str:
     for file in files:
         digest.update(f"{file.relative_to(path.parent if path.is_file() else path)}:{file.stat().st_size}\n".encode())
         if file.suffix in (".json", ".txt", ".yaml", ".model") and file.stat().st_size < 2**20:
-            digest.update(file.read_bytes())
+            digest.update(read_user_bytes(file, kind="config"))
     return f"sha256:{digest.hexdigest()[:32]}"
 
 

@@ -20,7 +20,8 @@ from clipmill.publishing import PublishSettings
 from models.catalog import MODEL_SPECS
 from qa.retry import AttemptParams
 from storage.artifacts import ArtifactStore
-from storage.files import is_url, sha256_file
+from storage.files import is_url
+from storage.user_files import UserFileError, read_user_bytes, user_file_sha256
 
 MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SPECS)
 # Fields that do not change what a job makes: a new budget or id is not a new version of it.
@@ -259,13 +260,14 @@ class JobSpec(_Strict):
         """A digest of everything that decides what this job makes (prompt, image content, model,
         size, frames, seed, QA settings, ...). A changed definition is a new version of the job:
         it runs again, while the old version's attempts stay recorded. The image counts by its
-        bytes, so a photo replaced under the same name is a new version too; an unreadable image
-        counts by its path (the run then records the error)."""
+        bytes, so a photo replaced under the same name is a new version too; an unusable image
+        (missing, a FIFO, a device, a directory, too big) counts by its path, refused at once
+        without reading it, and the job's run records why. The digest is read once a process."""
         fields = self.model_dump(mode="json", exclude=_NOT_PART_OF_VERSION)
         if self.image is not None:
             try:
-                fields["image"] = sha256_file(Path(self.image))
-            except OSError:
+                fields["image"] = user_file_sha256(self.image, kind="image")
+            except UserFileError:
                 pass
         canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
@@ -462,9 +464,9 @@ def load_spec(path: str | Path, *, jobs_may_fail: bool = False) -> BatchSpec:
     """Read and validate a batch spec file (`jobs_may_fail`: see parse_spec)."""
     path = Path(path)
     try:
-        raw_bytes = path.read_bytes()
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read the spec ({error.strerror or error})") from None
+        raw_bytes = read_user_bytes(path, kind="spec")
+    except UserFileError as error:
+        raise SpecError(f"{path}: cannot read the spec ({error.problem})") from None
     try:
         data = yaml.safe_load(raw_bytes)
     except yaml.YAMLError as error:

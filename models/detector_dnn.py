@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from storage.user_files import UserFileError, read_user_text
+
 CLASS_MAPS = Path(__file__).resolve().parent / "class_maps"
 DEFAULT_CLASS_MAP = CLASS_MAPS / "tf_coco90.yaml"
 MAX_GRAPH_BYTES = 2 << 30  # protobuf's own limit; anything larger is not a graph OpenCV can read
@@ -71,9 +73,13 @@ def load_class_map(path: str | Path = DEFAULT_CLASS_MAP) -> dict[int, str]:
     """Class id -> name from a YAML mapping (`1: person`)."""
     path = regular_file(path, what="class map", max_bytes=MAX_CONFIG_BYTES)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = read_user_text(path, kind="config", max_bytes=MAX_CONFIG_BYTES, encoding="utf-8")
+    except UserFileError as error:  # swapped for a FIFO or a device since regular_file looked
+        raise DnnGraphError(f"class map {error}") from None
+    try:
+        data = yaml.safe_load(text)
         names = {int(k): str(v) for k, v in data.items()}
-    except (yaml.YAMLError, AttributeError, TypeError, ValueError, UnicodeDecodeError):
+    except (yaml.YAMLError, AttributeError, TypeError, ValueError):
         raise DnnGraphError(f"class map {path}: not a YAML mapping of class id to name (1: person)") from None
     if not names:
         raise DnnGraphError(f"class map {path}: empty")

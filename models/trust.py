@@ -15,13 +15,12 @@ not against a writer racing the loader on the same machine.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import stat
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from storage.user_files import UserFileError, read_user_text, user_file_sha256
 
 TRUSTED_WEIGHTS_ENV = "CLIPMILL_TRUSTED_WEIGHTS"
 # Formats whose loaders read tensors only and never unpickle.
@@ -29,10 +28,6 @@ TRUSTED_WEIGHTS_ENV = "CLIPMILL_TRUSTED_WEIGHTS"
 # TensorFlow (OpenCV DNN and onnxruntime parse them; neither runs code from them).
 NO_CODE_SUFFIXES = (".safetensors", ".onnx", ".pb", ".pbtxt")
 _SHA256 = re.compile(r"(?i:sha256:)?([0-9a-f]{64})", re.IGNORECASE)
-_CHUNK = 4 * 2**20
-
-_digests: dict[tuple, str] = {}
-_digests_lock = threading.Lock()
 
 
 class UntrustedWeightsError(ValueError):
@@ -81,21 +76,10 @@ def needs_pin(path: str | Path) -> bool:
 
 def file_sha256(path: str | Path) -> str:
     """The file's sha256, remembered while its size, mtime and inode stay the same (a 600 MB
-    checkpoint is checked at every load, and hashing it costs a second or two)."""
-    with open(path, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{path}: not a regular file")
-        key = (os.path.realpath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-        with _digests_lock:
-            if key in _digests:
-                return _digests[key]
-        digest = hashlib.sha256()
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    with _digests_lock:
-        _digests[key] = digest.hexdigest()
-    return _digests[key]
+    checkpoint is checked at every load, and hashing it costs a second or two). Read through
+    storage.user_files: a FIFO or a device named as weights is refused (UserFileError, a
+    ValueError) instead of blocking or reading forever."""
+    return user_file_sha256(path, kind="weights")
 
 
 def _same_file(key: str, resolved: Path, base: Path | None = None) -> bool:
@@ -115,9 +99,9 @@ def load_registry(path: str | Path) -> dict[Path, str]:
 
     registry = Path(path).expanduser()
     try:
-        data = yaml.safe_load(registry.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise TrustRegistryError(f"{TRUSTED_WEIGHTS_ENV}={path}: cannot read it ({error.strerror or error})") from None
+        data = yaml.safe_load(read_user_text(registry, kind="config", encoding="utf-8"))
+    except UserFileError as error:
+        raise TrustRegistryError(f"{TRUSTED_WEIGHTS_ENV}={path}: cannot read it ({error.problem})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise TrustRegistryError(f"{TRUSTED_WEIGHTS_ENV}={path}: not valid YAML ({' '.join(str(error).split())})") from None
     if data is None:

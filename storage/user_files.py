@@ -87,7 +87,13 @@ def what_it_is(mode: int) -> str:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
+    if size >= 2**30:
+        return f"{size / 2**30:.1f} GiB"
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size} bytes"
+
+
+def _limit_text(size: int) -> str:
+    return _megabytes(size) if size >= 2**20 else f"{size}-byte"
 
 
 def _refuse_unless_usable(named: Path, info: os.stat_result, kind: str, limit: int) -> None:
@@ -97,7 +103,7 @@ def _refuse_unless_usable(named: Path, info: os.stat_result, kind: str, limit: i
         raise UserFileError(named, f"is {what_it_is(info.st_mode)}{via}, not a regular file; "
                                    f"give a regular {kind} file")
     if info.st_size > limit:
-        raise UserFileError(named, f"file is {_megabytes(info.st_size)}, over the {_megabytes(limit)} "
+        raise UserFileError(named, f"file is {_megabytes(info.st_size)}, over the {_limit_text(limit)} "
                                    f"limit for {kind} files")
 
 
@@ -160,7 +166,7 @@ def _read_limited(handle: BinaryIO, named: Path, kind: str, limit: int) -> Itera
             return
         read += len(chunk)
         if read > limit:
-            raise UserFileError(named, f"file grew past the {_megabytes(limit)} limit for {kind} files while read")
+            raise UserFileError(named, f"file grew past the {_limit_text(limit)} limit for {kind} files while read")
         yield chunk
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import resource
 import struct
 import time
@@ -308,8 +309,19 @@ def test_missing_file_and_directory(tmp_path):
     with pytest.raises(ImageInputError, match=r"nowhere\.jpg: file not found"):
         prepare_image(tmp_path / "nowhere.jpg", tmp_path / "o.png", width=64, height=64)
     (tmp_path / "folder.jpg").mkdir()
-    with pytest.raises(ImageInputError, match=r"folder\.jpg: not a regular file"):
+    with pytest.raises(ImageInputError, match=r"folder\.jpg: is a directory, not a regular file"):
         prepare_image(tmp_path / "folder.jpg", tmp_path / "o.png", width=64, height=64)
+
+
+@pytest.mark.timeout(20)
+def test_a_fifo_and_a_link_to_dev_zero_are_refused_at_once(tmp_path):
+    """Opening a FIFO waits for a writer and /dev/zero never ends: neither may be opened for reading."""
+    os.mkfifo(tmp_path / "pipe.jpg")
+    (tmp_path / "zero.png").symlink_to("/dev/zero")
+    with pytest.raises(ImageInputError, match=r"pipe\.jpg: is a FIFO \(named pipe\), not a regular file"):
+        prepare_image(tmp_path / "pipe.jpg", tmp_path / "o.png", width=64, height=64)
+    with pytest.raises(ImageInputError, match=r"zero\.png: is a character device \(the symlink leads to /dev/zero\)"):
+        prepare_image(tmp_path / "zero.png", tmp_path / "o.png", width=64, height=64)
 
 
 def test_failure_keeps_an_earlier_good_output_intact(tmp_path):

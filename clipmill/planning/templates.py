@@ -17,6 +17,7 @@ from typing import Mapping
 import yaml
 
 from clipmill.planning.language import detect_language
+from storage.user_files import UserFileError, read_user_text
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,10 @@ def load_template_dir(folder: str | Path) -> dict[str, PromptTemplate]:
     templates = {}
     for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as error:
+            data = yaml.safe_load(read_user_text(path, kind="template"))
+        except UserFileError as error:  # a FIFO or a device named *.yaml in the folder: refused, never opened
+            raise ValueError(f"{path}: cannot read template ({error.problem})") from None
+        except yaml.YAMLError as error:
             raise ValueError(f"{path}: cannot read template ({error})") from None
         template = _template_from(data, str(path))
         if template.name in templates:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.files import atomic_path
+from storage.user_files import UserFileError, read_user_bytes
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 RECORD_ASSERTION = "org.clipmill.record"
@@ -126,7 +127,10 @@ def _read_pem(path: str | Path, what: str) -> bytes:
     path = Path(path).expanduser()
     if not path.is_file():
         raise CredentialsError(f"C2PA {what} file {path} not found")
-    data = path.read_bytes()
+    try:
+        data = read_user_bytes(path, kind="credentials")  # swapped for a FIFO since the check: refused, not waited on
+    except UserFileError as error:
+        raise CredentialsError(f"C2PA {what} file {error}") from None
     if b"-----BEGIN" not in data:
         raise CredentialsError(f"C2PA {what} file {path} is not PEM")
     return data

@@ -1,8 +1,6 @@
 """Fetching one source: download it or read it from disk, decide its format, parse its keywords."""
 from __future__ import annotations
 
-import os
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +12,13 @@ from clipmill.trending.addressing import Source, SourceError, parse_source
 from clipmill.trending.documents import parse_csv_keywords, parse_json_keywords, parse_text_keywords
 from clipmill.trending.download import download
 from clipmill.trending.feeds import parse_feed_titles
+from storage.user_files import UserFileError, open_user_file
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_BYTES = 2 * 2**20
 FILE_SUFFIXES = (".csv", ".txt", ".json", ".xml", ".rss", ".atom")
 _FORMAT_BY_SUFFIX = {".csv": "csv", ".txt": "text", ".json": "json", ".xml": "xml", ".rss": "xml", ".atom": "xml"}
 _READ_CHUNK = 64 * 2**10
-# O_NONBLOCK: opening a FIFO for reading would otherwise wait, forever, for a writer. It changes
-# nothing for the regular files that are the only thing read after the open.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
 
 
 @dataclass
@@ -56,48 +52,32 @@ def fetch_source(address: str, *, timeout: float = DEFAULT_TIMEOUT_S, max_bytes:
     return _parse(source, body, _format_of(source, path.name, "", body))
 
 
-def _kind_of(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def _refuse_special(source: Source, mode: int) -> None:
-    # A FIFO, a device (/dev/zero, /dev/tty) or a socket has no end a limit can rely on, and
-    # reading one can wait forever; keyword files are regular files.
-    if not stat.S_ISREG(mode):
-        raise SourceError(source.address, f"{_kind_of(mode)}, not a regular file; give a keyword file or folder")
-
-
 def _read_file(source: Source, path: Path, max_bytes: int, timeout: float, deadline: float) -> bytes:
+    # Opened as every user-named file is (storage.user_files): a FIFO, a device or a socket is
+    # refused before and after a non-blocking open, and a file over the limit before reading.
     try:
-        # Refused before opening (opening a device can itself do something), and checked again
-        # on the opened descriptor, in case the path was swapped in between.
-        _refuse_special(source, os.stat(path).st_mode)
-        descriptor = os.open(path, _OPEN_FLAGS)
-    except FileNotFoundError:
-        raise SourceError(source.address, "no such file or folder") from None
-    except OSError as error:
-        raise SourceError(source.address, f"cannot read ({error.strerror or error})") from None
-    with os.fdopen(descriptor, "rb", buffering=0) as handle:
-        _refuse_special(source, os.fstat(handle.fileno()).st_mode)
-        # One byte past the limit is enough to know the file is too big, without reading all of it.
-        chunks, size = [], 0
-        while size <= max_bytes:
-            if time.monotonic() > deadline:
-                raise SourceError(source.address, f"timed out after {timeout:g} s", transient=True)
-            try:
-                chunk = handle.read(min(_READ_CHUNK, max_bytes + 1 - size))
-            except OSError as error:
-                raise SourceError(source.address, f"cannot read ({error.strerror or error})") from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        with open_user_file(path, kind="text", max_bytes=max_bytes) as handle:
+            return _read_until(source, handle, max_bytes, timeout, deadline)
+    except UserFileError as error:
+        problem = "no such file or folder" if error.problem == "file not found" else error.problem
+        raise SourceError(source.address, problem) from None
+
+
+def _read_until(source: Source, handle, max_bytes: int, timeout: float, deadline: float) -> bytes:
+    """The opened file's bytes, within the source's deadline and byte limit."""
+    # One byte past the limit is enough to know the file grew too big, without reading all of it.
+    chunks, size = [], 0
+    while size <= max_bytes:
+        if time.monotonic() > deadline:
+            raise SourceError(source.address, f"timed out after {timeout:g} s", transient=True)
+        try:
+            chunk = handle.read(min(_READ_CHUNK, max_bytes + 1 - size))
+        except OSError as error:
+            raise SourceError(source.address, f"cannot read ({error.strerror or error})") from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
     if size > max_bytes:
         raise SourceError(source.address, f"file is over the {max_bytes}-byte limit")
     return b"".join(chunks)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from clipmill.trending.documents import is_comment_line
 from clipmill.trending.keywords import normalise
+from storage.user_files import read_user_text
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -32,7 +33,7 @@ class WordList:
     @classmethod
     def load(cls, path: str | Path) -> "WordList":
         """One term a line; blank lines and comment lines ("# ...") are skipped."""
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_user_text(path, kind="text")  # a FIFO or a device is refused, never opened
         return cls.of(line for line in text.splitlines() if not is_comment_line(line))
 
     def __bool__(self) -> bool:
