@@ -170,7 +170,7 @@ def judge_frames(
         examined, detections = detector.detect(frames, stride=qa.detect_stride, conf=qa.detect_confidence)
         found = interaction_checks(detections, examined, expectations, min_presence=qa.min_presence,
                                    max_gap_frames=qa.max_gap_frames, min_approach=qa.min_approach,
-                                   max_contact_gap=qa.max_contact_gap)
+                                   max_contact_gap=qa.max_contact_gap, frame_size=frames.shape[1:3])
         random_weights["detector"] = detector.random_weights
     else:
         found = []

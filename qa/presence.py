@@ -15,6 +15,8 @@ import numpy as np
 from qa.types import Check, Detection
 
 STAGE = "interaction"  # the verdict's stage for every detection check, relations included
+# A box this close to a side of the frame (a share of its longer side) is at its edge.
+EDGE_MARGIN = 0.02
 
 
 def open_vocabulary_checks(detections: list[Detection], frame_indices: list[int], names: list[str], *,
@@ -75,9 +77,11 @@ class Run:
 class ClipSample:
     """Detections grouped by examined frame."""
 
-    def __init__(self, detections: list[Detection], frame_indices: list[int], max_gap_frames: int):
+    def __init__(self, detections: list[Detection], frame_indices: list[int], max_gap_frames: int,
+                 frame_size: tuple[int, int] | None = None):
         self.frames = sorted(set(int(f) for f in frame_indices))
         self.max_gap_frames = max_gap_frames
+        self.frame_size = frame_size  # (height, width), where known
         steps = np.diff(self.frames)
         self.stride = int(np.median(steps)) if steps.size else 1
         self.by_frame: dict[int, list[Detection]] = {f: [] for f in self.frames}
@@ -99,6 +103,18 @@ class ClipSample:
             if key not in best or det.confidence > best[key].confidence:
                 best[key] = det
         return list(best.values())
+
+    def at_edge(self, det: Detection) -> str | None:
+        """The side of the frame `det`'s box touches ("left", "right", "top", "bottom"), if any."""
+        if self.frame_size is None:
+            return None
+        height, width = self.frame_size
+        x1, y1, x2, y2 = det.box
+        margin = EDGE_MARGIN * max(height, width)
+        for side, distance in (("left", x1), ("right", width - x2), ("top", y1), ("bottom", height - y2)):
+            if distance <= margin:
+                return side
+        return None
 
     def counts(self, label: str) -> list[int]:
         return [len(self.instances(f, label)) for f in self.frames]
@@ -226,6 +242,13 @@ def _vanish_check(clip: ClipSample, label: str, counts: list[int]) -> Check:
     last = clip.runs(counts)[-1]
     last_seen = clip.frames[max(i for i, c in enumerate(counts) if c > 0)]
     absent_for = last.span if last.count == 0 else 0
+    edges = {clip.at_edge(d) for d in clip.instances(last_seen, label)} - {None}
+    if absent_for > clip.max_gap_frames and edges:
+        # Last seen at the edge: it walked (or ran) out of the shot. A vanish is a subject that
+        # stops being there in view, as generated clips and cuts make them.
+        return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), True,
+                     f"{label} leaves the shot at the {sorted(edges)[0]} edge (last seen there at frame {last_seen}); "
+                     "walking out of view is not vanishing")
     if absent_for > clip.max_gap_frames:
         gone_at = clip.frames[last.start]
         reason = (

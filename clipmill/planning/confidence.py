@@ -52,6 +52,7 @@ TIME_CLAUSE = 0.6  # an interaction read from "before X" / "after X": X may only
 FROM_GROUP = 0.6  # "an old couple feeds pigeons": two pigeons, one each, is a guess
 SETTING = 0.5  # a vehicle the shot is inside ("the aisle of a plane")
 AWAITED = 0.5  # "waits for the bus", "等主人回家": what is waited for may not be there yet
+WALKS_AWAY = 0.6  # "walks away from the camera": it recedes, and may never leave the shot
 ORDER = 0.75  # the order of events read from "before"/"after", "之前"/"以后"
 # "stands at a high table", "坐在椅子上", "bottles on a white table": furniture named as where something is.
 # On real product footage the SSD never saw the table under three bottles in 60 frames.
@@ -207,6 +208,9 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
             negated = next((span[2] for span in negated_actions if _TOUCH.search(span[2])), None)
         if negated is not None:
             rule = _Rule(NEGATED_ACTION, f"the action is negated ('{negated}'): it may not happen at all")
+        elif interaction == "leave" and _AWAY_ONLY.search(text) and not _GOES_OUT.search(text):
+            rule = _Rule(WALKS_AWAY, f"'{_AWAY_ONLY.search(text).group(0)}' may stay in view, growing smaller; "
+                                     "a leave is enforced only where the text says it goes out of the shot")
         elif time_clause:
             rule = _Rule(TIME_CLAUSE, "read from a 'before'/'after' clause ('before leaving', '客人离开后'), which may only "
                                         "say when the shot's action happens")
@@ -304,6 +308,11 @@ def _as_setting(mention: Mention, text: str) -> bool:
 
 
 _SMALL_IN_PLAY = {"sports ball", "frisbee", "kite"}
+# "walks away (from the camera)": moving off, said with no way out of the shot
+_AWAY_ONLY = re.compile(r"\b\w+(?:s|ed|ing)?\s+away(?:\s+from\s+(?:the\s+)?(?:camera|lens|viewer|us))?\b", re.I)
+# a way out said: "leaves", "exits", "out of the frame", "off screen", "out the door", "left the room"
+_GOES_OUT = re.compile(r"\b(?:leaves|leaving|left\s+(?:the|a|an|his|her)|exits?|exited|exiting|out\s+of|out\s+the|"
+                       r"off[-\s](?:screen|camera|frame)|disappears?|vanish(?:es)?)\b|离开|走出|出去|出门|消失", re.I)
 # "play basketball", "practising one-on-one basketball", "a game of football", "打篮球", "踢足球":
 # the ball's name names the game. So does it before a word for the game or its place
 # ("basketball practice", "the football pitch", "篮球场").

@@ -491,3 +491,16 @@ def test_gear_a_word_implies_is_not_expected_indoors():
     assert "bicycle" not in plan.expectations.classes
     assert unchecked(plan, "presence")["bicycle"].confidence < ENFORCE_CONFIDENCE
     assert plan_shot("A cyclist rides through the city").expectations.classes.get("bicycle") == 1
+
+
+@pytest.mark.parametrize("text, enforced", [
+    ("A construction worker walks away from the camera in an empty warehouse", False),
+    ("A woman walks away down the corridor", False),
+    ("The man walks away and leaves the room", True),
+    ("A dog runs out of the kitchen", True),
+])
+def test_walking_away_is_a_leave_only_where_a_way_out_is_said(text, enforced):
+    exp = plan_shot(text).expectations
+    assert (exp.interaction == "leave") is enforced
+    if not enforced:
+        assert "may stay in view" in unchecked(plan_shot(text), "interaction")["person"].why

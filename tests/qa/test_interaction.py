@@ -395,3 +395,12 @@ def test_a_class_present_in_any_number_fails_when_never_seen_or_gone():
     assert not check(absent, "presence:bicycle").passed
     gone = interaction_checks(dets("bicycle", FRAMES[:12]), FRAMES, Expectations(present=("bicycle",)))
     assert not check(gone, "vanish:bicycle").passed
+
+
+def test_a_subject_last_seen_at_the_frames_edge_left_the_shot_and_did_not_vanish():
+    walking_out = dets("dog", FRAMES[:12], x=lambda f: 300 + 10 * f)  # reaches x=740 of a 780-wide frame
+    left = interaction_checks(walking_out, FRAMES, Expectations(classes={"dog": 1}), frame_size=(400, 780))
+    assert check(left, "vanish:dog").passed and "right edge" in check(left, "vanish:dog").reason
+    in_view = interaction_checks(dets("dog", FRAMES[:12], x=300), FRAMES, Expectations(classes={"dog": 1}),
+                                 frame_size=(400, 780))
+    assert not check(in_view, "vanish:dog").passed
