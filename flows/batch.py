@@ -56,7 +56,7 @@ def batch_run_name() -> str:
     if parameters.get("run_name"):
         return parameters["run_name"]
     try:
-        name = load_spec(parameters["spec_path"]).name
+        name = load_spec(parameters["spec_path"], jobs_may_fail=True).name
     except Exception:  # the flow itself reports a bad spec; the name only has to exist
         name = Path(str(parameters.get("spec_path", "batch"))).stem
     return f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -80,7 +80,13 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
     if clips_in_flight < 1:
         raise ValueError(f"clips_in_flight must be at least 1, got {clips_in_flight}")
     logger = get_run_logger()
-    spec = load_spec(spec_path)
+    # A job whose own fields are wrong costs only itself (recorded "error" by open_batch); only
+    # a spec that cannot be read at all (YAML, top-level fields, defaults) stops the run here.
+    spec = load_spec(spec_path, jobs_may_fail=True)
+    spec_errors = {job.key: JobOutcome(job.key, "error", reason=job.reason) for job in spec.invalid_jobs
+                   if only_jobs is None or job.key in only_jobs}
+    for outcome in spec_errors.values():
+        logger.error("%s", outcome.reason)
     config = run_config(run_root, db_secret, artifact_url, spec.artifacts)
     tag_this_run(f"batch:{spec.name}")
     random_models = spec.random_weight_models()
@@ -94,11 +100,12 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
     jobs = [job for job in spec.jobs if only_jobs is None or job.id in only_jobs]
     try:
         # 2. The jobs that have not ended, `clips_in_flight` at a time.
-        results = _run_jobs(jobs, opened, spec, config, clips_in_flight)
+        results = {**_run_jobs(jobs, opened, spec, config, clips_in_flight), **spec_errors}
         # 3. The report (unless a fan-out writes it once all shards are done), and the run's state.
         summary = {"batch": spec.name, "run_dir": str(config.paths(spec.name).root),
                    "database": config.database_label, "random_weights": random_models,
-                   "jobs": {job.id: dataclasses.asdict(results[job.id]) for job in jobs}}
+                   "jobs": {key: dataclasses.asdict(results[key]) for key in [*(job.id for job in jobs), *spec_errors]},
+                   "spec_errors": {job.key: job.field for job in spec.invalid_jobs if job.key in spec_errors}}
         counts = _count(results.values())
         if report:
             close_batch(config, opened.batch_id)
@@ -168,6 +175,9 @@ def batch_state(counts: dict[str, int], summary: dict) -> State:
                           ("skipped", "made by another run"), ("cancelled", "cancelled")):
         if counts.get(status):
             parts.append(f"{counts[status]} {label}")
+    if summary.get("spec_errors"):  # named, so whoever reads the run knows which line of YAML to fix
+        parts.append("wrong in the spec: " + ", ".join(f"{key} ({field})"
+                                                       for key, field in summary["spec_errors"].items()))
     message = " · ".join(parts)
     summary = {**summary, "message": message, "counts": counts}
     if counts.get("cancelled"):

@@ -37,7 +37,7 @@ def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/
     The run configuration is resolved here, once, and handed to every shard, so workers on
     every host record to the same database and publish to the same place."""
     logger = get_run_logger()
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, jobs_may_fail=True)  # a job wrong in the spec is recorded "error" by open_batch
     config = run_config(run_root, db_secret, artifact_url, spec.artifacts)
     check_batch_ready(config, spec)
     opened = open_batch(config, spec, retry_failed=retry_failed)
@@ -65,4 +65,5 @@ def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/
 
     close_batch(config, opened.batch_id)
     report = write_report(config, spec.name, bool(spec.random_weight_models()))
-    return batch_state(report["counts"], {"batch": spec.name, "shards": states, "pending": len(pending), **report})
+    return batch_state(report["counts"], {"batch": spec.name, "shards": states, "pending": len(pending), **report,
+                                          "spec_errors": {job.key: job.field for job in spec.invalid_jobs}})

@@ -27,7 +27,9 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
     from storage.config import RunConfig
 
     try:
-        loaded = load_spec(spec)  # fail fast, before Prefect starts, with the spec's own message
+        # Fail fast, before Prefect starts, on a spec that cannot be read; a job whose own
+        # fields are wrong costs only itself: the run records it "error" and names it.
+        loaded = load_spec(spec, jobs_may_fail=True)
     except SpecError as error:
         fail(str(error))
     _warn_long_prompts(loaded)

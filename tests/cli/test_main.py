@@ -6,7 +6,7 @@ from clipmill.cli import app
 
 runner = CliRunner()
 COMMANDS = ["run", "demo", "validate", "report", "doctor", "plan", "prep", "trending", "check", "deflicker",
-            "stitch", "calibrate-gate", "cancel", "pause", "resume", "rerun", "submit"]
+            "stitch", "calibrate-gate", "cancel", "pause", "resume", "rerun", "submit", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -30,11 +30,19 @@ def test_validate_reports_the_field(tmp_path):
     assert "job 'a'" in result.output and "frames=10" in result.output
 
 
-def test_run_refuses_a_bad_spec_before_starting_prefect(tmp_path):
+@pytest.mark.parametrize("text, words", [
+    ("name: b\njobs:\n  - {id: a, prompt: x}\nmodles: {}\n", "unknown top-level field(s): modles"),
+    ("name: b\njobs:\n  - {id: a, prompt: x\n", "not valid YAML"),
+    ("name: b\ndefaults: {width: 100}\njobs:\n  - {id: a, prompt: x}\n", "multiple of 16"),
+])
+def test_run_refuses_a_spec_it_cannot_read_before_starting_prefect(tmp_path, text, words):
+    """Only what no job can do without stops a run; one job's own typo costs only that job
+    (tests/flows/test_job_errors.py)."""
     spec = tmp_path / "s.yaml"
-    spec.write_text("name: b\njobs:\n  - {id: a, prompt: x, width: 100}\n")
-    result = runner.invoke(app, ["run", str(spec)])
-    assert result.exit_code == 2 and "multiple of 16" in result.output
+    spec.write_text(text)
+    result = runner.invoke(app, ["run", str(spec), "--run-root", str(tmp_path / "runs")])
+    assert result.exit_code == 2 and words in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "runs").exists()
 
 
 def test_report_names_a_missing_batch(tmp_path):
