@@ -123,6 +123,13 @@ def results_table(report: dict) -> list[dict]:
     return rows
 
 
+def prompt_cuts(report: dict) -> dict[str, list[dict]]:
+    """Job key -> the texts its encoders did not read to the end (kept with its plan by the clip
+    flow), for jobs that had any."""
+    return {job["key"]: list((job.get("plan") or {}).get("prompt_cuts") or [])
+            for job in report.get("jobs", []) if (job.get("plan") or {}).get("prompt_cuts")}
+
+
 def stage_seconds(report: dict) -> dict[str, float]:
     """Seconds spent in each stage over every attempt of the batch."""
     totals: Counter = Counter()
@@ -168,6 +175,15 @@ def render_markdown_summary(report: dict, *, gallery: str | Path | None = None) 
         lines += ["", "| failure cause | jobs |", "|---|---|"]
         # Causes can quote metric names from a spec: escaped, as the dashboard renders markdown as HTML.
         lines += [f"| {markdown_text(c)} | {n} |" for c, n in causes.most_common()]
+    cut = prompt_cuts(report)
+    if cut:
+        # A prompt the encoders cut makes a clip of its first part only: the person who wrote it
+        # must see that here, not only in a console nobody watched.
+        lines += ["", "| job | text cut by | kept of given (tokens, about) | kept of given (characters) |",
+                  "|---|---|---|---|"]
+        lines += [f"| {markdown_text(key)} | {markdown_text(c['text'] + ': ' + c['encoder'])} | "
+                  f"{c['tokens_kept']} of {c['tokens_given']} | {c['characters_kept']} of {c['characters_given']} |"
+                  for key, cuts in cut.items() for c in cuts]
     for field, title in (("template", "template"), ("source", "keyword source")):
         groups = yield_by(report, field)
         if groups:

@@ -21,7 +21,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 
 from clipmill.outcomes import AttemptRecord, EncodedClip, JobOutcome, StitchedClip
 from clipmill.planning import ShotPlan
-from clipmill.prompt_limits import length_warnings
+from clipmill.prompt_limits import clip_prompt_cuts
 from clipmill.provenance import software_versions, weights_fingerprint
 from clipmill.publishing import PublishSettings
 from clipmill.spec import JobSpec, ModelSources
@@ -141,7 +141,11 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
 def _plan(job: JobSpec, models: ModelSources, segments: int, config: RunConfig, job_id: int) -> ShotPlan:
     """The shot plan for `segments` segments, saved with the job so the record is the one run."""
     plan = structure_prompt(job, segments, models)
-    for warning in [*plan.warnings, *length_warnings(job.text())]:
+    # What each encoder reads of the texts it is given, kept with the plan: the job's record, its
+    # sidecar and the batch report say a prompt was cut, not only this run's console.
+    cuts = clip_prompt_cuts(job.text(), plan.segment_prompts, plan.negative_prompt)
+    plan = dataclasses.replace(plan, prompt_cuts=[cut.to_dict() for cut in cuts])
+    for warning in [*plan.warnings, *(cut.sentence() for cut in cuts)]:
         get_run_logger().warning("%s: %s", job.id, warning)
     save_plan(config, job_id, plan)
     return plan
@@ -260,7 +264,8 @@ def _accept(job: JobSpec, plan: ShotPlan, params: AttemptParams, judgement: Judg
     """Publish the accepted clip with its poster and sidecar, record it, show it in the run."""
     paths = config.paths(batch_name)
     sidecar = {"job": job.model_dump(mode="json"), "version": job.version(), "plan": plan.to_dict(),
-               "attempt": attempt.number, "params": dataclasses.asdict(params), "verdict": judgement.to_dict(),
+               "prompt_cuts": list(plan.prompt_cuts), "attempt": attempt.number,
+               "params": dataclasses.asdict(params), "verdict": judgement.to_dict(),
                "video": encoded.probe.to_dict(), "labels": encoded.labels, "timings": attempt.timings,
                "device": attempt.device}
     published = publish_clip(encoded, config.store(batch_name).url, paths.relative(paths.clip(job.id)), sidecar)

@@ -21,7 +21,7 @@ from prefect.artifacts import (
 
 from clipmill.outcomes import PublishedClip
 from clipmill.publishing import PublishRow, publish_manifest
-from clipmill.report import render_gallery, render_markdown_summary, results_table
+from clipmill.report import prompt_cuts, render_gallery, render_markdown_summary, results_table
 from storage.config import RunConfig
 from storage.db import init_db, session_scope
 from storage.files import is_url
@@ -70,7 +70,8 @@ def announce_batch(batch_name: str, message: str, counts: dict[str, int], galler
 @task(name="write-report", **STORE_TASK)
 def write_report(config: RunConfig, batch_name: str, random_weights: bool) -> dict:
     """report.json and the HTML gallery in the batch's folder of the artifact store, plus the
-    table, summary and gallery-link artifacts. Returns where they are and the job counts."""
+    table, summary and gallery-link artifacts. Returns where they are, the job counts and the
+    prompts the encoders cut (job key -> cuts), for the run's summary."""
     store = config.store(batch_name)
     with session_scope(init_db(config.db_url)) as session:
         report = batch_report(session, batch_name)
@@ -90,7 +91,8 @@ def write_report(config: RunConfig, batch_name: str, random_weights: bool) -> di
     manifest_url = store.put_text(json_text, "publish.json")
     store.put_text(csv_text, "publish.csv")
     return {"report": report_url, "gallery": gallery_link, "clips": store.url_for("clips"),
-            "publish_manifest": manifest_url, "counts": report.get("counts", {})}
+            "publish_manifest": manifest_url, "counts": report.get("counts", {}),
+            "prompt_cuts": prompt_cuts(report)}
 
 
 def _publish_rows(report: dict, store) -> list[PublishRow]:

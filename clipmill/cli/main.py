@@ -72,6 +72,11 @@ def _print_summary(result: dict) -> None:
             detail = "ended in an earlier run (--retry-failed runs failed and errored jobs again)" \
                 if job["status"] in ("failed", "error") else "ended in an earlier run"
         typer.echo(f"  {name:<24} {job['status']:<9} {detail}")
+    for name, cuts in (result.get("prompt_cuts") or {}).items():
+        for cut in cuts:  # recorded with the job too (its plan, sidecar and the report)
+            typer.secho(f"warning: job '{name}': {cut['text']} cut by {cut['encoder']}: about {cut['tokens_kept']} "
+                        f"of {cut['tokens_given']} tokens read, {cut['characters_kept']} of "
+                        f"{cut['characters_given']} characters", fg=typer.colors.YELLOW)
     for label, key in (("clips", "clips"), ("gallery", "gallery"), ("report", "report")):
         if result.get(key):
             typer.echo(f"{label + ':':<10}{result[key]}")

@@ -31,6 +31,9 @@ class ShotPlan:
     look: list[str] = field(default_factory=list)  # light, style and finish, as written
     planner: str = "rules"  # "rules", or "model" when a prompt extender's plan was used
     notes: list[str] = field(default_factory=list)  # what was recorded on the way (fallbacks, unchecked subjects)
+    # Texts the encoders do not read to the end (clipmill.prompt_limits.PromptCut.to_dict), set
+    # by the clip flow: a cut prompt is recorded with the job, not only said on the console.
+    prompt_cuts: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -52,4 +55,5 @@ class ShotPlan:
             "look": list(self.look),
             "planner": self.planner,
             "notes": list(self.notes),
+            "prompt_cuts": [dict(cut) for cut in self.prompt_cuts],
         }
