@@ -11,6 +11,8 @@ deflickered, checked and encoded on the CPU, the next one is already generating.
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -31,8 +33,15 @@ from flows.clip import clip_flow, tag_this_run
 from storage.config import RunConfig
 from tasks.common import run_config
 from tasks.inputs import check_batch_ready
+from tasks.leases import held_jobs
 from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
 from tasks.report import announce_batch, write_report
+
+# How long a run waits, after its own jobs, for jobs another live run holds (a clip or two of
+# that run in flight; a killed holder on another host is let go when its lease expires, 120 s).
+DEFAULT_WAIT_HELD_S = 300.0
+WAIT_HELD_ENV = "CLIPMILL_WAIT_HELD_S"
+HELD_POLL_S = 5.0
 
 
 @task(name="run-clip", task_run_name="{job.id}", cache_policy=NO_CACHE)
@@ -65,7 +74,8 @@ def batch_run_name() -> str:
 @flow(name="clipmill-batch", flow_run_name=batch_run_name)
 def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | None = None,
                only_jobs: list[str] | None = None, report: bool = True, clips_in_flight: int = 2,
-               artifact_url: str | None = None, retry_failed: bool = False, run_name: str | None = None) -> State:
+               artifact_url: str | None = None, retry_failed: bool = False, run_name: str | None = None,
+               wait_held_s: float | None = None) -> State:
     """Run every job of the batch spec at `spec_path` that has not ended yet.
 
     Results go to `run_root` and the database, published files to the artifact store at
@@ -74,7 +84,10 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
     parameter is stored and shown, so it never holds the URL. `only_jobs` runs a shard
     of the batch (flows/fanout.py gives each GPU worker one); `report=False` leaves the batch
     open and the report to whoever runs the last shard; `clips_in_flight`: clips this worker
-    works on at once; `retry_failed`: failed and errored jobs get a new attempt budget.
+    works on at once; `retry_failed`: failed and errored jobs get a new attempt budget;
+    `wait_held_s`: how long, once its own jobs are done, the run waits for jobs another live
+    run holds (it makes those whose holder dies or lets go; the rest end the run "skipped");
+    default $CLIPMILL_WAIT_HELD_S, else 300 s.
     The run ends Completed when no job failed or errored, Failed otherwise, with the counts
     as its message (`5/7 accepted · 1 rejected · 1 failed QA`)."""
     if clips_in_flight < 1:
@@ -100,7 +113,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
     jobs = [job for job in spec.jobs if only_jobs is None or job.id in only_jobs]
     try:
         # 2. The jobs that have not ended, `clips_in_flight` at a time.
-        results = {**_run_jobs(jobs, opened, spec, config, clips_in_flight), **spec_errors}
+        results = {**_run_jobs(jobs, opened, spec, config, clips_in_flight, _wait_held(wait_held_s)), **spec_errors}
         # 3. The report (unless a fan-out writes it once all shards are done), and the run's state.
         summary = {"batch": spec.name, "run_dir": str(config.paths(spec.name).root),
                    "database": config.database_label, "random_weights": random_models,
@@ -122,23 +135,35 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
 
 
 def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config: RunConfig,
-              clips_in_flight: int) -> dict[str, JobOutcome]:
+              clips_in_flight: int, wait_held_s: float = DEFAULT_WAIT_HELD_S) -> dict[str, JobOutcome]:
     """Every job that has not ended and that no other live run is making, through the clip
-    flow in spec order; results come back as they finish. Returns every job's outcome."""
+    flow in spec order; results come back as they finish. Then, for up to `wait_held_s`, the
+    jobs other runs held: made here if their holder lets go or dies, taken as they ended if it
+    ends them; those still held at the end are "skipped". Returns every job's outcome."""
     logger = get_run_logger()
     results = {job.id: JobOutcome(job.id, opened.ended[job.id], resumed=True) for job in jobs if job.id in opened.ended}
     if results:
         logger.info("%d job(s) ended in an earlier run and are skipped: %s", len(results), ", ".join(results))
-    for job in jobs:  # made right now by another run of this batch: never twice at once
-        if job.id in opened.busy and job.id not in results:
-            results[job.id] = JobOutcome(job.id, "skipped", reason=f"being made by {opened.busy[job.id]}")
-    pending = [job for job in jobs if job.id not in results]
+    # Made right now by another run of this batch: never twice at once, but never forgotten
+    # either (that run may die): looked at again once this run's own jobs are done.
+    held = {job.id: job for job in jobs if job.id in opened.busy and job.id not in results}
+    if held:
+        logger.info("%d job(s) are being made by another run, looked at again after this run's own: %s",
+                    len(held), "; ".join(f"{key} by {opened.busy[key]}" for key in held))
+    pending = [job for job in jobs if job.id not in results and job.id not in held]
+    deadline = time.monotonic() + max(0.0, wait_held_s)
     progress = create_progress_artifact(100.0 * len(results) / len(jobs) if jobs else 100.0,
                                         description=f"clipmill batch {spec.name}: jobs finished")
     # Clips start one by one as slots free up, so a pause takes effect between clips.
     running: dict = {}
     with ThreadPoolTaskRunner(max_workers=clips_in_flight) as runner:
-        while pending or running:
+        while pending or running or held:
+            if held and not pending and not running:
+                pending = _look_at_held(held, results, config, opened.batch_id, deadline)
+                if not pending:
+                    if held:
+                        time.sleep(min(HELD_POLL_S, max(0.0, deadline - time.monotonic())))
+                    continue
             paused = pause_requested(config, opened.batch_id) if pending else False
             while pending and len(running) < clips_in_flight and not paused:
                 job = pending.pop(0)
@@ -151,11 +176,42 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
                 continue
             future = next(as_completed(list(running)))
             job, outcome = running.pop(future), future.result(raise_on_failure=False)
+            if isinstance(outcome, JobOutcome) and outcome.status == "skipped" and time.monotonic() < deadline:
+                held[job.id] = job  # another run claimed it first: wait for it like the others
+                continue
             # Whatever escaped the clip flow's own handling ends this job, never the batch.
             results[job.id] = outcome if isinstance(outcome, JobOutcome) else JobOutcome(
                 job.id, "error", reason=f"{type(outcome).__name__}: {outcome}")
             update_progress_artifact(progress, 100.0 * len(results) / len(jobs))
     return results
+
+
+def _wait_held(seconds: float | None) -> float:
+    if seconds is not None:
+        return float(seconds)
+    try:
+        return float(os.environ.get(WAIT_HELD_ENV) or DEFAULT_WAIT_HELD_S)
+    except ValueError:
+        raise ValueError(f"${WAIT_HELD_ENV} must be a number of seconds, got {os.environ[WAIT_HELD_ENV]!r}") from None
+
+
+def _look_at_held(held: dict[str, JobSpec], results: dict[str, JobOutcome], config: RunConfig, batch_id: int,
+                  deadline: float) -> list[JobSpec]:
+    """Where the jobs other runs held stand: those ended there get their outcome, those let go
+    (or whose holder died) come back to be made here, and past `deadline` those still held
+    are "skipped", naming their holder. Returns the jobs to make."""
+    free = []
+    for key, now in held_jobs(config, batch_id, list(held)).items():
+        if now.ended:
+            results[key] = JobOutcome(key, now.ended, reason="made by another run", resumed=True)
+        elif now.holder is None:
+            free.append(held[key])
+        elif time.monotonic() >= deadline:
+            results[key] = JobOutcome(key, "skipped", reason=f"held by {now.holder}")
+        else:
+            continue
+        del held[key]
+    return free
 
 
 def _wait_for_resume(batch_name: str) -> None:

@@ -28,13 +28,14 @@ from clipmill.spec import JobSpec, ModelSources
 from qa.judge import Judgement
 from qa.retry import AttemptParams, RetryDecision, resume_params
 from storage.config import RunConfig
-from storage.leases import JobLease
+from storage.leases import JobLease, describe_holder
 from storage.repository import JobHistory
 from storage.schema import ENDED_JOB_STATUSES
 from tasks import KNOWN_FAULTS
 from tasks.checks import check_clip, decide_retry
 from tasks.generate import GenerationCancelled, generate_segment, prefect_run_states
 from tasks.inputs import input_gate, prepare_input_image, structure_prompt
+from tasks.leases import holder_is_dead, this_runs_worker_id
 from tasks.outputs import encode_clip, publish_clip, store_artifact
 from tasks.records import (
     begin_attempt,
@@ -57,9 +58,9 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, m
     tag_this_run(f"batch:{batch_name}")
     # 1. Open the job and take its lease: one run at a time makes it (storage.leases).
     job_id = open_job(config, batch_id, job)
-    with JobLease(config.db_url, job_id) as lease:
+    with JobLease(config.db_url, job_id, worker=this_runs_worker_id(), is_dead=holder_is_dead) as lease:
         if not lease.held:
-            return _skipped(job, lease.owner)
+            return _skipped(job, describe_holder(lease.owner, lease.owner_until))
         # 2. What earlier runs of this version spent, and which seeds they drew.
         history = resume_job(config, job_id)
         if history.status in ENDED_JOB_STATUSES:  # another run ended it after this one opened the batch

@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -277,11 +278,11 @@ def abandon_running_attempts(session: Session, batch: Batch) -> int:
     return sum(interrupt_running_attempts(session, job) for job in unheld)
 
 
-def busy_jobs(session: Session, batch: Batch) -> dict[str, str]:
-    """Key -> worker of the batch's jobs that a live run is making right now."""
-    rows = session.execute(select(Job.key, Job.claimed_by).where(
+def busy_jobs(session: Session, batch: Batch) -> dict[str, tuple[str, datetime]]:
+    """Key -> (worker, lease expiry in UTC) of the batch's jobs that a live run is making now."""
+    rows = session.execute(select(Job.key, Job.claimed_by, Job.lease_expires_at).where(
         Job.batch_id == batch.id, Job.claimed_by.is_not(None), Job.lease_expires_at >= utcnow()))
-    return dict(rows.all())
+    return {key: (worker, expires) for key, worker, expires in rows.all()}
 
 
 def ended_jobs(session: Session, batch: Batch) -> dict[str, str]:

@@ -91,18 +91,54 @@ def _unfinished(result: dict) -> int:
     return counts.get("failed", 0) + counts.get("error", 0)
 
 
+# `run` exit statuses besides 0 (done), 1 (jobs failed), 2 (bad spec), 3 (machine not ready):
+# jobs left unmade because another live run holds them. Its own code, so cron, a Prefect
+# automation or a person does not take the batch for done, nor for failed by its jobs.
+EXIT_HELD = 4
+
+
+def _held_elsewhere(result: dict) -> str | None:
+    """One line naming the jobs this run left to another live run: which, whose, until when."""
+    held: dict[str, list[str]] = {}
+    for key, job in result.get("jobs", {}).items():
+        if job.get("status") == "skipped":
+            holder = (job.get("reason") or "").removeprefix("held by ").removeprefix("made by ")
+            held.setdefault(holder, []).append(key)
+    if not held:
+        return None
+    count = sum(len(keys) for keys in held.values())
+    where = "; ".join(f"{', '.join(keys)} held by {holder}" for holder, keys in held.items())
+    return (f"batch {result['batch']}: {count} job(s) not made, another live run holds them: {where}; "
+            "run again once it ends or its lease expires")
+
+
 @app.command()
 def run(spec: Path = typer.Argument(..., help="batch spec YAML"), run_root: Optional[Path] = RunRoot,
         db_url: Optional[str] = DbUrl,
         retry_failed: bool = typer.Option(False, "--retry-failed",
                                           help="give failed and errored jobs a new attempt budget"),
-        as_json: bool = typer.Option(False, "--json", help="print the batch summary as JSON")) -> None:
+        as_json: bool = typer.Option(False, "--json", help="print the batch summary as JSON"),
+        wait_held: Optional[float] = typer.Option(
+            None, "--wait-held", metavar="SECONDS", help="after its own jobs, wait this long for jobs another live "
+            "run holds, making those it lets go [default: $CLIPMILL_WAIT_HELD_S or 300]")) -> None:
     """Run a batch spec: every job that has not ended through gate, generation, repair, QA,
-    retry and encode. Exits 1 when any job of the batch ended failed or error."""
+    retry and encode. Exits 1 when any job of the batch ended failed or error, 4 when jobs
+    were left unmade because another live run holds them."""
+    import os
+
+    from flows.batch import WAIT_HELD_ENV
+
+    if wait_held is not None:  # the flow reads it where a deployment's worker would set it
+        os.environ[WAIT_HELD_ENV] = str(wait_held)
     result = _run_batch(spec, run_root, db_url, retry_failed=retry_failed, as_json=as_json)
+    held = _held_elsewhere(result)
+    if held:
+        typer.secho(f"error: {held}", err=True, fg=typer.colors.RED)
     if _unfinished(result):
         typer.secho(f"error: batch {result['batch']}: {result['message']}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1)
+    if held:
+        raise typer.Exit(code=EXIT_HELD)
 
 
 @app.command()
