@@ -83,17 +83,17 @@ def what_it_is(mode: int) -> str:
         return "a directory"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a regular file"
+    return "an unknown kind of file"
 
 
-def _megabytes(size: int) -> str:
+def _size_text(size: int) -> str:
     if size >= 2**30:
         return f"{size / 2**30:.1f} GiB"
     return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size} bytes"
 
 
 def _limit_text(size: int) -> str:
-    return _megabytes(size) if size >= 2**20 else f"{size}-byte"
+    return _size_text(size) if size >= 2**20 else f"{size}-byte"
 
 
 def _refuse_unless_usable(named: Path, info: os.stat_result, kind: str, limit: int) -> None:
@@ -103,7 +103,7 @@ def _refuse_unless_usable(named: Path, info: os.stat_result, kind: str, limit: i
         raise UserFileError(named, f"is {what_it_is(info.st_mode)}{via}, not a regular file; "
                                    f"give a regular {kind} file")
     if info.st_size > limit:
-        raise UserFileError(named, f"file is {_megabytes(info.st_size)}, over the {_limit_text(limit)} "
+        raise UserFileError(named, f"file is {_size_text(info.st_size)}, over the {_limit_text(limit)} "
                                    f"limit for {kind} files")
 
 
