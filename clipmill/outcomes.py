@@ -93,3 +93,18 @@ class JobOutcome:
     attempts: int = 0
     clip: str | None = None
     resumed: bool = False
+
+
+class BatchEnded(Exception):
+    """A batch that ended Failed or Cancelled, carrying its summary.
+
+    A Prefect run that ends Failed must hold an exception: on a worker the engine resolves the
+    final state's data into one and logs a TypeError with a traceback when it is anything else
+    (a dict, say). This is that exception; `summary` is what a Completed batch returns."""
+
+    def __init__(self, message: str, summary: dict):
+        super().__init__(message, summary)  # both in args, so a pickled copy keeps the summary
+        self.message, self.summary = message, summary
+
+    def __str__(self) -> str:
+        return self.message

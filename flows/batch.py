@@ -26,7 +26,7 @@ from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from clipmill.outcomes import JobOutcome
+from clipmill.outcomes import BatchEnded, JobOutcome
 from clipmill.publishing import PublishSettings
 from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
 from flows.clip import clip_flow, tag_this_run
@@ -46,17 +46,21 @@ HELD_POLL_S = 5.0
 
 @task(name="run-clip", task_run_name="{job.id}", cache_policy=NO_CACHE)
 def run_clip(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, models: ModelSources,
-             publish: PublishSettings) -> JobOutcome:
-    """One job's clip flow, as a task so that the batch can keep several in flight."""
+             publish: PublishSettings) -> State:
+    """One job's clip flow, as a task so that the batch can keep several in flight. It ends in
+    the job's own state (type, name, reason), holding the JobOutcome: the batch run's timeline
+    draws this task, not the subflow, and would show a failed job green otherwise."""
     state = clip_flow(job, batch_id, batch_name, config, models, publish, return_state=True)
     try:
         outcome = state.result(raise_on_failure=False)
     except MissingResult:  # the state came back from the API without its data: ask the database
-        return read_outcome(config, batch_id, job.id)
-    if isinstance(outcome, JobOutcome):
-        return outcome
-    # The clip flow itself crashed (it records its own failures): the job ends as "error".
-    return JobOutcome(job.id, "error", reason=state.message or f"{type(outcome).__name__}: {outcome}")
+        outcome = read_outcome(config, batch_id, job.id)
+    if not isinstance(outcome, JobOutcome):
+        # The clip flow itself crashed (it records its own failures): the job ends as "error".
+        outcome = JobOutcome(job.id, "error", reason=state.message or f"{type(outcome).__name__}: {outcome}")
+        return Failed(name="Error", message=outcome.reason, data=outcome)
+    # A new state, not the subflow's own: Prefect keeps a state it did not make as it is.
+    return State(type=state.type, name=state.name, message=state.message, data=outcome)
 
 
 def batch_run_name() -> str:
@@ -128,7 +132,8 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
         # A run that ends early (a full disk, a lost database) must not leave the batch "running".
         close_batch.fn(config, opened.batch_id, status="failed")
         raise
-    state = batch_state(counts, summary)
+    ran = sum(1 for outcome in results.values() if not outcome.resumed and outcome.status != "skipped")
+    state = batch_state(counts, summary, ran=ran)
     if report:
         announce_batch(spec.name, state.message, counts, summary.get("gallery"), spec.min_yield)
     return state
@@ -221,11 +226,17 @@ def _wait_for_resume(batch_name: str) -> None:
     pause_flow_run(timeout=7 * 24 * 3600, poll_interval=2)
 
 
-def batch_state(counts: dict[str, int], summary: dict) -> State:
-    """Cancelled when a job was cancelled, else Completed when no job failed or errored, else
-    Failed; the message counts the outcomes."""
+def batch_state(counts: dict[str, int], summary: dict, ran: int | None = None) -> State:
+    """Cancelled when a job was cancelled; Completed named "Nothing to do" when this run ran no
+    job (`ran` 0: all had ended earlier or were being made elsewhere); else Failed when a job
+    failed or errored, Completed otherwise. The name is what the runs list shows on the badge,
+    so it carries the counts ("4/7 accepted"); the message counts every outcome.
+
+    A Failed or Cancelled state holds its summary inside a BatchEnded exception: Prefect must
+    be able to resolve a failed state's data into an exception (see BatchEnded)."""
     total = sum(counts.values())
-    parts = [f"{counts.get('accepted', 0)}/{total} accepted"]
+    name = f"{counts.get('accepted', 0)}/{total} accepted"
+    parts = [name]
     for status, label in (("rejected", "rejected"), ("failed", "failed QA"), ("error", "error"),
                           ("interrupted", "interrupted"), ("pending", "not run"), ("running", "still running elsewhere"),
                           ("skipped", "made by another run"), ("cancelled", "cancelled")):
@@ -237,10 +248,21 @@ def batch_state(counts: dict[str, int], summary: dict) -> State:
     message = " · ".join(parts)
     summary = {**summary, "message": message, "counts": counts}
     if counts.get("cancelled"):
-        return Cancelled(message=message, data=summary)
+        return Cancelled(name=name, message=message, data=BatchEnded(message, summary))
+    if ran == 0:  # a re-run of an ended batch: its failures are an earlier run's, already shown red
+        return Completed(name="Nothing to do", message=message, data=summary)
     if counts.get("failed") or counts.get("error"):
-        return Failed(message=message, data=summary)
-    return Completed(message=message, data=summary)
+        return Failed(name=name, message=message, data=BatchEnded(message, summary))
+    return Completed(name=name, message=message, data=summary)
+
+
+def batch_summary(state: State) -> dict | None:
+    """The summary a finished batch run returned, however it ended; None when the flow itself
+    broke before it had one."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BatchEnded):
+        return result.summary
+    return result if isinstance(result, dict) else None
 
 
 def _count(outcomes) -> dict[str, int]:

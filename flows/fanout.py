@@ -66,4 +66,5 @@ def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/
     close_batch(config, opened.batch_id)
     report = write_report(config, spec.name, bool(spec.random_weight_models()))
     return batch_state(report["counts"], {"batch": spec.name, "shards": states, "pending": len(pending), **report,
-                                          "spec_errors": {job.key: job.field for job in spec.invalid_jobs}})
+                                          "spec_errors": {job.key: job.field for job in spec.invalid_jobs}},
+                       ran=len(pending))

@@ -138,10 +138,10 @@ def _start_batch(spec: dict, chosen: list[dict], root: str, db_secret: str | Non
         return {"mode": "event", "event": BATCH_READY_EVENT, "event_id": str(event.id) if event else None}
     # Imported here: the batch flow pulls in torch and the models, which a poller that only
     # dispatches never needs.
-    from flows.batch import batch_flow
+    from flows.batch import batch_flow, batch_summary
 
-    result = batch_flow(spec["spec_path"], root, db_secret=db_secret, run_name=spec["name"],
-                        return_state=True).result(raise_on_failure=False)
+    result = batch_summary(batch_flow(spec["spec_path"], root, db_secret=db_secret, run_name=spec["name"],
+                                      return_state=True)) or {"jobs": {}}
     return {"mode": "inline", "counts": result.get("counts", {}),
             "jobs": {k: v["status"] for k, v in result["jobs"].items()}}
 

@@ -6,6 +6,7 @@ known faults to one line in Prefect's logs.
 import logging
 
 import clipmill.prefect_env  # noqa: F401  (before anything imports Prefect)
+from clipmill.outcomes import BatchEnded
 from storage.files import DiskFullError
 
 # Faults whose message says all a person needs: a bad input (ValueError and kin: a broken
@@ -23,5 +24,16 @@ class _BadInputWithoutTraceback(logging.Filter):
         return True
 
 
+class _BatchOutcomeIsNoCrash(logging.Filter):
+    """On a worker the engine asks a finished run for its result and, when the run ended
+    Failed, logs the exception its state holds as "Engine execution exited with unexpected
+    exception" with a traceback. For a batch whose jobs failed QA that exception is
+    BatchEnded, the expected outcome already shown as the run's state: not a crash to report."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], BatchEnded))
+
+
 for _name in ("prefect.task_runs", "prefect.flow_runs"):
     logging.getLogger(_name).addFilter(_BadInputWithoutTraceback())
+logging.getLogger("prefect.flow_runs").addFilter(_BatchOutcomeIsNoCrash())

@@ -37,7 +37,7 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
         preflight(RunConfig.resolve(run_root, db_url, None, loaded.artifacts), loaded)
     except (PreflightError, ValueError) as error:
         fail(str(error), code=3)
-    from flows.batch import batch_flow
+    from flows.batch import batch_flow, batch_summary
     from storage.db import database_in_environment
 
     # --db-url reaches the flow by environment, never as a parameter: the server stores
@@ -45,9 +45,9 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
     with database_in_environment(db_url):
         state = batch_flow(str(spec), str(run_root) if run_root else None, retry_failed=retry_failed,
                            return_state=True)
-    result = state.result(raise_on_failure=False)
-    if not isinstance(result, dict):  # the flow itself broke: one line, no traceback
-        fail(f"batch {spec} did not finish: {state.message or result}", code=1)
+    result = batch_summary(state)
+    if result is None:  # the flow itself broke: one line, no traceback
+        fail(f"batch {spec} did not finish: {state.message or state.result(raise_on_failure=False)}", code=1)
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     else:
