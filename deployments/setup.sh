@@ -12,7 +12,10 @@
 #    generate at the same time (run this on every GPU host);
 # 3. the GPU pool's priority queues for `clipmill submit --priority`: urgent before normal
 #    before bulk (a worker takes the most urgent run waiting; "default" holds scheduled runs);
-# 4. `prefect deploy --all` of deployments/prefect.yaml.
+# 4. the server variable clipmill_public_url: where `clipmill serve` answers ($CLIPMILL_PUBLIC_URL,
+#    default http://127.0.0.1:8700), so every worker's dashboard cards link to files a browser opens;
+# 5. `prefect deploy --all` of deployments/prefect.yaml; the trending poller stays paused while
+#    its sources are prefect.yaml's placeholders (*.example.com), which would fail every poll.
 #
 # Existing pools and limits are left as they are (a limit changed by hand stays changed);
 # deployments are updated to what prefect.yaml says. Talks to $PREFECT_API_URL (or the
@@ -74,4 +77,21 @@ for queue in urgent normal bulk; do
   priority=$((priority + 1))
 done
 
+public_url=${CLIPMILL_PUBLIC_URL:-http://127.0.0.1:8700}
+"${prefect[@]}" variable set clipmill_public_url "$public_url" --overwrite >/dev/null
+echo "setup: dashboard links to files at $public_url (start \`clipmill serve\` there, or set CLIPMILL_PUBLIC_URL)"
+
 "${prefect[@]}" --no-prompt deploy --all --prefect-file deployments/prefect.yaml
+
+# prefect.yaml deploys the poller paused; resume it only once its sources are real.
+if grep -q '\.example\.com' deployments/prefect.yaml; then
+  echo "setup: trending-poller is paused: its sources are placeholders; edit them in deployments/prefect.yaml and run setup again"
+else
+  if [ -x .venv/bin/python ]; then python=.venv/bin/python; else python=python3; fi
+  "$python" - <<'PY'
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as client:
+    client.resume_deployment(client.read_deployment_by_name("clipmill-trending/trending-poller").id)
+PY
+  echo "setup: trending-poller resumed"
+fi

@@ -47,7 +47,7 @@ from tasks.records import (
     take_cancel_request,
 )
 from tasks.repair import deflicker_clip, stitch
-from tasks.report import announce_clip
+from tasks.report import announce_clip, announce_job
 
 
 @flow(name="clipmill-clip", flow_run_name="{job.id}")
@@ -67,7 +67,12 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, m
             return _skipped(job, f"another run, which ended it {history.status}")
         if take_cancel_request(config, job_id) or _cancelling():
             return _end(config, job_id, job, "cancelled", "cancelled before it started", history.spent)
-        return _make_clip(job, job_id, history, batch_name, config, models, lease, publish or PublishSettings())
+        state = _make_clip(job, job_id, history, batch_name, config, models, lease, publish or PublishSettings())
+    if state.name != "Skipped":  # a job another run took over gets its card from that run
+        # 5. The job's card in this run: what the dashboard shows of a clip, however it ended.
+        #    A card that cannot be written costs the card, never the job (return_state).
+        announce_job(config, batch_name, job.id, job_id, return_state=True)
+    return state
 
 
 def tag_this_run(*new_tags: str) -> None:

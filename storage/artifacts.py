@@ -97,3 +97,19 @@ class ArtifactStore:
 
     def read_bytes(self, relative: str) -> bytes:
         return self.fs.cat_file(self._path(relative))
+
+
+# A presigned link in a dashboard card outlives the run by a week: S3's longest allowed.
+PRESIGNED_S = 7 * 24 * 3600
+
+
+def browser_url(url: str, expires_s: int = PRESIGNED_S) -> str:
+    """An address a browser can open for a stored file: an object store's presigned URL where
+    its filesystem signs (s3fs, gcsfs), else the URL or path as it is."""
+    if not is_url(url) or url.startswith(("http://", "https://")):
+        return url
+    try:
+        fs, path = url_to_fs(url)
+        return fs.sign(path, expiration=expires_s)
+    except (ImportError, NotImplementedError, ValueError):
+        return url

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.artifacts import ArtifactStore, artifact_base_url
+from storage.artifacts import ArtifactStore, artifact_base_url, browser_url
 from storage.db import database_url, remember_database, url_of_label
 from storage.paths import BatchPaths
 
@@ -32,6 +32,9 @@ class RunConfig:
     run_root: Path
     database: str
     artifact_url: str
+    # Where the artifact store is served (`clipmill serve`, a bucket's public endpoint), as the
+    # flow found it ($CLIPMILL_PUBLIC_URL or the server's clipmill_public_url variable).
+    public_base: str = ""
 
     @classmethod
     def resolve(cls, run_root: str | Path | None = None, db_url: str | None = None,
@@ -63,13 +66,14 @@ class RunConfig:
         return ArtifactStore.for_batch(self.artifact_url, batch_name)
 
     def public_url(self, stored: str) -> str:
-        """A published file's address for a person: under $CLIPMILL_PUBLIC_URL when it is set,
-        the store's own URL when that is http(s), the file path otherwise."""
-        public = os.environ.get(PUBLIC_URL_ENV, "").rstrip("/")
+        """A published file's address for a browser: under $CLIPMILL_PUBLIC_URL (or the public
+        base the flow was given) when set; else, for an object store, a presigned URL (s3://,
+        gs://: the browser cannot read the bucket itself); else the stored URL or path."""
+        public = (os.environ.get(PUBLIC_URL_ENV) or self.public_base).rstrip("/")
         base = self.artifact_url.rstrip("/")
         if public and stored.startswith(base + "/"):
             return f"{public}/{stored[len(base) + 1:]}"
-        return stored
+        return browser_url(stored)
 
 
 def results_database_url(run_root: str | Path | None = None, db_url: str | None = None) -> str:

@@ -46,6 +46,23 @@ def batch_report(session: Session, name_or_id: str | int) -> dict[str, Any]:
     }
 
 
+def job_report(session: Session, job_id: int) -> dict[str, Any]:
+    """One job as batch_report shows it: attempts with checks and seeds, and its files."""
+    job = session.scalar(
+        select(Job)
+        .where(Job.id == job_id)
+        .options(
+            selectinload(Job.attempts).selectinload(Attempt.checks),
+            selectinload(Job.attempts).selectinload(Attempt.events),
+            selectinload(Job.artifacts).selectinload(Artifact.attempt),
+            selectinload(Job.accepted_attempt),
+        )
+    )
+    if job is None:
+        raise LookupError(f"no job with id {job_id} in the results database")
+    return _job_report(job)
+
+
 def list_batches(session: Session) -> list[dict[str, Any]]:
     """Every batch, newest first, with its job counts."""
     totals = (

@@ -2,6 +2,8 @@
 and how a flow finds its run configuration (the database from a Secret block or the worker)."""
 from __future__ import annotations
 
+import dataclasses
+import os
 from pathlib import Path
 
 from prefect.cache_policies import NO_CACHE
@@ -17,8 +19,28 @@ def run_config(run_root: str | Path | None = None, db_secret: str | None = None,
     `db_secret`, else this process's $CLIPMILL_DATABASE_URL (a worker's own environment, or
     `--db-url`), else SQLite in the run root. A flow takes the block's name, never the URL:
     parameters are stored on the server; the URL stays in this process."""
-    return RunConfig.resolve(run_root, database_from_secret(db_secret) if db_secret else None,
-                             artifact_url, spec_artifacts)
+    config = RunConfig.resolve(run_root, database_from_secret(db_secret) if db_secret else None,
+                               artifact_url, spec_artifacts)
+    return dataclasses.replace(config, public_base=public_base_url())
+
+
+PUBLIC_URL_VARIABLE = "clipmill_public_url"
+
+
+def public_base_url() -> str:
+    """Where the run root is served: this process's $CLIPMILL_PUBLIC_URL, else the server's
+    `clipmill_public_url` variable (deployments/setup.sh sets it), so every worker's artifacts
+    link to `clipmill serve` without each worker being started with the variable."""
+    from storage.config import PUBLIC_URL_ENV
+
+    if os.environ.get(PUBLIC_URL_ENV):
+        return os.environ[PUBLIC_URL_ENV]
+    from prefect.variables import Variable
+
+    try:
+        return str(Variable.get(PUBLIC_URL_VARIABLE, default="") or "")
+    except Exception:  # no server to ask (a bare `clipmill run`): links stay file paths
+        return ""
 
 
 def database_from_secret(name: str) -> str:

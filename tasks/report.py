@@ -19,13 +19,14 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 
+from clipmill.job_card import render_job_card
 from clipmill.outcomes import PublishedClip
 from clipmill.publishing import PublishRow, publish_manifest
 from clipmill.report import prompt_cuts, render_gallery, render_markdown_summary, results_table
 from storage.config import RunConfig
 from storage.db import init_db, session_scope
 from storage.files import is_url
-from storage.reports import batch_report
+from storage.reports import batch_report, job_report
 from tasks.common import STORE_TASK
 
 
@@ -37,12 +38,26 @@ def artifact_key(*parts: str) -> str:
 
 @task(name="announce-clip", **STORE_TASK)
 def announce_clip(config: RunConfig, batch_name: str, job_id: str, published: PublishedClip) -> None:
-    """A link to the accepted clip and its poster among the run's artifacts."""
+    """A link to the accepted clip among the run's artifacts (its poster comes with its card)."""
     create_link_artifact(config.public_url(published.clip), link_text=f"{job_id}.mp4",
                          key=artifact_key("clipmill", batch_name, job_id, "clip"),
                          description=f"clipmill batch {batch_name}: accepted clip of job {job_id}")
-    create_image_artifact(config.public_url(published.poster), key=artifact_key("clipmill", batch_name, job_id, "poster"),
-                          description=f"clipmill batch {batch_name}: poster of job {job_id}")
+
+
+@task(name="announce-job", task_run_name="announce-{job_key}", **STORE_TASK)
+def announce_job(config: RunConfig, batch_name: str, job_key: str, job_id: int) -> str | None:
+    """The job's card in its own run (poster or input image, status, reason, attempts, seed, a
+    link that opens the clip) and its poster as an image artifact, with URLs a browser opens
+    (config.public_url). Returns the poster's URL, if the job has one."""
+    with session_scope(init_db(config.db_url)) as session:
+        job = job_report(session, job_id)
+    card = render_job_card(job, config.public_url)
+    create_markdown_artifact(card.markdown, key=artifact_key("clipmill", batch_name, job_key, "card"),
+                             description=f"clipmill batch {batch_name}: job {job_key}, {job['status']}")
+    if card.poster:
+        create_image_artifact(card.poster, key=artifact_key("clipmill", batch_name, job_key, "poster"),
+                              description=f"clipmill batch {batch_name}: job {job_key} ({job['status']})")
+    return card.poster
 
 
 BATCH_FINISHED_EVENT = "clipmill.batch.finished"

@@ -3,6 +3,7 @@ its jobs, pause it between clips, resume it. The database carries the request fo
 carries it to the runs in flight (their generation stops within a denoising step)."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -59,7 +60,7 @@ PRIORITIES = ("urgent", "normal", "bulk")  # the GPU pool's work queues, most ur
 def submit(spec: Path = typer.Argument(..., help="batch spec YAML (at the same path on the workers)"),
            priority: Optional[str] = typer.Option(None, "--priority", help="urgent, normal or bulk "
                                                   "[default: the spec's priority]"),
-           deployment: str = typer.Option("clipmill-batch/trending-batch", "--deployment",
+           deployment: str = typer.Option("clipmill-batch/batch", "--deployment",
                                           help="a batch deployment that takes spec_path"),
            db_secret: Optional[str] = typer.Option(None, "--db-secret",
                                                    help="a Prefect Secret block holding the database URL "
@@ -79,10 +80,14 @@ def submit(spec: Path = typer.Argument(..., help="batch spec YAML (at the same p
     queue = priority or loaded.priority
     if queue not in PRIORITIES:
         fail(f"--priority {queue!r}: use one of {', '.join(PRIORITIES)}")
-    parameters = {"spec_path": str(spec.resolve()), **({"db_secret": db_secret} if db_secret else {})}
-    run = run_deployment(deployment, parameters=parameters, timeout=0,
+    # The batch flow names its run as it starts; handing it the name (run_name) keeps the one
+    # printed here, so the operator finds the run by it in the dashboard.
+    run_name = f"{loaded.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    parameters = {"spec_path": str(spec.resolve()), "run_name": run_name,
+                  **({"db_secret": db_secret} if db_secret else {})}
+    run = run_deployment(deployment, parameters=parameters, timeout=0, flow_run_name=run_name,
                          work_queue_name=queue, tags=[f"batch:{loaded.name}", f"priority:{queue}"])
-    typer.echo(f"queued {loaded.name} as {run.name} ({run.id}) in work queue {queue!r}")
+    typer.echo(f"queued {loaded.name} as {run.name} ({run.id}) on {deployment}, work queue {queue!r}")
 
 
 def cancel(batch: str = typer.Argument(..., help="batch name"),

@@ -243,6 +243,7 @@ from clipmill.cli.inputs import plan, prep, trending  # noqa: E402
 from clipmill.cli.check import calibrate_gate, check  # noqa: E402
 from clipmill.cli.repair import deflicker, stitch  # noqa: E402
 from clipmill.cli.control import cancel, pause, resume, submit  # noqa: E402
+from clipmill.cli.serve import serve  # noqa: E402
 
 app.command()(plan)
 app.command()(prep)
@@ -255,6 +256,7 @@ app.command()(submit)
 app.command()(cancel)
 app.command()(pause)
 app.command()(resume)
+app.command()(serve)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,0 +1,57 @@
+"""One job's card for the Prefect dashboard: what a person looks at to see how a clip ended
+without opening the gallery. A pure function of the job's report (storage.reports.job_report)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from clipmill.report import markdown_text
+
+STATUS_TITLES = {"accepted": "Accepted", "failed": "QA failed", "rejected": "Rejected at the gate",
+                 "error": "Error", "cancelled": "Cancelled", "interrupted": "Interrupted"}
+
+
+@dataclass(frozen=True)
+class JobCard:
+    markdown: str
+    poster: str | None  # the image shown (a browser's URL), if the job made or was given one
+    clip: str | None  # the clip it links to (a browser's URL), if it made one
+
+
+def job_files(job: dict) -> tuple[str | None, str | None]:
+    """(poster, clip) as stored: the accepted clip and its poster; else the last attempt's MP4
+    and poster; else the prepared input image (a gate rejection) and no clip."""
+    artifacts = job.get("artifacts") or []
+    if job.get("status") == "accepted":
+        kinds = {a["kind"]: a["path"] for a in artifacts if a["attempt"] is None}
+        if kinds.get("poster") or kinds.get("clip"):
+            return kinds.get("poster"), kinds.get("clip")
+    last = max((a["number"] for a in job.get("attempts") or []), default=None)
+    # The last of a kind for the last attempt: a repaired version comes after the first.
+    of_last = {a["kind"]: a["path"] for a in artifacts if a["attempt"] == last}
+    poster, clip = of_last.get("attempt_poster"), of_last.get("attempt_clip")
+    if poster is None:
+        poster = next((a["path"] for a in reversed(artifacts) if a["kind"] == "prepared_image"), None)
+    return poster, clip
+
+
+def render_job_card(job: dict, browser_url: Callable[[str], str]) -> JobCard:
+    """Title, poster, status, reason, attempts and seed, and a link that opens the clip;
+    `browser_url` turns a stored path or URL into one a browser opens."""
+    poster, clip = (browser_url(path) if path else None for path in job_files(job))
+    attempts = job.get("attempts") or []
+    shown = next((a for a in attempts if a["number"] == job.get("accepted_attempt")), attempts[-1] if attempts else None)
+    status = job.get("status", "")
+    reason = job.get("reason") or (f"accepted on attempt {shown['number']}" if status == "accepted" and shown else "")
+    key = markdown_text(job["key"])
+    lines = [f"### {key}: {STATUS_TITLES.get(status, markdown_text(status))}", ""]
+    if poster:
+        what = "input image" if poster.endswith("input.png") else "last frame"
+        lines += [f"![{what} of {key}]({poster})", ""]
+    lines += ["| status | reason | attempts | seed |", "|---|---|---|---|",
+              f"| {markdown_text(status)} | {markdown_text(reason) or '-'} | {len(attempts)} | "
+              f"{shown['seed'] if shown else '-'} |", ""]
+    if clip:
+        lines.append(f"[Open the clip]({clip})" if status == "accepted"
+                     else f"[Open the clip of attempt {shown['number']}]({clip})")
+    return JobCard("\n".join(lines).rstrip() + "\n", poster, clip)
