@@ -11,6 +11,7 @@ Exit codes: 0 the clip passed (or calibration done), 1 the clip failed QA, 2 bad
 """
 from __future__ import annotations
 
+import io
 import json as json_module
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import typer
 from clipmill.cli.console import fail
 
 from models.trust import UntrustedWeightsError, command_line_pins
+from storage.user_files import UserFileError, read_user_bytes, read_user_text
 from qa.types import INTERACTIONS, Expectations
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
@@ -228,7 +230,11 @@ def _reference_image(path: Path):
     if not Path(path).is_file():
         raise InputError(f"--reference {path}: no such image file")
     try:
-        with Image.open(path) as image:
+        data = read_user_bytes(path, kind="image")  # swapped for a FIFO since the check: refused, never waited on
+    except UserFileError as error:
+        raise InputError(f"--reference {error}") from None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
             return np.asarray(image.convert("RGB"))
     except (UnidentifiedImageError, OSError) as error:
         raise InputError(f"--reference {path}: not a readable image ({error})") from None
@@ -283,7 +289,7 @@ def labelled_pairs(folder: Path) -> dict[str, list[tuple[Path, str]]]:
             text_file = image.with_suffix(".txt")
             if not text_file.is_file():
                 raise InputError(f"{image}: no prompt file {text_file.name} beside it")
-            text = text_file.read_text(encoding="utf-8").strip()
+            text = read_user_text(text_file, kind="text").strip()
             if not text:
                 raise InputError(f"{text_file}: the prompt is empty")
             found.append((image, text))
@@ -318,7 +324,10 @@ def calibrate_gate(
         for label, items in pairs.items():
             for image_path, text in items:
                 try:
-                    with Image.open(image_path) as image:
+                    # A FIFO or a device named *.jpg in the folder is refused in one line (UserFileError),
+                    # never handed to PIL, whose open() would wait on it forever.
+                    data = read_user_bytes(image_path, kind="image")
+                    with Image.open(io.BytesIO(data)) as image:
                         score = scorer.image_text_similarity(image.convert("RGB"), text)
                 except (UnidentifiedImageError, OSError) as error:
                     raise InputError(f"{image_path}: not a readable image ({error})") from None

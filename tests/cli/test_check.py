@@ -208,3 +208,18 @@ def test_calibrate_gate_explains_a_wrong_layout(scripted_models, tmp_path):
     (tmp_path / "bad" / "lonely.png").write_bytes((tmp_path / "good" / "g.png").read_bytes())
     result = runner.invoke(app, ["calibrate-gate", str(tmp_path)])
     assert result.exit_code == 2 and "no prompt file lonely.txt" in result.output
+
+
+@pytest.mark.timeout(60)
+def test_calibrate_gate_refuses_a_fifo_among_the_images_in_one_line(scripted_models, tmp_path):
+    """PIL's open() of a FIFO waits for a writer forever: the pair is refused before PIL sees it."""
+    import os
+
+    write_pair(tmp_path / "good", "g", 200, "a bright picture")
+    write_pair(tmp_path / "bad", "b", 20, "a bright picture")
+    os.mkfifo(tmp_path / "good" / "trap.png")
+    (tmp_path / "good" / "trap.txt").write_text("a bright picture")
+    result = runner.invoke(app, ["calibrate-gate", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "trap.png: is a FIFO (named pipe), not a regular file" in result.output
+    assert "Traceback" not in result.output
