@@ -20,17 +20,51 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool, StaticPool
 
 ENV_VAR = "CLIPMILL_DATABASE_URL"
 DEFAULT_RUN_ROOT = Path("runs")
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a write waits for a lock another process holds (a backup, a person's sqlite3 shell,
+# another worker's long transaction) before its job gives up. Minutes, not seconds: a job that
+# has spent GPU time must not be lost to a lock a person will let go of.
+LOCK_WAIT_ENV = "CLIPMILL_DB_LOCK_WAIT_S"
+DEFAULT_LOCK_WAIT_S = 180.0
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 # Query parameters that libpq and its drivers read as secrets.
 SECRET_QUERY_KEYS = frozenset({"password", "sslpassword", "passfile"})
+
+
+
+class DatabaseLockedError(RuntimeError):
+    """A write waited the whole lock bound (`lock_wait_seconds`) for a lock another process
+    holds; the message is the one line a person needs (which database, how long)."""
+
+
+def lock_wait_seconds() -> float:
+    """The bound on waiting for a lock: $CLIPMILL_DB_LOCK_WAIT_S, else 180 s."""
+    raw = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_LOCK_WAIT_S
+    except ValueError:
+        raise ValueError(f"${LOCK_WAIT_ENV} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value < 7 * 24 * 3600:
+        raise ValueError(f"${LOCK_WAIT_ENV} must be more than 0 seconds and less than a week, not {raw}")
+    return value
+
+
+def _is_lock_timeout(error: BaseException) -> bool:
+    """SQLite's "database is locked" (or "database table is locked"): the busy handler gave up."""
+    return isinstance(error, OperationalError) and "is locked" in str(getattr(error, "orig", error))
+
+
+def _locked(url: str) -> DatabaseLockedError:
+    return DatabaseLockedError(
+        f"database {database_label(url)} is locked by another process: waited {lock_wait_seconds():g} s "
+        f"for it (${LOCK_WAIT_ENV} sets how long)")
+
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -124,6 +158,10 @@ def configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     fail at once with "database is locked" if another worker committed in between (busy_timeout
     does not apply to that case); taking the write lock up front makes workers queue instead.
     sqlite3's own BEGIN handling is switched off so that ours is the only one.
+
+    busy_timeout is the whole lock bound (`lock_wait_seconds`): SQLite's busy handler retries
+    the lock with backoff (1 ms growing to 100 ms between tries) until then, so a write waits
+    out another process's lock instead of failing a job that spent GPU time.
     """
 
     @event.listens_for(engine, "connect")
@@ -131,7 +169,7 @@ def configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout = {round(lock_wait_seconds() * 1000)}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         finally:
@@ -213,7 +251,12 @@ def init_db(url: str | None = None) -> Engine:
                 engine = make_engine(url)
                 _upgrade_on(engine)
             else:
-                upgrade(url)
+                try:
+                    upgrade(url)
+                except OperationalError as error:
+                    if _is_lock_timeout(error):
+                        raise _locked(url) from None
+                    raise
                 engine = make_engine(url)
             _engines[url] = engine
     return engine
@@ -233,13 +276,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
     Objects stay readable after the block (expire_on_commit=False): tasks hand small records
     back to Prefect after the session is gone.
+    A lock another process held longer than the lock bound ends as one DatabaseLockedError
+    naming the database, not as the driver's traceback.
     """
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as error:
         session.rollback()
+        if _is_lock_timeout(error):
+            raise _locked(engine.url.render_as_string(hide_password=False)) from None
         raise
     finally:
         session.close()

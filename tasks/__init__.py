@@ -7,11 +7,13 @@ import logging
 
 import clipmill.prefect_env  # noqa: F401  (before anything imports Prefect)
 from clipmill.outcomes import BatchEnded
+from storage.db import DatabaseLockedError
 from storage.files import DiskFullError
 
 # Faults whose message says all a person needs: a bad input (ValueError and kin: a broken
-# photo, a job its model cannot make, a machine not ready for the batch) or a full disk.
-KNOWN_FAULTS = (ValueError, DiskFullError)
+# photo, a job its model cannot make, a machine not ready for the batch), a full disk, or a
+# database another process kept locked for longer than the lock bound.
+KNOWN_FAULTS = (ValueError, DiskFullError, DatabaseLockedError)
 
 
 class _BadInputWithoutTraceback(logging.Filter):

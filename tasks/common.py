@@ -73,8 +73,25 @@ def retry_on_infrastructure_error(task, task_run: TaskRun, state: State) -> bool
     return False
 
 
-# Database tasks: small, idempotent writes; a locked or restarting database is worth two retries.
-DB_TASK = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 1}
+def retry_unless_locked_out(task, task_run: TaskRun, state: State) -> bool:
+    """Retry a database write after a dropped connection or a restarting server, but not
+    after a lock it already waited the whole bound for (storage.db.lock_wait_seconds): a retry
+    would only multiply the wait the bound promises."""
+    from storage.db import DatabaseLockedError
+
+    try:
+        state.result()
+    except DatabaseLockedError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+# Database tasks: small, idempotent writes; a restarting database is worth two retries. A lock
+# is waited out inside the write itself (storage.db: busy_timeout), up to its bound.
+DB_TASK = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 1,
+           "retry_condition_fn": retry_unless_locked_out}
 # Writes to the artifact store: a remote store can drop a connection, worth retrying; a bad
 # URL (ValueError) fails the same way every time and is not retried.
 STORE_TASK = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 2,

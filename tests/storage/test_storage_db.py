@@ -67,7 +67,8 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(engine, db_u
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+        # A lock is waited out for the whole bound, minutes by default (issue #23 item 5).
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.DEFAULT_LOCK_WAIT_S * 1000 >= 120_000
     # WAL is a property of the file, so other tools (sqlite3 CLI, a second process) see it too.
     raw = sqlite3.connect(db_url.removeprefix("sqlite:///"))
     try:
@@ -272,3 +273,73 @@ def test_a_worker_that_read_first_can_still_write_while_another_writes(engine, d
             assert set(session.scalars(select(Batch.name))) == {"from-a", "from-b"}
     finally:
         other.dispose()
+
+
+LOCK_HOLDER = Path(__file__).resolve().parents[1] / "faults" / "lock_holder.py"
+
+
+def _hold_lock(db_path: str, hold_s: float, marker: Path):
+    """Another process (a real one: a lock of this process's own would not be waited on)."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, str(LOCK_HOLDER), db_path, str(hold_s), str(marker)])
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert holder.poll() is None and time.monotonic() < deadline, "the lock holder did not take the lock"
+        time.sleep(0.02)
+    return holder
+
+
+def test_a_write_waits_out_another_process_lock_within_the_bound(db_url, tmp_path, monkeypatch):
+    sqlite_only(db_url)
+    monkeypatch.setenv(db.LOCK_WAIT_ENV, "30")
+    dispose_engines()
+    engine = init_db(db_url)
+    marker = tmp_path / "lock.txt"
+    holder = _hold_lock(db_url.removeprefix("sqlite:///"), 6.0, marker)  # longer than sqlite3's default 5 s
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        with session_scope(engine) as session:
+            session.add(_batch("waited"))
+    finally:
+        holder.wait(timeout=60)
+        dispose_engines()
+    assert "released" in marker.read_text()  # the write went through only once the lock was let go
+    with session_scope(init_db(db_url)) as session:
+        assert session.scalar(select(Batch.name)) == "waited"
+    dispose_engines()
+
+
+def test_past_the_bound_a_lock_is_one_line_naming_the_database(db_url, tmp_path, monkeypatch):
+    sqlite_only(db_url)
+    monkeypatch.setenv(db.LOCK_WAIT_ENV, "1.5")
+    dispose_engines()
+    engine = init_db(db_url)
+    holder = _hold_lock(db_url.removeprefix("sqlite:///"), -1, tmp_path / "lock.txt")  # until killed
+    started = time.monotonic()
+    try:
+        with pytest.raises(db.DatabaseLockedError) as raised:
+            with session_scope(engine) as session:
+                session.add(_batch("never"))
+    finally:
+        holder.kill()
+        holder.wait()
+        dispose_engines()
+    assert 1.4 <= time.monotonic() - started < 15
+    message = str(raised.value)
+    assert "\n" not in message and raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert message.startswith(f"database {db_url} is locked by another process: waited 1.5 s")
+    assert db.LOCK_WAIT_ENV in message
+
+
+def test_the_lock_bound_is_a_positive_number_of_seconds(monkeypatch):
+    monkeypatch.delenv(db.LOCK_WAIT_ENV, raising=False)
+    assert db.lock_wait_seconds() == db.DEFAULT_LOCK_WAIT_S >= 120
+    monkeypatch.setenv(db.LOCK_WAIT_ENV, "600")
+    assert db.lock_wait_seconds() == 600
+    for bad in ("soon", "0", "-3"):
+        monkeypatch.setenv(db.LOCK_WAIT_ENV, bad)
+        with pytest.raises(ValueError, match=db.LOCK_WAIT_ENV):
+            db.lock_wait_seconds()
