@@ -2,7 +2,9 @@
 open in a browser on a one-machine setup (clipmill/file_server.py says what it serves)."""
 from __future__ import annotations
 
+import signal
 import socket
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -31,6 +33,8 @@ def serve(run_root: Optional[Path] = typer.Option(None, "--run-root",
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
     except ValueError as error:
         fail(str(error))
+    # SIGTERM (a service manager, `kill` of a background job) stops it as cleanly as Ctrl-C: exit 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
     typer.echo(f"serving {root} read-only at http://{shown}:{server.server_address[1]}/ "
                f"(CLIPMILL_PUBLIC_URL); Ctrl-C stops", err=True)

@@ -74,4 +74,4 @@ def test_the_command_says_where_it_serves(tmp_path):
         assert f"serving {tmp_path.resolve()} read-only at http://127.0.0.1:{port}/" in line
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        assert process.wait(timeout=10) == 0, "SIGTERM stops it cleanly (a script's `wait` under set -e)"

@@ -171,11 +171,18 @@ def test_readme_sequences_work_as_written_on_a_fresh_server(tmp_path):
 
     server, env = start_server(tmp_path)
     try:
-        # One GPU: the pools, this host's GPU 0 limit, every deployment, a worker.
-        run_block("one-gpu", blocks["one-gpu"], env, tmp_path, {"clipmill-gpu": 1}, {"CLIPMILL_GPUS": "0"})
+        # One GPU: the pools, this host's GPU 0 limit, every deployment, a worker on each pool
+        # (no deployment waits "Not Ready" on a pool nobody polls) and the file server.
+        log = run_block("one-gpu", blocks["one-gpu"], env, tmp_path, {"clipmill-gpu": 1, "clipmill-control": 1},
+                        {"CLIPMILL_GPUS": "0"})
+        assert "serving " in log and "read-only at http://127.0.0.1:8700/" in log, log[-3000:]
         view = server_view(env)
         assert {name: d.work_pool_name for name, d in view["deployments"].items()} == expected_pools
-        assert not any(d.paused for d in view["deployments"].values())
+        # The poller waits, paused, for real sources instead of failing every 30 minutes.
+        assert {name for name, d in view["deployments"].items() if d.paused} == {
+            "clipmill-trending-poller/trending-poller"}
+        with api_client(env) as client:
+            assert client.read_variable_by_name("clipmill_public_url").value == "http://127.0.0.1:8700"
         assert {name: limit.limit for name, limit in view["limits"].items()} == {f"gpu-{HOST}-0": 1}
 
         # Several GPUs, on the same server: setup.sh again (pools and GPU 0's limit exist), four
