@@ -197,6 +197,8 @@ def text_checks(
     caption_min_width: float = 0.15,
     watermark_max_height: float = 0.08,
     watermark_corner: float = 0.25,
+    watermark_side_margin: float = 0.06,
+    watermark_max_width: float = 0.5,
     watermark_min_presence: float = 0.5,
     max_garbled_share: float = 0.5,
     garbled_min_confidence: float = 0.8,
@@ -221,7 +223,10 @@ def text_checks(
         caption_min_width: and spans at least this share of the width (a licence plate at
             the bottom of the picture does not).
         watermark_max_height: a watermark's line is at most this share of the frame height.
-        watermark_corner: it lies within this share of the width and of the height from a corner.
+        watermark_corner: it lies within this share of the width and of the height from a corner,
+            or, for a long handle ("@TikTok 抖音号 83021" spans a third of a 640-pixel frame),
+            within that share of the height and starts or ends within `watermark_side_margin`
+            of the width from a side, no wider than `watermark_max_width` (a caption is centred).
         watermark_min_presence: it is read in at least this share of the examined frames
             (and in 2 of them), always in the same place.
         max_garbled_share: a reading fails when more of its Latin letters are in garbled words.
@@ -238,7 +243,7 @@ def text_checks(
         _caption_check(foreign, height, width, caption_min_height, caption_max_center_offset, caption_band,
                        caption_min_width),
         _watermark_check(foreign, examined, height, width, watermark_max_height, watermark_corner,
-                         watermark_min_presence, min_region_overlap),
+                         watermark_side_margin, watermark_max_width, watermark_min_presence, min_region_overlap),
         _garbled_check([b for b in foreign if b.confidence >= garbled_min_confidence], max_garbled_share),
     ]
 
@@ -311,12 +316,15 @@ def _caption_check(foreign: list[TextBox], height: int, width: int, min_height: 
 
 
 def _watermark_check(foreign: list[TextBox], examined: list[int], height: int, width: int, max_height: float,
-                     corner: float, min_presence: float, min_overlap: float) -> Check:
+                     corner: float, side_margin: float, max_width: float, min_presence: float,
+                     min_overlap: float) -> Check:
     in_corner = []
     for b in foreign:
         x1, y1, x2, y2 = b.box
         small = (y2 - y1) <= max_height * height
-        near_side = x2 <= corner * width or x1 >= (1 - corner) * width
+        within_corner = x2 <= corner * width or x1 >= (1 - corner) * width
+        against_side = (x1 <= side_margin * width or x2 >= (1 - side_margin) * width) and x2 - x1 <= max_width * width
+        near_side = within_corner or against_side
         near_edge = y2 <= corner * height or y1 >= (1 - corner) * height
         if small and near_side and near_edge:
             in_corner.append(b)

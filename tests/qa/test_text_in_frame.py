@@ -103,6 +103,16 @@ def test_corner_text_seen_once_is_not_a_watermark():
     assert not by_metric(text_checks(boxes, [0, 8, 16], frame_size=SIZE))["text_watermark"].passed
 
 
+def test_a_long_handle_against_a_side_is_a_watermark_but_a_centred_line_is_not():
+    frames = [0, 8, 16]
+    handle = [_box(f, "@TikTok抖音号83021", (9, 9, 210, 35)) for f in frames]  # a third of the width, from the left
+    assert not by_metric(text_checks(handle, frames, frame_size=SIZE))["text_watermark"].passed
+    centred = [_box(f, "SALE SALE SALE", (200, 10, 440, 34)) for f in frames]
+    assert by_metric(text_checks(centred, frames, frame_size=SIZE))["text_watermark"].passed
+    too_wide = [_box(f, "a long banner across the top", (5, 10, 420, 34)) for f in frames]
+    assert by_metric(text_checks(too_wide, frames, frame_size=SIZE))["text_watermark"].passed
+
+
 # ---------------------------------------------------------------- the real reader on real footage
 
 EXAMINED = [0, 12, 23]
