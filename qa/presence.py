@@ -141,11 +141,12 @@ def class_checks(clip: ClipSample, label: str, expected: int, min_presence: floa
     if n == 0:
         return [Check(STAGE, f"presence:{label}", 0.0, min_presence, False, f"{what}: no frames were checked")]
     if moved:
-        return [
-            Check(STAGE, f"presence:{label}", fraction, None, True,
-                  f"{what} seen in {seen} of {n} checked frames; it {third_person(moved)}, "
-                  f"so the {moved} check judges its presence")
-        ]
+        # Entering or leaving, it is out of view for part of the clip by design: the enter or
+        # leave check judges that, but "two women walk in" filmed with one is still a wrong count.
+        presence = Check(STAGE, f"presence:{label}", fraction, None, True,
+                         f"{what} seen in {seen} of {n} checked frames; it {third_person(moved)}, "
+                         f"so the {moved} check judges its presence")
+        return [presence] + ([_number_check(clip, label, expected, counts, min_presence)] if any(counts) else [])
     # Presence asks whether the subject is there at all; how many of it is the count check's
     # question, so "two women" filmed as one woman is a wrong count, not a missing subject.
     any_seen = sum(c >= 1 for c in counts)
@@ -157,19 +158,28 @@ def class_checks(clip: ClipSample, label: str, expected: int, min_presence: floa
         reason = f"{label} seen in {any_seen} of {n} checked frames ({present:.0%} {'>=' if passed else '<'} {min_presence:.0%})"
     checks = [Check(STAGE, f"presence:{label}", present, min_presence, passed, reason)]
     if any(counts):
-        together = [run for run in clip.runs([int(c >= expected) for c in counts]) if run.count]
-        if expected > 1 and passed and not any(clip.sustained(run) for run in together):
-            # Detectors miss people behind each other and small things, so all of them need to
-            # be seen together only once, for longer than a blink; a clip that never shows them
-            # all is the wrong count.
-            checks.append(Check(STAGE, f"count:{label}", fraction, min_presence, False,
-                                f"{what} expected, but never all {expected} together for more than "
-                                f"{clip.max_gap_frames} frames (at most {max(counts)} at once; all {expected} in "
-                                f"{seen} of {n} checked frames)"))
+        if passed:
+            checks.append(_number_check(clip, label, expected, counts, min_presence))
         else:
             checks.append(_count_check(clip, label, expected, counts))
         checks.append(_vanish_check(clip, label, counts))
     return checks
+
+
+def _number_check(clip: ClipSample, label: str, expected: int, counts: list[int], min_presence: float) -> Check:
+    """All `expected` of them seen together for longer than a blink, and never more."""
+    n = len(clip.frames)
+    seen = sum(c >= expected for c in counts)
+    together = [run for run in clip.runs([int(c >= expected) for c in counts]) if run.count]
+    if expected > 1 and not any(clip.sustained(run) for run in together):
+        # Detectors miss people behind each other and small things, so all of them need to
+        # be seen together only once, for longer than a blink; a clip that never shows them
+        # all is the wrong count.
+        return Check(STAGE, f"count:{label}", seen / n, min_presence, False,
+                     f"{expected} x {label} expected, but never all {expected} together for more than "
+                     f"{clip.max_gap_frames} frames (at most {max(counts)} at once; all {expected} in "
+                     f"{seen} of {n} checked frames)")
+    return _count_check(clip, label, expected, counts)
 
 
 def third_person(kind: str) -> str:

@@ -300,6 +300,45 @@ def score(judged: list[dict]) -> dict:
     }
 
 
+def judge_all(cases: list[Case], windows: list[dict], models: CheckModels | None, qa: QASettings, jobs: int,
+              started: float) -> list[dict]:
+    """Every case judged with `qa`, in order; with `jobs` > 1, a window per process."""
+    if jobs == 1:
+        judged = []
+        for i, case in enumerate(cases):
+            judged.append(judge(case, models, qa))
+            if i % 20 == 0:
+                print(f"  {i}/{len(cases)} judged, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        return judged
+    import multiprocessing
+
+    global _CASES, _QA
+    _CASES, _QA = cases, qa  # handed to the forked workers by inheritance, not pickled
+    by_window = [[i for i, c in enumerate(cases) if c.window == w["id"]] for w in windows]
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker) as pool:
+        judged: dict[int, dict] = {}
+        for done, answers in enumerate(pool.imap_unordered(_judge_indices, by_window), 1):
+            judged.update(answers)
+            print(f"  {done}/{len(by_window)} windows judged, {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr, flush=True)
+    return [judged[i] for i in range(len(cases))]
+
+
+_CASES: list[Case] = []
+_QA = QASettings()
+_WORKER_MODELS: CheckModels | None = None
+
+
+def _start_worker() -> None:
+    global _WORKER_MODELS
+    cv2.setNumThreads(1)  # one core a window: the processes share the machine
+    _WORKER_MODELS = load_models()
+
+
+def _judge_indices(indices: list[int]) -> dict[int, dict]:
+    return {i: judge(_CASES[i], _WORKER_MODELS, _QA) for i in indices}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--windows", help="comma-separated window ids (default: all)")
@@ -307,12 +346,14 @@ def main() -> None:
     parser.add_argument("--settings", type=Path, help="a results JSON whose calibrated thresholds to use "
                                                       "instead of calibrating")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--jobs", type=int, default=1, help="windows judged at once, one process each (a machine "
+                                                           "with many cores: the device machine's 16)")
     args = parser.parse_args()
 
     started = time.perf_counter()
     windows, videos = load_windows(set(args.windows.split(",")) if args.windows else None)
     windows = [w for w in windows if w["half"] in args.halves.split(",")]
-    models = load_models()
+    models = load_models() if args.jobs == 1 else None
     cases = [c for w in windows for c in make_cases(w, videos)]
     print(f"{len(cases)} cases from {len(windows)} windows", file=sys.stderr, flush=True)
 
@@ -321,17 +362,15 @@ def main() -> None:
         import json
 
         calibrated, notes = QASettings(**json.loads(args.settings.read_text())["settings"]), {}
+        judged = judge_all(cases, windows, models, calibrated, args.jobs, started)
     else:
-        first = [judge(c, models, QASettings()) for c in cases if c.half == "calibrate"]
-        calibrated, notes = calibrate_settings(first)
+        first = judge_all(cases, windows, models, QASettings(), args.jobs, started)
+        calibrated, notes = calibrate_settings([j for j in first if j["half"] == "calibrate"])
+        # 2. every case judged with those thresholds (models remembered: only the pixel checks
+        # rerun), unless they are the defaults the first pass used already
+        same = all(getattr(calibrated, f) == getattr(QASettings(), f) for f in SCALAR_THRESHOLDS)
+        judged = first if same else judge_all(cases, windows, models, calibrated, args.jobs, started)
     settings = {f: getattr(calibrated, f) for f in SCALAR_THRESHOLDS}
-
-    # 2. every case judged with those thresholds (models remembered: only the pixel checks rerun)
-    judged = []
-    for i, case in enumerate(cases):
-        judged.append(judge(case, models, calibrated))
-        if i % 20 == 0:
-            print(f"  {i}/{len(cases)} judged, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     halves = {half: score([j for j in judged if j["half"] == half]) for half in HALVES
               if any(j["half"] == half for j in judged)}

@@ -304,8 +304,18 @@ def test_enter_fails_when_the_newcomer_shows_up_too_little():
 def test_leave_exempts_the_leaver_from_presence_and_vanish():
     leaving = dets("person", FRAMES, x=0) + dets("dog", [f for f in FRAMES if f < 40], x=300)
     checks = interaction_checks(leaving, FRAMES, pair_expectations("leave", "person", "dog"))
-    assert [c.metric for c in checks if c.metric.endswith(":dog")] == ["presence:dog"]
-    assert check(checks, "presence:dog").threshold is None
+    assert [c.metric for c in checks if c.metric.endswith(":dog")] == ["presence:dog", "count:dog"]
+    assert check(checks, "presence:dog").threshold is None and check(checks, "count:dog").passed
+
+
+def test_who_enters_or_leaves_is_still_counted():
+    one_walks_in = dets("person", [f for f in FRAMES if f >= 40], x=300, track_id=1)
+    exp = Expectations(classes={"person": 2}, interaction="enter", subjects=("person",))
+    checks = interaction_checks(one_walks_in, FRAMES, exp)
+    assert check(checks, "interaction:enter").passed
+    assert not check(checks, "count:person").passed and "never all 2 together" in check(checks, "count:person").reason
+    two_walk_in = one_walks_in + dets("person", [f for f in FRAMES if f >= 48], x=100, track_id=2)
+    assert check(interaction_checks(two_walk_in, FRAMES, exp), "count:person").passed
 
 
 def test_unknown_interaction_is_informational():
