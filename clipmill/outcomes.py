@@ -93,6 +93,9 @@ class JobOutcome:
     attempts: int = 0
     clip: str | None = None
     resumed: bool = False
+    # A fault of the machine, not of the job (a full disk), that every next clip would meet
+    # too: its one line. The batch starts no more clips and ends with it.
+    stops_batch: str | None = None
 
 
 class BatchEnded(Exception):

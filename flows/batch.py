@@ -11,6 +11,7 @@ deflickered, checked and encoded on the CPU, the next one is already generating.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import time
 from datetime import datetime
@@ -29,8 +30,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from clipmill.outcomes import BatchEnded, JobOutcome
 from clipmill.publishing import PublishSettings
 from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
-from flows.clip import clip_flow, tag_this_run
+from flows.clip import DISK_FULL, clip_flow, tag_this_run
 from storage.config import RunConfig
+from storage.files import DiskFullError, disk_full
 from tasks.common import run_config
 from tasks.inputs import check_batch_ready
 from tasks.leases import held_jobs
@@ -118,6 +120,9 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
     try:
         # 2. The jobs that have not ended, `clips_in_flight` at a time.
         results = {**_run_jobs(jobs, opened, spec, config, clips_in_flight, _wait_held(wait_held_s)), **spec_errors}
+        stopped = next((outcome.stops_batch for outcome in results.values() if outcome.stops_batch), None)
+        if stopped:  # a full disk: no report can be written either
+            return _stopped(config, opened.batch_id, spec.name, results, stopped)
         # 3. The report (unless a fan-out writes it once all shards are done), and the run's state.
         summary = {"batch": spec.name, "run_dir": str(config.paths(spec.name).root),
                    "database": config.database_label, "random_weights": random_models,
@@ -130,7 +135,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
             summary, counts = {**summary, **reported}, reported["counts"]
     except BaseException:
         # A run that ends early (a full disk, a lost database) must not leave the batch "running".
-        close_batch.fn(config, opened.batch_id, status="failed")
+        _close_failed(config, opened.batch_id)
         raise
     ran = sum(1 for outcome in results.values() if not outcome.resumed and outcome.status != "skipped")
     state = batch_state(counts, summary, ran=ran)
@@ -181,6 +186,11 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
                 continue
             future = next(as_completed(list(running)))
             job, outcome = running.pop(future), future.result(raise_on_failure=False)
+            if isinstance(outcome, JobOutcome) and outcome.stops_batch:
+                # The machine's fault (a full disk): every next clip would meet it too.
+                for waiting in [*pending, *held.values()]:
+                    results[waiting.id] = JobOutcome(waiting.id, "pending", reason=f"not started: {outcome.stops_batch}")
+                pending, held = [], {}
             if isinstance(outcome, JobOutcome) and outcome.status == "skipped" and time.monotonic() < deadline:
                 held[job.id] = job  # another run claimed it first: wait for it like the others
                 continue
@@ -189,6 +199,24 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
                 job.id, "error", reason=f"{type(outcome).__name__}: {outcome}")
             update_progress_artifact(progress, 100.0 * len(results) / len(jobs))
     return results
+
+
+def _stopped(config: RunConfig, batch_id: int, batch_name: str, results: dict[str, JobOutcome], fault: str) -> State:
+    """The run stopped by a fault of the machine (a full disk): one line saying what, and
+    what it left for the next run to make once the fault is fixed."""
+    _close_failed(config, batch_id)
+    interrupted = [key for key, outcome in results.items() if outcome.stops_batch]
+    waiting = [key for key, outcome in results.items() if outcome.status == "pending"]
+    left = f"{', '.join(interrupted)} interrupted" + (f", {', '.join(waiting)} not started" if waiting else "")
+    message = f"{fault}; batch {batch_name} stopped ({left}): free space and run it again"
+    return Failed(name=DISK_FULL, message=message, data=DiskFullError(errno.ENOSPC, message))
+
+
+def _close_failed(config: RunConfig, batch_id: int) -> None:
+    try:
+        close_batch.fn(config, batch_id, status="failed")
+    except Exception as error:  # the database is on the full disk: the next run reopens the batch
+        get_run_logger().warning("batch not closed: %s", disk_full(error, config.database_label) or error)
 
 
 def _wait_held(seconds: float | None) -> float:
@@ -227,8 +255,9 @@ def _wait_for_resume(batch_name: str) -> None:
 
 
 def batch_state(counts: dict[str, int], summary: dict, ran: int | None = None) -> State:
-    """Cancelled when a job was cancelled; Completed named "Nothing to do" when this run ran no
-    job (`ran` 0: all had ended earlier or were being made elsewhere); else Failed when a job
+    """Cancelled when a job was cancelled; Failed named "Held by another run" when jobs were
+    left to another live run unmade; Completed named "Nothing to do" when this run ran no
+    job (`ran` 0: all had ended earlier or were made elsewhere); else Failed when a job
     failed or errored, Completed otherwise. The name is what the runs list shows on the badge,
     so it carries the counts ("4/7 accepted"); the message counts every outcome.
 
@@ -249,6 +278,9 @@ def batch_state(counts: dict[str, int], summary: dict, ran: int | None = None) -
     summary = {**summary, "message": message, "counts": counts}
     if counts.get("cancelled"):
         return Cancelled(name=name, message=message, data=BatchEnded(message, summary))
+    if any(job.get("status") == "skipped" for job in summary.get("jobs", {}).values()):
+        # Left unmade to another live run: not done, or cron and Prefect would take it for done.
+        return Failed(name="Held by another run", message=message, data=BatchEnded(message, summary))
     if ran == 0:  # a re-run of an ended batch: its failures are an earlier run's, already shown red
         return Completed(name="Nothing to do", message=message, data=summary)
     if counts.get("failed") or counts.get("error"):

@@ -28,6 +28,7 @@ from clipmill.spec import JobSpec, ModelSources
 from qa.judge import Judgement
 from qa.retry import AttemptParams, RetryDecision, resume_params
 from storage.config import RunConfig
+from storage.files import disk_full, remove_stale_temporaries
 from storage.leases import JobLease, describe_holder
 from storage.repository import JobHistory
 from storage.schema import ENDED_JOB_STATUSES
@@ -56,19 +57,27 @@ def clip_flow(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, m
     """Make one job's clip: plan, image and gate once, then attempts until one is accepted or
     the job version's attempt budget (counted across runs) is spent."""
     tag_this_run(f"batch:{batch_name}")
-    # 1. Open the job and take its lease: one run at a time makes it (storage.leases).
-    job_id = open_job(config, batch_id, job)
-    with JobLease(config.db_url, job_id, worker=this_runs_worker_id(), is_dead=holder_is_dead) as lease:
-        if not lease.held:
-            return _skipped(job, describe_holder(lease.owner, lease.owner_until))
-        # 2. What earlier runs of this version spent, and which seeds they drew.
-        history = resume_job(config, job_id)
-        if history.status in ENDED_JOB_STATUSES:  # another run ended it after this one opened the batch
-            return _skipped(job, f"another run, which ended it {history.status}")
-        if take_cancel_request(config, job_id) or _cancelling():
-            return _end(config, job_id, job, "cancelled", "cancelled before it started", history.spent)
-        state = _make_clip(job, job_id, history, batch_name, config, models, lease, publish or PublishSettings())
-    if state.name != "Skipped":  # a job another run took over gets its card from that run
+    try:
+        # 1. Open the job and take its lease: one run at a time makes it (storage.leases).
+        job_id = open_job(config, batch_id, job)
+        with JobLease(config.db_url, job_id, worker=this_runs_worker_id(), is_dead=holder_is_dead) as lease:
+            if not lease.held:
+                return _skipped(job, describe_holder(lease.owner, lease.owner_until))
+            # 2. What earlier runs of this version spent, and which seeds they drew.
+            history = resume_job(config, job_id)
+            if history.status in ENDED_JOB_STATUSES:  # another run ended it after this one opened the batch
+                return _skipped(job, f"another run, which ended it {history.status}")
+            if take_cancel_request(config, job_id) or _cancelling():
+                return _end(config, job_id, job, "cancelled", "cancelled before it started", history.spent)
+            state = _make_clip(job, job_id, history, batch_name, config, models, lease, publish or PublishSettings())
+    except Exception as error:
+        # A full disk met by a database write (the database on that disk): nothing more can be
+        # recorded now; the next run takes the job over from this process and closes it.
+        full = disk_full(error, config.database_label)
+        if full is None:
+            raise
+        return _stopped_by_full_disk(config, batch_name, job, full)
+    if state.name not in ("Skipped", DISK_FULL):  # a job another run took over gets its card from that run
         # 5. The job's card in this run: what the dashboard shows of a clip, however it ended.
         #    A card that cannot be written costs the card, never the job (return_state).
         announce_job(config, batch_name, job.id, job_id, return_state=True)
@@ -135,6 +144,9 @@ def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, 
         finish_attempt(config, attempt, "cancelled", error=str(error))
         return _end(config, job_id, job, "cancelled", str(error), attempt.number)
     except Exception as error:  # recorded, then reported to Prefect as this job's failure
+        full = disk_full(error, config.database_label)
+        if full is not None:  # the machine's fault, not the job's: the job resumes once space is freed
+            return _stopped_by_full_disk(config, batch_name, job, full, job_id, attempt)
         bad_input = isinstance(error, ValueError)
         message = " ".join(str(error).split()) if bad_input else f"{type(error).__name__}: {error}"
         # A known fault needs its one line, not a traceback; anything else needs the traceback.
@@ -281,6 +293,31 @@ def _accept(job: JobSpec, plan: ShotPlan, params: AttemptParams, judgement: Judg
     announce_clip(config, batch_name, job.id, published)
     outcome = JobOutcome(job.id, "accepted", attempts=attempt.number, clip=published.clip)
     return Completed(message=f"accepted on attempt {attempt.number}", data=outcome)
+
+
+DISK_FULL = "Disk full"
+
+
+def _stopped_by_full_disk(config: RunConfig, batch_name: str, job: JobSpec, line: str, job_id: int | None = None,
+                          attempt: AttemptRecord | None = None) -> State:
+    """A full disk stops the batch, not only this job: every next clip would meet it. The
+    attempt and the job are closed `interrupted`, not `error`, so the run after space is freed
+    makes the job (an errored job it would skip), and its half-written files are removed. With
+    the database on the full disk those writes fail too; the next run closes them instead, as
+    it does a killed run's (storage.leases). No traceback: the one line says all."""
+    logger = get_run_logger()
+    logger.error("%s: %s", job.id, line)
+    if attempt is not None and job_id is not None:
+        try:  # `.fn`: no Prefect retries of a write that cannot succeed, nor their tracebacks
+            finish_attempt.fn(config, attempt, "interrupted", error=line)
+            close_job.fn(config, job_id, status="interrupted", reason=line)
+        except Exception as error:
+            logger.warning("%s: not recorded as interrupted (%s); the next run closes it",
+                           job.id, disk_full(error, config.database_label) or error)
+    remove_stale_temporaries(config.paths(batch_name).job_dir(job.id))
+    outcome = JobOutcome(job.id, "interrupted", reason=line, attempts=attempt.number if attempt else 0,
+                         stops_batch=line)
+    return Failed(name=DISK_FULL, message=line, data=outcome)
 
 
 def _skipped(job: JobSpec, owner: str | None) -> State:

@@ -39,7 +39,7 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     try:
         try:
             yield tmp
-        except OSError as error:
+        except Exception as error:  # ffmpeg, numpy, PIL: a full disk is not always an OSError
             raise _disk_full(dest, error) or error
         # mkstemp makes the file 0600; a published file follows the umask like any other the
         # team writes, so a web server or another worker's account can read it.
@@ -52,21 +52,47 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
 class DiskFullError(OSError):
     """A write failed because the disk is full; the message says where and how much is free."""
 
+    def __str__(self) -> str:  # the one line a person reads, without OSError's "[Errno 28]"
+        return self.strerror or super().__str__()
+
 
 # Below this much free space a failed write is taken for a full disk: numpy and PIL report it
 # as a bare OSError ("problem writing element 135168 to file") without the ENOSPC errno.
 _NEARLY_FULL_BYTES = 16 * 2**20
 
 
-def _disk_full(dest: Path, error: OSError) -> DiskFullError | None:
+def _disk_full(dest: Path, error: Exception) -> DiskFullError | None:
     if isinstance(error, DiskFullError):
         return None
     try:
         free = shutil.disk_usage(dest.parent).free
     except OSError:
         return None
-    if error.errno == errno.ENOSPC or free < _NEARLY_FULL_BYTES:
+    if getattr(error, "errno", None) in _FULL_ERRNOS or free < _NEARLY_FULL_BYTES:
         return DiskFullError(errno.ENOSPC, f"disk full: no space left writing {dest} ({free / 2**20:.1f} MiB free)")
+    return None
+
+
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+# SQLite's words for SQLITE_FULL: its file, journal or WAL could not grow.
+_SQLITE_FULL = "database or disk is full"
+
+
+def disk_full(error: BaseException | None, database: str | None = None) -> str | None:
+    """The one line to show when `error`, or an error that led to it, is a full disk: a
+    DiskFullError, ENOSPC or EDQUOT from the system, or SQLite's "database or disk is full"
+    (`database`: its label, to name it). None for anything else."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, DiskFullError):
+            return str(error)
+        if isinstance(error, OSError) and error.errno in _FULL_ERRNOS:
+            where = f" writing {error.filename}" if error.filename else ""
+            return f"disk full: {error.strerror or 'no space left on device'}{where}"
+        if _SQLITE_FULL in str(getattr(error, "orig", None) or error):
+            return f"disk full: the database {database or ''} cannot be written ({_SQLITE_FULL})".replace("  ", " ")
+        error = error.__cause__ or error.__context__
     return None
 
 

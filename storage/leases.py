@@ -228,5 +228,9 @@ class JobLease:
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self.held:
-            with session_scope(init_db(self.db_url)) as session:
-                release(session, self.job_id, self.worker)
+            try:
+                with session_scope(init_db(self.db_url)) as session:
+                    release(session, self.job_id, self.worker)
+            except Exception as error:  # a full disk or lost database must not hide how the clip ended
+                # The lease then runs out by itself, or the next run here finds this process gone.
+                logger.warning("job %s: lease not released: %s", self.job_id, " ".join(str(error).split())[:300])

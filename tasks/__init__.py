@@ -8,7 +8,7 @@ import logging
 import clipmill.prefect_env  # noqa: F401  (before anything imports Prefect)
 from clipmill.outcomes import BatchEnded
 from storage.db import DatabaseLockedError
-from storage.files import DiskFullError
+from storage.files import DiskFullError, disk_full
 
 # Faults whose message says all a person needs: a bad input (ValueError and kin: a broken
 # photo, a job its model cannot make, a machine not ready for the batch), a full disk, or a
@@ -21,7 +21,9 @@ class _BadInputWithoutTraceback(logging.Filter):
     says nothing to them (and twelve broken photos would print twelve of them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], KNOWN_FAULTS):
+        # A full disk is known however it surfaced: SQLite says "database or disk is full"
+        # through SQLAlchemy, ffmpeg and numpy through their own errors (storage.files.disk_full).
+        if record.exc_info and (isinstance(record.exc_info[1], KNOWN_FAULTS) or disk_full(record.exc_info[1])):
             record.exc_info, record.exc_text = None, None
         return True
 

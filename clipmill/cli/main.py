@@ -46,6 +46,13 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
         state = batch_flow(str(spec), str(run_root) if run_root else None, retry_failed=retry_failed,
                            return_state=True)
     result = batch_summary(state)
+    if result is None:
+        from storage.files import disk_full
+
+        error = state.result(raise_on_failure=False)
+        full = disk_full(error) if isinstance(error, BaseException) else None
+        if full:  # the machine's fault, as preflight's full disk is: exit 3, one line
+            fail(full, code=3)
     if result is None:  # the flow itself broke: one line, no traceback
         fail(f"batch {spec} did not finish: {state.message or state.result(raise_on_failure=False)}", code=1)
     if as_json:

@@ -8,8 +8,17 @@ from pathlib import Path
 
 from storage import repository as repo
 from storage.db import session_scope
-from storage.leases import JobLease, claim, holder, release
-from storage.schema import Batch
+from storage.leases import (
+    JobLease,
+    claim,
+    holder,
+    live_holders,
+    new_worker_id,
+    process_is_gone,
+    release,
+    release_dead_claims,
+)
+from storage.schema import Batch, Job
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,3 +80,56 @@ def test_two_processes_never_claim_the_same_job(engine, db_url, tmp_path):
     won = [json.loads(worker.communicate(timeout=120)[0]) for worker in workers]
     assert not set(won[0]) & set(won[1]), "a job was claimed by both processes"
     assert sorted(won[0] + won[1]) == sorted(jobs)
+
+
+def _dead_worker_id() -> str:
+    """The worker id of a process of this host that has since exited."""
+    done = subprocess.run([sys.executable, "-c", "from storage.leases import new_worker_id; print(new_worker_id())"],
+                          cwd=REPO, capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout.strip()
+
+
+def test_a_lease_whose_holder_process_is_gone_is_taken_over_at_once(engine):
+    [job] = _jobs(engine, 1)
+    dead = _dead_worker_id()
+    with session_scope(engine) as session:
+        assert claim(session, job, dead, lease_s=600)
+    with session_scope(engine) as session:  # ten minutes of lease left, and yet
+        assert claim(session, job, "next-run", lease_s=60) and holder(session, job) == "next-run"
+
+
+def test_a_live_holder_or_one_that_cannot_be_judged_keeps_its_lease(engine):
+    jobs = _jobs(engine, 4)
+    me = new_worker_id()
+    host, pid, start, namespace, tail = me.split(":")
+    kept = [me,  # alive: this very process
+            f"{host}-elsewhere:{pid}:{int(start) + 1}:{namespace}:{tail}",  # another host: its pids are not ours
+            f"{host}:{pid}:{int(start) + 1}:{int(namespace) + 1}:{tail}",  # another container's pid namespace
+            f"{host}:999999:{tail}"]  # an id from before ids named their process
+    for job, worker in zip(jobs, kept):
+        with session_scope(engine) as session:
+            assert claim(session, job, worker, lease_s=600)
+        with session_scope(engine) as session:
+            assert not claim(session, job, "next-run", lease_s=60), worker
+            assert holder(session, job) == worker
+
+
+def test_a_reused_pid_is_not_taken_for_the_holder():
+    me = new_worker_id()
+    host, pid, start, namespace, tail = me.split(":")
+    assert not process_is_gone(me)
+    # The same pid, started at another time: the kernel gave the holder's pid to a new process.
+    assert process_is_gone(f"{host}:{pid}:{int(start) - 1}:{namespace}:{tail}")
+    assert process_is_gone(_dead_worker_id())
+
+
+def test_a_batch_opened_again_releases_only_the_dead_holders_leases(engine):
+    jobs = _jobs(engine, 2)
+    dead, alive = _dead_worker_id(), new_worker_id()
+    with session_scope(engine) as session:
+        assert claim(session, jobs[0], dead, lease_s=600) and claim(session, jobs[1], alive, lease_s=600)
+        batch_id = session.get(Job, jobs[0]).batch_id
+        assert live_holders(session, "b") == {dead, alive}
+    with session_scope(engine) as session:
+        assert release_dead_claims(session, batch_id) == ["j0"]
+        assert holder(session, jobs[0]) is None and holder(session, jobs[1]) == alive
