@@ -33,7 +33,7 @@ from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
 from flows.clip import DISK_FULL, clip_flow, tag_this_run
 from storage.config import RunConfig
 from storage.files import DiskFullError, disk_full
-from tasks.common import run_config
+from tasks.common import import_model_libraries, run_config
 from tasks.inputs import check_batch_ready
 from tasks.leases import held_jobs
 from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
@@ -118,7 +118,10 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
     opened = open_batch(config, spec, retry_failed=retry_failed)
     jobs = [job for job in spec.jobs if only_jobs is None or job.id in only_jobs]
     try:
-        # 2. The jobs that have not ended, `clips_in_flight` at a time.
+        # 2. The jobs that have not ended, `clips_in_flight` at a time, once the model
+        # libraries are imported here, before any clip's thread needs them.
+        if jobs:
+            import_model_libraries()
         results = {**_run_jobs(jobs, opened, spec, config, clips_in_flight, _wait_held(wait_held_s)), **spec_errors}
         stopped = next((outcome.stops_batch for outcome in results.values() if outcome.stops_batch), None)
         if stopped:  # a full disk: no report can be written either

@@ -18,7 +18,7 @@ from clipmill.spec import ModelSources, QASettings
 from qa.judge import Judgement, expects_motion, judge_frames
 from qa.retry import AttemptParams, RetryDecision, plan_retry
 from qa.types import Verdict
-from tasks.common import MODEL_TASK
+from tasks.common import MODEL_TASK, import_model_libraries
 
 
 @task(name="check-clip", **MODEL_TASK)
@@ -27,6 +27,7 @@ def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str
     """Temporal metrics, cuts, seams, blur and damage (against `reference_image` too, the job's
     prepared input image), text in the frame, detections against the shot plan, subject drift
     and text-video similarity (see `qa.judge.judge_frames`), against what the shot `plan` asks for."""
+    import_model_libraries()  # one thread at a time through open_clip's and diffusers' first imports
     from models.clip import load_clip_scorer
     from models.detector import load_detector
     from models.ocr import load_text_reader

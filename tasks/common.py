@@ -43,6 +43,15 @@ def public_base_url() -> str:
         return ""
 
 
+def import_model_libraries() -> None:
+    """diffusers, transformers and open_clip, imported now, on the calling thread, under one
+    lock (models.imports): a flow calls it on its main thread before clips start in threads,
+    where two first imports at once can fail half-way."""
+    from models.imports import import_model_libraries as import_once
+
+    import_once()
+
+
 def database_from_secret(name: str) -> str:
     """The database URL held by the Prefect Secret block `name`."""
     if "://" in name:  # a URL where a name belongs: say so without repeating it (it may hold a password)

@@ -23,7 +23,7 @@ from clipmill.media import save_frame_png, save_frames
 from clipmill.outcomes import GeneratedSegment
 from clipmill.spec import JobSpec, ModelSources
 from qa.retry import AttemptParams
-from tasks.common import retry_on_infrastructure_error
+from tasks.common import import_model_libraries, retry_on_infrastructure_error
 
 
 class GenerationCancelled(RuntimeError):
@@ -124,6 +124,7 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     """Generate segment `segment` (1-based) of an attempt. With `start_image` it is
     image-to-video: the first segment of an image job starts from the prepared photo, every
     later segment from the previous one's last frame, which keeps a multi-segment clip continuous."""
+    import_model_libraries()  # one thread at a time through diffusers' lazy imports (models.imports)
     from models.wan import GenerationRequest, load_generator
 
     logger = get_run_logger()

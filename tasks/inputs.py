@@ -19,7 +19,7 @@ from clipmill.subject import find_subject, plan_subject_classes
 from qa.gate import gate_check
 from qa.types import Check
 from storage.config import RunConfig
-from tasks.common import MODEL_TASK
+from tasks.common import MODEL_TASK, import_model_libraries
 
 
 @task(name="check-batch-ready", cache_policy=NO_CACHE)
@@ -78,6 +78,7 @@ def input_gate(image_path: Path, text: str, threshold: float | None, models: Mod
     """CLIP image-text cosine against the job's threshold; a rejection is a result, not an error."""
     from PIL import Image
 
+    import_model_libraries()  # one thread at a time through open_clip's and diffusers' first imports
     from models.clip import load_clip_scorer
 
     scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
