@@ -1,6 +1,7 @@
 # The H200 measurements of one session, in one process chain that outlives a device call
 # (a device command may run 10 minutes; this takes about 25). Run from the repository root after
-# `source tests/benchmarks/h200_setup.sh` has installed every part (.whl/a, b and c):
+# `source tests/benchmarks/device_setup.sh` has installed parts a, c and d (b too for FA4;
+# tests/benchmarks/device_bundle.py builds them and prints the run sequence):
 #
 #   setsid nohup bash tests/benchmarks/h200_run_all.sh /tmp/res > /tmp/res.log 2>&1 < /dev/null &
 #
@@ -10,7 +11,7 @@ set -u
 RES=${1:-/tmp/res}
 mkdir -p "$RES"
 rm -rf /tmp/repo && cp -r . /tmp/repo && cd /tmp/repo || exit 1
-export PYTHONPATH=/tmp/site:/tmp/site/nvidia_cutlass_dsl/dsl_packages:/tmp/repo PATH=/tmp/ffbin:/tmp/site/bin:$PATH
+export PYTHONPATH=$(cat /tmp/device_bundle/pythonpath):/tmp/repo PATH=/tmp/ffbin:/tmp/site/bin:$PATH
 export PYTHONUNBUFFERED=1
 
 if [ -z "${SKIP_WAN:-}" ]; then echo "== $(date +%T) bench_wan_gpu"
