@@ -21,7 +21,14 @@ class BatchPaths:
 
     @classmethod
     def for_batch(cls, run_root: str | Path, batch_name: str) -> "BatchPaths":
-        return cls(Path(run_root).expanduser().resolve() / batch_name)
+        """The batch's folder: one plain folder under the run root. A name from a database row,
+        a command's argument or a poller's setting such as `../x`, `a/b` or `/x` would make
+        every path of the batch point elsewhere, so it is refused (a ValueError, one line)."""
+        root = Path(run_root).expanduser().resolve()
+        if batch_name in ("", ".", "..") or Path(batch_name).name != batch_name or "\\" in batch_name:
+            raise ValueError(f"batch name {batch_name!r} would leave the run root {root}: a batch is one "
+                             "folder under it")
+        return cls(root / batch_name)
 
     @property
     def clips(self) -> Path:

@@ -19,6 +19,7 @@ from clipmill.trending import (
     SourceError,
     WordList,
     build_batch_spec,
+    check_name_prefix,
     fetch_source,
     screen_keywords,
 )
@@ -79,7 +80,8 @@ def write_trending_spec(keywords: list[dict], templates: list[str], run_root: st
                         spec_defaults: dict | None = None) -> dict:
     """Write `<run_root>/trending/<batch>.yaml` (atomically) with one job per keyword and template."""
     skeleton = dict(spec_defaults or {})
-    name = batch_name(skeleton.pop("name", None) or "trending")
+    # Checked before the name becomes a path: `../x` would put the spec outside trending/.
+    name = batch_name(check_name_prefix(skeleton.pop("name", None) or "trending"))
     path = Path(run_root) / "trending" / f"{name}.yaml"
     chosen = [Keyword(k["display"], k["normalised"], k["source"]) for k in keywords]
     spec, job_keys = build_batch_spec(chosen, templates, name=name, skeleton=skeleton, source=path)

@@ -162,20 +162,31 @@ def trending(
 ) -> None:
     """Turn trending keywords from RSS/Atom feeds, JSON APIs or CSV/text files into jobs:
     --dry-run shows them; otherwise the poller flow records them and starts the batch."""
-    from clipmill.trending import SourceError, WordList, build_batch_spec, fetch_source, screen_keywords
+    from clipmill.trending import (
+        SourceError,
+        WordList,
+        build_batch_spec,
+        check_name_prefix,
+        fetch_source,
+        screen_keywords,
+    )
+
+    import yaml
 
     _load_templates(templates_dir)
     skeleton = {}
     try:
         if spec_defaults is not None:
-            import yaml
-
             from storage.user_files import read_user_text
 
             skeleton = yaml.safe_load(read_user_text(spec_defaults, kind="spec")) or {}
+            if not isinstance(skeleton, dict):
+                raise ValueError(f"{spec_defaults}: spec defaults are a mapping of 'models', 'defaults', 'name'")
+            if skeleton.get("name") is not None:
+                check_name_prefix(skeleton["name"])  # before anything is fetched, started or written
         blocked = WordList.load(blocklist) if blocklist else WordList()
         allowed = WordList.load(allowlist) if allowlist else WordList()
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, yaml.YAMLError) as error:
         fail(str(error))
 
     if not dry_run:
@@ -183,10 +194,14 @@ def trending(
         from storage.db import database_in_environment
 
         with database_in_environment(db_url):  # by environment: a flow parameter is stored and shown
-            result = trending_poller(sources=list(source), templates=list(template), spec_defaults=skeleton or None,
-                                     blocklist=list(blocked.terms), allowlist=list(allowed.terms) or None,
-                                     batch_deployment=batch_deployment, db_secret=db_secret,
-                                     run_root=str(run_root) if run_root else None)
+            state = trending_poller(sources=list(source), templates=list(template), spec_defaults=skeleton or None,
+                                    blocklist=list(blocked.terms), allowlist=list(allowed.terms) or None,
+                                    batch_deployment=batch_deployment, db_secret=db_secret,
+                                    run_root=str(run_root) if run_root else None, return_state=True)
+        result = state.result(raise_on_failure=False)
+        if not isinstance(result, dict):  # the poll failed: its one line, as a dry run says it (exit 2)
+            fail(f"trending poll failed: {result if isinstance(result, BaseException) else state.message}",
+                 code=2 if isinstance(result, ValueError) else 1)
         _print_trending(result, json)
         return
 

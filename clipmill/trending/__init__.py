@@ -32,7 +32,7 @@ from clipmill.trending.fetching import (
 from clipmill.trending.json_path import parse_json_path, select_json
 from clipmill.trending.keywords import Keyword, normalise
 from clipmill.trending.screening import MAX_KEYWORD_CHARS, Decision, Status, screen_keywords
-from clipmill.trending.specs import build_batch_spec, job_id
+from clipmill.trending.specs import build_batch_spec, check_name_prefix, job_id
 from clipmill.trending.wordlists import WordList
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "Status",
     "WordList",
     "build_batch_spec",
+    "check_name_prefix",
     "fetch_source",
     "job_id",
     "normalise",

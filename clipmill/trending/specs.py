@@ -12,6 +12,18 @@ from clipmill.spec import parse_spec
 from clipmill.trending.keywords import Keyword
 
 _SKELETON_FIELDS = {"description", "models", "defaults", "name", "jobs"}
+# A poll's batch is `<prefix>-<date>-<time>-<id>` (21 characters after the prefix), and names a
+# folder under the run root and a spec file beside its siblings: so the prefix is one plain
+# path component, never `../x` or `a/b`, and the whole name fits the spec's 64 characters.
+_NAME_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,42}")
+
+
+def check_name_prefix(prefix: str) -> str:
+    """`prefix` if it can start a batch name; a ValueError naming it otherwise."""
+    if not isinstance(prefix, str) or not _NAME_PREFIX.fullmatch(prefix):
+        raise ValueError(f"spec defaults: name {prefix!r} cannot start a batch name: use up to 43 letters, digits, "
+                         "'.', '_' or '-', starting with a letter or digit (it names a folder under the run root)")
+    return prefix
 
 
 def job_id(keyword: Keyword, template: str, taken: Collection[str] = ()) -> str:
