@@ -494,13 +494,15 @@ def install(args) -> int:
         done_file.write_text(json.dumps(done))
         print(f"{folder.name}: installed ({spec['part']}: {len(wheels)} wheels, "
               f"{sum(i['kind'] != 'wheel' for i in spec['items'])} packed files)")
-    # .pth files are not read from PYTHONPATH folders: name their folders there
-    paths = [str(site)]
-    for pth in sorted(site.glob("*.pth")):
-        for line in pth.read_text().splitlines():
-            line = line.strip()
-            if line and not line.startswith(("#", "import")) and (site / line).is_dir():
-                paths.append(str(site / line))
+    # .pth files are not read from PYTHONPATH folders: name the folders they add there (site's own
+    # reading of them, import lines too: cutlass DSL's computes its folder)
+    added = subprocess.run([sys.executable, "-c", "import site, sys; before = list(sys.path); "
+                            f"site.addsitedir({str(site)!r}); "
+                            "print('\\n'.join(p for p in sys.path if p not in before))"],
+                           capture_output=True, text=True)
+    paths = [str(site)] + [p for p in added.stdout.splitlines() if p and p != str(site)]
+    if added.returncode:
+        print(f".pth files under {site}: {added.stderr.strip().splitlines()[-1:]}")
     (state_dir / "pythonpath").write_text(":".join(paths))
     shared_link = (ROOT / ".." / "shared")
     if (dests["shared"] / "data").is_dir() and not shared_link.exists():
