@@ -55,3 +55,20 @@ def render_job_card(job: dict, browser_url: Callable[[str], str]) -> JobCard:
         lines.append(f"[Open the clip]({clip})" if status == "accepted"
                      else f"[Open the clip of attempt {shown['number']}]({clip})")
     return JobCard("\n".join(lines).rstrip() + "\n", poster, clip)
+
+
+def render_contact_sheet(report: dict, browser_url: Callable[[str], str]) -> str:
+    """Every job of the batch on one markdown page: poster, status and reason, a link to the
+    clip. The batch run's own artifacts are what its page shows; the cards live in the jobs'
+    runs, so this puts every clip in front of the person looking at the batch."""
+    lines = [f"## {markdown_text(report.get('name', 'batch'))}: every clip", "",
+             "| job | poster | status | reason | attempts | clip |", "|---|---|---|---|---|---|"]
+    for job in report.get("jobs", []):
+        card = render_job_card(job, browser_url)
+        key = markdown_text(job["key"])
+        reason = markdown_text(job.get("reason") or "") or "-"
+        poster = f"![{key}]({card.poster})" if card.poster else "-"
+        clip = f"[open]({card.clip})" if card.clip else "-"
+        lines.append(f"| {key} | {poster} | {markdown_text(job.get('status', ''))} | {reason} | "
+                     f"{len(job.get('attempts') or [])} | {clip} |")
+    return "\n".join(lines) + "\n"

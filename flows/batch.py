@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingResult
 from prefect.futures import as_completed
@@ -36,8 +35,9 @@ from storage.files import DiskFullError, disk_full
 from tasks.common import import_model_libraries, run_config
 from tasks.inputs import check_batch_ready
 from tasks.leases import held_jobs
+from tasks.progress import BatchProgress
 from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
-from tasks.report import announce_batch, write_report
+from tasks.report import announce_batch, show_every_clip, write_report
 
 # How long a run waits, after its own jobs, for jobs another live run holds (a clip or two of
 # that run in flight; a killed holder on another host is let go when its lease expires, 120 s).
@@ -135,6 +135,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
         if report:
             close_batch(config, opened.batch_id)
             reported = write_report(config, spec.name, bool(random_models))
+            show_every_clip(config, spec.name)
             summary, counts = {**summary, **reported}, reported["counts"]
     except BaseException:
         # A run that ends early (a full disk, a lost database) must not leave the batch "running".
@@ -165,8 +166,7 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
                     len(held), "; ".join(f"{key} by {opened.busy[key]}" for key in held))
     pending = [job for job in jobs if job.id not in results and job.id not in held]
     deadline = time.monotonic() + max(0.0, wait_held_s)
-    progress = create_progress_artifact(100.0 * len(results) / len(jobs) if jobs else 100.0,
-                                        description=f"clipmill batch {spec.name}: jobs finished")
+    progress = BatchProgress(spec.name, results, len(jobs))
     # Clips start one by one as slots free up, so a pause takes effect between clips.
     running: dict = {}
     with ThreadPoolTaskRunner(max_workers=clips_in_flight) as runner:
@@ -200,7 +200,7 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
             # Whatever escaped the clip flow's own handling ends this job, never the batch.
             results[job.id] = outcome if isinstance(outcome, JobOutcome) else JobOutcome(
                 job.id, "error", reason=f"{type(outcome).__name__}: {outcome}")
-            update_progress_artifact(progress, 100.0 * len(results) / len(jobs))
+            progress.update(results)
     return results
 
 

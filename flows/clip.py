@@ -15,6 +15,8 @@ import dataclasses
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from prefect.context import FlowRunContext
+from prefect.logging.loggers import flow_run_logger
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, Failed, State
@@ -99,10 +101,20 @@ def tag_this_run(*new_tags: str) -> None:
         client.update_flow_run(run_id, tags=sorted({*current, *new_tags}))
 
 
+def clip_logger():
+    """This clip's own run log. The batch runs each clip flow inside its run-clip task, whose
+    context stays set while the subflow runs, so get_run_logger() would write the clip's retry
+    decisions and reasons into the batch run's log instead of the clip's."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return get_run_logger()
+    return flow_run_logger(flow_run=context.flow_run, flow=context.flow)
+
+
 def _make_clip(job: JobSpec, job_id: int, history: JobHistory, batch_name: str, config: RunConfig,
                models: ModelSources, lease: JobLease, publish: PublishSettings) -> State:
     """Steps 3 and 4 of the clip flow, with the job's lease held."""
-    logger = get_run_logger()
+    logger = clip_logger()
     spent, tried = history.spent, set(history.tried_seeds)
     params = resume_params(job.initial_params(), history.last_params, tried)
     if spent >= job.max_attempts:  # its last attempt was interrupted
@@ -164,7 +176,7 @@ def _plan(job: JobSpec, models: ModelSources, segments: int, config: RunConfig, 
     cuts = clip_prompt_cuts(job.text(), plan.segment_prompts, plan.negative_prompt)
     plan = dataclasses.replace(plan, prompt_cuts=[cut.to_dict() for cut in cuts])
     for warning in [*plan.warnings, *(cut.sentence() for cut in cuts)]:
-        get_run_logger().warning("%s: %s", job.id, warning)
+        clip_logger().warning("%s: %s", job.id, warning)
     save_plan(config, job_id, plan)
     return plan
 
@@ -181,7 +193,7 @@ def _prepare_and_gate(job: JobSpec, plan: ShotPlan, models: ModelSources, config
         gate = input_gate(prepared.path, job.text(), job.qa.gate_threshold, models)
     attempt.checks.append(gate)
     if not gate.passed:
-        get_run_logger().info("%s rejected at the gate: %s", job.id, gate.reason)
+        clip_logger().info("%s rejected at the gate: %s", job.id, gate.reason)
         return None, gate.reason
     return prepared.path, gate.reason
 

@@ -20,7 +20,7 @@ from flows.batch import batch_state
 from tasks.common import run_config
 from tasks.inputs import check_batch_ready
 from tasks.records import close_batch, open_batch
-from tasks.report import write_report
+from tasks.report import show_every_clip, write_report
 
 
 def shard_jobs(job_ids: list[str], shards: int) -> list[list[str]]:
@@ -65,6 +65,7 @@ def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/
 
     close_batch(config, opened.batch_id)
     report = write_report(config, spec.name, bool(spec.random_weight_models()))
+    show_every_clip(config, spec.name)
     return batch_state(report["counts"], {"batch": spec.name, "shards": states, "pending": len(pending), **report,
                                           "spec_errors": {job.key: job.field for job in spec.invalid_jobs}},
                        ran=len(pending))

@@ -18,10 +18,10 @@ from clipmill.spec import ModelSources, QASettings
 from qa.judge import Judgement, expects_motion, judge_frames
 from qa.retry import AttemptParams, RetryDecision, plan_retry
 from qa.types import Verdict
-from tasks.common import MODEL_TASK, import_model_libraries
+from tasks.common import MODEL_TASK, clip_step_name, import_model_libraries
 
 
-@task(name="check-clip", **MODEL_TASK)
+@task(name="check-clip", task_run_name=clip_step_name, **MODEL_TASK)
 def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str, qa: QASettings,
                models: ModelSources, reference_image: Path | None = None) -> Judgement:
     """Temporal metrics, cuts, seams, blur and damage (against `reference_image` too, the job's
@@ -63,7 +63,7 @@ def _open_vocab_detector(models: ModelSources, plan: ShotPlan, scorer):
         return None, str(error)
 
 
-@task(name="decide-retry", cache_policy=NO_CACHE)
+@task(name="decide-retry", task_run_name=clip_step_name, cache_policy=NO_CACHE)
 def decide_retry(params: AttemptParams, verdict: Verdict, *, attempt_number: int, max_attempts: int,
                  valid_segments: Sequence[int], tried_seeds: Collection[int], repaired: bool = False) -> RetryDecision:
     """Read the failure reasons and choose what happens next: accept, repair the same frames,

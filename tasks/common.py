@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 from prefect.cache_policies import NO_CACHE
@@ -108,3 +109,28 @@ STORE_TASK = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 2,
 # Model work (CLIP, YOLO, ffmpeg): one retry for a transient failure, none for a bad input.
 MODEL_TASK = {"cache_policy": NO_CACHE, "retries": 1, "retry_delay_seconds": 2,
               "retry_condition_fn": retry_on_infrastructure_error}
+
+
+_ATTEMPT_FOLDER = re.compile(r"(?:^|/)attempt-(\d+)(?:/|$)")
+
+
+def clip_step_name() -> str:
+    """A clip step's task run name, `<job>-attempt-<n>-<step>` (`<job>-<step>` before any
+    attempt): what a person looks for in a run's task list, where every run of a task was
+    `check-clip-123`. The job is the clip flow run's name; the attempt a parameter
+    (`attempt`, `attempt_number`) or the `attempt-<n>` folder of a path it is given
+    (storage/paths.py's layout)."""
+    from prefect.runtime import flow_run, task_run
+
+    parameters = task_run.parameters or {}
+    attempt = parameters.get("attempt", parameters.get("attempt_number"))
+    if attempt is None:
+        for value in parameters.values():
+            paths = value if isinstance(value, (list, tuple)) else [value]
+            found = next((m for p in paths if isinstance(p, (str, Path))
+                          for m in [_ATTEMPT_FOLDER.search(Path(p).as_posix())] if m), None)
+            if found:
+                attempt = found.group(1)
+                break
+    job = flow_run.name or "run"
+    return f"{job}-attempt-{attempt}-{task_run.task_name}" if attempt is not None else f"{job}-{task_run.task_name}"

@@ -19,7 +19,7 @@ from clipmill.subject import find_subject, plan_subject_classes
 from qa.gate import gate_check
 from qa.types import Check
 from storage.config import RunConfig
-from tasks.common import MODEL_TASK, import_model_libraries
+from tasks.common import MODEL_TASK, clip_step_name, import_model_libraries
 
 
 @task(name="check-batch-ready", cache_policy=NO_CACHE)
@@ -29,7 +29,7 @@ def check_batch_ready(config: RunConfig, spec: BatchSpec) -> None:
     preflight(config, spec)
 
 
-@task(name="structure-prompt", cache_policy=NO_CACHE)
+@task(name="structure-prompt", task_run_name=clip_step_name, cache_policy=NO_CACHE)
 def structure_prompt(job: JobSpec, segments: int, models: ModelSources | None = None) -> ShotPlan:
     """Free text or keyword -> shot plan with one action prompt per segment and QA expectations;
     with the spec's `models.prompt_extender`, a local instruct model plans it (the rules plan
@@ -47,7 +47,7 @@ def _logger():
         return logging.getLogger(__name__)
 
 
-@task(name="prepare-image", cache_policy=NO_CACHE)
+@task(name="prepare-image", task_run_name=clip_step_name, cache_policy=NO_CACHE)
 def prepare_input_image(job: JobSpec, dest: Path, detector: str | None = None,
                         plan: ShotPlan | None = None, trusted: dict[str, str] | None = None) -> PreparedImage:
     """EXIF orientation, alpha, colour mode, resize and crop to the job's size, PNG.
@@ -73,7 +73,7 @@ def prepare_input_image(job: JobSpec, dest: Path, detector: str | None = None,
     return dataclasses.replace(prepared, subject_box=subject_box, subject_note=note)
 
 
-@task(name="input-gate", **MODEL_TASK)
+@task(name="input-gate", task_run_name=clip_step_name, **MODEL_TASK)
 def input_gate(image_path: Path, text: str, threshold: float | None, models: ModelSources) -> Check:
     """CLIP image-text cosine against the job's threshold; a rejection is a result, not an error."""
     from PIL import Image

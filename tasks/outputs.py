@@ -11,10 +11,10 @@ from clipmill.media import load_frames, probe, save_poster
 from clipmill.outcomes import EncodedClip, PublishedClip
 from clipmill.publishing import PublishSettings, clip_manifest, encode_published, new_produce_id
 from storage.artifacts import ArtifactStore
-from tasks.common import MODEL_TASK, STORE_TASK
+from tasks.common import MODEL_TASK, STORE_TASK, clip_step_name
 
 
-@task(name="encode-mp4", **MODEL_TASK)
+@task(name="encode-mp4", task_run_name=clip_step_name, **MODEL_TASK)
 def encode_clip(frames_path: Path, dest: Path, fps: int, publish: PublishSettings | None = None,
                 record: dict | None = None) -> EncodedClip:
     """H.264 / yuv420p / +faststart, checked with ffprobe afterwards: the frame count and fps
@@ -35,14 +35,14 @@ def encode_clip(frames_path: Path, dest: Path, fps: int, publish: PublishSetting
     return EncodedClip(path=dest, poster=poster, probe=info, labels=labels.to_dict())
 
 
-@task(name="store-artifact", **STORE_TASK)
+@task(name="store-artifact", task_run_name=clip_step_name, **STORE_TASK)
 def store_artifact(local_path: Path, store_url: str, relative: str) -> str:
     """Copy a finished local file (an attempt's MP4 or poster, a prepared image) to `relative`
     in the artifact store at `store_url`; returns the URL the database records."""
     return ArtifactStore(store_url).put_file(local_path, relative)
 
 
-@task(name="publish-clip", **STORE_TASK)
+@task(name="publish-clip", task_run_name=clip_step_name, **STORE_TASK)
 def publish_clip(encoded: EncodedClip, store_url: str, relative: str, sidecar: dict) -> PublishedClip:
     """The accepted attempt at `relative` (clips/<job>.mp4) in the artifact store, with its
     poster and a JSON sidecar beside it; returns their URLs."""

@@ -10,9 +10,10 @@ from clipmill.media import load_frames, save_frames
 from clipmill.outcomes import StitchedClip
 from qa.deflicker import deflicker
 from qa.stitch import seam_metrics, stitch_segments
+from tasks.common import clip_step_name
 
 
-@task(name="stitch-segments", cache_policy=NO_CACHE)
+@task(name="stitch-segments", task_run_name=clip_step_name, cache_policy=NO_CACHE)
 def stitch(segment_paths: list[Path], dest: Path) -> StitchedClip:
     """Drop each continuation's repeated first frame, match its colour to the previous segment.
     A single segment is already the clip: it is passed on as it is, not read and written again
@@ -24,7 +25,7 @@ def stitch(segment_paths: list[Path], dest: Path) -> StitchedClip:
     return StitchedClip(frames_path=dest, seams=list(result.seams), seam_metrics=seam_metrics(result.frames, result.seams))
 
 
-@task(name="deflicker", cache_policy=NO_CACHE)
+@task(name="deflicker", task_run_name=clip_step_name, cache_policy=NO_CACHE)
 def deflicker_clip(src: Path, dest: Path, strength: float) -> Path:
     save_frames(deflicker(load_frames(src), strength=strength), dest)
     return dest

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 from prefect.artifacts import (
@@ -19,7 +19,7 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 
-from clipmill.job_card import render_job_card
+from clipmill.job_card import render_contact_sheet, render_job_card
 from clipmill.outcomes import PublishedClip
 from clipmill.publishing import PublishRow, publish_manifest
 from clipmill.report import prompt_cuts, render_gallery, render_markdown_summary, results_table
@@ -58,6 +58,20 @@ def announce_job(config: RunConfig, batch_name: str, job_key: str, job_id: int) 
         create_image_artifact(card.poster, key=artifact_key("clipmill", batch_name, job_key, "poster"),
                               description=f"clipmill batch {batch_name}: job {job_key} ({job['status']})")
     return card.poster
+
+
+def show_every_clip(config: RunConfig, batch_name: str) -> None:
+    """Every job's poster, status and reason on one markdown artifact of the batch run. Called
+    from the flow itself, not a task: the run page's Artifacts tab lists what the flow run made
+    under "Flow run"; those that write-report makes went unlisted there (Prefect 3.8.8's UI)."""
+    try:
+        with session_scope(init_db(config.db_url)) as session:
+            report = batch_report(session, batch_name)
+        create_markdown_artifact(render_contact_sheet(report, config.public_url),
+                                 key=artifact_key("clipmill", batch_name, "clips"),
+                                 description=f"clipmill batch {batch_name}: every clip's poster, status and reason")
+    except Exception as error:  # a display: it never costs the batch its result
+        get_run_logger().warning("clips artifact not made: %s", error)
 
 
 BATCH_FINISHED_EVENT = "clipmill.batch.finished"
