@@ -79,7 +79,9 @@ def test_a_run_started_at_once_after_a_kill_takes_the_killed_runs_jobs_over(tmp_
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 180
-        while _count(db_file, "SELECT count(*) FROM attempts WHERE status = 'running'") == 0:
+        # The long job's own attempt: the short one may start first and end before the kill.
+        while _count(db_file, "SELECT count(*) FROM attempts a JOIN jobs j ON a.job_id = j.id "
+                              "WHERE j.key = 'long' AND a.status = 'running'") == 0:
             assert worker.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline, "no attempt started"
             time.sleep(0.2)
