@@ -222,7 +222,9 @@ def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
     notes = []
     best = 0.0
     for label in candidates:
-        seen_edge = sum(bool(clip.instances(f, label)) for f in edge)
+        # Half out through a side of the frame at the opening (closing) frames, it is in the act
+        # of coming in (going out): only someone clear of the sides is already (still) there.
+        seen_edge = sum(any(not clip.through_side(d) for d in clip.instances(f, label)) for f in edge)
         seen_after = sum(bool(clip.instances(f, label)) for f in after)
         share_after = seen_after / len(after) if after else 0.0
         if seen_edge == 0 and share_after >= 0.5:

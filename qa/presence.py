@@ -116,6 +116,14 @@ class ClipSample:
                 return side
         return None
 
+    def through_side(self, det: Detection) -> bool:
+        """Is `det` cut by the left or right side of the frame, and narrower than half of it:
+        something walking in or out (a close-up that fills the frame touches the sides too)."""
+        if self.frame_size is None or self.at_edge(det) not in ("left", "right"):
+            return False
+        x1, _, x2, _ = det.box
+        return x2 - x1 < 0.5 * self.frame_size[1]
+
     def counts(self, label: str) -> list[int]:
         return [len(self.instances(f, label)) for f in self.frames]
 

@@ -414,3 +414,15 @@ def test_a_subject_last_seen_at_the_frames_edge_left_the_shot_and_did_not_vanish
     in_view = interaction_checks(dets("dog", FRAMES[:12], x=300), FRAMES, Expectations(classes={"dog": 1}),
                                  frame_size=(400, 780))
     assert not check(in_view, "vanish:dog").passed
+
+
+def test_someone_half_out_through_a_side_at_the_close_is_leaving():
+    # walks right from x=100, and over the last frames is cut by the right side (a leg in view)
+    walking = [Detection(frame=f, label="person", confidence=0.9, track_id=1,
+                         box=(100 + 6 * f, 100, 140 + 6 * f, 300) if f < 84 else (610, 250, 640, 300)) for f in FRAMES]
+    exp = Expectations(classes={"person": 1}, interaction="leave", subjects=("person",))
+    assert check(interaction_checks(walking, FRAMES, exp, frame_size=(360, 640)), "interaction:leave").passed
+    standing = dets("person", FRAMES, x=300)
+    assert not check(interaction_checks(standing, FRAMES, exp, frame_size=(360, 640)), "interaction:leave").passed
+    close_up = [Detection(frame=f, label="person", confidence=0.9, box=(0, 0, 640, 360)) for f in FRAMES]
+    assert not check(interaction_checks(close_up, FRAMES, exp, frame_size=(360, 640)), "interaction:leave").passed
