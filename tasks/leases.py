@@ -40,12 +40,14 @@ def holder_is_dead(worker: str) -> bool:
 
 
 def this_runs_worker_id() -> str:
-    """A worker id naming this process and the top flow run it serves: the run a Prefect
-    worker marks Crashed when its process dies is the deployment's run, not the clip subflow."""
+    """A worker id naming this process and the batch flow run it serves (called from the clip
+    subflow: its parent). That run is what a Prefect worker marks Crashed when its process
+    dies: the deployment's run, or a fan-out shard's, whose root is the fan-out's own run on
+    another process, so not the root."""
     from prefect.runtime import flow_run
 
     try:
-        run_id = flow_run.root_flow_run_id or flow_run.get_id()
+        run_id = flow_run.parent_flow_run_id or flow_run.get_id()
     except Exception:  # outside a flow run
         run_id = None
     return new_worker_id(str(run_id) if run_id else None)

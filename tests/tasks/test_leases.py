@@ -6,7 +6,8 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.states import Crashed, Running
 
-from tasks.leases import holder_is_dead
+from storage.leases import flow_run_of
+from tasks.leases import holder_is_dead, this_runs_worker_id
 
 
 @flow
@@ -31,3 +32,21 @@ def test_a_holder_whose_flow_run_crashed_is_dead_and_a_running_one_is_not(harnes
     assert not holder_is_dead(_elsewhere(_flow_run(Running())))
     assert not holder_is_dead(_elsewhere(str(uuid.uuid4())))  # no such run on this server: nothing proven
     assert not holder_is_dead("gpu-box-7:4242:123456:4026531836:0badcafe")  # no flow run named
+
+
+@flow
+def _clip() -> str:
+    return this_runs_worker_id()
+
+
+@flow
+def _batch() -> tuple[str, str]:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.get_id()), _clip()
+
+
+def test_a_clip_lease_names_its_batch_run_the_one_a_worker_marks_crashed(harness):
+    batch_run, worker = _batch()
+    assert flow_run_of(worker) == batch_run
+    assert not holder_is_dead(worker)  # this very process, its batch run completed, not crashed
