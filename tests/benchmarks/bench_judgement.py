@@ -50,7 +50,7 @@ from clipmill.media import read_video  # noqa: E402
 from clipmill.spec import QASettings  # noqa: E402
 
 CASES_FILE = HERE / "judgement" / "cases.yaml"
-HALVES = ("calibrate", "report", "holdout")
+HALVES = ("calibrate", "report", "holdout", "holdout2")
 WIDTH = 640
 STRIDE = 4
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
