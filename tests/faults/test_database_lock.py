@@ -42,13 +42,14 @@ def _spec(tmp_path: Path) -> Path:
 
 
 def _run_with_a_lock_mid_run(tmp_path: Path, hold_s: float, **env: str):
-    """`clipmill run` while another process takes the database's write lock as soon as an
-    attempt is running and holds it for `hold_s` (negative: until the run has ended)."""
+    """`clipmill run` while another process takes the database's write lock mid-run and holds
+    it for `hold_s` (negative: until the run has ended). The lock lands as the first clip's MP4
+    is written: generation is done, and the job's next writes are the ones that record it."""
     runs = tmp_path / "runs"
     db = runs / "clipmill.db"
     marker = tmp_path / "lock.txt"
     holder = subprocess.Popen([sys.executable, str(LOCK_HOLDER), str(db), str(hold_s), str(marker),
-                               "--when-attempt-runs"])
+                               "--when-exists", str(runs / "locked-db" / "jobs" / "*" / "attempt-1" / "clip.mp4")])
     try:
         result = clipmill("run", str(_spec(tmp_path)), "--run-root", str(runs), "--db-url", f"sqlite:///{db}",
                           "--json", **env)
