@@ -66,14 +66,20 @@ class RunConfig:
         return ArtifactStore.for_batch(self.artifact_url, batch_name)
 
     def public_url(self, stored: str) -> str:
-        """A published file's address for a browser: under $CLIPMILL_PUBLIC_URL (or the public
-        base the flow was given) when set; else, for an object store, a presigned URL (s3://,
-        gs://: the browser cannot read the bucket itself); else the stored URL or path."""
+        """A published file's address for a person: under $CLIPMILL_PUBLIC_URL (or the public
+        base the flow was given) when set, the stored URL or path otherwise."""
         public = (os.environ.get(PUBLIC_URL_ENV) or self.public_base).rstrip("/")
         base = self.artifact_url.rstrip("/")
         if public and stored.startswith(base + "/"):
             return f"{public}/{stored[len(base) + 1:]}"
-        return browser_url(stored)
+        return stored
+
+    def browser_url(self, stored: str) -> str:
+        """What a dashboard card links to: the public URL; else, for an object store the
+        browser cannot read (s3://), a presigned URL. Only for artifacts: a presigned URL is a
+        credential for a week, so summaries, events and the database keep the stored URL."""
+        public = self.public_url(stored)
+        return public if public != stored else browser_url(stored)
 
 
 def results_database_url(run_root: str | Path | None = None, db_url: str | None = None) -> str:

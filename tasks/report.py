@@ -39,7 +39,7 @@ def artifact_key(*parts: str) -> str:
 @task(name="announce-clip", **STORE_TASK)
 def announce_clip(config: RunConfig, batch_name: str, job_id: str, published: PublishedClip) -> None:
     """A link to the accepted clip among the run's artifacts (its poster comes with its card)."""
-    create_link_artifact(config.public_url(published.clip), link_text=f"{job_id}.mp4",
+    create_link_artifact(config.browser_url(published.clip), link_text=f"{job_id}.mp4",
                          key=artifact_key("clipmill", batch_name, job_id, "clip"),
                          description=f"clipmill batch {batch_name}: accepted clip of job {job_id}")
 
@@ -48,10 +48,10 @@ def announce_clip(config: RunConfig, batch_name: str, job_id: str, published: Pu
 def announce_job(config: RunConfig, batch_name: str, job_key: str, job_id: int) -> str | None:
     """The job's card in its own run (poster or input image, status, reason, attempts, seed, a
     link that opens the clip) and its poster as an image artifact, with URLs a browser opens
-    (config.public_url). Returns the poster's URL, if the job has one."""
+    (config.browser_url). Returns the poster's URL, if the job has one."""
     with session_scope(init_db(config.db_url)) as session:
         job = job_report(session, job_id)
-    card = render_job_card(job, config.public_url)
+    card = render_job_card(job, config.browser_url)
     create_markdown_artifact(card.markdown, key=artifact_key("clipmill", batch_name, job_key, "card"),
                              description=f"clipmill batch {batch_name}: job {job_key}, {job['status']}")
     if card.poster:
@@ -67,7 +67,7 @@ def show_every_clip(config: RunConfig, batch_name: str) -> None:
     try:
         with session_scope(init_db(config.db_url)) as session:
             report = batch_report(session, batch_name)
-        create_markdown_artifact(render_contact_sheet(report, config.public_url),
+        create_markdown_artifact(render_contact_sheet(report, config.browser_url),
                                  key=artifact_key("clipmill", batch_name, "clips"),
                                  description=f"clipmill batch {batch_name}: every clip's poster, status and reason")
     except Exception as error:  # a display: it never costs the batch its result
@@ -113,7 +113,7 @@ def write_report(config: RunConfig, batch_name: str, random_weights: bool) -> di
     create_markdown_artifact(render_markdown_summary(report, gallery=gallery_link),
                              key=artifact_key("clipmill", batch_name, "summary"),
                              description=f"clipmill batch {batch_name}: summary")
-    create_link_artifact(gallery_link, link_text=f"{batch_name} gallery",
+    create_link_artifact(config.browser_url(gallery_url), link_text=f"{batch_name} gallery",
                          key=artifact_key("clipmill", batch_name, "gallery"),
                          description=f"clipmill batch {batch_name}: every clip and verdict")
     csv_text, json_text = publish_manifest(_publish_rows(report, store), batch=batch_name)

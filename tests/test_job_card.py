@@ -67,7 +67,8 @@ def test_links_go_where_a_browser_can_open_them(tmp_path, monkeypatch):
     # An object store the browser cannot read: a presigned URL where its filesystem signs, the
     # URL itself where it cannot (memory://).
     memory = RunConfig(run_root=tmp_path, database="sqlite:///x.db", artifact_url="memory://store")
-    assert memory.public_url("memory://store/b/clips/ok.png") == "memory://store/b/clips/ok.png"
+    assert memory.browser_url("memory://store/b/clips/ok.png") == "memory://store/b/clips/ok.png"
+    assert served.browser_url(stored) == "http://files:8700/b/clips/ok.png"
 
 
 def test_the_batch_state_carries_counts_and_a_resolvable_summary():

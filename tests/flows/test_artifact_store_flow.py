@@ -2,6 +2,7 @@
 posters, sidecars, attempt MP4s, input images, the report and the gallery land in the bucket,
 the database records their s3:// URLs, scratch work stays local, and a second run resumes."""
 import json
+import urllib.request
 
 import pytest
 import yaml
@@ -68,6 +69,20 @@ def test_batch_publishes_to_s3_and_records_urls(harness, tmp_path, s3, monkeypat
     assert urls[("i2v", "prepared_image", 1)] == f"{store}/jobs/i2v/input.png"
     published = {k: v for k, v in urls.items() if k[1] not in ("segment", "frames")}
     assert len(published) == 13 and all(s3.exists(url) for url in published.values())
+
+    # The dashboard's cards link to presigned URLs: a browser cannot read s3:// (the database
+    # and the summary keep the s3:// URL; a presigned one is a credential for a week).
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        posters = {a.key: a.data for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(like_="clipmill-s3-test-%-poster")))}
+    assert set(posters) == {f"clipmill-s3-test-{job}-poster" for job in ("t2v", "i2v", "always-fails")}
+    for url in posters.values():
+        assert url.startswith("http://127.0.0.1:") and "Signature=" in url, url
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200 and response.read(8) == b"\x89PNG\r\n\x1a\n", url
 
     # Scratch work stays on the worker, recorded by local path; published files are not copied there.
     scratch = [v for k, v in urls.items() if k[1] in ("segment", "frames")]
