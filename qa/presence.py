@@ -124,6 +124,20 @@ class ClipSample:
         x1, _, x2, _ = det.box
         return x2 - x1 < 0.5 * self.frame_size[1]
 
+    def walks_out(self, det: Detection) -> str | None:
+        """The side `det` is going out through: it is cut by that side (`through_side`), and its
+        track was seen for longer than a blink before, farther from it. Someone who only appears
+        at the side, as a cut to other footage can show, is not seen going anywhere."""
+        if not self.through_side(det) or det.track_id is None:
+            return None
+        side = self.at_edge(det)
+        earlier = [d for f in self.frames if f < det.frame for d in self.by_frame[f]
+                   if d.track_id == det.track_id and d.label == det.label]
+        if not earlier or det.frame - earlier[0].frame <= self.max_gap_frames:  # seen for a blink only
+            return None
+        moved = (det.box[0] + det.box[2]) / 2 - (earlier[0].box[0] + earlier[0].box[2]) / 2
+        return side if (moved > 0 if side == "right" else moved < 0) else None
+
     def counts(self, label: str) -> list[int]:
         return [len(self.instances(f, label)) for f in self.frames]
 
@@ -260,10 +274,10 @@ def _vanish_check(clip: ClipSample, label: str, counts: list[int]) -> Check:
     last = clip.runs(counts)[-1]
     last_seen = clip.frames[max(i for i, c in enumerate(counts) if c > 0)]
     absent_for = last.span if last.count == 0 else 0
-    edges = {clip.at_edge(d) for d in clip.instances(last_seen, label)} - {None}
+    edges = {side for d in clip.instances(last_seen, label) if (side := clip.walks_out(d)) is not None}
     if absent_for > clip.max_gap_frames and edges:
-        # Last seen at the edge: it walked (or ran) out of the shot. A vanish is a subject that
-        # stops being there in view, as generated clips and cuts make them.
+        # Last seen going out through a side: it walked (or ran) out of the shot. A vanish is a
+        # subject that stops being there in view, as generated clips and cuts make them.
         return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), True,
                      f"{label} leaves the shot at the {sorted(edges)[0]} edge (last seen there at frame {last_seen}); "
                      "walking out of view is not vanishing")

