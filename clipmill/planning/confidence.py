@@ -337,6 +337,8 @@ def _game_phrase(mention: Mention, text: str) -> str:
     before = _PLAY_BEFORE_EN.search(text[: mention.start]) or _PLAY_BEFORE_ZH.search(text[: mention.start])
     after = _GAME_AFTER_EN.match(text, mention.end) or _GAME_AFTER_ZH.match(text, mention.end)
     return text[before.start() if before else mention.start : after.end() if after else mention.end].strip()
+
+
 _PRONOUN_BEFORE = re.compile(r"\b(?:he|she|they|his|her|their)\b|他|她|它|他们|她们", re.I)
 
 
