@@ -301,7 +301,7 @@ def test_our_pixel_limit_applies_below_pils(tmp_path):
 def test_file_over_max_bytes_is_refused_before_decoding(tmp_path):
     source = tmp_path / "huge.jpg"
     source.write_bytes(jpeg_bytes())
-    with pytest.raises(ImageInputError, match=r"huge\.jpg.*MiB limit"):
+    with pytest.raises(ImageInputError, match=r"huge\.jpg.*over the 1000-byte limit"):
         prepare_image(source, tmp_path / "o.png", width=64, height=64, max_bytes=1000)
 
 
