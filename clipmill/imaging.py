@@ -18,8 +18,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from storage.files import atomic_path
-from storage.user_files import UserFileError, read_user_bytes
+from clipmill.storage.files import atomic_path
+from clipmill.storage.user_files import UserFileError, read_user_bytes
 
 try:  # HEIC/HEIF photos, as phones take them
     from pi_heif import register_heif_opener

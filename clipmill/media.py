@@ -15,7 +15,7 @@ import ffmpeg
 import numpy as np
 from PIL import Image
 
-from storage.files import atomic_path
+from clipmill.storage.files import atomic_path
 
 
 class MediaError(RuntimeError):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from clipmill.media import VideoInfo
-from qa.types import Check
+from clipmill.qa.types import Check
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """clipmill's Prefect settings, in one place. Prefect reads its settings from the environment
 once, when it is first imported, so every entry point imports this module before Prefect:
-flows/ and tasks/ from their package `__init__`, the command line from clipmill/cli, the tests
+flows/ and tasks/ from their package `__init__`, the command line from cli/, the tests
 from their conftest. Only defaults: a variable already set wins. (No Prefect import here.)
 """
 import os

@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from clipmill.media import MediaError, ffmpeg_binary, ffprobe_binary
 from clipmill.publishing import check_publish_settings
 from clipmill.spec import BatchSpec
-from models.trust import needs_pin, require_trusted
-from storage.config import RunConfig
+from clipmill.models.trust import needs_pin, require_trusted
+from clipmill.storage.config import RunConfig
 
 # Scratch an attempt keeps as .npy: each segment, the stitched clip, the deflickered frames.
 _SCRATCH_COPIES = 4
@@ -105,7 +105,7 @@ def _database(config: RunConfig) -> list[str]:
 def _weights(spec: BatchSpec) -> list[str]:
     """Local weight files and folders named in the spec must exist (names that are not paths
     are hub ids or model tags, fetched by their libraries)."""
-    from models.detector import DetectorSource
+    from clipmill.models.detector import DetectorSource
 
     try:
         detector_files = DetectorSource.parse(spec.models.detector).files

@@ -13,7 +13,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from storage.user_files import read_user_bytes
+from clipmill.storage.user_files import read_user_bytes
 
 PACKAGES = ("clipmill", "torch", "diffusers", "transformers", "numpy", "opencv-python-headless")
 

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from storage.files import is_url
+from clipmill.storage.files import is_url
 
 STATUS_COLOURS = {"accepted": "#1b7f3b", "failed": "#b3261e", "rejected": "#8a5a00", "error": "#6b1f8a",
                   "interrupted": "#555555"}

@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from clipmill.planning import TEMPLATES, expand_template
 from clipmill.publishing import PublishSettings
-from models.catalog import MODEL_SPECS
-from qa.retry import AttemptParams
-from storage.artifacts import ArtifactStore
-from storage.files import is_url
-from storage.user_files import UserFileError, read_user_bytes, user_file_sha256
+from clipmill.models.catalog import MODEL_SPECS
+from clipmill.qa.retry import AttemptParams
+from clipmill.storage.artifacts import ArtifactStore
+from clipmill.storage.files import is_url
+from clipmill.storage.user_files import UserFileError, read_user_bytes, user_file_sha256
 
 MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SPECS)
 # Fields that do not change what a job makes: a new budget or id is not a new version of it.
@@ -141,7 +141,7 @@ class ModelSources(_Strict):
     @field_validator("trusted_weights")
     @classmethod
     def _sha256_pins(cls, value: dict[str, str]) -> dict[str, str]:
-        from models.trust import normalise_sha256
+        from clipmill.models.trust import normalise_sha256
 
         pins = {}
         for path, sha in value.items():

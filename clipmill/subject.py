@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from clipmill.imaging import Box
-from qa.types import Expectations
-from storage.user_files import read_user_bytes
+from clipmill.qa.types import Expectations
+from clipmill.storage.user_files import read_user_bytes
 
 # Detection runs on a reduced copy: a subject box needs no more than the detector's own input size.
 _DETECT_SIDE = 640
@@ -59,8 +59,8 @@ def find_subject(image_path: Path, detector_weights: str, classes: Sequence[str]
     import numpy as np
     from PIL import Image, ImageOps
 
-    from models.detector import load_detector
-    from models.trust import TrustRegistryError, UntrustedWeightsError
+    from clipmill.models.detector import load_detector
+    from clipmill.models.trust import TrustRegistryError, UntrustedWeightsError
 
     try:
         # Read through the one safe reader: a FIFO or a device named as the image is refused here

@@ -30,7 +30,7 @@ import clipmill.prefect_env  # noqa: E402,F401  (before anything imports Prefect
 
 from prefect.schedules import Cron, Interval  # noqa: E402
 
-from flows.batch import batch_flow  # noqa: E402
+from clipmill.flows.batch import batch_flow  # noqa: E402
 
 SERVED_NAME = "nightly-batch-served"
 

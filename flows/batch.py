@@ -29,15 +29,15 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from clipmill.outcomes import BatchEnded, JobOutcome
 from clipmill.publishing import PublishSettings
 from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
-from flows.clip import DISK_FULL, clip_flow, tag_this_run
-from storage.config import RunConfig
-from storage.files import DiskFullError, disk_full
-from tasks.common import import_model_libraries, run_config
-from tasks.inputs import check_batch_ready
-from tasks.leases import held_jobs
-from tasks.progress import BatchProgress
-from tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
-from tasks.report import announce_batch, show_every_clip, write_report
+from clipmill.flows.clip import DISK_FULL, clip_flow, tag_this_run
+from clipmill.storage.config import RunConfig
+from clipmill.storage.files import DiskFullError, disk_full
+from clipmill.tasks.common import import_model_libraries, run_config
+from clipmill.tasks.inputs import check_batch_ready
+from clipmill.tasks.leases import held_jobs
+from clipmill.tasks.progress import BatchProgress
+from clipmill.tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
+from clipmill.tasks.report import announce_batch, show_every_clip, write_report
 
 # How long a run waits, after its own jobs, for jobs another live run holds (a clip or two of
 # that run in flight; a killed holder on another host is let go when its lease expires, 120 s).

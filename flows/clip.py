@@ -27,20 +27,21 @@ from clipmill.prompt_limits import clip_prompt_cuts
 from clipmill.provenance import software_versions, weights_fingerprint
 from clipmill.publishing import PublishSettings
 from clipmill.spec import JobSpec, ModelSources
-from qa.judge import Judgement
-from qa.retry import AttemptParams, RetryDecision, resume_params
-from storage.config import RunConfig
-from storage.files import disk_full, remove_stale_temporaries
-from storage.leases import JobLease, describe_holder
-from storage.repository import JobHistory
-from storage.schema import ENDED_JOB_STATUSES
-from tasks import KNOWN_FAULTS
-from tasks.checks import check_clip, decide_retry
-from tasks.generate import GenerationCancelled, generate_segment, prefect_run_states
-from tasks.inputs import input_gate, prepare_input_image, structure_prompt
-from tasks.leases import holder_is_dead, this_runs_worker_id
-from tasks.outputs import encode_clip, publish_clip, store_artifact
-from tasks.records import (
+from clipmill.qa.judge import Judgement
+from clipmill.qa.retry import AttemptParams, RetryDecision, resume_params
+from clipmill.storage.config import RunConfig
+from clipmill.storage.files import disk_full, remove_stale_temporaries
+from clipmill.storage.leases import JobLease, describe_holder
+from clipmill.storage.repository import JobHistory
+from clipmill.storage.schema import ENDED_JOB_STATUSES
+from clipmill.tasks import KNOWN_FAULTS
+from clipmill.tasks.checks import check_clip, decide_retry
+from clipmill.tasks.common import GenerationCancelled
+from clipmill.tasks.generate import generate_segment, prefect_run_states
+from clipmill.tasks.inputs import input_gate, prepare_input_image, structure_prompt
+from clipmill.tasks.leases import holder_is_dead, this_runs_worker_id
+from clipmill.tasks.outputs import encode_clip, publish_clip, store_artifact
+from clipmill.tasks.records import (
     begin_attempt,
     close_job,
     finish_attempt,
@@ -49,8 +50,8 @@ from tasks.records import (
     save_plan,
     take_cancel_request,
 )
-from tasks.repair import deflicker_clip, stitch
-from tasks.report import announce_clip, announce_job
+from clipmill.tasks.repair import deflicker_clip, stitch
+from clipmill.tasks.report import announce_clip, announce_job
 
 
 @flow(name="clipmill-clip", flow_run_name="{job.id}")

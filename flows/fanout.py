@@ -16,11 +16,11 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 from clipmill.spec import load_spec
-from flows.batch import batch_state
-from tasks.common import run_config
-from tasks.inputs import check_batch_ready
-from tasks.records import close_batch, open_batch
-from tasks.report import show_every_clip, write_report
+from clipmill.flows.batch import batch_state
+from clipmill.tasks.common import run_config
+from clipmill.tasks.inputs import check_batch_ready
+from clipmill.tasks.records import close_batch, open_batch
+from clipmill.tasks.report import show_every_clip, write_report
 
 
 def shard_jobs(job_ids: list[str], shards: int) -> list[list[str]]:

@@ -13,12 +13,12 @@ from prefect import flow, get_run_logger
 
 from clipmill.provenance import differences, software_versions, weights_fingerprint
 from clipmill.spec import JobSpec, ModelSources
-from qa.retry import AttemptParams
-from tasks.common import run_config
-from tasks.generate import generate_segment
-from tasks.outputs import encode_clip
-from tasks.records import load_reproduction
-from tasks.repair import deflicker_clip, stitch
+from clipmill.qa.retry import AttemptParams
+from clipmill.tasks.common import run_config
+from clipmill.tasks.generate import generate_segment
+from clipmill.tasks.outputs import encode_clip
+from clipmill.tasks.records import load_reproduction
+from clipmill.tasks.repair import deflicker_clip, stitch
 
 
 @flow(name="clipmill-rerun", flow_run_name="rerun-{batch_name}-{job_key}")

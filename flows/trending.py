@@ -21,8 +21,8 @@ from prefect.deployments import run_deployment
 from prefect.events import emit_event as emit_prefect_event
 
 from clipmill.trending import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, SourceError
-from tasks.common import run_config
-from tasks.trending import (
+from clipmill.tasks.common import run_config
+from clipmill.tasks.trending import (
     fetch_trending_source,
     record_trending_keywords,
     screen_trending_keywords,
@@ -138,7 +138,7 @@ def _start_batch(spec: dict, chosen: list[dict], root: str, db_secret: str | Non
         return {"mode": "event", "event": BATCH_READY_EVENT, "event_id": str(event.id) if event else None}
     # Imported here: the batch flow pulls in torch and the models, which a poller that only
     # dispatches never needs.
-    from flows.batch import batch_flow, batch_summary
+    from clipmill.flows.batch import batch_flow, batch_summary
 
     result = batch_summary(batch_flow(spec["spec_path"], root, db_secret=db_secret, run_name=spec["name"],
                                       return_state=True)) or {"jobs": {}}

@@ -14,9 +14,9 @@ import open_clip
 import PIL.Image
 import torch
 
-from models.cache import cached_model
-from models.devices import JUDGE, on_model_thread, pick_device
-from models.trust import needs_pin, require_trusted
+from clipmill.models.cache import cached_model
+from clipmill.models.devices import JUDGE, on_model_thread, pick_device
+from clipmill.models.trust import needs_pin, require_trusted
 
 RANDOM_SOURCE = "random"
 

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from models.cache import cached_model
-from models.trust import file_sha256, needs_pin, require_trusted
-from qa.types import Detection
+from clipmill.models.cache import cached_model
+from clipmill.models.trust import file_sha256, needs_pin, require_trusted
+from clipmill.qa.types import Detection
 
 if TYPE_CHECKING:
     from ultralytics import YOLO
 
-    from models.detector_dnn import DnnModel
+    from clipmill.models.detector_dnn import DnnModel
 
 RANDOM_SOURCE = "random"
 DEFAULT_RANDOM_ARCHITECTURE = "yolov8n.yaml"
@@ -211,7 +211,7 @@ class Detector:
         # On the process's one judge thread: cuDNN keeps its tuned convolutions per thread
         # (models.devices.run_on_model_thread), and one thread also serialises the predictor and
         # tracker state ultralytics keeps on the model object.
-        from models.devices import JUDGE, run_on_model_thread  # imports torch: only where a model runs
+        from clipmill.models.devices import JUDGE, run_on_model_thread  # imports torch: only where a model runs
 
         results = run_on_model_thread(JUDGE, self._predict, bgr, options)
 
@@ -330,7 +330,7 @@ def load_detector(weights: str = "yolov8n.pt", *, device: str | None = None,
     """
     source = DetectorSource.parse(weights)
     if source.backend == OPENCV_DNN:
-        from models.detector_dnn import load_dnn_model, regular_file, MAX_GRAPH_BYTES
+        from clipmill.models.detector_dnn import load_dnn_model, regular_file, MAX_GRAPH_BYTES
 
         graph = regular_file(source.path, what="detector graph", max_bytes=MAX_GRAPH_BYTES).resolve()
         config = str(Path(source.config).expanduser().resolve()) if source.config else None

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from storage.user_files import UserFileError, read_user_text
+from clipmill.storage.user_files import UserFileError, read_user_text
 
 CLASS_MAPS = Path(__file__).resolve().parent / "class_maps"
 DEFAULT_CLASS_MAP = CLASS_MAPS / "tf_coco90.yaml"

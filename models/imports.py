@@ -32,9 +32,9 @@ def import_model_libraries() -> None:
             return
         import transformers
 
-        import models.clip  # noqa: F401  open_clip, torch
-        import models.tiny_wan  # noqa: F401  diffusers' Wan components; transformers' UMT5 and tokenizer
-        import models.wan  # noqa: F401  diffusers' pipelines
+        import clipmill.models.clip  # noqa: F401  open_clip, torch
+        import clipmill.models.tiny_wan  # noqa: F401  diffusers' Wan components; transformers' UMT5 and tokenizer
+        import clipmill.models.wan  # noqa: F401  diffusers' pipelines
 
         # The names diffusers' pipelines and clipmill.planning.extender reach for later, in
         # whatever thread a clip runs in: resolved now, their modules are plain imports after.

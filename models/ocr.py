@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from models.cache import cached_model
-from qa.text_in_frame import TextBox
+from clipmill.models.cache import cached_model
+from clipmill.qa.text_in_frame import TextBox
 
 DEFAULT_DETECT_SIDE = 960
 # The recogniser's own confidence below which a line is noise (a texture read as a letter).

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from models.cache import cached_model
-from models.detector import Detector, prepare_ultralytics_offline
-from models.trust import require_trusted
-from qa.types import Detection
+from clipmill.models.cache import cached_model
+from clipmill.models.detector import Detector, prepare_ultralytics_offline
+from clipmill.models.trust import require_trusted
+from clipmill.qa.types import Detection
 
 # names -> a torch tensor (len(names), D) of unit-length text embeddings
 TextEncoder = Callable[[Sequence[str]], Any]
@@ -63,7 +63,7 @@ class OpenVocabDetector(Detector):
         names = tuple(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))
         if not names:
             raise ValueError("an open-vocabulary detector needs at least one class name")
-        from models.devices import JUDGE, run_on_model_thread  # imports torch: only where a model runs
+        from clipmill.models.devices import JUDGE, run_on_model_thread  # imports torch: only where a model runs
 
         # Setting the classes runs the text encoder: on the judge thread, as detection does. That
         # one thread also keeps one clip's classes at a time on the shared, cached model.

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from storage.user_files import UserFileError, read_user_text, user_file_sha256
+from clipmill.storage.user_files import UserFileError, read_user_text, user_file_sha256
 
 TRUSTED_WEIGHTS_ENV = "CLIPMILL_TRUSTED_WEIGHTS"
 # Formats whose loaders read tensors only and never unpickle.

@@ -24,19 +24,19 @@ import PIL.Image
 import torch
 from diffusers import DiffusionPipeline, WanImageToVideoPipeline, WanPipeline
 
-from models.acceleration import (
+from clipmill.models.acceleration import (
     choose_profile,
     compile_transformer_blocks,
     available_gpu_gib,
     lighter_profile,
     place,
 )
-from models.attention import FLASH_ATTENTION_4, AttentionChoice, choose_kernel, use_kernel
-from models.cache import cached_model
-from models.catalog import MODEL_SPECS, ModelSpec
-from models.devices import generation_lock, pick_device, run_on_model_thread
-from models.wan_loading import ModelLoadError, assemble, build_tiny, load_pretrained
-from models.wan_stages import DECODE_DTYPES, LatentDecoder, PromptEmbeddings, gather_timestep_embedding
+from clipmill.models.attention import FLASH_ATTENTION_4, AttentionChoice, choose_kernel, use_kernel
+from clipmill.models.cache import cached_model
+from clipmill.models.catalog import MODEL_SPECS, ModelSpec
+from clipmill.models.devices import generation_lock, pick_device, run_on_model_thread
+from clipmill.models.wan_loading import ModelLoadError, assemble, build_tiny, load_pretrained
+from clipmill.models.wan_stages import DECODE_DTYPES, LatentDecoder, PromptEmbeddings, gather_timestep_embedding
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 from diffusers import DiffusionPipeline, WanImageToVideoPipeline, WanPipeline
 
-from models.catalog import ModelSpec
-from models.devices import default_dtype
+from clipmill.models.catalog import ModelSpec
+from clipmill.models.devices import default_dtype
 
 
 class ModelLoadError(RuntimeError):
@@ -57,7 +57,7 @@ def _download_hint(spec: ModelSpec) -> str:
 
 def load_pretrained(spec: ModelSpec, source: str, device: torch.device) -> tuple[DiffusionPipeline, bool]:
     """Load a diffusers-format Wan checkpoint; return it and whether its weights are random."""
-    from models.tiny_wan import RANDOM_WEIGHTS_MARKER
+    from clipmill.models.tiny_wan import RANDOM_WEIGHTS_MARKER
 
     folder = Path(source).expanduser()
     is_local = folder.exists()
@@ -91,7 +91,7 @@ def load_pretrained(spec: ModelSpec, source: str, device: torch.device) -> tuple
 
 def build_tiny(device: torch.device) -> DiffusionPipeline:
     """The random-weight tiny pipeline (`models.tiny_wan`), for tests and the offline demo."""
-    from models.tiny_wan import build_tiny_pipeline
+    from clipmill.models.tiny_wan import build_tiny_pipeline
 
     # Tiny stays in float32 even on a GPU: it is small, and casting Wan modules after
     # construction would skip the float32 exceptions from_pretrained keeps.

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.types import Check
+from clipmill.qa.types import Check
 
 STAGE = "consistency"
 

@@ -52,9 +52,9 @@ import threading
 import cv2
 import numpy as np
 
-from qa._frames import as_clip
-from qa.deflicker_saturation import restore_saturated
-from qa.deflicker_motion import (
+from clipmill.qa._frames import as_clip
+from clipmill.qa.deflicker_saturation import restore_saturated
+from clipmill.qa.deflicker_motion import (
     LOG_LEVEL,
     detail_band,
     field_step,

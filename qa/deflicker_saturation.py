@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from qa.deflicker_motion import in_threads
+from clipmill.qa.deflicker_motion import in_threads
 
 # A channel at or beyond these levels is taken as clipped (H.264 rounding leaves 253-255 in a
 # blown highlight) and as lost once the correction has moved it by more than _MOVED levels.

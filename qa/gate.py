@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.types import Check
+from clipmill.qa.types import Check
 
 CLIPSCORE_WEIGHT = 2.5
 

@@ -15,8 +15,8 @@ from collections import Counter
 
 import numpy as np
 
-from qa.presence import STAGE, ClipSample, class_checks, forbidden_check, presence_checks, third_person
-from qa.types import Check, Detection, Expectations
+from clipmill.qa.presence import STAGE, ClipSample, class_checks, forbidden_check, presence_checks, third_person
+from clipmill.qa.types import Check, Detection, Expectations
 
 
 def interaction_checks(

@@ -2,7 +2,7 @@
 damage, text in the frame, detections against the shot plan, subject drift and text-video
 similarity.
 
-The clip task (`tasks/checks.py`) and the `clipmill check` command (clipmill/cli/check.py) both call `judge_frames`,
+The clip task (`tasks/checks.py`) and the `clipmill check` command (cli/check.py) both call `judge_frames`,
 so a clip judged by hand gets exactly the verdict the pipeline would give it. Models come in
 as arguments (loaded once by the caller); no Prefect here.
 """
@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import PIL.Image
 
-from qa.consistency import sample_indices, subject_drift_check, text_video_check
-from qa.interaction import interaction_checks
-from qa.presence import not_checkable_checks, open_vocabulary_checks
-from qa.sharpness import sharpness_checks
-from qa.stitch import seam_checks
-from qa.temporal import cut_check, temporal_checks
-from qa.text_in_frame import allowed_text_from_prompt, text_checks, text_frame_indices
-from qa.types import Check, Detection, Expectations, Verdict
+from clipmill.qa.consistency import sample_indices, subject_drift_check, text_video_check
+from clipmill.qa.interaction import interaction_checks
+from clipmill.qa.presence import not_checkable_checks, open_vocabulary_checks
+from clipmill.qa.sharpness import sharpness_checks
+from clipmill.qa.stitch import seam_checks
+from clipmill.qa.temporal import cut_check, temporal_checks
+from clipmill.qa.text_in_frame import allowed_text_from_prompt, text_checks, text_frame_indices
+from clipmill.qa.types import Check, Detection, Expectations, Verdict
 
 if TYPE_CHECKING:  # the thresholds come from the batch spec; qa/ needs only their values
     from clipmill.spec import QASettings

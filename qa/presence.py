@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.types import Check, Detection
+from clipmill.qa.types import Check, Detection
 
 STAGE = "interaction"  # the verdict's stage for every detection check, relations included
 # A box this close to a side of the frame (a share of its longer side) is at its edge.

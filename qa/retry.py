@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from qa.types import Check, Verdict
+from clipmill.qa.types import Check, Verdict
 
 GUIDANCE_FACTOR = 1.2
 # Past ~8 classifier-free guidance oversaturates and stiffens Wan's output more than

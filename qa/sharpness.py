@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from qa._frames import as_clip, runs
-from qa.types import Check
+from clipmill.qa._frames import as_clip, runs
+from clipmill.qa.types import Check
 
 STAGE = "blur"
 

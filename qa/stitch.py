@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from qa._frames import as_clip, luma
-from qa.stitch_warp import IDENTITY, centre_shift, estimate_warp, margins, undo_warp
-from qa.types import Check
+from clipmill.qa._frames import as_clip, luma
+from clipmill.qa.stitch_warp import IDENTITY, centre_shift, estimate_warp, margins, undo_warp
+from clipmill.qa.types import Check
 
 # How far the colour correction relaxes by the end of a segment: the seam needs the
 # full match, but the rest of the segment may change its light on purpose (a new

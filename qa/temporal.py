@@ -8,8 +8,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from qa._frames import as_clip, luma, mean_abs_diffs, runs
-from qa.types import Check
+from clipmill.qa._frames import as_clip, luma, mean_abs_diffs, runs
+from clipmill.qa.types import Check
 
 STAGE = "temporal"
 

@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.types import Check
+from clipmill.qa.types import Check
 
 STAGE = "text"
 

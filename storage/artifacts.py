@@ -19,7 +19,7 @@ from pathlib import Path
 from fsspec.core import split_protocol, url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from storage.files import atomic_path, atomic_write_bytes, is_url
+from clipmill.storage.files import atomic_path, atomic_write_bytes, is_url
 
 ENV_VAR = "CLIPMILL_ARTIFACT_URL"
 

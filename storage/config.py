@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.artifacts import ArtifactStore, artifact_base_url, browser_url
-from storage.db import database_url, remember_database, url_of_label
-from storage.paths import BatchPaths
+from clipmill.storage.artifacts import ArtifactStore, artifact_base_url, browser_url
+from clipmill.storage.db import database_url, remember_database, url_of_label
+from clipmill.storage.paths import BatchPaths
 
 RUN_ROOT_ENV = "CLIPMILL_RUN_ROOT"
 # Where the artifact store is served over HTTP, if it is (a web server over the run folder, a

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.repository import _require
-from storage.reports import _iso
-from storage.schema import KEYWORD_STATUSES, Keyword, utcnow
+from clipmill.storage.repository import _require
+from clipmill.storage.reports import _iso
+from clipmill.storage.schema import KEYWORD_STATUSES, Keyword, utcnow
 
 # SQLite allows 32766 bound parameters a statement (999 before 3.32); stay well below either.
 _IN_CHUNK = 500

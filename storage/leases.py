@@ -29,8 +29,8 @@ from pathlib import Path
 
 from sqlalchemy import or_, select, update
 
-from storage.db import init_db, session_scope
-from storage.schema import Batch, Job, utcnow
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.schema import Batch, Job, utcnow
 
 logger = logging.getLogger(__name__)
 

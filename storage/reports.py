@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.schema import JOB_STATUSES, Artifact, Attempt, Batch, Job, Keyword
+from clipmill.storage.schema import JOB_STATUSES, Artifact, Attempt, Batch, Job, Keyword
 
 
 def batch_report(session: Session, name_or_id: str | int) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from qa.types import Check
-from storage.files import is_url, sha256_file
-from storage.schema import (
+from clipmill.qa.types import Check
+from clipmill.storage.files import is_url, sha256_file
+from clipmill.storage.schema import (
     ATTEMPT_EVENT_KINDS,
     ATTEMPT_STATUSES,
     BATCH_STATUSES,

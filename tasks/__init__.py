@@ -7,8 +7,8 @@ import logging
 
 import clipmill.prefect_env  # noqa: F401  (before anything imports Prefect)
 from clipmill.outcomes import BatchEnded
-from storage.db import DatabaseLockedError
-from storage.files import DiskFullError, disk_full
+from clipmill.storage.db import DatabaseLockedError
+from clipmill.storage.files import DiskFullError, disk_full
 
 # Faults whose message says all a person needs: a bad input (ValueError and kin: a broken
 # photo, a job its model cannot make, a machine not ready for the batch), a full disk, or a

@@ -15,10 +15,10 @@ from clipmill.media import load_frames
 from clipmill.planning import ShotPlan
 from clipmill.planning.motion import moving_actions
 from clipmill.spec import ModelSources, QASettings
-from qa.judge import Judgement, expects_motion, judge_frames
-from qa.retry import AttemptParams, RetryDecision, plan_retry
-from qa.types import Verdict
-from tasks.common import MODEL_TASK, clip_step_name, import_model_libraries
+from clipmill.qa.judge import Judgement, expects_motion, judge_frames
+from clipmill.qa.retry import AttemptParams, RetryDecision, plan_retry
+from clipmill.qa.types import Verdict
+from clipmill.tasks.common import MODEL_TASK, clip_step_name, import_model_libraries
 
 
 @task(name="check-clip", task_run_name=clip_step_name, **MODEL_TASK)
@@ -28,9 +28,9 @@ def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str
     prepared input image), text in the frame, detections against the shot plan, subject drift
     and text-video similarity (see `qa.judge.judge_frames`), against what the shot `plan` asks for."""
     import_model_libraries()  # one thread at a time through open_clip's and diffusers' first imports
-    from models.clip import load_clip_scorer
-    from models.detector import load_detector
-    from models.ocr import load_text_reader
+    from clipmill.models.clip import load_clip_scorer
+    from clipmill.models.detector import load_detector
+    from clipmill.models.ocr import load_text_reader
 
     started = time.perf_counter()
     frames, detector = load_frames(frames_path), load_detector(models.detector, trusted=models.trusted_weights)
@@ -54,7 +54,7 @@ def _open_vocab_detector(models: ModelSources, plan: ShotPlan, scorer):
     (the subjects are then recorded as not checkable, with that reason); (None, None) otherwise."""
     if not models.open_vocab_detector or not plan.expectations.open_vocabulary:
         return None, None
-    from models.open_vocab import OpenVocabUnavailable, load_open_vocab_detector
+    from clipmill.models.open_vocab import OpenVocabUnavailable, load_open_vocab_detector
 
     try:
         return load_open_vocab_detector(models.open_vocab_detector, text_encoder_file=models.open_vocab_text_encoder,

@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 
-from storage.config import RunConfig
+from clipmill.storage.config import RunConfig
 
 
 def run_config(run_root: str | Path | None = None, db_secret: str | None = None, artifact_url: str | None = None,
@@ -32,7 +32,7 @@ def public_base_url() -> str:
     """Where the run root is served: this process's $CLIPMILL_PUBLIC_URL, else the server's
     `clipmill_public_url` variable (deployments/setup.sh sets it), so every worker's artifacts
     link to `clipmill serve` without each worker being started with the variable."""
-    from storage.config import PUBLIC_URL_ENV
+    from clipmill.storage.config import PUBLIC_URL_ENV
 
     if os.environ.get(PUBLIC_URL_ENV):
         return os.environ[PUBLIC_URL_ENV]
@@ -48,7 +48,7 @@ def import_model_libraries() -> None:
     """diffusers, transformers and open_clip, imported now, on the calling thread, under one
     lock (models.imports): a flow calls it on its main thread before clips start in threads,
     where two first imports at once can fail half-way."""
-    from models.imports import import_model_libraries as import_once
+    from clipmill.models.imports import import_model_libraries as import_once
 
     import_once()
 
@@ -68,12 +68,14 @@ def database_from_secret(name: str) -> str:
     return value
 
 
+class GenerationCancelled(RuntimeError):
+    """The flow run was cancelled while its GPU was generating (tasks/generate.py's CancelWatch)."""
+
+
 def retry_on_infrastructure_error(task, task_run: TaskRun, state: State) -> bool:
     """Retry what a second try can fix (a busy GPU, a full disk being cleaned, a lost mount),
     never a bad input: ValueError and its kin fail the same way every time; nor a cancelled
     generation, which was stopped on purpose."""
-    from tasks.generate import GenerationCancelled
-
     try:
         state.result()
     except (ValueError, TypeError, KeyError, LookupError, GenerationCancelled):
@@ -87,7 +89,7 @@ def retry_unless_locked_out(task, task_run: TaskRun, state: State) -> bool:
     """Retry a database write after a dropped connection or a restarting server, but not
     after a lock it already waited the whole bound for (storage.db.lock_wait_seconds): a retry
     would only multiply the wait the bound promises."""
-    from storage.db import DatabaseLockedError
+    from clipmill.storage.db import DatabaseLockedError
 
     try:
         state.result()

@@ -22,12 +22,8 @@ from prefect.concurrency.sync import concurrency
 from clipmill.media import save_frame_png, save_frames
 from clipmill.outcomes import GeneratedSegment
 from clipmill.spec import JobSpec, ModelSources
-from qa.retry import AttemptParams
-from tasks.common import import_model_libraries, retry_on_infrastructure_error
-
-
-class GenerationCancelled(RuntimeError):
-    """The flow run was cancelled while its GPU was generating."""
+from clipmill.qa.retry import AttemptParams
+from clipmill.tasks.common import GenerationCancelled, import_model_libraries, retry_on_infrastructure_error
 
 
 class CancelWatch:
@@ -105,7 +101,7 @@ def gpu_slot(device) -> Iterator[float]:
     worker polling the slot would leave the GPU idle for seconds at every hand-over. Queued on
     the in-process lock, the next clip takes the GPU the moment the last one lets go, and only
     other processes on the same GPU (a served deployment beside a worker) ever poll the slot."""
-    from models.devices import generation_lock  # imports torch: only where a generation runs
+    from clipmill.models.devices import generation_lock  # imports torch: only where a generation runs
 
     started = time.perf_counter()
     with generation_lock(device):
@@ -125,7 +121,7 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     image-to-video: the first segment of an image job starts from the prepared photo, every
     later segment from the previous one's last frame, which keeps a multi-segment clip continuous."""
     import_model_libraries()  # one thread at a time through diffusers' lazy imports (models.imports)
-    from models.wan import GenerationRequest, load_generator
+    from clipmill.models.wan import GenerationRequest, load_generator
 
     logger = get_run_logger()
     generator = load_generator(job.model, models.generator_source.get(job.model), profile=models.memory_profile)

@@ -16,10 +16,10 @@ from clipmill.planning.extender import ExtenderConfig, PromptExtender
 from clipmill.preflight import preflight
 from clipmill.spec import BatchSpec, JobSpec, ModelSources
 from clipmill.subject import find_subject, plan_subject_classes
-from qa.gate import gate_check
-from qa.types import Check
-from storage.config import RunConfig
-from tasks.common import MODEL_TASK, clip_step_name, import_model_libraries
+from clipmill.qa.gate import gate_check
+from clipmill.qa.types import Check
+from clipmill.storage.config import RunConfig
+from clipmill.tasks.common import MODEL_TASK, clip_step_name, import_model_libraries
 
 
 @task(name="check-batch-ready", cache_policy=NO_CACHE)
@@ -79,7 +79,7 @@ def input_gate(image_path: Path, text: str, threshold: float | None, models: Mod
     from PIL import Image
 
     import_model_libraries()  # one thread at a time through open_clip's and diffusers' first imports
-    from models.clip import load_clip_scorer
+    from clipmill.models.clip import load_clip_scorer
 
     scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
     with Image.open(image_path) as image:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from prefect import task
 from sqlalchemy import select
 
-from storage.config import RunConfig
-from storage.db import init_db, session_scope
-from storage.leases import describe_holder, flow_run_of, new_worker_id, process_is_gone
-from storage.schema import ENDED_JOB_STATUSES, Job, utcnow
-from tasks.common import DB_TASK
+from clipmill.storage.config import RunConfig
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.leases import describe_holder, flow_run_of, new_worker_id, process_is_gone
+from clipmill.storage.schema import ENDED_JOB_STATUSES, Job, utcnow
+from clipmill.tasks.common import DB_TASK
 
 logger = logging.getLogger(__name__)
 

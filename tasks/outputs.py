@@ -10,8 +10,8 @@ from prefect import task
 from clipmill.media import load_frames, probe, save_poster
 from clipmill.outcomes import EncodedClip, PublishedClip
 from clipmill.publishing import PublishSettings, clip_manifest, encode_published, new_produce_id
-from storage.artifacts import ArtifactStore
-from tasks.common import MODEL_TASK, STORE_TASK, clip_step_name
+from clipmill.storage.artifacts import ArtifactStore
+from clipmill.tasks.common import MODEL_TASK, STORE_TASK, clip_step_name
 
 
 @task(name="encode-mp4", task_run_name=clip_step_name, **MODEL_TASK)

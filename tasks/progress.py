@@ -17,7 +17,7 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Running
 
-from tasks.report import artifact_key
+from clipmill.tasks.report import artifact_key
 
 
 def progress_text(outcomes: Mapping[str, object], total: int) -> str:

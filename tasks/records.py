@@ -11,16 +11,16 @@ from prefect import task
 from clipmill.outcomes import AttemptRecord, JobOutcome
 from clipmill.planning import ShotPlan
 from clipmill.spec import BatchSpec, JobSpec
-from qa.retry import AttemptParams
-from storage import repository as repo
-from storage.config import RunConfig
-from storage.db import init_db, session_scope
-from storage.files import is_url, remove_stale_temporaries
-from storage.leases import describe_holder, live_holders, release_dead_claims
-from storage.repository import JobHistory
-from storage.schema import Attempt, Batch, Job
-from tasks.common import DB_TASK
-from tasks.leases import holder_is_dead
+from clipmill.qa.retry import AttemptParams
+from clipmill.storage import repository as repo
+from clipmill.storage.config import RunConfig
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.files import is_url, remove_stale_temporaries
+from clipmill.storage.leases import describe_holder, live_holders, release_dead_claims
+from clipmill.storage.repository import JobHistory
+from clipmill.storage.schema import Attempt, Batch, Job
+from clipmill.tasks.common import DB_TASK
+from clipmill.tasks.leases import holder_is_dead
 
 
 @dataclass(frozen=True)

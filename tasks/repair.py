@@ -8,9 +8,9 @@ from prefect.cache_policies import NO_CACHE
 
 from clipmill.media import load_frames, save_frames
 from clipmill.outcomes import StitchedClip
-from qa.deflicker import deflicker
-from qa.stitch import seam_metrics, stitch_segments
-from tasks.common import clip_step_name
+from clipmill.qa.deflicker import deflicker
+from clipmill.qa.stitch import seam_metrics, stitch_segments
+from clipmill.tasks.common import clip_step_name
 
 
 @task(name="stitch-segments", task_run_name=clip_step_name, cache_policy=NO_CACHE)

@@ -23,11 +23,11 @@ from clipmill.job_card import render_contact_sheet, render_job_card
 from clipmill.outcomes import PublishedClip
 from clipmill.publishing import PublishRow, publish_manifest
 from clipmill.report import prompt_cuts, render_gallery, render_markdown_summary, results_table
-from storage.config import RunConfig
-from storage.db import init_db, session_scope
-from storage.files import is_url
-from storage.reports import batch_report, job_report
-from tasks.common import STORE_TASK
+from clipmill.storage.config import RunConfig
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.files import is_url
+from clipmill.storage.reports import batch_report, job_report
+from clipmill.tasks.common import STORE_TASK
 
 
 def artifact_key(*parts: str) -> str:

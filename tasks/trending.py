@@ -23,11 +23,11 @@ from clipmill.trending import (
     fetch_source,
     screen_keywords,
 )
-from storage import keywords as repo
-from storage.config import RunConfig
-from storage.db import init_db, session_scope
-from storage.files import atomic_write_text
-from tasks.common import DB_TASK
+from clipmill.storage import keywords as repo
+from clipmill.storage.config import RunConfig
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.files import atomic_write_text
+from clipmill.tasks.common import DB_TASK
 
 def retry_transient_source_error(task, task_run: TaskRun, state: State) -> bool:
     """A timeout or a 5xx may pass on the next try; a broken feed or a wrong JSON path will not."""

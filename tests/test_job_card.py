@@ -2,7 +2,7 @@
 batch state's name and the summary a failed batch carries; where a card's links point."""
 from clipmill.job_card import job_files, render_contact_sheet, render_job_card
 from clipmill.outcomes import BatchEnded
-from storage.config import RunConfig
+from clipmill.storage.config import RunConfig
 
 
 def _job(key, status, reason=None, attempts=(), artifacts=(), accepted=None):
@@ -72,7 +72,7 @@ def test_links_go_where_a_browser_can_open_them(tmp_path, monkeypatch):
 
 
 def test_the_batch_state_carries_counts_and_a_resolvable_summary():
-    from flows.batch import batch_state, batch_summary
+    from clipmill.flows.batch import batch_state, batch_summary
 
     summary = {"batch": "b", "jobs": {}}
     failed = batch_state({"accepted": 4, "rejected": 1, "failed": 1, "error": 1}, summary, ran=7)

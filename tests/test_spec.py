@@ -101,7 +101,7 @@ def test_segment_arithmetic():
 
 
 def test_model_names_match_the_model_registry():
-    from models.wan import MODEL_SPECS
+    from clipmill.models.wan import MODEL_SPECS
 
     assert set(MODEL_NAMES) == set(MODEL_SPECS)
 

@@ -9,8 +9,8 @@ import pytest
 from clipmill.planning.templates import load_template_dir
 from clipmill.spec import SpecError, load_spec, parse_spec
 from clipmill.trending.wordlists import WordList
-from models.trust import TRUSTED_WEIGHTS_ENV, TrustRegistryError, file_sha256, load_registry
-from storage.user_files import UserFileError
+from clipmill.models.trust import TRUSTED_WEIGHTS_ENV, TrustRegistryError, file_sha256, load_registry
+from clipmill.storage.user_files import UserFileError
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -36,8 +36,7 @@ def test_a_job_whose_image_is_special_gets_a_version_without_reading_it(tmp_path
 
 
 def test_a_job_image_is_hashed_once_while_unchanged(tmp_path, monkeypatch):
-    import storage.user_files as user_files
-
+    import clipmill.storage.user_files as user_files
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"not decoded here")
     job = parse_spec({"name": "b", "jobs": [{"id": "j", "prompt": "a cup", "image": str(photo)}]}).jobs[0]

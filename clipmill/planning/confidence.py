@@ -25,7 +25,7 @@ from clipmill.planning.lexicon.groups import GROUP_NUMBERS
 from clipmill.planning.lexicon.negation import EMPTY_PLACE_EN, EMPTY_PLACE_ZH, HEDGES
 from clipmill.planning.parsing import Absence, Event, Mention
 from clipmill.planning.parsing.negation import negated_action_spans
-from qa.types import Expectations, UncheckedExpectation
+from clipmill.qa.types import Expectations, UncheckedExpectation
 
 # At or above: enforced. Below: recorded as unchecked.
 ENFORCE_CONFIDENCE = 0.7

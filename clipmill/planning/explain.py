@@ -3,7 +3,7 @@ and what it leaves unchecked (with why). `clipmill plan` prints these; its --jso
 `expectation_items`."""
 from __future__ import annotations
 
-from qa.types import Expectations
+from clipmill.qa.types import Expectations
 
 
 def enforced_items(expectations: Expectations) -> list[dict]:

@@ -18,7 +18,7 @@ from clipmill.planning.language import detect_language
 from clipmill.planning.lexicon.nouns_en import COCO_WORDS_EN
 from clipmill.planning.negative_prompts import default_negative_prompt, with_absent
 from clipmill.planning.shot_plan import ShotPlan
-from qa.types import Expectations
+from clipmill.qa.types import Expectations
 
 COCO_CLASSES: frozenset[str] = frozenset(COCO_WORDS_EN)
 

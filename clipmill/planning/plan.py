@@ -31,7 +31,7 @@ from clipmill.planning.prompt_warnings import EXAMPLES, open_vocabulary, prompt_
 from clipmill.planning.shot_plan import ShotPlan
 from clipmill.planning.states import describe_initial_state, describe_outcome
 from clipmill.planning.wording import clean_action, sentence, starts_with_subject, with_subject
-from qa.types import Expectations
+from clipmill.qa.types import Expectations
 
 
 def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = None, extender=None) -> ShotPlan:

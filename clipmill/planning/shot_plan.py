@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clipmill.planning.language import Language
-from qa.types import Expectations
+from clipmill.qa.types import Expectations
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Mapping
 import yaml
 
 from clipmill.planning.language import detect_language
-from storage.user_files import UserFileError, read_user_text
+from clipmill.storage.user_files import UserFileError, read_user_text
 
 
 @dataclass(frozen=True)

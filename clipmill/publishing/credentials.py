@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storage.files import atomic_path
-from storage.user_files import UserFileError, read_user_bytes
+from clipmill.storage.files import atomic_path
+from clipmill.storage.user_files import UserFileError, read_user_bytes
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 RECORD_ASSERTION = "org.clipmill.record"

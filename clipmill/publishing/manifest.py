@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clipmill.media import probe
-from storage.files import atomic_path, sha256_file
+from clipmill.storage.files import atomic_path, sha256_file
 
 LABEL_STATUSES = ("off", "explicit+implicit", "explicit+implicit+c2pa")
 # Tags a template's clips share, per language; other templates get their name as a tag.

@@ -12,7 +12,7 @@ from clipmill.trending.addressing import Source, SourceError, parse_source
 from clipmill.trending.documents import parse_csv_keywords, parse_json_keywords, parse_text_keywords
 from clipmill.trending.download import download
 from clipmill.trending.feeds import parse_feed_titles
-from storage.user_files import UserFileError, open_user_file
+from clipmill.storage.user_files import UserFileError, open_user_file
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_BYTES = 2 * 2**20

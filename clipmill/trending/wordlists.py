@@ -13,7 +13,7 @@ from pathlib import Path
 
 from clipmill.trending.documents import is_comment_line
 from clipmill.trending.keywords import normalise
-from storage.user_files import read_user_text
+from clipmill.storage.user_files import read_user_text
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 

@@ -11,8 +11,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection, make_url
 
-from storage.db import ENV_VAR, database_url, migration_engine
-from storage.schema import Base
+from clipmill.storage.db import ENV_VAR, database_url, migration_engine
+from clipmill.storage.schema import Base
 
 config = context.config
 

@@ -56,7 +56,7 @@ def kernels(results: dict) -> dict:
     for name in ("flash", "cudnn"):
         backend = BACKENDS[name]
         found[f"sdpa_{name}"] = lambda q, k, v, backend=backend: _with_backend(backend, sdpa, q, k, v)
-    from models.attention import fa4_import_error, flash_attention_4
+    from clipmill.models.attention import fa4_import_error, flash_attention_4
     error = fa4_import_error()
     if error is None:
         found["flash_attention_4"] = lambda q, k, v: flash_attention_4(q, k, v, q.shape[-1] ** -0.5)
@@ -114,7 +114,7 @@ def main() -> None:
     if args.forward:
         from diffusers import WanTransformer3DModel
 
-        from models.attention import FLASH_ATTENTION_4, SDPA, use_kernel
+        from clipmill.models.attention import FLASH_ATTENTION_4, SDPA, use_kernel
 
         with torch.device("cuda"):
             transformer = _bf16_like_from_pretrained(WanTransformer3DModel(**TRANSFORMER_5B))

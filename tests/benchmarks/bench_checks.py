@@ -46,9 +46,9 @@ def main() -> int:
     import torch
 
     from clipmill.media import read_video
-    from models.detector import load_detector
-    from qa.interaction import interaction_checks
-    from qa.types import Expectations
+    from clipmill.models.detector import load_detector
+    from clipmill.qa.interaction import interaction_checks
+    from clipmill.qa.types import Expectations
 
     clips = sorted(VIDEO_DIR.glob("*.mp4"))
     if not clips:

@@ -54,9 +54,9 @@ def write_spec(folder: Path, jobs: int, steps: int, size: int, frames: int) -> P
 
 
 def run_once(spec: Path, run_root: Path, clips_in_flight: int) -> dict:
-    from flows.batch import batch_flow
-    from storage.db import init_db, session_scope
-    from storage.reports import batch_report
+    from clipmill.flows.batch import batch_flow
+    from clipmill.storage.db import init_db, session_scope
+    from clipmill.storage.reports import batch_report
 
     started = time.perf_counter()
     result = batch_flow(str(spec), str(run_root), clips_in_flight=clips_in_flight)

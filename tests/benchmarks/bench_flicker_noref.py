@@ -26,8 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from qa.deflicker import deflicker  # noqa: E402
-from qa.temporal import flicker_score  # noqa: E402
+from clipmill.qa.deflicker import deflicker  # noqa: E402
+from clipmill.qa.temporal import flicker_score  # noqa: E402
 from tests.benchmarks.bench_quality import DATA, load_window  # noqa: E402
 from tests.benchmarks.flicker_models import FLICKER_MODELS  # noqa: E402
 from tests.benchmarks.quality_measures import psnr, vbench_flicker  # noqa: E402

@@ -33,7 +33,7 @@ def worker(args: argparse.Namespace) -> None:
     from bench_wan_gpu import NEGATIVE, PROMPT, build_components
     from diffusers import WanPipeline
 
-    from models.wan import MODEL_SPECS, GenerationRequest, VideoGenerator
+    from clipmill.models.wan import MODEL_SPECS, GenerationRequest, VideoGenerator
 
     device = torch.device("cuda")
     spec = MODEL_SPECS["wan2.2-ti2v-5b"]

@@ -205,9 +205,9 @@ class Remembered:
 
 
 def load_models() -> CheckModels:
-    from models.detector import load_detector
-    from models.detector_dnn import installed_coco_ssd
-    from models.ocr import load_text_reader
+    from clipmill.models.detector import load_detector
+    from clipmill.models.detector_dnn import installed_coco_ssd
+    from clipmill.models.ocr import load_text_reader
 
     source = installed_coco_ssd()
     if source is None:

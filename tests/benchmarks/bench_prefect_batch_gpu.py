@@ -76,7 +76,7 @@ def save_random_checkpoint(folder: Path, smoke: bool) -> None:
     import torch
     from diffusers import WanPipeline
 
-    from models.tiny_wan import RANDOM_WEIGHTS_MARKER
+    from clipmill.models.tiny_wan import RANDOM_WEIGHTS_MARKER
     from tests.benchmarks.bench_wan_gpu import build_components
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -247,7 +247,7 @@ class HeldSpans:
         self.spans: list[tuple[float, float]] = []
 
     def __enter__(self) -> HeldSpans:
-        from models.wan import VideoGenerator
+        from clipmill.models.wan import VideoGenerator
 
         self._real = real = VideoGenerator._run
         spans = self.spans
@@ -263,16 +263,16 @@ class HeldSpans:
         return self
 
     def __exit__(self, *exc) -> None:
-        from models.wan import VideoGenerator
+        from clipmill.models.wan import VideoGenerator
 
         VideoGenerator._run = self._real
 
 
 def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight: int, args, noop_s: float,
               steps: int | None) -> dict:
-    from flows.batch import batch_flow
-    from storage.db import init_db, session_scope
-    from storage.reports import batch_report
+    from clipmill.flows.batch import batch_flow
+    from clipmill.storage.db import init_db, session_scope
+    from clipmill.storage.reports import batch_report
 
     spec = write_spec(folder, name, source, clips, args, steps)
     with UtilisationSampler() as sampler, HeldSpans() as held_recorder:
@@ -317,7 +317,7 @@ def create_gpu_slot() -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
-    from tasks.generate import gpu_slot_name
+    from clipmill.tasks.generate import gpu_slot_name
 
     import torch
 
@@ -350,7 +350,7 @@ def main() -> None:
     import torch
     from prefect.testing.utilities import prefect_test_harness
 
-    from models.catalog import MODEL_SPECS
+    from clipmill.models.catalog import MODEL_SPECS
 
     on_gpu = torch.cuda.is_available()
     results: dict = {"gpu": torch.cuda.get_device_name(0) if on_gpu else "cpu", "host_cpus": os.cpu_count(),

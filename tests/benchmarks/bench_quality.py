@@ -52,9 +52,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from clipmill.media import ffmpeg_binary  # noqa: E402
-from qa.deflicker import deflicker  # noqa: E402
-from qa.stitch import seam_metrics, stitch_segments  # noqa: E402
-from qa.temporal import flicker_score  # noqa: E402
+from clipmill.qa.deflicker import deflicker  # noqa: E402
+from clipmill.qa.stitch import seam_metrics, stitch_segments  # noqa: E402
+from clipmill.qa.temporal import flicker_score  # noqa: E402
 from tests.benchmarks.flicker_models import FLICKER_MODELS  # noqa: E402
 from tests.benchmarks.quality_measures import CleanMotion, psnr, quality  # noqa: E402
 from tests.benchmarks.seam_drifts import DRIFT_KINDS, apply_drift, describe, drift_parameters  # noqa: E402

@@ -40,7 +40,7 @@ class CheckInCallback:
         return None
 
     def check(self) -> None:
-        from tasks.generate import GenerationCancelled
+        from clipmill.tasks.generate import GenerationCancelled
 
         now = time.monotonic()
         if now - self._last >= self.every_s:
@@ -52,8 +52,8 @@ class CheckInCallback:
 def measure(model: str, source: str | None, steps: int, rounds: int) -> dict:
     from prefect import flow
 
-    from models.wan import default_request, load_generator
-    from tasks.generate import CancelWatch, prefect_run_states
+    from clipmill.models.wan import default_request, load_generator
+    from clipmill.tasks.generate import CancelWatch, prefect_run_states
 
     @flow(name="step-idle")
     def run() -> dict:

@@ -45,7 +45,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 def main() -> None:
     from diffusers import WanPipeline
 
-    from models.wan_stages import LatentDecoder, PromptEmbeddings
+    from clipmill.models.wan_stages import LatentDecoder, PromptEmbeddings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=121)

@@ -31,8 +31,8 @@ from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, Wa
 from PIL import Image  # noqa: E402
 from transformers import UMT5Config, UMT5EncoderModel  # noqa: E402
 
-from models.tiny_wan import build_tiny_tokenizer  # noqa: E402
-from models.wan import MODEL_SPECS, GenerationRequest, VideoGenerator  # noqa: E402
+from clipmill.models.tiny_wan import build_tiny_tokenizer  # noqa: E402
+from clipmill.models.wan import MODEL_SPECS, GenerationRequest, VideoGenerator  # noqa: E402
 from tests.benchmarks.results_json import emit  # noqa: E402
 
 WARMUP_STEPS = 2  # enough to compile and to load every kernel before timing

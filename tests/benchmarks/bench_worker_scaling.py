@@ -71,7 +71,7 @@ def submit(args: argparse.Namespace) -> None:
     """Hidden mode, in its own process with the server's env: time one fanout, read its shards back."""
     from prefect.client.orchestration import get_client
 
-    from flows.fanout import fanout_batch
+    from clipmill.flows.fanout import fanout_batch
 
     submitted = time.time()
     result = fanout_batch(str(args.submit), args.shards, poll_s=0.5)

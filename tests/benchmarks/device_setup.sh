@@ -14,7 +14,12 @@
 # pip --target ignores .pth files: the folders they name go on PYTHONPATH (cutlass DSL's, for one).
 export PYTHONUNBUFFERED=1
 python3 tests/benchmarks/device_bundle.py install || return 1
-export PYTHONPATH=$(cat /tmp/device_bundle/pythonpath):$PWD PATH=/tmp/ffbin:/tmp/site/bin:$PATH
+# clipmill itself, from this call's tree: its folders (flows/, qa/, ...) import as clipmill.flows,
+# clipmill.qa, ... only once installed (setup.py maps them), so a plain PYTHONPATH=$PWD is not enough.
+rm -rf /tmp/clipmill_pkg
+python3 -m pip install -q --no-deps --no-build-isolation --no-index --target /tmp/clipmill_pkg . >/dev/null || return 1
+rm -rf build clipmill.egg-info
+export PYTHONPATH=/tmp/clipmill_pkg:$(cat /tmp/device_bundle/pythonpath) PATH=/tmp/ffbin:/tmp/site/bin:$PATH
 # Versions from the installed metadata (importing torch here would cost every call seconds).
 python3 - <<'PY'
 from importlib import metadata

@@ -6,13 +6,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import models.clip
-import models.detector
+import clipmill.models.clip
+import clipmill.models.detector
 from clipmill.cli.check import calibrate_gate, check, expectations_from_args, InputError
-from qa.judge import expects_motion, judge_frames
+from clipmill.qa.judge import expects_motion, judge_frames
 from clipmill.media import encode_mp4
 from clipmill.spec import QASettings
-from qa.types import Detection, Expectations
+from clipmill.qa.types import Detection, Expectations
 
 app = typer.Typer()
 app.command("check")(check)
@@ -51,8 +51,8 @@ class ScriptedScorer:
 
 @pytest.fixture
 def scripted_models(monkeypatch):
-    monkeypatch.setattr(models.detector, "load_detector", lambda weights, **kw: ScriptedDetector())
-    monkeypatch.setattr(models.clip, "load_clip_scorer", lambda name="ViT-B-32", pretrained=None, **kw: ScriptedScorer())
+    monkeypatch.setattr(clipmill.models.detector, "load_detector", lambda weights, **kw: ScriptedDetector())
+    monkeypatch.setattr(clipmill.models.clip, "load_clip_scorer", lambda name="ViT-B-32", pretrained=None, **kw: ScriptedScorer())
 
 
 @pytest.fixture(scope="module")

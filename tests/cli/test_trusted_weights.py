@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from clipmill.cli import check, inputs
-from models.trust import TRUSTED_WEIGHTS_ENV
+from clipmill.models.trust import TRUSTED_WEIGHTS_ENV
 from tests.models.hostile_weights import write_hostile_checkpoint
 
 runner = CliRunner()
@@ -50,7 +50,7 @@ def photo(tmp_path) -> Path:
 
 @pytest.fixture(scope="module")
 def yolo_file(tmp_path_factory) -> Path:
-    from models.detector import load_detector
+    from clipmill.models.detector import load_detector
 
     path = tmp_path_factory.mktemp("cli-yolo") / "yolo.pt"
     load_detector("random").model.save(str(path))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from storage.db import LOCK_WAIT_ENV
+from clipmill.storage.db import LOCK_WAIT_ENV
 
 pytestmark = pytest.mark.slow
 LOCK_HOLDER = Path(__file__).with_name("lock_holder.py")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from clipmill.cli import app
 from clipmill.preflight import PreflightError, preflight
 from clipmill.spec import SpecError, parse_spec
-from storage.config import RunConfig
+from clipmill.storage.config import RunConfig
 
 runner = CliRunner()
 SECRET = "s3cr3t-pw"
@@ -87,7 +87,7 @@ def test_every_problem_is_named_at_once(tmp_path, monkeypatch):
 
 
 def test_a_full_disk_says_so_and_leaves_no_temporary_file(tmp_path):
-    from storage.files import DiskFullError, atomic_path
+    from clipmill.storage.files import DiskFullError, atomic_path
 
     with pytest.raises(DiskFullError, match="disk full: no space left writing .*frames.npy"):
         with atomic_path(tmp_path / "frames.npy") as tmp:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clipmill.cli import app
-from storage.paths import BatchPaths
+from clipmill.storage.paths import BatchPaths
 
 runner = CliRunner()
 
@@ -53,7 +53,7 @@ def test_a_poller_batch_name_that_would_leave_the_run_folder_is_refused_up_front
 def test_the_poller_flow_refuses_such_a_name_before_writing_its_spec(harness, tmp_path):
     """As a deployment runs it, with no command line in front: the poll ends Failed with one
     line, and no spec is written outside <run_root>/trending/."""
-    from flows.trending import trending_poller
+    from clipmill.flows.trending import trending_poller
 
     (tmp_path / "keywords.txt").write_text("summer dress\n")
     runs = tmp_path / "runs"

@@ -10,8 +10,8 @@ from moto.server import ThreadedMotoServer
 from s3fs import S3FileSystem
 
 from clipmill.media import probe
-from storage.db import init_db, session_scope
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.reports import batch_report
 from tests.flows.conftest import run_batch
 from tests.flows.test_batch_flow import spec_file
 

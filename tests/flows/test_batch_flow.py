@@ -12,8 +12,8 @@ import yaml
 from PIL import Image
 
 from clipmill.media import probe
-from storage.db import init_db, session_scope
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.reports import batch_report
 from tests.flows.conftest import run_batch
 
 pytestmark = pytest.mark.slow
@@ -167,13 +167,13 @@ class RecordingLock:
 def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tmp_path, monkeypatch):
     """Two clips in flight: the first clip's deflicker (a CPU stage) waits until another clip
     has the device, which only happens if the batch overlaps them; generations never share it."""
-    import models.wan
-    import tasks.repair
-    from models.devices import generation_lock
+    import clipmill.models.wan
+    import clipmill.tasks.repair
+    from clipmill.models.devices import generation_lock
 
     recorder = RecordingLock(generation_lock("cpu"))
-    monkeypatch.setattr(models.wan, "generation_lock", lambda device: recorder)
-    real_deflicker, cpu_stage, first = tasks.repair.deflicker, [], threading.Lock()
+    monkeypatch.setattr(clipmill.models.wan, "generation_lock", lambda device: recorder)
+    real_deflicker, cpu_stage, first = clipmill.tasks.repair.deflicker, [], threading.Lock()
 
     def deflicker_after_next_generation_starts(frames, **kwargs):
         if first.acquire(blocking=False):  # the first clip to get here
@@ -182,7 +182,7 @@ def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tm
             cpu_stage.append((overlapped, time.monotonic()))
         return real_deflicker(frames, **kwargs)
 
-    monkeypatch.setattr(tasks.repair, "deflicker", deflicker_after_next_generation_starts)
+    monkeypatch.setattr(clipmill.tasks.repair, "deflicker", deflicker_after_next_generation_starts)
     spec = yaml.safe_load(spec_file(tmp_path).read_text())
     spec["name"] = "overlap-test"
     spec["jobs"] = [{"id": f"clip-{n}", "prompt": "A brown dog runs toward a boy in a park", "seed": n}

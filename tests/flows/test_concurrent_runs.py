@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from storage.db import init_db, session_scope
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.reports import batch_report
 
 pytestmark = pytest.mark.slow
 

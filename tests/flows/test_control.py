@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from clipmill.cli import app
-from storage.db import init_db, session_scope
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.reports import batch_report
 from tests.flows.conftest import run_batch
 
 pytestmark = pytest.mark.slow

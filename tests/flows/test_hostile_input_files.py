@@ -21,8 +21,8 @@ import yaml
 from PIL import Image
 
 from clipmill.report import render_markdown_summary
-from storage.db import init_db, session_scope
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.reports import batch_report
 from tests.flows.conftest import run_batch
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
-from storage.db import init_db, session_scope
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.reports import batch_report
 
 pytestmark = pytest.mark.slow
 
@@ -120,9 +120,9 @@ def test_a_run_started_at_once_after_a_kill_takes_the_killed_runs_jobs_over(tmp_
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from storage import repository as repo
-    from storage.db import init_db, session_scope
-    from storage.leases import JobLease
+    from clipmill.storage import repository as repo
+    from clipmill.storage.db import init_db, session_scope
+    from clipmill.storage.leases import JobLease
     db_url, batch, key, release = sys.argv[1:5]
     engine = init_db(db_url)
     with session_scope(engine) as session:

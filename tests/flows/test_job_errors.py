@@ -7,8 +7,8 @@ import yaml
 from typer.testing import CliRunner
 
 from clipmill.cli import app
-from storage.db import init_db, session_scope
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.reports import batch_report
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()

@@ -225,7 +225,7 @@ def test_a_worker_reads_the_database_from_a_secret_block(prefect_server, passwor
 def test_db_secret_takes_a_block_name_and_says_what_is_wrong_in_one_line(harness, tmp_path, monkeypatch):
     from prefect.blocks.system import Secret
 
-    from tasks.common import run_config
+    from clipmill.tasks.common import run_config
 
     monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
     with pytest.raises(ValueError, match="not the URL itself") as raised:

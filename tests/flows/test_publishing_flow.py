@@ -9,8 +9,8 @@ import yaml
 
 from clipmill.media import read_video
 from clipmill.publishing import read_aigc
-from storage.db import init_db, session_scope
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.reports import batch_report
 from tests.flows.conftest import run_batch
 
 pytestmark = pytest.mark.slow

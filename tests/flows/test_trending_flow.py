@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from storage.db import init_db, session_scope
-from storage.keywords import list_keywords
-from storage.reports import batch_report
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.keywords import list_keywords
+from clipmill.storage.reports import batch_report
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ def feed_url():
 
 
 def test_feed_to_clips_then_nothing_new(harness, tmp_path, feed_url, monkeypatch):
-    from flows.trending import trending_poller
+    from clipmill.flows.trending import trending_poller
 
     monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
     run_root = tmp_path / "runs"
@@ -119,7 +119,7 @@ def test_feed_to_clips_then_nothing_new(harness, tmp_path, feed_url, monkeypatch
 
 
 async def _register_batch_deployment(name: str) -> uuid.UUID:
-    from flows.batch import batch_flow
+    from clipmill.flows.batch import batch_flow
 
     deployment = await batch_flow.ato_deployment(name=name)
     return await deployment.aapply()
@@ -135,7 +135,7 @@ async def _runs_of(deployment_id: uuid.UUID):
 
 
 def test_run_deployment_schedules_the_batch_on_the_server(harness, tmp_path, feed_url, monkeypatch):
-    from flows.trending import trending_poller
+    from clipmill.flows.trending import trending_poller
 
     monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
     deployment_id = asyncio.run(_register_batch_deployment("trending-run-deployment"))
@@ -154,7 +154,7 @@ def test_event_triggers_the_automation_that_runs_the_batch(harness, tmp_path, fe
     from prefect.client.orchestration import get_client
     from prefect.events.schemas.automations import AutomationCore
 
-    from flows.trending import trending_poller
+    from clipmill.flows.trending import trending_poller
 
     monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)
     deployment_id = asyncio.run(_register_batch_deployment("trending-batch"))

@@ -127,7 +127,7 @@ def test_a_batch_fans_out_over_two_workers(prefect_server, tmp_path):
                      env, tmp_path / f"worker-{i}.log") for i in range(2)]
     try:
         out = run([str(BIN / "python"), "-c",
-                   "import json, sys; from flows.fanout import fanout_batch; "
+                   "import json, sys; from clipmill.flows.fanout import fanout_batch; "
                    f"print('RESULT' + json.dumps(fanout_batch({str(spec)!r}, 2, poll_s=1)))"], env, timeout=400)
     finally:
         for worker in workers:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models.cache import clear_model_cache
+from clipmill.models.cache import clear_model_cache
 
 TINY_CLIP_NAME = "clipmill-test-tiny-clip"
 _TINY_CLIP_CONFIG = {
@@ -30,7 +30,7 @@ def _isolated_clipmill_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture(scope="session")
 def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny TI2V-5B-form pipeline saved in the layout of a real Wan2.2 checkpoint."""
-    from models.tiny_wan import save_tiny_pipeline
+    from clipmill.models.tiny_wan import save_tiny_pipeline
 
     return save_tiny_pipeline(tmp_path_factory.mktemp("tiny-ti2v"))
 
@@ -38,7 +38,7 @@ def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_a14b_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny two-expert text-to-video (T2V-A14B-form) pipeline saved like a real checkpoint."""
-    from models.tiny_wan import save_tiny_pipeline
+    from clipmill.models.tiny_wan import save_tiny_pipeline
 
     return save_tiny_pipeline(tmp_path_factory.mktemp("tiny-t2v-a14b"), form="t2v-a14b")
 
@@ -46,14 +46,14 @@ def tiny_a14b_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_i2v_a14b_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny two-expert image-to-video (I2V-A14B-form) pipeline saved like a real checkpoint."""
-    from models.tiny_wan import save_tiny_pipeline
+    from clipmill.models.tiny_wan import save_tiny_pipeline
 
     return save_tiny_pipeline(tmp_path_factory.mktemp("tiny-i2v-a14b"), form="i2v-a14b")
 
 
 @pytest.fixture(scope="session")
 def tiny_generator():
-    from models.wan import load_generator
+    from clipmill.models.wan import load_generator
 
     return load_generator("tiny")
 

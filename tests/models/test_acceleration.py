@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-import models.wan as wan
-from models.acceleration import PROFILES, choose_profile, lighter_profile
-from models.wan import GenerationRequest, VideoGenerator
+import clipmill.models.wan as wan
+from clipmill.models.acceleration import PROFILES, choose_profile, lighter_profile
+from clipmill.models.wan import GenerationRequest, VideoGenerator
 
 
 @pytest.mark.parametrize("free_gib, expected", [
@@ -30,7 +30,7 @@ def request():
 
 @pytest.fixture
 def generator(monkeypatch):
-    from models.tiny_wan import build_tiny_pipeline
+    from clipmill.models.tiny_wan import build_tiny_pipeline
 
     placed = []
     monkeypatch.setattr(wan, "place", lambda pipeline, profile, device: placed.append(profile))

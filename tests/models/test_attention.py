@@ -4,8 +4,8 @@ and the kernel are injected."""
 import pytest
 import torch
 
-import models.attention as attention
-from models.attention import FLASH_ATTENTION_4, SDPA, decide
+import clipmill.models.attention as attention
+from clipmill.models.attention import FLASH_ATTENTION_4, SDPA, decide
 
 HOPPER = dict(device_type="cuda", capability=(9, 0), dtype=torch.bfloat16, fa4_import_error=None)
 
@@ -13,8 +13,8 @@ HOPPER = dict(device_type="cuda", capability=(9, 0), dtype=torch.bfloat16, fa4_i
 @pytest.fixture(scope="module")
 def generator():
     """A tiny generator of this module's own: the session's one stays as the cache tests expect it."""
-    from models.tiny_wan import build_tiny_pipeline
-    from models.wan import MODEL_SPECS, VideoGenerator
+    from clipmill.models.tiny_wan import build_tiny_pipeline
+    from clipmill.models.wan import MODEL_SPECS, VideoGenerator
 
     return VideoGenerator(MODEL_SPECS["tiny"], "test", build_tiny_pipeline(), random_weights=True,
                           device=torch.device("cpu"))
@@ -47,7 +47,7 @@ def test_unknown_kernel_name_is_refused():
 
 
 def test_cpu_generator_records_sdpa(generator):
-    from models.wan import GenerationRequest
+    from clipmill.models.wan import GenerationRequest
 
     assert generator.attention.kernel == SDPA
     generator.generate(GenerationRequest(prompt="a dog runs", width=64, height=64, num_frames=5, steps=1,
@@ -115,7 +115,7 @@ def test_fa4_op_traces_into_a_full_graph_through_its_fake():
 def test_use_kernel_points_every_attention_module_at_the_backend():
     from diffusers.models.attention_dispatch import AttentionBackendName, _AttentionBackendRegistry
 
-    from models.tiny_wan import build_tiny_pipeline
+    from clipmill.models.tiny_wan import build_tiny_pipeline
 
     transformer = build_tiny_pipeline().transformer
     assert attention.use_kernel(transformer, FLASH_ATTENTION_4) == 4  # 2 blocks x (self, cross)

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from models.cache import cached_keys, cached_model, clear_model_cache
+from clipmill.models.cache import cached_keys, cached_model, clear_model_cache
 
 
 class Counter:

@@ -3,9 +3,9 @@ import pytest
 import torch
 from PIL import Image
 
-from models.cache import clear_model_cache
-from models.clip import load_clip_scorer
-from models.trust import file_sha256
+from clipmill.models.cache import clear_model_cache
+from clipmill.models.clip import load_clip_scorer
+from clipmill.models.trust import file_sha256
 from tests.models.helpers import random_frames
 
 

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-import models.detector
+import clipmill.models.detector
 
-from models.detector import load_detector, prepare_ultralytics_offline
-from models.trust import file_sha256
-from qa.types import Detection
+from clipmill.models.detector import load_detector, prepare_ultralytics_offline
+from clipmill.models.trust import file_sha256
+from clipmill.qa.types import Detection
 from tests.models.helpers import random_frames
 
 
@@ -101,7 +101,7 @@ def test_tracks_link_moving_boxes_and_restart_for_every_clip(detector, monkeypat
         return scripted_results(frames_boxes[start:start + len(images)])
 
     monkeypatch.setattr(detector.model, "predict", fake_predict)
-    monkeypatch.setattr(models.detector, "_PREDICT_BATCH", 4)
+    monkeypatch.setattr(clipmill.models.detector, "_PREDICT_BATCH", 4)
     indices, detections = detector.detect(random_frames(6), stride=1, track=True)
     assert indices == list(range(6)) and batches == [4, 2]
     ids = {label: {d.track_id for d in detections if d.label == label} for label in ("dog", "person")}
@@ -132,7 +132,7 @@ def test_tracking_gives_track_ids(detector):
 
 
 def test_tracking_without_lap_says_what_to_install(detector, monkeypatch):
-    import models.detector as detector_module
+    import clipmill.models.detector as detector_module
 
     # lap is a dependency; pretend an install lost it.
     monkeypatch.setattr(detector_module, "find_spec", lambda name: None if name == "lap" else find_spec(name))
@@ -155,7 +155,7 @@ def test_hub_weight_names_fail_fast_offline():
 def test_detection_leaves_the_process_thread_count_as_it_found_it(saved_random_yolo):
     """ultralytics sets torch to one thread while it builds its predictor; the detector gives
     back what the process had (OMP_NUM_THREADS on a host with a worker per GPU)."""
-    fresh = models.detector._build(saved_random_yolo, "cpu")  # no predictor built yet
+    fresh = clipmill.models.detector._build(saved_random_yolo, "cpu")  # no predictor built yet
     before = torch.get_num_threads()
     torch.set_num_threads(3)  # neither 1 nor this machine's core count
     try:

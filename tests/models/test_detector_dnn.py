@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from models.detector import OPENCV_DNN, ULTRALYTICS, DetectorSource, load_detector
-from models.detector_dnn import (MAX_UNTILED_ASPECT, DnnGraphError, installed_coco_ssd, load_class_map, load_dnn_model,
+from clipmill.models.detector import OPENCV_DNN, ULTRALYTICS, DetectorSource, load_detector
+from clipmill.models.detector_dnn import (MAX_UNTILED_ASPECT, DnnGraphError, installed_coco_ssd, load_class_map, load_dnn_model,
                                  merge_boxes, near_square_tiles)
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.devices import default_dtype, gpu_summary, pick_device
+from clipmill.models.devices import default_dtype, gpu_summary, pick_device
 
 
 def test_pick_device_prefers_cuda_when_available():
@@ -38,7 +38,7 @@ def test_model_calls_run_on_one_long_lived_thread_whichever_thread_asks():
     # would tune them again every time, so the calls must all land on one thread.
     import threading
 
-    from models.devices import run_on_model_thread
+    from clipmill.models.devices import run_on_model_thread
 
     seen, callers = [], []
 
@@ -62,7 +62,7 @@ def test_model_calls_run_on_one_long_lived_thread_whichever_thread_asks():
 def test_a_model_thread_call_keeps_the_callers_context_raises_its_errors_and_may_nest():
     import contextvars
 
-    from models.devices import run_on_model_thread
+    from clipmill.models.devices import run_on_model_thread
 
     run = contextvars.ContextVar("run", default=None)
     run.set("flow-run-7")  # Prefect's run context is a context variable: logging needs it there
@@ -80,9 +80,9 @@ def test_a_model_thread_call_keeps_the_callers_context_raises_its_errors_and_may
 def test_generation_detection_and_clip_scoring_run_on_their_model_threads(tiny_clip_name, monkeypatch):
     import threading
 
-    from models.clip import load_clip_scorer
-    from models.detector import load_detector
-    from models.wan import default_request, load_generator
+    from clipmill.models.clip import load_clip_scorer
+    from clipmill.models.detector import load_detector
+    from clipmill.models.wan import default_request, load_generator
 
     threads: dict[str, set[str]] = {"generate": set(), "detect": set(), "clip": set()}
 

@@ -47,7 +47,7 @@ def test_a_fresh_process_makes_two_clips_at_once_without_an_import_error(harness
 
 RACE = """
 import threading
-from tasks.common import import_model_libraries
+from clipmill.tasks.common import import_model_libraries
 
 errors, barrier = [], threading.Barrier(2)
 
@@ -55,7 +55,7 @@ def clip_generating():  # what generate_segment does first
     barrier.wait()
     try:
         import_model_libraries()
-        from models.wan import load_generator
+        from clipmill.models.wan import load_generator
         load_generator("tiny")
     except Exception as error:
         errors.append(repr(error))
@@ -64,7 +64,7 @@ def clip_at_its_gate():  # what input_gate and check_clip do first
     barrier.wait()
     try:
         import_model_libraries()
-        from models.clip import load_clip_scorer
+        from clipmill.models.clip import load_clip_scorer
     except Exception as error:
         errors.append(repr(error))
 

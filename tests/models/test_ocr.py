@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("rapidocr_onnxruntime", reason="the OCR wheel rapidocr-onnxruntime is not installed")
 
-from models.ocr import load_text_reader  # noqa: E402
-from qa.text_in_frame import TextBox  # noqa: E402
+from clipmill.models.ocr import load_text_reader  # noqa: E402
+from clipmill.qa.text_in_frame import TextBox  # noqa: E402
 from tests.qa.defects import CJK_FONT, caption, draw_text, footage, photo, watermark  # noqa: E402
 
 

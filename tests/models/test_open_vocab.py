@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from clipmill.planning import plan_shot
-from models.clip import load_clip_scorer
-from models.open_vocab import OpenVocabDetector, OpenVocabUnavailable, load_open_vocab_detector
-from models.trust import UntrustedWeightsError, file_sha256
+from clipmill.models.clip import load_clip_scorer
+from clipmill.models.open_vocab import OpenVocabDetector, OpenVocabUnavailable, load_open_vocab_detector
+from clipmill.models.trust import UntrustedWeightsError, file_sha256
 from tests.models.helpers import random_frames
 
 

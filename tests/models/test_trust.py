@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from clipmill.spec import SpecError, parse_spec
-from models.clip import load_clip_scorer
-from models.detector import load_detector
-from models.trust import (
+from clipmill.models.clip import load_clip_scorer
+from clipmill.models.detector import load_detector
+from clipmill.models.trust import (
     TRUSTED_WEIGHTS_ENV,
     TrustRegistryError,
     UntrustedWeightsError,
@@ -199,8 +199,8 @@ def test_a_hostile_pickle_in_a_wan_checkpoint_folder_never_runs(tiny_folder, tmp
     pickle in place of the transformer's safetensors is refused, its code never runs."""
     import torch
 
-    from models.catalog import MODEL_SPECS
-    from models.wan_loading import ModelLoadError, load_pretrained
+    from clipmill.models.catalog import MODEL_SPECS
+    from clipmill.models.wan_loading import ModelLoadError, load_pretrained
 
     folder = tmp_path / "wan"
     shutil.copytree(tiny_folder, folder)

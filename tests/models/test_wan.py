@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.wan import (
+from clipmill.models.wan import (
     MODEL_SPECS,
     TINY_SOURCE,
     GenerationRequest,
@@ -259,7 +259,7 @@ def test_a_generation_waits_for_the_device_and_reports_its_own_run(tiny_generato
     import threading
     import time
 
-    from models.devices import generation_lock
+    from clipmill.models.devices import generation_lock
 
     seen: dict = {}
     mine = dict(tiny_generator.last_run)

@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from models.wan import GenerationRequest
-from models.wan_stages import LatentDecoder, PromptEmbeddings, gather_timestep_embedding
+from clipmill.models.wan import GenerationRequest
+from clipmill.models.wan_stages import LatentDecoder, PromptEmbeddings, gather_timestep_embedding
 
 
 @pytest.fixture(scope="module")
 def generator():
     """A tiny generator of this module's own: the session's one stays as the cache tests expect it."""
-    from models.tiny_wan import build_tiny_pipeline
-    from models.wan import MODEL_SPECS, VideoGenerator
+    from clipmill.models.tiny_wan import build_tiny_pipeline
+    from clipmill.models.wan import MODEL_SPECS, VideoGenerator
 
     return VideoGenerator(MODEL_SPECS["tiny"], "test", build_tiny_pipeline(), random_weights=True,
                           device=torch.device("cpu"))
@@ -71,7 +71,7 @@ def test_unknown_decode_dtype_is_refused(generator):
 
 
 def test_bf16_decoder_is_a_copy_and_close_to_fp32():
-    from models.tiny_wan import build_tiny_pipeline
+    from clipmill.models.tiny_wan import build_tiny_pipeline
 
     pipe = build_tiny_pipeline()
     decoder = LatentDecoder()
@@ -88,7 +88,7 @@ def test_bf16_decoder_is_a_copy_and_close_to_fp32():
 
 
 def test_per_token_timesteps_are_embedded_once_per_value_with_the_same_result():
-    from models.tiny_wan import build_tiny_pipeline
+    from clipmill.models.tiny_wan import build_tiny_pipeline
 
     transformer = build_tiny_pipeline().transformer
     latents = torch.randn(2, 16, 3, 8, 8)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from clipmill.planning import plan_shot
 from clipmill.planning.confidence import ENFORCE_CONFIDENCE
 from clipmill.planning.explain import expectation_items
-from qa.types import Expectations, UncheckedExpectation
+from clipmill.qa.types import Expectations, UncheckedExpectation
 
 
 def unchecked(plan, kind: str) -> dict[str, UncheckedExpectation]:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from clipmill.planning import TEMPLATES, ShotPlan, expand_template, plan_shot
-from qa.types import Expectations
+from clipmill.qa.types import Expectations
 
 # (prompt, classes, interaction, subjects)
 ENGLISH = [

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.consistency import (
+from clipmill.qa.consistency import (
     consecutive_similarity,
     sample_indices,
     similarity_to_first,

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from qa.temporal import cut_check, cut_ratios
+from clipmill.qa.temporal import cut_check, cut_ratios
 from tests.qa.defects import footage, pan, photo
 
 CLIPS = ["sam2_01_dog.mp4", "mmaction2_test_video_structuralize.mp4", "intel_car-detection.mp4", "intel_bottle-detection.mp4"]

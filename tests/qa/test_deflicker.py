@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from qa.deflicker import deflicker
-from qa.temporal import flicker_score
+from clipmill.qa.deflicker import deflicker
+from clipmill.qa.temporal import flicker_score
 from tests.qa.synthetic import edge_strength, moving_square, psnr, real_clip, textured_clip, with_brightness_flicker
 
 

@@ -6,7 +6,7 @@ the test is named for (measured when it was written, in the comments)."""
 import cv2
 import numpy as np
 
-from qa.deflicker import deflicker
+from clipmill.qa.deflicker import deflicker
 from tests.qa.synthetic import psnr, real_clip
 
 
@@ -82,7 +82,7 @@ def test_gamma_flicker_is_read_past_a_car_driving_into_view():
 
 
 def test_the_banded_solve_of_the_weighted_cells_matches_a_dense_one():
-    from qa.deflicker import _banded_cholesky_solve
+    from clipmill.qa.deflicker import _banded_cholesky_solve
 
     rng = np.random.default_rng(0)
     n, groups, width = 30, 7, 2

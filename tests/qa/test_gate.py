@@ -1,6 +1,6 @@
 import pytest
 
-from qa.gate import clip_score, gate_check
+from clipmill.qa.gate import clip_score, gate_check
 
 
 def test_below_threshold_fails_with_score_threshold_and_model():
@@ -21,7 +21,7 @@ def test_clip_score_scales_and_clips_negative_cosines():
 
 
 def test_unset_threshold_takes_the_models_default():
-    from qa.gate import GATE_DEFAULTS
+    from clipmill.qa.gate import GATE_DEFAULTS
 
     c = gate_check(0.24, None, model_name="ViT-B-32")
     assert c.threshold == GATE_DEFAULTS["ViT-B-32"] == 0.25 and not c.passed
@@ -35,7 +35,7 @@ def test_model_without_a_default_is_measured_but_not_gated():
 
 
 def test_suggested_threshold_sits_midway_in_the_gap_between_separable_groups():
-    from qa.gate import suggest_threshold
+    from clipmill.qa.gate import suggest_threshold
 
     threshold, stats = suggest_threshold([0.30, 0.33, 0.35], [0.12, 0.18, 0.22])
     assert threshold == pytest.approx(0.26)
@@ -44,7 +44,7 @@ def test_suggested_threshold_sits_midway_in_the_gap_between_separable_groups():
 
 
 def test_overlapping_groups_get_the_best_balanced_cut_not_the_majority_one():
-    from qa.gate import suggest_threshold
+    from clipmill.qa.gate import suggest_threshold
 
     good = [0.20, 0.27, 0.28, 0.29, 0.30, 0.31, 0.32, 0.33, 0.34, 0.35]
     bad = [0.10, 0.24, 0.275]
@@ -56,7 +56,7 @@ def test_overlapping_groups_get_the_best_balanced_cut_not_the_majority_one():
 
 
 def test_tied_cut_offs_give_the_midpoint_of_the_tied_run():
-    from qa.gate import suggest_threshold
+    from clipmill.qa.gate import suggest_threshold
 
     # One score shared by both groups: passing all and rejecting all tie at J = 0.
     threshold, stats = suggest_threshold([0.3, 0.3], [0.3])
@@ -65,7 +65,7 @@ def test_tied_cut_offs_give_the_midpoint_of_the_tied_run():
 
 
 def test_separate_tied_cut_offs_take_the_lower_one():
-    from qa.gate import suggest_threshold
+    from clipmill.qa.gate import suggest_threshold
 
     # Cuts at 0.15 and 0.35 both reach 0.75; the one between them only 0.5, so no midpoint.
     threshold, stats = suggest_threshold([0.2, 0.4], [0.1, 0.3])
@@ -76,7 +76,7 @@ def test_separate_tied_cut_offs_take_the_lower_one():
                                                 ([0.3], [], "bad_scores is empty"),
                                                 ([float("nan")], [0.1], "not a finite number")])
 def test_suggest_threshold_refuses_unusable_input(good, bad, message):
-    from qa.gate import suggest_threshold
+    from clipmill.qa.gate import suggest_threshold
 
     with pytest.raises(ValueError, match=message):
         suggest_threshold(good, bad)

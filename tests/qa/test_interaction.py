@@ -1,7 +1,7 @@
 import pytest
 
-from qa.interaction import interaction_checks
-from qa.types import Detection, Expectations
+from clipmill.qa.interaction import interaction_checks
+from clipmill.qa.types import Detection, Expectations
 
 FRAMES = list(range(0, 100, 4))  # 25 examined frames, stride 4
 
@@ -326,7 +326,7 @@ def test_unknown_interaction_is_informational():
 
 def test_real_footage_through_the_real_detector_gives_well_formed_checks(shared_data):
     """Random weights: only the structure means something (boxes, frames, one check per metric)."""
-    from models.detector import load_detector
+    from clipmill.models.detector import load_detector
     from tests.qa.synthetic import real_clip
 
     frames = real_clip("sam2_01_dog.mp4", n=6, size=(320, 180))
@@ -368,7 +368,7 @@ def test_forbidden_class_seen_for_a_blink_is_forgiven():
 
 
 def test_open_vocabulary_subjects_get_presence_and_vanish_but_no_count():
-    from qa.presence import not_checkable_checks, open_vocabulary_checks
+    from clipmill.qa.presence import not_checkable_checks, open_vocabulary_checks
 
     two_shoes = dets("sneakers", FRAMES, x=100) + dets("sneakers", FRAMES, x=300)
     checks = open_vocabulary_checks(two_shoes, FRAMES, ["sneakers", "perfume"])

@@ -3,8 +3,8 @@ import numpy as np
 
 from clipmill.planning import plan_shot
 from clipmill.spec import QASettings
-from qa.judge import judge_frames
-from qa.types import Detection
+from clipmill.qa.judge import judge_frames
+from clipmill.qa.types import Detection
 
 FRAMES = np.full((24, 32, 48, 3), 128, dtype=np.uint8)
 

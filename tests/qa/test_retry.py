@@ -1,7 +1,7 @@
 import pytest
 
-from qa.retry import MAX_GUIDANCE, AttemptParams, fresh_seed, next_seed, plan_retry
-from qa.types import Check, Verdict
+from clipmill.qa.retry import MAX_GUIDANCE, AttemptParams, fresh_seed, next_seed, plan_retry
+from clipmill.qa.types import Check, Verdict
 
 PARAMS = AttemptParams(seed=42, guidance=5.0, segments=2, deflicker_strength=0.5, steps=40)
 
@@ -156,7 +156,7 @@ def test_every_decision_is_recorded_with_a_reason():
 def test_a_resumed_job_starts_where_it_left_off_with_a_new_seed():
     from dataclasses import asdict
 
-    from qa.retry import resume_params
+    from clipmill.qa.retry import resume_params
 
     assert resume_params(PARAMS, None, set()) == PARAMS
     last = AttemptParams(seed=7, guidance=6.0, segments=2, deflicker_strength=0.75, steps=40)

@@ -6,7 +6,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from qa.sharpness import blockiness, noise_level, sharpness, sharpness_checks
+from clipmill.qa.sharpness import blockiness, noise_level, sharpness, sharpness_checks
 from tests.qa.defects import blurred, footage, jpeg, noisy, photo
 
 CLIPS = ["sam2_01_dog.mp4", "mmaction2_test_video_structuralize.mp4", "intel_car-detection.mp4", "intel_bottle-detection.mp4"]

@@ -2,8 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from qa.stitch import StitchResult, seam_checks, seam_metrics, stitch_segments
-from qa.stitch_warp import estimate_jump
+from clipmill.qa.stitch import StitchResult, seam_checks, seam_metrics, stitch_segments
+from clipmill.qa.stitch_warp import estimate_jump
 from tests.qa.synthetic import real_clip, shifted, textured_clip
 
 
@@ -160,7 +160,7 @@ def test_real_segments_with_generation_drift_stitch_without_a_visible_seam():
 
 
 def test_colour_step_ignores_the_footages_own_colour_trend_but_not_a_jump():
-    from qa.stitch import seam_metrics
+    from clipmill.qa.stitch import seam_metrics
 
     rng = np.random.default_rng(3)
     texture = rng.integers(60, 160, size=(48, 64, 3)).astype(np.float32)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.temporal import (
+from clipmill.qa.temporal import (
     black_frame_mask,
     flicker_score,
     frozen_frame_mask,

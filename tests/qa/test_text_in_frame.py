@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from qa.text_in_frame import TextBox, allowed_text_from_prompt, change_rate, garbled_share, text_checks, text_frame_indices
+from clipmill.qa.text_in_frame import TextBox, allowed_text_from_prompt, change_rate, garbled_share, text_checks, text_frame_indices
 from tests.qa.defects import CJK_FONT, caption, footage, pan, photo, sign, watermark
 
 SIZE = (360, 640)
@@ -122,7 +122,7 @@ SIGN = (360, 120, 560, 160)
 @pytest.fixture(scope="module")
 def reader():
     pytest.importorskip("rapidocr_onnxruntime", reason="the OCR wheel rapidocr-onnxruntime is not installed")
-    from models.ocr import load_text_reader
+    from clipmill.models.ocr import load_text_reader
 
     return load_text_reader()
 

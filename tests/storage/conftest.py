@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from storage.db import dispose_engines, init_db
+from clipmill.storage.db import dispose_engines, init_db
 
 POSTGRES_ADMIN_URL = os.environ.get("CLIPMILL_TEST_POSTGRES_URL")
 

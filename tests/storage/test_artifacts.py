@@ -7,7 +7,7 @@ import fsspec
 import pytest
 from fsspec.registry import _registry
 
-from storage.artifacts import ENV_VAR, ArtifactStore, artifact_base_url
+from clipmill.storage.artifacts import ENV_VAR, ArtifactStore, artifact_base_url
 
 
 def test_local_store_urls_are_absolute_paths_and_writes_are_atomic(tmp_path):
@@ -97,7 +97,7 @@ def test_published_files_follow_the_umask_not_the_temporary_files_0600(tmp_path)
     import os
     import stat
 
-    from storage.files import atomic_write_text, remove_stale_temporaries
+    from clipmill.storage.files import atomic_write_text, remove_stale_temporaries
 
     previous = os.umask(0o022)
     try:

@@ -6,9 +6,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from storage import repository as repo
-from storage.db import session_scope
-from storage.leases import (
+from clipmill.storage import repository as repo
+from clipmill.storage.db import session_scope
+from clipmill.storage.leases import (
     JobLease,
     claim,
     holder,
@@ -18,7 +18,7 @@ from storage.leases import (
     release,
     release_dead_claims,
 )
-from storage.schema import Batch, Job
+from clipmill.storage.schema import Batch, Job
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,8 +62,8 @@ def test_two_processes_never_claim_the_same_job(engine, db_url, tmp_path):
     script = textwrap.dedent(f"""
         import json, sys, time
         from pathlib import Path
-        from storage.db import init_db, session_scope
-        from storage.leases import claim
+        from clipmill.storage.db import init_db, session_scope
+        from clipmill.storage.leases import claim
         while not Path({str(start)!r}).exists():
             time.sleep(0.01)
         won = []
@@ -84,7 +84,7 @@ def test_two_processes_never_claim_the_same_job(engine, db_url, tmp_path):
 
 def _dead_worker_id() -> str:
     """The worker id of a process of this host that has since exited."""
-    done = subprocess.run([sys.executable, "-c", "from storage.leases import new_worker_id; print(new_worker_id())"],
+    done = subprocess.run([sys.executable, "-c", "from clipmill.storage.leases import new_worker_id; print(new_worker_id())"],
                           cwd=REPO, capture_output=True, text=True, check=True, timeout=60)
     return done.stdout.strip()
 

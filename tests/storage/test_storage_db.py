@@ -14,9 +14,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 
-from storage import db
-from storage.db import database_url, dispose_engines, init_db, make_engine, session_scope
-from storage.schema import Base, Batch
+from clipmill.storage import db
+from clipmill.storage.db import database_url, dispose_engines, init_db, make_engine, session_scope
+from clipmill.storage.schema import Base, Batch
 
 from tests.storage.conftest import sqlite_only
 
@@ -159,7 +159,7 @@ def test_a_run_carries_the_database_label_and_finds_the_url_in_its_own_process(t
     process that read the URL (or a worker with it in its environment) maps the label back."""
     from dataclasses import asdict
 
-    from storage.config import RunConfig
+    from clipmill.storage.config import RunConfig
 
     monkeypatch.setattr(db, "_urls_by_label", {})
     monkeypatch.delenv("CLIPMILL_DATABASE_URL", raising=False)

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from storage import keywords as repo
-from storage.db import session_scope
-from storage.schema import Keyword
+from clipmill.storage import keywords as repo
+from clipmill.storage.db import session_scope
+from clipmill.storage.schema import Keyword
 
 
 def _entry(normalised, status="queued", **extra):
@@ -77,7 +77,7 @@ def test_0002_upgrades_a_0001_database_and_downgrades_cleanly(db_url):
     from alembic import command
     from sqlalchemy import create_engine, inspect
 
-    from storage.db import alembic_config, upgrade
+    from clipmill.storage.db import alembic_config, upgrade
 
     upgrade(db_url, "0001")
     plain = create_engine(db_url)

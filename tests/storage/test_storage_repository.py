@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from qa.types import Check
-from storage import reports
-from storage import repository as repo
-from storage.db import session_scope
-from storage.files import atomic_write_bytes, sha256_file
-from storage.schema import Attempt, Batch, Job
+from clipmill.qa.types import Check
+from clipmill.storage import reports
+from clipmill.storage import repository as repo
+from clipmill.storage.db import session_scope
+from clipmill.storage.files import atomic_write_bytes, sha256_file
+from clipmill.storage.schema import Attempt, Batch, Job
 
 SPEC = {"spec_path": "deployments/spec.yaml", "spec_sha256": "a" * 64, "run_dir": "runs/demo"}
 PARAMS = {"size": [832, 480], "frames": 81, "fps": 16, "segments": 1, "attempts": 3}

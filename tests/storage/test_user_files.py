@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from storage import user_files
-from storage.user_files import (
+from clipmill.storage import user_files
+from clipmill.storage.user_files import (
     UserFileError,
     check_user_file,
     open_user_file,

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tasks.generate import CancelWatch, GenerationCancelled, gpu_slot, gpu_slot_name
+from clipmill.tasks.generate import CancelWatch, GenerationCancelled, gpu_slot, gpu_slot_name
 
 
 def _wait_until(condition, timeout_s: float = 5.0) -> bool:
@@ -43,7 +43,7 @@ def test_the_step_callback_never_waits_for_the_api():
 
 
 def test_cancelled_generation_stops_within_a_step():
-    from models.wan import GenerationRequest, load_generator
+    from clipmill.models.wan import GenerationRequest, load_generator
 
     generator = load_generator("tiny")
     steps_seen = []
@@ -110,7 +110,7 @@ def test_clips_of_one_worker_queue_in_process_and_never_poll_the_gpu_slot(monkey
 
     import torch
 
-    import tasks.generate
+    import clipmill.tasks.generate
 
     events, lock = [], threading.Lock()
 
@@ -122,7 +122,7 @@ def test_clips_of_one_worker_queue_in_process_and_never_poll_the_gpu_slot(monkey
         with lock:
             events.append(("release", threading.current_thread().name))
 
-    monkeypatch.setattr(tasks.generate, "concurrency", recording_concurrency)
+    monkeypatch.setattr(clipmill.tasks.generate, "concurrency", recording_concurrency)
     device, first_holds = torch.device("cuda", 0), threading.Event()
 
     def first():

@@ -1,7 +1,7 @@
 """The shot-plan task reads the spec's prompt extender; without usable weights the rules plan
 is used and its notes say why (no batch stops for a missing language model)."""
 from clipmill.spec import parse_spec
-from tasks.inputs import structure_prompt
+from clipmill.tasks.inputs import structure_prompt
 
 
 def test_structure_prompt_falls_back_to_the_rules_plan_when_the_extender_cannot_load(tmp_path):

@@ -6,8 +6,8 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.states import Crashed, Running
 
-from storage.leases import flow_run_of
-from tasks.leases import holder_is_dead, this_runs_worker_id
+from clipmill.storage.leases import flow_run_of
+from clipmill.tasks.leases import holder_is_dead, this_runs_worker_id
 
 
 @flow

@@ -3,11 +3,11 @@ job starts that job afresh, a job's lease holder recovers what a killed run left
 import yaml
 
 from clipmill.spec import load_spec
-from storage import repository as repo
-from storage.config import RunConfig
-from storage.db import init_db, session_scope
-from storage.schema import Job
-from tasks.records import open_batch, open_job, resume_job
+from clipmill.storage import repository as repo
+from clipmill.storage.config import RunConfig
+from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.schema import Job
+from clipmill.tasks.records import open_batch, open_job, resume_job
 
 
 def _spec(tmp_path, prompt):
@@ -44,7 +44,7 @@ def test_resume_closes_a_killed_runs_attempt_and_removes_its_temporary_files(tmp
 
 def test_a_jobs_outcome_can_be_read_back_from_the_database(tmp_path):
     """What the batch uses when Prefect hands a clip flow's state back without its data."""
-    from tasks.records import read_outcome
+    from clipmill.tasks.records import read_outcome
 
     config = RunConfig.resolve(tmp_path / "runs", f"sqlite:///{tmp_path / 'db.sqlite'}")
     opened = open_batch.fn(config, _spec(tmp_path, "a dog runs"))
@@ -61,10 +61,10 @@ def test_a_jobs_outcome_can_be_read_back_from_the_database(tmp_path):
 
 
 def test_an_attempts_scratch_frame_arrays_are_sized_not_hashed_and_its_clip_is_hashed(tmp_path):
-    from qa.retry import AttemptParams
-    from storage.files import sha256_file
-    from storage.schema import Artifact
-    from tasks.records import SCRATCH_FRAME_KINDS, begin_attempt, finish_attempt
+    from clipmill.qa.retry import AttemptParams
+    from clipmill.storage.files import sha256_file
+    from clipmill.storage.schema import Artifact
+    from clipmill.tasks.records import SCRATCH_FRAME_KINDS, begin_attempt, finish_attempt
 
     config = RunConfig.resolve(tmp_path / "runs", f"sqlite:///{tmp_path / 'db.sqlite'}")
     spec = _spec(tmp_path, "a dog runs")

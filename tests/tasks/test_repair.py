@@ -2,7 +2,7 @@
 import numpy as np
 
 from clipmill.media import load_frames, save_frames
-from tasks.repair import stitch
+from clipmill.tasks.repair import stitch
 
 
 def _clip(path, value: int, count: int = 5):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import clipmill.trending.fetching as fetching
-import storage.user_files as user_files
+import clipmill.storage.user_files as user_files
 from clipmill.trending import FetchResult, SourceError, fetch_source
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev are POSIX")

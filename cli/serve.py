@@ -23,7 +23,7 @@ def serve(run_root: Optional[Path] = typer.Option(None, "--run-root",
     import os
 
     from clipmill.file_server import make_server
-    from storage.config import RUN_ROOT_ENV
+    from clipmill.storage.config import RUN_ROOT_ENV
 
     root = Path(run_root or os.environ.get(RUN_ROOT_ENV) or "runs").expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ def check_ffmpeg() -> list[Finding]:
 def check_torch() -> list[Finding]:
     import torch
 
-    from models.devices import gpu_summary
+    from clipmill.models.devices import gpu_summary
 
     found = [Finding("torch", "ok", f"{torch.__version__}")]
     if not torch.cuda.is_available():
@@ -52,8 +52,8 @@ def check_database(db_url: str | None, run_root: Path | None) -> list[Finding]:
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from storage.config import results_database_url
-    from storage.db import init_db
+    from clipmill.storage.config import results_database_url
+    from clipmill.storage.db import init_db
 
     url = results_database_url(run_root, db_url)
     shown = make_url(url).render_as_string(hide_password=True)  # doctor output gets pasted into tickets
@@ -70,7 +70,7 @@ def check_weights() -> list[Finding]:
     """Which real weights could load without a download (hub cache, or CLIPMILL_* paths)."""
     from huggingface_hub import try_to_load_from_cache
 
-    from models.wan import MODEL_SPECS
+    from clipmill.models.wan import MODEL_SPECS
 
     found = []
     for name, spec in MODEL_SPECS.items():
@@ -89,7 +89,7 @@ def check_detector(source: str | None = None) -> list[Finding]:
     `source` as a spec's `models.detector` names it; unset: $CLIPMILL_DETECTOR, else
     $CLIPMILL_YOLO_WEIGHTS, else yolov8n.pt. A YOLO .pt is not unpickled here (that needs a pin).
     """
-    from models.detector import OPENCV_DNN, DetectorSource
+    from clipmill.models.detector import OPENCV_DNN, DetectorSource
 
     source = source or os.environ.get("CLIPMILL_DETECTOR") or os.environ.get("CLIPMILL_YOLO_WEIGHTS", "yolov8n.pt")
     try:
@@ -102,7 +102,7 @@ def check_detector(source: str | None = None) -> list[Finding]:
                                             "ultralytics:PATH or opencv-dnn:GRAPH.pb:CONFIG.pbtxt ('random' for "
                                             "plumbing tests)")]
     if parsed.backend == OPENCV_DNN:
-        from models.detector_dnn import DnnGraphError, load_dnn_model
+        from clipmill.models.detector_dnn import DnnGraphError, load_dnn_model
 
         try:
             model = load_dnn_model(parsed.path, parsed.config)

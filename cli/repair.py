@@ -1,6 +1,6 @@
 """`clipmill deflicker` and `clipmill stitch`: the repair stages as standalone commands.
 
-Registered in clipmill/cli/main.py. Bad input (a missing or undecodable file, mismatched
+Registered in cli/main.py. Bad input (a missing or undecodable file, mismatched
 segment sizes, a bad option) ends in one line on stderr and exit code 2, never a
 traceback: these are run by hand on files from elsewhere.
 """
@@ -37,8 +37,8 @@ def deflicker(
     strength: float = typer.Option(1.0, "--strength", "-s", help="0 = unchanged, 1 = full correction"),
 ) -> None:
     """Remove brightness and colour flicker from a video (optical-flow based; edges and motion untouched)."""
-    from qa.deflicker import deflicker as remove_flicker
-    from qa.temporal import flicker_score
+    from clipmill.qa.deflicker import deflicker as remove_flicker
+    from clipmill.qa.temporal import flicker_score
 
     if not 0.0 <= strength <= 4.0:
         fail(f"--strength {strength}: must be between 0 and 4")
@@ -58,7 +58,7 @@ def stitch(
     """Join segment videos without a visible seam: drop the repeated frame, match colour, undo a small jump."""
     import numpy as np
 
-    from qa.stitch import seam_metrics, stitch_segments
+    from clipmill.qa.stitch import seam_metrics, stitch_segments
 
     if len(segments) < 2:
         fail("stitch needs at least two segment videos")

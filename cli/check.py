@@ -4,7 +4,7 @@
 video file. `calibrate-gate` scores labelled image-prompt pairs and suggests the input gate's
 threshold for a CLIP model.
 
-Both are plain functions with typer parameters; `clipmill/cli/main.py` registers them:
+Both are plain functions with typer parameters; `cli/main.py` registers them:
     app.command("check")(check)
     app.command("calibrate-gate")(calibrate_gate)
 Exit codes: 0 the clip passed (or calibration done), 1 the clip failed QA, 2 bad input.
@@ -21,9 +21,9 @@ import typer
 
 from clipmill.cli.console import fail
 
-from models.trust import UntrustedWeightsError, command_line_pins
-from storage.user_files import UserFileError, read_user_bytes, read_user_text
-from qa.types import INTERACTIONS, Expectations
+from clipmill.models.trust import UntrustedWeightsError, command_line_pins
+from clipmill.storage.user_files import UserFileError, read_user_bytes, read_user_text
+from clipmill.qa.types import INTERACTIONS, Expectations
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 TrustSha256 = typer.Option([], "--trust-sha256", metavar="SHA",
@@ -129,13 +129,13 @@ class ClipRequest:
 
 def load_check_models(detector: str, clip_model: str = "ViT-B-32", clip_pretrained: str | None = None, *,
                       ocr: bool = True, trusted: dict[str, str] | None = None) -> CheckModels:
-    from models.clip import load_clip_scorer
-    from models.detector import load_detector
+    from clipmill.models.clip import load_clip_scorer
+    from clipmill.models.detector import load_detector
 
     scorer = None if clip_model == "none" else load_clip_scorer(clip_model, clip_pretrained, trusted=trusted)
     text_reader = None
     if ocr:
-        from models.ocr import load_text_reader
+        from clipmill.models.ocr import load_text_reader
 
         text_reader = load_text_reader()
     return CheckModels(load_detector(detector, trusted=trusted), scorer, text_reader)
@@ -150,7 +150,7 @@ def request_for(prompt: str | None, expect: list[str] = (), interaction: str | N
         return ClipRequest(expectations, "--expect" if expect else "none")
     from clipmill.planning import plan_shot
     from clipmill.planning.motion import moving_actions
-    from qa.judge import expects_motion
+    from clipmill.qa.judge import expects_motion
 
     plan = plan_shot(prompt)
     if expect or interaction is not None:
@@ -194,7 +194,7 @@ def judge_clip(frames, fps: float, request: ClipRequest, models: CheckModels, *,
                reference_image=None, qa=None) -> dict:
     """The verdict on decoded frames, as `check --json` prints it (without the file name)."""
     from clipmill.spec import QASettings
-    from qa.judge import judge_frames
+    from clipmill.qa.judge import judge_frames
 
     known = set(models.detector.class_names.values())
     unknown = sorted((set(request.expectations.classes) | set(request.expectations.present)) - known)
@@ -313,11 +313,11 @@ def calibrate_gate(
     """
     from PIL import Image, UnidentifiedImageError
 
-    from qa.gate import default_gate_threshold, suggest_threshold
+    from clipmill.qa.gate import default_gate_threshold, suggest_threshold
 
     try:
         pairs = labelled_pairs(folder)
-        from models.clip import load_clip_scorer
+        from clipmill.models.clip import load_clip_scorer
 
         scorer = load_clip_scorer(model, pretrained, trusted=command_line_pins([pretrained], trust_sha256))
         scores: dict[str, list[float]] = {"good": [], "bad": []}

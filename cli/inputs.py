@@ -1,5 +1,5 @@
 """`clipmill plan`, `clipmill prep` and `clipmill trending`: the inputs of a batch, tried one at
-a time from the command line. Plain functions with typer annotations; clipmill/cli/main.py
+a time from the command line. Plain functions with typer annotations; cli/main.py
 registers them (`app.command()(plan)` ...). Bad input exits with status 2 and one line.
 """
 from __future__ import annotations
@@ -119,7 +119,7 @@ def prep(
     box, note = None, None
     if crop == "subject":
         from clipmill.subject import find_subject
-        from models.trust import UntrustedWeightsError, command_line_pins
+        from clipmill.models.trust import UntrustedWeightsError, command_line_pins
 
         try:
             trusted = command_line_pins([detector], [trust_sha256] if trust_sha256 else [])
@@ -177,7 +177,7 @@ def trending(
     skeleton = {}
     try:
         if spec_defaults is not None:
-            from storage.user_files import read_user_text
+            from clipmill.storage.user_files import read_user_text
 
             skeleton = yaml.safe_load(read_user_text(spec_defaults, kind="spec")) or {}
             if not isinstance(skeleton, dict):
@@ -190,8 +190,8 @@ def trending(
         fail(str(error))
 
     if not dry_run:
-        from flows.trending import trending_poller
-        from storage.db import database_in_environment
+        from clipmill.flows.trending import trending_poller
+        from clipmill.storage.db import database_in_environment
 
         with database_in_environment(db_url):  # by environment: a flow parameter is stored and shown
             state = trending_poller(sources=list(source), templates=list(template), spec_defaults=skeleton or None,
@@ -216,7 +216,7 @@ def trending(
     pairs = [(result.source, text) for result in fetched for text in result.keywords]
     if pairs:
         if db_secret:
-            from tasks.common import database_from_secret
+            from clipmill.tasks.common import database_from_secret
 
             db_url = database_from_secret(db_secret)
         seen = _seen_in_database(pairs, run_root, db_url)
@@ -238,9 +238,9 @@ def trending(
 
 def _seen_in_database(pairs: list[tuple[str, str]], run_root: Optional[Path], db_url: Optional[str]) -> set[str]:
     from clipmill.trending import normalise
-    from storage.config import results_database_url
-    from storage.db import init_db, session_scope
-    from storage.keywords import seen_keywords
+    from clipmill.storage.config import results_database_url
+    from clipmill.storage.db import init_db, session_scope
+    from clipmill.storage.keywords import seen_keywords
 
     url = results_database_url(run_root, db_url)
     with session_scope(init_db(url)) as session:

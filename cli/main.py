@@ -24,7 +24,7 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
                as_json: bool = False) -> dict:
     from clipmill.preflight import PreflightError, preflight
     from clipmill.spec import SpecError, load_spec
-    from storage.config import RunConfig
+    from clipmill.storage.config import RunConfig
 
     try:
         # Fail fast, before Prefect starts, on a spec that cannot be read; a job whose own
@@ -37,8 +37,8 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
         preflight(RunConfig.resolve(run_root, db_url, None, loaded.artifacts), loaded)
     except (PreflightError, ValueError) as error:
         fail(str(error), code=3)
-    from flows.batch import batch_flow, batch_summary
-    from storage.db import database_in_environment
+    from clipmill.flows.batch import batch_flow, batch_summary
+    from clipmill.storage.db import database_in_environment
 
     # --db-url reaches the flow by environment, never as a parameter: the server stores
     # parameters and the dashboard shows them, passwords too.
@@ -47,7 +47,7 @@ def _run_batch(spec: Path, run_root: Optional[Path], db_url: Optional[str], *, r
                            return_state=True)
     result = batch_summary(state)
     if result is None:
-        from storage.files import disk_full
+        from clipmill.storage.files import disk_full
 
         error = state.result(raise_on_failure=False)
         full = disk_full(error) if isinstance(error, BaseException) else None
@@ -133,7 +133,7 @@ def run(spec: Path = typer.Argument(..., help="batch spec YAML"), run_root: Opti
     were left unmade because another live run holds them."""
     import os
 
-    from flows.batch import WAIT_HELD_ENV
+    from clipmill.flows.batch import WAIT_HELD_ENV
 
     if wait_held is not None:  # the flow reads it where a deployment's worker would set it
         os.environ[WAIT_HELD_ENV] = str(wait_held)
@@ -163,8 +163,8 @@ def rerun(batch: str = typer.Argument(..., help="batch name"), job: str = typer.
           run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> None:
     """Make a recorded attempt again from its record (prompts, plan, parameters, seed, start
     image) into <batch>/reruns/; says what differs from when it was first made."""
-    from flows.rerun import rerun_flow
-    from storage.db import database_in_environment
+    from clipmill.flows.rerun import rerun_flow
+    from clipmill.storage.db import database_in_environment
 
     with database_in_environment(db_url):  # by environment, never a flow parameter
         state = rerun_flow(batch, job, attempt, seed, str(run_root) if run_root else None, return_state=True)
@@ -197,9 +197,9 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
            run_root: Optional[Path] = RunRoot, db_url: Optional[str] = DbUrl) -> None:
     """Print a batch's results from the database."""
     from clipmill.report import results_table, stage_seconds
-    from storage.config import results_database_url
-    from storage.db import init_db, session_scope
-    from storage.reports import batch_report
+    from clipmill.storage.config import results_database_url
+    from clipmill.storage.db import init_db, session_scope
+    from clipmill.storage.reports import batch_report
 
     from sqlalchemy.exc import SQLAlchemyError
 

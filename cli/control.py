@@ -36,9 +36,9 @@ def _batch_runs(batch: str):
 def _set_batch_flags(batch: str, run_root, db_url, *, jobs: list[str] = (), pause: bool | None = None) -> None:
     from sqlalchemy import select
 
-    from storage.config import results_database_url
-    from storage.db import init_db, session_scope
-    from storage.schema import Batch
+    from clipmill.storage.config import results_database_url
+    from clipmill.storage.db import init_db, session_scope
+    from clipmill.storage.schema import Batch
 
     with session_scope(init_db(results_database_url(run_root, db_url))) as session:
         record = session.scalar(select(Batch).where(Batch.name == batch))
