@@ -299,31 +299,33 @@ def score(judged: list[dict]) -> dict:
     }
 
 
-def judge_all(cases: list[Case], windows: list[dict], models: CheckModels | None, qa: QASettings, jobs: int,
+def judge_all(windows: list[dict], videos: dict, models: CheckModels | None, qa: QASettings, jobs: int,
               started: float) -> list[dict]:
-    """Every case judged with `qa`, in order; with `jobs` > 1, a window per process."""
+    """Every window's cases judged with `qa`, in window order; with `jobs` > 1, a window per process.
+    A window's cases (14 altered copies of its frames) are made where it is judged and dropped
+    after: made all at once, the 34 windows' cases held 18 GB."""
     if jobs == 1:
         judged = []
-        for i, case in enumerate(cases):
-            judged.append(judge(case, models, qa))
-            if i % 20 == 0:
-                print(f"  {i}/{len(cases)} judged, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        for done, window in enumerate(windows, 1):
+            judged += [judge(case, models, qa) for case in make_cases(window, videos)]
+            print(f"  {done}/{len(windows)} windows judged, {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr, flush=True)
         return judged
     import multiprocessing
 
-    global _CASES, _QA
-    _CASES, _QA = cases, qa  # handed to the forked workers by inheritance, not pickled
-    by_window = [[i for i, c in enumerate(cases) if c.window == w["id"]] for w in windows]
+    global _WINDOWS, _VIDEOS, _QA
+    _WINDOWS, _VIDEOS, _QA = windows, videos, qa  # handed to the forked workers by inheritance, not pickled
     with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker) as pool:
-        judged: dict[int, dict] = {}
-        for done, answers in enumerate(pool.imap_unordered(_judge_indices, by_window), 1):
-            judged.update(answers)
-            print(f"  {done}/{len(by_window)} windows judged, {time.perf_counter() - started:.0f} s",
+        by_window: dict[int, list[dict]] = {}
+        for done, (index, answers) in enumerate(pool.imap_unordered(_judge_window, range(len(windows))), 1):
+            by_window[index] = answers
+            print(f"  {done}/{len(windows)} windows judged, {time.perf_counter() - started:.0f} s",
                   file=sys.stderr, flush=True)
-    return [judged[i] for i in range(len(cases))]
+    return [answer for index in range(len(windows)) for answer in by_window[index]]
 
 
-_CASES: list[Case] = []
+_WINDOWS: list[dict] = []
+_VIDEOS: dict = {}
 _QA = QASettings()
 _WORKER_MODELS: CheckModels | None = None
 
@@ -334,8 +336,8 @@ def _start_worker() -> None:
     _WORKER_MODELS = load_models()
 
 
-def _judge_indices(indices: list[int]) -> dict[int, dict]:
-    return {i: judge(_CASES[i], _WORKER_MODELS, _QA) for i in indices}
+def _judge_window(index: int) -> tuple[int, list[dict]]:
+    return index, [judge(case, _WORKER_MODELS, _QA) for case in make_cases(_WINDOWS[index], _VIDEOS)]
 
 
 def main() -> None:
@@ -353,22 +355,21 @@ def main() -> None:
     windows, videos = load_windows(set(args.windows.split(",")) if args.windows else None)
     windows = [w for w in windows if w["half"] in args.halves.split(",")]
     models = load_models() if args.jobs == 1 else None
-    cases = [c for w in windows for c in make_cases(w, videos)]
-    print(f"{len(cases)} cases from {len(windows)} windows", file=sys.stderr, flush=True)
+    print(f"{len(windows)} windows", file=sys.stderr, flush=True)
 
     # 1. thresholds: from the calibrate half, or as a previous run chose them
     if args.settings:
         import json
 
         calibrated, notes = QASettings(**json.loads(args.settings.read_text())["settings"]), {}
-        judged = judge_all(cases, windows, models, calibrated, args.jobs, started)
+        judged = judge_all(windows, videos, models, calibrated, args.jobs, started)
     else:
-        first = judge_all(cases, windows, models, QASettings(), args.jobs, started)
+        first = judge_all(windows, videos, models, QASettings(), args.jobs, started)
         calibrated, notes = calibrate_settings([j for j in first if j["half"] == "calibrate"])
         # 2. every case judged with those thresholds (models remembered: only the pixel checks
         # rerun), unless they are the defaults the first pass used already
         same = all(getattr(calibrated, f) == getattr(QASettings(), f) for f in SCALAR_THRESHOLDS)
-        judged = first if same else judge_all(cases, windows, models, calibrated, args.jobs, started)
+        judged = first if same else judge_all(windows, videos, models, calibrated, args.jobs, started)
     settings = {f: getattr(calibrated, f) for f in SCALAR_THRESHOLDS}
 
     halves = {half: score([j for j in judged if j["half"] == half]) for half in HALVES
