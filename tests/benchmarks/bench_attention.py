@@ -19,7 +19,6 @@ from pathlib import Path
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_wan_gpu import TRANSFORMER_5B, _bf16_like_from_pretrained  # noqa: E402
 from tests.benchmarks.results_json import emit  # noqa: E402

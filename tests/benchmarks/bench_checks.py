@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 VIDEO_DIR = ROOT.parent / "shared" / "data" / "video"
 RESULTS = Path(__file__).resolve().parent / "results" / "checks.json"

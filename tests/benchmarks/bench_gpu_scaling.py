@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-sys.path.insert(0, str(HERE.parents[2]))
 
 from tests.benchmarks.results_json import emit  # noqa: E402
 

@@ -41,7 +41,6 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1]))
 
 from results_json import emit  # noqa: E402
 

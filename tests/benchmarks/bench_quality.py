@@ -49,7 +49,6 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 from clipmill.media import ffmpeg_binary  # noqa: E402
 from clipmill.qa.deflicker import deflicker  # noqa: E402

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_prefect_batch_gpu import UtilisationSampler  # noqa: E402
 from tests.benchmarks.results_json import emit  # noqa: E402

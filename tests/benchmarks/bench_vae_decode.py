@@ -20,7 +20,6 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_wan_gpu import NEGATIVE, PROMPT, build_components  # noqa: E402
 from tests.benchmarks.results_json import emit  # noqa: E402

@@ -42,7 +42,6 @@ import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.results_json import emit  # noqa: E402
 from tests.flows.test_workers import BIN, run, start, start_server, stop  # noqa: E402
