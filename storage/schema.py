@@ -25,21 +25,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-BATCH_STATUSES: tuple[str, ...] = ("running", "finished", "failed")
-# A job has ended when accepted, rejected (input gate), failed (attempt budget spent) or error
-# (bad input); a run of the batch runs only the others. interrupted: its process died mid-attempt.
-# cancelled: stopped on request (`clipmill cancel`, the Prefect UI); like interrupted, it runs again next time.
-JOB_STATUSES: tuple[str, ...] = ("pending", "running", "accepted", "failed", "rejected", "error", "interrupted",
-                                 "cancelled")
-ENDED_JOB_STATUSES: tuple[str, ...] = ("accepted", "failed", "rejected", "error")
-ATTEMPT_STATUSES: tuple[str, ...] = ("running", "accepted", "failed_qa", "rejected", "error", "interrupted",
-                                     "cancelled")
-# What happened to an attempt besides its checks: the retry policy's decision after it, an
-# out-of-memory fallback during it.
-ATTEMPT_EVENT_KINDS: tuple[str, ...] = ("retry", "oom_fallback")
-# queued: jobs were made for it; blocked: matched the blocklist; filtered: missed the allowlist;
-# invalid: unusable text (too long, nothing left after normalising).
-KEYWORD_STATUSES: tuple[str, ...] = ("queued", "blocked", "filtered", "invalid")
+from clipmill.statuses import (
+    ENDED_JOB_STATUSES,
+    AttemptEventKind,
+    AttemptStatus,
+    BatchStatus,
+    JobStatus,
+    KeywordStatus,
+)
+
+# The CHECK constraints' value lists, from the enums every layer uses (clipmill/statuses.py).
+BATCH_STATUSES: tuple[str, ...] = tuple(BatchStatus)
+JOB_STATUSES: tuple[str, ...] = tuple(JobStatus)
+ATTEMPT_STATUSES: tuple[str, ...] = tuple(AttemptStatus)
+ATTEMPT_EVENT_KINDS: tuple[str, ...] = tuple(AttemptEventKind)
+KEYWORD_STATUSES: tuple[str, ...] = tuple(KeywordStatus)
 
 # Explicit constraint names: SQLite's batch migrations and PostgreSQL's ALTER both need a name
 # to drop or recreate a constraint, and generated names differ between backends.
@@ -82,7 +82,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Base(DeclarativeBase):
