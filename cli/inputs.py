@@ -163,6 +163,7 @@ def trending(
     """Turn trending keywords from RSS/Atom feeds, JSON APIs or CSV/text files into jobs:
     --dry-run shows them; otherwise the poller flow records them and starts the batch."""
     from clipmill.trending import (
+        ScreeningStatus,
         SourceError,
         WordList,
         build_batch_spec,
@@ -221,7 +222,7 @@ def trending(
             db_url = database_from_secret(db_secret)
         seen = _seen_in_database(pairs, run_root, db_url)
     decisions = screen_keywords(pairs, seen=seen, blocklist=blocked, allowlist=allowed)
-    new = [d.keyword for d in decisions if d.status == "new"]
+    new = [d.keyword for d in decisions if d.status == ScreeningStatus.NEW]
     jobs = []
     if new:
         try:

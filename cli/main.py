@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from clipmill.cli.console import fail
+from clipmill.statuses import JobStatus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_SPEC = REPO_ROOT / "deployments" / "specs" / "demo.yaml"
@@ -77,7 +78,7 @@ def _print_summary(result: dict) -> None:
         detail = job.get("clip") or job.get("reason") or ""
         if job.get("resumed"):
             detail = "ended in an earlier run (--retry-failed runs failed and errored jobs again)" \
-                if job["status"] in ("failed", "error") else "ended in an earlier run"
+                if job["status"] in (JobStatus.FAILED, JobStatus.ERROR) else "ended in an earlier run"
         typer.echo(f"  {name:<24} {job['status']:<9} {detail}")
     for name, cuts in (result.get("prompt_cuts") or {}).items():
         for cut in cuts:  # recorded with the job too (its plan, sidecar and the report)
@@ -95,7 +96,7 @@ def _print_summary(result: dict) -> None:
 
 def _unfinished(result: dict) -> int:
     counts = result.get("counts", {})
-    return counts.get("failed", 0) + counts.get("error", 0)
+    return counts.get(JobStatus.FAILED, 0) + counts.get(JobStatus.ERROR, 0)
 
 
 # `run` exit statuses besides 0 (done), 1 (jobs failed), 2 (bad spec), 3 (machine not ready):
@@ -106,9 +107,11 @@ EXIT_HELD = 4
 
 def _held_elsewhere(result: dict) -> str | None:
     """One line naming the jobs this run left to another live run: which, whose, until when."""
+    from clipmill.outcomes import OutcomeStatus
+
     held: dict[str, list[str]] = {}
     for key, job in result.get("jobs", {}).items():
-        if job.get("status") == "skipped":
+        if job.get("status") == OutcomeStatus.SKIPPED:
             holder = (job.get("reason") or "").removeprefix("held by ").removeprefix("made by ")
             held.setdefault(holder, []).append(key)
     if not held:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from clipmill.report import markdown_text
+from clipmill.statuses import JobStatus
 
-STATUS_TITLES = {"accepted": "Accepted", "failed": "QA failed", "rejected": "Rejected at the gate",
-                 "error": "Error", "cancelled": "Cancelled", "interrupted": "Interrupted"}
+STATUS_TITLES = {JobStatus.ACCEPTED: "Accepted", JobStatus.FAILED: "QA failed", JobStatus.REJECTED: "Rejected at the gate",
+                 JobStatus.ERROR: "Error", JobStatus.CANCELLED: "Cancelled", JobStatus.INTERRUPTED: "Interrupted"}
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ def job_files(job: dict) -> tuple[str | None, str | None]:
     """(poster, clip) as stored: the accepted clip and its poster; else the last attempt's MP4
     and poster; else the prepared input image (a gate rejection) and no clip."""
     artifacts = job.get("artifacts") or []
-    if job.get("status") == "accepted":
+    if job.get("status") == JobStatus.ACCEPTED:
         kinds = {a["kind"]: a["path"] for a in artifacts if a["attempt"] is None}
         if kinds.get("poster") or kinds.get("clip"):
             return kinds.get("poster"), kinds.get("clip")
@@ -42,7 +43,7 @@ def render_job_card(job: dict, browser_url: Callable[[str], str]) -> JobCard:
     attempts = job.get("attempts") or []
     shown = next((a for a in attempts if a["number"] == job.get("accepted_attempt")), attempts[-1] if attempts else None)
     status = job.get("status", "")
-    reason = job.get("reason") or (f"accepted on attempt {shown['number']}" if status == "accepted" and shown else "")
+    reason = job.get("reason") or (f"accepted on attempt {shown['number']}" if status == JobStatus.ACCEPTED and shown else "")
     key = markdown_text(job["key"])
     lines = [f"### {key}: {STATUS_TITLES.get(status, markdown_text(status))}", ""]
     if poster:
@@ -52,7 +53,7 @@ def render_job_card(job: dict, browser_url: Callable[[str], str]) -> JobCard:
               f"| {markdown_text(status)} | {markdown_text(reason) or '-'} | {len(attempts)} | "
               f"{shown['seed'] if shown else '-'} |", ""]
     if clip:
-        lines.append(f"[Open the clip]({clip})" if status == "accepted"
+        lines.append(f"[Open the clip]({clip})" if status == JobStatus.ACCEPTED
                      else f"[Open the clip of attempt {shown['number']}]({clip})")
     return JobCard("\n".join(lines).rstrip() + "\n", poster, clip)
 

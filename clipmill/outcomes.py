@@ -8,11 +8,14 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Iterator
 
 from clipmill.media import VideoInfo
+from clipmill.publishing.settings import LabelStatus
 from clipmill.qa.types import Check
+from clipmill.statuses import JobStatus
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class AttemptRecord:
     device: str = ""
     reproduce: dict = field(default_factory=dict)  # what makes it again (clipmill.provenance)
     produce_id: str | None = None  # the AIGC ProduceID of the attempt's published MP4
-    label_status: str = "off"
+    label_status: LabelStatus = LabelStatus.OFF
 
     def add_time(self, stage: str, seconds: float) -> None:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 4)
@@ -82,13 +85,21 @@ class AttemptRecord:
             self.add_time(stage, time.perf_counter() - started)
 
 
+class OutcomeStatus(StrEnum):
+    """A job's outcome in one run that is no status of the job's own. SKIPPED: left unmade to
+    another live run that holds it; never stored (the job's row keeps what that run records)."""
+
+    SKIPPED = "skipped"
+
+
 @dataclass(frozen=True)
 class JobOutcome:
     """How a job ended in this run: accepted, rejected, failed or error (or `resumed`: it had
-    ended in an earlier run and was not run again)."""
+    ended in an earlier run and was not run again); pending when the run stopped before it;
+    skipped when another run holds it."""
 
     job: str
-    status: str
+    status: JobStatus | OutcomeStatus
     reason: str | None = None
     attempts: int = 0
     clip: str | None = None

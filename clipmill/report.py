@@ -8,10 +8,11 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from clipmill.statuses import JobStatus
 from clipmill.storage.files import is_url
 
-STATUS_COLOURS = {"accepted": "#1b7f3b", "failed": "#b3261e", "rejected": "#8a5a00", "error": "#6b1f8a",
-                  "interrupted": "#555555"}
+STATUS_COLOURS = {JobStatus.ACCEPTED: "#1b7f3b", JobStatus.FAILED: "#b3261e", JobStatus.REJECTED: "#8a5a00",
+                  JobStatus.ERROR: "#6b1f8a", JobStatus.INTERRUPTED: "#555555"}
 
 
 def _last_artifact(job: dict, *kinds: str) -> str | None:
@@ -71,15 +72,15 @@ _EXCEPTION_PREFIX = re.compile(r"^([A-Z]\w*(?:Error|Exception|Cancelled|Interrup
 def failure_causes(job: dict) -> list[str]:
     """Why the job ended without a clip, one cause per failed metric, named as a person would
     (CAUSES); an error is "bad input" or the exception's type (infrastructure)."""
-    if job["status"] == "rejected":
+    if job["status"] == JobStatus.REJECTED:
         return [CAUSES["clip_cosine"]]
-    if job["status"] == "error":
+    if job["status"] == JobStatus.ERROR:
         found = _EXCEPTION_PREFIX.match(job.get("reason") or "")
         return [f"error: {found.group(1)}" if found else "bad input"]
     attempts = job.get("attempts") or []
     failed = [c for c in (attempts[-1].get("checks", []) if attempts else []) if not c.get("passed")]
     causes = [CAUSES.get(c["metric"].split(":", 1)[0], f"{c['stage']} {c['metric']}") for c in failed]
-    return list(dict.fromkeys(causes)) or ([job["status"]] if job["status"] != "accepted" else [])
+    return list(dict.fromkeys(causes)) or ([job["status"]] if job["status"] != JobStatus.ACCEPTED else [])
 
 
 def yield_by(report: dict, field: str) -> dict[str, tuple[int, int]]:
@@ -90,7 +91,7 @@ def yield_by(report: dict, field: str) -> dict[str, tuple[int, int]]:
         value = (job.get("params") or {}).get(field) if field != "source" else job.get("keyword_source")
         if value:
             counts = groups.setdefault(str(value), [0, 0])
-            counts[0] += job["status"] == "accepted"
+            counts[0] += job["status"] == JobStatus.ACCEPTED
             counts[1] += 1
     return {value: (accepted, total) for value, (accepted, total) in groups.items()}
 
@@ -117,7 +118,7 @@ def results_table(report: dict) -> list[dict]:
             "status": job["status"],
             "attempts": len(job.get("attempts") or []),
             "scores": ", ".join(f"{k}={v:.3g}" for k, v in scores.items()),
-            "reason": "; ".join(failure_reasons(job)) if job["status"] != "accepted" else "",
+            "reason": "; ".join(failure_reasons(job)) if job["status"] != JobStatus.ACCEPTED else "",
             "clip": _last_artifact(job, "clip") or "",
         })
     return rows
@@ -153,8 +154,8 @@ def render_markdown_summary(report: dict, *, gallery: str | Path | None = None) 
     counts = report.get("counts", {})
     jobs = report.get("jobs", [])
     attempts = sum(len(j.get("attempts") or []) for j in jobs)
-    accepted = counts.get("accepted", 0)
-    causes = Counter(cause for j in jobs if j["status"] != "accepted" for cause in failure_causes(j))
+    accepted = counts.get(JobStatus.ACCEPTED, 0)
+    causes = Counter(cause for j in jobs if j["status"] != JobStatus.ACCEPTED for cause in failure_causes(j))
     lines = [f"# clipmill batch {markdown_text(report['name'])}", ""]
     if report.get("random_weights"):
         lines += ["> **Random-weight models.** The generator, CLIP and/or YOLO ran with random weights: "
@@ -224,7 +225,7 @@ def render_gallery(report: dict, *, base_dir: str | Path) -> str:
                 f'<details><summary>attempt {attempt["number"]}: {esc(attempt["status"])} (seed {attempt["seed"]})</summary>'
                 f"{error}<ul>{checks}{events}</ul></details>"
             )
-        reasons = "".join(f"<li>{esc(r)}</li>" for r in failure_reasons(job)) if status != "accepted" else ""
+        reasons = "".join(f"<li>{esc(r)}</li>" for r in failure_reasons(job)) if status != JobStatus.ACCEPTED else ""
         cards.append(
             f'<article class="card" data-status="{esc(status)}">{media}'
             f'<h2>{esc(job["key"])} <span class="status" style="background:{STATUS_COLOURS.get(status, "#555")}">'

@@ -26,9 +26,10 @@ from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from clipmill.outcomes import BatchEnded, JobOutcome
+from clipmill.outcomes import BatchEnded, JobOutcome, OutcomeStatus
 from clipmill.publishing import PublishSettings
 from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
+from clipmill.statuses import BatchStatus, JobStatus
 from clipmill.flows.clip import DISK_FULL, clip_flow, tag_this_run
 from clipmill.storage.config import RunConfig
 from clipmill.storage.files import DiskFullError, disk_full
@@ -59,7 +60,7 @@ def run_clip(job: JobSpec, batch_id: int, batch_name: str, config: RunConfig, mo
         outcome = read_outcome(config, batch_id, job.id)
     if not isinstance(outcome, JobOutcome):
         # The clip flow itself crashed (it records its own failures): the job ends as "error".
-        outcome = JobOutcome(job.id, "error", reason=state.message or f"{type(outcome).__name__}: {outcome}")
+        outcome = JobOutcome(job.id, JobStatus.ERROR, reason=state.message or f"{type(outcome).__name__}: {outcome}")
         return Failed(name="Error", message=outcome.reason, data=outcome)
     # A new state, not the subflow's own: Prefect keeps a state it did not make as it is.
     return State(type=state.type, name=state.name, message=state.message, data=outcome)
@@ -102,7 +103,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
     # A job whose own fields are wrong costs only itself (recorded "error" by open_batch); only
     # a spec that cannot be read at all (YAML, top-level fields, defaults) stops the run here.
     spec = load_spec(spec_path, jobs_may_fail=True)
-    spec_errors = {job.key: JobOutcome(job.key, "error", reason=job.reason) for job in spec.invalid_jobs
+    spec_errors = {job.key: JobOutcome(job.key, JobStatus.ERROR, reason=job.reason) for job in spec.invalid_jobs
                    if only_jobs is None or job.key in only_jobs}
     for outcome in spec_errors.values():
         logger.error("%s", outcome.reason)
@@ -141,7 +142,7 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
         # A run that ends early (a full disk, a lost database) must not leave the batch "running".
         _close_failed(config, opened.batch_id)
         raise
-    ran = sum(1 for outcome in results.values() if not outcome.resumed and outcome.status != "skipped")
+    ran = sum(1 for outcome in results.values() if not outcome.resumed and outcome.status != OutcomeStatus.SKIPPED)
     state = batch_state(counts, summary, ran=ran)
     if report:
         announce_batch(spec.name, state.message, counts, summary.get("gallery"), spec.min_yield)
@@ -192,14 +193,14 @@ def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config:
             if isinstance(outcome, JobOutcome) and outcome.stops_batch:
                 # The machine's fault (a full disk): every next clip would meet it too.
                 for waiting in [*pending, *held.values()]:
-                    results[waiting.id] = JobOutcome(waiting.id, "pending", reason=f"not started: {outcome.stops_batch}")
+                    results[waiting.id] = JobOutcome(waiting.id, JobStatus.PENDING, reason=f"not started: {outcome.stops_batch}")
                 pending, held = [], {}
-            if isinstance(outcome, JobOutcome) and outcome.status == "skipped" and time.monotonic() < deadline:
+            if isinstance(outcome, JobOutcome) and outcome.status == OutcomeStatus.SKIPPED and time.monotonic() < deadline:
                 held[job.id] = job  # another run claimed it first: wait for it like the others
                 continue
             # Whatever escaped the clip flow's own handling ends this job, never the batch.
             results[job.id] = outcome if isinstance(outcome, JobOutcome) else JobOutcome(
-                job.id, "error", reason=f"{type(outcome).__name__}: {outcome}")
+                job.id, JobStatus.ERROR, reason=f"{type(outcome).__name__}: {outcome}")
             progress.update(results)
     return results
 
@@ -209,7 +210,7 @@ def _stopped(config: RunConfig, batch_id: int, batch_name: str, results: dict[st
     what it left for the next run to make once the fault is fixed."""
     _close_failed(config, batch_id)
     interrupted = [key for key, outcome in results.items() if outcome.stops_batch]
-    waiting = [key for key, outcome in results.items() if outcome.status == "pending"]
+    waiting = [key for key, outcome in results.items() if outcome.status == JobStatus.PENDING]
     left = f"{', '.join(interrupted)} interrupted" + (f", {', '.join(waiting)} not started" if waiting else "")
     message = f"{fault}; batch {batch_name} stopped ({left}): free space and run it again"
     return Failed(name=DISK_FULL, message=message, data=DiskFullError(errno.ENOSPC, message))
@@ -217,7 +218,7 @@ def _stopped(config: RunConfig, batch_id: int, batch_name: str, results: dict[st
 
 def _close_failed(config: RunConfig, batch_id: int) -> None:
     try:
-        close_batch.fn(config, batch_id, status="failed")
+        close_batch.fn(config, batch_id, status=BatchStatus.FAILED)
     except Exception as error:  # the database is on the full disk: the next run reopens the batch
         get_run_logger().warning("batch not closed: %s", disk_full(error, config.database_label) or error)
 
@@ -243,7 +244,7 @@ def _look_at_held(held: dict[str, JobSpec], results: dict[str, JobOutcome], conf
         elif now.holder is None:
             free.append(held[key])
         elif time.monotonic() >= deadline:
-            results[key] = JobOutcome(key, "skipped", reason=f"held by {now.holder}")
+            results[key] = JobOutcome(key, OutcomeStatus.SKIPPED, reason=f"held by {now.holder}")
         else:
             continue
         del held[key]
@@ -267,11 +268,12 @@ def batch_state(counts: dict[str, int], summary: dict, ran: int | None = None) -
     A Failed or Cancelled state holds its summary inside a BatchEnded exception: Prefect must
     be able to resolve a failed state's data into an exception (see BatchEnded)."""
     total = sum(counts.values())
-    name = f"{counts.get('accepted', 0)}/{total} accepted"
+    name = f"{counts.get(JobStatus.ACCEPTED, 0)}/{total} accepted"
     parts = [name]
-    for status, label in (("rejected", "rejected"), ("failed", "failed QA"), ("error", "error"),
-                          ("interrupted", "interrupted"), ("pending", "not run"), ("running", "still running elsewhere"),
-                          ("skipped", "made by another run"), ("cancelled", "cancelled")):
+    for status, label in ((JobStatus.REJECTED, "rejected"), (JobStatus.FAILED, "failed QA"), (JobStatus.ERROR, "error"),
+                          (JobStatus.INTERRUPTED, "interrupted"), (JobStatus.PENDING, "not run"),
+                          (JobStatus.RUNNING, "still running elsewhere"), (OutcomeStatus.SKIPPED, "made by another run"),
+                          (JobStatus.CANCELLED, "cancelled")):
         if counts.get(status):
             parts.append(f"{counts[status]} {label}")
     if summary.get("spec_errors"):  # named, so whoever reads the run knows which line of YAML to fix
@@ -279,14 +281,14 @@ def batch_state(counts: dict[str, int], summary: dict, ran: int | None = None) -
                                                        for key, field in summary["spec_errors"].items()))
     message = " · ".join(parts)
     summary = {**summary, "message": message, "counts": counts}
-    if counts.get("cancelled"):
+    if counts.get(JobStatus.CANCELLED):
         return Cancelled(name=name, message=message, data=BatchEnded(message, summary))
-    if any(job.get("status") == "skipped" for job in summary.get("jobs", {}).values()):
+    if any(job.get("status") == OutcomeStatus.SKIPPED for job in summary.get("jobs", {}).values()):
         # Left unmade to another live run: not done, or cron and Prefect would take it for done.
         return Failed(name="Held by another run", message=message, data=BatchEnded(message, summary))
     if ran == 0:  # a re-run of an ended batch: its failures are an earlier run's, already shown red
         return Completed(name="Nothing to do", message=message, data=summary)
-    if counts.get("failed") or counts.get("error"):
+    if counts.get(JobStatus.FAILED) or counts.get(JobStatus.ERROR):
         return Failed(name=name, message=message, data=BatchEnded(message, summary))
     return Completed(name=name, message=message, data=summary)
 

@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from prefect.events import emit_event as emit_prefect_event
 
-from clipmill.trending import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, SourceError
+from clipmill.trending import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, ScreeningStatus, SourceError
 from clipmill.tasks.common import run_config
 from clipmill.tasks.trending import (
     fetch_trending_source,
@@ -64,7 +64,7 @@ def trending_poller(
 
     # 2. screen: duplicates, word lists, keywords earlier polls already queued
     decisions = screen_trending_keywords(fetched, config, blocklist, allowlist)
-    new = [d for d in decisions if d["status"] == "new"]
+    new = [d for d in decisions if d["status"] == ScreeningStatus.NEW]
     chosen, deferred = new[:max_keywords], new[max_keywords:]
     summary = _summary(fetched, failed, decisions, deferred, config.database_label)
     if not chosen:

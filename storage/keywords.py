@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from clipmill.storage.repository import _require
 from clipmill.storage.reports import _iso
+from clipmill.statuses import KeywordStatus
 from clipmill.storage.schema import KEYWORD_STATUSES, Keyword, utcnow
 
 # SQLite allows 32766 bound parameters a statement (999 before 3.32); stay well below either.
@@ -23,7 +24,7 @@ def seen_keywords(session: Session, normalised: Iterable[str]) -> set[str]:
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
         seen |= set(session.scalars(
-            select(Keyword.normalised).where(Keyword.normalised.in_(chunk), Keyword.status == "queued")
+            select(Keyword.normalised).where(Keyword.normalised.in_(chunk), Keyword.status == KeywordStatus.QUEUED)
         ))
     return seen
 
@@ -53,7 +54,7 @@ def record_keywords(
         if row is None:
             row = Keyword(normalised=normalised, first_seen_at=now)
             session.add(row)
-        elif row.status == "queued":
+        elif row.status == KeywordStatus.QUEUED:
             row.last_seen_at = now
             rows.append(row)
             continue
@@ -61,7 +62,7 @@ def record_keywords(
         row.source = entry["source"]
         row.status = entry["status"]
         row.reason = entry.get("reason")
-        row.batch_name = batch_name if entry["status"] == "queued" else None
+        row.batch_name = batch_name if entry["status"] == KeywordStatus.QUEUED else None
         row.job_keys = list(entry.get("job_keys") or [])
         row.last_seen_at = now
         rows.append(row)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from clipmill.statuses import JobStatus
 from clipmill.storage.schema import JOB_STATUSES, Artifact, Attempt, Batch, Job, Keyword
 
 
@@ -40,7 +41,7 @@ def batch_report(session: Session, name_or_id: str | int) -> dict[str, Any]:
         "jobs_total": len(jobs),
         "counts": counts,
         # Share of the batch's jobs that ended with an accepted clip; None for an empty batch.
-        "yield": counts["accepted"] / len(jobs) if jobs else None,
+        "yield": counts[JobStatus.ACCEPTED] / len(jobs) if jobs else None,
         "attempts_total": sum(len(job.attempts) for job in jobs),
         "jobs": [{**_job_report(job), "keyword_source": sources.get(job.key)} for job in jobs],
     }
@@ -69,7 +70,7 @@ def list_batches(session: Session) -> list[dict[str, Any]]:
         select(
             Job.batch_id,
             func.count(Job.id).label("jobs"),
-            func.count(Job.id).filter(Job.status == "accepted").label("accepted"),
+            func.count(Job.id).filter(Job.status == JobStatus.ACCEPTED).label("accepted"),
         )
         .group_by(Job.batch_id)
         .subquery()

@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clipmill.qa.types import Check
+from clipmill.statuses import AttemptStatus, BatchStatus, JobStatus
 from clipmill.storage.files import is_url, sha256_file
 from clipmill.storage.schema import (
     ATTEMPT_EVENT_KINDS,
@@ -44,7 +45,7 @@ class JobHistory:
     spent: int
     tried_seeds: frozenset[int]
     last_params: dict[str, Any] | None
-    status: str = "pending"  # the job's status now: another run may have ended it meanwhile
+    status: str = JobStatus.PENDING  # the job's status now: another run may have ended it meanwhile
 
 
 def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
@@ -61,12 +62,12 @@ def get_or_create_batch(
     """The batch called `name`; an existing one is resumed: back to "running", spec updated."""
     batch = session.scalar(select(Batch).where(Batch.name == name))
     if batch is None:
-        batch = Batch(name=name, status="running")
+        batch = Batch(name=name, status=BatchStatus.RUNNING)
         session.add(batch)
     batch.spec_path = str(spec_path)
     batch.spec_sha256 = spec_sha256
     batch.run_dir = str(run_dir)
-    batch.status = "running"
+    batch.status = BatchStatus.RUNNING
     batch.finished_at = None
     session.flush()
     return batch
@@ -92,13 +93,13 @@ def upsert_job(
     """
     job = session.scalar(select(Job).where(Job.batch_id == batch.id, Job.key == key))
     if job is None:
-        job = Job(batch=batch, key=key, status="pending", version=version, budget_from=0)
+        job = Job(batch=batch, key=key, status=JobStatus.PENDING, version=version, budget_from=0)
         session.add(job)
     elif version is not None and job.version != version:
-        job.version, job.status, job.reason, job.accepted_attempt = version, "pending", None, None
-    elif retry_failed and job.status in ("failed", "error"):
+        job.version, job.status, job.reason, job.accepted_attempt = version, JobStatus.PENDING, None, None
+    elif retry_failed and job.status in (JobStatus.FAILED, JobStatus.ERROR):
         job.budget_from = _last_attempt_number(session, job)
-        job.status, job.reason = "pending", None
+        job.status, job.reason = JobStatus.PENDING, None
     job.prompt = prompt
     job.model = model
     job.params = dict(params)
@@ -137,10 +138,10 @@ def start_attempt(
     including earlier runs' and earlier versions'."""
     attempt = Attempt(
         job=job, number=_last_attempt_number(session, job) + 1, seed=int(seed), params=dict(params), device=device,
-        job_version=job.version, status="running",
+        job_version=job.version, status=AttemptStatus.RUNNING,
     )
     session.add(attempt)
-    job.status = "running"
+    job.status = JobStatus.RUNNING
     job.reason = None
     session.flush()
     return attempt
@@ -150,11 +151,11 @@ def finish_attempt(
     session: Session,
     attempt: Attempt,
     *,
-    status: str,
+    status: AttemptStatus,
     error: str | None = None,
     timings: Mapping[str, float] | None = None,
 ) -> Attempt:
-    _require(status, tuple(s for s in ATTEMPT_STATUSES if s != "running"), "finished attempt")
+    _require(status, tuple(s for s in ATTEMPT_STATUSES if s != AttemptStatus.RUNNING), "finished attempt")
     attempt.status = status
     attempt.error = error
     if timings is not None:
@@ -230,11 +231,11 @@ def record_artifact(
 
 
 def set_job_status(
-    session: Session, job: Job, status: str, reason: str | None = None, accepted_attempt: Attempt | None = None
+    session: Session, job: Job, status: JobStatus, reason: str | None = None, accepted_attempt: Attempt | None = None
 ) -> Job:
     """Set the job's outcome. "accepted" needs the attempt whose clip was accepted."""
     _require(status, JOB_STATUSES, "job")
-    if status == "accepted":
+    if status == JobStatus.ACCEPTED:
         if accepted_attempt is None:
             raise ValueError(f"job {job.key!r}: status 'accepted' needs the accepted attempt")
         if accepted_attempt.job_id != job.id:
@@ -248,10 +249,10 @@ def set_job_status(
     return job
 
 
-def finish_batch(session: Session, batch: Batch, status: str = "finished") -> Batch:
+def finish_batch(session: Session, batch: Batch, status: BatchStatus = BatchStatus.FINISHED) -> Batch:
     _require(status, BATCH_STATUSES, "batch")
     batch.status = status
-    batch.finished_at = None if status == "running" else utcnow()
+    batch.finished_at = None if status == BatchStatus.RUNNING else utcnow()
     session.flush()
     return batch
 
@@ -260,11 +261,11 @@ def interrupt_running_attempts(session: Session, job: Job,
                                error: str = "interrupted: its run ended before the attempt did") -> int:
     """Close the job's attempts still "running" as interrupted, and the job too: call only
     when no live run holds the job (storage.leases), so those attempts can never finish."""
-    stale = session.scalars(select(Attempt).where(Attempt.job_id == job.id, Attempt.status == "running")).all()
+    stale = session.scalars(select(Attempt).where(Attempt.job_id == job.id, Attempt.status == AttemptStatus.RUNNING)).all()
     for attempt in stale:
-        finish_attempt(session, attempt, status="interrupted", error=error)
-    if job.status == "running":
-        job.status, job.reason = "interrupted", error
+        finish_attempt(session, attempt, status=AttemptStatus.INTERRUPTED, error=error)
+    if job.status == JobStatus.RUNNING:
+        job.status, job.reason = JobStatus.INTERRUPTED, error
     session.flush()
     return len(stale)
 

@@ -17,12 +17,13 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Running
 
+from clipmill.statuses import JobStatus
 from clipmill.tasks.report import artifact_key
 
 
 def progress_text(outcomes: Mapping[str, object], total: int) -> str:
     """'3/7 jobs done · 2 accepted' from the outcomes so far (JobOutcome-like: .status)."""
-    accepted = sum(1 for outcome in outcomes.values() if getattr(outcome, "status", None) == "accepted")
+    accepted = sum(1 for outcome in outcomes.values() if getattr(outcome, "status", None) == JobStatus.ACCEPTED)
     return f"{len(outcomes)}/{total} jobs done · {accepted} accepted"
 
 

@@ -21,8 +21,9 @@ from prefect.artifacts import (
 
 from clipmill.job_card import render_contact_sheet, render_job_card
 from clipmill.outcomes import PublishedClip
-from clipmill.publishing import PublishRow, publish_manifest
+from clipmill.publishing import LabelStatus, PublishRow, publish_manifest
 from clipmill.report import prompt_cuts, render_gallery, render_markdown_summary, results_table
+from clipmill.statuses import JobStatus
 from clipmill.storage.config import RunConfig
 from clipmill.storage.db import init_db, session_scope
 from clipmill.storage.files import is_url
@@ -84,7 +85,7 @@ def announce_batch(batch_name: str, message: str, counts: dict[str, int], galler
     """Events the notification automations (deployments/automations/batch-*.yaml) react to:
     the batch's end, and a yield below the spec's `min_yield`. Returns the events emitted."""
     total = sum(counts.values())
-    accepted_share = counts.get("accepted", 0) / total if total else None
+    accepted_share = counts.get(JobStatus.ACCEPTED, 0) / total if total else None
     payload = {"batch": batch_name, "message": message, "counts": counts, "yield": accepted_share,
                "gallery": gallery, "min_yield": min_yield}
     resource = {"prefect.resource.id": f"clipmill.batch.{batch_name}", "prefect.resource.name": batch_name}
@@ -129,14 +130,14 @@ def _publish_rows(report: dict, store) -> list[PublishRow]:
     hashtags, duration, size, sha256, labels and ProduceID."""
     rows = []
     for job in report.get("jobs", []):
-        if job["status"] != "accepted":
+        if job["status"] != JobStatus.ACCEPTED:
             continue
         attempt = next(a for a in job["attempts"] if a["number"] == job["accepted_attempt"])
         files = {a["kind"]: a["path"] for a in job["artifacts"] if a["attempt"] is None}
         with _local_file(files["clip"], store) as clip:
             rows.append(PublishRow.from_clip(
                 clip, job_id=job["key"], plan=job["plan"] or {}, keyword=job["params"].get("keyword"),
-                template=job["params"].get("template"), label_status=attempt.get("label_status") or "off",
+                template=job["params"].get("template"), label_status=LabelStatus(attempt.get("label_status") or LabelStatus.OFF),
                 produce_id=attempt.get("produce_id"), file=files["clip"], poster_url=files.get("poster")))
     return rows
 

@@ -16,6 +16,7 @@ from clipmill.trending import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT_S,
     Keyword,
+    ScreeningStatus,
     SourceError,
     WordList,
     build_batch_spec,
@@ -23,6 +24,7 @@ from clipmill.trending import (
     fetch_source,
     screen_keywords,
 )
+from clipmill.statuses import KeywordStatus
 from clipmill.storage import keywords as repo
 from clipmill.storage.config import RunConfig
 from clipmill.storage.db import init_db, session_scope
@@ -65,7 +67,7 @@ def screen_trending_keywords(fetched: list[dict], config: RunConfig, blocklist: 
     pairs = [(result["source"], text) for result in fetched for text in result["keywords"]]
     first_pass = screen_keywords(pairs)
     with session_scope(init_db(config.db_url)) as session:
-        seen = repo.seen_keywords(session, [d.keyword.normalised for d in first_pass if d.status == "new"])
+        seen = repo.seen_keywords(session, [d.keyword.normalised for d in first_pass if d.status == ScreeningStatus.NEW])
     decisions = screen_keywords(pairs, seen=seen, blocklist=word_list(blocklist), allowlist=word_list(allowlist))
     return [d.to_dict() for d in decisions]
 
@@ -94,13 +96,12 @@ def record_trending_keywords(config: RunConfig, decisions: list[dict], batch: st
                              job_keys: dict[str, list[str]] | None = None) -> dict[str, int]:
     """Store every keyword worth remembering: queued (with its batch and jobs), blocked,
     filtered, invalid. Duplicates and already-seen ones add nothing new."""
-    statuses = {"new": "queued", "blocked": "blocked", "filtered": "filtered", "invalid": "invalid"}
     rows = []
     for decision in decisions:
-        status = statuses.get(decision["status"])
+        status = ScreeningStatus(decision["status"]).recorded_as
         if status is None or not decision["normalised"]:
             continue
-        if status == "queued" and decision["normalised"] not in (job_keys or {}):
+        if status == KeywordStatus.QUEUED and decision["normalised"] not in (job_keys or {}):
             continue  # beyond this poll's max_keywords: left for the next poll
         # Postgres refuses over-long values outright; an invalid keyword can be any length.
         rows.append({**decision, "normalised": decision["normalised"][:500], "status": status, "reason": decision.get("reason") or None,

@@ -37,11 +37,11 @@ from clipmill.publishing.manifest import (
     title_and_description,
     write_publish_manifest,
 )
-from clipmill.publishing.settings import AIGCSettings, C2PASettings, LabelSettings, PublishSettings
+from clipmill.publishing.settings import AIGCSettings, C2PASettings, LabelSettings, LabelStatus, PublishSettings
 
 __all__ = [
     "AIGCSettings", "AIGC_FIELDS", "AIGC_TAG", "C2PASettings", "CJK_FONT_PACKAGE", "Credentials", "CredentialsError",
-    "LABEL_STATUSES", "LabelError", "LabelSettings", "PublishRow", "PublishSettings", "PublishedLabels",
+    "LABEL_STATUSES", "LabelError", "LabelSettings", "LabelStatus", "PublishRow", "PublishSettings", "PublishedLabels",
     "aigc_metadata", "aigc_tags", "burn_label", "c2pa_available", "check_label_font", "check_publish_settings",
     "clip_manifest",
     "encode_published", "find_label_font", "hashtags", "label_frame_indices", "new_produce_id", "opening_frames",

@@ -10,14 +10,14 @@ from clipmill.media import encode_mp4
 from clipmill.publishing.aigc import aigc_metadata, aigc_tags, new_produce_id
 from clipmill.publishing.credentials import c2pa_available, clip_manifest, sign_c2pa
 from clipmill.publishing.label import burn_label, check_label_font, label_frame_indices, opening_frames, render_label
-from clipmill.publishing.settings import PublishSettings
+from clipmill.publishing.settings import LabelStatus, PublishSettings
 
 
 @dataclass(frozen=True)
 class PublishedLabels:
     """What the encoded file carries; small enough for a Prefect result and a database row."""
 
-    status: str  # PublishSettings.status: "off", "explicit+implicit", "explicit+implicit+c2pa"
+    status: LabelStatus  # PublishSettings.status
     produce_id: str | None
     aigc: dict[str, str] | None
     labelled_frames: int  # frames with the visible label (opening, plus closing with also_at_end)

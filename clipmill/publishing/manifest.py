@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from clipmill.media import probe
+from clipmill.publishing.settings import LabelStatus
 from clipmill.storage.files import atomic_path, sha256_file
 
-LABEL_STATUSES = ("off", "explicit+implicit", "explicit+implicit+c2pa")
+LABEL_STATUSES: tuple[str, ...] = tuple(LabelStatus)
 # Tags a template's clips share, per language; other templates get their name as a tag.
 TEMPLATE_HASHTAGS: dict[str, dict[str, tuple[str, ...]]] = {
     "product-showcase": {"zh": ("好物推荐", "产品展示"), "en": ("ProductShowcase", "ShopNow")},
@@ -42,13 +43,13 @@ class PublishRow:
     height: int
     size_bytes: int
     sha256: str
-    label_status: str  # one of LABEL_STATUSES
+    label_status: LabelStatus
     produce_id: str  # the AIGC ProduceID ("" when unlabelled)
 
     def __post_init__(self) -> None:
         if self.label_status not in LABEL_STATUSES:
             raise ValueError(f"{self.job_id}: label_status {self.label_status!r} is not one of {LABEL_STATUSES}")
-        if self.label_status != "off" and not self.produce_id:
+        if self.label_status != LabelStatus.OFF and not self.produce_id:
             raise ValueError(f"{self.job_id}: a labelled clip needs its ProduceID")
         object.__setattr__(self, "hashtags", tuple(self.hashtags))
 
@@ -57,7 +58,7 @@ class PublishRow:
 
     @classmethod
     def from_clip(cls, clip: str | Path, *, job_id: str, plan: Mapping | Any, keyword: str | None = None,
-                  template: str | None = None, poster: str | Path | None = None, label_status: str = "off",
+                  template: str | None = None, poster: str | Path | None = None, label_status: LabelStatus = LabelStatus.OFF,
                   produce_id: str | None = None, file: str | None = None, poster_url: str | None = None,
                   title: str | None = None, description: str | None = None) -> "PublishRow":
         """A row from a local MP4 (probed and hashed here) and its shot plan (`ShotPlan` or its
@@ -65,7 +66,7 @@ class PublishRow:
         (artifact-store URLs); `title`/`description` override the ones made from the plan."""
         clip = Path(clip)
         info = probe(clip)
-        labelled = label_status != "off"
+        labelled = label_status != LabelStatus.OFF
         made_title, made_description = title_and_description(plan, keyword, labelled=labelled)
         return cls(
             job_id=job_id, file=file or str(clip), poster=poster_url or (str(poster) if poster else ""),

@@ -6,6 +6,7 @@ frame's shorter side, and for an `AIGC` metadata object in the file.
 """
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -79,6 +80,15 @@ class C2PASettings(_Strict):
     tsa_url: str | None = Field(None, description="RFC 3161 time-stamp authority; None: no time stamp")
 
 
+class LabelStatus(StrEnum):
+    """What a published clip carries: nothing, the visible label and AIGC metadata, or those
+    and signed C2PA credentials."""
+
+    OFF = "off"
+    EXPLICIT_IMPLICIT = "explicit+implicit"
+    EXPLICIT_IMPLICIT_C2PA = "explicit+implicit+c2pa"
+
+
 class PublishSettings(_Strict):
     """What a published clip carries: explicit label, AIGC metadata, optionally C2PA credentials."""
 
@@ -88,8 +98,8 @@ class PublishSettings(_Strict):
     c2pa: C2PASettings | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> LabelStatus:
         """What a clip encoded under these settings carries, for manifests and the database."""
         if not self.enabled:
-            return "off"
-        return "explicit+implicit+c2pa" if self.c2pa else "explicit+implicit"
+            return LabelStatus.OFF
+        return LabelStatus.EXPLICIT_IMPLICIT_C2PA if self.c2pa else LabelStatus.EXPLICIT_IMPLICIT

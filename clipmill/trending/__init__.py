@@ -31,7 +31,7 @@ from clipmill.trending.fetching import (
 )
 from clipmill.trending.json_path import parse_json_path, select_json
 from clipmill.trending.keywords import Keyword, normalise
-from clipmill.trending.screening import MAX_KEYWORD_CHARS, Decision, Status, screen_keywords
+from clipmill.trending.screening import MAX_KEYWORD_CHARS, Decision, ScreeningStatus, screen_keywords
 from clipmill.trending.specs import build_batch_spec, check_name_prefix, job_id
 from clipmill.trending.wordlists import WordList
 
@@ -46,8 +46,8 @@ __all__ = [
     "FetchResult",
     "Keyword",
     "Source",
+    "ScreeningStatus",
     "SourceError",
-    "Status",
     "WordList",
     "build_batch_spec",
     "check_name_prefix",

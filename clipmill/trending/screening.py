@@ -8,14 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
+from clipmill.statuses import KeywordStatus
 from clipmill.trending.keywords import Keyword, normalise
 from clipmill.trending.wordlists import WordList
 
 MAX_KEYWORD_CHARS = 120
 
-Status = Literal["new", "seen", "duplicate", "blocked", "filtered", "invalid"]
+class ScreeningStatus(StrEnum):
+    """What one poll decided about a fetched keyword. NEW ones become jobs; SEEN: queued by an
+    earlier poll; DUPLICATE: already in this poll; the rest are refused (KeywordStatus says why)."""
+
+    NEW = "new"
+    SEEN = "seen"
+    DUPLICATE = "duplicate"
+    BLOCKED = "blocked"
+    FILTERED = "filtered"
+    INVALID = "invalid"
+
+    @property
+    def recorded_as(self) -> KeywordStatus | None:
+        """The status the keyword is stored with; None for a decision that adds nothing new
+        (a duplicate, or one an earlier poll already queued)."""
+        return _RECORDED_AS.get(self)
+
+
+_RECORDED_AS = {ScreeningStatus.NEW: KeywordStatus.QUEUED, ScreeningStatus.BLOCKED: KeywordStatus.BLOCKED,
+                ScreeningStatus.FILTERED: KeywordStatus.FILTERED, ScreeningStatus.INVALID: KeywordStatus.INVALID}
 
 
 @dataclass
@@ -23,7 +43,7 @@ class Decision:
     """What the poller does with one fetched keyword, and why."""
 
     keyword: Keyword
-    status: Status
+    status: ScreeningStatus
     reason: str = ""
 
     def to_dict(self) -> dict:
@@ -55,18 +75,18 @@ def screen_keywords(
 
 
 def _verdict(keyword: Keyword, first_seen: Collection[str], seen: Collection[str],
-             blocklist: WordList | None, allowlist: WordList | None, max_chars: int) -> tuple[Status, str]:
+             blocklist: WordList | None, allowlist: WordList | None, max_chars: int) -> tuple[ScreeningStatus, str]:
     normalised = keyword.normalised
     if not normalised:
-        return "invalid", "empty after normalising"
+        return ScreeningStatus.INVALID, "empty after normalising"
     if len(keyword.display) > max_chars:
-        return "invalid", f"{len(keyword.display)} characters; at most {max_chars}"
+        return ScreeningStatus.INVALID, f"{len(keyword.display)} characters; at most {max_chars}"
     if normalised in first_seen:
-        return "duplicate", "already in this poll"
+        return ScreeningStatus.DUPLICATE, "already in this poll"
     if blocklist and (term := blocklist.match(normalised)):
-        return "blocked", f"blocklist term {term!r}"
+        return ScreeningStatus.BLOCKED, f"blocklist term {term!r}"
     if allowlist and not allowlist.match(normalised):
-        return "filtered", "no allowlist term"
+        return ScreeningStatus.FILTERED, "no allowlist term"
     if normalised in seen:
-        return "seen", "already queued by an earlier poll"
-    return "new", ""
+        return ScreeningStatus.SEEN, "already queued by an earlier poll"
+    return ScreeningStatus.NEW, ""
