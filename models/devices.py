@@ -71,7 +71,7 @@ def run_on_model_thread(role: str, fn: Callable[..., T], *args, **kwargs) -> T:
     threads, a model re-benchmarks every convolution shape once per thread: on the H200, with
     another clip generating beside it, the first clip of each thread spent 72 and 82 s in QA
     instead of 7. Run on one thread that outlives the batch, the tuning is done once per process
-    (the same batch since: 8.4 s of QA a clip on average, none slow).
+    (what that gave a batch: docs/benchmarks.md).
 
     Roles: `JUDGE` (the QA and gate models) and "generate:<device>". Calls of
     one role run one at a time, in the order they came; the call runs in a copy of the caller's
