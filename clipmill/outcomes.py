@@ -5,16 +5,11 @@ arrays, so nothing large passes through Prefect.
 """
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Iterator
 
 from clipmill.media import VideoInfo
-from clipmill.publishing.settings import LabelStatus
-from clipmill.qa.types import Check
 from clipmill.statuses import JobStatus
 
 
@@ -55,34 +50,6 @@ class PublishedClip:
     clip: str
     poster: str
     sidecar: str
-
-
-@dataclass
-class AttemptRecord:
-    """What one attempt has produced so far; the database gets it when the attempt ends."""
-
-    attempt_id: int
-    number: int
-    folder: Path
-    timings: dict[str, float] = field(default_factory=dict)
-    artifacts: list[tuple[str, str]] = field(default_factory=list)  # (kind, path or URL)
-    checks: list[Check] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)  # storage.schema.AttemptEvent fields
-    device: str = ""
-    reproduce: dict = field(default_factory=dict)  # what makes it again (clipmill.provenance)
-    produce_id: str | None = None  # the AIGC ProduceID of the attempt's published MP4
-    label_status: LabelStatus = LabelStatus.OFF
-
-    def add_time(self, stage: str, seconds: float) -> None:
-        self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 4)
-
-    @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.add_time(stage, time.perf_counter() - started)
 
 
 class OutcomeStatus(StrEnum):

@@ -30,7 +30,8 @@ from clipmill.outcomes import BatchEnded, JobOutcome, OutcomeStatus
 from clipmill.publishing import PublishSettings
 from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
 from clipmill.statuses import BatchStatus, JobStatus
-from clipmill.flows.clip import DISK_FULL, clip_flow, tag_this_run
+from clipmill.bookkeeping import DISK_FULL
+from clipmill.flows.clip import clip_flow, tag_this_run
 from clipmill.storage.config import RunConfig
 from clipmill.storage.files import DiskFullError, disk_full
 from clipmill.tasks.common import import_model_libraries, run_config

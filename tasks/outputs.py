@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from prefect import task
 
 from clipmill.media import load_frames, probe, save_poster
+from clipmill.bookkeeping import ClipRecord, Sidecar
 from clipmill.outcomes import EncodedClip, PublishedClip
 from clipmill.publishing import PublishSettings, clip_manifest, encode_published, new_produce_id
 from clipmill.storage.artifacts import ArtifactStore
@@ -16,16 +17,18 @@ from clipmill.tasks.common import MODEL_TASK, STORE_TASK, clip_step_name
 
 @task(name="encode-mp4", task_run_name=clip_step_name, **MODEL_TASK)
 def encode_clip(frames_path: Path, dest: Path, fps: int, publish: PublishSettings | None = None,
-                record: dict | None = None) -> EncodedClip:
+                clip: ClipRecord | None = None) -> EncodedClip:
     """H.264 / yuv420p / +faststart, checked with ffprobe afterwards: the frame count and fps
     that reach the viewer are the ones the job asked for. With `publish` enabled the clip
     carries the AIGC labels (visible on its opening frames, the AIGC tag, C2PA when
-    configured), burnt in here, after QA judged the unlabelled frames; `record` (batch, job,
-    attempt, model) goes into the C2PA manifest."""
+    configured), burnt in here, after QA judged the unlabelled frames; `clip` (batch, job,
+    attempt, seed, model) goes into the C2PA manifest. The clip's ProduceID is made here, once:
+    the AIGC tag and the manifest both carry it."""
     frames = load_frames(frames_path)
     publish = publish or PublishSettings()
-    record, produce_id = record or {}, new_produce_id()
-    manifest = clip_manifest(title=dest.name, model=record.get("model", "unknown"), record=record,
+    produce_id = new_produce_id()
+    manifest = clip_manifest(title=dest.name, model=clip.model if clip else "unknown",
+                             record=clip.to_dict() if clip else {},
                              produce_id=produce_id) if publish.enabled and publish.c2pa else None
     labels = encode_published(frames, dest, fps=fps, settings=publish, produce_id=produce_id, c2pa_manifest=manifest)
     poster = save_poster(frames, dest.with_suffix(".png"))
@@ -43,12 +46,12 @@ def store_artifact(local_path: Path, store_url: str, relative: str) -> str:
 
 
 @task(name="publish-clip", task_run_name=clip_step_name, **STORE_TASK)
-def publish_clip(encoded: EncodedClip, store_url: str, relative: str, sidecar: dict) -> PublishedClip:
+def publish_clip(encoded: EncodedClip, store_url: str, relative: str, sidecar: Sidecar) -> PublishedClip:
     """The accepted attempt at `relative` (clips/<job>.mp4) in the artifact store, with its
     poster and a JSON sidecar beside it; returns their URLs."""
     store, name = ArtifactStore(store_url), PurePosixPath(relative)
     return PublishedClip(
         clip=store.put_file(encoded.path, relative),
         poster=store.put_file(encoded.poster, str(name.with_suffix(".png"))),
-        sidecar=store.put_text(json.dumps(sidecar, indent=2, ensure_ascii=False, default=str),
+        sidecar=store.put_text(json.dumps(sidecar.to_dict(), indent=2, ensure_ascii=False, default=str),
                                str(name.with_suffix(".json"))))

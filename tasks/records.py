@@ -8,7 +8,8 @@ from pathlib import Path
 
 from prefect import task
 
-from clipmill.outcomes import AttemptRecord, JobOutcome
+from clipmill.bookkeeping import AttemptRecord, Reproduction
+from clipmill.outcomes import JobOutcome
 from clipmill.planning import ShotPlan
 from clipmill.spec import BatchSpec, JobSpec
 from clipmill.qa.retry import AttemptParams
@@ -18,6 +19,7 @@ from clipmill.storage.db import init_db, session_scope
 from clipmill.storage.files import is_url, remove_stale_temporaries
 from clipmill.storage.leases import describe_holder, live_holders, release_dead_claims
 from clipmill.storage.repository import JobHistory
+from clipmill.statuses import AttemptStatus, BatchStatus, JobStatus
 from clipmill.storage.schema import Attempt, Batch, Job
 from clipmill.tasks.common import DB_TASK
 from clipmill.tasks.leases import holder_is_dead
@@ -55,7 +57,7 @@ def open_batch(config: RunConfig, spec: BatchSpec, *, retry_failed: bool = False
             if invalid.key not in busy:
                 row = repo.upsert_job(session, batch, key=invalid.key, prompt=invalid.prompt, model=invalid.model,
                                       params=invalid.params, version=invalid.version)
-                repo.set_job_status(session, row, "error", reason=invalid.reason)
+                repo.set_job_status(session, row, JobStatus.ERROR, reason=invalid.reason)
         return OpenedBatch(batch_id=batch.id, ended=repo.ended_jobs(session, batch), busy=busy)
 
 
@@ -128,17 +130,17 @@ SCRATCH_FRAME_KINDS = frozenset({"segment", "frames"})
 
 
 @task(name="finish-attempt", **DB_TASK)
-def finish_attempt(config: RunConfig, record: AttemptRecord, status: str, error: str | None = None) -> None:
+def finish_attempt(config: RunConfig, record: AttemptRecord, status: AttemptStatus, error: str | None = None) -> None:
     """The attempt's checks, events, files and timings, and how it ended."""
     with session_scope(init_db(config.db_url)) as session:
         attempt = session.get(Attempt, record.attempt_id)
         if record.device:
             attempt.device = record.device
-        if record.reproduce:
-            attempt.reproduce = dict(record.reproduce)
+        if record.reproduction is not None:
+            attempt.reproduce = record.reproduction.to_dict()
         attempt.produce_id, attempt.label_status = record.produce_id, record.label_status
         repo.record_checks(session, attempt, record.checks)
-        repo.record_events(session, attempt, record.events)
+        repo.record_events(session, attempt, [dataclasses.asdict(event) for event in record.events])
         for kind, path in record.artifacts:
             # A URL is listed only once its upload has succeeded; a local file is looked for.
             if is_url(path) or Path(path).exists():
@@ -148,8 +150,10 @@ def finish_attempt(config: RunConfig, record: AttemptRecord, status: str, error:
 
 
 @task(name="load-reproduction", **DB_TASK)
-def load_reproduction(config: RunConfig, batch_name: str, job_key: str, attempt_number: int | None = None) -> dict:
-    """What an attempt recorded to be made again: the accepted one by default, else the last."""
+def load_reproduction(config: RunConfig, batch_name: str, job_key: str,
+                      attempt_number: int | None = None) -> tuple[int, Reproduction]:
+    """The number of the attempt and what it recorded to be made again: the accepted attempt
+    by default, else the last."""
     from sqlalchemy import select
 
     with session_scope(init_db(config.db_url)) as session:
@@ -164,7 +168,7 @@ def load_reproduction(config: RunConfig, batch_name: str, job_key: str, attempt_
             which = f"attempt {attempt_number}" if attempt_number else "any attempt"
             raise LookupError(f"job {job_key!r} of {batch_name!r}: {which} has no record to make it again "
                               "(it generated nothing, or ran before clipmill recorded reproductions)")
-        return {**chosen[-1].reproduce, "attempt": chosen[-1].number}
+        return chosen[-1].number, Reproduction.from_dict(chosen[-1].reproduce)
 
 
 @task(name="read-outcome", **DB_TASK)
@@ -177,14 +181,14 @@ def read_outcome(config: RunConfig, batch_id: int, job_key: str) -> JobOutcome:
     with session_scope(init_db(config.db_url)) as session:
         job = session.scalar(select(Job).where(Job.batch_id == batch_id, Job.key == job_key))
         if job is None:
-            return JobOutcome(job_key, "error", reason="the job was never recorded")
+            return JobOutcome(job_key, JobStatus.ERROR, reason="the job was never recorded")
         clip = next((a.path for a in job.artifacts if a.kind == "clip" and a.attempt_id is None), None)
-        return JobOutcome(job_key, job.status, reason=job.reason, attempts=len(job.attempts),
-                          clip=clip if job.status == "accepted" else None)
+        return JobOutcome(job_key, JobStatus(job.status), reason=job.reason, attempts=len(job.attempts),
+                          clip=clip if job.status == JobStatus.ACCEPTED else None)
 
 
 @task(name="close-job", **DB_TASK)
-def close_job(config: RunConfig, job_id: int, *, status: str, reason: str | None = None,
+def close_job(config: RunConfig, job_id: int, *, status: JobStatus, reason: str | None = None,
               accepted_attempt_id: int | None = None, artifacts: list[tuple[str, str]] = ()) -> None:
     with session_scope(init_db(config.db_url)) as session:
         job = session.get(Job, job_id)
@@ -195,6 +199,6 @@ def close_job(config: RunConfig, job_id: int, *, status: str, reason: str | None
 
 
 @task(name="close-batch", **DB_TASK)
-def close_batch(config: RunConfig, batch_id: int, status: str = "finished") -> None:
+def close_batch(config: RunConfig, batch_id: int, status: BatchStatus = BatchStatus.FINISHED) -> None:
     with session_scope(init_db(config.db_url)) as session:
         repo.finish_batch(session, session.get(Batch, batch_id), status=status)

@@ -33,6 +33,6 @@ def test_a_rerun_makes_identical_frames_and_names_what_differs(harness, tmp_path
     other = rerun_flow("again", "walk", seed=12, run_root=str(root))
     assert not np.array_equal(np.load(other["frames"]), original)
 
-    monkeypatch.setattr("clipmill.flows.rerun.software_versions", lambda: {"python": "3.99", "torch": "9.9"})
+    monkeypatch.setattr("clipmill.tasks.clip.software_versions", lambda: {"python": "3.99", "torch": "9.9"})
     changed = rerun_flow("again", "walk", run_root=str(root))["differences"]
     assert any(d.startswith("torch ") and "9.9 now" in d for d in changed)
