@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from clipmill.qa.types import CheckKind
 from clipmill.statuses import JobStatus
 from clipmill.storage.files import is_url
 
@@ -51,21 +52,23 @@ def failure_reasons(job: dict) -> list[str]:
     return [job["reason"]] if job.get("reason") else []
 
 
-# What a failed check means, by its metric (the part before ":"): the cause a person acts on.
+# What a failed check means, by its kind: the cause a person acts on.
 CAUSES = {
-    "clip_cosine": "image and prompt do not match (input gate)",
-    "motion": "too little motion",
-    "flicker": "flicker",
-    "frozen_fraction": "frozen frames",
-    "black_fraction": "black frames",
-    "seam_ratio": "visible seam between segments",
-    "presence": "expected subject missing",
-    "count": "wrong number of subjects",
-    "vanish": "subject vanished",
-    "interaction": "interaction not seen",
-    "subject_similarity": "subject drifted",
-    "text_video_clip_cosine": "clip does not match the prompt",
+    CheckKind.GATE: "image and prompt do not match (input gate)",
+    CheckKind.MOTION: "too little motion",
+    CheckKind.FLICKER: "flicker",
+    CheckKind.FROZEN: "frozen frames",
+    CheckKind.BLACK: "black frames",
+    CheckKind.SEAM: "visible seam between segments",
+    CheckKind.PRESENCE: "expected subject missing",
+    CheckKind.COUNT: "wrong number of subjects",
+    CheckKind.VANISH: "subject vanished",
+    CheckKind.INTERACTION: "interaction not seen",
+    CheckKind.SUBJECT_DRIFT: "subject drifted",
+    CheckKind.TEXT_VIDEO: "clip does not match the prompt",
 }
+# The scores the results table shows for every job.
+_KEY_SCORES = (CheckKind.GATE, CheckKind.FLICKER, CheckKind.MOTION, CheckKind.TEXT_VIDEO)
 _EXCEPTION_PREFIX = re.compile(r"^([A-Z]\w*(?:Error|Exception|Cancelled|Interrupt)): ")
 
 
@@ -73,13 +76,13 @@ def failure_causes(job: dict) -> list[str]:
     """Why the job ended without a clip, one cause per failed metric, named as a person would
     (CAUSES); an error is "bad input" or the exception's type (infrastructure)."""
     if job["status"] == JobStatus.REJECTED:
-        return [CAUSES["clip_cosine"]]
+        return [CAUSES[CheckKind.GATE]]
     if job["status"] == JobStatus.ERROR:
         found = _EXCEPTION_PREFIX.match(job.get("reason") or "")
         return [f"error: {found.group(1)}" if found else "bad input"]
     attempts = job.get("attempts") or []
     failed = [c for c in (attempts[-1].get("checks", []) if attempts else []) if not c.get("passed")]
-    causes = [CAUSES.get(c["metric"].split(":", 1)[0], f"{c['stage']} {c['metric']}") for c in failed]
+    causes = [CAUSES.get(c["kind"], f"{c['stage']} {c['metric']}") for c in failed]
     return list(dict.fromkeys(causes)) or ([job["status"]] if job["status"] != JobStatus.ACCEPTED else [])
 
 
@@ -105,7 +108,7 @@ def _key_scores(job: dict) -> dict[str, float]:
     if not attempts:
         return {}
     return {c["metric"]: c["value"] for c in attempts[-1].get("checks", [])
-            if c["metric"] in ("clip_cosine", "flicker", "motion", "text_video_clip_cosine") and c["value"] is not None}
+            if c["kind"] in _KEY_SCORES and c["value"] is not None}
 
 
 def results_table(report: dict) -> list[dict]:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from clipmill.qa.types import Check
+from clipmill.qa.types import Check, CheckKind
 
 STAGE = "consistency"
 
@@ -56,13 +56,13 @@ def _frame_numbers(frame_indices: Sequence[int], rows: np.ndarray) -> list[int]:
     return frames
 
 
-def _at_least(metric: str, value: float, minimum: float | None, detail: str, *,
+def _at_least(kind: CheckKind, value: float, minimum: float | None, detail: str, *,
               good: str, bad: str, unjudged: str) -> Check:
     """`value` judged against `minimum`, or only recorded (and said so) when `minimum` is None."""
     if minimum is None:
-        return Check(STAGE, metric, value, None, True, f"{unjudged}: {detail}")
+        return Check(STAGE, kind, value, None, True, f"{unjudged}: {detail}")
     passed = value >= minimum
-    return Check(STAGE, metric, value, float(minimum), passed,
+    return Check(STAGE, kind, value, float(minimum), passed,
                  f"{good if passed else bad}: {detail} ({'>=' if passed else '<'} {minimum:.3f})")
 
 
@@ -75,7 +75,7 @@ def subject_drift_check(embeddings: np.ndarray, frame_indices: Sequence[int], mi
     rows = unit_rows(embeddings)
     frames = _frame_numbers(frame_indices, rows)
     if len(rows) < 2:
-        return Check(STAGE, "subject_similarity", 1.0, min_similarity, True,
+        return Check(STAGE, CheckKind.SUBJECT_DRIFT, 1.0, min_similarity, True,
                      "one sampled frame: nothing to compare the subject with")
     to_first, steps = similarity_to_first(rows), consecutive_similarity(rows)
     worst = int(np.argmin(to_first[1:])) + 1
@@ -83,7 +83,7 @@ def subject_drift_check(embeddings: np.ndarray, frame_indices: Sequence[int], mi
     lowest = float(to_first[worst])
     detail = (f"frame {frames[worst]} looks least like frame {frames[0]} (CLIP image cosine {lowest:.3f}); "
               f"largest step between sampled frames {frames[jump - 1]} -> {frames[jump]} (cosine {steps[jump - 1]:.3f})")
-    return _at_least("subject_similarity", lowest, min_similarity, detail, good="subject stays consistent",
+    return _at_least(CheckKind.SUBJECT_DRIFT, lowest, min_similarity, detail, good="subject stays consistent",
                      bad="subject drifts", unjudged="subject drift not judged")
 
 
@@ -100,7 +100,7 @@ def text_video_check(image_embeddings: np.ndarray, text_embedding: np.ndarray, f
     weakest = int(np.argmin(cosines))
     detail = (f"mean {model_name} cosine between the prompt and {len(rows)} sampled frames {mean:.3f}; "
               f"weakest frame {frames[weakest]} ({cosines[weakest]:.3f})")
-    return _at_least("text_video_clip_cosine", mean, min_cosine, detail, good="clip matches the prompt",
+    return _at_least(CheckKind.TEXT_VIDEO, mean, min_cosine, detail, good="clip matches the prompt",
                      bad="clip does not match the prompt", unjudged="text-video match not judged")
 
 

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from clipmill.qa.types import Check
+from clipmill.qa.types import Check, CheckKind
 
 CLIPSCORE_WEIGHT = 2.5
 
@@ -62,7 +62,7 @@ def gate_check(score: float, threshold: float | None, *, model_name: str = "ViT-
     if threshold is None:
         threshold = default_gate_threshold(model_name)
         if threshold is None:
-            return Check("gate", "clip_cosine", score, None, True,
+            return Check("gate", CheckKind.GATE, score, None, True,
                          f"image-text similarity {score:.2f}, not gated: {model_name} has no default gate threshold; "
                          f"set qa.gate_threshold (measure one with `clipmill calibrate-gate`)")
     passed = score >= threshold
@@ -70,7 +70,7 @@ def gate_check(score: float, threshold: float | None, *, model_name: str = "ViT-
         reason = f"image-text similarity {score:.2f} meets the gate threshold {threshold:.2f} ({model_name})"
     else:
         reason = f"image-text similarity {score:.2f} is below the gate threshold {threshold:.2f} ({model_name})"
-    return Check("gate", "clip_cosine", score, float(threshold), passed, reason)
+    return Check("gate", CheckKind.GATE, score, float(threshold), passed, reason)
 
 
 def suggest_threshold(good_scores: Sequence[float], bad_scores: Sequence[float]) -> tuple[float, dict]:

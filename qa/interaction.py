@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 
 from clipmill.qa.presence import STAGE, ClipSample, class_checks, forbidden_check, presence_checks, third_person
-from clipmill.qa.types import Check, Detection, Expectations
+from clipmill.qa.types import Check, CheckKind, Detection, Expectations
 
 
 def interaction_checks(
@@ -72,12 +72,11 @@ def interaction_checks(
 
 def _interaction_check(clip: ClipSample, exp: Expectations, min_approach: float, max_contact_gap: float):
     kind = exp.interaction
-    metric = f"interaction:{kind}"
     if kind in ("enter", "leave"):
         candidates = list(exp.subjects) or list(exp.classes) + list(exp.present)
         return _enter_or_leave(clip, kind, candidates)
     if len(exp.subjects) < 2:
-        return _not_checked(metric, f"{kind} not checked: the shot plan names fewer than two subjects"), set()
+        return _not_checked(kind, f"{kind} not checked: the shot plan names fewer than two subjects"), set()
     a, b = exp.subjects[0], exp.subjects[1]
     if kind == "approach":
         return _approach(clip, a, b, min_approach), set()
@@ -85,13 +84,13 @@ def _interaction_check(clip: ClipSample, exp: Expectations, min_approach: float,
         return _contact(clip, a, b, max_contact_gap), set()
     if kind == "handover":
         if len(exp.subjects) < 3:
-            return _not_checked(metric, "handover not checked: the shot plan names no object to hand over"), set()
+            return _not_checked(kind, "handover not checked: the shot plan names no object to hand over"), set()
         return _handover(clip, a, b, exp.subjects[2]), set()
-    return _not_checked(metric, f"unknown interaction {kind!r} not checked"), set()
+    return _not_checked(kind, f"unknown interaction {kind!r} not checked"), set()
 
 
-def _not_checked(metric: str, reason: str) -> Check:
-    return Check(STAGE, metric, 0.0, None, True, reason)
+def _not_checked(interaction: str, reason: str) -> Check:
+    return Check(STAGE, CheckKind.INTERACTION, 0.0, None, True, reason, subject=interaction)
 
 
 def _centre(box) -> tuple[float, float]:
@@ -131,13 +130,13 @@ def _closest(clip: ClipSample, frames: list[int], a: str, b: str, measure) -> li
 
 
 def _approach(clip: ClipSample, a: str, b: str, min_approach: float) -> Check:
-    metric = "interaction:approach"
     early = _closest(clip, clip.early, a, b, _centre_distance)
     late = _closest(clip, clip.late, a, b, _centre_distance)
     if not early or not late:
         third = "first" if not early else "last"
-        return Check(STAGE, metric, 0.0, min_approach, False,
-                     f"{a} and {b} never appear together in the {third} third, so no approach can be seen")
+        return Check(STAGE, CheckKind.INTERACTION, 0.0, min_approach, False,
+                     f"{a} and {b} never appear together in the {third} third, so no approach can be seen",
+                     subject="approach")
     start = float(np.mean([d for _, d in early]))
     end = float(np.mean([d for _, d in late]))
     shrink = (start - end) / start if start > 0 else 0.0
@@ -148,20 +147,22 @@ def _approach(clip: ClipSample, a: str, b: str, min_approach: float) -> Check:
         reason = f"{a} and {b} move apart: distance grows from {start:.2f} to {end:.2f} box sizes"
     else:
         reason = f"{a} and {b} barely approach: distance shrinks from {start:.2f} to {end:.2f} box sizes ({shrink:.0%} < {min_approach:.0%})"
-    return Check(STAGE, metric, shrink, min_approach, passed, reason)
+    return Check(STAGE, CheckKind.INTERACTION, shrink, min_approach, passed, reason, subject="approach")
 
 
 def _contact(clip: ClipSample, a: str, b: str, max_gap: float) -> Check:
-    metric = "interaction:contact"
     gaps = _closest(clip, clip.frames, a, b, _box_gap)
     if not gaps:
-        return Check(STAGE, metric, math.inf, max_gap, False, f"{a} and {b} never appear together, so they cannot touch")
+        return Check(STAGE, CheckKind.INTERACTION, math.inf, max_gap, False,
+                     f"{a} and {b} never appear together, so they cannot touch", subject="contact")
     frame, gap = min(gaps, key=lambda fg: (fg[1], fg[0]))
     if gap <= max_gap:
         first_touch = next(f for f, g in gaps if g <= max_gap)
-        return Check(STAGE, metric, gap, max_gap, True, f"{a} and {b} touch at frame {first_touch}")
-    return Check(STAGE, metric, gap, max_gap, False,
-                 f"{a} and {b} never touch: closest gap {gap:.2f} box sizes at frame {frame} (> {max_gap:.2f})")
+        return Check(STAGE, CheckKind.INTERACTION, gap, max_gap, True, f"{a} and {b} touch at frame {first_touch}",
+                     subject="contact")
+    return Check(STAGE, CheckKind.INTERACTION, gap, max_gap, False,
+                 f"{a} and {b} never touch: closest gap {gap:.2f} box sizes at frame {frame} (> {max_gap:.2f})",
+                 subject="contact")
 
 
 def _holder(clip: ClipSample, frame: int, a: str, b: str, obj: str):
@@ -176,20 +177,22 @@ def _holder(clip: ClipSample, frame: int, a: str, b: str, obj: str):
 
 
 def _handover(clip: ClipSample, a: str, b: str, obj: str) -> Check:
-    metric = "interaction:handover"
     early = [h for h in (_holder(clip, f, a, b, obj) for f in clip.early) if h]
     late = [h for h in (_holder(clip, f, a, b, obj) for f in clip.late) if h]
     if not early or not late:
         third = "first" if not early else "last"
-        return Check(STAGE, metric, 0.0, 0.5, False, f"{obj} is not seen with {a} or {b} in the {third} third")
+        return Check(STAGE, CheckKind.INTERACTION, 0.0, 0.5, False,
+                     f"{obj} is not seen with {a} or {b} in the {third} third", subject="handover")
     if a == b:
         if any(track is None for _, track in early + late):
-            return _not_checked(metric, f"handover between two {a}s not checked: it needs track ids to tell them apart")
+            return _not_checked("handover",
+                                f"handover between two {a}s not checked: it needs track ids to tell them apart")
         giver = Counter(early).most_common(1)[0][0]
         taker = Counter(h for h in late if h != giver).most_common(1)
         if not taker:
-            return Check(STAGE, metric, 0.0, 0.5, False,
-                         f"{obj} stays with {a} #{giver[1]}: it is never nearest another {a} in the last third")
+            return Check(STAGE, CheckKind.INTERACTION, 0.0, 0.5, False,
+                         f"{obj} stays with {a} #{giver[1]}: it is never nearest another {a} in the last third",
+                         subject="handover")
         taker = taker[0][0]
         early_share = early.count(giver) / len(early)
         late_share = late.count(taker) / len(late)
@@ -205,7 +208,7 @@ def _handover(clip: ClipSample, a: str, b: str, obj: str) -> Check:
         f"nearest {names[1]} in {round(late_share * len(late))} of {len(late)} late frames"
     )
     verdict = f"{obj} passes from {names[0]} to {names[1]}" if passed else f"no handover of {obj} from {names[0]} to {names[1]}"
-    return Check(STAGE, metric, value, 0.5, passed, f"{verdict}: {detail}")
+    return Check(STAGE, CheckKind.INTERACTION, value, 0.5, passed, f"{verdict}: {detail}", subject="handover")
 
 
 def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
@@ -214,7 +217,6 @@ def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
     third: someone who walks in a quarter of the way through has entered. Absence is read
     where it is asked for and presence leniently, because a detector misses far more often
     than it invents."""
-    metric = f"interaction:{kind}"
     ordered = clip.frames if kind == "enter" else clip.frames[::-1]
     edge = ordered[:max(2, round(len(ordered) * _EDGE_SHARE))]  # the opening (enter) or closing (leave) frames
     edge_name = "opening" if kind == "enter" else "closing"
@@ -235,7 +237,7 @@ def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
                 f"{label} {what} frame {moment}: in view in {seen_after} of {len(after)} checked frames of the "
                 f"{'last' if kind == 'enter' else 'first'} third, in none of the {len(edge)} {edge_name} ones"
             )
-            return Check(STAGE, metric, share_after, 0.5, True, reason), {label}
+            return Check(STAGE, CheckKind.INTERACTION, share_after, 0.5, True, reason, subject=kind), {label}
         best = max(best, share_after if seen_edge == 0 else 0.0)
         if seen_edge:
             where = "already in view in" if kind == "enter" else "still in view in"
@@ -244,7 +246,7 @@ def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
             third = "last" if kind == "enter" else "first"
             notes.append(f"{label} is in view in only {seen_after} of {len(after)} checked frames of the {third} third")
     reason = f"nothing {third_person(kind)}: " + "; ".join(notes) if notes else f"no subject to {kind}"
-    return Check(STAGE, metric, best, 0.5, False, reason), set()
+    return Check(STAGE, CheckKind.INTERACTION, best, 0.5, False, reason, subject=kind), set()
 
 
 # The share of checked frames at the opening (enter) or close (leave) that must show no one.

@@ -25,7 +25,7 @@ from clipmill.qa.sharpness import sharpness_checks
 from clipmill.qa.stitch import seam_checks
 from clipmill.qa.temporal import cut_check, temporal_checks
 from clipmill.qa.text_in_frame import allowed_text_from_prompt, text_checks, text_frame_indices
-from clipmill.qa.types import Check, Detection, Expectations, Verdict
+from clipmill.qa.types import Check, CheckKind, Detection, Expectations, Verdict
 
 if TYPE_CHECKING:  # the thresholds come from the batch spec; qa/ needs only their values
     from clipmill.spec import QASettings
@@ -69,24 +69,28 @@ class Judgement:
     @property
     def not_checkable(self) -> list[str]:
         """What the plan expects that no detector here could check ("perfume: not checkable ...")."""
-        return [c.reason for c in self.verdict.checks if c.metric.startswith("unchecked:")]
+        return [c.reason for c in self.verdict.checks if c.kind == CheckKind.UNCHECKED]
 
 
 # The checks a verdict names (`clipmill check --json` reasons), each a family of measured metrics.
 CHECK_NAMES = ("presence", "count", "vanish", "interaction", "frozen", "black", "flicker", "cut", "text", "blur",
                "gate", "consistency")
-_CHECK_BY_METRIC = {"presence": "presence", "forbidden": "presence", "unchecked": "presence", "count": "count",
-                    "vanish": "vanish", "interaction": "interaction", "black_fraction": "black",
-                    "frozen_fraction": "frozen", "motion": "frozen", "flicker": "flicker", "cut": "cut",
-                    "seam_ratio": "cut"}
-_CHECK_BY_STAGE = {"text": "text", "blur": "blur", "gate": "gate", "consistency": "consistency"}
+_CHECK_BY_KIND: dict[CheckKind, str] = {
+    CheckKind.PRESENCE: "presence", CheckKind.FORBIDDEN: "presence", CheckKind.UNCHECKED: "presence",
+    CheckKind.COUNT: "count", CheckKind.VANISH: "vanish", CheckKind.INTERACTION: "interaction",
+    CheckKind.BLACK: "black", CheckKind.FROZEN: "frozen", CheckKind.MOTION: "frozen", CheckKind.FLICKER: "flicker",
+    CheckKind.CUT: "cut", CheckKind.SEAM: "cut",
+    CheckKind.BLUR: "blur", CheckKind.BLUR_LEVEL: "blur", CheckKind.BLUR_REFERENCE: "blur", CheckKind.NOISE: "blur",
+    CheckKind.BLOCKING: "blur",
+    CheckKind.TEXT_CHANGE: "text", CheckKind.TEXT_CAPTION: "text", CheckKind.TEXT_WATERMARK: "text",
+    CheckKind.TEXT_GARBLED: "text",
+    CheckKind.GATE: "gate", CheckKind.SUBJECT_DRIFT: "consistency", CheckKind.TEXT_VIDEO: "consistency",
+}
 
 
 def check_name(check: Check) -> str:
-    """Which of `CHECK_NAMES` a measured metric belongs to ("count:person" -> "count")."""
-    if check.stage in _CHECK_BY_STAGE:
-        return _CHECK_BY_STAGE[check.stage]
-    return _CHECK_BY_METRIC.get(check.metric.split(":", 1)[0], check.stage)
+    """Which of `CHECK_NAMES` a check belongs to (a count of people -> "count")."""
+    return _CHECK_BY_KIND[check.kind]
 
 
 def expects_motion(actions: Sequence[str], expectations: Expectations) -> bool:
@@ -178,7 +182,7 @@ def judge_frames(
                                                    open_vocab_detector, random_weights, open_vocab_missing)
     found += open_found
     detections = detections + open_detections
-    checks += found if qa.enforce_expectations else [c if c.metric.startswith("unchecked:") else informational(c)
+    checks += found if qa.enforce_expectations else [c if c.kind == CheckKind.UNCHECKED else informational(c)
                                                     for c in found]
 
     laps.lap("detections")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clipmill.qa.types import Check, Detection
+from clipmill.qa.types import Check, CheckKind, Detection
 
 STAGE = "interaction"  # the verdict's stage for every detection check, relations included
 # A box this close to a side of the frame (a share of its longer side) is at its edge.
@@ -32,12 +32,13 @@ def open_vocabulary_checks(detections: list[Detection], frame_indices: list[int]
 def presence_checks(clip: ClipSample, label: str, min_presence: float, *, moved: str | None) -> list[Check]:
     """Is `label` there, and does it stay, in any number: the checks of a class whose count
     is not known."""
-    return [c for c in class_checks(clip, label, 1, min_presence, moved=moved) if not c.metric.startswith("count:")]
+    return [c for c in class_checks(clip, label, 1, min_presence, moved=moved) if c.kind != CheckKind.COUNT]
 
 
 def not_checkable_checks(names: list[str], why: str) -> list[Check]:
     """The record that these subjects were not checked (`why`): informational, never a pass in silence."""
-    return [Check(STAGE, f"unchecked:{name}", 0.0, None, True, f"{name}: not checkable by the detector ({why})")
+    return [Check(STAGE, CheckKind.UNCHECKED, 0.0, None, True, f"{name}: not checkable by the detector ({why})",
+                  subject=name)
             for name in names]
 
 
@@ -45,7 +46,6 @@ def forbidden_check(clip: ClipSample, label: str) -> Check:
     """A class the prompt rules out ("no people") fails the clip once it stays in view longer than
     a detector's blink (`max_gap_frames`); a stray one-frame false positive is forgiven.
     Value: the longest run of clip frames in which it was seen."""
-    metric = f"forbidden:{label}"
     n = len(clip.frames)
     counts = clip.counts(label)
     seen_runs = [run for run in clip.runs([min(c, 1) for c in counts]) if run.count > 0]
@@ -54,15 +54,15 @@ def forbidden_check(clip: ClipSample, label: str) -> Check:
     seen = sum(c > 0 for c in counts)
     if longest is not None and clip.sustained(longest):
         start = clip.frames[longest.start]
-        return Check(STAGE, metric, span, float(clip.max_gap_frames), False,
+        return Check(STAGE, CheckKind.FORBIDDEN, span, float(clip.max_gap_frames), False,
                      f"{label} is in view from frame {start} for {longest.span} frames ({seen} of {n} checked frames), "
-                     f"but the prompt says there is no {label}")
+                     f"but the prompt says there is no {label}", subject=label)
     if seen:
-        return Check(STAGE, metric, span, float(clip.max_gap_frames), True,
+        return Check(STAGE, CheckKind.FORBIDDEN, span, float(clip.max_gap_frames), True,
                      f"no {label}, as the prompt says: seen only briefly ({seen} of {n} checked frames, at most "
-                     f"{int(span)} frames <= {clip.max_gap_frames})")
-    return Check(STAGE, metric, 0.0, float(clip.max_gap_frames), True,
-                 f"no {label}, as the prompt says: none in {n} checked frames")
+                     f"{int(span)} frames <= {clip.max_gap_frames})", subject=label)
+    return Check(STAGE, CheckKind.FORBIDDEN, 0.0, float(clip.max_gap_frames), True,
+                 f"no {label}, as the prompt says: none in {n} checked frames", subject=label)
 
 
 @dataclass(frozen=True)
@@ -161,13 +161,14 @@ def class_checks(clip: ClipSample, label: str, expected: int, min_presence: floa
     fraction = seen / n if n else 0.0
     what = label if expected == 1 else f"{expected} x {label}"
     if n == 0:
-        return [Check(STAGE, f"presence:{label}", 0.0, min_presence, False, f"{what}: no frames were checked")]
+        return [Check(STAGE, CheckKind.PRESENCE, 0.0, min_presence, False, f"{what}: no frames were checked",
+                      subject=label)]
     if moved:
         # Entering or leaving, it is out of view for part of the clip by design: the enter or
         # leave check judges that, but "two women walk in" filmed with one is still a wrong count.
-        presence = Check(STAGE, f"presence:{label}", fraction, None, True,
+        presence = Check(STAGE, CheckKind.PRESENCE, fraction, None, True,
                          f"{what} seen in {seen} of {n} checked frames; it {third_person(moved)}, "
-                         f"so the {moved} check judges its presence")
+                         f"so the {moved} check judges its presence", subject=label)
         return [presence] + ([_number_check(clip, label, expected, counts, min_presence)] if any(counts) else [])
     # Presence asks whether the subject is there at all; how many of it is the count check's
     # question, so "two women" filmed as one woman is a wrong count, not a missing subject.
@@ -178,7 +179,7 @@ def class_checks(clip: ClipSample, label: str, expected: int, min_presence: floa
         reason = f"{label} never seen in {n} checked frames (0% < {min_presence:.0%})"
     else:
         reason = f"{label} seen in {any_seen} of {n} checked frames ({present:.0%} {'>=' if passed else '<'} {min_presence:.0%})"
-    checks = [Check(STAGE, f"presence:{label}", present, min_presence, passed, reason)]
+    checks = [Check(STAGE, CheckKind.PRESENCE, present, min_presence, passed, reason, subject=label)]
     if any(counts):
         if passed:
             checks.append(_number_check(clip, label, expected, counts, min_presence))
@@ -197,10 +198,10 @@ def _number_check(clip: ClipSample, label: str, expected: int, counts: list[int]
         # Detectors miss people behind each other and small things, so all of them need to
         # be seen together only once, for longer than a blink; a clip that never shows them
         # all is the wrong count.
-        return Check(STAGE, f"count:{label}", seen / n, min_presence, False,
+        return Check(STAGE, CheckKind.COUNT, seen / n, min_presence, False,
                      f"{expected} x {label} expected, but never all {expected} together for more than "
                      f"{clip.max_gap_frames} frames (at most {max(counts)} at once; all {expected} in "
-                     f"{seen} of {n} checked frames)")
+                     f"{seen} of {n} checked frames)", subject=label)
     return _count_check(clip, label, expected, counts)
 
 
@@ -217,7 +218,6 @@ def _count_check(clip: ClipSample, label: str, expected: int, counts: list[int])
     motion blur (two basketball players, a dog at full run), so it is weak evidence; a fall to
     zero that lasts to the end is the vanish check's.
     """
-    metric = f"count:{label}"
     level = None
     problems: list[str] = []
     falls: list[str] = []
@@ -245,15 +245,17 @@ def _count_check(clip: ClipSample, label: str, expected: int, counts: list[int])
                 falls.append(f"fewer seen from frame {at} ({level} to {run.count})" + _lost_tracks(clip, label, run))
             level = run.count
     if level is None:
-        return Check(STAGE, metric, 0.0, 0.0, True,
-                     f"{label} never held a count for more than {clip.max_gap_frames} frames; nothing to compare")
+        return Check(STAGE, CheckKind.COUNT, 0.0, 0.0, True,
+                     f"{label} never held a count for more than {clip.max_gap_frames} frames; nothing to compare",
+                     subject=label)
     if problems:
         reason = problems[0] + (f" (and {len(problems) - 1} more count changes)" if len(problems) > 1 else "")
-        return Check(STAGE, metric, float(len(problems)), 0.0, False, reason)
+        return Check(STAGE, CheckKind.COUNT, float(len(problems)), 0.0, False, reason, subject=label)
     if falls:
-        return Check(STAGE, metric, 0.0, 0.0, True, f"never more {label} than expected; {'; '.join(falls[:2])} "
-                                                    "(noted only: detectors lose people behind each other)")
-    return Check(STAGE, metric, 0.0, 0.0, True, f"{label} count holds steady at {level}")
+        return Check(STAGE, CheckKind.COUNT, 0.0, 0.0, True,
+                     f"never more {label} than expected; {'; '.join(falls[:2])} "
+                     "(noted only: detectors lose people behind each other)", subject=label)
+    return Check(STAGE, CheckKind.COUNT, 0.0, 0.0, True, f"{label} count holds steady at {level}", subject=label)
 
 
 def _lost_tracks(clip: ClipSample, label: str, run: Run) -> str:
@@ -270,7 +272,6 @@ def _lost_tracks(clip: ClipSample, label: str, run: Run) -> str:
 
 def _vanish_check(clip: ClipSample, label: str, counts: list[int]) -> Check:
     """Value: clip frames from the last sighting's end to the clip's end."""
-    metric = f"vanish:{label}"
     last = clip.runs(counts)[-1]
     last_seen = clip.frames[max(i for i, c in enumerate(counts) if c > 0)]
     absent_for = last.span if last.count == 0 else 0
@@ -278,18 +279,19 @@ def _vanish_check(clip: ClipSample, label: str, counts: list[int]) -> Check:
     if absent_for > clip.max_gap_frames and edges:
         # Last seen going out through a side: it walked (or ran) out of the shot. A vanish is a
         # subject that stops being there in view, as generated clips and cuts make them.
-        return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), True,
+        return Check(STAGE, CheckKind.VANISH, float(absent_for), float(clip.max_gap_frames), True,
                      f"{label} leaves the shot at the {sorted(edges)[0]} edge (last seen there at frame {last_seen}); "
-                     "walking out of view is not vanishing")
+                     "walking out of view is not vanishing", subject=label)
     if absent_for > clip.max_gap_frames:
         gone_at = clip.frames[last.start]
         reason = (
             f"{label} vanished at frame {gone_at} (last seen at frame {last_seen}, "
             f"absent from the remaining {last.stop - last.start} checked frames)"
         )
-        return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), False, reason)
-    return Check(STAGE, metric, float(absent_for), float(clip.max_gap_frames), True,
-                 f"{label} stays in view (last seen at frame {last_seen})")
+        return Check(STAGE, CheckKind.VANISH, float(absent_for), float(clip.max_gap_frames), False, reason,
+                     subject=label)
+    return Check(STAGE, CheckKind.VANISH, float(absent_for), float(clip.max_gap_frames), True,
+                 f"{label} stays in view (last seen at frame {last_seen})", subject=label)
 
 
 # -- interactions ---------------------------------------------------------------------

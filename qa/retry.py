@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from clipmill.qa.types import Check, Verdict
+from clipmill.qa.types import Check, CheckKind, Verdict
 
 GUIDANCE_FACTOR = 1.2
 # Past ~8 classifier-free guidance oversaturates and stiffens Wan's output more than
@@ -39,7 +39,9 @@ MIN_DEFLICKER_ON_RETRY = 0.5
 MAX_DEFLICKER_STRENGTH = 1.0
 
 _SEED_SPACE = 2**32
-_PROMPT_ADHERENCE_METRICS = ("presence", "count", "vanish", "forbidden", "interaction", "clip_cosine")
+# What a model that did not follow the prompt closely enough fails.
+_PROMPT_ADHERENCE = frozenset({CheckKind.PRESENCE, CheckKind.COUNT, CheckKind.VANISH, CheckKind.FORBIDDEN,
+                               CheckKind.INTERACTION, CheckKind.GATE})
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def plan_retry(
         return RetryDecision(False, None, "accepted", {}, "accept")
     last = "; ".join(c.reason for c in failures)
 
-    flicker = _first(failures, lambda c: c.metric == "flicker")
+    flicker = _first(failures, lambda c: c.kind == CheckKind.FLICKER)
     stronger = _stronger_deflicker(params.deflicker_strength)
     if flicker and len(failures) == 1 and not repaired and stronger > params.deflicker_strength:
         change = {"from": params.deflicker_strength, "to": stronger, "why": flicker.reason}
@@ -137,7 +139,7 @@ def plan_retry(
     changes["seed"] = {"from": params.seed, "to": new.seed, "why": "every retry draws a new sample"}
     notes: list[str] = []
 
-    adherence = _first(failures, lambda c: _kind(c) in _PROMPT_ADHERENCE_METRICS)
+    adherence = _first(failures, lambda c: c.kind in _PROMPT_ADHERENCE)
     if adherence:
         guidance = round(min(params.guidance * GUIDANCE_FACTOR, MAX_GUIDANCE), 3)
         if guidance > params.guidance:
@@ -155,7 +157,7 @@ def plan_retry(
         else:
             notes.append(f"deflicker already at full strength {MAX_DEFLICKER_STRENGTH:g}")
 
-    seam = _first(failures, lambda c: c.stage == "seam")
+    seam = _first(failures, lambda c: c.kind == CheckKind.SEAM)
     if seam:
         more = _more_segments(params.segments, valid_segments)
         if more is not None:
@@ -180,10 +182,6 @@ def _more_segments(segments: int, valid: Sequence[int] | None) -> int | None:
 
 def _stronger_deflicker(strength: float) -> float:
     return min(max(strength + DEFLICKER_STEP, MIN_DEFLICKER_ON_RETRY), MAX_DEFLICKER_STRENGTH)
-
-
-def _kind(check: Check) -> str:
-    return check.metric.split(":", 1)[0]
 
 
 def _first(checks, predicate) -> Check | None:

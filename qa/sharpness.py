@@ -33,9 +33,10 @@ import cv2
 import numpy as np
 
 from clipmill.qa._frames import as_clip, runs
-from clipmill.qa.types import Check
+from clipmill.qa.types import Check, CheckKind
 
 STAGE = "blur"
+_SHARPNESS_KINDS = (CheckKind.BLUR, CheckKind.BLUR_LEVEL, CheckKind.BLUR_REFERENCE)
 
 _WORK_WIDTH = 640
 _BOX = np.ones(9, np.float32) / 9
@@ -170,21 +171,21 @@ def sharpness_checks(
             ref_frame = cv2.resize(ref_frame, (w, h), interpolation=cv2.INTER_AREA)
         ref = frame_damage(ref_frame)
     if n == 0:
-        return [Check(STAGE, metric, 0.0, None, True, "no frames to measure")
-                for metric in ("blur", "blur_level", "blur_reference", "blur_noise", "blur_blocking")]
+        return [Check(STAGE, kind, 0.0, None, True, "no frames to measure")
+                for kind in (*_SHARPNESS_KINDS, CheckKind.NOISE, CheckKind.BLOCKING)]
 
     # 2. baselines: the clip's own good frames, and the input image when there is one
     has_edges = ~np.isnan(sharp)
     if not has_edges.any():
-        return [Check(STAGE, metric, 0.0, None, True, "no frame has an edge to measure sharpness on")
-                for metric in ("blur", "blur_level", "blur_reference")] + _damage_checks(
+        return [Check(STAGE, kind, 0.0, None, True, "no frame has an edge to measure sharpness on")
+                for kind in _SHARPNESS_KINDS] + _damage_checks(
             noise, blocky, index, n, ref, max_noise, max_noise_rise, max_blockiness, max_blockiness_ratio)
     best_sharp = float(np.percentile(sharp[has_edges], 90))
     opening = sharp[:max(1, min(4, len(sharp) // 10))]
     opening = float(np.median(opening[~np.isnan(opening)])) if (~np.isnan(opening)).any() else best_sharp
     ratio = np.where(has_edges, sharp / best_sharp if best_sharp > 0 else 1.0, 1.0)
     return [
-        _frame_check("blur", ratio, min_sharpness_ratio, ratio < min_sharpness_ratio, index,
+        _frame_check(CheckKind.BLUR, ratio, min_sharpness_ratio, ratio < min_sharpness_ratio, index,
                      f"sharpness {{worst:.2f}} of the clip's best frames ({best_sharp:.2f})", "blurry", n),
         _level_check(best_sharp, min_sharpness, ref),
         _reference_check(opening, ref, min_reference_ratio),
@@ -203,27 +204,27 @@ def _damage_checks(noise: np.ndarray, blocky: np.ndarray, index: np.ndarray, n: 
     noise_limit = min(max_noise, noise_base + max_noise_rise)
     block_limit = min(max_blockiness, block_base * max_blockiness_ratio)
     return [
-        _frame_check("blur_noise", noise, noise_limit, noise > noise_limit, index,
+        _frame_check(CheckKind.NOISE, noise, noise_limit, noise > noise_limit, index,
                      f"grain {{worst:.1f}} luma levels (clean baseline {noise_base:.1f})", "noisy", n),
-        _frame_check("blur_blocking", blocky, block_limit, blocky > block_limit, index,
+        _frame_check(CheckKind.BLOCKING, blocky, block_limit, blocky > block_limit, index,
                      f"blockiness {{worst:.2f}} (baseline {block_base:.2f})", "blocky (compression damage)", n),
     ]
 
 
-def _frame_check(metric: str, values: np.ndarray, limit: float, bad: np.ndarray, index: np.ndarray,
+def _frame_check(kind: CheckKind, values: np.ndarray, limit: float, bad: np.ndarray, index: np.ndarray,
                  measure: str, adjective: str, n: int) -> Check:
-    lower_is_worse = metric == "blur"
+    lower_is_worse = kind == CheckKind.BLUR
     worst_at = int(np.argmin(values) if lower_is_worse else np.argmax(values))
     worst = float(values[worst_at])
     comparison = ("<" if bad.any() else ">=") if lower_is_worse else (">" if bad.any() else "<=")
     summary = f"{measure.format(worst=worst)} at frame {int(index[worst_at])} ({comparison} {limit:.2f})"
     if not bad.any():
-        return Check(STAGE, metric, worst, limit, True, f"no frame is {adjective.split(' ')[0]}: worst {summary}")
+        return Check(STAGE, kind, worst, limit, True, f"no frame is {adjective.split(' ')[0]}: worst {summary}")
     spans = [_span(index, start, stop) for start, stop in runs(bad)]
     listed = ", ".join(spans[:5]) + (f" and {len(spans) - 5} more stretches" if len(spans) > 5 else "")
     reason = (f"{int(bad.sum())} of {len(values)} measured frames are {adjective} "
               f"(frames {listed}; {len(index)} of {n} frames measured): worst {summary}")
-    return Check(STAGE, metric, worst, limit, False, reason)
+    return Check(STAGE, kind, worst, limit, False, reason)
 
 
 def _span(index: np.ndarray, start: int, stop: int) -> str:
@@ -238,14 +239,14 @@ def _level_check(best: float, min_sharpness: float, ref: FrameDamage | None) -> 
         reason = f"the clip's best frames reach sharpness {best:.2f} (>= {min_sharpness:.2f}){against}"
     else:
         reason = f"the whole clip is blurry: even its best frames reach only sharpness {best:.2f} (< {min_sharpness:.2f}){against}"
-    return Check(STAGE, "blur_level", best, min_sharpness, passed, reason)
+    return Check(STAGE, CheckKind.BLUR_LEVEL, best, min_sharpness, passed, reason)
 
 
 def _reference_check(opening: float, ref: FrameDamage | None, min_ratio: float) -> Check:
     if ref is None:
-        return Check(STAGE, "blur_reference", 0.0, None, True, "no input image to compare with")
+        return Check(STAGE, CheckKind.BLUR_REFERENCE, 0.0, None, True, "no input image to compare with")
     if np.isnan(ref.sharpness) or ref.sharpness <= 0:
-        return Check(STAGE, "blur_reference", 0.0, None, True, "the input image has no edge to compare sharpness with")
+        return Check(STAGE, CheckKind.BLUR_REFERENCE, 0.0, None, True, "the input image has no edge to compare sharpness with")
     ratio = opening / ref.sharpness
     passed = ratio >= min_ratio
     if passed:
@@ -254,4 +255,4 @@ def _reference_check(opening: float, ref: FrameDamage | None, min_ratio: float) 
     else:
         reason = (f"the clip is blurrier than the input image from its first frames: they keep only {ratio:.2f} "
                   f"of its sharpness ({opening:.2f} of {ref.sharpness:.2f}, < {min_ratio:.2f})")
-    return Check(STAGE, "blur_reference", ratio, min_ratio, passed, reason)
+    return Check(STAGE, CheckKind.BLUR_REFERENCE, ratio, min_ratio, passed, reason)

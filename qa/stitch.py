@@ -30,7 +30,7 @@ import numpy as np
 
 from clipmill.qa._frames import as_clip, luma
 from clipmill.qa.stitch_warp import IDENTITY, centre_shift, estimate_warp, margins, undo_warp
-from clipmill.qa.types import Check
+from clipmill.qa.types import Check, CheckKind
 
 # How far the colour correction relaxes by the end of a segment: the seam needs the
 # full match, but the rest of the segment may change its light on purpose (a new
@@ -360,5 +360,5 @@ def seam_checks(frames: np.ndarray, seams: list[int], *, max_seam_ratio: float) 
             f"normal frame step ({'<=' if passed else '>'} {max_seam_ratio:.2f}); "
             f"colour shift delta E {m['colour_shift']:.1f}"
         )
-        checks.append(Check("seam", "seam_ratio", m["seam_ratio"], max_seam_ratio, passed, reason))
+        checks.append(Check("seam", CheckKind.SEAM, m["seam_ratio"], max_seam_ratio, passed, reason))
     return checks

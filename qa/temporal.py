@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from clipmill.qa._frames import as_clip, luma, mean_abs_diffs, runs
-from clipmill.qa.types import Check
+from clipmill.qa.types import Check, CheckKind
 
 STAGE = "temporal"
 
@@ -135,7 +135,7 @@ def _black_check(mask: np.ndarray, max_fraction: float) -> Check:
     reason = f"{k} of {n} frames are black ({fraction:.0%} {'<=' if passed else '>'} {max_fraction:.0%})"
     if k:
         reason += f"; first black frame is {int(np.argmax(mask))}"
-    return Check(STAGE, "black_fraction", fraction, max_fraction, passed, reason)
+    return Check(STAGE, CheckKind.BLACK, fraction, max_fraction, passed, reason)
 
 
 def _frozen_check(mask: np.ndarray, max_fraction: float) -> Check:
@@ -150,24 +150,24 @@ def _frozen_check(mask: np.ndarray, max_fraction: float) -> Check:
             f"; first frozen run starts at frame {start} "
             f"(frames {start}-{stop - 1} repeat frame {start - 1})"
         )
-    return Check(STAGE, "frozen_fraction", fraction, max_fraction, passed, reason)
+    return Check(STAGE, CheckKind.FROZEN, fraction, max_fraction, passed, reason)
 
 
 def _flicker_check(residuals: np.ndarray, max_flicker: float) -> Check:
     if residuals.size == 0:
-        return Check(STAGE, "flicker", 0.0, max_flicker, True, "fewer than 3 frames: no flicker to measure")
+        return Check(STAGE, CheckKind.FLICKER, 0.0, max_flicker, True, "fewer than 3 frames: no flicker to measure")
     score = float(residuals.mean())
     passed = score <= max_flicker
     worst = int(np.argmax(residuals)) + 1
     reason = f"brightness flicker {score:.2f} luma levels ({'<=' if passed else '>'} {max_flicker:.2f})"
     if residuals.max() > 0:
         reason += f"; largest jump at frame {worst} ({residuals.max():.2f} levels)"
-    return Check(STAGE, "flicker", score, max_flicker, passed, reason)
+    return Check(STAGE, CheckKind.FLICKER, score, max_flicker, passed, reason)
 
 
 def _motion_check(score: float, min_motion: float, n: int, expects_motion: bool) -> Check:
     if not expects_motion:
-        return Check(STAGE, "motion", score, None, True,
+        return Check(STAGE, CheckKind.MOTION, score, None, True,
                      f"no action asked for, so stillness is fine: mean frame-to-frame change {score:.2f} luma levels")
     passed = score >= min_motion
     if n < 2:
@@ -176,7 +176,7 @@ def _motion_check(score: float, min_motion: float, n: int, expects_motion: bool)
         reason = f"mean frame-to-frame change {score:.2f} luma levels (>= {min_motion:.2f})"
     else:
         reason = f"clip barely moves: mean frame-to-frame change {score:.2f} luma levels (< {min_motion:.2f})"
-    return Check(STAGE, "motion", score, min_motion, passed, reason)
+    return Check(STAGE, CheckKind.MOTION, score, min_motion, passed, reason)
 
 
 # A hard cut is judged on a 4x4 grid of a small copy: a cut changes nearly every cell at
@@ -293,14 +293,14 @@ def cut_check(frames: np.ndarray, *, max_cut_ratio: float = 4.5) -> Check:
     scores, previous = cut_scores(frames)
     ratios = _ratios(scores)
     if ratios.size == 0:
-        return Check(STAGE, "cut", 0.0, max_cut_ratio, True, "fewer than 2 frames: no cut to find")
+        return Check(STAGE, CheckKind.CUT, 0.0, max_cut_ratio, True, "fewer than 2 frames: no cut to find")
     worst = int(np.argmax(ratios))
     value = float(ratios[worst])
     cuts = [int(t) for t in np.flatnonzero(ratios > max_cut_ratio)]
     if not cuts:
-        return Check(STAGE, "cut", value, max_cut_ratio, True,
+        return Check(STAGE, CheckKind.CUT, value, max_cut_ratio, True,
                      f"no hard cut: the largest change, into frame {worst + 1}, is {value:.1f}x the clip's typical (<= {max_cut_ratio:.1f})")
     listed = ", ".join(f"{previous[t]}->{t + 1}" for t in cuts[:5]) + (f" and {len(cuts) - 5} more" if len(cuts) > 5 else "")
-    return Check(STAGE, "cut", value, max_cut_ratio, False,
+    return Check(STAGE, CheckKind.CUT, value, max_cut_ratio, False,
                  f"hard cut to other footage between frames {listed}: the picture changes {value:.1f}x "
                  f"as much as around it (> {max_cut_ratio:.1f})")

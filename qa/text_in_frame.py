@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clipmill.qa.types import Check
+from clipmill.qa.types import Check, CheckKind
 
 STAGE = "text"
 
@@ -284,17 +284,17 @@ def _change_check(readings: list[TextBox], max_change: float, min_overlap: float
             if rate > max_change:
                 changed.append((rate, a, b))
     if worst is None:
-        return Check(STAGE, "text_change", 0.0, max_change, True,
+        return Check(STAGE, CheckKind.TEXT_CHANGE, 0.0, max_change, True,
                      f"no region's text was read in two of the {n_examined} examined frames")
     rate, a, b = worst
     if not changed:
-        return Check(STAGE, "text_change", rate, max_change, True,
+        return Check(STAGE, CheckKind.TEXT_CHANGE, rate, max_change, True,
                      f"text stays the same from frame to frame: at most {rate:.0%} of characters differ "
                      f"('{a.text}' frame {a.frame}, '{b.text}' frame {b.frame}; <= {max_change:.0%})")
     examples = "; ".join(f"'{x.text}' in frame {x.frame} became '{y.text}' in frame {y.frame}"
                          for _, x, y in sorted(changed, key=lambda c: -c[0])[:3])
     frames = sorted({x.frame for _, x, _ in changed} | {y.frame for _, _, y in changed})
-    return Check(STAGE, "text_change", rate, max_change, False,
+    return Check(STAGE, CheckKind.TEXT_CHANGE, rate, max_change, False,
                  f"text changes from frame to frame (generated pseudo-text): {examples} "
                  f"({rate:.0%} of characters differ > {max_change:.0%}; frames {_frames(frames)})")
 
@@ -310,8 +310,8 @@ def _caption_check(foreign: list[TextBox], height: int, width: int, min_height: 
         if centred and tall and in_band:
             captions.append(b)
     if not captions:
-        return Check(STAGE, "text_caption", 0.0, 0.0, True, "no caption-like text (centred, caption-sized, at the bottom or top)")
-    return Check(STAGE, "text_caption", float(len(captions)), 0.0, False,
+        return Check(STAGE, CheckKind.TEXT_CAPTION, 0.0, 0.0, True, "no caption-like text (centred, caption-sized, at the bottom or top)")
+    return Check(STAGE, CheckKind.TEXT_CAPTION, float(len(captions)), 0.0, False,
                  f"burned-in caption not asked for by the prompt: {_listing(captions)}")
 
 
@@ -340,13 +340,13 @@ def _watermark_check(foreign: list[TextBox], examined: list[int], height: int, w
     found = [g for g in marks if len({b.frame for b in g}) >= needed]
     value = max((len({b.frame for b in g}) / max(len(examined), 1) for g in marks), default=0.0)
     if not found:
-        return Check(STAGE, "text_watermark", value, min_presence, True,
+        return Check(STAGE, CheckKind.TEXT_WATERMARK, value, min_presence, True,
                      "no watermark: no small text stays in a corner" if not marks else
                      f"corner text is not on screen throughout ({value:.0%} of examined frames < {min_presence:.0%}): "
                      f"{_listing([g[0] for g in marks])}")
     listed = "; ".join(f"'{g[0].text}' at x {g[0].box[0]:.0f}-{g[0].box[2]:.0f}, y {g[0].box[1]:.0f}-{g[0].box[3]:.0f} "
                        f"in frames {_frames(sorted({b.frame for b in g}))}" for g in found)
-    return Check(STAGE, "text_watermark", value, min_presence, False, f"watermark in a corner of the picture: {listed}")
+    return Check(STAGE, CheckKind.TEXT_WATERMARK, value, min_presence, False, f"watermark in a corner of the picture: {listed}")
 
 
 def _garbled_check(foreign: list[TextBox], max_share: float) -> Check:
@@ -354,9 +354,9 @@ def _garbled_check(foreign: list[TextBox], max_share: float) -> Check:
     bad = [b for share, b in scored if share > max_share]
     worst = max((share for share, _ in scored), default=0.0)
     if not bad:
-        return Check(STAGE, "text_garbled", worst, max_share, True,
+        return Check(STAGE, CheckKind.TEXT_GARBLED, worst, max_share, True,
                      "no garbled text" if not scored else f"text reads as words: at most {worst:.0%} of letters in garbled words")
-    return Check(STAGE, "text_garbled", worst, max_share, False,
+    return Check(STAGE, CheckKind.TEXT_GARBLED, worst, max_share, False,
                  f"garbled pseudo-text ({worst:.0%} of letters in words no language spells > {max_share:.0%}): {_listing(bad)}")
 
 

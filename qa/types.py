@@ -7,30 +7,79 @@ records the checks) without pulling any framework along.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 Interaction = Literal["approach", "contact", "handover", "enter", "leave"]
 INTERACTIONS: tuple[str, ...] = ("approach", "contact", "handover", "enter", "leave")
 
 
+class CheckKind(StrEnum):
+    """What a check measures. The value is the metric's stored name; a check about one subject
+    stores "<kind>:<subject>" ("count:person"), a name for people and old readers, never
+    parsed back: code reads `Check.kind` and `Check.subject`."""
+
+    # Detections against the shot plan, each about one subject: a COCO class, an
+    # open-vocabulary name, or (INTERACTION) the interaction itself.
+    PRESENCE = "presence"
+    COUNT = "count"
+    VANISH = "vanish"
+    FORBIDDEN = "forbidden"
+    UNCHECKED = "unchecked"  # a subject no detector here can check: recorded, never passed in silence
+    INTERACTION = "interaction"
+    # Temporal health and joins
+    BLACK = "black_fraction"
+    FROZEN = "frozen_fraction"
+    MOTION = "motion"
+    FLICKER = "flicker"
+    CUT = "cut"
+    SEAM = "seam_ratio"
+    # Blur and damage
+    BLUR = "blur"
+    BLUR_LEVEL = "blur_level"
+    BLUR_REFERENCE = "blur_reference"
+    NOISE = "blur_noise"
+    BLOCKING = "blur_blocking"
+    # Text in the frame
+    TEXT_CHANGE = "text_change"
+    TEXT_CAPTION = "text_caption"
+    TEXT_WATERMARK = "text_watermark"
+    TEXT_GARBLED = "text_garbled"
+    # CLIP: the input gate, subject drift, text-video similarity
+    GATE = "clip_cosine"
+    SUBJECT_DRIFT = "subject_similarity"
+    TEXT_VIDEO = "text_video_clip_cosine"
+
+
 @dataclass(frozen=True)
 class Check:
     """One measured quantity compared with its threshold.
 
+    `kind` says what was measured and `subject` what about (the class, name or interaction of
+    a detection check; None for a check of the whole clip).
     `reason` is a sentence a person can read; it explains a failure ("dog vanished at
     frame 37") and is also filled in for a pass so reports can show what was measured.
     `threshold` is None for informational metrics that never fail a clip.
     """
 
     stage: str  # "gate", "temporal", "interaction", "seam", ...
-    metric: str
+    kind: CheckKind
     value: float
     threshold: float | None
     passed: bool
     reason: str
+    subject: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", CheckKind(self.kind))  # an unknown kind fails here, not in a report
+
+    @property
+    def metric(self) -> str:
+        """The stored name: "flicker", "count:person"."""
+        return f"{self.kind}:{self.subject}" if self.subject else str(self.kind)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"stage": self.stage, "metric": self.metric, **asdict(self)}
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,8 @@ def _attempt_report(attempt: Attempt) -> dict[str, Any]:
         "checks": [
             {
                 "stage": check.stage,
+                "kind": check.kind,
+                "subject": check.subject,
                 "metric": check.metric,
                 "value": check.value,
                 "threshold": check.threshold,

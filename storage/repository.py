@@ -170,6 +170,8 @@ def record_checks(session: Session, attempt: Attempt, checks: Iterable[Check]) -
         QAResult(
             attempt=attempt,
             stage=check.stage,
+            kind=check.kind,
+            subject=check.subject,
             metric=check.metric,
             value=_finite_or_none(check.value),
             threshold=_finite_or_none(check.threshold),

@@ -214,6 +214,11 @@ class QAResult(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
     stage: Mapped[str] = mapped_column(String(64))
+    # What was measured (qa.types.CheckKind) and about what (a class, a name, an interaction;
+    # NULL for the whole clip). `metric` is the same as one readable name ("count:person"):
+    # code reads kind and subject, never splits the name.
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(64))
     metric: Mapped[str] = mapped_column(String(64))
     # Nullable because a metric can come out NaN (e.g. flicker of a one-frame clip); SQLite
     # would turn NaN into NULL anyway, and NULL keeps reports valid JSON.

@@ -16,7 +16,7 @@ HOSTILE = '<script>alert("x")</script>'
 def report(tmp_path: Path) -> dict:
     clip = tmp_path / "b" / "clips" / "ok.mp4"
     poster = tmp_path / "b" / "jobs" / "bad" / "attempt-2" / "clip.png"
-    check = {"stage": "temporal", "metric": "motion", "value": 0.1, "threshold": 0.2, "passed": False,
+    check = {"stage": "temporal", "kind": "motion", "subject": None, "metric": "motion", "value": 0.1, "threshold": 0.2, "passed": False,
              "reason": f"clip barely moves {HOSTILE}"}
     return {
         "name": "b", "status": "finished", "counts": {"accepted": 1, "failed": 1, "pending": 0},
@@ -81,10 +81,14 @@ def test_causes_name_what_to_fix_whatever_the_message_says():
     def job(status, reason=None, checks=()):
         return {"status": status, "reason": reason, "attempts": [{"checks": list(checks)}] if checks else []}
 
-    failed = [{"stage": "interaction", "metric": "vanish:dog", "passed": False, "reason": "dog vanished at 37"},
-              {"stage": "interaction", "metric": "vanish:cat", "passed": False, "reason": "cat vanished at 12"},
-              {"stage": "seam", "metric": "seam_ratio", "passed": False, "reason": "seam at 48"},
-              {"stage": "temporal", "metric": "flicker", "passed": True, "reason": "fine"}]
+    def check(stage, kind, subject, passed, reason):  # as storage.reports gives it
+        return {"stage": stage, "kind": kind, "subject": subject, "metric": f"{kind}:{subject}" if subject else kind,
+                "passed": passed, "reason": reason}
+
+    failed = [check("interaction", "vanish", "dog", False, "dog vanished at 37"),
+              check("interaction", "vanish", "cat", False, "cat vanished at 12"),
+              check("seam", "seam_ratio", None, False, "seam at 48"),
+              check("temporal", "flicker", None, True, "fine")]
     assert failure_causes(job("failed", "x", failed)) == ["subject vanished", "visible seam between segments"]
     assert failure_causes(job("rejected", "similarity 0.1 below 0.25")) == ["image and prompt do not match (input gate)"]
     assert failure_causes(job("error", "photo.jpg: not an image")) == ["bad input"]

@@ -1,7 +1,7 @@
 import pytest
 
 from clipmill.qa.interaction import interaction_checks
-from clipmill.qa.types import Detection, Expectations
+from clipmill.qa.types import CheckKind, Detection, Expectations
 
 FRAMES = list(range(0, 100, 4))  # 25 examined frames, stride 4
 
@@ -31,6 +31,8 @@ def test_no_expected_classes_means_no_checks():
 def test_present_stable_subject_passes_everything():
     checks = interaction_checks(dets("dog", FRAMES), FRAMES, Expectations(classes={"dog": 1}))
     assert [c.metric for c in checks] == ["presence:dog", "count:dog", "vanish:dog"]
+    assert [(c.kind, c.subject) for c in checks] == [(CheckKind.PRESENCE, "dog"), (CheckKind.COUNT, "dog"),
+                                                     (CheckKind.VANISH, "dog")]
     assert all(c.passed and c.stage == "interaction" for c in checks)
     assert check(checks, "presence:dog").reason == "dog seen in 25 of 25 checked frames (100% >= 50%)"
 
@@ -304,7 +306,7 @@ def test_enter_fails_when_the_newcomer_shows_up_too_little():
 def test_leave_exempts_the_leaver_from_presence_and_vanish():
     leaving = dets("person", FRAMES, x=0) + dets("dog", [f for f in FRAMES if f < 40], x=300)
     checks = interaction_checks(leaving, FRAMES, pair_expectations("leave", "person", "dog"))
-    assert [c.metric for c in checks if c.metric.endswith(":dog")] == ["presence:dog", "count:dog"]
+    assert [c.kind for c in checks if c.subject == "dog"] == [CheckKind.PRESENCE, CheckKind.COUNT]
     assert check(checks, "presence:dog").threshold is None and check(checks, "count:dog").passed
 
 
@@ -377,6 +379,7 @@ def test_open_vocabulary_subjects_get_presence_and_vanish_but_no_count():
     assert not check(checks, "presence:perfume").passed
     [note] = not_checkable_checks(["perfume"], "its classes are COCO's")
     assert note.passed and note.threshold is None and note.metric == "unchecked:perfume"
+    assert (note.kind, note.subject) == (CheckKind.UNCHECKED, "perfume")
     assert note.reason == "perfume: not checkable by the detector (its classes are COCO's)"
 
 

@@ -1,13 +1,13 @@
 import pytest
 
 from clipmill.qa.retry import MAX_GUIDANCE, AttemptParams, fresh_seed, next_seed, plan_retry
-from clipmill.qa.types import Check, Verdict
+from clipmill.qa.types import Check, CheckKind, Verdict
 
 PARAMS = AttemptParams(seed=42, guidance=5.0, segments=2, deflicker_strength=0.5, steps=40)
 
 
-def failing(stage, metric, reason="failed"):
-    return Check(stage, metric, 1.0, 0.0, False, reason)
+def failing(stage, kind, reason="failed", subject=None):
+    return Check(stage, kind, 1.0, 0.0, False, reason, subject=subject)
 
 
 def verdict(*checks):
@@ -25,7 +25,7 @@ def test_passed_verdict_is_accepted():
 
 
 def test_spent_budget_stops_and_lists_failures():
-    d = plan(verdict(failing("interaction", "vanish:dog", "dog vanished at frame 37")), attempt=3)
+    d = plan(verdict(failing("interaction", CheckKind.VANISH, "dog vanished at frame 37", "dog")), attempt=3)
     assert d.action == "stop" and not d.retry and d.params is None
     assert d.reason == "attempt budget of 3 spent; last failures: dog vanished at frame 37"
 
@@ -46,9 +46,10 @@ def test_seed_is_deterministic_distinct_and_in_range():
     assert all(0 <= s < 2**32 for s in seeds | {next_seed(2**32 - 1, 9)})
 
 
-@pytest.mark.parametrize("metric", ["presence:dog", "vanish:dog", "count:person", "interaction:approach"])
-def test_subject_and_interaction_failures_raise_guidance(metric):
-    d = plan(verdict(failing("interaction", metric, "dog vanished at frame 37")))
+@pytest.mark.parametrize("kind, subject", [(CheckKind.PRESENCE, "dog"), (CheckKind.VANISH, "dog"),
+                                           (CheckKind.COUNT, "person"), (CheckKind.INTERACTION, "approach")])
+def test_subject_and_interaction_failures_raise_guidance(kind, subject):
+    d = plan(verdict(failing("interaction", kind, "dog vanished at frame 37", subject)))
     assert d.action == "regenerate" and d.params.seed != PARAMS.seed
     assert d.params.guidance == pytest.approx(6.0)
     assert d.changes["guidance"] == {"from": 5.0, "to": 6.0, "why": "dog vanished at frame 37"}
@@ -57,10 +58,10 @@ def test_subject_and_interaction_failures_raise_guidance(metric):
 
 def test_guidance_stops_at_its_cap():
     capped = AttemptParams(1, MAX_GUIDANCE, 2, 0.5, 40)
-    d = plan(verdict(failing("interaction", "presence:dog")), params=capped)
+    d = plan(verdict(failing("interaction", CheckKind.PRESENCE, "failed", "dog")), params=capped)
     assert d.retry and "guidance" not in d.changes and "guidance already at its cap" in d.reason
     nearly = AttemptParams(1, 7.5, 2, 0.5, 40)
-    assert plan(verdict(failing("interaction", "presence:dog")), params=nearly).params.guidance == MAX_GUIDANCE
+    assert plan(verdict(failing("interaction", CheckKind.PRESENCE, "failed", "dog")), params=nearly).params.guidance == MAX_GUIDANCE
 
 
 def test_flicker_alone_is_repaired_on_the_same_frames_first():
@@ -100,7 +101,7 @@ def test_flicker_at_full_strength_regenerates_without_a_repair():
 
 
 def test_flicker_with_another_failure_regenerates_with_stronger_deflicker():
-    d = plan(verdict(failing("temporal", "flicker"), failing("interaction", "vanish:dog", "dog vanished at frame 37")))
+    d = plan(verdict(failing("temporal", "flicker"), failing("interaction", CheckKind.VANISH, "dog vanished at frame 37", "dog")))
     assert d.action == "regenerate"
     assert set(d.changes) == {"seed", "guidance", "deflicker_strength"}
     assert d.params.deflicker_strength == 0.75
@@ -131,7 +132,7 @@ def test_a_retry_never_draws_a_seed_already_tried():
 
 
 def test_several_failures_combine_their_changes():
-    d = plan(verdict(failing("temporal", "flicker"), failing("seam", "seam_ratio"), failing("interaction", "vanish:dog")))
+    d = plan(verdict(failing("temporal", "flicker"), failing("seam", "seam_ratio"), failing("interaction", CheckKind.VANISH, "failed", "dog")))
     assert d.action == "regenerate" and set(d.changes) == {"seed", "guidance", "deflicker_strength", "segments"}
     assert d.reason.startswith("retry 2 of 3 with seed 42 -> ")
 
@@ -142,7 +143,7 @@ def test_gate_failure_is_treated_as_weak_prompt_adherence():
 
 
 def test_a_ruled_out_class_in_view_raises_guidance():
-    d = plan(verdict(failing("interaction", "forbidden:person")))
+    d = plan(verdict(failing("interaction", CheckKind.FORBIDDEN, "failed", "person")))
     assert d.action == "regenerate" and "guidance" in d.changes
 
 

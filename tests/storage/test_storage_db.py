@@ -102,7 +102,7 @@ def test_init_db_is_idempotent_and_keeps_data(db_url):
         with session_scope(second) as session:
             assert session.scalars(select(Batch.name)).all() == ["kept"]
         with second.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0003"]
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0004"]
     finally:
         dispose_engines()
 
@@ -343,3 +343,26 @@ def test_the_lock_bound_is_a_positive_number_of_seconds(monkeypatch):
         monkeypatch.setenv(db.LOCK_WAIT_ENV, bad)
         with pytest.raises(ValueError, match=db.LOCK_WAIT_ENV):
             db.lock_wait_seconds()
+
+
+def test_checks_stored_before_kinds_existed_get_their_kind_and_subject(tmp_path, monkeypatch):
+    target = tmp_path / "old.db"
+    monkeypatch.setenv("CLIPMILL_DATABASE_URL", f"sqlite:///{target}")
+    config = Config(str(STORAGE / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "0003")
+    plain = create_engine(f"sqlite:///{target}")
+    try:
+        with plain.begin() as connection:  # a plain SQLite connection enforces no foreign key: no attempt needed
+            for metric in ("count:person", "vanish:dog", "flicker", "count:person"):
+                connection.execute(text("INSERT INTO qa_results (attempt_id, stage, metric, value, threshold, passed, "
+                                        "reason) VALUES (1, 'interaction', :metric, 1.0, 0.0, 0, 'old')"),
+                                   {"metric": metric})
+        command.upgrade(config, "head")
+        with plain.connect() as connection:
+            rows = connection.execute(text("SELECT kind, subject, metric FROM qa_results ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [("count", "person", "count:person"), ("vanish", "dog", "vanish:dog"),
+                                                ("flicker", None, "flicker"), ("count", "person", "count:person")]
+        assert _schema_diff(f"sqlite:///{target}") == []
+    finally:
+        plain.dispose()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from clipmill.qa.types import Check
+from clipmill.qa.types import Check, CheckKind
 from clipmill.storage import reports
 from clipmill.storage import repository as repo
 from clipmill.storage.db import session_scope
@@ -36,8 +36,8 @@ def test_full_life_cycle_and_report(engine, tmp_path):
 
         first = repo.start_attempt(session, job, seed=11, params={**PARAMS, "guidance": 5.0}, device="cuda:0")
         repo.record_checks(session, first, [
-            Check("interaction", "contact", 0.1, 0.5, False, "dog never reaches the frisbee"),
-            Check("temporal", "flicker", 0.02, 0.05, True, "flicker 0.02 under 0.05"),
+            Check("interaction", CheckKind.INTERACTION, 0.1, 0.5, False, "dog never reaches the frisbee", subject="contact"),
+            Check("temporal", CheckKind.FLICKER, 0.02, 0.05, True, "flicker 0.02 under 0.05"),
         ])
         repo.finish_attempt(session, first, status="failed_qa", timings={"generate": 61.5, "qa": 2})
 
@@ -45,7 +45,7 @@ def test_full_life_cycle_and_report(engine, tmp_path):
         repo.finish_attempt(session, second, status="error", error="CUDA out of memory")
 
         third = repo.start_attempt(session, job, seed=13, params={**PARAMS, "guidance": 6.0}, device="cuda:1")
-        repo.record_checks(session, third, [Check("interaction", "contact", 0.9, 0.5, True, "contact at frame 40")])
+        repo.record_checks(session, third, [Check("interaction", CheckKind.INTERACTION, 0.9, 0.5, True, "contact at frame 40", subject="contact")])
         repo.record_artifact(session, job=job, attempt=third, kind="clip", path=clip)
         repo.finish_attempt(session, third, status="accepted", timings={"generate": 60.0})
         repo.set_job_status(session, job, "accepted", reason=None, accepted_attempt=third)
@@ -77,9 +77,10 @@ def test_full_life_cycle_and_report(engine, tmp_path):
     assert failed["timings"] == {"generate": 61.5, "qa": 2.0}
     assert failed["params"]["guidance"] == 5.0 and failed["device"] == "cuda:0"
     assert failed["checks"][0] == {
-        "stage": "interaction", "metric": "contact", "value": 0.1, "threshold": 0.5,
-        "passed": False, "reason": "dog never reaches the frisbee",
+        "stage": "interaction", "kind": "interaction", "subject": "contact", "metric": "interaction:contact",
+        "value": 0.1, "threshold": 0.5, "passed": False, "reason": "dog never reaches the frisbee",
     }
+    assert failed["checks"][1]["subject"] is None and failed["checks"][1]["metric"] == "flicker"
     assert [c["passed"] for c in failed["checks"]] == [False, True]
     assert errored["error"] == "CUDA out of memory" and errored["checks"] == []
     assert accepted["finished_at"] >= accepted["started_at"]
@@ -324,8 +325,8 @@ def test_non_finite_check_values_are_stored_as_null(engine):
         job = _new_job(session, _new_batch(session))
         attempt = repo.start_attempt(session, job, seed=0, params=PARAMS)
         repo.record_checks(session, attempt, [
-            Check("temporal", "flicker", math.nan, 0.05, False, "too few frames to measure flicker"),
-            Check("gate", "clip_score", math.inf, None, True, "informational"),
+            Check("temporal", CheckKind.FLICKER, math.nan, 0.05, False, "too few frames to measure flicker"),
+            Check("gate", CheckKind.GATE, math.inf, None, True, "informational"),
         ])
     with session_scope(engine) as session:
         checks = reports.batch_report(session, "demo")["jobs"][0]["attempts"][0]["checks"]
