@@ -71,19 +71,31 @@ class Case:
 # -- footage and defects --------------------------------------------------------------------
 
 
-def load_windows(names: set[str] | None = None) -> tuple[list[dict], dict[str, tuple[np.ndarray, float]]]:
+class Footage:
+    """The cases file's videos, each read (640 wide) the first time a window asks for it and
+    kept: a worker process reads only what its windows use."""
+
+    def __init__(self, spec: dict):
+        self.paths = {name: (CASES_FILE.parent / path).resolve() for name, path in spec["videos"].items()}
+        self._read: dict[str, tuple[np.ndarray, float]] = {}
+
+    def __getitem__(self, name: str) -> tuple[np.ndarray, float]:
+        if name not in self._read:
+            self._read[name] = read_video(self.paths[name], width=WIDTH)
+        return self._read[name]
+
+
+def load_windows(names: set[str] | None = None) -> tuple[list[dict], Footage]:
     spec = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
     windows = [w for w in spec["windows"] if names is None or w["id"] in names]
-    videos: dict[str, tuple[np.ndarray, float]] = {}
-    for name in {w["video"] for w in windows} | {"cars"}:
-        path = (CASES_FILE.parent / spec["videos"][name]).resolve()
-        if not path.is_file():
-            raise SystemExit(f"{path}: missing (shared/data must sit beside the repository)")
-        videos[name] = read_video(path, width=WIDTH)
-    return windows, videos
+    footage = Footage(spec)
+    for name in {w["video"] for w in windows} | {"cars", "dog"}:  # cars, dog: the cut defect's other footage
+        if not footage.paths[name].is_file():
+            raise SystemExit(f"{footage.paths[name]}: missing (shared/data must sit beside the repository)")
+    return windows, footage
 
 
-def make_cases(window: dict, videos: dict) -> list[Case]:
+def make_cases(window: dict, videos: Footage) -> list[Case]:
     footage, fps = videos[window["video"]]
     start, stop = window["frames"]
     clean = footage[start:stop]
@@ -117,7 +129,7 @@ def make_cases(window: dict, videos: dict) -> list[Case]:
     return cases
 
 
-def _other_footage(videos: dict, window: dict, size: tuple[int, int], count: int) -> np.ndarray:
+def _other_footage(videos: Footage, window: dict, size: tuple[int, int], count: int) -> np.ndarray:
     """`count` frames of a different video, scaled to `size`: a cut to other footage."""
     name = "cars" if window["video"] != "cars" else "dog"
     frames = videos[name][0][100:100 + count]
@@ -298,7 +310,7 @@ def score(judged: list[dict]) -> dict:
     }
 
 
-def judge_all(windows: list[dict], videos: dict, models: CheckModels | None, qa: QASettings, jobs: int,
+def judge_all(windows: list[dict], videos: Footage, models: CheckModels | None, qa: QASettings, jobs: int,
               started: float) -> list[dict]:
     """Every window's cases judged with `qa`, in window order; with `jobs` > 1, a window per process.
     A window's cases (14 altered copies of its frames) are made where it is judged and dropped
@@ -312,9 +324,10 @@ def judge_all(windows: list[dict], videos: dict, models: CheckModels | None, qa:
         return judged
     import multiprocessing
 
-    global _WINDOWS, _VIDEOS, _QA
-    _WINDOWS, _VIDEOS, _QA = windows, videos, qa  # handed to the forked workers by inheritance, not pickled
-    with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker) as pool:
+    # spawn, not fork: a child forked after the parent's OpenCV or onnxruntime thread pools
+    # started can wait forever on a lock a parent thread held (seen: workers asleep at 0 s CPU).
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(jobs, initializer=_start_worker, initargs=(windows, qa)) as pool:
         by_window: dict[int, list[dict]] = {}
         for done, (index, answers) in enumerate(pool.imap_unordered(_judge_window, range(len(windows))), 1):
             by_window[index] = answers
@@ -323,20 +336,18 @@ def judge_all(windows: list[dict], videos: dict, models: CheckModels | None, qa:
     return [answer for index in range(len(windows)) for answer in by_window[index]]
 
 
-_WINDOWS: list[dict] = []
-_VIDEOS: dict = {}
-_QA = QASettings()
-_WORKER_MODELS: CheckModels | None = None
+_WORKER: dict = {}
 
 
-def _start_worker() -> None:
-    global _WORKER_MODELS
+def _start_worker(windows: list[dict], qa: QASettings) -> None:
     cv2.setNumThreads(1)  # one core a window: the processes share the machine
-    _WORKER_MODELS = load_models()
+    _, footage = load_windows({w["id"] for w in windows})
+    _WORKER.update(windows=windows, qa=qa, footage=footage, models=load_models())
 
 
 def _judge_window(index: int) -> tuple[int, list[dict]]:
-    return index, [judge(case, _WORKER_MODELS, _QA) for case in make_cases(_WINDOWS[index], _VIDEOS)]
+    window, w = _WORKER["windows"][index], _WORKER
+    return index, [judge(case, w["models"], w["qa"]) for case in make_cases(window, w["footage"])]
 
 
 def main() -> None:
