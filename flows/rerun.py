@@ -11,11 +11,10 @@ import dataclasses
 from prefect import flow, get_run_logger
 
 from clipmill.provenance import differences
-from clipmill.tasks.clip import make_clip
+from clipmill.tasks.clip import deflicker_clip, make_clip
 from clipmill.tasks.common import run_config
 from clipmill.tasks.outputs import encode_clip
 from clipmill.tasks.records import load_reproduction
-from clipmill.tasks.repair import deflicker_clip
 
 
 @flow(name="clipmill-rerun", flow_run_name="rerun-{batch_name}-{job_key}")

@@ -3,7 +3,8 @@ then the stitch), and judging it beside its MP4 encode (after the deflicker). Th
 runs both; `clipmill rerun` makes a recorded clip again through the same make_clip.
 
 Each step is a task of its own inside them (generate-segment, stitch-segments, deflicker,
-check-clip, encode-mp4), so the dashboard lists every step of every attempt by name.
+check-clip, encode-mp4), so the dashboard lists every step of every attempt by name; the
+two repairs of the frames, joining segments and removing flicker, are here too.
 """
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from clipmill.bookkeeping import AttemptRecord, ClipRecipe, ClipRecord, JudgedClip, MadeClip, Provenance, Reproduction
+from clipmill.media import load_frames, save_frames
 from clipmill.outcomes import StitchedClip
 from clipmill.planning import ShotPlan
 from clipmill.provenance import software_versions, weights_fingerprint
 from clipmill.publishing import PublishSettings
+from clipmill.qa.deflicker import deflicker
+from clipmill.qa.stitch import seam_metrics, stitch_segments
 from clipmill.tasks.checks import check_clip
 from clipmill.tasks.common import clip_step_name
 from clipmill.tasks.generate import generate_segment
 from clipmill.tasks.outputs import encode_clip
-from clipmill.tasks.repair import deflicker_clip, stitch
 
 
 @task(name="make-clip", task_run_name=clip_step_name, cache_policy=NO_CACHE)
@@ -76,3 +79,22 @@ def judge_and_encode(stitched: StitchedClip, plan: ShotPlan, recipe: ClipRecipe,
     record.add_time("qa", sum(judgement.seconds.values()))
     record.add_encoded(encoded)
     return JudgedClip(judgement, encoded)
+
+
+@task(name="stitch-segments", task_run_name=clip_step_name, cache_policy=NO_CACHE)
+def stitch(segment_paths: list[Path], dest: Path) -> StitchedClip:
+    """Drop each continuation's repeated first frame, match its colour to the previous segment.
+    A single segment is already the clip: it is passed on as it is, not read and written again
+    (a 720p clip is a third of a gigabyte, and this sits between generation and QA)."""
+    if len(segment_paths) == 1:
+        return StitchedClip(frames_path=segment_paths[0], seams=[], seam_metrics=[])
+    result = stitch_segments([load_frames(p) for p in segment_paths], shared_frames=1, match_colour=True)
+    save_frames(result.frames, dest)
+    return StitchedClip(frames_path=dest, seams=list(result.seams),
+                        seam_metrics=seam_metrics(result.frames, result.seams))
+
+
+@task(name="deflicker", task_run_name=clip_step_name, cache_policy=NO_CACHE)
+def deflicker_clip(src: Path, dest: Path, strength: float) -> Path:
+    save_frames(deflicker(load_frames(src), strength=strength), dest)
+    return dest

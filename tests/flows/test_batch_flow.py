@@ -168,12 +168,12 @@ def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tm
     """Two clips in flight: the first clip's deflicker (a CPU stage) waits until another clip
     has the device, which only happens if the batch overlaps them; generations never share it."""
     import clipmill.models.wan
-    import clipmill.tasks.repair
+    import clipmill.tasks.clip
     from clipmill.models.devices import generation_lock
 
     recorder = RecordingLock(generation_lock("cpu"))
     monkeypatch.setattr(clipmill.models.wan, "generation_lock", lambda device: recorder)
-    real_deflicker, cpu_stage, first = clipmill.tasks.repair.deflicker, [], threading.Lock()
+    real_deflicker, cpu_stage, first = clipmill.tasks.clip.deflicker, [], threading.Lock()
 
     def deflicker_after_next_generation_starts(frames, **kwargs):
         if first.acquire(blocking=False):  # the first clip to get here
@@ -182,7 +182,7 @@ def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tm
             cpu_stage.append((overlapped, time.monotonic()))
         return real_deflicker(frames, **kwargs)
 
-    monkeypatch.setattr(clipmill.tasks.repair, "deflicker", deflicker_after_next_generation_starts)
+    monkeypatch.setattr(clipmill.tasks.clip, "deflicker", deflicker_after_next_generation_starts)
     spec = yaml.safe_load(spec_file(tmp_path).read_text())
     spec["name"] = "overlap-test"
     spec["jobs"] = [{"id": f"clip-{n}", "prompt": "A brown dog runs toward a boy in a park", "seed": n}

@@ -1,8 +1,8 @@
-"""The repair tasks' own logic, run as plain functions (`.fn`): no Prefect server needed."""
+"""The stitch task's own logic, run as a plain function (`.fn`): no Prefect server needed."""
 import numpy as np
 
 from clipmill.media import load_frames, save_frames
-from clipmill.tasks.repair import stitch
+from clipmill.tasks.clip import stitch
 
 
 def _clip(path, value: int, count: int = 5):
