@@ -7,6 +7,12 @@ from a slow one). While the clip is made a heartbeat thread renews the lease, so
 of any length keeps it; at the end the lease is released. The claim is one conditional UPDATE,
 atomic on SQLite and PostgreSQL alike.
 
+A live process is not proof of progress: a generation hung in a CUDA kernel keeps its thread,
+and so its process, alive forever. So a step with a time limit says until when it may run
+(`JobLease.working_until`, entered by the task layer: tasks/concurrency.py), and while any
+such step is past its deadline the heartbeat stops renewing: the lease runs out and another
+run can take the job over, whether or not the hung thread ever ends.
+
 Waiting out a lease is right when its holder may be alive, but a run killed mid-clip (kill -9,
 the OOM killer) would keep its jobs from the next run for the whole lease. So the worker id
 names its process (host, pid, the process's start time, its pid namespace, and the Prefect
@@ -18,12 +24,15 @@ merely gone quiet may still be writing.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -176,9 +185,20 @@ def describe_holder(worker: str | None, until: datetime | None) -> str:
     return f"{worker} (lease expires {until:%H:%M:%S} UTC)" if until else worker
 
 
+# The lease this context's job is made under: steps with a deadline find it here
+# (tasks/concurrency.py) without every call between the flow and the task passing it along.
+_current_lease: contextvars.ContextVar["JobLease | None"] = contextvars.ContextVar("clipmill_job_lease", default=None)
+
+
+def current_lease() -> "JobLease | None":
+    """The held `JobLease` entered in this context (or the context a task runner copied), if any."""
+    return _current_lease.get()
+
+
 class JobLease:
     """`with JobLease(db_url, job_id) as lease:` — `lease.held` says whether this run got the
-    job; while held, a daemon thread renews it every third of its duration."""
+    job; while held, a daemon thread renews it every third of its duration, unless a step
+    entered with `working_until` is past its deadline."""
 
     def __init__(self, db_url: str, job_id: int, lease_s: float | None = None, worker: str | None = None,
                  is_dead: Callable[[str], bool] = process_is_gone) -> None:
@@ -189,6 +209,11 @@ class JobLease:
         self.held, self.owner, self.owner_until = False, None, None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._previous_lease: JobLease | None = None
+        # Deadlines (time.monotonic()) of the steps running now; several when QA and the
+        # encode run side by side.
+        self._deadlines: dict[object, float] = {}
+        self._deadlines_lock = threading.Lock()
 
     def __enter__(self) -> "JobLease":
         with session_scope(init_db(self.db_url)) as session:
@@ -202,10 +227,32 @@ class JobLease:
             with session_scope(init_db(self.db_url)) as session:
                 self.held = claim(session, self.job_id, self.worker, self.lease_s, is_dead=lambda o: o == owner)
                 self.owner, self.owner_until = held_until(session, self.job_id)
+        self._previous_lease = _current_lease.get()
         if self.held:
+            _current_lease.set(self)
             self._thread = threading.Thread(target=self._renew, name=f"lease-{self.job_id}", daemon=True)
             self._thread.start()
         return self
+
+    @contextmanager
+    def working_until(self, deadline: float) -> Iterator[None]:
+        """Around a step that must end by `deadline` (a `time.monotonic()` time): while it runs
+        past it, the lease is not renewed. The step leaving (even by the timeout's exception)
+        lets the renewals resume; a step that never leaves lets the lease run out."""
+        token = object()
+        with self._deadlines_lock:
+            self._deadlines[token] = deadline
+        try:
+            yield
+        finally:
+            with self._deadlines_lock:
+                del self._deadlines[token]
+
+    def overrun_s(self) -> float:
+        """How far the most overdue running step is past its deadline; 0 when none is."""
+        now = time.monotonic()
+        with self._deadlines_lock:
+            return max([0.0, *(now - deadline for deadline in self._deadlines.values())])
 
     def still_held(self) -> bool:
         """Re-read the row: false if the lease expired and another run took the job meanwhile."""
@@ -213,7 +260,16 @@ class JobLease:
             return self.held and holder(session, self.job_id) == self.worker
 
     def _renew(self) -> None:
+        overdue = False
         while not self._stop.wait(self.lease_s / 3):
+            overrun_s = self.overrun_s()
+            if overrun_s > 0:
+                if not overdue:
+                    logger.warning("job %s: a step is %.0f s past its time limit; the lease is no longer renewed, "
+                                   "so another run can take the job over once it runs out", self.job_id, overrun_s)
+                overdue = True
+                continue
+            overdue = False
             try:
                 with session_scope(init_db(self.db_url)) as session:
                     # Renewing only: a lease lost meanwhile is the new holder's, dead or not.
@@ -225,6 +281,7 @@ class JobLease:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
+        _current_lease.set(self._previous_lease)
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self.held:

@@ -56,6 +56,38 @@ def test_the_heartbeat_keeps_a_lease_alive_through_a_long_generation(engine, db_
         assert third.held  # released on exit
 
 
+def test_a_step_past_its_deadline_stops_the_heartbeat_until_it_leaves(engine, db_url):
+    """A fake generation hung in a thread: past its deadline the lease is no longer renewed,
+    runs out, and another run takes the job; the hung step's run has lost it for good."""
+    import threading
+
+    [job] = _jobs(engine, 1)
+    hung, stuck = threading.Event(), threading.Event()
+    with JobLease(db_url, job, lease_s=0.6) as first:
+
+        def hung_generation() -> None:
+            with first.working_until(time.monotonic() + 0.3):
+                stuck.set()
+                hung.wait(30)
+
+        generation = threading.Thread(target=hung_generation)
+        generation.start()
+        try:
+            assert stuck.wait(10)
+            time.sleep(0.1)
+            with JobLease(db_url, job, lease_s=30) as early:
+                assert not early.held  # within the deadline it is renewed
+            assert first.overrun_s() == 0.0
+            time.sleep(0.3 + 0.6 + 0.4)  # past the deadline, then past the lease
+            assert first.overrun_s() > 0.6
+            with JobLease(db_url, job, lease_s=30) as second:
+                assert second.held
+        finally:
+            hung.set()
+            generation.join()
+        assert first.overrun_s() == 0.0 and not first.still_held()
+
+
 def test_two_processes_never_claim_the_same_job(engine, db_url, tmp_path):
     jobs = _jobs(engine, 40)
     start = tmp_path / "go"
