@@ -5,7 +5,7 @@ error) are not run again, so a nightly schedule over one spec pays only for new 
 jobs; `retry_failed` gives failed and errored jobs a new attempt budget on purpose.
 
 A worker keeps `clips_in_flight` clips going at once (two by default), each in its own
-thread. Generation holds the device (models.devices.generation_lock), so while one clip is
+thread. Generation holds the device (tasks/concurrency.py), so while one clip is
 deflickered, checked and encoded on the CPU, the next one is already generating.
 """
 from __future__ import annotations

@@ -49,7 +49,7 @@ from clipmill.tasks import KNOWN_FAULTS
 from clipmill.tasks.checks import decide_retry
 from clipmill.tasks.clip import judge_and_encode, make_clip
 from clipmill.tasks.common import GenerationCancelled
-from clipmill.tasks.generate import prefect_run_states
+from clipmill.tasks.concurrency import prefect_run_states
 from clipmill.tasks.inputs import input_gate, prepare_input_image, structure_prompt
 from clipmill.tasks.leases import holder_is_dead, this_runs_worker_id
 from clipmill.tasks.outputs import publish_clip, store_artifact

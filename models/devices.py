@@ -1,5 +1,7 @@
-"""Which device and precision a model runs on, what GPUs this process can see, who may
-generate on a device right now, and which thread a model's calls run on."""
+"""Which device and precision a model runs on, what GPUs this process can see, and which
+thread a model's calls run on: the in-process half of a device's exclusivity. How these
+threads fit with the GPU's Prefect slot, cancellation, time limits and the job lease is
+described in one place: tasks/concurrency.py."""
 from __future__ import annotations
 
 import contextvars
@@ -17,22 +19,7 @@ T = TypeVar("T")
 # The model thread of the QA and gate models (detector, CLIP, open-vocabulary detector).
 JUDGE = "judge"
 
-_generation_locks: dict[str, threading.RLock] = {}
 _registry_lock = threading.Lock()
-
-
-def generation_lock(device: torch.device | str) -> threading.RLock:
-    """The process-wide lock a generation holds on `device` for as long as it runs.
-
-    A worker keeps two clips in flight (flows/batch.py) so that one clip's CPU stages run
-    while the next one generates; this lock keeps their generations, of any model, from
-    sharing the GPU, where they would only slow each other down and could run it out of
-    memory. Re-entrant: the generate task takes it before the GPU's Prefect slot
-    (tasks/generate.py:gpu_slot) and the generator takes it again inside.
-    """
-    key = str(torch.device(device))
-    with _registry_lock:
-        return _generation_locks.setdefault(key, threading.RLock())
 
 
 class _ModelThread:
@@ -56,7 +43,23 @@ class _ModelThread:
             return fn(*args, **kwargs)
         future: Future = Future()
         self._calls.put((future, contextvars.copy_context(), fn, args, kwargs))
-        return future.result()
+        return wait_interruptibly(future)
+
+
+# How often a thread waiting for a model call wakes. A wait on a lock cannot be interrupted
+# by an exception sent to the thread (Prefect's task timeout in a worker thread); a wait in
+# short slices takes it within one slice.
+_WAIT_SLICE_S = 0.5
+
+
+def wait_interruptibly(future: Future) -> T:
+    """`future.result()`, waited for in slices so that the waiting thread stays interruptible."""
+    while True:
+        try:
+            return future.result(timeout=_WAIT_SLICE_S)
+        except TimeoutError:
+            if future.done():  # it ended meanwhile, or the call itself raised a TimeoutError
+                return future.result()
 
 
 _model_threads: dict[str, _ModelThread] = {}
@@ -74,9 +77,11 @@ def run_on_model_thread(role: str, fn: Callable[..., T], *args, **kwargs) -> T:
     (what that gave a batch: docs/benchmarks.md).
 
     Roles: `JUDGE` (the QA and gate models) and "generate:<device>". Calls of
-    one role run one at a time, in the order they came; the call runs in a copy of the caller's
-    context (Prefect's run context included, so it can log to the run), and what it raises is
-    raised here.
+    one role run one at a time, in the order they came: for "generate:<device>" that queue is
+    the process's whole in-process exclusivity of the device (models.wan). The call runs in a
+    copy of the caller's context (Prefect's run context included, so it can log to the run),
+    and what it raises is raised here. A caller interrupted while it waits (a task timeout)
+    stops waiting; the call itself runs on, to its end.
     """
     with _registry_lock:
         worker = _model_threads.get(role)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from clipmill.models.acceleration import (
 from clipmill.models.attention import FLASH_ATTENTION_4, AttentionChoice, choose_kernel, use_kernel
 from clipmill.models.cache import cached_model
 from clipmill.models.catalog import MODEL_SPECS, ModelSpec
-from clipmill.models.devices import generation_lock, pick_device, run_on_model_thread
+from clipmill.models.devices import pick_device, run_on_model_thread
 from clipmill.models.wan_loading import ModelLoadError, assemble, build_tiny, load_pretrained
 from clipmill.models.wan_stages import DECODE_DTYPES, LatentDecoder, PromptEmbeddings, gather_timestep_embedding
 
@@ -68,6 +68,36 @@ class GenerationRequest:
     decode_dtype: str = "bfloat16"
 
 
+@dataclass(frozen=True)
+class GenerationResult:
+    """The frames of one `VideoGenerator.generate` call and how they were made.
+
+    Attributes:
+        frames: uint8 RGB frames, shape (num_frames, height, width, 3).
+        profile: The memory profile the frames were made with.
+        fell_back_from: The profile that ran out of GPU memory first, if one did.
+        device_s: Seconds this call held the device.
+        waited_s: Seconds it waited for the device first (behind other clips of this process
+            and, with `hold_device`, for the caller's slot).
+        attention: The attention kernel ("flash-attention-4" or "sdpa").
+        decode_dtype: The VAE decode's dtype.
+        text_cached: How many of the prompt and negative prompt came from the embedding cache.
+        encode_s, denoise_s, decode_s: The device's seconds in each stage.
+    """
+
+    frames: np.ndarray
+    profile: str
+    fell_back_from: str | None
+    device_s: float
+    waited_s: float
+    attention: str
+    decode_dtype: str
+    text_cached: int
+    encode_s: float
+    denoise_s: float
+    decode_s: float
+
+
 class VideoGenerator:
     """A loaded Wan2.2 model that turns `GenerationRequest`s into frames.
 
@@ -81,13 +111,6 @@ class VideoGenerator:
             error moves it one step lighter for the rest of the process.
         attention: The attention kernel chosen at load (`models.attention.AttentionChoice`:
             "flash-attention-4" or "sdpa", and why).
-        last_run: What the latest `generate` of the calling thread used: `profile`, the profile
-            it fell back from (`fell_back_from`), seconds it held the device (`device_s`) and
-            seconds it waited for it first (`waited_s`); also the attention kernel
-            (`attention`), the VAE decode's dtype (`decode_dtype`), how many of the prompt and
-            negative prompt came from the embedding cache (`text_cached`), and the device's
-            seconds in each stage (`encode_s`, `denoise_s`, `decode_s`). Per thread, since a
-            worker runs clips in threads that share this generator.
     """
 
     def __init__(
@@ -123,10 +146,8 @@ class VideoGenerator:
             # about 4% of a 720p clip on an H200.
             self.text_pipeline.register_to_config(expand_timesteps=False)
         # The pipelines share one scheduler, whose state changes every step, and one device:
-        # one generation at a time per device (models.devices.generation_lock), even when
-        # Prefect runs clips in threads.
-        self._runs = threading.local()
-        self._stages: dict = {}
+        # one generation at a time per device, whichever thread asks, because every generation
+        # runs on the device's model thread (`_generate_on_device`).
 
         # Placement: the fastest memory profile that fits what the GPU has free, unless told.
         self._pipeline = self.text_pipeline or self.image_pipeline
@@ -150,10 +171,6 @@ class VideoGenerator:
             torch.backends.cudnn.benchmark = True
         if compile_blocks and device.type == "cuda" and self.profile == "resident":
             compile_transformer_blocks(self._pipeline)
-
-    @property
-    def last_run(self) -> dict:
-        return getattr(self._runs, "last", {})
 
     def __repr__(self) -> str:
         weights = ", random weights" if self.random_weights else ""
@@ -214,7 +231,8 @@ class VideoGenerator:
         request: GenerationRequest,
         *,
         on_step: Callable[[int, int], None] | None = None,
-    ) -> np.ndarray:
+        hold_device: Callable[[], AbstractContextManager] | None = None,
+    ) -> GenerationResult:
         """Generate one clip.
 
         Args:
@@ -222,11 +240,14 @@ class VideoGenerator:
                 image-to-video from that first frame.
             on_step: Called after every denoising step as `on_step(steps_done, total_steps)`.
                 An exception raised by it propagates out of `generate` and stops the
-                generation within one step; that is how a cancelled run frees its GPU.
+                generation within one step; that is how a cancelled or overdue run frees its GPU.
+            hold_device: Entered once this call's turn on the device has come, around the
+                generation, on the device's model thread: where a caller adds an exclusivity
+                that spans processes (tasks/concurrency.py: the GPU's Prefect slot).
 
         Returns:
-            uint8 RGB frames, shape (num_frames, height, width, 3). The same request (seed
-            included) on the same device gives the same frames.
+            The frames (uint8 RGB, shape (num_frames, height, width, 3)) and how they were
+            made. The same request (seed included) on the same device gives the same frames.
 
         Raises:
             ValueError: The request does not fit this model (see `validate`).
@@ -259,13 +280,22 @@ class VideoGenerator:
             kwargs["callback_on_step_end"] = report_step
             kwargs["callback_on_step_end_tensor_inputs"] = []
 
-        # 3. denoise and decode; out of GPU memory, free it and retry once, one profile lighter
-        asked = time.perf_counter()
-        with generation_lock(self.device):
+        # 3. wait for the device, then denoise and decode on its model thread
+        return run_on_model_thread(f"generate:{self.device}", self._generate_on_device, pipeline, request, kwargs,
+                                   hold_device or nullcontext, asked=time.perf_counter())
+
+    def _generate_on_device(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict,
+                            hold_device: Callable[[], AbstractContextManager], *, asked: float) -> GenerationResult:
+        """Every generation on this device runs here, on one long-lived thread, whichever clip's
+        thread asks: its queue keeps two generations from sharing the GPU (they would only slow
+        each other down, and could run it out of memory), and the VAE's cuDNN tuning is kept per
+        thread (models.devices.run_on_model_thread). Out of GPU memory, it frees the memory and
+        retries once, one profile lighter, before the next generation may start."""
+        with hold_device():
             started = time.perf_counter()
             fell_back_from = None
             try:
-                frames = self._run_on_device_thread(pipeline, request, kwargs)
+                frames, stages = self._run(pipeline, request, kwargs)
             except torch.OutOfMemoryError:
                 lighter = lighter_profile(self.profile)
                 if lighter is None:
@@ -275,19 +305,12 @@ class VideoGenerator:
                                self.spec.name, fell_back_from, lighter)
                 self._free_memory()
                 place(self._pipeline, lighter, self.device)
-                frames = self._run_on_device_thread(pipeline, request, kwargs)
-            self._runs.last = {"profile": self.profile, "fell_back_from": fell_back_from,
-                               "device_s": time.perf_counter() - started, "waited_s": started - asked,
-                               "attention": self.attention.kernel, **self._stages}
+                frames, stages = self._run(pipeline, request, kwargs)
+            return GenerationResult(frames=frames, profile=self.profile, fell_back_from=fell_back_from,
+                                    device_s=time.perf_counter() - started, waited_s=started - asked,
+                                    attention=self.attention.kernel, **stages)
 
-        return frames
-
-    def _run_on_device_thread(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> np.ndarray:
-        # Every generation on this device runs on one long-lived thread, whichever clip's thread
-        # asks: the VAE's cuDNN tuning is kept per thread (models.devices.run_on_model_thread).
-        return run_on_model_thread(f"generate:{self.device}", self._run, pipeline, request, kwargs)
-
-    def _run(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> np.ndarray:
+    def _run(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> tuple[np.ndarray, dict]:
         clock = _StageClock(self.device)
         hits = self._embeddings.hits
         prompt_embeds = self._embeddings.get(pipeline, request.prompt)
@@ -303,9 +326,8 @@ class VideoGenerator:
         frames, decode_dtype = self._decoder.decode(pipeline, latents, request.decode_dtype,
                                                     resident=self.profile == "resident" and self.device.type == "cuda")
         frames = frames.cpu().numpy()
-        self._stages = {"decode_dtype": decode_dtype, "text_cached": text_cached, "encode_s": encode_s,
+        return frames, {"decode_dtype": decode_dtype, "text_cached": text_cached, "encode_s": encode_s,
                         "denoise_s": denoise_s, "decode_s": clock.lap()}
-        return frames
 
     def _free_memory(self) -> None:
         gc.collect()

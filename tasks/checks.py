@@ -18,10 +18,12 @@ from clipmill.spec import ModelSources, QASettings
 from clipmill.qa.judge import Judgement, expects_motion, judge_frames
 from clipmill.qa.retry import AttemptParams, RetryDecision, plan_retry
 from clipmill.qa.types import Verdict
-from clipmill.tasks.common import MODEL_TASK, clip_step_name, import_model_libraries
+from clipmill.tasks.common import clip_step_name, import_model_libraries
+from clipmill.tasks.concurrency import QA_TASK, lease_lapses_at_timeout
 
 
-@task(name="check-clip", task_run_name=clip_step_name, **MODEL_TASK)
+@task(name="check-clip", task_run_name=clip_step_name, **QA_TASK)
+@lease_lapses_at_timeout
 def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str, qa: QASettings,
                models: ModelSources, reference_image: Path | None = None) -> Judgement:
     """Temporal metrics, cuts, seams, blur and damage (against `reference_image` too, the job's

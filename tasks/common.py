@@ -69,16 +69,27 @@ def database_from_secret(name: str) -> str:
 
 
 class GenerationCancelled(RuntimeError):
-    """The flow run was cancelled while its GPU was generating (tasks/generate.py's CancelWatch)."""
+    """The flow run was cancelled while its GPU was generating (tasks/concurrency.py's CancelWatch)."""
+
+
+class GenerationTimedOut(TimeoutError):
+    """A generation ran past its task's time limit and was stopped at a denoising step
+    (tasks/concurrency.py). A TimeoutError, so Prefect ends the task run `TimedOut` as it does
+    for its own timeout."""
 
 
 def retry_on_infrastructure_error(task, task_run: TaskRun, state: State) -> bool:
     """Retry what a second try can fix (a busy GPU, a full disk being cleaned, a lost mount),
     never a bad input: ValueError and its kin fail the same way every time; nor a cancelled
-    generation, which was stopped on purpose."""
+    generation, which was stopped on purpose; nor a step past its time limit, which a second
+    try on the same machine would only spend again (a network timeout inside a step is a plain
+    TimeoutError and is retried)."""
+    from prefect.task_engine import TaskRunTimeoutError
+
     try:
         state.result()
-    except (ValueError, TypeError, KeyError, LookupError, GenerationCancelled):
+    except (ValueError, TypeError, KeyError, LookupError, GenerationCancelled, GenerationTimedOut,
+            TaskRunTimeoutError):
         return False
     except Exception:
         return True

@@ -12,10 +12,12 @@ from clipmill.bookkeeping import ClipRecord, Sidecar
 from clipmill.outcomes import EncodedClip, PublishedClip
 from clipmill.publishing import PublishSettings, clip_manifest, encode_published, new_produce_id
 from clipmill.storage.artifacts import ArtifactStore
-from clipmill.tasks.common import MODEL_TASK, STORE_TASK, clip_step_name
+from clipmill.tasks.common import STORE_TASK, clip_step_name
+from clipmill.tasks.concurrency import ENCODE_TASK, lease_lapses_at_timeout
 
 
-@task(name="encode-mp4", task_run_name=clip_step_name, **MODEL_TASK)
+@task(name="encode-mp4", task_run_name=clip_step_name, **ENCODE_TASK)
+@lease_lapses_at_timeout
 def encode_clip(frames_path: Path, dest: Path, fps: int, publish: PublishSettings | None = None,
                 clip: ClipRecord | None = None) -> EncodedClip:
     """H.264 / yuv420p / +faststart, checked with ffprobe afterwards: the frame count and fps

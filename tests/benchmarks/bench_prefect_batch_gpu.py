@@ -322,7 +322,7 @@ def create_gpu_slot() -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
-    from clipmill.tasks.generate import gpu_slot_name
+    from clipmill.tasks.concurrency import gpu_slot_name
 
     import torch
 

@@ -6,7 +6,7 @@ server, NVML's utilisation sampled every 50 ms over each generation. Two ways to
 cancelled run, interleaved so that drift shows:
 - `in_callback`: as generation did before, the step callback asks the API (this flow run and its
   root) every 2 s itself, between two denoising steps;
-- `beside`: `tasks.generate.CancelWatch`, which asks from a thread beside the generation.
+- `beside`: `tasks.concurrency.CancelWatch`, which asks from a thread beside the generation.
 
     python tests/benchmarks/bench_step_idle_gpu.py --source /tmp/wan5b --steps 16 --json tests/benchmarks/results/step_idle_h200.json
     python tests/benchmarks/bench_step_idle_gpu.py --smoke   # the tiny model on the CPU: checks the script
@@ -39,7 +39,7 @@ class CheckInCallback:
         return None
 
     def check(self) -> None:
-        from clipmill.tasks.generate import GenerationCancelled
+        from clipmill.tasks.common import GenerationCancelled
 
         now = time.monotonic()
         if now - self._last >= self.every_s:
@@ -52,7 +52,7 @@ def measure(model: str, source: str | None, steps: int, rounds: int) -> dict:
     from prefect import flow
 
     from clipmill.models.wan import default_request, load_generator
-    from clipmill.tasks.generate import CancelWatch, prefect_run_states
+    from clipmill.tasks.concurrency import CancelWatch, prefect_run_states
 
     @flow(name="step-idle")
     def run() -> dict:
@@ -64,12 +64,13 @@ def measure(model: str, source: str | None, steps: int, rounds: int) -> dict:
             for name, watch in (("in_callback", CheckInCallback(prefect_run_states)), ("beside", CancelWatch(prefect_run_states))):
                 with UtilisationSampler() as sampler, watch:
                     start = time.time()
-                    generator.generate(request, on_step=lambda step, total: watch.check())
+                    run = generator.generate(request, on_step=lambda step, total: watch.check())
                     end = time.time()
                 busy = sampler.busy_fraction(start, end)
                 results[name].append({"s": round(end - start, 2), "gpu_busy_fraction": busy,
                                       "idle_s": round((1 - busy) * (end - start), 2) if busy is not None else None,
-                                      **{k: round(v, 3) for k, v in generator.last_run.items() if k.endswith("_s")}})
+                                      **{k: round(getattr(run, k), 3) for k in ("device_s", "waited_s", "encode_s",
+                                                                                 "denoise_s", "decode_s")}})
         return results
 
     return run()

@@ -223,13 +223,19 @@ def main() -> None:
         results["clipmill_attention_reason"] = generator.attention.reason
         results["clipmill_attention_check_max_abs_diff"] = generator.attention.max_abs_diff
 
+        latest: dict = {}
+
+        def generate(req: GenerationRequest, **kwargs):
+            latest["run"] = generator.generate(req, **kwargs)
+            return latest["run"]
+
         def stages(name: str) -> None:
-            # Device seconds of each stage of the latest clip (VideoGenerator.last_run).
-            run = generator.last_run
+            # Device seconds of each stage of the latest clip (its GenerationResult).
+            run = latest["run"]
             for key in ("encode_s", "denoise_s", "decode_s"):
-                results[f"{name}_{key}"] = round(run[key], 3)
-            results[f"{name}_decode_dtype"] = run["decode_dtype"]
-            results[f"{name}_text_cached"] = run["text_cached"]
+                results[f"{name}_{key}"] = round(getattr(run, key), 3)
+            results[f"{name}_decode_dtype"] = run.decode_dtype
+            results[f"{name}_text_cached"] = run.text_cached
 
         def request(n_steps: int, image: Image.Image | None = None, seed: int = 0) -> GenerationRequest:
             return GenerationRequest(prompt=PROMPT, negative_prompt=NEGATIVE, width=width, height=height,
@@ -237,7 +243,7 @@ def main() -> None:
                                      decode_dtype=args.decode)
 
         def run_clipmill(req: GenerationRequest, clock: StepClock):
-            return lambda: generator.generate(req, on_step=lambda done, total: clock(None, done, None, None))
+            return lambda: generate(req, on_step=lambda done, total: clock(None, done, None, None))
 
         clock = StepClock()
         # Compiles, and cuDNN times the VAE's convolutions once per shape: once per worker.
@@ -264,12 +270,12 @@ def main() -> None:
             # Image-to-video feeds the compiled blocks per-token modulation (another input shape):
             # they compile once more, once per worker, so warm that up too before timing.
             start_image = Image.new("RGB", (width, height), (120, 130, 140))
-            warm_s, _ = timed(lambda: generator.generate(request(WARMUP_STEPS, image=start_image)))
+            warm_s, _ = timed(lambda: generate(request(WARMUP_STEPS, image=start_image)))
             results["image_to_video_warmup_s"] = round(warm_s, 2)
-            one_s, _ = timed(lambda: holder.update(first=generator.generate(request(seg_steps))))
+            one_s, _ = timed(lambda: holder.update(first=generate(request(seg_steps))))
             stages("segment_1")
-            last = Image.fromarray(holder["first"][-1])
-            second_s, _ = timed(lambda: generator.generate(request(seg_steps, image=last, seed=1)))
+            last = Image.fromarray(holder["first"].frames[-1])
+            second_s, _ = timed(lambda: generate(request(seg_steps, image=last, seed=1)))
             stages("segment_2")
             results["segment_steps"] = seg_steps
             results["segment_1_s"] = round(one_s, 2)

@@ -149,7 +149,8 @@ def assert_dashboard_shows_how_each_job_ended(batch_message: str) -> None:
 
 
 class RecordingLock:
-    """Wraps the real generation lock; records when it is held and signals each acquisition."""
+    """Stands for the GPU slot a generation holds (entered on the device's model thread once
+    the generation's turn has come): records when it is held and signals each acquisition."""
 
     def __init__(self, lock) -> None:
         self.lock, self.held, self.acquired = lock, [], threading.Semaphore(0)
@@ -167,12 +168,11 @@ class RecordingLock:
 def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tmp_path, monkeypatch):
     """Two clips in flight: the first clip's deflicker (a CPU stage) waits until another clip
     has the device, which only happens if the batch overlaps them; generations never share it."""
-    import clipmill.models.wan
     import clipmill.tasks.clip
-    from clipmill.models.devices import generation_lock
+    import clipmill.tasks.generate
 
-    recorder = RecordingLock(generation_lock("cpu"))
-    monkeypatch.setattr(clipmill.models.wan, "generation_lock", lambda device: recorder)
+    recorder = RecordingLock(threading.Lock())
+    monkeypatch.setattr(clipmill.tasks.generate, "gpu_slot", lambda device: recorder)
     real_deflicker, cpu_stage, first = clipmill.tasks.clip.deflicker, [], threading.Lock()
 
     def deflicker_after_next_generation_starts(frames, **kwargs):

@@ -50,12 +50,11 @@ def test_out_of_memory_retries_once_with_the_next_lighter_profile(generator, mon
         return real_run(*args)
 
     monkeypatch.setattr(generator, "_run", run_out_of_memory_once)
-    frames = generator.generate(request())
-    assert frames.shape == (5, 64, 64, 3)
+    run = generator.generate(request())
+    assert run.frames.shape == (5, 64, 64, 3)
     assert calls == ["resident", "model_offload"]
     assert generator.placed == ["resident", "model_offload"]
-    assert {k: generator.last_run[k] for k in ("profile", "fell_back_from")} == {
-        "profile": "model_offload", "fell_back_from": "resident"}
+    assert (run.profile, run.fell_back_from) == ("model_offload", "resident")
     # The lighter profile stays for the next clip.
     assert generator.profile == "model_offload"
 

@@ -50,9 +50,9 @@ def test_cpu_generator_records_sdpa(generator):
     from clipmill.models.wan import GenerationRequest
 
     assert generator.attention.kernel == SDPA
-    generator.generate(GenerationRequest(prompt="a dog runs", width=64, height=64, num_frames=5, steps=1,
-                                              guidance=5.0, seed=0))
-    assert generator.last_run["attention"] == SDPA
+    run = generator.generate(GenerationRequest(prompt="a dog runs", width=64, height=64, num_frames=5, steps=1,
+                                               guidance=5.0, seed=0))
+    assert run.attention == SDPA
 
 
 @pytest.fixture

@@ -64,22 +64,22 @@ def test_tiny_generator_reports_random_weights(tiny_generator):
 
 
 def test_text_to_video_shape_and_dtype(tiny_generator):
-    frames = tiny_generator.generate(small_request())
+    frames = tiny_generator.generate(small_request()).frames
     assert frames.shape == (SMALL["num_frames"], SMALL["height"], SMALL["width"], 3)
     assert frames.dtype == np.uint8
 
 
 def test_same_seed_same_frames_other_seed_other_frames(tiny_generator):
-    first = tiny_generator.generate(small_request(seed=7))
-    again = tiny_generator.generate(small_request(seed=7))
-    other = tiny_generator.generate(small_request(seed=8))
+    first = tiny_generator.generate(small_request(seed=7)).frames
+    again = tiny_generator.generate(small_request(seed=7)).frames
+    other = tiny_generator.generate(small_request(seed=8)).frames
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
 
 
 def test_image_to_video_uses_the_image(tiny_generator):
-    a = tiny_generator.generate(small_request(image=reference_image(seed=1)))
-    b = tiny_generator.generate(small_request(image=reference_image(seed=2)))
+    a = tiny_generator.generate(small_request(image=reference_image(seed=1))).frames
+    b = tiny_generator.generate(small_request(image=reference_image(seed=2))).frames
     assert a.shape == (SMALL["num_frames"], SMALL["height"], SMALL["width"], 3)
     assert a.dtype == np.uint8
     assert not np.array_equal(a, b)
@@ -113,7 +113,7 @@ def test_on_step_exception_stops_generation(tiny_generator):
         tiny_generator.generate(small_request(steps=4), on_step=cancel_at_second_step)
     assert calls == [1, 2]
     # The generator stays usable after a cancelled run.
-    assert tiny_generator.generate(small_request()).shape[0] == SMALL["num_frames"]
+    assert tiny_generator.generate(small_request()).frames.shape[0] == SMALL["num_frames"]
 
 
 @pytest.mark.parametrize(
@@ -163,20 +163,20 @@ def test_saved_checkpoint_loads_through_the_real_path(tiny_generator, tiny_folde
 
     # Same seed-0 weights as the built-in tiny model, so the same frames: nothing lost on disk
     # (a rounding step apart at most: diffusers keeps some modules in fp32 when it loads).
-    saved, built = loaded.generate(small_request()), tiny_generator.generate(small_request())
+    saved, built = loaded.generate(small_request()).frames, tiny_generator.generate(small_request()).frames
     assert np.abs(saved.astype(int) - built.astype(int)).max() <= 1
-    image_frames = loaded.generate(small_request(image=reference_image()))
-    np.testing.assert_array_equal(image_frames, tiny_generator.generate(small_request(image=reference_image())))
+    image_frames = loaded.generate(small_request(image=reference_image())).frames
+    np.testing.assert_array_equal(image_frames, tiny_generator.generate(small_request(image=reference_image())).frames)
 
 
 def test_text_to_video_with_one_timestep_a_sample_matches_per_token_timesteps(tiny_folder):
     """TI2V text-to-video runs with one timestep per sample (faster); the frames are those of
     diffusers' per-token timesteps, since no frame is conditioned."""
     loaded = load_generator("wan2.2-ti2v-5b", source=str(tiny_folder))
-    fast = loaded.generate(small_request(seed=3))
+    fast = loaded.generate(small_request(seed=3)).frames
     loaded.text_pipeline.register_to_config(expand_timesteps=True)
     try:
-        per_token = loaded.generate(small_request(seed=3))
+        per_token = loaded.generate(small_request(seed=3)).frames
     finally:
         loaded.text_pipeline.register_to_config(expand_timesteps=False)
     assert np.abs(fast.astype(int) - per_token.astype(int)).max() <= 1
@@ -190,10 +190,10 @@ def test_two_expert_checkpoint_keeps_its_boundary_and_second_guidance(tiny_a14b_
     assert pipeline.transformer_2 is not None and pipeline.transformer_2 is not pipeline.transformer
 
     request = small_request(width=64, height=48, num_frames=5, steps=4)
-    frames = generator.generate(request)
+    frames = generator.generate(request).frames
     assert frames.shape == (5, 48, 64, 3)
     # guidance_2 drives the low-noise expert: changing it changes the clip.
-    assert not np.array_equal(frames, generator.generate(small_request(width=64, height=48, steps=4, guidance_2=1.0)))
+    assert not np.array_equal(frames, generator.generate(small_request(width=64, height=48, steps=4, guidance_2=1.0)).frames)
 
     with pytest.raises(ValueError, match="text-to-video only"):
         generator.generate(small_request(width=64, height=48, image=Image.new("RGB", (64, 48))))
@@ -213,7 +213,7 @@ def test_two_expert_image_to_video_checkpoint(tiny_i2v_a14b_folder):
     assert generator.image_pipeline.config.boundary_ratio == pytest.approx(0.9)
     assert generator.image_pipeline.config.expand_timesteps is False
     assert generator.image_pipeline.transformer_2 is not None
-    frames = generator.generate(small_request(width=64, height=48, steps=4, image=Image.new("RGB", (64, 48), "red")))
+    frames = generator.generate(small_request(width=64, height=48, steps=4, image=Image.new("RGB", (64, 48), "red"))).frames
     assert frames.shape == (SMALL["num_frames"], 48, 64, 3)
     with pytest.raises(ValueError, match="needs an image"):
         generator.generate(small_request(width=64, height=48))
@@ -254,26 +254,24 @@ def test_unknown_model_and_tiny_with_source_are_refused(tiny_folder):
 
 
 def test_a_generation_waits_for_the_device_and_reports_its_own_run(tiny_generator):
-    """Clips in flight share one device: a generation waits while another holds it, and each
-    thread sees its own run's timings, not the other thread's."""
+    """Clips in flight share one device: a generation waits in the device's queue while
+    another one runs there, and each call returns its own run's timings."""
     import threading
     import time
 
-    from clipmill.models.devices import generation_lock
+    other_runs, mine = threading.Event(), []
 
-    seen: dict = {}
-    mine = dict(tiny_generator.last_run)
+    def other_clip() -> None:  # holds the device's model thread, as a running generation does
+        from clipmill.models.devices import run_on_model_thread
 
-    def generate() -> None:
-        tiny_generator.generate(small_request())
-        seen.update(tiny_generator.last_run)
+        run_on_model_thread(f"generate:{tiny_generator.device}", lambda: (other_runs.set(), time.sleep(0.5)))
 
-    worker = threading.Thread(target=generate)
-    with generation_lock(tiny_generator.device):  # another clip holds the device
-        worker.start()
-        time.sleep(0.5)
-        assert worker.is_alive(), "the generation did not wait for the device"
-    worker.join(timeout=60)
-    assert seen["waited_s"] >= 0.5 and seen["device_s"] > 0
-    assert seen["profile"] == "resident" and seen["fell_back_from"] is None
-    assert tiny_generator.last_run == mine  # this thread's last run is untouched by the other's
+    holder = threading.Thread(target=other_clip)
+    holder.start()
+    other_runs.wait(10)
+    mine.append(tiny_generator.generate(small_request()))
+    holder.join()
+    [run] = mine
+    assert run.waited_s >= 0.3 and run.device_s > 0
+    assert run.profile == "resident" and run.fell_back_from is None
+    assert run.frames.shape == (SMALL["num_frames"], SMALL["height"], SMALL["width"], 3)

@@ -26,20 +26,17 @@ def request(**overrides):
 
 def test_negative_prompt_is_encoded_once_across_clips(generator):
     generator._embeddings.clear()
-    generator.generate(request(prompt="a dog runs"))
-    assert generator.last_run["text_cached"] == 0
-    generator.generate(request(prompt="a cat sleeps"))
-    assert generator.last_run["text_cached"] == 1  # the negative prompt
-    generator.generate(request(prompt="a dog runs"))
-    assert generator.last_run["text_cached"] == 2
+    assert generator.generate(request(prompt="a dog runs")).text_cached == 0
+    assert generator.generate(request(prompt="a cat sleeps")).text_cached == 1  # the negative prompt
+    assert generator.generate(request(prompt="a dog runs")).text_cached == 2
 
 
 def test_cached_embeddings_give_the_same_frames_as_fresh_ones(generator):
     generator._embeddings.clear()
     fresh = generator.generate(request(seed=3))
     cached = generator.generate(request(seed=3))
-    assert generator.last_run["text_cached"] == 2
-    np.testing.assert_array_equal(fresh, cached)
+    assert cached.text_cached == 2
+    np.testing.assert_array_equal(fresh.frames, cached.frames)
 
 
 def test_cache_drops_the_least_recently_used_text():
@@ -58,11 +55,10 @@ def test_cache_drops_the_least_recently_used_text():
 
 
 def test_stage_seconds_and_decode_dtype_are_recorded(generator):
-    generator.generate(request(decode_dtype="bfloat16"))
-    run = generator.last_run
+    run = generator.generate(request(decode_dtype="bfloat16"))
     # The bf16 copy of the VAE exists only for a resident GPU pipeline: the CPU decodes in fp32.
-    assert run["decode_dtype"] == "float32"
-    assert all(run[k] >= 0 for k in ("encode_s", "denoise_s", "decode_s"))
+    assert run.decode_dtype == "float32"
+    assert min(run.encode_s, run.denoise_s, run.decode_s) >= 0
 
 
 def test_unknown_decode_dtype_is_refused(generator):
