@@ -1,7 +1,8 @@
 """Trending keywords: which were already queued, and what each poll decided about each one."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -29,20 +30,32 @@ def seen_keywords(session: Session, normalised: Iterable[str]) -> set[str]:
     return seen
 
 
+@dataclass(frozen=True)
+class KeywordRecord:
+    """What a poll decided about one keyword, as stored: `job_keys` are the jobs made for a
+    queued one."""
+
+    normalised: str
+    display: str
+    source: str
+    status: KeywordStatus
+    reason: str | None = None
+    job_keys: Sequence[str] = ()
+
+
 def record_keywords(
-    session: Session, keywords: Iterable[Mapping[str, Any]], *, batch_name: str | None = None
+    session: Session, keywords: Iterable[KeywordRecord], *, batch_name: str | None = None
 ) -> list[Keyword]:
-    """Insert or update one row per keyword; each mapping has `normalised`, `display`,
-    `source`, `status` and optionally `reason` and `job_keys`.
+    """Insert or update one row per keyword (the first of each normalised text).
 
     `batch_name` is stored on the "queued" ones. A keyword already queued keeps its batch,
     jobs and status (only `last_seen_at` moves), so a repeated poll cannot re-assign it.
     """
     now = utcnow()
-    given: dict[str, Mapping[str, Any]] = {}
+    given: dict[str, KeywordRecord] = {}
     for entry in keywords:
-        _require(entry["status"], KEYWORD_STATUSES, "keyword")
-        given.setdefault(entry["normalised"], entry)
+        _require(entry.status, KEYWORD_STATUSES, "keyword")
+        given.setdefault(entry.normalised, entry)
     existing = {}
     names = sorted(given)
     for start in range(0, len(names), _IN_CHUNK):
@@ -58,12 +71,12 @@ def record_keywords(
             row.last_seen_at = now
             rows.append(row)
             continue
-        row.display = entry["display"]
-        row.source = entry["source"]
-        row.status = entry["status"]
-        row.reason = entry.get("reason")
-        row.batch_name = batch_name if entry["status"] == KeywordStatus.QUEUED else None
-        row.job_keys = list(entry.get("job_keys") or [])
+        row.display = entry.display
+        row.source = entry.source
+        row.status = entry.status
+        row.reason = entry.reason
+        row.batch_name = batch_name if entry.status == KeywordStatus.QUEUED else None
+        row.job_keys = list(entry.job_keys)
         row.last_seen_at = now
         rows.append(row)
     session.flush()

@@ -32,7 +32,7 @@ from clipmill.trending.fetching import (
 from clipmill.trending.json_path import parse_json_path, select_json
 from clipmill.trending.keywords import Keyword, normalise
 from clipmill.trending.screening import MAX_KEYWORD_CHARS, Decision, ScreeningStatus, screen_keywords
-from clipmill.trending.specs import build_batch_spec, check_name_prefix, job_id
+from clipmill.trending.specs import TrendingBatch, build_batch_spec, check_name_prefix, job_id
 from clipmill.trending.wordlists import WordList
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "Source",
     "ScreeningStatus",
     "SourceError",
+    "TrendingBatch",
     "WordList",
     "build_batch_spec",
     "check_name_prefix",

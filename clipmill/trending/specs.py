@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,17 @@ def job_id(keyword: Keyword, template: str, taken: Collection[str] = ()) -> str:
     if candidate in taken:
         candidate = f"{slug or 'kw'}-{digest}-{template[:20]}"
     return candidate[:64]
+
+
+@dataclass(frozen=True)
+class TrendingBatch:
+    """A batch spec a poll wrote: its name, file and job count, and the job ids made for each
+    normalised keyword."""
+
+    name: str
+    spec_path: str
+    jobs: int
+    job_keys: dict[str, list[str]]
 
 
 def build_batch_spec(

@@ -11,8 +11,8 @@ from clipmill.storage.schema import Keyword
 
 
 def _entry(normalised, status="queued", **extra):
-    return {"normalised": normalised, "display": normalised.title(), "source": "https://x/feed", "status": status,
-            **extra}
+    return repo.KeywordRecord(normalised=normalised, display=normalised.title(), source="https://x/feed",
+                              status=status, **extra)
 
 
 def test_seen_keywords_are_the_queued_ones(engine):
