@@ -241,3 +241,28 @@ def test_a_hung_step_stops_renewing_its_job_lease_after_its_deadline(harness, tm
             released.set()
         running.result(timeout=30)
     assert deadlines[0] is not None
+
+
+def test_generation_qa_and_encode_declare_their_time_limits_and_hand_them_to_the_lease():
+    from clipmill.tasks.checks import check_clip
+    from clipmill.tasks.concurrency import CHECK_TIMEOUT_S, ENCODE_TIMEOUT_S, GENERATE_TIMEOUT_S
+    from clipmill.tasks.generate import generate_segment
+    from clipmill.tasks.outputs import encode_clip
+
+    limits = {step: step.timeout_seconds for step in (generate_segment, check_clip, encode_clip)}
+    assert list(limits.values()) == [GENERATE_TIMEOUT_S, CHECK_TIMEOUT_S, ENCODE_TIMEOUT_S]
+    for step in limits:  # lease_lapses_at_timeout wraps the function the task runs
+        assert step.fn.__wrapped__.__name__ == step.fn.__name__
+
+
+def test_time_limits_come_from_the_environment_and_bad_ones_are_named(monkeypatch):
+    from clipmill.tasks.concurrency import _seconds_from_env
+
+    monkeypatch.delenv("CLIPMILL_TEST_LIMIT_S", raising=False)
+    assert _seconds_from_env("CLIPMILL_TEST_LIMIT_S", 60.0) == 60.0
+    monkeypatch.setenv("CLIPMILL_TEST_LIMIT_S", "90")
+    assert _seconds_from_env("CLIPMILL_TEST_LIMIT_S", 60.0) == 90.0
+    for bad in ("soon", "0", "-5"):
+        monkeypatch.setenv("CLIPMILL_TEST_LIMIT_S", bad)
+        with pytest.raises(ValueError, match="CLIPMILL_TEST_LIMIT_S"):
+            _seconds_from_env("CLIPMILL_TEST_LIMIT_S", 60.0)
