@@ -179,8 +179,8 @@ class AttemptRecord:
             self.events.append(AttemptEvent.oom_fallback(number, segment))
 
     def add_encoded(self, encoded: EncodedClip) -> None:
-        self.produce_id = encoded.labels.get("produce_id")
-        self.label_status = LabelStatus(encoded.labels.get("status", LabelStatus.OFF))
+        self.produce_id = encoded.labels.produce_id
+        self.label_status = encoded.labels.status
 
     def add_decision(self, decision: RetryDecision, judgement: Judgement) -> None:
         """The decision after a judgement; the checks of the judgement that ends the attempt."""
@@ -204,7 +204,7 @@ class Sidecar:
         return {"job": self.job.model_dump(mode="json"), "version": self.job.version(), "plan": self.plan.to_dict(),
                 "prompt_cuts": list(self.plan.prompt_cuts), "attempt": self.attempt.number,
                 "params": dataclasses.asdict(self.params), "verdict": self.judged.judgement.to_dict(),
-                "video": self.judged.encoded.probe.to_dict(), "labels": self.judged.encoded.labels,
+                "video": self.judged.encoded.probe.to_dict(), "labels": self.judged.encoded.labels.to_dict(),
                 "timings": self.attempt.timings, "device": self.attempt.device}
 
 

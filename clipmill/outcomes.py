@@ -5,11 +5,12 @@ arrays, so nothing large passes through Prefect.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from clipmill.media import VideoInfo
+from clipmill.publishing.encode import PublishedLabels
 from clipmill.statuses import JobStatus
 
 
@@ -40,7 +41,7 @@ class EncodedClip:
     path: Path
     poster: Path
     probe: VideoInfo
-    labels: dict = field(default_factory=dict)  # clipmill.publishing.PublishedLabels.to_dict()
+    labels: PublishedLabels
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def encode_clip(frames_path: Path, dest: Path, fps: int, publish: PublishSetting
     info = probe(dest)
     if info.frames != len(frames):
         raise RuntimeError(f"{dest}: encoded {info.frames} frames, expected {len(frames)}")
-    return EncodedClip(path=dest, poster=poster, probe=info, labels=labels.to_dict())
+    return EncodedClip(path=dest, poster=poster, probe=info, labels=labels)
 
 
 @task(name="store-artifact", task_run_name=clip_step_name, **STORE_TASK)

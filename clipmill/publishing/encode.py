@@ -43,7 +43,7 @@ def encode_published(frames: np.ndarray, dest: str | Path, *, fps: float, settin
     # 1. nothing to add
     if not settings.enabled:
         encode_mp4(frames, dest, fps=fps, crf=crf, preset=preset)
-        return PublishedLabels("off", None, None, 0, 0.0, None, False)
+        return PublishedLabels(LabelStatus.OFF, None, None, 0, 0.0, None, False)
 
     # 2. explicit label
     count, height, width, _ = frames.shape
