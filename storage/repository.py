@@ -243,7 +243,7 @@ def set_job_status(
         if accepted_attempt.job_id != job.id:
             raise ValueError(f"attempt {accepted_attempt.number} does not belong to job {job.key!r}")
     elif accepted_attempt is not None:
-        raise ValueError(f"job {job.key!r}: an accepted attempt only goes with status 'accepted', not {status!r}")
+        raise ValueError(f"job {job.key!r}: an accepted attempt only goes with status 'accepted', not '{status}'")
     job.status = status
     job.reason = reason
     job.accepted_attempt = accepted_attempt
