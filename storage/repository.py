@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clipmill.qa.types import Check
-from clipmill.statuses import AttemptStatus, BatchStatus, JobStatus
+from clipmill.statuses import AttemptEventKind, AttemptStatus, BatchStatus, JobStatus
 from clipmill.storage.files import is_url, sha256_file
 from clipmill.storage.schema import (
     ATTEMPT_EVENT_KINDS,
@@ -185,13 +185,21 @@ def record_checks(session: Session, attempt: Attempt, checks: Iterable[Check]) -
     return rows
 
 
-def record_events(session: Session, attempt: Attempt, events: Iterable[Mapping[str, Any]]) -> list[AttemptEvent]:
-    """Each event has `kind` (ATTEMPT_EVENT_KINDS), `action`, `reason` and optional `details`."""
+class EventFields(Protocol):
+    """What an attempt event brings to its row (clipmill.bookkeeping.AttemptEvent is one)."""
+
+    kind: AttemptEventKind
+    action: str
+    reason: str
+    details: Mapping[str, Any]
+
+
+def record_events(session: Session, attempt: Attempt, events: Iterable[EventFields]) -> list[AttemptEvent]:
     rows = []
     for event in events:
-        _require(event["kind"], ATTEMPT_EVENT_KINDS, "attempt event")
-        rows.append(AttemptEvent(attempt=attempt, kind=event["kind"], action=event["action"], reason=event["reason"],
-                                 details=dict(event.get("details") or {})))
+        _require(event.kind, ATTEMPT_EVENT_KINDS, "attempt event")
+        rows.append(AttemptEvent(attempt=attempt, kind=event.kind, action=event.action, reason=event.reason,
+                                 details=dict(event.details)))
     session.add_all(rows)
     session.flush()
     return rows

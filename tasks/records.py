@@ -140,7 +140,7 @@ def finish_attempt(config: RunConfig, record: AttemptRecord, status: AttemptStat
             attempt.reproduce = record.reproduction.to_dict()
         attempt.produce_id, attempt.label_status = record.produce_id, record.label_status
         repo.record_checks(session, attempt, record.checks)
-        repo.record_events(session, attempt, [dataclasses.asdict(event) for event in record.events])
+        repo.record_events(session, attempt, record.events)
         for kind, path in record.artifacts:
             # A URL is listed only once its upload has succeeded; a local file is looked for.
             if is_url(path) or Path(path).exists():

@@ -3,12 +3,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from clipmill.qa.types import Check, CheckKind
+from clipmill.statuses import AttemptEventKind
 from clipmill.storage import reports
 from clipmill.storage import repository as repo
 from clipmill.storage.db import session_scope
@@ -211,20 +213,28 @@ def test_abandoned_attempts_and_their_jobs_become_interrupted(engine):
         assert attempt.finished_at is not None and repo.job_history(session, job).spent == 1
 
 
+@dataclass(frozen=True)
+class _Event:  # storage takes any object with an event's fields (clipmill.bookkeeping.AttemptEvent in the pipeline)
+    kind: str
+    action: str
+    reason: str
+    details: dict = field(default_factory=dict)
+
+
 def test_events_are_recorded_apart_from_checks(engine):
     with session_scope(engine) as session:
         batch = _new_batch(session)
         job = _new_job(session, batch)
         attempt = repo.start_attempt(session, job, seed=5, params={})
-        repo.record_events(session, attempt, [{"kind": "retry", "action": "regenerate", "reason": "new seed",
-                                               "details": {"seed": {"from": 5, "to": 6}}}])
+        repo.record_events(session, attempt, [_Event(AttemptEventKind.RETRY, "regenerate", "new seed",
+                                                     {"seed": {"from": 5, "to": 6}})])
         repo.finish_attempt(session, attempt, status="failed_qa")
         reported = reports.batch_report(session, "demo")["jobs"][0]["attempts"][0]
         assert reported["checks"] == []
         assert reported["events"] == [{"kind": "retry", "action": "regenerate", "reason": "new seed",
                                        "details": {"seed": {"from": 5, "to": 6}}}]
         with pytest.raises(ValueError, match="unknown attempt event status"):
-            repo.record_events(session, attempt, [{"kind": "qa", "action": "x", "reason": "y"}])
+            repo.record_events(session, attempt, [_Event("qa", "x", "y")])
 
 
 @pytest.mark.parametrize(
