@@ -7,8 +7,8 @@ flows running in threads of a Prefect ThreadPoolTaskRunner), so that one clip's 
 Threads
 -------
 - **Clip threads** (Prefect's task runner, flows/batch.py): one clip flow each; a clip's
-  QA runs beside its encode in a second runner thread (flows/clip.py `.submit`). End when
-  the clip flow returns.
+  QA runs beside its encode in a second runner thread (tasks/clip.py `judge_and_encode`).
+  End when the clip flow returns.
 - **Model threads** (models/devices.py `run_on_model_thread`): one per role, started at the
   role's first call, daemon, living as long as the process. "generate:<device>" runs every
   generation on that device; "judge" runs the QA and gate models. Calls of one role run one
