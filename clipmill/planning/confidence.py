@@ -120,8 +120,10 @@ _SETTING_BEFORE_EN = re.compile(r"(?<!\blooks\s)(?<!\blook\s)(?<!\blooking\s)(?<
                                 r"\b(?:at|on|onto|upon|atop|by|beside|next\s+to|in\s+front\s+of|near|under|underneath|"
                                 r"beneath|behind|against|around|across\s+from|in|into|on\s+top\s+of|close\s+to|up\s+to)"
                                 r"\s+$", re.I)
-_SETTING_AFTER_ZH = re.compile(r"(?:上|前|旁|边|下|里|后|附近|对面|周围|跟前)")
-_SETTING_BEFORE_ZH = re.compile(r"(?:在|坐在|躺在|趴在|靠在|站在|蹲在|围在|到|往|靠着|倚着|围着)(?:[^\s，。,]{0,6}的)?$")
+# "桌面上", "桌子上": the surface or the word's 子 may come between the thing and the place word
+_SETTING_AFTER_ZH = re.compile(r"(?:面|子)?(?:上|前|旁|边|下|里|后|附近|对面|周围|跟前)")
+_SETTING_BEFORE_ZH = re.compile(r"(?:在|坐在|躺在|趴在|靠在|站在|蹲在|围在|到|往|靠着|倚着|围着|跳上|爬上|放在|摆在|搁在)"
+                                r"(?:[^\s，。,]{0,6}的)?$")
 # the furniture is what is shown or sold: "a dining table with four chairs, product shot", "沙发展示"
 _PRODUCT_SHOT = re.compile(r"\b(?:product|showroom|showcase|catalog(?:ue)?|listing|for\s+sale|unboxing)\b|"
                            r"产品|商品|展示|展厅|家具|新款|样板间|上新|开箱", re.I)

@@ -62,6 +62,40 @@ def count_entities(mentions: list[Mention],
     return classes, introducing, unstated
 
 
+# Between an apposition's members: "two women and a bald man", "一男一女、两个孩子".
+_LIST_JOINER = re.compile(r"\s*(?:,|and|&|和|与|、)?\s*(?:and\s+)?", re.I)
+# How a group's detail opens, and what must close it: "Three people, A and B, walk" (a comma,
+# not the clause's end: "Two men, a woman and a child." lists four people); "Three people: A and B."
+_DETAIL_CLOSERS = {",": r"\s*[,—)]", "，": r"\s*[，,—）]", "(": r"\s*\)", "（": r"\s*）",
+                   ":": r"\s*(?:[.;。；]|$)", "：": r"\s*(?:[.;。；]|$)", "—": r"\s*[—,]"}
+# A group named by sex is not detailed by members of the other one ("Two men, a woman and a child").
+_SEXED_GROUPS = {"men", "women", "boys", "girls", "ladies", "gentlemen", "males", "females", "guys"}
+
+
+def without_group_details(mentions: list[Mention], text: str) -> list[Mention]:
+    """The mentions less those that only say who is in a numbered group just named: "Three people,
+    two women and a bald man, walk up" has three people, not six. Members count as a group's
+    detail only when set off by punctuation that opens right after the group and closes right
+    after them, all of its class, every number stated, and adding up to exactly the group's
+    number; anything less sure counts as written."""
+    dropped: set[int] = set()
+    for i, group in enumerate(mentions[:-1]):
+        opening = text[group.end:mentions[i + 1].start].strip()
+        if group.negated or not group.count or group.count < 2 or group.head.lower() in _SEXED_GROUPS \
+                or opening not in _DETAIL_CLOSERS:
+            continue
+        total, j = 0, i + 1
+        while j < len(mentions) and total < group.count:
+            member = mentions[j]
+            joined = j == i + 1 or _LIST_JOINER.fullmatch(text[mentions[j - 1].end:member.start])
+            if not joined or member.coco != group.coco or member.count is None or member.negated:
+                break
+            total, j = total + member.count, j + 1
+        if j > i + 1 and total == group.count and re.match(_DETAIL_CLOSERS[opening], text[mentions[j - 1].end:]):
+            dropped.update(range(i + 1, j))
+    return [m for k, m in enumerate(mentions) if k not in dropped]
+
+
 _GROUP_WORDS = {"两人", "俩人", "二人", "他们俩", "她们俩", "他俩", "她俩", "both", "the two", "the pair", "全家人",
                 "一家人"}
 

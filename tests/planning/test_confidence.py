@@ -112,6 +112,32 @@ def test_words_that_name_a_number_of_people(text, people):
     assert plan.expectations.confidence["count:person"] >= ENFORCE_CONFIDENCE
 
 
+@pytest.mark.parametrize("text, people", [
+    # a group, then who is in it, set off by commas, a colon or brackets: counted once
+    ("Four friends, three girls and a boy, sit on a dock at sunset", 4),
+    ("Two students, a boy and a girl, read in a library", 2),
+    ("Three dancers (two women and a man) rehearse in a studio", 3),
+    ("Five hikers: three men and two women.", 5),
+    ("两个孩子，一个男孩和一个女孩，在沙滩上堆沙堡", 2),
+    # a list of people, not a group's detail: everyone counts
+    ("Two men, a woman and a child walk along a beach", 4),
+    ("Two men, a woman and a child.", 4),
+    ("Three workers, a manager and a client meet in an office", 5),
+    # a plural verb that is also a place word, after people ("a fruit stand" is a place)
+    ("A boy and a girl stand at a bus stop", 2),
+    ("A man and a woman stop at a crosswalk", 2),
+])
+def test_a_group_and_who_is_in_it_and_people_who_stand(text, people):
+    assert plan_shot(text).expectations.classes.get("person") == people
+
+
+@pytest.mark.parametrize("text", ["灰色桌面上放着两个杯子", "小狗跳上椅子", "A cat leaps onto the table"])
+def test_furniture_something_stands_or_lands_on_is_the_setting_in_both_languages(text):
+    plan = plan_shot(text)
+    furniture = {"dining table", "chair"} & set(plan.expectations.classes) - set(plan.expectations.present)
+    assert not any(plan.expectations.confidence[f"presence:{f}"] >= ENFORCE_CONFIDENCE for f in furniture)
+
+
 # -- Chinese "nobody" forms -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, present", [

@@ -16,7 +16,7 @@ VERBS_EN = (
     "animate react spin twirl gallop trot flap peck pounce purr wag tilt lean kneel crouch bounce shine "
     "sparkle orbit reveal stand sits looks turns smiles waves holds throws catches get make let try start "
     "begin keep stop continue sit lay smell hear listen talk speak shout whisper greet hide seek search "
-    "find explore cross wipe serve drip melt grow bloom wake yawn stretch "
+    "find explore cross wipe serve drip melt grow bloom wake yawn stretch meet "
     # more actions prompts are written with
     "slide dig gasp order chat toast clink chop unwrap wrap tug graze nap overtake tumble dip weave glide race "
     "pop lift spray carve drift hang assemble waddle splash hand pass dribble shoot score block dodge duck "

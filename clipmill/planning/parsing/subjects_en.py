@@ -132,7 +132,7 @@ def _group_after_pair(text: str, mentions: list[Mention]) -> list[Mention]:
 _MATERIAL_NOUNS = {"glass", "paper", "stone", "metal", "plastic", "marble", "crystal", "gold", "silver", "leather",
                    "wood", "brick", "steel", "concrete", "ceramic", "porcelain", "bamboo", "rubber", "wool", "silk"}
 _ING_NOUNS = {"building", "ceiling", "painting", "railing", "clothing", "ring", "string", "wing", "sculpture",
-              "carving", "fencing", "flooring", "roofing", "siding", "awning", "lining", "ornament"}
+              "carving", "fencing", "flooring", "roofing", "siding", "awning", "lining", "ornament", "meeting"}
 # Sports whose verb is their gear's noun: right after a person, the word is the verb, and the
 # person has the gear ("kids ski down the slope": skis each).
 _SPORT_VERBS = {"skateboard": "skateboard", "skateboards": "skateboard", "ski": "skis", "skis": "skis",
@@ -220,8 +220,8 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_ph
     following = lowered[after]
     if following in _PART_WORDS:
         return False  # "the car door", "the dog's collar": the car is there
-    if following in _PLACE_WORDS:
-        return True  # "a flower shop", "a coffee shop", "the toy store"
+    if following in _PLACE_WORDS and not (entry.coco == "person" and following in _VERBS_AFTER_PEOPLE):
+        return True  # "a flower shop", "the toy store", "a barber shop"
     if entry.head in _MATERIAL_NOUNS and not entry.plural and following not in _FUNCTION_WORDS \
             and (following not in VERB_FORMS_EN or following in _ING_NOUNS) and not following.endswith(("ed", "ly")):
         return True  # "a glass building", "a paper crane": the material of what follows
@@ -238,6 +238,11 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_ph
         or (lowered[after + 1] in VERB_FORMS_EN and lowered[after + 1].endswith("s")
             and not lowered[after + 1].endswith("ss"))  # "a cat tree stands", "a wine bottle opener pulls"
 
+
+# Place words that, after a word for people, are the verb of a plural subject ("a man and a woman
+# stand", "two girls stop"), not a place ("a fruit stand", "a bus stop"). "shop" is not one of
+# them: "a barber shop" is a place more often than "a man and a woman shop" is an action.
+_VERBS_AFTER_PEOPLE = frozenset({"stand", "stop", "park", "set", "dock"})
 
 # Nouns that, after a noun the detector knows, name an accessory or a product of their own ("a dog
 # leash", "a cat toy", "a phone case"): the first noun only says what it is for.
