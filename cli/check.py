@@ -193,7 +193,7 @@ def run_check(video: Path, *, prompt: str | None = None, expect: list[str] = (),
 def judge_clip(frames, fps: float, request: ClipRequest, models: CheckModels, *, stride: int = 2,
                reference_image=None, qa=None) -> dict:
     """The verdict on decoded frames, as `check --json` prints it (without the file name)."""
-    from clipmill.spec import QASettings
+    from clipmill.qa.settings import QASettings
     from clipmill.qa.judge import judge_frames
 
     known = set(models.detector.class_names.values())

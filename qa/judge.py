@@ -27,8 +27,8 @@ from clipmill.qa.temporal import cut_check, temporal_checks
 from clipmill.qa.text_in_frame import allowed_text_from_prompt, text_checks, text_frame_indices
 from clipmill.qa.types import Check, CheckKind, Detection, Expectations, Verdict
 
-if TYPE_CHECKING:  # the thresholds come from the batch spec; qa/ needs only their values
-    from clipmill.spec import QASettings
+if TYPE_CHECKING:
+    from clipmill.qa.settings import QASettings
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from prefect.cache_policies import NO_CACHE
 from clipmill.media import load_frames
 from clipmill.planning import ShotPlan
 from clipmill.planning.motion import moving_actions
-from clipmill.spec import ModelSources, QASettings
+from clipmill.qa.settings import QASettings
+from clipmill.spec import ModelSources
 from clipmill.qa.judge import Judgement, expects_motion, judge_frames
 from clipmill.qa.retry import AttemptParams, RetryDecision, plan_retry
 from clipmill.qa.types import Verdict
