@@ -17,6 +17,16 @@ from clipmill.qa.types import Check, CheckKind, Detection
 STAGE = "interaction"  # the verdict's stage for every detection check, relations included
 # A box this close to a side of the frame (a share of its longer side) is at its edge.
 EDGE_MARGIN = 0.02
+# A track going out through a side moves toward it by at least this share of its usual width, or
+# is cut down by it to at most this share of that width (while moving toward it).
+WALK_OUT_SHIFT = 0.5
+WALK_OUT_NARROWING = 0.7
+# Things that leave a shot by themselves (people, animals, vehicles): fewer of them in view is not
+# a vanish (they walk off, or pass behind each other). Others that drop in number for good did.
+MOVE_BY_THEMSELVES = frozenset({"person", "bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra",
+                                "giraffe", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat"})
+# A steady run of fewer that lasts to the end and covers this share of the clip is a vanish.
+VANISH_TRAILING_SHARE = 0.25
 
 
 def open_vocabulary_checks(detections: list[Detection], frame_indices: list[int], names: list[str], *,
@@ -136,7 +146,13 @@ class ClipSample:
         if not earlier or det.frame - earlier[0].frame <= self.max_gap_frames:  # seen for a blink only
             return None
         moved = (det.box[0] + det.box[2]) / 2 - (earlier[0].box[0] + earlier[0].box[2]) / 2
-        return side if (moved > 0 if side == "right" else moved < 0) else None
+        toward = moved if side == "right" else -moved
+        # Going out shows as moving toward the side by a good part of its own width, or as being
+        # cut narrower by it while moving that way; someone standing by the side only jitters.
+        widths = sorted(d.box[2] - d.box[0] for d in earlier)
+        typical = widths[len(widths) // 2]
+        narrowed = det.box[2] - det.box[0] <= WALK_OUT_NARROWING * typical
+        return side if toward >= WALK_OUT_SHIFT * typical or (toward > 0 and narrowed) else None
 
     def counts(self, label: str) -> list[int]:
         return [len(self.instances(f, label)) for f in self.frames]
@@ -185,7 +201,7 @@ def class_checks(clip: ClipSample, label: str, expected: int, min_presence: floa
             checks.append(_number_check(clip, label, expected, counts, min_presence))
         else:
             checks.append(_count_check(clip, label, expected, counts))
-        checks.append(_vanish_check(clip, label, counts))
+        checks.append(_vanish_check(clip, label, counts, expected))
     return checks
 
 
@@ -270,9 +286,35 @@ def _lost_tracks(clip: ClipSample, label: str, run: Run) -> str:
     return " (" + ", ".join(f"{label} #{t}" for t in lost) + f" last seen at frame {clip.frames[run.start - 1]})"
 
 
-def _vanish_check(clip: ClipSample, label: str, counts: list[int]) -> Check:
-    """Value: clip frames from the last sighting's end to the clip's end."""
+def _some_gone_for_good(clip: ClipSample, label: str, counts: list[int], expected: int) -> Check | None:
+    """Bottles or cups that cannot walk off: all `expected` of them were seen together, and the
+    clip ends on a steady run of fewer for a good part of its length (VANISH_TRAILING_SHARE),
+    none of the lost ones going out through a side. A detector missing one of them now and then
+    makes short runs, never one steady trailing run."""
+    runs = clip.runs(counts)
+    last = runs[-1]
+    all_seen = any(run.count >= expected and clip.sustained(run) for run in runs[:-1])
+    if expected < 2 or not all_seen or last.count >= expected or last.start == 0:
+        return None
+    if last.span < max(clip.max_gap_frames, VANISH_TRAILING_SHARE * (clip.frames[-1] + clip.stride)):
+        return None
+    before = clip.instances(clip.frames[last.start - 1], label)
+    if any(clip.walks_out(d) for d in before):
+        return None
+    at = clip.frames[last.start]
+    return Check(STAGE, CheckKind.VANISH, float(last.span), float(clip.max_gap_frames), False,
+                 f"{expected - last.count} of the {expected} x {label} vanished at frame {at} (only {last.count} in "
+                 f"view for the last {last.span} frames){_lost_tracks(clip, label, last)}", subject=label)
+
+
+def _vanish_check(clip: ClipSample, label: str, counts: list[int], expected: int = 1) -> Check:
+    """Value: clip frames from the last sighting's end to the clip's end (or, for things that
+    cannot walk off, from when some of them went)."""
     last = clip.runs(counts)[-1]
+    if last.count and label not in MOVE_BY_THEMSELVES:
+        gone = _some_gone_for_good(clip, label, counts, expected)
+        if gone is not None:
+            return gone
     last_seen = clip.frames[max(i for i, c in enumerate(counts) if c > 0)]
     absent_for = last.span if last.count == 0 else 0
     edges = {side for d in clip.instances(last_seen, label) if (side := clip.walks_out(d)) is not None}

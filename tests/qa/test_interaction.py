@@ -433,3 +433,28 @@ def test_someone_half_out_through_a_side_at_the_close_is_leaving():
     assert not check(interaction_checks(standing, FRAMES, exp, frame_size=(360, 640)), "interaction:leave").passed
     close_up = [Detection(frame=f, label="person", confidence=0.9, box=(0, 0, 640, 360)) for f in FRAMES]
     assert not check(interaction_checks(close_up, FRAMES, exp, frame_size=(360, 640)), "interaction:leave").passed
+
+
+def test_someone_standing_by_a_side_who_vanishes_did_not_walk_out():
+    # in view at the right side the whole time, jittering a pixel toward it, then gone
+    standing = [Detection(frame=f, label="person", confidence=0.9, track_id=1, box=(600 + f / 40, 100, 640, 300))
+                for f in FRAMES[:12]]
+    checks = interaction_checks(standing, FRAMES, Expectations(classes={"person": 1}), frame_size=(360, 640))
+    assert not check(checks, "vanish:person").passed
+
+
+def test_things_that_cannot_walk_off_and_end_fewer_vanished():
+    three = [d for i, x in enumerate((100, 250, 400)) for d in dets("bottle", FRAMES, x=x, track_id=i + 1)]
+    two_gone = [d for d in three if d.track_id == 1 or d.frame < 48]
+    checks = interaction_checks(two_gone, FRAMES, Expectations(classes={"bottle": 3}))
+    vanish = check(checks, "vanish:bottle")
+    assert not vanish.passed and vanish.reason.startswith("2 of the 3 x bottle vanished at frame 48")
+    # a bottle missed by the detector now and then, or gone only for the last few frames: no vanish
+    blinking = [d for d in three if not (d.track_id == 2 and d.frame % 16 == 0)]
+    assert check(interaction_checks(blinking, FRAMES, Expectations(classes={"bottle": 3})), "vanish:bottle").passed
+    late = [d for d in three if d.track_id == 1 or d.frame < 88]
+    assert check(interaction_checks(late, FRAMES, Expectations(classes={"bottle": 3})), "vanish:bottle").passed
+    # people who end fewer walked off or stand behind each other
+    people = [d for i, x in enumerate((100, 250)) for d in dets("person", FRAMES, x=x, track_id=i + 1)]
+    one_left = [d for d in people if d.track_id == 1 or d.frame < 48]
+    assert check(interaction_checks(one_left, FRAMES, Expectations(classes={"person": 2})), "vanish:person").passed
