@@ -49,6 +49,7 @@ def test_a_run_root_that_cannot_be_written_is_named(tmp_path, spec_path):
     assert code == 3 and len(lines) == 1 and "is not writable" in lines[0] and "not-a-folder" in lines[0]
 
 
+@pytest.mark.slow
 def test_a_locked_sqlite_database_is_named_not_waited_on(tmp_path, spec_path):
     db = tmp_path / "runs" / "clipmill.db"
     db.parent.mkdir()

@@ -50,6 +50,7 @@ def test_a_poller_batch_name_that_would_leave_the_run_folder_is_refused_up_front
         assert not (tmp_path / "runs").exists() and not list(tmp_path.parent.glob("x-*.yaml"))
 
 
+@pytest.mark.slow
 def test_the_poller_flow_refuses_such_a_name_before_writing_its_spec(harness, tmp_path):
     """As a deployment runs it, with no command line in front: the poll ends Failed with one
     line, and no spec is written outside <run_root>/trending/."""

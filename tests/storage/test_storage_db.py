@@ -291,6 +291,7 @@ def _hold_lock(db_path: str, hold_s: float, marker: Path):
     return holder
 
 
+@pytest.mark.slow
 def test_a_write_waits_out_another_process_lock_within_the_bound(db_url, tmp_path, monkeypatch):
     sqlite_only(db_url)
     monkeypatch.setenv(db.LOCK_WAIT_ENV, "30")
