@@ -288,23 +288,23 @@ def _lost_tracks(clip: ClipSample, label: str, run: Run) -> str:
 
 def _some_gone_for_good(clip: ClipSample, label: str, counts: list[int], expected: int) -> Check | None:
     """Bottles or cups that cannot walk off: all `expected` of them were seen together, and the
-    clip ends on a steady run of fewer for a good part of its length (VANISH_TRAILING_SHARE),
-    none of the lost ones going out through a side. A detector missing one of them now and then
-    makes short runs, never one steady trailing run."""
-    runs = clip.runs(counts)
-    last = runs[-1]
-    all_seen = any(run.count >= expected and clip.sustained(run) for run in runs[:-1])
-    if expected < 2 or not all_seen or last.count >= expected or last.start == 0:
+    clip ends on a run of frames with fewer of them for a good part of its length
+    (VANISH_TRAILING_SHARE), none of the lost ones going out through a side. A detector missing
+    one of them now and then makes short runs of fewer, never one long trailing run; within the
+    run, how many are seen may blink (one frame of none among frames of one)."""
+    all_seen = any(run.count and clip.sustained(run) for run in clip.runs([int(c >= expected) for c in counts]))
+    last = clip.runs([int(c < expected) for c in counts])[-1]
+    if expected < 2 or not all_seen or not last.count or last.start == 0:
         return None
     if last.span < max(clip.max_gap_frames, VANISH_TRAILING_SHARE * (clip.frames[-1] + clip.stride)):
         return None
     before = clip.instances(clip.frames[last.start - 1], label)
     if any(clip.walks_out(d) for d in before):
         return None
-    at = clip.frames[last.start]
+    left = max(counts[last.start:])
     return Check(STAGE, CheckKind.VANISH, float(last.span), float(clip.max_gap_frames), False,
-                 f"{expected - last.count} of the {expected} x {label} vanished at frame {at} (only {last.count} in "
-                 f"view for the last {last.span} frames){_lost_tracks(clip, label, last)}", subject=label)
+                 f"{expected - left} of the {expected} x {label} vanished at frame {clip.frames[last.start]} (at most "
+                 f"{left} in view for the last {last.span} frames){_lost_tracks(clip, label, last)}", subject=label)
 
 
 def _vanish_check(clip: ClipSample, label: str, counts: list[int], expected: int = 1) -> Check:
