@@ -10,8 +10,11 @@
 set -u
 RES=${1:-/tmp/res}
 mkdir -p "$RES"
-rm -rf /tmp/repo && cp -r . /tmp/repo && cd /tmp/repo || exit 1
-export PYTHONPATH=$(cat /tmp/device_bundle/pythonpath):/tmp/repo PATH=/tmp/ffbin:/tmp/site/bin:$PATH
+rm -rf /tmp/repo /tmp/repo_pkg && cp -r . /tmp/repo && cd /tmp/repo || exit 1
+# clipmill from the copy: its folders import as clipmill.flows, clipmill.qa, ... only once
+# installed (setup.py maps them); the copy's own root on PYTHONPATH would shadow them.
+python3 -m pip install -q --no-deps --no-build-isolation --no-index --target /tmp/repo_pkg . >/dev/null || exit 1
+export PYTHONPATH=/tmp/repo_pkg:$(cat /tmp/device_bundle/pythonpath) PATH=/tmp/ffbin:/tmp/site/bin:$PATH
 export PYTHONUNBUFFERED=1
 
 if [ -z "${SKIP_WAN:-}" ]; then echo "== $(date +%T) bench_wan_gpu"
