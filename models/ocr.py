@@ -23,9 +23,15 @@ import cv2
 import numpy as np
 
 from clipmill.models.cache import cached_model
-from clipmill.qa.text_in_frame import TextBox
+from clipmill.qa.text_in_frame import TextBox, overlap as _overlap
 
 DEFAULT_DETECT_SIDE = 960
+# Corners are read as if the frame were this tall: a watermark's 12-15 px line in a 360p frame
+# is below the size the detector finds, three times that it reads.
+_CORNER_AS_HEIGHT = 1080
+# The top-hat's kernel at that size: wider than a watermark's strokes (5-6 px at 1080), narrower
+# than what lies behind them.
+_CORNER_STROKE_KERNEL = 21
 # The recogniser's own confidence below which a line is noise (a texture read as a letter).
 DEFAULT_MIN_CONFIDENCE = 0.5
 
@@ -59,6 +65,59 @@ class TextReader:
                 raise IndexError(f"frame {i} is outside the clip's {len(frames)} frames")
             boxes.extend(self._read_frame(frames[i], int(i)))
         return boxes
+
+    def read_corners(self, frames: np.ndarray, indices: list[int], *, width_share: float = 0.5,
+                     height_share: float = 0.25) -> list[TextBox]:
+        """The lines of text in the four corners (`width_share` x `height_share` of the frame) of
+        `frames[i]`, read enlarged and with the strokes' contrast brought out: watermarks are
+        small and made faint on purpose (white at 75 % over a white wall differs from it by a few
+        levels), below what `read` finds on the whole frame.
+
+        Each corner is read twice: strokes lighter than their surroundings (a white top-hat) and
+        strokes darker (a black top-hat), each stretched to full contrast and drawn dark on
+        white; whatever the background's level, only thin strokes stay. Boxes are in the pixels
+        of `frames`."""
+        frames = np.asarray(frames)
+        height, width = frames.shape[1:3]
+        up = max(1.0, _CORNER_AS_HEIGHT / height)
+        crop_w, crop_h = round(width * width_share), round(height * height_share)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_CORNER_STROKE_KERNEL, _CORNER_STROKE_KERNEL))
+        boxes: list[TextBox] = []
+        for i in indices:
+            grey = cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)
+            for x0, y0 in ((0, 0), (width - crop_w, 0), (0, height - crop_h), (width - crop_w, height - crop_h)):
+                crop = cv2.resize(grey[y0:y0 + crop_h, x0:x0 + crop_w], None, fx=up, fy=up,
+                                  interpolation=cv2.INTER_CUBIC)
+                found: list[TextBox] = []
+                for operation in (cv2.MORPH_TOPHAT, cv2.MORPH_BLACKHAT):
+                    strokes = cv2.morphologyEx(crop, operation, kernel).astype(np.float32)
+                    # Stretched by its own near-maximum (at least 6 levels: a flat corner stays blank).
+                    strokes = np.clip(strokes * 255 / max(float(np.percentile(strokes, 99.5)), 6.0), 0, 255)
+                    page = cv2.cvtColor(255 - strokes.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+                    for text, confidence, (x1, y1, x2, y2) in self._recognise(page):
+                        box = (x0 + x1 / up, y0 + y1 / up, x0 + x2 / up, y0 + y2 / up)
+                        found.append(TextBox(int(i), text, confidence, box))
+                # Light and dark strokes of one line read twice: the more confident reading stays.
+                for b in sorted(found, key=lambda b: -b.confidence):
+                    if not any(_overlap(b.box, kept.box) >= 0.5 for kept in boxes if kept.frame == b.frame):
+                        boxes.append(b)
+        return boxes
+
+    def _recognise(self, bgr: np.ndarray) -> list[tuple[str, float, tuple[float, float, float, float]]]:
+        """(text, confidence, box) of each line found in `bgr` at its own size."""
+        with self._lock:
+            quads, _ = self.engine.text_det(bgr)
+            if quads is None or len(quads) == 0:
+                return []
+            quads = [np.asarray(q, dtype=np.float32) for q in self.engine.sorted_boxes(quads)]
+            results, _ = self.engine.text_rec(self.engine.get_crop_img_list(bgr, quads))
+        lines = []
+        for quad, (text, confidence) in zip(quads, results):
+            text = text.strip()
+            if text and confidence >= self.min_confidence:
+                (x1, y1), (x2, y2) = quad.min(axis=0), quad.max(axis=0)
+                lines.append((text, float(confidence), (float(x1), float(y1), float(x2), float(y2))))
+        return lines
 
     def _read_frame(self, rgb: np.ndarray, index: int) -> list[TextBox]:
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)

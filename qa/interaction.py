@@ -29,11 +29,14 @@ def interaction_checks(
     min_approach: float = 0.25,
     max_contact_gap: float = 0.05,
     frame_size: tuple[int, int] | None = None,
+    camera_path: dict[int, tuple[float, float]] | None = None,
 ) -> list[Check]:
     """Checks of the clip's content against `expectations`.
 
     frame_size: (height, width) of the frames; with it, a subject last seen at the frame's edge
         has walked out of the shot, which the vanish check does not count as vanishing.
+    camera_path: `qa.temporal.camera_path` of `frame_indices`: with it (and frame_size), a
+        subject the camera panned away from is not counted as vanishing either.
 
     min_presence: fraction of examined frames in which each expected class must be
         seen at its expected count.
@@ -50,7 +53,7 @@ def interaction_checks(
     """
     if not expectations.classes and not expectations.present and not expectations.forbidden:
         return []
-    clip = ClipSample(detections, frame_indices, max_gap_frames, frame_size)
+    clip = ClipSample(detections, frame_indices, max_gap_frames, frame_size, camera_path)
     forbidden = [forbidden_check(clip, label) for label in expectations.forbidden]
     if not expectations.classes and not expectations.present:
         return forbidden

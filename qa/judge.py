@@ -23,7 +23,7 @@ from clipmill.qa.interaction import interaction_checks
 from clipmill.qa.presence import not_checkable_checks, open_vocabulary_checks
 from clipmill.qa.sharpness import sharpness_checks
 from clipmill.qa.stitch import seam_checks
-from clipmill.qa.temporal import cut_check, temporal_checks
+from clipmill.qa.temporal import camera_path, cut_check, temporal_checks
 from clipmill.qa.text_in_frame import allowed_text_from_prompt, text_checks, text_frame_indices
 from clipmill.qa.types import Check, CheckKind, Detection, Expectations, Verdict
 
@@ -161,6 +161,7 @@ def judge_frames(
     if text_reader is not None and qa.check_text:
         read_at = text_frame_indices(len(frames), qa.text_samples)
         image_quality += text_checks(text_reader.read(frames, read_at), read_at, frame_size=frames.shape[1:3],
+                                     corner_boxes=text_reader.read_corners(frames, read_at),
                                      allowed_text=allowed_text_from_prompt(text) if text else [])
         random_weights["ocr"] = False
     checks += image_quality if qa.enforce_image_quality is not False else [informational(c) for c in image_quality]
@@ -174,7 +175,8 @@ def judge_frames(
         examined, detections = detector.detect(frames, stride=qa.detect_stride, conf=qa.detect_confidence)
         found = interaction_checks(detections, examined, expectations, min_presence=qa.min_presence,
                                    max_gap_frames=qa.max_gap_frames, min_approach=qa.min_approach,
-                                   max_contact_gap=qa.max_contact_gap, frame_size=frames.shape[1:3])
+                                   max_contact_gap=qa.max_contact_gap, frame_size=frames.shape[1:3],
+                                   camera_path=camera_path(frames, examined))
         random_weights["detector"] = detector.random_weights
     else:
         found = []

@@ -88,10 +88,12 @@ class ClipSample:
     """Detections grouped by examined frame."""
 
     def __init__(self, detections: list[Detection], frame_indices: list[int], max_gap_frames: int,
-                 frame_size: tuple[int, int] | None = None):
+                 frame_size: tuple[int, int] | None = None,
+                 camera_path: dict[int, tuple[float, float]] | None = None):
         self.frames = sorted(set(int(f) for f in frame_indices))
         self.max_gap_frames = max_gap_frames
         self.frame_size = frame_size  # (height, width), where known
+        self.camera_path = camera_path  # qa.temporal.camera_path of the examined frames, where known
         steps = np.diff(self.frames)
         self.stride = int(np.median(steps)) if steps.size else 1
         self.by_frame: dict[int, list[Detection]] = {f: [] for f in self.frames}
@@ -153,6 +155,22 @@ class ClipSample:
         typical = widths[len(widths) // 2]
         narrowed = det.box[2] - det.box[0] <= WALK_OUT_NARROWING * typical
         return side if toward >= WALK_OUT_SHIFT * typical or (toward > 0 and narrowed) else None
+
+    def carried_out(self, det: Detection) -> str | None:
+        """The side the camera has carried `det` out through by the clip's last examined frame:
+        its box centre, moved as the picture moved since, lies beyond that side. A pan away from
+        someone leaves them out of view without their going anywhere, and the motion blur of the
+        pan hides them from the detector before they reach the side."""
+        if self.frame_size is None or not self.camera_path or det.frame not in self.camera_path:
+            return None
+        (x_then, y_then), (x_now, y_now) = self.camera_path[det.frame], self.camera_path[self.frames[-1]]
+        x = (det.box[0] + det.box[2]) / 2 + x_now - x_then
+        y = (det.box[1] + det.box[3]) / 2 + y_now - y_then
+        height, width = self.frame_size
+        for side, beyond in (("left", x < 0), ("right", x > width), ("top", y < 0), ("bottom", y > height)):
+            if beyond:
+                return side
+        return None
 
     def counts(self, label: str) -> list[int]:
         return [len(self.instances(f, label)) for f in self.frames]
@@ -299,7 +317,7 @@ def _some_gone_for_good(clip: ClipSample, label: str, counts: list[int], expecte
     if last.span < max(clip.max_gap_frames, VANISH_TRAILING_SHARE * (clip.frames[-1] + clip.stride)):
         return None
     before = clip.instances(clip.frames[last.start - 1], label)
-    if any(clip.walks_out(d) for d in before):
+    if any(clip.walks_out(d) or clip.carried_out(d) for d in before):
         return None
     left = max(counts[last.start:])
     return Check(STAGE, CheckKind.VANISH, float(last.span), float(clip.max_gap_frames), False,
@@ -324,6 +342,11 @@ def _vanish_check(clip: ClipSample, label: str, counts: list[int], expected: int
         return Check(STAGE, CheckKind.VANISH, float(absent_for), float(clip.max_gap_frames), True,
                      f"{label} leaves the shot at the {sorted(edges)[0]} edge (last seen there at frame {last_seen}); "
                      "walking out of view is not vanishing", subject=label)
+    panned = {side for d in clip.instances(last_seen, label) if (side := clip.carried_out(d)) is not None}
+    if absent_for > clip.max_gap_frames and panned:
+        return Check(STAGE, CheckKind.VANISH, float(absent_for), float(clip.max_gap_frames), True,
+                     f"{label} last seen at frame {last_seen}, then the camera moved it out of view past the "
+                     f"{sorted(panned)[0]} edge; panning away is not vanishing", subject=label)
     if absent_for > clip.max_gap_frames:
         gone_at = clip.frames[last.start]
         reason = (

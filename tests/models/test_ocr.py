@@ -88,3 +88,21 @@ def test_reads_a_caption_in_a_portrait_frame(reader):
     boxes = reader.read(caption(portrait, "Good boy", size_share=0.04), [0])
     assert [b.text for b in boxes] == ["Good boy"]
     assert boxes[0].box[3] > 1000
+
+
+def test_reads_a_faint_watermark_in_a_corner_of_a_bright_frame(reader):
+    # White at 75 % over a pale gym wall (the mmaction2 clip, 640 wide): a few levels from it.
+    frame = footage("mmaction2_test_video_structuralize.mp4", n=1, start=200)[0]
+    marked = draw_text(frame, "@douyin_clips", (630, 10), size=15, alpha=190, outline=False, anchor="ra")[None]
+    # (a single letter read in a stretched texture is left to text_checks' min_chars)
+    found = [b for b in reader.read_corners(marked, [0]) if len(b.text) > 1]
+    assert [b.text.replace(" ", "") for b in found] == ["@douyin_clips"], found
+    x1, y1, x2, y2 = found[0].box
+    assert x1 > 480 and x2 <= 640 and y2 < 40  # in the frame's pixels, top right
+
+
+def test_reads_no_corner_text_in_clean_footage(reader):
+    frames = np.concatenate([footage("sam2_01_dog.mp4", n=2, step=60),
+                             footage("intel_bottle-detection.mp4", n=1, start=500),
+                             footage("mmaction2_test_video_structuralize.mp4", n=2, step=90)])
+    assert [b for b in reader.read_corners(frames, list(range(len(frames)))) if len(b.text) > 1] == []

@@ -461,3 +461,18 @@ def test_things_that_cannot_walk_off_and_end_fewer_vanished():
     people = [d for i, x in enumerate((100, 250)) for d in dets("person", FRAMES, x=x, track_id=i + 1)]
     one_left = [d for d in people if d.track_id == 1 or d.frame < 48]
     assert check(interaction_checks(one_left, FRAMES, Expectations(classes={"person": 2})), "vanish:person").passed
+
+
+def test_a_subject_the_camera_panned_away_from_did_not_vanish():
+    # Last seen mid-frame at frame 44; by the clip's end the picture has moved 500 px left (a pan
+    # to the right), which carries the person's place beyond the left side of a 640-wide frame.
+    person = dets("person", FRAMES[:12], x=300)
+    pan = {f: (0.0, 0.0) if f <= 44 else (-25.0 * (f - 44), 0.0) for f in FRAMES}
+    expect = Expectations(classes={"person": 1})
+    panned = check(interaction_checks(person, FRAMES, expect, frame_size=(360, 640), camera_path=pan), "vanish:person")
+    assert panned.passed and "camera moved it out of view past the left edge" in panned.reason
+    # the same detections with a still camera, or a pan too short to take it out of view: a vanish
+    assert not check(interaction_checks(person, FRAMES, expect, frame_size=(360, 640)), "vanish:person").passed
+    short_pan = {f: (x / 5, y) for f, (x, y) in pan.items()}
+    assert not check(interaction_checks(person, FRAMES, expect, frame_size=(360, 640), camera_path=short_pan),
+                     "vanish:person").passed

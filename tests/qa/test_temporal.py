@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -130,3 +131,21 @@ def test_stillness_is_fine_when_no_action_is_asked_for():
     motion = by_metric(temporal_checks(still, **THRESHOLDS, expects_motion=False))["motion"]
     assert motion.passed and motion.threshold is None and motion.value == 0.0
     assert motion.reason.startswith("no action asked for, so stillness is fine")
+
+
+def test_camera_path_follows_a_pan_and_steps_over_a_cut():
+    from clipmill.qa.temporal import camera_path
+
+    rng = np.random.default_rng(3)
+    scene = cv2.GaussianBlur(rng.integers(0, 255, (240, 1200, 3), dtype=np.uint8), (0, 0), 2)
+    # the camera pans right 12 px a frame over a wide scene: the picture moves left
+    frames = np.stack([scene[:, 12 * t:12 * t + 320] for t in range(20)])
+    path = camera_path(frames, list(range(0, 20, 2)))
+    assert path[0] == (0.0, 0.0)
+    assert path[18][0] == pytest.approx(-216, abs=4) and abs(path[18][1]) < 2
+    # a cut to an unrelated picture moves the path by nothing
+    cut = frames.copy()
+    cut[10:] = cv2.GaussianBlur(rng.integers(0, 255, (10, 240, 320, 3), dtype=np.uint8).reshape(-1, 320, 3),
+                                (0, 0), 2).reshape(10, 240, 320, 3)
+    across = camera_path(cut, [8, 10])
+    assert abs(across[10][0]) < 2 and abs(across[10][1]) < 2

@@ -200,3 +200,17 @@ def test_a_pan_along_a_row_of_signs_is_not_a_mutation():
 def test_a_licence_plate_at_the_bottom_centre_is_not_a_caption():
     boxes = [_box(0, "P075359", (290, 300, 350, 315))]
     assert by_metric(text_checks(boxes, [0], frame_size=SIZE))["text_caption"].passed
+
+
+def test_corner_readings_count_for_the_watermark_check_only():
+    # A faint handle read in the top-right corner of every examined frame, and a stretched
+    # texture read as other pseudo-text in each frame in another corner: the first is a
+    # watermark; the second is no mark (it changes) and must not fail the garbled or
+    # changing-text checks, which whole-frame readings alone decide.
+    corners = [_box(f, "@douyin_clips", (510, 12, 628, 28)) for f in (0, 20, 40)]
+    corners += [_box(0, "Xkrtzq", (10, 330, 80, 350)), _box(20, "Wbnpl", (10, 330, 80, 350))]
+    assert failed(text_checks([], [0, 20, 40], frame_size=SIZE, corner_boxes=corners)) == ["text_watermark"]
+    assert failed(text_checks([], [0, 20, 40], frame_size=SIZE, corner_boxes=corners[3:])) == []
+    # the prompt's own handle is allowed wherever it is read
+    assert failed(text_checks([], [0, 20, 40], frame_size=SIZE, corner_boxes=corners[:3],
+                              allowed_text=["@douyin_clips"])) == []
