@@ -72,12 +72,15 @@ class ClipRecipe:
 @dataclass(frozen=True)
 class Provenance:
     """What shaped the frames besides the recipe: where the weights came from, a fingerprint
-    of them, the device and the software versions (clipmill.provenance measures them)."""
+    of them, the device, the software versions (clipmill.provenance measures them) and the
+    precision the transformer ran in, with why and the FP8 check's errors
+    (models.precision.PrecisionChoice.to_dict(); empty in records made before it existed)."""
 
     model_source: str
     weights: str
     device: str
     versions: dict[str, str]
+    precision: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -107,7 +110,8 @@ class Reproduction:
             plan=dict(recorded.get("plan") or {}), params=AttemptParams(**recorded["params"]),
             start_image=Path(recorded["start_image"]) if recorded.get("start_image") else None)
         made_with = Provenance(model_source=recorded.get("model_source", ""), weights=recorded.get("weights", ""),
-                               device=recorded.get("device", ""), versions=dict(recorded.get("versions") or {}))
+                               device=recorded.get("device", ""), versions=dict(recorded.get("versions") or {}),
+                               precision=dict(recorded.get("precision") or {}))
         return cls(recipe, made_with)
 
 

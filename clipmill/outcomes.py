@@ -8,17 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clipmill.media import VideoInfo
 from clipmill.publishing.encode import PublishedLabels
 from clipmill.statuses import JobStatus
+
+if TYPE_CHECKING:
+    from clipmill.models.precision import PrecisionChoice
 
 
 @dataclass(frozen=True)
 class GeneratedSegment:
     """One generated segment. `device_s`: seconds it held the device; `waited_s`: seconds it
     queued for it behind another clip; `fell_back_from`: the memory profile it left after
-    running out of GPU memory (None when it did not)."""
+    running out of GPU memory (None when it did not); `precision`: what the transformer ran in,
+    what was asked for, why, and the FP8 check's errors (models.precision.PrecisionChoice)."""
 
     frames_path: Path
     last_frame: Path
@@ -27,6 +32,7 @@ class GeneratedSegment:
     waited_s: float
     fell_back_from: str | None = None
     source: str = ""  # where the weights came from: a folder, a hub id, "built-in random weights"
+    precision: PrecisionChoice | None = None
 
 
 @dataclass(frozen=True)

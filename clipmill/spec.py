@@ -67,6 +67,11 @@ class ModelSources(_Strict):
         "bfloat16", description="the VAE decode's precision on a GPU: bfloat16 (5.8 s for a 720p 121-frame TI2V-5B "
                                 "clip on an H200, 50.8 dB from the float32 decode, below what H.264 itself changes) "
                                 "or float32 (Wan's reference, 8.9 s); see README 'GPU and speed'")
+    precision: Literal["bf16", "fp8"] = Field(
+        "bf16", description="the generator transformer's matmuls: bf16, or fp8 (e4m3 weights and activations with "
+                            "per-row scales, torchao; `pip install 'clipmill[fp8]'`) on a GPU of compute capability "
+                            "8.9 or newer, checked against bf16 at load (falls back to bf16, saying why, on other "
+                            "GPUs, on the CPU or when the check's error is over 3%); see README 'GPU and speed'")
     prompt_extender: str | dict[str, Any] | None = Field(
         None, description="a local instruct model (folder, or a hub id already cached) that rewrites each prompt and "
                           "plans the shot beside the rules planner; None: rules only (clipmill.planning.extender)")

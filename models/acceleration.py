@@ -22,13 +22,20 @@ PROFILES: tuple[str, ...] = ("resident", "model_offload", "group_offload")
 # activations and the VAE decode. TI2V-5B: 10 GB transformer + 11 GB UMT5 (bf16) + ~16 GB at
 # peak decoding 121 frames at 720p; A14B: two 28 GB experts + UMT5 + activations.
 RESIDENT_GIB: dict[str, float] = {"tiny": 0.0, "wan2.2-ti2v-5b": 48.0, "wan2.2-i2v-a14b": 90.0, "wan2.2-t2v-a14b": 90.0}
+# With FP8 blocks (models.precision) the transformers take half: TI2V-5B saves 5 GB; A14B
+# needs the larger of its peak in use (~45 GB) and its peak at load, when both experts still sit
+# on the GPU in bf16 before they are quantised (two 28 GB experts + UMT5): so both fit one 80 GB card.
+RESIDENT_GIB_FP8: dict[str, float] = {"tiny": 0.0, "wan2.2-ti2v-5b": 43.0, "wan2.2-i2v-a14b": 72.0,
+                                      "wan2.2-t2v-a14b": 72.0}
 # The largest component (a transformer expert) plus activations must fit for model offload.
 MODEL_OFFLOAD_GIB: dict[str, float] = {"tiny": 0.0, "wan2.2-ti2v-5b": 28.0, "wan2.2-i2v-a14b": 46.0, "wan2.2-t2v-a14b": 46.0}
 
 
-def choose_profile(model: str, free_gib: float | None) -> str:
-    """The fastest profile that fits `free_gib` (None: no GPU, so "resident" on the CPU)."""
-    if free_gib is None or free_gib >= RESIDENT_GIB.get(model, 0.0):
+def choose_profile(model: str, free_gib: float | None, precision: str = "bf16") -> str:
+    """The fastest profile that fits `free_gib` (None: no GPU, so "resident" on the CPU), for a
+    transformer that will run in `precision` ("fp8" stays resident in less memory)."""
+    resident = (RESIDENT_GIB_FP8 if precision == "fp8" else RESIDENT_GIB).get(model, 0.0)
+    if free_gib is None or free_gib >= resident:
         return "resident"
     if free_gib >= MODEL_OFFLOAD_GIB.get(model, 0.0):
         return "model_offload"

@@ -35,12 +35,16 @@ from clipmill.models.attention import FLASH_ATTENTION_4, AttentionChoice, choose
 from clipmill.models.cache import cached_model
 from clipmill.models.catalog import MODEL_SPECS, ModelSpec
 from clipmill.models.devices import pick_device, run_on_model_thread
+from clipmill.models import precision as precisions
+from clipmill.models.precision import PrecisionChoice
 from clipmill.models.wan_loading import ModelLoadError, assemble, build_tiny, load_pretrained
 from clipmill.models.wan_stages import DECODE_DTYPES, LatentDecoder, PromptEmbeddings, gather_timestep_embedding
 
 logger = logging.getLogger(__name__)
 
 TINY_SOURCE = "built-in random weights"
+# The text of the FP8 check's input (models.precision): a real prompt's embedding, as a clip has.
+_CHECK_PROMPT = "A boy throws a yellow frisbee to a brown dog in a sunny park, the dog leaps and catches it"
 
 
 @dataclass
@@ -80,6 +84,8 @@ class GenerationResult:
         waited_s: Seconds it waited for the device first (behind other clips of this process
             and, with `hold_device`, for the caller's slot).
         attention: The attention kernel ("flash-attention-4" or "sdpa").
+        precision: What the transformer's matmuls ran in: "fp8", or as loaded ("bf16"; "fp32"
+            for the tiny model); `VideoGenerator.precision` says why.
         decode_dtype: The VAE decode's dtype.
         text_cached: How many of the prompt and negative prompt came from the embedding cache.
         encode_s, denoise_s, decode_s: The device's seconds in each stage.
@@ -91,6 +97,7 @@ class GenerationResult:
     device_s: float
     waited_s: float
     attention: str
+    precision: str
     decode_dtype: str
     text_cached: int
     encode_s: float
@@ -111,6 +118,8 @@ class VideoGenerator:
             error moves it one step lighter for the rest of the process.
         attention: The attention kernel chosen at load (`models.attention.AttentionChoice`:
             "flash-attention-4" or "sdpa", and why).
+        precision: The transformer's precision chosen at load (`models.precision.PrecisionChoice`:
+            "fp8" or as loaded, what was asked for, why, and the FP8 check's errors).
     """
 
     def __init__(
@@ -124,6 +133,7 @@ class VideoGenerator:
         profile: str | None = None,
         compile_blocks: bool = True,
         attention: str | None = None,
+        precision: str = "bf16",
     ) -> None:
         self.spec = spec
         self.source = source
@@ -149,21 +159,30 @@ class VideoGenerator:
         # one generation at a time per device, whichever thread asks, because every generation
         # runs on the device's model thread (`_generate_on_device`).
 
-        # Placement: the fastest memory profile that fits what the GPU has free, unless told.
+        # Placement: the fastest memory profile that fits what the GPU has free, unless told
+        # (FP8 transformers stay resident in less).
         self._pipeline = self.text_pipeline or self.image_pipeline
-        self.profile = profile or choose_profile(spec.name, available_gpu_gib(device, self._pipeline))
+        transformers = [t for t in (self._pipeline.transformer, getattr(self._pipeline, "transformer_2", None)) if t is not None]
+        planned = precisions.plan(precision, device, transformers[0].dtype)
+        self.profile = profile or choose_profile(spec.name, available_gpu_gib(device, self._pipeline), planned.precision)
         place(self._pipeline, self.profile, device)
         for built in (self.text_pipeline, self.image_pipeline):
             if built is not None:
                 built.set_progress_bar_config(disable=True)  # steps reach the run's logs instead
         # The attention kernel, before compiling: it becomes a constant of the compiled graph.
-        transformers = [t for t in (self._pipeline.transformer, getattr(self._pipeline, "transformer_2", None)) if t is not None]
         self.attention: AttentionChoice = choose_kernel(device, transformers[0].dtype, attention)
         for transformer in transformers:
             use_kernel(transformer, self.attention.kernel)
             gather_timestep_embedding(transformer)
         logger.info("%s attention: %s (%s)", spec.name, self.attention.kernel, self.attention.reason)
         self._embeddings = PromptEmbeddings()
+        # FP8 after the attention kernel (the check runs each transformer as it will run, on a
+        # real prompt's embedding) and before compiling (the graph sees the FP8 weights).
+        self.precision: PrecisionChoice = precisions.apply(
+            planned, transformers, device, profile=self.profile, timesteps=self._check_timesteps(len(transformers)),
+            context=self._embeddings.get(self._pipeline, _CHECK_PROMPT) if planned.precision == precisions.FP8 else None)
+        (logger.warning if self.precision.fell_back else logger.info)(
+            "%s precision: %s (%s)", spec.name, self.precision, self.precision.reason)
         self._decoder = LatentDecoder()
         if device.type == "cuda":
             # The VAE's 3D convolutions see the same shapes clip after clip: let cuDNN time its
@@ -175,6 +194,12 @@ class VideoGenerator:
     def __repr__(self) -> str:
         weights = ", random weights" if self.random_weights else ""
         return f"VideoGenerator({self.spec.name!r}, source={self.source!r}, device={str(self.device)!r}{weights})"
+
+    def _check_timesteps(self, experts: int) -> list[float]:
+        # The FP8 check runs each transformer at the first step it takes: the high-noise one
+        # at t=999, A14B's low-noise one just below the switch between them.
+        boundary = self._pipeline.config.boundary_ratio
+        return [999.0] if experts == 1 else [999.0, (boundary or 0.5) * 1000.0 - 1.0]
 
     def _check_size_multiple(self, pipeline: DiffusionPipeline) -> None:
         patch = (pipeline.transformer or pipeline.transformer_2).config.patch_size
@@ -308,7 +333,7 @@ class VideoGenerator:
                 frames, stages = self._run(pipeline, request, kwargs)
             return GenerationResult(frames=frames, profile=self.profile, fell_back_from=fell_back_from,
                                     device_s=time.perf_counter() - started, waited_s=started - asked,
-                                    attention=self.attention.kernel, **stages)
+                                    attention=self.attention.kernel, precision=self.precision.precision, **stages)
 
     def _run(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> tuple[np.ndarray, dict]:
         clock = _StageClock(self.device)
@@ -336,7 +361,7 @@ class VideoGenerator:
 
 
 def load_generator(model: str, source: str | None = None, *, device: str | None = None,
-                   profile: str | None = None, attention: str | None = None) -> VideoGenerator:
+                   profile: str | None = None, attention: str | None = None, precision: str = "bf16") -> VideoGenerator:
     """Load a Wan2.2 generator, once per process for each (model, source, device).
 
     Args:
@@ -349,26 +374,30 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
             chooses from the GPU's free memory at load.
         attention: "auto", "sdpa" or "flash-attention-4"; None reads CLIPMILL_ATTENTION
             (default "auto": FlashAttention-4 on Hopper when installed and checked, else SDPA).
+        precision: "bf16" or "fp8": FP8 blocks on a GPU that has FP8, when the check at load
+            accepts them; otherwise the model runs as loaded and says why (`models.precision`).
 
     Returns:
         The cached `VideoGenerator`.
 
     Raises:
-        ValueError: Unknown model, or a source given for "tiny".
+        ValueError: Unknown model or precision, or a source given for "tiny".
         ModelLoadError: The checkpoint is missing, unreachable, or not a checkpoint of `model`.
     """
     if model not in MODEL_SPECS:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_SPECS)}")
     spec = MODEL_SPECS[model]
+    if precision not in precisions.PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose {' or '.join(precisions.PRECISIONS)}")
     torch_device = pick_device(device)
 
     if spec.hub_id is None:
         if source is not None:
             raise ValueError(f"model {model!r} is built in code and takes no source (got {source!r})")
         return cached_model(
-            ("wan", model, TINY_SOURCE, str(torch_device), profile, attention),
+            ("wan", model, TINY_SOURCE, str(torch_device), profile, attention, precision),
             lambda: VideoGenerator(spec, TINY_SOURCE, build_tiny(torch_device), random_weights=True,
-                                   device=torch_device, profile=profile, attention=attention),
+                                   device=torch_device, profile=profile, attention=attention, precision=precision),
         )
 
     source = source or spec.hub_id
@@ -378,9 +407,9 @@ def load_generator(model: str, source: str | None = None, *, device: str | None 
     def load() -> VideoGenerator:
         pipeline, random_weights = load_pretrained(spec, source, torch_device)
         return VideoGenerator(spec, source, pipeline, random_weights=random_weights, device=torch_device,
-                              profile=profile, attention=attention)
+                              profile=profile, attention=attention, precision=precision)
 
-    return cached_model(("wan", model, source, str(torch_device), profile, attention), load)
+    return cached_model(("wan", model, source, str(torch_device), profile, attention, precision), load)
 
 
 class _StageClock:

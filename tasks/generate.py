@@ -40,7 +40,8 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     from clipmill.models.wan import GenerationRequest, load_generator
 
     logger = get_run_logger()
-    generator = load_generator(job.model, models.generator_source.get(job.model), profile=models.memory_profile)
+    generator = load_generator(job.model, models.generator_source.get(job.model), profile=models.memory_profile,
+                               precision=models.precision)
     report_every = max(1, params.steps // 4)
     image = None
     if start_image is not None:
@@ -64,6 +65,7 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     last_frame = save_frame_png(run.frames[-1], dest.with_name(f"{dest.stem}-last.png"))
     # Device time only: the "generate" stage and GPU-seconds per clip count what the GPU
     # spent, not the time this clip queued behind another one for it.
-    device = f"{generator.device} ({run.profile}, {run.attention})"
+    device = f"{generator.device} ({run.profile}, {run.attention}, {run.precision})"
     return GeneratedSegment(frames_path=dest, last_frame=last_frame, device=device, device_s=run.device_s,
-                            waited_s=run.waited_s, fell_back_from=run.fell_back_from, source=generator.source)
+                            waited_s=run.waited_s, fell_back_from=run.fell_back_from, source=generator.source,
+                            precision=generator.precision)

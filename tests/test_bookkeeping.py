@@ -79,13 +79,20 @@ def test_a_reproduction_is_stored_in_its_layout_and_read_back(tmp_path):
     job = JobSpec(id="walk", prompt="A woman walks to a bench")
     recipe = ClipRecipe(job=job, models=ModelSources(), prompts=["walks", "sits"], negative_prompt="blur",
                         plan={"prompt": "A woman walks"}, params=PARAMS, start_image=tmp_path / "input.png")
-    made_with = Provenance(model_source="tiny", weights="sha256:1", device="cpu", versions={"python": "3.11"})
+    precision = {"precision": "bf16", "requested": "fp8", "reason": "GPU is sm80", "max_abs_error": None,
+                 "relative_error": None, "layers": 0}
+    made_with = Provenance(model_source="tiny", weights="sha256:1", device="cpu", versions={"python": "3.11"},
+                           precision=precision)
     stored = Reproduction(recipe, made_with).to_dict()
     assert set(stored) == {"job", "models", "prompts", "negative_prompt", "plan", "params", "start_image",
-                           "model_source", "weights", "device", "versions"}
+                           "model_source", "weights", "device", "versions", "precision"}
     assert stored["params"]["seed"] == 7 and stored["start_image"] == str(tmp_path / "input.png")
+    assert stored["precision"] == precision and stored["models"]["precision"] == "bf16"
     again = Reproduction.from_dict(stored)
     assert {key: value for key, value in again.to_dict().items() if key != "job"} == {
         key: value for key, value in stored.items() if key != "job"}
     assert again.recipe.job.text() == job.text() and again.made_with == made_with and again.recipe.params == PARAMS
     assert again.recipe.start_image == tmp_path / "input.png"
+    # A record made before precision was recorded reads back with none, not an error.
+    older = {key: value for key, value in stored.items() if key != "precision"}
+    assert Reproduction.from_dict(older).made_with.precision == {}
