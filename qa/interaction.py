@@ -228,8 +228,12 @@ def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
     best = 0.0
     for label in candidates:
         # Half out through a side of the frame at the opening (closing) frames, it is in the act
-        # of coming in (going out): only someone clear of the sides is already (still) there.
-        seen_edge = sum(any(not clip.through_side(d) for d in clip.instances(f, label)) for f in edge)
+        # of coming in (going out): only someone clear of the sides is already (still) there. So
+        # is someone whose track comes in (goes out) through a side within those frames: a clip
+        # may end a step after the subject crossed the room to the door.
+        crossing = _crossing_tracks(clip, label, kind)
+        seen_edge = sum(any(not clip.through_side(d) and d.track_id not in crossing for d in clip.instances(f, label))
+                        for f in edge)
         seen_after = sum(bool(clip.instances(f, label)) for f in after)
         share_after = seen_after / len(after) if after else 0.0
         if seen_edge == 0 and share_after >= 0.5:
@@ -250,6 +254,21 @@ def _enter_or_leave(clip: ClipSample, kind: str, candidates: list[str]):
             notes.append(f"{label} is in view in only {seen_after} of {len(after)} checked frames of the {third} third")
     reason = f"nothing {third_person(kind)}: " + "; ".join(notes) if notes else f"no subject to {kind}"
     return Check(STAGE, CheckKind.INTERACTION, best, 0.5, False, reason, subject=kind), set()
+
+
+def _crossing_tracks(clip: ClipSample, label: str, kind: str) -> set[int]:
+    """Tracks of `label` first seen walking in through a side ("enter") or last seen walking out
+    through one ("leave")."""
+    first: dict[int, Detection] = {}
+    last: dict[int, Detection] = {}
+    for f in clip.frames:
+        for d in clip.instances(f, label):
+            if d.track_id is not None:
+                first.setdefault(d.track_id, d)
+                last[d.track_id] = d
+    if kind == "enter":
+        return {t for t, d in first.items() if clip.walks_in(d)}
+    return {t for t, d in last.items() if clip.walks_out(d)}
 
 
 # The share of checked frames at the opening (enter) or close (leave) that must show no one.

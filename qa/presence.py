@@ -140,18 +140,29 @@ class ClipSample:
         """The side `det` is going out through: it is cut by that side (`through_side`), and its
         track was seen for longer than a blink before, farther from it. Someone who only appears
         at the side, as a cut to other footage can show, is not seen going anywhere."""
+        return self._crossing(det, going_out=True)
+
+    def walks_in(self, det: Detection) -> str | None:
+        """The side `det` is coming in through: `walks_out` with time reversed (its track is seen
+        for longer than a blink after, farther from that side)."""
+        return self._crossing(det, going_out=False)
+
+    def _crossing(self, det: Detection, *, going_out: bool) -> str | None:
         if not self.through_side(det) or det.track_id is None:
             return None
         side = self.at_edge(det)
-        earlier = [d for f in self.frames if f < det.frame for d in self.by_frame[f]
-                   if d.track_id == det.track_id and d.label == det.label]
-        if not earlier or det.frame - earlier[0].frame <= self.max_gap_frames:  # seen for a blink only
+        track = [d for f in self.frames if (f < det.frame if going_out else f > det.frame) for d in self.by_frame[f]
+                 if d.track_id == det.track_id and d.label == det.label]
+        if not track:
             return None
-        moved = (det.box[0] + det.box[2]) / 2 - (earlier[0].box[0] + earlier[0].box[2]) / 2
+        farthest = track[0] if going_out else track[-1]  # in time: where it came from (went to)
+        if abs(det.frame - farthest.frame) <= self.max_gap_frames:  # seen for a blink only
+            return None
+        moved = (det.box[0] + det.box[2]) / 2 - (farthest.box[0] + farthest.box[2]) / 2
         toward = moved if side == "right" else -moved
-        # Going out shows as moving toward the side by a good part of its own width, or as being
-        # cut narrower by it while moving that way; someone standing by the side only jitters.
-        widths = sorted(d.box[2] - d.box[0] for d in earlier)
+        # Crossing shows as lying toward the side by a good part of its own width, or as being cut
+        # narrower by it on the way; someone standing by the side only jitters.
+        widths = sorted(d.box[2] - d.box[0] for d in track)
         typical = widths[len(widths) // 2]
         narrowed = det.box[2] - det.box[0] <= WALK_OUT_NARROWING * typical
         return side if toward >= WALK_OUT_SHIFT * typical or (toward > 0 and narrowed) else None

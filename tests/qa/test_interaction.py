@@ -204,6 +204,30 @@ def test_leave_fails_when_nobody_leaves():
     assert not c.passed and "dog is still in view in 4 of the 4 closing checked frames" in c.reason
 
 
+def test_leaving_in_the_closing_frames_through_a_side_is_leaving():
+    # Stands mid-frame, then crosses to the right side and out in the clip's last frames: still in
+    # view (on the way out) in some closing frames, but the track ends going out through the side.
+    x = lambda f: 300 if f < 80 else 300 + 40 * (f - 80)  # noqa: E731  cut by the right side at frame 88
+    walking_off = dets("person", [f for f in FRAMES if f <= 90], x=x, track_id=1, size=40)
+    exp = Expectations(classes={"person": 1}, interaction="leave", subjects=("person",))
+    c = check(interaction_checks(walking_off, FRAMES, exp, frame_size=(360, 640)), "interaction:leave")
+    assert c.passed, c.reason
+    # the same person still standing mid-frame at the end has not left
+    standing = dets("person", FRAMES, x=300, track_id=1)
+    assert not check(interaction_checks(standing, FRAMES, exp, frame_size=(360, 640)), "interaction:leave").passed
+    # nor has one who reached the side but was never seen going out (no track)
+    untracked = dets("person", [f for f in FRAMES if f <= 90], x=x)
+    assert not check(interaction_checks(untracked, FRAMES, exp, frame_size=(360, 640)), "interaction:leave").passed
+
+
+def test_entering_in_the_opening_frames_through_a_side_is_entering():
+    x = lambda f: 600 - 30 * f if f < 10 else 300  # noqa: E731  in through the right side by frame 10
+    walking_in = dets("person", FRAMES, x=x, track_id=1)
+    exp = Expectations(classes={"person": 1}, interaction="enter", subjects=("person",))
+    c = check(interaction_checks(walking_in, FRAMES, exp, frame_size=(360, 640)), "interaction:enter")
+    assert c.passed, c.reason
+
+
 def test_interaction_without_two_subjects_is_informational():
     exp = Expectations(classes={"dog": 1}, interaction="approach", subjects=("dog",))
     c = check(interaction_checks(dets("dog", FRAMES), FRAMES, exp), "interaction:approach")
