@@ -530,3 +530,19 @@ def test_walking_away_is_a_leave_only_where_a_way_out_is_said(text, enforced):
     assert (exp.interaction == "leave") is enforced
     if not enforced:
         assert "may stay in view" in unchecked(plan_shot(text), "interaction")["person"].why
+
+
+@pytest.mark.parametrize("text, unchecked, enforced", [
+    ("Two cars drive into a parking lot, seen from above", {"car"}, {}),
+    ("俯拍：两辆车开进空停车场", {"car"}, {}),
+    ("Aerial drone footage of a man jogging along a beach", {"person"}, {}),
+    ("航拍：一只狗在草地上奔跑", {"dog"}, {}),
+    # objects on a table are photographed from above all the time: still checked
+    ("A burger with melting cheese is assembled layer by layer, overhead shot", set(), {"sandwich": 1}),
+    ("Two men cycle past a bakery", set(), {"person": 2, "bicycle": 2}),
+])
+def test_people_and_vehicles_seen_from_above_are_not_enforced(text, unchecked, enforced):
+    expectations = plan_shot(text).expectations
+    assert expectations.classes == enforced
+    assert {u.subject for u in expectations.unchecked if u.kind == "presence"} == unchecked
+    assert all("view from above" in u.why for u in expectations.unchecked if u.kind in ("presence", "count"))
