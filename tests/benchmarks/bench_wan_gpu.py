@@ -3,11 +3,14 @@
 Builds the released architecture (TI2V-5B or A14B) on the GPU with random weights: the shapes
 and the compute are those of the real checkpoints, the output is noise. In one process it
 times (a) diffusers' own pipeline with its defaults and (b) clipmill's generation path
-(`models.wan.VideoGenerator`), plus the fast profile and, optionally, a 2-segment clip.
+(`models.wan.VideoGenerator`), plus the fast profile and, optionally, a 2-segment clip and
+(c) clipmill's full quality again with `precision: fp8` (models/precision.py), on components
+rebuilt with the same seed: seconds a clip against (a) and (b), and the FP8 check's errors.
 
     python tests/benchmarks/bench_wan_gpu.py --model ti2v-5b --paths plain,clipmill,fast,segments --segment-steps 20 \
         --json tests/benchmarks/results/wan_ti2v5b_h200.json
     python tests/benchmarks/bench_wan_gpu.py --model a14b --paths clipmill --json tests/benchmarks/results/wan_a14b_h200.json
+    python tests/benchmarks/bench_wan_gpu.py --paths plain,clipmill,fp8 --json tests/benchmarks/results/wan_ti2v5b_fp8_h200.json
     python tests/benchmarks/bench_wan_gpu.py --smoke      # small sizes, checks the script end to end
 
 Not part of the test suite: it needs a CUDA GPU with ~60 GB (5B) or ~100 GB (A14B) free.
@@ -143,10 +146,44 @@ def timed(run) -> tuple[float, float]:
     return time.perf_counter() - start, torch.cuda.max_memory_allocated() / 2**30
 
 
+def run_fp8(model: str, spec, device: torch.device, smoke: bool, results: dict, report, *,
+            request_args: dict) -> None:
+    """Load the model with `precision: fp8` (the check at load included in `clipmill_fp8_load_s`),
+    warm it up, and time one full-quality clip; the choice, its reason and the check step's
+    errors go into `results` whether FP8 was kept or not (a fallback says why)."""
+    components = build_components(model, device, smoke)
+    torch._dynamo.reset()  # the bf16 run's compiled blocks: a fresh compile, as a worker has
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    started = time.perf_counter()
+    generator = VideoGenerator(spec, "real-size random weights", WanPipeline(**components), random_weights=True,
+                               device=device, precision="fp8")
+    results["clipmill_fp8_load_s"] = round(time.perf_counter() - started, 2)
+    if device.type == "cuda":  # bf16 blocks on the GPU before quantising: the peak of a worker's start
+        results["clipmill_fp8_load_peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 1)
+    choice = generator.precision
+    results.update({"clipmill_fp8_profile": generator.profile, "clipmill_fp8_attention": generator.attention.kernel,
+                    "clipmill_fp8_precision": choice.precision, "clipmill_fp8_precision_reason": choice.reason,
+                    "clipmill_fp8_layers": choice.layers, "clipmill_fp8_check_max_abs_error": choice.max_abs_error,
+                    "clipmill_fp8_check_relative_error": choice.relative_error})
+    print(f"{'fp8 load':>16}: {choice.precision} ({choice.reason})", flush=True)
+    warm_s, _ = timed(lambda: generator.generate(GenerationRequest(**{**request_args, "steps": WARMUP_STEPS})))
+    results["clipmill_fp8_warmup_s"] = round(warm_s, 2)
+    clock = StepClock()
+    runs: list = []
+    seconds, peak = timed(lambda: runs.append(generator.generate(
+        GenerationRequest(**request_args), on_step=lambda done, total: clock(None, done, None, None))))
+    report("clipmill_fp8", seconds, peak, clock, request_args["steps"])
+    for key in ("encode_s", "denoise_s", "decode_s"):
+        results[f"clipmill_fp8_{key}"] = round(getattr(runs[0], key), 3)
+    results["clipmill_fp8_ran_in"] = runs[0].precision
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=["ti2v-5b", "a14b"], default="ti2v-5b")
-    parser.add_argument("--paths", default="plain,clipmill,fast", help="comma list of plain, clipmill, fast, segments")
+    parser.add_argument("--paths", default="plain,clipmill,fast",
+                        help="comma list of plain, clipmill, fast, segments, fp8 (clipmill's full quality in FP8)")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--fast-steps", type=int, default=None, help="steps of the fast profile [default: the model's]")
     parser.add_argument("--segment-steps", type=int, help="steps of each segment in the 2-segment measurement")
@@ -218,7 +255,9 @@ def main() -> None:
         loaded = WanPipeline(**components)
         started = time.perf_counter()
         generator = VideoGenerator(spec, "real-size random weights", loaded, random_weights=True, device=device)
+        results["clipmill_load_s"] = round(time.perf_counter() - started, 2)
         results["clipmill_profile"] = generator.profile
+        results["clipmill_precision"] = generator.precision.precision
         results["clipmill_attention"] = generator.attention.kernel
         results["clipmill_attention_reason"] = generator.attention.reason
         results["clipmill_attention_check_max_abs_diff"] = generator.attention.max_abs_diff
@@ -282,9 +321,26 @@ def main() -> None:
             results["two_segments_s"] = round(one_s + second_s, 2)
             results["two_segment_ratio"] = round((one_s + second_s) / one_s, 3)
             print(f"two segments: {one_s + second_s:.2f} s = {results['two_segment_ratio']}x one segment", flush=True)
+        generator = loaded = latest = None  # the bf16 model's memory, before the FP8 one is built
+    components = None
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+    # (c) clipmill's full quality with FP8 blocks: the same architecture and seed, built again, so
+    # that (b) and (c) differ only in the precision of the blocks' matmuls.
+    if "fp8" in paths:
+        run_fp8(args.model, spec, device, args.smoke, results, report, request_args=dict(
+            prompt=PROMPT, negative_prompt=NEGATIVE, width=width, height=height, num_frames=frames,
+            steps=steps, guidance=guidance, seed=0, decode_dtype=args.decode))
 
     if "plain_diffusers_s_per_clip" in results and "clipmill_s_per_clip" in results:
         results["speedup_vs_plain"] = round(results["plain_diffusers_s_per_clip"] / results["clipmill_s_per_clip"], 3)
+    if "clipmill_fp8_s_per_clip" in results:
+        for base, key in (("clipmill_s_per_clip", "fp8_speedup_vs_bf16"),
+                          ("plain_diffusers_s_per_clip", "fp8_speedup_vs_plain")):
+            if base in results:
+                results[key] = round(results[base] / results["clipmill_fp8_s_per_clip"], 3)
     if "clipmill_fast_s_per_clip" in results and "clipmill_s_per_clip" in results:
         results["fast_speedup_vs_clipmill"] = round(results["clipmill_s_per_clip"] / results["clipmill_fast_s_per_clip"], 3)
     emit(results, args.json)

@@ -30,5 +30,5 @@ def v(name):
         return "absent"
 print("device python", __import__("platform").python_version(), "|", ", ".join(
     f"{n} {v(n)}" for n in ("torch", "transformers", "diffusers", "prefect", "ultralytics", "open_clip_torch",
-                            "opencv-python-headless", "rapidocr-onnxruntime", "flash-attn-4")))
+                            "opencv-python-headless", "rapidocr-onnxruntime", "flash-attn-4", "torchao")))
 PY

@@ -188,6 +188,17 @@ def test_a_check_that_raises_falls_back_to_the_weights_as_loaded(float8_on_cpu, 
     assert torch.equal(_output(transformer), before)
 
 
+def test_fp8_blocks_compile_as_one_graph_each(float8_on_cpu):
+    """The worker compiles the blocks with fullgraph=True after quantising (models.acceleration):
+    a graph break on torchao's tensor subclass would fail every clip, not just slow it. Traced
+    here with the aot_eager backend (no C++ compiler needed); the GPU differs in code generation."""
+    transformer = _bf16_transformer()
+    assert precision.apply(FP8_PLANNED, [transformer], CPU, profile="resident", timesteps=[999.0]).precision == FP8
+    eager = _output(transformer)
+    transformer.compile_repeated_blocks(fullgraph=True, dynamic=False, backend="aot_eager")
+    torch.testing.assert_close(_output(transformer), eager, rtol=0, atol=0)
+
+
 def test_an_offloaded_model_is_not_quantised(monkeypatch):
     monkeypatch.setattr(precision, "quantize", lambda transformer: pytest.fail("quantised an offloaded model"))
     transformer = _bf16_transformer()
