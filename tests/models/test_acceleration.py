@@ -20,6 +20,16 @@ def test_a14b_needs_more_memory_to_stay_resident():
     assert choose_profile("wan2.2-t2v-a14b", 139.0) == "resident"
 
 
+def test_fp8_experts_of_a14b_stay_resident_on_an_80_gb_card():
+    # An H100's 80 GB shows about 79 GiB free: both bf16 experts fit only while loading, and the
+    # FP8 ones (half their weights) leave room for the clip.
+    assert choose_profile("wan2.2-t2v-a14b", 79.0, "fp8") == "resident"
+    assert choose_profile("wan2.2-t2v-a14b", 79.0, "bf16") == "model_offload"
+    assert choose_profile("wan2.2-t2v-a14b", 60.0, "fp8") == "model_offload"  # bf16 experts must fit at load
+    assert choose_profile("wan2.2-ti2v-5b", 44.0, "fp8") == "resident"
+    assert choose_profile("wan2.2-ti2v-5b", 44.0) == "model_offload"
+
+
 def test_profiles_get_lighter_in_order():
     assert [lighter_profile(p) for p in PROFILES] == ["model_offload", "group_offload", None]
 
