@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-
+import clipmill.models  # noqa: F401,E402  first: it quiets diffusers' torchao notice (models/__init__.py)
 import diffusers  # noqa: E402
 from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel  # noqa: E402
 from PIL import Image  # noqa: E402
