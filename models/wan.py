@@ -35,6 +35,9 @@ from clipmill.models.attention import FLASH_ATTENTION_4, AttentionChoice, choose
 from clipmill.models.cache import cached_model
 from clipmill.models.catalog import MODEL_SPECS, ModelSpec
 from clipmill.models.devices import pick_device, run_on_model_thread
+from clipmill.models.distilled import distilled_sampling, distilled_scheduler
+from clipmill.models.lora import FusedLoras
+from clipmill.models.lora_files import LoraWeights
 from clipmill.models import precision as precisions
 from clipmill.models.precision import PrecisionChoice
 from clipmill.models.wan_loading import ModelLoadError, assemble, build_tiny, load_pretrained
@@ -56,7 +59,10 @@ class GenerationRequest:
     `guidance_2` is the low-noise expert's guidance on two-expert models; None takes the
     model's default. `decode_dtype` is the VAE decode's precision: "bfloat16" (the default,
     1.5x faster and 50.8 dB from float32's frames at 720p) or "float32" (Wan's reference);
-    the spec's `models.vae_decode` chooses it, see README "GPU and speed".
+    the spec's `models.vae_decode` chooses it, see README "GPU and speed". `speed` "distilled"
+    samples as the model's distilled profile says (models.distilled; the steps and guidance are
+    the request's own); `loras` are fused into the weights for this and the following requests
+    until one asks for another set (models.lora).
     """
 
     prompt: str
@@ -70,6 +76,8 @@ class GenerationRequest:
     image: PIL.Image.Image | None = None
     guidance_2: float | None = None
     decode_dtype: str = "bfloat16"
+    speed: str = "quality"
+    loras: tuple[LoraWeights, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,9 @@ class GenerationResult:
         decode_dtype: The VAE decode's dtype.
         text_cached: How many of the prompt and negative prompt came from the embedding cache.
         encode_s, denoise_s, decode_s: The device's seconds in each stage.
+        lora_s: Seconds spent swapping the fused LoRA set for the request's (0.0 when it was
+            already fused).
+        warnings: What the caller should record and show (a distilled run without a LoRA).
     """
 
     frames: np.ndarray
@@ -103,6 +114,8 @@ class GenerationResult:
     encode_s: float
     denoise_s: float
     decode_s: float
+    lora_s: float = 0.0
+    warnings: tuple[str, ...] = ()
 
 
 class VideoGenerator:
@@ -176,6 +189,8 @@ class VideoGenerator:
             gather_timestep_embedding(transformer)
         logger.info("%s attention: %s (%s)", spec.name, self.attention.kernel, self.attention.reason)
         self._embeddings = PromptEmbeddings()
+        self._loras = FusedLoras()
+        self._distilled_scheduler = distilled_scheduler(spec.distilled) if spec.distilled else None
         # FP8 after the attention kernel (the check runs each transformer as it will run, on a
         # real prompt's embedding) and before compiling (the graph sees the FP8 weights).
         self.precision: PrecisionChoice = precisions.apply(
@@ -190,6 +205,11 @@ class VideoGenerator:
             torch.backends.cudnn.benchmark = True
         if compile_blocks and device.type == "cuda" and self.profile == "resident":
             compile_transformer_blocks(self._pipeline)
+
+    @property
+    def loras(self) -> tuple[LoraWeights, ...]:
+        """The LoRA set fused into the weights now (empty: the checkpoint's own weights)."""
+        return self._loras.current
 
     def __repr__(self) -> str:
         weights = ", random weights" if self.random_weights else ""
@@ -238,6 +258,10 @@ class VideoGenerator:
                 raise ValueError(f"{name}={value} is not a positive multiple of {spec.size_multiple} as {spec.name} needs")
         if request.steps < 1:
             raise ValueError(f"steps={request.steps} must be at least 1")
+        if request.speed == "distilled" and spec.distilled is None:
+            raise ValueError(f"{spec.name} has no distilled profile in the model catalogue")
+        if any(lora.expert == "transformer_2" for lora in request.loras) and spec.boundary_ratio is None:
+            raise ValueError(f"{spec.name} has one transformer: a LoRA for the low-noise expert cannot go anywhere")
         if request.decode_dtype not in DECODE_DTYPES:
             raise ValueError(f"decode_dtype={request.decode_dtype!r} is not one of {', '.join(DECODE_DTYPES)}")
         if request.image is None and not spec.supports_text:
@@ -291,7 +315,10 @@ class VideoGenerator:
             "output_type": "latent",  # decoded by self._decoder, in the request's dtype
         }
         if pipeline.config.boundary_ratio is not None:
-            guidance_2 = request.guidance_2 if request.guidance_2 is not None else self.spec.default_guidance_2
+            # A distillation has one guidance for both experts (1.0, no CFG pass), not the base
+            # model's second one.
+            default_2 = request.guidance if request.speed == "distilled" else self.spec.default_guidance_2
+            guidance_2 = request.guidance_2 if request.guidance_2 is not None else default_2
             if guidance_2 is not None:
                 kwargs["guidance_scale_2"] = guidance_2
         if request.image is not None:
@@ -305,7 +332,9 @@ class VideoGenerator:
             kwargs["callback_on_step_end"] = report_step
             kwargs["callback_on_step_end_tensor_inputs"] = []
 
-        # 3. wait for the device, then denoise and decode on its model thread
+        # 3. read the LoRAs on this thread, then wait for the device, and swap, denoise and
+        # decode on its model thread: the GPU waits for no file
+        self._loras.prepare(request.loras)
         return run_on_model_thread(f"generate:{self.device}", self._generate_on_device, pipeline, request, kwargs,
                                    hold_device or nullcontext, asked=time.perf_counter())
 
@@ -319,6 +348,12 @@ class VideoGenerator:
         with hold_device():
             started = time.perf_counter()
             fell_back_from = None
+            lora_s = self._loras.use(self._pipeline, request.loras, self.spec.name)
+            warnings = ()
+            if request.speed == "distilled" and not self._loras.current:
+                warnings = (f"speed 'distilled' ran without any LoRA loaded: {self.spec.name}'s base weights at "
+                            f"{request.steps} steps and guidance {request.guidance:g} make a blurred, unfinished "
+                            "clip; add the distillation's LoRA to the job's 'loras'",)
             try:
                 frames, stages = self._run(pipeline, request, kwargs)
             except torch.OutOfMemoryError:
@@ -333,18 +368,25 @@ class VideoGenerator:
                 frames, stages = self._run(pipeline, request, kwargs)
             return GenerationResult(frames=frames, profile=self.profile, fell_back_from=fell_back_from,
                                     device_s=time.perf_counter() - started, waited_s=started - asked,
-                                    attention=self.attention.kernel, precision=self.precision.precision, **stages)
+                                    attention=self.attention.kernel, precision=self.precision.precision, **stages,
+                                    lora_s=lora_s, warnings=warnings)
 
     def _run(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> tuple[np.ndarray, dict]:
         clock = _StageClock(self.device)
         hits = self._embeddings.hits
         prompt_embeds = self._embeddings.get(pipeline, request.prompt)
-        negative_embeds = self._embeddings.get(pipeline, request.negative_prompt or "")
+        # Guidance 1.0 (a distilled profile) runs no unconditional pass: nothing reads the
+        # negative prompt, so it is not encoded.
+        negative_embeds = (self._embeddings.get(pipeline, request.negative_prompt or "")
+                           if request.guidance > 1.0 else None)
         text_cached = self._embeddings.hits - hits
         encode_s = clock.lap()
         generator = torch.Generator(device=self.device).manual_seed(request.seed)
-        latents = pipeline(generator=generator, prompt_embeds=prompt_embeds, negative_prompt_embeds=negative_embeds,
-                           **kwargs).frames
+        sampling = (distilled_sampling(pipeline, self.spec.distilled, self._distilled_scheduler)
+                    if request.speed == "distilled" else nullcontext())
+        with sampling:
+            latents = pipeline(generator=generator, prompt_embeds=prompt_embeds,
+                               negative_prompt_embeds=negative_embeds, **kwargs).frames
         denoise_s = clock.lap()
         # To uint8 on the device: a quarter of the bytes cross to the host, and no float pass
         # over a few hundred million values there.
