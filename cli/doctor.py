@@ -112,11 +112,29 @@ def check_detector(source: str | None = None) -> list[Finding]:
     return [Finding("detector", "ok", f"{parsed}" + (" (random weights)" if not parsed.files else ""))]
 
 
+def check_loras(spec_path: Path) -> list[Finding]:
+    """Whether every LoRA a batch spec names would load into its job's model: the file exists,
+    is safetensors, and its keys match the model's layers (clipmill.preflight.lora_problems)."""
+    from clipmill.preflight import lora_problems
+    from clipmill.spec import SpecError, load_spec
+
+    try:
+        spec = load_spec(spec_path)
+    except SpecError as error:
+        return [Finding("loras", "fail", str(error))]
+    problems = lora_problems(spec)
+    if problems:
+        return [Finding("lora", "fail", problem) for problem in problems]
+    files = {str(lora.path) for job in spec.jobs for lora in (*job.loras, *job.loras_2)}
+    return [Finding("loras", "ok", f"{len(files)} LoRA file(s) of {spec.name} fit their jobs' models" if files
+                    else f"{spec.name} names no LoRA")]
+
+
 def run_checks(*, db_url: str | None = None, run_root: Path | None = None,
-               detector: str | None = None) -> list[Finding]:
+               detector: str | None = None, spec: Path | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for check in (check_ffmpeg, check_torch, lambda: check_database(db_url, run_root), check_weights,
-                  lambda: check_detector(detector)):
+                  lambda: check_detector(detector), *([lambda: check_loras(spec)] if spec else [])):
         try:
             findings += check()
         except Exception as error:  # a broken check is itself a finding, never a crash of doctor

@@ -236,12 +236,15 @@ def report(batch: str = typer.Argument(..., help="batch name or id"),
 def doctor(db_url: Optional[str] = DbUrl, run_root: Optional[Path] = RunRoot,
            detector: Optional[str] = typer.Option(None, "--detector", help="QA detector source to check: "
                                                   "ultralytics:PATH, opencv-dnn:GRAPH.pb[:CONFIG.pbtxt] or a path "
-                                                  "[default: $CLIPMILL_DETECTOR, else yolov8n.pt]")) -> None:
-    """Report ffmpeg, torch and CUDA, GPU memory, the database, which weights are local, and the QA detector."""
+                                                  "[default: $CLIPMILL_DETECTOR, else yolov8n.pt]"),
+           spec: Optional[Path] = typer.Option(None, "--spec", help="a batch spec whose LoRAs to check against "
+                                                                     "their jobs' models")) -> None:
+    """Report ffmpeg, torch and CUDA, GPU memory, the database, which weights are local, the QA
+    detector, and (with --spec) whether the spec's LoRAs load into their models."""
     from clipmill.cli.doctor import run_checks
 
     ok = True
-    for line in run_checks(db_url=db_url, run_root=run_root, detector=detector):
+    for line in run_checks(db_url=db_url, run_root=run_root, detector=detector, spec=spec):
         colour = {"ok": typer.colors.GREEN, "warn": typer.colors.YELLOW, "fail": typer.colors.RED}[line.level]
         typer.secho(f"[{line.level:>4}] {line.name:<22} {line.detail}", fg=colour)
         ok &= line.level != "fail"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Literal
 
+from clipmill.models.lora_files import LoraWeights
 from clipmill.outcomes import EncodedClip, GeneratedSegment, JobOutcome, OutcomeStatus, StitchedClip
 from clipmill.planning import ShotPlan
 from clipmill.publishing.settings import LabelStatus
@@ -49,6 +50,11 @@ class AttemptEvent:
                    f"retried on {segment.device}",
                    {"segment": number, "from": segment.fell_back_from})
 
+    @classmethod
+    def warning(cls, number: int, text: str) -> AttemptEvent:
+        """Something about how segment `number` was made that a person should know."""
+        return cls(AttemptEventKind.WARNING, "generation", text, {"segment": number})
+
 
 @dataclass(frozen=True)
 class ClipRecipe:
@@ -74,13 +80,15 @@ class Provenance:
     """What shaped the frames besides the recipe: where the weights came from, a fingerprint
     of them, the device, the software versions (clipmill.provenance measures them) and the
     precision the transformer ran in, with why and the FP8 check's errors
-    (models.precision.PrecisionChoice.to_dict(); empty in records made before it existed)."""
+    (models.precision.PrecisionChoice.to_dict(); empty in records made before it existed), and
+    the LoRAs fused into the weights: each file's sha256, scale and transformer."""
 
     model_source: str
     weights: str
     device: str
     versions: dict[str, str]
     precision: dict[str, Any] = field(default_factory=dict)
+    loras: tuple[LoraWeights, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -111,8 +119,22 @@ class Reproduction:
             start_image=Path(recorded["start_image"]) if recorded.get("start_image") else None)
         made_with = Provenance(model_source=recorded.get("model_source", ""), weights=recorded.get("weights", ""),
                                device=recorded.get("device", ""), versions=dict(recorded.get("versions") or {}),
-                               precision=dict(recorded.get("precision") or {}))
+                               precision=dict(recorded.get("precision") or {}),
+                               loras=tuple(LoraWeights(**lora) for lora in recorded.get("loras") or ()))
         return cls(recipe, made_with)
+
+    def pinned_recipe(self) -> ClipRecipe:
+        """The recipe with each of its job's LoRAs pinned to the sha256 the attempt recorded:
+        made again with a file that has changed since, it would be another clip, so the rerun
+        refuses it, naming the file."""
+        job, recorded = self.recipe.job, self.made_with.loras
+        pinned = {}
+        for key, expert in (("loras", "transformer"), ("loras_2", "transformer_2")):
+            made = [lora for lora in recorded if lora.expert == expert]
+            listed = getattr(job, key)
+            if made and len(made) == len(listed):
+                pinned[key] = [lora.model_copy(update={"sha256": weights.sha256}) for lora, weights in zip(listed, made)]
+        return dataclasses.replace(self.recipe, job=job.model_copy(update=pinned)) if pinned else self.recipe
 
 
 @dataclass(frozen=True)
@@ -179,8 +201,12 @@ class AttemptRecord:
         self.add_time("gpu_wait", segment.waited_s)
         self.artifacts.append(("segment", str(segment.frames_path)))
         self.device = segment.device
+        if segment.lora_s:  # part of "generate" too: the swap holds the device
+            self.add_time("lora_swap", segment.lora_s)
         if segment.fell_back_from:
             self.events.append(AttemptEvent.oom_fallback(number, segment))
+        said = {event.reason for event in self.events if event.kind == AttemptEventKind.WARNING}
+        self.events += [AttemptEvent.warning(number, text) for text in segment.warnings if text not in said]
 
     def add_encoded(self, encoded: EncodedClip) -> None:
         self.produce_id = encoded.labels.produce_id

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clipmill.media import VideoInfo
+from clipmill.models.lora_files import LoraWeights
 from clipmill.publishing.encode import PublishedLabels
 from clipmill.statuses import JobStatus
 
@@ -23,7 +24,9 @@ class GeneratedSegment:
     """One generated segment. `device_s`: seconds it held the device; `waited_s`: seconds it
     queued for it behind another clip; `fell_back_from`: the memory profile it left after
     running out of GPU memory (None when it did not); `precision`: what the transformer ran in,
-    what was asked for, why, and the FP8 check's errors (models.precision.PrecisionChoice)."""
+    what was asked for, why, and the FP8 check's errors (models.precision.PrecisionChoice);
+    `loras`: the LoRA set fused while it was made, and `lora_s` the seconds spent swapping to
+    it (0.0: it was fused already); `warnings`: what the attempt's record must show."""
 
     frames_path: Path
     last_frame: Path
@@ -33,6 +36,9 @@ class GeneratedSegment:
     fell_back_from: str | None = None
     source: str = ""  # where the weights came from: a folder, a hub id, "built-in random weights"
     precision: PrecisionChoice | None = None
+    loras: tuple[LoraWeights, ...] = ()
+    lora_s: float = 0.0
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

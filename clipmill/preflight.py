@@ -1,5 +1,5 @@
 """What a batch needs before its first generation (tools, folders, disk, database, weights, the
-label font and signing files), checked before any GPU time is spent.
+jobs' LoRAs, the label font and signing files), checked before any GPU time is spent.
 
 A run nobody watches must not generate for an hour and then fail at encoding because ffprobe
 is missing, or write into a read-only folder, a full disk or a locked database. Every problem
@@ -31,7 +31,7 @@ class PreflightError(ValueError):
 
 def preflight(config: RunConfig, spec: BatchSpec) -> None:
     """Raise PreflightError naming everything that would stop this batch mid-way."""
-    problems = [*_tools(), *_writable(config, spec), *_database(config), *_weights(spec),
+    problems = [*_tools(), *_writable(config, spec), *_database(config), *_weights(spec), *lora_problems(spec),
                 *check_publish_settings(spec.publish)]
     if problems:
         raise PreflightError(f"batch {spec.name} cannot start: " + "; ".join(problems))
@@ -121,6 +121,46 @@ def _weights(spec: BatchSpec) -> list[str]:
                 require_trusted(value, spec.models.trusted_weights)
             except ValueError as error:
                 problems.append(f"{field}: {error}")
+    return problems
+
+
+def lora_problems(spec: BatchSpec) -> list[str]:
+    """One line for each LoRA of the spec's jobs that cannot be used: a missing or unreadable
+    file, one that is not safetensors (a .pt renamed is caught by its header), a changed pinned
+    file, keys in no layout diffusers converts, or keys that match no layer of its job's model
+    or a layer of another size. The model's layers come from its config, built on the meta
+    device: no weights are read. A model whose config is not on this machine yet (a hub id not
+    downloaded) has its LoRAs checked against its layers when the generator loads them."""
+    uses: dict[tuple[str, str, str, str | None], str] = {}  # (model, expert, path, pin) -> first job
+    for job in spec.jobs:
+        for key, expert in (("loras", "transformer"), ("loras_2", "transformer_2")):
+            for lora in getattr(job, key):
+                uses.setdefault((job.model, expert, str(lora.path), lora.sha256), job.id)
+    if not uses:
+        return []
+    from clipmill.models.lora import expected_modules, fit_problems, read_lora_layout
+    from clipmill.models.lora_files import lora_weights
+
+    problems, layers = [], {}
+    for (model, expert, path, pin), job_id in uses.items():
+        try:
+            lora_weights(path, 1.0, expert, pinned_sha256=pin)
+            converted = read_lora_layout(path)
+        except ValueError as error:
+            problems.append(f"job {job_id}: {error}")
+            continue
+        if model not in layers:
+            layers[model] = expected_modules(model, spec.models.generator_source.get(model))
+        if layers[model] is None:
+            continue
+        shapes = layers[model].get(expert)
+        if shapes is None:
+            problems.append(f"job {job_id}: LoRA {path} is for the low-noise expert, which {model} does not have")
+            continue
+        part = f"{model}'s transformer" if expert == "transformer" else f"{model}'s low-noise expert"
+        problem = fit_problems(converted, shapes, path, part)
+        if problem:
+            problems.append(f"job {job_id}: {problem}")
     return problems
 
 

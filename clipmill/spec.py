@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from clipmill.planning import TEMPLATES, expand_template
 from clipmill.publishing import PublishSettings
 from clipmill.models.catalog import MODEL_SPECS
+from clipmill.models.lora_files import Expert, LoraWeights, lora_weights, refuse_unless_safetensors
 from clipmill.qa.retry import AttemptParams
 from clipmill.qa.settings import QASettings  # noqa: F401  (a batch spec's qa: section)
 from clipmill.storage.artifacts import ArtifactStore
@@ -103,6 +104,33 @@ class ModelSources(_Strict):
         return pins
 
 
+class LoraSpec(_Strict):
+    """A LoRA fused into the generator's weights for a job (models.lora): a local safetensors
+    file and its strength. `sha256` pins the file: a job whose file no longer has it is refused
+    (`clipmill rerun` pins every LoRA to the sha256 its attempt recorded)."""
+
+    path: Path
+    scale: float = Field(1.0, ge=-10.0, le=10.0, description="strength; 0 leaves it out")
+    sha256: str | None = Field(None, description="the file's sha256, if it must be exactly this file")
+
+    @field_validator("path")
+    @classmethod
+    def _safetensors_only(cls, value: Path) -> Path:
+        refuse_unless_safetensors(value)
+        return value
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256(cls, value: str | None) -> str | None:
+        from clipmill.models.trust import normalise_sha256
+
+        return None if value is None else normalise_sha256(value)
+
+    def weights(self, expert: Expert) -> LoraWeights:
+        """This LoRA named by its content (the file is hashed once per process)."""
+        return lora_weights(self.path, self.scale, expert, pinned_sha256=self.sha256)
+
+
 class JobSpec(_Strict):
     """One job, with every default already applied."""
 
@@ -123,8 +151,14 @@ class JobSpec(_Strict):
     guidance: float | None = Field(None, ge=0.0, le=30.0, description="classifier-free guidance; model default when unset")
     seed: int = Field(0, ge=0, lt=2**32)
     max_attempts: int = Field(3, ge=1, le=20)
-    speed: Literal["quality", "fast"] = Field(
-        "quality", description="fast: the model's fast step count (about a third), see README's speed section")
+    speed: Literal["quality", "fast", "distilled"] = Field(
+        "quality", description="fast: the model's fast step count (about a third); distilled: the steps, guidance, "
+                               "shift and expert boundary of a step-distilled LoRA (the model catalogue's "
+                               "`distilled` profile), to run with one in `loras`; see README's speed section")
+    loras: list[LoraSpec] = Field(
+        default_factory=list, description="LoRAs fused into the transformer (A14B: the high-noise expert)")
+    loras_2: list[LoraSpec] = Field(
+        default_factory=list, description="LoRAs fused into the A14B low-noise expert (transformer_2)")
     negative_prompt: str | None = None
     qa: QASettings = Field(default_factory=QASettings)
 
@@ -167,6 +201,11 @@ class JobSpec(_Strict):
             raise JobFieldError("frames", f"frames={self.frames} cannot be split into {self.segments} segment(s) "
                                           f"of 4k+1 frames sharing their boundary frame; use e.g. "
                                           f"{', '.join(map(str, valid))}")
+        if self.loras_2 and MODEL_SPECS[self.model].boundary_ratio is None:
+            raise JobFieldError("loras_2", f"{self.model} has one transformer: 'loras_2' is for the low-noise expert "
+                                           "of the two-expert A14B models; list its LoRAs under 'loras'")
+        if self.speed == "distilled" and MODEL_SPECS[self.model].distilled is None:
+            raise JobFieldError("speed", f"{self.model} has no distilled profile in the model catalogue")
         return self
 
     def segment_frames(self, segments: int | None = None) -> int:
@@ -196,20 +235,37 @@ class JobSpec(_Strict):
                              "segments; use wan2.2-ti2v-5b for those")
 
     def initial_params(self) -> AttemptParams:
-        """The first attempt's knobs: the job's own values, else the model's release defaults."""
+        """The first attempt's knobs: the job's own values, else the model's release defaults
+        (`speed: distilled`: the steps and guidance of the model's distilled profile)."""
         model = MODEL_SPECS[self.model]
         fast = self.speed == "fast" and model.fast_steps
+        distilled = model.distilled if self.speed == "distilled" else None
+        steps = distilled.steps if distilled else (model.fast_steps if fast else model.default_steps)
+        guidance = distilled.guidance if distilled else model.default_guidance
         return AttemptParams(
             seed=self.seed,
-            guidance=self.guidance if self.guidance is not None else model.default_guidance,
+            guidance=self.guidance if self.guidance is not None else guidance,
             segments=self.segments,
             deflicker_strength=self.qa.deflicker_strength,
-            steps=self.steps if self.steps is not None else (model.fast_steps if fast else model.default_steps),
+            steps=self.steps if self.steps is not None else steps,
         )
+
+    def lora_weights(self) -> tuple[LoraWeights, ...]:
+        """The job's LoRAs as the generator fuses them, each named by its content: `loras` into
+        the transformer (A14B: the high-noise expert), then `loras_2` into the low-noise one.
+        Raises LoraFileError (a ValueError, one line) for a missing, unreadable or changed file."""
+        return (*(lora.weights("transformer") for lora in self.loras),
+                *(lora.weights("transformer_2") for lora in self.loras_2))
+
+    def lora_set_key(self) -> tuple:
+        """What tells this job's LoRA set from another's without reading a file: jobs with the
+        same key run one after another, so the set is fused once for all of them."""
+        return tuple((expert, str(lora.path), lora.scale) for expert, loras in (("1", self.loras), ("2", self.loras_2))
+                     for lora in loras)
 
     def version(self) -> str:
         """A digest of everything that decides what this job makes (prompt, image content, model,
-        size, frames, seed, QA settings, ...). A changed definition is a new version of the job:
+        LoRA files' content and scales, size, frames, seed, QA settings, ...). A changed definition is a new version of the job:
         it runs again, while the old version's attempts stay recorded. The image counts by its
         bytes, so a photo replaced under the same name is a new version too; an unusable image
         (missing, a FIFO, a device, a directory, too big) counts by its path, refused at once
@@ -220,8 +276,29 @@ class JobSpec(_Strict):
                 fields["image"] = user_file_sha256(self.image, kind="image")
             except UserFileError:
                 pass
+        for key in ("loras", "loras_2"):
+            if not fields[key]:
+                # Absent from the digest when empty, as before these fields existed: adding them
+                # must not make every job recorded earlier a new version that runs again.
+                del fields[key]
+                continue
+            for lora in fields[key]:  # a LoRA counts by its bytes, as the image does
+                try:
+                    lora["path"] = user_file_sha256(lora["path"], kind="weights")
+                except UserFileError:
+                    pass
         canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def in_lora_order(jobs: list[JobSpec]) -> list[JobSpec]:
+    """`jobs` with those that share a LoRA set next to each other, so that each set is fused
+    once rather than swapped back and forth (seconds each time, models.lora): the sets in the
+    order each first appears, the jobs of a set in their own order (a stable sort)."""
+    first_seen: dict[tuple, int] = {}
+    for index, job in enumerate(jobs):
+        first_seen.setdefault(job.lora_set_key(), index)
+    return sorted(jobs, key=lambda job: first_seen[job.lora_set_key()])
 
 
 class InvalidJob(_Strict):
@@ -329,6 +406,18 @@ def _files_beside(publish: Any, base_dir: Path) -> Any:
     return publish
 
 
+def _loras_beside(loras: Any, base_dir: Path) -> Any:
+    """LoRA paths relative to the spec file, like images."""
+    if not isinstance(loras, list):
+        return loras  # pydantic names the problem
+    resolved = []
+    for lora in loras:
+        if isinstance(lora, dict) and lora.get("path") and not Path(str(lora["path"])).expanduser().is_absolute():
+            lora = {**lora, "path": str(base_dir / Path(str(lora["path"])).expanduser())}
+        resolved.append(lora)
+    return resolved
+
+
 def _invalid_job(where: str, label: str, index: int, raw: dict, merged: dict, defaults: dict,
                  error: ValidationError) -> InvalidJob:
     """The record of a job that failed validation; a SpecError when the fault is in `defaults`
@@ -387,6 +476,9 @@ def parse_spec(data: Any, *, source: str | Path = "<spec>", jobs_may_fail: bool 
         if merged.get("image"):
             image = Path(str(merged["image"])).expanduser()
             merged["image"] = image if image.is_absolute() else (base_dir / image)
+        for key in ("loras", "loras_2"):
+            if key in merged:
+                merged[key] = _loras_beside(merged[key], base_dir)
         try:
             jobs.append(JobSpec.model_validate(merged))
         except ValidationError as error:

@@ -51,10 +51,12 @@ class AttemptStatus(StrEnum):
 
 class AttemptEventKind(StrEnum):
     """What happened to an attempt besides its checks: the retry policy's decision after it, an
-    out-of-memory fallback during it."""
+    out-of-memory fallback during it, a warning about how it was made (a distilled profile run
+    without a LoRA)."""
 
     RETRY = "retry"
     OOM_FALLBACK = "oom_fallback"
+    WARNING = "warning"
 
 
 class KeywordStatus(StrEnum):

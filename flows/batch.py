@@ -28,7 +28,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from clipmill.outcomes import BatchEnded, JobOutcome, OutcomeStatus
 from clipmill.publishing import PublishSettings
-from clipmill.spec import BatchSpec, JobSpec, ModelSources, load_spec
+from clipmill.spec import BatchSpec, JobSpec, ModelSources, in_lora_order, load_spec
 from clipmill.statuses import BatchStatus, JobStatus
 from clipmill.bookkeeping import DISK_FULL
 from clipmill.flows.clip import clip_flow, tag_this_run
@@ -124,7 +124,8 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
         # libraries are imported here, before any clip's thread needs them.
         if jobs:
             import_model_libraries()
-        results = {**_run_jobs(jobs, opened, spec, config, clips_in_flight, _wait_held(wait_held_s)), **spec_errors}
+        results = {**_run_jobs(in_lora_order(jobs), opened, spec, config, clips_in_flight, _wait_held(wait_held_s)),
+                   **spec_errors}
         stopped = next((outcome.stops_batch for outcome in results.values() if outcome.stops_batch), None)
         if stopped:  # a full disk: no report can be written either
             return _stopped(config, opened.batch_id, spec.name, results, stopped)
@@ -153,7 +154,8 @@ def batch_flow(spec_path: str, run_root: str | None = None, db_secret: str | Non
 def _run_jobs(jobs: list[JobSpec], opened: OpenedBatch, spec: BatchSpec, config: RunConfig,
               clips_in_flight: int, wait_held_s: float = DEFAULT_WAIT_HELD_S) -> dict[str, JobOutcome]:
     """Every job that has not ended and that no other live run is making, through the clip
-    flow in spec order; results come back as they finish. Then, for up to `wait_held_s`, the
+    flow in the order given (spec order, with jobs that share a LoRA set next to each other:
+    spec.in_lora_order); results come back as they finish. Then, for up to `wait_held_s`, the
     jobs other runs held: made here if their holder lets go or dies, taken as they ended if it
     ends them; those still held at the end are "skipped". Returns every job's outcome."""
     logger = get_run_logger()

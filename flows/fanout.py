@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
-from clipmill.spec import load_spec
+from clipmill.spec import in_lora_order, load_spec
 from clipmill.flows.batch import batch_state
 from clipmill.tasks.common import run_config
 from clipmill.tasks.inputs import check_batch_ready
@@ -41,7 +41,9 @@ def fanout_batch(spec_path: str, shards: int, deployment: str = "clipmill-batch/
     config = run_config(run_root, db_secret, artifact_url, spec.artifacts)
     check_batch_ready(config, spec)
     opened = open_batch(config, spec, retry_failed=retry_failed)
-    pending = [job.id for job in spec.jobs if job.id not in opened.ended]
+    # Jobs sharing a LoRA set next to each other first: every shard then takes a run of each set
+    # and fuses it once, however the round-robin spreads them.
+    pending = [job.id for job in in_lora_order(spec.jobs) if job.id not in opened.ended]
     runs = [
         run_deployment(deployment, timeout=0, as_subflow=True, tags=[f"batch:{spec.name}"], parameters={
             "spec_path": str(Path(spec_path).resolve()), "run_root": str(config.run_root),

@@ -26,7 +26,7 @@ def rerun_flow(batch_name: str, job_key: str, attempt: int | None = None, seed: 
     config = run_config(run_root, db_secret)
     # 1. The record: what made the attempt, and on what.
     number, recorded = load_reproduction(config, batch_name, job_key, attempt)
-    recipe = recorded.recipe
+    recipe = recorded.pinned_recipe()  # a LoRA file changed since would make another clip: refused
     if seed is not None:
         recipe = dataclasses.replace(recipe, params=dataclasses.replace(recipe.params, seed=seed))
     label = f"{job_key}-attempt-{number}" + (f"-seed-{seed}" if seed is not None else "")

@@ -45,7 +45,8 @@ def make_clip(recipe: ClipRecipe, folder: Path, attempt: int, record: AttemptRec
             record.add_segment(number, segment)
     made_with = Provenance(model_source=segment.source, weights=weights_fingerprint(segment.source),
                            device=segment.device, versions=software_versions(),
-                           precision=segment.precision.to_dict() if segment.precision else {})
+                           precision=segment.precision.to_dict() if segment.precision else {},
+                           loras=segment.loras)
     reproduction = Reproduction(recipe, made_with)
     if record is not None:
         record.reproduction = reproduction

@@ -40,6 +40,7 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     from clipmill.models.wan import GenerationRequest, load_generator
 
     logger = get_run_logger()
+    loras = job.lora_weights()  # hashed here, so a missing or changed file fails before the model loads
     generator = load_generator(job.model, models.generator_source.get(job.model), profile=models.memory_profile,
                                precision=models.precision)
     report_every = max(1, params.steps // 4)
@@ -50,7 +51,7 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     request = GenerationRequest(prompt=prompt, negative_prompt=negative_prompt, image=image, width=job.width,
                                 height=job.height, num_frames=job.segment_frames(params.segments), steps=params.steps,
                                 guidance=params.guidance, seed=params.seed + segment - 1,
-                                decode_dtype=models.vae_decode)
+                                decode_dtype=models.vae_decode, speed=job.speed, loras=loras)
     with CancelWatch(prefect_run_states, deadline=task_deadline()) as stop_watch:
 
         def on_step(step: int, total: int) -> None:
@@ -61,6 +62,10 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
         run = generator.generate(request, on_step=on_step, hold_device=lambda: gpu_slot(generator.device))
     if run.waited_s >= 1.0:
         logger.info("waited %.1f s for %s while another clip generated", run.waited_s, generator.device)
+    if run.lora_s:
+        logger.info("fused LoRA set %s in %.2f s", ", ".join(lora.label() for lora in loras) or "(none)", run.lora_s)
+    for warning in run.warnings:
+        logger.warning("%s: %s", job.id, warning)
     save_frames(run.frames, dest)
     last_frame = save_frame_png(run.frames[-1], dest.with_name(f"{dest.stem}-last.png"))
     # Device time only: the "generate" stage and GPU-seconds per clip count what the GPU
@@ -68,4 +73,5 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     device = f"{generator.device} ({run.profile}, {run.attention}, {run.precision})"
     return GeneratedSegment(frames_path=dest, last_frame=last_frame, device=device, device_s=run.device_s,
                             waited_s=run.waited_s, fell_back_from=run.fell_back_from, source=generator.source,
-                            precision=generator.precision)
+                            precision=generator.precision, loras=loras, lora_s=run.lora_s,
+                            warnings=run.warnings)

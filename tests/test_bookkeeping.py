@@ -85,7 +85,7 @@ def test_a_reproduction_is_stored_in_its_layout_and_read_back(tmp_path):
                            precision=precision)
     stored = Reproduction(recipe, made_with).to_dict()
     assert set(stored) == {"job", "models", "prompts", "negative_prompt", "plan", "params", "start_image",
-                           "model_source", "weights", "device", "versions", "precision"}
+                           "model_source", "weights", "device", "versions", "precision", "loras"}
     assert stored["params"]["seed"] == 7 and stored["start_image"] == str(tmp_path / "input.png")
     assert stored["precision"] == precision and stored["models"]["precision"] == "bf16"
     again = Reproduction.from_dict(stored)
@@ -96,3 +96,43 @@ def test_a_reproduction_is_stored_in_its_layout_and_read_back(tmp_path):
     # A record made before precision was recorded reads back with none, not an error.
     older = {key: value for key, value in stored.items() if key != "precision"}
     assert Reproduction.from_dict(older).made_with.precision == {}
+
+
+def test_an_attempt_records_its_lora_swap_time_and_each_warning_once(tmp_path):
+    record = AttemptRecord(attempt_id=1, number=1, folder=tmp_path)
+    warning = "speed 'distilled' ran without any LoRA loaded"
+    for number, swap in ((1, 1.5), (2, 0.0)):
+        record.add_segment(number, GeneratedSegment(
+            frames_path=tmp_path / f"segment-{number}.npy", last_frame=tmp_path / "last.png", device="cpu",
+            device_s=2.0, waited_s=0.0, lora_s=swap, warnings=(warning,)))
+    assert record.timings == {"generate": 4.0, "gpu_wait": 0.0, "lora_swap": 1.5}
+    [event] = record.events  # the same warning for every segment is one event of the attempt
+    assert (event.kind, event.action, event.reason, event.details) == (
+        AttemptEventKind.WARNING, "generation", warning, {"segment": 1})
+
+
+def test_a_reproduction_records_its_loras_and_a_rerun_pins_them(tmp_path):
+    from clipmill.models.lora_files import LoraWeights
+
+    high, low, style = (tmp_path / name for name in ("high.safetensors", "low.safetensors", "style.safetensors"))
+    job = JobSpec(id="walk", prompt="A woman walks", model="wan2.2-t2v-a14b", speed="distilled",
+                  loras=[{"path": high}, {"path": style, "scale": 0.5}], loras_2=[{"path": low}])
+    recipe = ClipRecipe(job=job, models=ModelSources(), prompts=["walks"], negative_prompt="", plan={},
+                        params=PARAMS, start_image=None)
+    fused = (LoraWeights(str(high), "a" * 64, 1.0), LoraWeights(str(style), "b" * 64, 0.5),
+             LoraWeights(str(low), "c" * 64, 1.0, "transformer_2"))
+    made_with = Provenance(model_source="hub", weights="w", device="cuda:0", versions={}, loras=fused)
+    stored = Reproduction(recipe, made_with).to_dict()
+    assert list(stored["loras"]) == [
+        {"path": str(high), "sha256": "a" * 64, "scale": 1.0, "expert": "transformer"},
+        {"path": str(style), "sha256": "b" * 64, "scale": 0.5, "expert": "transformer"},
+        {"path": str(low), "sha256": "c" * 64, "scale": 1.0, "expert": "transformer_2"}]
+    again = Reproduction.from_dict(stored)
+    assert again.made_with.loras == fused
+    pinned = again.pinned_recipe().job
+    assert [lora.sha256 for lora in pinned.loras] == ["a" * 64, "b" * 64]
+    assert [lora.sha256 for lora in pinned.loras_2] == ["c" * 64]
+    assert [lora.scale for lora in pinned.loras] == [1.0, 0.5]
+    # A record made before LoRAs were recorded pins nothing.
+    older = {key: value for key, value in stored.items() if key != "loras"}
+    assert Reproduction.from_dict(older).pinned_recipe().job.loras[0].sha256 is None

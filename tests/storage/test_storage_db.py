@@ -102,7 +102,7 @@ def test_init_db_is_idempotent_and_keeps_data(db_url):
         with session_scope(second) as session:
             assert session.scalars(select(Batch.name)).all() == ["kept"]
         with second.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0004"]
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0005"]
     finally:
         dispose_engines()
 
@@ -366,6 +366,51 @@ def test_checks_stored_before_kinds_existed_get_their_kind_and_subject(tmp_path,
             rows = connection.execute(text("SELECT kind, subject, metric FROM qa_results ORDER BY id")).all()
         assert [tuple(row) for row in rows] == [("count", "person", "count:person"), ("vanish", "dog", "vanish:dog"),
                                                 ("flicker", None, "flicker"), ("count", "person", "count:person")]
+        assert _schema_diff(f"sqlite:///{target}") == []
+    finally:
+        plain.dispose()
+
+
+def test_a_warning_is_an_attempt_event_and_the_database_refuses_an_unknown_kind(engine, db_url):
+    from sqlalchemy.exc import IntegrityError
+
+    from clipmill.storage.schema import Attempt, AttemptEvent, Job
+
+    with session_scope(engine) as session:
+        batch = _batch("warned")
+        job = Job(batch=batch, key="j", prompt="p", model="tiny")
+        attempt = Attempt(job=job, number=1, seed=0)
+        session.add_all([batch, job, attempt])
+        session.flush()
+        session.add(AttemptEvent(attempt_id=attempt.id, kind="warning", action="generation",
+                                 reason="speed 'distilled' ran without any LoRA loaded", details={"segment": 1}))
+    with session_scope(engine) as session:
+        assert session.scalars(select(AttemptEvent.kind)).all() == ["warning"]
+    with pytest.raises(IntegrityError):
+        with session_scope(engine) as session:
+            attempt_id = session.scalar(select(Attempt.id))
+            session.add(AttemptEvent(attempt_id=attempt_id, kind="gossip", action="x", reason="y", details={}))
+
+
+def test_the_downgrade_from_0005_drops_warnings_the_old_constraint_refuses(tmp_path, monkeypatch):
+    target = tmp_path / "warned.db"
+    monkeypatch.setenv("CLIPMILL_DATABASE_URL", f"sqlite:///{target}")
+    config = Config(str(STORAGE / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+    plain = create_engine(f"sqlite:///{target}")
+    try:
+        with plain.begin() as connection:  # a plain SQLite connection enforces no foreign key: no attempt needed
+            for kind in ("retry", "warning"):
+                connection.execute(text("INSERT INTO attempt_events (attempt_id, kind, action, reason, details, "
+                                        "created_at) VALUES (1, :kind, 'a', 'r', '{}', CURRENT_TIMESTAMP)"),
+                                   {"kind": kind})
+        command.downgrade(config, "0004")
+        with plain.connect() as connection:
+            assert connection.execute(text("SELECT kind FROM attempt_events")).scalars().all() == ["retry"]
+            sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'attempt_events'")).scalar_one()
+        assert "'warning'" not in sql and "ck_attempt_events_kind" in sql
+        command.upgrade(config, "head")
         assert _schema_diff(f"sqlite:///{target}") == []
     finally:
         plain.dispose()
