@@ -349,8 +349,10 @@ def _refuse_quantized(transformer: torch.nn.Module, lora: ConvertedLora, weights
             continue
         plain = type(weight.data) is torch.Tensor and weight.dtype in (torch.float32, torch.bfloat16, torch.float16)
         if not plain:
-            raise LoraFileError(f"LoRA {weights.path}: {model}'s layer {layer} holds {weight.dtype} weights "
-                                f"({type(weight.data).__name__}); LoRAs are fused into bfloat16 or float32 weights only")
+            kind = type(weight.data).__name__ if type(weight.data) is not torch.Tensor else str(weight.dtype)
+            raise LoraFileError(f"LoRA {weights.path}: {model}'s layer {layer} holds quantised weights ({kind}, "
+                                "models.precision fp8); LoRAs are fused into bfloat16 or float32 weights only: run "
+                                "jobs with LoRAs with precision bf16")
 
 
 def expected_modules(model: str, source: str | None) -> dict[Expert, ModuleShapes] | None:

@@ -94,3 +94,10 @@ def test_doctor_checks_a_spec_s_loras(tmp_path, loras):
     spec_file(good.parent, [{"id": "good", "prompt": "a dog runs", "loras": [{"path": str(loras["fits"])}]}])
     result = runner.invoke(app, ["doctor", "--db-url", f"sqlite:///{tmp_path / 'db.sqlite'}", "--spec", str(good)])
     assert "[  ok] loras" in result.output and "1 LoRA file(s) of loras fit their jobs' models" in result.output
+
+
+def test_loras_with_fp8_blocks_are_named_before_gpu_time(tmp_path, loras):
+    spec = load_spec(spec_file(tmp_path, [{"id": "a", "prompt": "a dog runs", "loras": [{"path": str(loras["fits"])}]}],
+                               models={"clip_pretrained": "random", "detector": "random", "precision": "fp8"}))
+    [problem] = lora_problems(spec)
+    assert problem.startswith("job a: LoRAs are fused into bf16 weights and models.precision is fp8")

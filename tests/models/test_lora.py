@@ -240,3 +240,22 @@ def test_expected_layers_come_from_the_checkpoint_config_without_its_weights(tin
     assert set(ti2v) == {"transformer"} and "blocks.1.ffn.net.2" in ti2v["transformer"]
     assert expected_modules("tiny", None)["transformer"] == module_shapes(build_tiny_pipeline().transformer)
     assert expected_modules("wan2.2-ti2v-5b", str(tiny_folder.parent / "nowhere")) is None
+
+
+def test_a_lora_is_refused_in_one_line_by_fp8_blocks_and_the_weights_stay(tmp_path, monkeypatch):
+    """FP8 blocks (models.precision) hold 8-bit weights and their scales: adding to them in place
+    would be wrong, so the LoRA is refused, named, before anything changes."""
+    quant_api = pytest.importorskip("torchao.quantization.quant_api")
+    monkeypatch.setattr(quant_api, "_check_hardware_support", lambda granularities: None)
+    monkeypatch.setattr(quant_api, "is_sm_at_least_89", lambda: True, raising=False)
+    from clipmill.models import precision
+
+    pipeline = build_tiny_pipeline()
+    pipeline.transformer.to(torch.bfloat16)
+    precision.quantize(pipeline.transformer)
+    lora = lora_weights(save_lora(random_lora(pipeline.transformer), tmp_path / "l.safetensors", "diffusers"), 1.0)
+    before = pipeline.transformer.blocks[0].attn1.to_q.weight
+    with pytest.raises(LoraFileError) as raised:
+        FusedLoras().use(pipeline, [lora], "tiny")
+    assert "\n" not in str(raised.value) and "fused into bfloat16 or float32 weights only" in str(raised.value)
+    assert pipeline.transformer.blocks[0].attn1.to_q.weight is before
