@@ -221,7 +221,7 @@ def restore(transformer: torch.nn.Module, originals: dict[str, torch.Tensor], de
 
 def apply(choice: PrecisionChoice, transformers: Sequence[torch.nn.Module], device: torch.device, *,
           profile: str, timesteps: Sequence[float], context: torch.Tensor | None = None,
-          max_relative_error: float = MAX_RELATIVE_ERROR) -> PrecisionChoice:
+          max_relative_error: float | None = None) -> PrecisionChoice:
     """Quantise `transformers` when `choice` (from `plan`) is FP8 and the check accepts it.
 
     Call after the attention kernel is set and before compiling: the check then runs each
@@ -234,13 +234,15 @@ def apply(choice: PrecisionChoice, transformers: Sequence[torch.nn.Module], devi
         profile: The memory profile they sit in (FP8 only with "resident").
         timesteps: Each transformer's check timestep: the first step it runs.
         context: A prompt's text embedding, (1, tokens, text_dim), for the check's input.
-        max_relative_error: Beyond it the check refuses FP8.
+        max_relative_error: Beyond it the check refuses FP8; None: `MAX_RELATIVE_ERROR`, read
+            at the call (a benchmark may set it to time FP8 that the check would refuse).
 
     Returns:
         What the model runs in now, with the check's errors.
     """
     if choice.precision != FP8:
         return choice
+    limit = MAX_RELATIVE_ERROR if max_relative_error is None else max_relative_error
     if profile != "resident":
         return _offloaded(transformers[0].dtype, profile)
     quantised: list[tuple[torch.nn.Module, dict[str, torch.Tensor]]] = []
@@ -256,11 +258,11 @@ def apply(choice: PrecisionChoice, transformers: Sequence[torch.nn.Module], devi
         for transformer, originals in quantised:
             restore(transformer, originals, device)
         return PrecisionChoice(BF16, FP8, f"FP8 check raised {type(error).__name__}: {str(error)[:200]}")
-    if worst_rel > max_relative_error:
+    if worst_rel > limit:
         for transformer, originals in quantised:
             restore(transformer, originals, device)
         return PrecisionChoice(BF16, FP8, f"FP8 output is {worst_rel:.2%} from the unquantised one on the check "
-                                          f"step (> {max_relative_error:.0%}); running bf16", worst_abs, worst_rel)
+                                          f"step (> {limit * 100:g}%); running bf16", worst_abs, worst_rel)
     layers = sum(len(originals) for _, originals in quantised)
     return PrecisionChoice(FP8, FP8, f"{choice.reason}; {layers} Linear layers in FP8, check step "
                                      f"{worst_rel:.2%} from unquantised (max |diff| {worst_abs:.3g})",

@@ -33,6 +33,7 @@ from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, Wa
 from PIL import Image  # noqa: E402
 from transformers import UMT5Config, UMT5EncoderModel  # noqa: E402
 
+from clipmill.models import precision as precisions  # noqa: E402
 from clipmill.models.tiny_wan import build_tiny_tokenizer  # noqa: E402
 from clipmill.models.wan import MODEL_SPECS, GenerationRequest, VideoGenerator  # noqa: E402
 from tests.benchmarks.results_json import emit  # noqa: E402
@@ -194,6 +195,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int)
     parser.add_argument("--width", type=int)
     parser.add_argument("--height", type=int)
+    parser.add_argument("--fp8-max-error", type=float, default=None,
+                        help="the FP8 check's limit on relative error [models.precision.MAX_RELATIVE_ERROR]: "
+                             "raise it to time FP8 that the check refuses (the JSON records the limit)")
     parser.add_argument("--smoke", action="store_true", help="2 layers, small frames: check the script quickly")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -330,6 +334,9 @@ def main() -> None:
     # (c) clipmill's full quality with FP8 blocks: the same architecture and seed, built again, so
     # that (b) and (c) differ only in the precision of the blocks' matmuls.
     if "fp8" in paths:
+        if args.fp8_max_error is not None:
+            precisions.MAX_RELATIVE_ERROR = args.fp8_max_error
+        results["fp8_max_relative_error"] = precisions.MAX_RELATIVE_ERROR
         run_fp8(args.model, spec, device, args.smoke, results, report, request_args=dict(
             prompt=PROMPT, negative_prompt=NEGATIVE, width=width, height=height, num_frames=frames,
             steps=steps, guidance=guidance, seed=0, decode_dtype=args.decode))
