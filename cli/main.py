@@ -67,7 +67,7 @@ def _warn_long_prompts(spec) -> None:
     from clipmill.prompt_limits import length_warnings
 
     for job in spec.jobs:
-        for warning in length_warnings(job.text()):
+        for warning in [*length_warnings(job.text()), *job.warnings()]:
             typer.secho(f"warning: job '{job.id}': {warning}", fg=typer.colors.YELLOW, err=True)
 
 

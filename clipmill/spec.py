@@ -257,6 +257,14 @@ class JobSpec(_Strict):
         return (*(lora.weights("transformer") for lora in self.loras),
                 *(lora.weights("transformer_2") for lora in self.loras_2))
 
+    def warnings(self) -> list[str]:
+        """What is allowed but most likely a mistake, said by `clipmill validate` (a generation
+        says it again, recorded with the attempt)."""
+        if self.speed == "distilled" and not any(lora.scale for lora in (*self.loras, *self.loras_2)):
+            return ["speed 'distilled' without any LoRA: the base weights at the distilled profile's few steps and "
+                    "guidance make an unfinished clip; add the distillation's LoRA to 'loras'"]
+        return []
+
     def lora_set_key(self) -> tuple:
         """What tells this job's LoRA set from another's without reading a file: jobs with the
         same key run one after another, so the set is fused once for all of them."""

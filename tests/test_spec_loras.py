@@ -117,3 +117,18 @@ def test_the_shipped_distilled_example_is_valid(tmp_path):
     spec = load_spec(Path(__file__).resolve().parents[1] / "deployments" / "specs" / "distilled-lightning.yaml")
     assert {job.speed for job in spec.jobs} == {"distilled"}
     assert all(job.loras and job.loras_2 for job in spec.jobs if job.model == "wan2.2-t2v-a14b")
+
+
+def test_validate_warns_of_a_distilled_job_without_a_lora(tmp_path):
+    from typer.testing import CliRunner
+
+    from clipmill.cli import app
+
+    path = write(tmp_path, {"name": "b", "defaults": {"speed": "distilled"}, "jobs": [
+        {"id": "bare", "prompt": "a dog runs"},
+        {"id": "zero", "prompt": "a dog runs", "loras": [{"path": "d.safetensors", "scale": 0}]},
+        {"id": "with", "prompt": "a dog runs", "loras": [{"path": "d.safetensors"}]}]})
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0 and "3 job(s), valid" in result.output
+    warned = [line for line in result.output.splitlines() if "without any LoRA" in line]
+    assert [line.split("'")[1] for line in warned] == ["bare", "zero"]

@@ -12,8 +12,8 @@ set's files are read and converted first (`prepare`, on the clip's thread, off t
 the swap itself (`use`) is what holds the device. Everything but a fixed part grows with the
 blocks, so the whole transformer's cost is given as measured per block x 30.
 
-    python tests/benchmarks/bench_lora_swap.py --layers 4 --json tests/benchmarks/results/lora_swap_cpu.json
-    python tests/benchmarks/bench_lora_swap.py --device cuda --layers 30      # the whole transformer on a GPU
+    .venv/bin/python -m tests.benchmarks.bench_lora_swap --layers 4 --json tests/benchmarks/results/lora_swap_cpu.json
+    python -m tests.benchmarks.bench_lora_swap --device cuda --layers 30      # the whole transformer on a GPU
 
 Not part of the test suite. On 2 CPU cores 4 blocks take about a minute and 4 GB of memory.
 """
