@@ -7,7 +7,7 @@ as safetensors anyway. diffusers itself would fall back to unpickling a file it 
 safetensors, so clipmill reads the file and hands diffusers the tensors.
 
 No torch at import: the batch spec, preflight and `clipmill doctor` use this module; the
-tensors themselves are read (and torch imported) only by `read_lora`.
+tensors themselves are read (and torch imported) by models.lora.
 """
 from __future__ import annotations
 
