@@ -12,7 +12,8 @@ The decision's `action` is one of:
   - a missing, miscounted or vanishing subject, a class the prompt rules out ("no
     people") in view, a failed interaction, or a failed image-text gate means the model
     did not follow the prompt closely enough: guidance goes up (it also pushes harder
-    away from the negative prompt, which names the ruled-out classes);
+    away from the negative prompt, which names the ruled-out classes), unless it is off
+    (guidance 1.0, the distilled profile): a new seed alone;
   - flicker that a repair did not fix (or could not, being at full strength): the
     deflicker pass stays as strong as it got, or gets stronger;
   - a visible seam: one more segment, so each segment is shorter and drifts less;
@@ -28,6 +29,9 @@ from typing import Literal
 from clipmill.qa.types import Check, CheckKind, Verdict
 
 GUIDANCE_FACTOR = 1.2
+# At or below this, diffusers runs no unconditional pass: the step-distilled ("Lightning")
+# profiles run there, and a retry keeps them there.
+NO_GUIDANCE = 1.0
 # Past ~8 classifier-free guidance oversaturates and stiffens Wan's output more than
 # it helps prompt adherence.
 MAX_GUIDANCE = 8.0
@@ -140,7 +144,10 @@ def plan_retry(
     notes: list[str] = []
 
     adherence = _first(failures, lambda c: c.kind in _PROMPT_ADHERENCE)
-    if adherence:
+    if adherence and params.guidance <= NO_GUIDANCE:
+        notes.append(f"guidance {params.guidance:g} kept: classifier-free guidance is off (a distilled profile); "
+                     "turning it on would double the transformer's passes and leave the regime it was distilled for")
+    elif adherence:
         guidance = round(min(params.guidance * GUIDANCE_FACTOR, MAX_GUIDANCE), 3)
         if guidance > params.guidance:
             new = replace(new, guidance=guidance)

@@ -64,6 +64,14 @@ def test_guidance_stops_at_its_cap():
     assert plan(verdict(failing("interaction", CheckKind.PRESENCE, "failed", "dog")), params=nearly).params.guidance == MAX_GUIDANCE
 
 
+def test_a_distilled_profile_keeps_guidance_off_on_a_retry():
+    # guidance 1.0: no unconditional pass; raising it would double the passes of a 4-step profile
+    distilled = AttemptParams(1, 1.0, 1, 0.5, 4)
+    d = plan(verdict(failing("interaction", CheckKind.COUNT, "person count is 3", "person")), params=distilled)
+    assert d.action == "regenerate" and set(d.changes) == {"seed"} and d.params.guidance == 1.0
+    assert "guidance 1 kept: classifier-free guidance is off" in d.reason
+
+
 def test_flicker_alone_is_repaired_on_the_same_frames_first():
     d = plan(verdict(failing("temporal", "flicker", "brightness flicker 9.00 luma levels (> 6.00)")))
     assert d.action == "repair" and d.retry
