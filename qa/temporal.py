@@ -310,12 +310,18 @@ def cut_check(frames: np.ndarray, *, max_cut_ratio: float = 4.5) -> Check:
 # lock onto: it moves the camera path by nothing. Consecutive frames of real footage peak at
 # 0.58-0.98 (the lowest in a whip pan with motion blur); a cut between unrelated pictures near 0.
 _CAMERA_MIN_RESPONSE = 0.2
+# Nor does a step that moves the picture farther than this share of its width (height) a clip
+# frame: a camera turns that fast in no usable shot (a whip pan in the gym clip moved it 5 % a
+# frame), while a jump to another stretch of the same footage can lock onto a large false shift
+# (a third of the frame, measured).
+_CAMERA_MAX_STEP = 0.08
 
 
 def camera_path(frames: np.ndarray, indices: list[int]) -> dict[int, tuple[float, float]]:
     """How far the camera has carried the picture by each of `indices`: the cumulative (dx, dy)
     in pixels of `frames` since the first, by phase correlation of each index with the one
-    before on a small grey copy. A pan to the right moves the scene left: dx falls.
+    before on a small grey copy. A pan to the right moves the scene left: dx falls. A step that
+    locks onto nothing, or jumps farther than a camera turns, is a cut and moves it by nothing.
 
     Lets the vanish check tell a subject the camera turned away from (carried out of view) from
     one that stopped being there in view."""
@@ -333,11 +339,15 @@ def camera_path(frames: np.ndarray, indices: list[int]) -> dict[int, tuple[float
     window = cv2.createHanningWindow(previous.shape[::-1], cv2.CV_32F)
     x = y = 0.0
     path = {indices[0]: (0.0, 0.0)}
+    height, width = frames.shape[1:3]
+    last = indices[0]
     for i in indices[1:]:
         current = small(i)
         (dx, dy), response = cv2.phaseCorrelate(previous, current, window)
-        if response >= _CAMERA_MIN_RESPONSE:
-            x, y = x + dx / scale, y + dy / scale
+        dx, dy = dx / scale, dy / scale
+        limit = _CAMERA_MAX_STEP * (i - last)
+        if response >= _CAMERA_MIN_RESPONSE and abs(dx) <= limit * width and abs(dy) <= limit * height:
+            x, y = x + dx, y + dy
         path[i] = (x, y)
-        previous = current
+        previous, last = current, i
     return path
