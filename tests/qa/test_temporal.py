@@ -149,3 +149,14 @@ def test_camera_path_follows_a_pan_and_steps_over_a_cut():
                                 (0, 0), 2).reshape(10, 240, 320, 3)
     across = camera_path(cut, [8, 10])
     assert abs(across[10][0]) < 2 and abs(across[10][1]) < 2
+
+
+def test_camera_path_takes_a_jump_within_the_same_footage_for_a_cut():
+    from clipmill.qa.temporal import camera_path
+
+    rng = np.random.default_rng(5)
+    scene = cv2.GaussianBlur(rng.integers(0, 255, (240, 1200, 3), dtype=np.uint8), (0, 0), 2)
+    # the same scene, 200 px (62% of the frame) farther along from frame 10: a jump, not a pan
+    frames = np.stack([scene[:, :320]] * 10 + [scene[:, 200:520]] * 10)
+    path = camera_path(frames, list(range(0, 20, 2)))
+    assert abs(path[18][0]) < 2
