@@ -546,3 +546,14 @@ def test_people_and_vehicles_seen_from_above_are_not_enforced(text, unchecked, e
     assert expectations.classes == enforced
     assert {u.subject for u in expectations.unchecked if u.kind == "presence"} == unchecked
     assert all("view from above" in u.why for u in expectations.unchecked if u.kind in ("presence", "count"))
+
+
+@pytest.mark.parametrize("text, classes", [
+    # the second noun of "X and Y" before a plural verb that is also a place word: the verb
+    ("A woman and a dog stand side by side against a grey wall", {"person": 1, "dog": 1}),
+    ("A girl and her dog stop at the curb", {"person": 1, "dog": 1}),
+    # not coordinated: a compound noun, the place or the thing named
+    ("A man buys a drink at a hot dog stand", {"person": 1}),
+])
+def test_the_verb_after_a_coordinated_animal_is_not_read_as_a_compound_noun(text, classes):
+    assert plan_shot(text).expectations.classes == classes

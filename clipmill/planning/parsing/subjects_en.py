@@ -211,16 +211,26 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
         return True  # "a glass bowl", "a glass jar of honey": the bowl, made of glass
     return next_is_noun or (lowered[after] == "of" and entry.head in _GROUP_OF + ("couple", "pair", "dozen")
                             + tuple(GROUP_NUMBERS) and not number_noun) \
-        or (not counted and _compound_head_follows(lowered, after, entry, ends_phrase))
+        or (not counted and _compound_head_follows(lowered, after, entry, ends_phrase, _coordinated(lowered, start)))
 
 
-def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_phrase: bool = False) -> bool:
+def _coordinated(lowered: list[str], start: int) -> bool:
+    """Is the noun at `start` the second of an "X and (a/her/two) Y" subject, whose verb is plural?"""
+    before = lowered[max(0, start - 2):start]
+    return before[-1:] == ["and"] or (len(before) == 2 and before[0] == "and" and _is_determiner(before[1]))
+
+
+def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_phrase: bool = False,
+                           coordinated: bool = False) -> bool:
     """"a glass shelf", "a phone case": an unknown noun after a singular noun is the thing
-    named; a verb after it ("a dog naps", "a cat ran") is not."""
+    named; a verb after it ("a dog naps", "a cat ran") is not, nor the plural verb after the
+    second noun of "X and Y" ("a woman and a dog stand")."""
     following = lowered[after]
     if following in _PART_WORDS:
         return False  # "the car door", "the dog's collar": the car is there
-    if following in _PLACE_WORDS and not (entry.coco == "person" and following in _VERBS_AFTER_PEOPLE):
+    if following in _VERBS_AFTER_PEOPLE and (entry.coco == "person" or coordinated):
+        return False  # "a man and a woman stand", "a girl and her dog stop"
+    if following in _PLACE_WORDS:
         return True  # "a flower shop", "the toy store", "a barber shop"
     if entry.head in _MATERIAL_NOUNS and not entry.plural and following not in _FUNCTION_WORDS \
             and (following not in VERB_FORMS_EN or following in _ING_NOUNS) and not following.endswith(("ed", "ly")):
@@ -239,8 +249,9 @@ def _compound_head_follows(lowered: list[str], after: int, entry: Entry, ends_ph
             and not lowered[after + 1].endswith("ss"))  # "a cat tree stands", "a wine bottle opener pulls"
 
 
-# Place words that, after a word for people, are the verb of a plural subject ("a man and a woman
-# stand", "two girls stop"), not a place ("a fruit stand", "a bus stop"). "shop" is not one of
+# Place words that, after a word for people or the second noun of "X and Y", are the verb of a
+# plural subject ("a man and a woman stand", "a woman and a dog stop"), not a place ("a fruit
+# stand", "a bus stop"). "shop" is not one of
 # them: "a barber shop" is a place more often than "a man and a woman shop" is an action.
 _VERBS_AFTER_PEOPLE = frozenset({"stand", "stop", "park", "set", "dock"})
 
