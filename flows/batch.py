@@ -34,11 +34,10 @@ from clipmill.bookkeeping import DISK_FULL
 from clipmill.flows.clip import clip_flow, tag_this_run
 from clipmill.storage.config import RunConfig
 from clipmill.storage.files import DiskFullError, disk_full
+from clipmill.tasks.clip import check_batch_ready
 from clipmill.tasks.common import import_model_libraries, run_config
-from clipmill.tasks.inputs import check_batch_ready
-from clipmill.tasks.leases import held_jobs
 from clipmill.tasks.progress import BatchProgress
-from clipmill.tasks.records import OpenedBatch, close_batch, open_batch, pause_requested, read_outcome
+from clipmill.tasks.records import OpenedBatch, close_batch, held_jobs, open_batch, pause_requested, read_outcome
 from clipmill.tasks.report import announce_batch, show_every_clip, write_report
 
 # How long a run waits, after its own jobs, for jobs another live run holds (a clip or two of

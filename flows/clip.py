@@ -46,23 +46,31 @@ from clipmill.storage.files import disk_full, remove_stale_temporaries
 from clipmill.storage.leases import JobLease, describe_holder
 from clipmill.storage.repository import JobHistory
 from clipmill.tasks import KNOWN_FAULTS
-from clipmill.tasks.checks import decide_retry
-from clipmill.tasks.clip import judge_and_encode, make_clip
+from clipmill.tasks.clip import (
+    decide_retry,
+    input_gate,
+    judge_and_encode,
+    make_clip,
+    prepare_input_image,
+    publish_clip,
+    store_artifact,
+    structure_prompt,
+)
 from clipmill.tasks.common import GenerationCancelled
 from clipmill.tasks.concurrency import prefect_run_states
-from clipmill.tasks.inputs import input_gate, prepare_input_image, structure_prompt
-from clipmill.tasks.leases import holder_is_dead, this_runs_worker_id
-from clipmill.tasks.outputs import publish_clip, store_artifact
 from clipmill.tasks.records import (
+    announce_clip,
+    announce_job,
     begin_attempt,
     close_job,
     finish_attempt,
+    holder_is_dead,
     open_job,
     resume_job,
     save_plan,
     take_cancel_request,
+    this_runs_worker_id,
 )
-from clipmill.tasks.report import announce_clip, announce_job
 
 
 @flow(name="clipmill-clip", flow_run_name="{job.id}")

@@ -17,8 +17,8 @@ from prefect.deployments import run_deployment
 
 from clipmill.spec import in_lora_order, load_spec
 from clipmill.flows.batch import batch_state
+from clipmill.tasks.clip import check_batch_ready
 from clipmill.tasks.common import run_config
-from clipmill.tasks.inputs import check_batch_ready
 from clipmill.tasks.records import close_batch, open_batch
 from clipmill.tasks.report import show_every_clip, write_report
 

@@ -11,9 +11,8 @@ import dataclasses
 from prefect import flow, get_run_logger
 
 from clipmill.provenance import differences
-from clipmill.tasks.clip import deflicker_clip, make_clip
+from clipmill.tasks.clip import deflicker_clip, encode_clip, make_clip
 from clipmill.tasks.common import run_config
-from clipmill.tasks.outputs import encode_clip
 from clipmill.tasks.records import load_reproduction
 
 

@@ -2,7 +2,7 @@
 damage, text in the frame, detections against the shot plan, subject drift and text-video
 similarity.
 
-The clip task (`tasks/checks.py`) and the `clipmill check` command (cli/check.py) both call `judge_frames`,
+The check-clip task (`tasks/clip.py`) and the `clipmill check` command (cli/check.py) both call `judge_frames`,
 so a clip judged by hand gets exactly the verdict the pipeline would give it. Models come in
 as arguments (loaded once by the caller); no Prefect here.
 """

@@ -1,5 +1,6 @@
 """What every clipmill task shares: the retry rule for infrastructure errors, task settings,
-and how a flow finds its run configuration (the database from a Secret block or the worker)."""
+artifact keys, and how a flow finds its run configuration (the database from a Secret block
+or the worker)."""
 from __future__ import annotations
 
 import dataclasses
@@ -122,6 +123,12 @@ STORE_TASK = {"cache_policy": NO_CACHE, "retries": 2, "retry_delay_seconds": 2,
 # Model work (CLIP, YOLO, ffmpeg): one retry for a transient failure, none for a bad input.
 MODEL_TASK = {"cache_policy": NO_CACHE, "retries": 1, "retry_delay_seconds": 2,
               "retry_condition_fn": retry_on_infrastructure_error}
+
+
+def artifact_key(*parts: str) -> str:
+    # Artifact keys allow lowercase letters, digits and dashes only.
+    safe = "-".join("".join(ch if ch.isalnum() else "-" for ch in part.lower()) for part in parts)
+    return "-".join(piece for piece in safe.split("-") if piece)
 
 
 _ATTEMPT_FOLDER = re.compile(r"(?:^|/)attempt-(\d+)(?:/|$)")

@@ -14,10 +14,10 @@ Threads
   generation on that device; "judge" runs the QA and gate models. Calls of one role run one
   at a time, in the order they came. Why threads of their own: cuDNN keeps its tuning per
   thread, and clip threads come and go.
-- **Cancel watch** (`CancelWatch`, one per generation, started by tasks/generate.py): asks
-  the API every 2 s whether the clip's run or its batch is cancelling, so the denoising
-  step callback only reads a flag. Stopped and joined when the generation ends; a read in
-  flight bounds the join (`STATE_READ_TIMEOUT_S`).
+- **Cancel watch** (`CancelWatch`, one per generation, started by tasks/clip.py's
+  `generate_segment`): asks the API every 2 s whether the clip's run or its batch is
+  cancelling, so the denoising step callback only reads a flag. Stopped and joined when the
+  generation ends; a read in flight bounds the join (`STATE_READ_TIMEOUT_S`).
 - **Lease heartbeat** (storage/leases.py `JobLease`, one per job, opened by the clip flow):
   renews the job's lease every third of its length, and stops renewing while a step is past
   its time limit (below). Stopped and joined when the clip flow leaves the lease.

@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 from prefect.states import Running
 
 from clipmill.statuses import JobStatus
-from clipmill.tasks.report import artifact_key
+from clipmill.tasks.common import artifact_key
 
 
 def progress_text(outcomes: Mapping[str, object], total: int) -> str:

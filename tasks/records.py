@@ -1,15 +1,41 @@
-"""Database tasks: every batch, job and attempt — failed, rejected and errored ones too —
-is written as it happens, so a crash mid-batch leaves an accurate record and a re-run resumes."""
+"""Everything a job writes: its database rows, its lease, and its cards on the dashboard.
+
+Every batch, job and attempt (failed, rejected and errored ones too) is written as it
+happens, so a crash mid-batch leaves an accurate record and a re-run resumes. In the order a
+job meets them:
+
+1. open-batch (the batch flow): every job's row, brought up to its definition; what a killed
+   run left is closed. Between clips the batch asks pause-requested.
+2. open-job (the clip flow): the job's row. Then its lease (storage/leases.py `JobLease`),
+   held under this_runs_worker_id and taken over at once from a holder holder_is_dead proves
+   dead.
+3. resume-job, take-cancel-request: what earlier runs of this version spent and tried; a
+   cancel asked for before the job began.
+4. begin-attempt, save-plan, finish-attempt: each attempt's row, with its checks, events,
+   files and timings.
+5. close-job, then announce-clip and announce-job: how the job ended, and its link and card
+   on the dashboard.
+6. Back in the batch flow: read-outcome (when Prefect hands a clip flow's state back without
+   its data), held-jobs (where jobs another run held stand), close-batch.
+
+load-reproduction is what `clipmill rerun` reads to make a recorded attempt again. The batch's
+own report, contact sheet and events, written once its jobs are done, are tasks/report.py's.
+"""
 from __future__ import annotations
 
 import dataclasses
+import logging
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import task
+from prefect.artifacts import create_image_artifact, create_link_artifact, create_markdown_artifact
+from sqlalchemy import select
 
 from clipmill.bookkeeping import AttemptRecord, Reproduction
-from clipmill.outcomes import JobOutcome
+from clipmill.job_card import render_job_card
+from clipmill.outcomes import JobOutcome, PublishedClip
 from clipmill.planning import ShotPlan
 from clipmill.spec import BatchSpec, JobSpec
 from clipmill.qa.retry import AttemptParams
@@ -17,13 +43,24 @@ from clipmill.storage import repository as repo
 from clipmill.storage.config import RunConfig
 from clipmill.storage.db import init_db, session_scope
 from clipmill.storage.files import is_url, remove_stale_temporaries
-from clipmill.storage.leases import describe_holder, live_holders, release_dead_claims
+from clipmill.storage.leases import (
+    describe_holder,
+    flow_run_of,
+    live_holders,
+    new_worker_id,
+    process_is_gone,
+    release_dead_claims,
+)
+from clipmill.storage.reports import job_report
 from clipmill.storage.repository import JobHistory
 from clipmill.statuses import AttemptStatus, BatchStatus, JobStatus
-from clipmill.storage.schema import Attempt, Batch, Job
-from clipmill.tasks.common import DB_TASK
-from clipmill.tasks.leases import holder_is_dead
+from clipmill.storage.schema import ENDED_JOB_STATUSES, Attempt, Batch, Job, utcnow
+from clipmill.tasks.common import DB_TASK, STORE_TASK, artifact_key
 
+logger = logging.getLogger(__name__)
+
+
+# 1. The batch opens --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class OpenedBatch:
@@ -61,13 +98,6 @@ def open_batch(config: RunConfig, spec: BatchSpec, *, retry_failed: bool = False
         return OpenedBatch(batch_id=batch.id, ended=repo.ended_jobs(session, batch), busy=busy)
 
 
-@task(name="open-job", **DB_TASK)
-def open_job(config: RunConfig, batch_id: int, job: JobSpec) -> int:
-    """The job's record (created or brought up to its definition); returns its id."""
-    with session_scope(init_db(config.db_url)) as session:
-        return _record_job(session, session.get(Batch, batch_id), job).id
-
-
 def _record_job(session, batch: Batch, job: JobSpec, *, retry_failed: bool = False) -> Job:
     """The job's row, brought up to its definition (a changed one is a new version)."""
     return repo.upsert_job(session, batch, key=job.id, prompt=job.text(), model=job.model,
@@ -86,14 +116,52 @@ def pause_requested(config: RunConfig, batch_id: int, *, clear: bool = False) ->
         return requested
 
 
-@task(name="take-cancel-request", **DB_TASK)
-def take_cancel_request(config: RunConfig, job_id: int) -> bool:
-    """Whether `clipmill cancel` asked for this job before it started; the request is used up."""
-    with session_scope(init_db(config.db_url)) as session:
-        job = session.get(Job, job_id)
-        requested, job.cancel_requested = job.cancel_requested, False
-        return requested
+# 2. The job's row and its lease --------------------------------------------------------------
 
+@task(name="open-job", **DB_TASK)
+def open_job(config: RunConfig, batch_id: int, job: JobSpec) -> int:
+    """The job's record (created or brought up to its definition); returns its id."""
+    with session_scope(init_db(config.db_url)) as session:
+        return _record_job(session, session.get(Batch, batch_id), job).id
+
+
+def holder_is_dead(worker: str) -> bool:
+    """Whether the run holding `worker`'s leases is provably dead: its process on this host is
+    gone (storage.leases judges that), or the Prefect flow run it served is Crashed, which only
+    Prefect knows (a worker on another host whose process was killed: the Prefect worker that
+    ran it says so). Not knowing (no server, another server, an unreadable id) is no proof:
+    the lease is then waited out."""
+    if process_is_gone(worker):
+        return True
+    run_id = flow_run_of(worker)
+    if run_id is None:
+        return False
+    try:
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(uuid.UUID(run_id)).state
+    except Exception as error:  # no such run on this server, no server at all: nothing proven
+        logger.debug("flow run %s of lease holder %s not read: %s", run_id, worker, error)
+        return False
+    return state is not None and state.is_crashed()
+
+
+def this_runs_worker_id() -> str:
+    """A worker id naming this process and the batch flow run it serves (called from the clip
+    subflow: its parent). That run is what a Prefect worker marks Crashed when its process
+    dies: the deployment's run, or a fan-out shard's, whose root is the fan-out's own run on
+    another process, so not the root."""
+    from prefect.runtime import flow_run
+
+    try:
+        run_id = flow_run.parent_flow_run_id or flow_run.get_id()
+    except Exception:  # outside a flow run
+        run_id = None
+    return new_worker_id(str(run_id) if run_id else None)
+
+
+# 3. What earlier runs left -------------------------------------------------------------------
 
 @task(name="resume-job", **DB_TASK)
 def resume_job(config: RunConfig, job_id: int) -> JobHistory:
@@ -106,11 +174,16 @@ def resume_job(config: RunConfig, job_id: int) -> JobHistory:
         return repo.job_history(session, job)
 
 
-@task(name="save-plan", **DB_TASK)
-def save_plan(config: RunConfig, job_id: int, plan: ShotPlan) -> None:
+@task(name="take-cancel-request", **DB_TASK)
+def take_cancel_request(config: RunConfig, job_id: int) -> bool:
+    """Whether `clipmill cancel` asked for this job before it started; the request is used up."""
     with session_scope(init_db(config.db_url)) as session:
-        repo.set_job_plan(session, session.get(Job, job_id), plan.to_dict())
+        job = session.get(Job, job_id)
+        requested, job.cancel_requested = job.cancel_requested, False
+        return requested
 
+
+# 4. Attempts ---------------------------------------------------------------------------------
 
 @task(name="begin-attempt", **DB_TASK)
 def begin_attempt(config: RunConfig, job_id: int, params: AttemptParams) -> AttemptRecord:
@@ -120,6 +193,12 @@ def begin_attempt(config: RunConfig, job_id: int, params: AttemptParams) -> Atte
         attempt = repo.start_attempt(session, job, seed=params.seed, params=dataclasses.asdict(params))
         folder = config.paths(job.batch.name).attempt_dir(job.key, attempt.number)
         return AttemptRecord(attempt_id=attempt.id, number=attempt.number, folder=folder)
+
+
+@task(name="save-plan", **DB_TASK)
+def save_plan(config: RunConfig, job_id: int, plan: ShotPlan) -> None:
+    with session_scope(init_db(config.db_url)) as session:
+        repo.set_job_plan(session, session.get(Job, job_id), plan.to_dict())
 
 
 # An attempt's frame arrays between generation and encode: a third of a gigabyte each at 720p,
@@ -149,13 +228,99 @@ def finish_attempt(config: RunConfig, record: AttemptRecord, status: AttemptStat
         repo.finish_attempt(session, attempt, status=status, error=error, timings=record.timings)
 
 
+# 5. How the job ended, and its card ----------------------------------------------------------
+
+@task(name="close-job", **DB_TASK)
+def close_job(config: RunConfig, job_id: int, *, status: JobStatus, reason: str | None = None,
+              accepted_attempt_id: int | None = None, artifacts: list[tuple[str, str]] = ()) -> None:
+    with session_scope(init_db(config.db_url)) as session:
+        job = session.get(Job, job_id)
+        for kind, path in artifacts:
+            repo.record_artifact(session, job=job, kind=kind, path=path)
+        accepted = session.get(Attempt, accepted_attempt_id) if accepted_attempt_id else None
+        repo.set_job_status(session, job, status, reason=reason, accepted_attempt=accepted)
+
+
+@task(name="announce-clip", **STORE_TASK)
+def announce_clip(config: RunConfig, batch_name: str, job_id: str, published: PublishedClip) -> None:
+    """A link to the accepted clip among the run's artifacts (its poster comes with its card)."""
+    create_link_artifact(config.browser_url(published.clip), link_text=f"{job_id}.mp4",
+                         key=artifact_key("clipmill", batch_name, job_id, "clip"),
+                         description=f"clipmill batch {batch_name}: accepted clip of job {job_id}")
+
+
+@task(name="announce-job", task_run_name="announce-{job_key}", **STORE_TASK)
+def announce_job(config: RunConfig, batch_name: str, job_key: str, job_id: int) -> str | None:
+    """The job's card in its own run (poster or input image, status, reason, attempts, seed, a
+    link that opens the clip) and its poster as an image artifact, with URLs a browser opens
+    (config.browser_url). Returns the poster's URL, if the job has one."""
+    with session_scope(init_db(config.db_url)) as session:
+        job = job_report(session, job_id)
+    card = render_job_card(job, config.browser_url)
+    create_markdown_artifact(card.markdown, key=artifact_key("clipmill", batch_name, job_key, "card"),
+                             description=f"clipmill batch {batch_name}: job {job_key}, {job['status']}")
+    if card.poster:
+        create_image_artifact(card.poster, key=artifact_key("clipmill", batch_name, job_key, "poster"),
+                              description=f"clipmill batch {batch_name}: job {job_key} ({job['status']})")
+    return card.poster
+
+
+# 6. Back in the batch flow -------------------------------------------------------------------
+
+@task(name="read-outcome", **DB_TASK)
+def read_outcome(config: RunConfig, batch_id: int, job_key: str) -> JobOutcome:
+    """How the job stands in the database: what a clip flow's outcome is when Prefect cannot
+    hand its state's data back (results are not persisted, and a busy server may return the
+    state without it)."""
+    with session_scope(init_db(config.db_url)) as session:
+        job = session.scalar(select(Job).where(Job.batch_id == batch_id, Job.key == job_key))
+        if job is None:
+            return JobOutcome(job_key, JobStatus.ERROR, reason="the job was never recorded")
+        clip = next((a.path for a in job.artifacts if a.kind == "clip" and a.attempt_id is None), None)
+        return JobOutcome(job_key, JobStatus(job.status), reason=job.reason, attempts=len(job.attempts),
+                          clip=clip if job.status == JobStatus.ACCEPTED else None)
+
+
+@dataclass(frozen=True)
+class HeldJob:
+    """Where a job another run held stands now: `ended` (its status) when that run ended it,
+    `holder` (worker and lease expiry) while a live run still holds it; neither: free to make."""
+
+    key: str
+    ended: str | None = None
+    holder: str | None = None
+
+
+@task(name="held-jobs", **DB_TASK)
+def held_jobs(config: RunConfig, batch_id: int, keys: list[str]) -> dict[str, HeldJob]:
+    """Where each of the batch's jobs `keys`, which other runs held, stands now."""
+    with session_scope(init_db(config.db_url)) as session:
+        rows = session.execute(select(Job.key, Job.status, Job.claimed_by, Job.lease_expires_at).where(
+            Job.batch_id == batch_id, Job.key.in_(keys))).all()
+    now, found = utcnow(), {}
+    for key, status, worker, expires in rows:
+        if status in ENDED_JOB_STATUSES:
+            found[key] = HeldJob(key, ended=status)
+        elif worker and expires and expires >= now and not holder_is_dead(worker):
+            found[key] = HeldJob(key, holder=describe_holder(worker, expires))
+        else:
+            found[key] = HeldJob(key)
+    return found
+
+
+@task(name="close-batch", **DB_TASK)
+def close_batch(config: RunConfig, batch_id: int, status: BatchStatus = BatchStatus.FINISHED) -> None:
+    with session_scope(init_db(config.db_url)) as session:
+        repo.finish_batch(session, session.get(Batch, batch_id), status=status)
+
+
+# Reruns --------------------------------------------------------------------------------------
+
 @task(name="load-reproduction", **DB_TASK)
 def load_reproduction(config: RunConfig, batch_name: str, job_key: str,
                       attempt_number: int | None = None) -> tuple[int, Reproduction]:
     """The number of the attempt and what it recorded to be made again: the accepted attempt
     by default, else the last."""
-    from sqlalchemy import select
-
     with session_scope(init_db(config.db_url)) as session:
         job = session.scalar(select(Job).join(Batch).where(Batch.name == batch_name, Job.key == job_key))
         if job is None:
@@ -169,36 +334,3 @@ def load_reproduction(config: RunConfig, batch_name: str, job_key: str,
             raise LookupError(f"job {job_key!r} of {batch_name!r}: {which} has no record to make it again "
                               "(it generated nothing, or ran before clipmill recorded reproductions)")
         return chosen[-1].number, Reproduction.from_dict(chosen[-1].reproduce)
-
-
-@task(name="read-outcome", **DB_TASK)
-def read_outcome(config: RunConfig, batch_id: int, job_key: str) -> JobOutcome:
-    """How the job stands in the database: what a clip flow's outcome is when Prefect cannot
-    hand its state's data back (results are not persisted, and a busy server may return the
-    state without it)."""
-    from sqlalchemy import select
-
-    with session_scope(init_db(config.db_url)) as session:
-        job = session.scalar(select(Job).where(Job.batch_id == batch_id, Job.key == job_key))
-        if job is None:
-            return JobOutcome(job_key, JobStatus.ERROR, reason="the job was never recorded")
-        clip = next((a.path for a in job.artifacts if a.kind == "clip" and a.attempt_id is None), None)
-        return JobOutcome(job_key, JobStatus(job.status), reason=job.reason, attempts=len(job.attempts),
-                          clip=clip if job.status == JobStatus.ACCEPTED else None)
-
-
-@task(name="close-job", **DB_TASK)
-def close_job(config: RunConfig, job_id: int, *, status: JobStatus, reason: str | None = None,
-              accepted_attempt_id: int | None = None, artifacts: list[tuple[str, str]] = ()) -> None:
-    with session_scope(init_db(config.db_url)) as session:
-        job = session.get(Job, job_id)
-        for kind, path in artifacts:
-            repo.record_artifact(session, job=job, kind=kind, path=path)
-        accepted = session.get(Attempt, accepted_attempt_id) if accepted_attempt_id else None
-        repo.set_job_status(session, job, status, reason=reason, accepted_attempt=accepted)
-
-
-@task(name="close-batch", **DB_TASK)
-def close_batch(config: RunConfig, batch_id: int, status: BatchStatus = BatchStatus.FINISHED) -> None:
-    with session_scope(init_db(config.db_url)) as session:
-        repo.finish_batch(session, session.get(Batch, batch_id), status=status)

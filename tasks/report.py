@@ -1,6 +1,9 @@
-"""The batch's report: report.json and the HTML gallery in the artifact store, and what the
-Prefect dashboard shows of the batch (results table, summary, gallery link, one link and
-poster per accepted clip)."""
+"""The batch's report, once its jobs are done: report.json and the HTML gallery in the artifact
+store, and what the Prefect dashboard shows of the batch (results table, summary, gallery
+link, every clip's poster on one sheet, the events its automations react to).
+
+Batch-level only: the batch and fan-out flows call these after the last job. What one job
+shows of itself (its card, its clip's link) is written with its record, by tasks/records.py."""
 from __future__ import annotations
 
 import contextlib
@@ -12,53 +15,17 @@ from pathlib import Path, PurePosixPath
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
-from prefect.artifacts import (
-    create_image_artifact,
-    create_link_artifact,
-    create_markdown_artifact,
-    create_table_artifact,
-)
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-from clipmill.job_card import render_contact_sheet, render_job_card
-from clipmill.outcomes import PublishedClip
+from clipmill.job_card import render_contact_sheet
 from clipmill.publishing import LabelStatus, PublishRow, publish_manifest
 from clipmill.report import prompt_cuts, render_gallery, render_markdown_summary, results_table
 from clipmill.statuses import JobStatus
 from clipmill.storage.config import RunConfig
 from clipmill.storage.db import init_db, session_scope
 from clipmill.storage.files import is_url
-from clipmill.storage.reports import batch_report, job_report
-from clipmill.tasks.common import STORE_TASK
-
-
-def artifact_key(*parts: str) -> str:
-    # Artifact keys allow lowercase letters, digits and dashes only.
-    safe = "-".join("".join(ch if ch.isalnum() else "-" for ch in part.lower()) for part in parts)
-    return "-".join(piece for piece in safe.split("-") if piece)
-
-
-@task(name="announce-clip", **STORE_TASK)
-def announce_clip(config: RunConfig, batch_name: str, job_id: str, published: PublishedClip) -> None:
-    """A link to the accepted clip among the run's artifacts (its poster comes with its card)."""
-    create_link_artifact(config.browser_url(published.clip), link_text=f"{job_id}.mp4",
-                         key=artifact_key("clipmill", batch_name, job_id, "clip"),
-                         description=f"clipmill batch {batch_name}: accepted clip of job {job_id}")
-
-
-@task(name="announce-job", task_run_name="announce-{job_key}", **STORE_TASK)
-def announce_job(config: RunConfig, batch_name: str, job_key: str, job_id: int) -> str | None:
-    """The job's card in its own run (poster or input image, status, reason, attempts, seed, a
-    link that opens the clip) and its poster as an image artifact, with URLs a browser opens
-    (config.browser_url). Returns the poster's URL, if the job has one."""
-    with session_scope(init_db(config.db_url)) as session:
-        job = job_report(session, job_id)
-    card = render_job_card(job, config.browser_url)
-    create_markdown_artifact(card.markdown, key=artifact_key("clipmill", batch_name, job_key, "card"),
-                             description=f"clipmill batch {batch_name}: job {job_key}, {job['status']}")
-    if card.poster:
-        create_image_artifact(card.poster, key=artifact_key("clipmill", batch_name, job_key, "poster"),
-                              description=f"clipmill batch {batch_name}: job {job_key} ({job['status']})")
-    return card.poster
+from clipmill.storage.reports import batch_report
+from clipmill.tasks.common import STORE_TASK, artifact_key
 
 
 def show_every_clip(config: RunConfig, batch_name: str) -> None:

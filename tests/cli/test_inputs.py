@@ -146,7 +146,7 @@ def _job(tmp_path, image):
 
 
 def test_prepare_task_centres_on_the_detected_subject(tmp_path, monkeypatch):
-    from clipmill.tasks.inputs import prepare_input_image
+    from clipmill.tasks.clip import prepare_input_image
 
     # 1920x480 photo, the "dog" in the right quarter: box in detector pixels (640x160).
     pixels = np.zeros((480, 1920, 3), np.uint8)
@@ -164,8 +164,8 @@ def test_prepare_task_centres_on_the_detected_subject(tmp_path, monkeypatch):
 
 
 def test_prepare_task_falls_back_to_the_centre(tmp_path, monkeypatch, caplog):
-    caplog.set_level("INFO", logger="clipmill.tasks.inputs")
-    from clipmill.tasks.inputs import prepare_input_image
+    caplog.set_level("INFO", logger="clipmill.tasks.clip")
+    from clipmill.tasks.clip import prepare_input_image
 
     source = _photo(tmp_path / "p.png")
     _use_detector(monkeypatch, [])

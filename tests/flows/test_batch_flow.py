@@ -169,10 +169,9 @@ def test_next_clip_generates_while_the_last_one_is_in_its_cpu_stages(harness, tm
     """Two clips in flight: the first clip's deflicker (a CPU stage) waits until another clip
     has the device, which only happens if the batch overlaps them; generations never share it."""
     import clipmill.tasks.clip
-    import clipmill.tasks.generate
 
     recorder = RecordingLock(threading.Lock())
-    monkeypatch.setattr(clipmill.tasks.generate, "gpu_slot", lambda device: recorder)
+    monkeypatch.setattr(clipmill.tasks.clip, "gpu_slot", lambda device: recorder)
     real_deflicker, cpu_stage, first = clipmill.tasks.clip.deflicker, [], threading.Lock()
 
     def deflicker_after_next_generation_starts(frames, **kwargs):

@@ -1,8 +1,21 @@
-"""The stitch task's own logic, run as a plain function (`.fn`): no Prefect server needed."""
+"""The clip tasks' own logic, run as plain functions (`.fn`): no Prefect server needed. The
+shot-plan task reads the spec's prompt extender; without usable weights the rules plan is used
+and its notes say why (no batch stops for a missing language model). The stitch passes one
+segment on as it is and joins several without the repeated frame."""
 import numpy as np
 
 from clipmill.media import load_frames, save_frames
-from clipmill.tasks.clip import stitch
+from clipmill.spec import parse_spec
+from clipmill.tasks.clip import stitch, structure_prompt
+
+
+def test_structure_prompt_falls_back_to_the_rules_plan_when_the_extender_cannot_load(tmp_path):
+    spec = parse_spec({"name": "b", "models": {"prompt_extender": str(tmp_path / "no-such-model")},
+                       "jobs": [{"id": "a", "prompt": "A boy throws a yellow frisbee to a brown dog in a park"}]})
+    plan = structure_prompt.fn(spec.jobs[0], 1, spec.models)
+    rules = structure_prompt.fn(spec.jobs[0], 1, None)
+    assert plan.expectations == rules.expectations and plan.segment_prompts == rules.segment_prompts
+    assert any("no-such-model" in note for note in plan.notes)
 
 
 def _clip(path, value: int, count: int = 5):

@@ -244,10 +244,8 @@ def test_a_hung_step_stops_renewing_its_job_lease_after_its_deadline(harness, tm
 
 
 def test_generation_qa_and_encode_declare_their_time_limits_and_hand_them_to_the_lease():
-    from clipmill.tasks.checks import check_clip
+    from clipmill.tasks.clip import check_clip, encode_clip, generate_segment
     from clipmill.tasks.concurrency import CHECK_TIMEOUT_S, ENCODE_TIMEOUT_S, GENERATE_TIMEOUT_S
-    from clipmill.tasks.generate import generate_segment
-    from clipmill.tasks.outputs import encode_clip
 
     limits = {step: step.timeout_seconds for step in (generate_segment, check_clip, encode_clip)}
     assert list(limits.values()) == [GENERATE_TIMEOUT_S, CHECK_TIMEOUT_S, ENCODE_TIMEOUT_S]

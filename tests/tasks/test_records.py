@@ -1,13 +1,21 @@
 """The record tasks on their own (called as plain functions): a batch reopened with a changed
-job starts that job afresh, a job's lease holder recovers what a killed run left of it."""
+job starts that job afresh, a job's lease holder recovers what a killed run left of it. A
+lease holder on another host is judged by what Prefect knows: its flow run marked Crashed (by
+the worker that ran it) is proof that it is dead; a running or unknown one is not."""
+import uuid
+
 import yaml
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.states import Crashed, Running
 
 from clipmill.spec import load_spec
 from clipmill.storage import repository as repo
 from clipmill.storage.config import RunConfig
 from clipmill.storage.db import init_db, session_scope
+from clipmill.storage.leases import flow_run_of
 from clipmill.storage.schema import Job
-from clipmill.tasks.records import open_batch, open_job, resume_job
+from clipmill.tasks.records import holder_is_dead, open_batch, open_job, resume_job, this_runs_worker_id
 
 
 def _spec(tmp_path, prompt):
@@ -81,3 +89,45 @@ def test_an_attempts_scratch_frame_arrays_are_sized_not_hashed_and_its_clip_is_h
     assert SCRATCH_FRAME_KINDS == {"segment", "frames"}
     assert rows == {kind: (path.stat().st_size, None if kind in SCRATCH_FRAME_KINDS else sha256_file(path))
                     for kind, path in files.items()}
+
+
+@flow
+def _some_batch() -> None:
+    pass
+
+
+def _flow_run(state) -> str:
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(_some_batch)
+        client.set_flow_run_state(run.id, state, force=True)
+        return str(run.id)
+
+
+def _elsewhere(run_id: str) -> str:
+    # A worker id of another host: its process cannot be looked at from here.
+    return f"gpu-box-7:4242:123456:4026531836:0badcafe:{run_id}"
+
+
+def test_a_holder_whose_flow_run_crashed_is_dead_and_a_running_one_is_not(harness):
+    assert holder_is_dead(_elsewhere(_flow_run(Crashed(message="worker process exited with -9"))))
+    assert not holder_is_dead(_elsewhere(_flow_run(Running())))
+    assert not holder_is_dead(_elsewhere(str(uuid.uuid4())))  # no such run on this server: nothing proven
+    assert not holder_is_dead("gpu-box-7:4242:123456:4026531836:0badcafe")  # no flow run named
+
+
+@flow
+def _clip() -> str:
+    return this_runs_worker_id()
+
+
+@flow
+def _batch() -> tuple[str, str]:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.get_id()), _clip()
+
+
+def test_a_clip_lease_names_its_batch_run_the_one_a_worker_marks_crashed(harness):
+    batch_run, worker = _batch()
+    assert flow_run_of(worker) == batch_run
+    assert not holder_is_dead(worker)  # this very process, its batch run completed, not crashed
