@@ -138,10 +138,6 @@ def lora_problems(spec: BatchSpec) -> list[str]:
                 uses.setdefault((job.model, expert, str(lora.path), lora.sha256), job.id)
     if not uses:
         return []
-    if spec.models.precision == "fp8":
-        # Fusing adds to the weights in place; FP8 blocks hold 8-bit weights and their scales.
-        return [f"job {next(iter(uses.values()))}: LoRAs are fused into bf16 weights and models.precision is fp8; "
-                "run jobs with LoRAs with precision bf16 (LoRAs on FP8 blocks are not built yet)"]
     from clipmill.models.lora import expected_modules, fit_problems, read_lora_layout
     from clipmill.models.lora_files import lora_weights
 

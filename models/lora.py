@@ -16,6 +16,12 @@ bfloat16), held while a LoRA is fused.
 Keys are checked before anything is loaded: a key that matches no layer of the model, or a
 layer of another size (a Wan2.1 14B LoRA on TI2V-5B), is named in one line. diffusers and peft
 would only log such keys and go on, leaving part of the LoRA unused.
+
+With FP8 blocks (models.precision.Fp8Blocks) a LoRA is fused into the bf16 weights the FP8 ones
+were made from, never into the FP8 ones: each transformer the swap changes gets its bf16 weights
+back from the host copy Fp8Blocks keeps (so the copy here holds only what FP8 leaves in bf16,
+such as biases), the new set is fused into them, and the layers are quantised again and checked
+against the fused bf16 model, as at load. A set whose FP8 check fails is refused in one line.
 """
 from __future__ import annotations
 
@@ -43,6 +49,7 @@ from clipmill.models.lora_files import (
     read_lora_bytes,
     same_loras,
 )
+from clipmill.models.precision import Fp8Blocks, host_copy
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +214,8 @@ class FusedLoras:
         self.current: tuple[LoraWeights, ...] = ()
         self._read: OrderedDict[str, ConvertedLora] = OrderedDict()  # sha256 -> converted, last used last
         self._read_lock = threading.Lock()
-        # Where the last swap's seconds went: restore, read, check, keep_originals, fuse.
+        # Where the last swap's seconds went: read, check, restore, keep_originals, fuse (and with
+        # FP8 blocks dequantise, quantise, fp8_check: the check's two forwards).
         self.last_phases: dict[str, float] = {}
         self._originals: dict[tuple[Expert, str], dict[str, torch.Tensor]] = {}
 
@@ -233,33 +241,50 @@ class FusedLoras:
                 self._read.popitem(last=False)
         return lora
 
-    def use(self, pipeline: DiffusionPipeline, wanted: Sequence[LoraWeights], model: str) -> float:
+    def use(self, pipeline: DiffusionPipeline, wanted: Sequence[LoraWeights], model: str,
+            fp8: Fp8Blocks | None = None) -> float:
         """Make `wanted` the fused set; return the seconds it took (0.0 when it already was).
 
-        Raises LoraFileError (a ValueError) for a LoRA that cannot be read or does not fit; the
-        pipeline is then left with the checkpoint's own weights and no LoRA."""
+        `fp8`: the pipeline's FP8 blocks, when its transformers run in FP8: each transformer the
+        swap changes is put back in bf16, fused and quantised again, checked (`fp8.choice` then
+        names the set and the check's errors).
+
+        Raises LoraFileError (a ValueError) for a LoRA that cannot be read or does not fit, before
+        the model is touched (the fused set stays as it was), and for a set whose FP8 check fails;
+        then, and on any error while fusing, the pipeline is left with the checkpoint's own
+        weights (in FP8 with `fp8`) and no LoRA."""
         wanted = tuple(wanted)
         if same_loras(wanted, self.current):
             return 0.0
         started = time.perf_counter()
         self.last_phases = {}
+        loras = self._read_and_check(pipeline, wanted, model, quantised_ok=fp8 is not None)
+        # The transformers whose weights change: those the old set is fused into and the new one's.
+        changed = {w.expert for w in self.current if w.scale != 0.0} | {w.expert for w, _ in loras}
+        experts = [expert for expert in EXPERTS if expert in changed]
         with self._phase("restore"):
             self._restore(pipeline)
         self.current = ()
-        if wanted:
-            self._fuse(pipeline, wanted, model)
-            self.current = wanted
-        else:
+        try:
+            for expert in experts:  # one at a time: A14B's two experts are never both in bf16 on the GPU
+                self._swap_expert(pipeline, expert, [(w, lora) for w, lora in loras if w.expert == expert], model, fp8)
+        except BaseException:
+            self._back_to_checkpoint(pipeline, experts, fp8)
+            raise
+        if not wanted:
             self._originals.clear()  # nothing fused: no reason to hold gigabytes of copies
+        if fp8 is not None:  # the check's errors now are those of the weights with these fused
+            fp8.settle(", ".join(w.label() for w, _ in loras) or None)
+        self.current = wanted
         seconds = time.perf_counter() - started
         logger.info("LoRA set now %s (%.2f s)", ", ".join(w.label() for w in wanted) or "empty", seconds)
         return seconds
 
-    def _fuse(self, pipeline: DiffusionPipeline, wanted: tuple[LoraWeights, ...], model: str) -> None:
-        # 1. read and check every LoRA before the model is touched
-        active = [w for w in wanted if w.scale != 0.0]  # a zero scale changes nothing
+    def _read_and_check(self, pipeline: DiffusionPipeline, wanted: tuple[LoraWeights, ...], model: str, *,
+                        quantised_ok: bool) -> list[tuple[LoraWeights, ConvertedLora]]:
+        """Every LoRA of `wanted` read and checked against its transformer, the model untouched."""
         loras = []
-        for weights in active:
+        for weights in (w for w in wanted if w.scale != 0.0):  # a zero scale changes nothing
             transformer = getattr(pipeline, weights.expert, None)
             if transformer is None:
                 raise LoraFileError(f"LoRA {weights.path} is for the low-noise expert, and {model} has only one "
@@ -271,33 +296,61 @@ class FusedLoras:
                                        _component_label(model, weights.expert))
                 if problem:
                     raise LoraFileError(problem)
-                _refuse_quantized(transformer, lora, weights, model)
+                if not quantised_ok:
+                    _refuse_quantized(transformer, lora, weights, model)
             loras.append((weights, lora))
-        # 2. keep the checkpoint's weights of every layer about to change
-        with self._phase("keep_originals"):
-            for weights, lora in loras:
-                self._keep_originals(getattr(pipeline, weights.expert), weights.expert, lora.layers())
-        # 3. load them as adapters, fuse each at its scale, drop the adapter layers
-        with self._phase("fuse"):
-            self._load_and_fuse(pipeline, loras)
+        return loras
 
-    def _load_and_fuse(self, pipeline: DiffusionPipeline, loras: list[tuple[LoraWeights, ConvertedLora]]) -> None:
-        names: dict[Expert, list[tuple[str, float]]] = {}
-        try:
-            for index, (weights, lora) in enumerate(loras):
-                name = f"clipmill-{index}"
-                pipeline.load_lora_weights(lora.state_dict, adapter_name=name,
-                                           load_into_transformer_2=weights.expert == "transformer_2")
-                names.setdefault(weights.expert, []).append((name, weights.scale))
-            for expert, entries in names.items():
-                transformer = getattr(pipeline, expert)
-                transformer.set_adapters([name for name, _ in entries], [scale for _, scale in entries])
-                transformer.fuse_lora(adapter_names=[name for name, _ in entries])
-            pipeline.unload_lora_weights()  # the fused weights stay; the adapter layers go
-        except BaseException:  # the checkpoint's weights back, and no adapter left behind
-            pipeline.unload_lora_weights()
-            self._restore(pipeline)
-            raise
+    def _swap_expert(self, pipeline: DiffusionPipeline, expert: Expert,
+                     loras: list[tuple[LoraWeights, ConvertedLora]], model: str, fp8: Fp8Blocks | None) -> None:
+        """`expert` from the old set's weights to the new set's (`loras`: those for it)."""
+        transformer = getattr(pipeline, expert)
+        if fp8 is not None:
+            with self._phase("dequantise"):
+                fp8.dequantize(expert)
+        if loras:
+            # keep the checkpoint's weights of every layer about to change (not those Fp8Blocks keeps)
+            with self._phase("keep_originals"):
+                for _, lora in loras:
+                    self._keep_originals(transformer, expert, lora.layers(), fp8)
+            # load them as adapters, fuse each at its scale, drop the adapter layers
+            with self._phase("fuse"):
+                self._load_and_fuse(pipeline, expert, loras)
+        if fp8 is not None:
+            max_abs, relative = fp8.quantize(expert, phase=self._phase)
+            if relative > fp8.limit:
+                names = ", ".join(w.label() for w, _ in loras) or "none"
+                raise LoraFileError(
+                    f"LoRAs {names} with FP8 blocks: {_component_label(model, expert)} in FP8 is {relative:.2%} from "
+                    f"its bf16 weights with them fused on the check step (> {fp8.limit * 100:g}%; max |diff| "
+                    f"{max_abs:.3g}); run jobs with these LoRAs with models.precision bf16")
+
+    def _load_and_fuse(self, pipeline: DiffusionPipeline, expert: Expert,
+                       loras: list[tuple[LoraWeights, ConvertedLora]]) -> None:
+        names = []
+        for index, (weights, lora) in enumerate(loras):
+            name = f"clipmill-{expert}-{index}"
+            pipeline.load_lora_weights(lora.state_dict, adapter_name=name,
+                                       load_into_transformer_2=expert == "transformer_2")
+            names.append((name, weights.scale))
+        transformer = getattr(pipeline, expert)
+        transformer.set_adapters([name for name, _ in names], [scale for _, scale in names])
+        transformer.fuse_lora(adapter_names=[name for name, _ in names])
+        pipeline.unload_lora_weights()  # the fused weights stay; the adapter layers go
+
+    def _back_to_checkpoint(self, pipeline: DiffusionPipeline, experts: Sequence[Expert], fp8: Fp8Blocks | None) -> None:
+        """After a failed swap: no adapter left behind, every changed layer the checkpoint's again
+        (and in FP8 again with `fp8`: bit for bit the load's FP8 weights, whose check is the load's)."""
+        pipeline.unload_lora_weights()
+        if fp8 is not None:
+            for expert in experts:
+                fp8.dequantize(expert)
+        self._restore(pipeline)
+        self._originals.clear()
+        if fp8 is not None:
+            for expert in experts:
+                fp8.quantize(expert)
+            fp8.settle(None)
 
     @contextmanager
     def _phase(self, name: str) -> Iterator[None]:
@@ -307,33 +360,25 @@ class FusedLoras:
         finally:
             self.last_phases[name] = self.last_phases.get(name, 0.0) + time.perf_counter() - started
 
-    def _keep_originals(self, transformer: torch.nn.Module, expert: Expert, layers: Sequence[str]) -> None:
+    def _keep_originals(self, transformer: torch.nn.Module, expert: Expert, layers: Sequence[str],
+                        fp8: Fp8Blocks | None) -> None:
         for layer in layers:
-            if (expert, layer) in self._originals:
-                continue
-            module = transformer.get_submodule(layer)
-            self._originals[(expert, layer)] = {name: _host_copy(parameter.detach())
-                                                for name, parameter in module.named_parameters(recurse=False)}
+            kept = self._originals.setdefault((expert, layer), {})
+            for name, parameter in transformer.get_submodule(layer).named_parameters(recurse=False):
+                if name in kept or (fp8 is not None and name == "weight" and fp8.holds(expert, layer)):
+                    continue  # kept already, or its bf16 original is Fp8Blocks' (put back by `dequantize`)
+                kept[name] = host_copy(parameter.detach())
 
     def _restore(self, pipeline: DiffusionPipeline) -> None:
-        """Every layer changed since the checkpoint loaded gets its own weights back."""
+        """Every layer changed since the checkpoint loaded gets its own weights back (with FP8
+        blocks: all but the quantised weights, which `Fp8Blocks.dequantize` puts back)."""
         with torch.no_grad():
             for (expert, layer), saved in self._originals.items():
                 module = getattr(pipeline, expert).get_submodule(layer)
-                for name, parameter in module.named_parameters(recurse=False):
-                    parameter.copy_(saved[name], non_blocking=True)
+                for name, value in saved.items():
+                    module.get_parameter(name).copy_(value, non_blocking=True)
         if torch.cuda.is_available():
             torch.cuda.synchronize()  # the copies from pinned memory run asynchronously
-
-
-def _host_copy(tensor: torch.Tensor) -> torch.Tensor:
-    """A copy in host memory; page-locked for a GPU tensor, so that putting it back runs at the
-    bus's full speed instead of through a staging buffer."""
-    if tensor.device.type != "cuda":
-        return tensor.to("cpu", copy=True)
-    copy = torch.empty(tensor.shape, dtype=tensor.dtype, device="cpu", pin_memory=True)
-    copy.copy_(tensor)
-    return copy
 
 
 def _component_label(model: str, expert: Expert) -> str:
@@ -342,7 +387,8 @@ def _component_label(model: str, expert: Expert) -> str:
 
 def _refuse_quantized(transformer: torch.nn.Module, lora: ConvertedLora, weights: LoraWeights, model: str) -> None:
     """Fusing adds to the weights in place: that needs plain floating-point weights, not the
-    8-bit ones of an fp8 transformer, whose scales would not follow."""
+    8-bit ones of an fp8 transformer, whose scales would not follow. FP8 blocks take LoRAs through
+    their bf16 originals (`use(..., fp8=...)`); quantised weights without them cannot."""
     for layer in lora.layers():
         weight = getattr(transformer.get_submodule(layer), "weight", None)
         if weight is None:
@@ -350,9 +396,9 @@ def _refuse_quantized(transformer: torch.nn.Module, lora: ConvertedLora, weights
         plain = type(weight.data) is torch.Tensor and weight.dtype in (torch.float32, torch.bfloat16, torch.float16)
         if not plain:
             kind = type(weight.data).__name__ if type(weight.data) is not torch.Tensor else str(weight.dtype)
-            raise LoraFileError(f"LoRA {weights.path}: {model}'s layer {layer} holds quantised weights ({kind}, "
-                                "models.precision fp8); LoRAs are fused into bfloat16 or float32 weights only: run "
-                                "jobs with LoRAs with precision bf16")
+            raise LoraFileError(f"LoRA {weights.path}: {model}'s layer {layer} holds quantised weights ({kind}) "
+                                "without the bf16 weights they were made from (models.precision.Fp8Blocks); LoRAs "
+                                "are fused into bfloat16 or float32 weights only")
 
 
 def expected_modules(model: str, source: str | None) -> dict[Expert, ModuleShapes] | None:

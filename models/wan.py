@@ -100,6 +100,10 @@ class GenerationResult:
         lora_s: Seconds spent swapping the fused LoRA set for the request's (0.0 when it was
             already fused).
         warnings: What the caller should record and show (a distilled run without a LoRA).
+        precision_choice: The precision these frames were made in, why, and the FP8 check of
+            the weights that made them (with FP8 blocks and a LoRA set: the check against the
+            fused bf16 model, made at the swap). What an attempt should record: the
+            generator's `precision` is the latest request's, and another clip may swap first.
     """
 
     frames: np.ndarray
@@ -116,6 +120,7 @@ class GenerationResult:
     decode_s: float
     lora_s: float = 0.0
     warnings: tuple[str, ...] = ()
+    precision_choice: PrecisionChoice | None = None
 
 
 class VideoGenerator:
@@ -131,8 +136,10 @@ class VideoGenerator:
             error moves it one step lighter for the rest of the process.
         attention: The attention kernel chosen at load (`models.attention.AttentionChoice`:
             "flash-attention-4" or "sdpa", and why).
-        precision: The transformer's precision chosen at load (`models.precision.PrecisionChoice`:
-            "fp8" or as loaded, what was asked for, why, and the FP8 check's errors).
+        precision: The transformer's precision (`models.precision.PrecisionChoice`: "fp8" or as
+            loaded, what was asked for, why, and the FP8 check's errors): chosen at load, and
+            with FP8 blocks checked again at each LoRA swap (the errors are then those of the
+            fused set).
     """
 
     def __init__(
@@ -175,7 +182,14 @@ class VideoGenerator:
         # Placement: the fastest memory profile that fits what the GPU has free, unless told
         # (FP8 transformers stay resident in less).
         self._pipeline = self.text_pipeline or self.image_pipeline
-        transformers = [t for t in (self._pipeline.transformer, getattr(self._pipeline, "transformer_2", None)) if t is not None]
+        named = {name: getattr(self._pipeline, name, None) for name in ("transformer", "transformer_2")}
+        named = {name: transformer for name, transformer in named.items() if transformer is not None}
+        transformers = list(named.values())
+        for transformer in transformers:
+            # Inference only, and stable for the compiled blocks: peft freezes every layer a LoRA
+            # adapts (models.lora), and a block compiled with parameters that require grad would
+            # compile again at the first swap, on a guard on that flag.
+            transformer.requires_grad_(False)
         planned = precisions.plan(precision, device, transformers[0].dtype)
         self.profile = profile or choose_profile(spec.name, available_gpu_gib(device, self._pipeline), planned.precision)
         place(self._pipeline, self.profile, device)
@@ -192,10 +206,15 @@ class VideoGenerator:
         self._loras = FusedLoras()
         self._distilled_scheduler = distilled_scheduler(spec.distilled) if spec.distilled else None
         # FP8 after the attention kernel (the check runs each transformer as it will run, on a
-        # real prompt's embedding) and before compiling (the graph sees the FP8 weights).
-        self.precision: PrecisionChoice = precisions.apply(
-            planned, transformers, device, profile=self.profile, timesteps=self._check_timesteps(len(transformers)),
+        # real prompt's embedding) and before compiling (the graph sees the FP8 weights). The
+        # blocks keep their bf16 weights in host memory: LoRAs are fused into those (models.lora).
+        self.precision: PrecisionChoice
+        self.precision, self._fp8 = precisions.apply_fp8_blocks(
+            planned, named, device, profile=self.profile, timesteps=self._check_timesteps(len(transformers)),
             context=self._embeddings.get(self._pipeline, _CHECK_PROMPT) if planned.precision == precisions.FP8 else None)
+        if self._fp8 is not None:
+            logger.info("%s: %.1f GB of bf16 block weights kept in host memory for LoRAs on the FP8 blocks",
+                        spec.name, self._fp8.host_bytes() / 1e9)
         (logger.warning if self.precision.fell_back else logger.info)(
             "%s precision: %s (%s)", spec.name, self.precision, self.precision.reason)
         self._decoder = LatentDecoder()
@@ -210,6 +229,11 @@ class VideoGenerator:
     def loras(self) -> tuple[LoraWeights, ...]:
         """The LoRA set fused into the weights now (empty: the checkpoint's own weights)."""
         return self._loras.current
+
+    @property
+    def lora_swap_phases(self) -> dict[str, float]:
+        """Where the last LoRA swap's seconds went (models.lora.FusedLoras.last_phases)."""
+        return dict(self._loras.last_phases)
 
     def __repr__(self) -> str:
         weights = ", random weights" if self.random_weights else ""
@@ -348,7 +372,12 @@ class VideoGenerator:
         with hold_device():
             started = time.perf_counter()
             fell_back_from = None
-            lora_s = self._loras.use(self._pipeline, request.loras, self.spec.name)
+            try:
+                lora_s = self._loras.use(self._pipeline, request.loras, self.spec.name, fp8=self._fp8)
+            finally:
+                if self._fp8 is not None:  # checked again at the swap, against the fused bf16 weights
+                    self.precision = self._fp8.choice
+            precision_choice = self.precision
             warnings = ()
             if request.speed == "distilled" and not self._loras.current:
                 warnings = (f"speed 'distilled' ran without any LoRA loaded: {self.spec.name}'s base weights at "
@@ -368,8 +397,8 @@ class VideoGenerator:
                 frames, stages = self._run(pipeline, request, kwargs)
             return GenerationResult(frames=frames, profile=self.profile, fell_back_from=fell_back_from,
                                     device_s=time.perf_counter() - started, waited_s=started - asked,
-                                    attention=self.attention.kernel, precision=self.precision.precision, **stages,
-                                    lora_s=lora_s, warnings=warnings)
+                                    attention=self.attention.kernel, precision=precision_choice.precision, **stages,
+                                    lora_s=lora_s, warnings=warnings, precision_choice=precision_choice)
 
     def _run(self, pipeline: DiffusionPipeline, request: GenerationRequest, kwargs: dict) -> tuple[np.ndarray, dict]:
         clock = _StageClock(self.device)

@@ -226,7 +226,7 @@ def generate_segment(job: JobSpec, models: ModelSources, params: AttemptParams, 
     device = f"{generator.device} ({run.profile}, {run.attention}, {run.precision})"
     return GeneratedSegment(frames_path=dest, last_frame=last_frame, device=device, device_s=run.device_s,
                             waited_s=run.waited_s, fell_back_from=run.fell_back_from, source=generator.source,
-                            precision=generator.precision, loras=loras, lora_s=run.lora_s,
+                            precision=run.precision_choice or generator.precision, loras=loras, lora_s=run.lora_s,
                             warnings=run.warnings)
 
 

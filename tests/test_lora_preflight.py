@@ -96,8 +96,14 @@ def test_doctor_checks_a_spec_s_loras(tmp_path, loras):
     assert "[  ok] loras" in result.output and "1 LoRA file(s) of loras fit their jobs' models" in result.output
 
 
-def test_loras_with_fp8_blocks_are_named_before_gpu_time(tmp_path, loras):
-    spec = load_spec(spec_file(tmp_path, [{"id": "a", "prompt": "a dog runs", "loras": [{"path": str(loras["fits"])}]}],
-                               models={"clip_pretrained": "random", "detector": "random", "precision": "fp8"}))
-    [problem] = lora_problems(spec)
-    assert problem.startswith("job a: LoRAs are fused into bf16 weights and models.precision is fp8")
+def test_loras_with_fp8_blocks_are_checked_like_any_other(tmp_path, loras):
+    """FP8 blocks take LoRAs (fused into their bf16 weights, models.precision.Fp8Blocks): a spec
+    with precision fp8 is not refused for having LoRAs, and one that does not fit is still named."""
+    fp8 = {"clip_pretrained": "random", "detector": "random", "precision": "fp8"}
+    fits = load_spec(spec_file(tmp_path, [{"id": "a", "prompt": "a dog runs", "loras": [{"path": str(loras["fits"])}]}],
+                               models=fp8))
+    assert lora_problems(fits) == []
+    other = load_spec(spec_file(tmp_path, [{"id": "b", "prompt": "a dog runs",
+                                            "loras": [{"path": str(loras["other"])}]}], models=fp8))
+    [problem] = lora_problems(other)
+    assert problem.startswith("job b: LoRA") and "are not in the model" in problem

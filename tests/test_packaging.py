@@ -118,3 +118,20 @@ def test_no_import_cycle():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_device_bundle_carries_the_generation_packages_the_device_lacks():
+    """tests/benchmarks/device_bundle.py's part `a` is what every GPU benchmark of generation
+    installs on the lent machine. Each package clipmill's generation path needs there must travel
+    in it or be one the device keeps: diffusers and ftfy (the Wan pipelines), peft (diffusers
+    loads and fuses every LoRA through it: without it the distilled paths fail at their first
+    LoRA), torchao (`precision: fp8`); torch, transformers, accelerate and safetensors are the
+    device's own."""
+    from packaging.requirements import Requirement
+
+    from tests.benchmarks import device_bundle
+
+    carried = {device_bundle.norm(Requirement(req).name) for req in device_bundle.PARTS["a"]["reqs"]}
+    for name in ("diffusers", "ftfy", "peft", "torchao", "torch", "transformers", "accelerate", "safetensors"):
+        assert name in carried or device_bundle.kept(name), f"{name} reaches the device in no part"
+    assert not device_bundle.PARTS["a"]["needs"]  # a call that installs a alone can run generation

@@ -13,7 +13,8 @@ the machine stays warm (about 30 s after a call); what a part installs stays in 
 
 Parts (each split into .whl/<part>1, <part>2, ... when it is larger than one call can carry):
   a  generation: diffusers and what it and clipmill's model code need beyond the device's packages,
-     and torchao (FP8 matmuls, pyproject's `fp8` extra)
+     peft (diffusers loads and fuses LoRAs through it: models/lora.py, the distilled benchmarks) and
+     torchao (FP8 matmuls, pyproject's `fp8` extra)
   b  optional: flash-attn-4, nvidia-cutlass-dsl[cu13] (its 193 MB compiler library travels xz'd,
      in pieces), quack-kernels, apache-tvm-ffi, torch-c-dlpack-ext (pyproject's `hopper` extra)
   c  the Prefect batch flow (needs a and d): prefect and its dependencies, ultralytics,
@@ -69,9 +70,11 @@ EXCLUDE = {"opencv-python"}
 # clipmill's own imports (clipmill.spec, clipmill.media, clipmill.cli): every standalone part has them.
 CORE = ["pydantic", "typer", "defusedxml", "ffmpeg-python", "httpx"]
 PARTS = {
-    # torchao: `precision: fp8` (models/precision.py); 3 MB, so it rides with diffusers.
-    "a": {"about": "generation (diffusers, torchao)", "needs": [],
-          "reqs": ["diffusers", "ftfy", "importlib-metadata", "torchao", *CORE]},
+    # torchao: `precision: fp8` (models/precision.py); 3 MB, so it rides with diffusers. peft:
+    # LoRAs (models/lora.py); the device's image has a peft of its own, of a version nobody
+    # pinned, so constraints.txt's travels (its own requirements are all in KEEP).
+    "a": {"about": "generation (diffusers, peft, torchao)", "needs": [],
+          "reqs": ["diffusers", "ftfy", "importlib-metadata", "peft", "torchao", *CORE]},
     "b": {"about": "FlashAttention-4 stack (optional)", "needs": [],
           "reqs": ["flash-attn-4==4.0.0b36", "nvidia-cutlass-dsl[cu13]==4.8.1", "quack-kernels==0.6.5",
                    "apache-tvm-ffi>=0.1.11,<0.2", "torch-c-dlpack-ext>=0.1.5"],

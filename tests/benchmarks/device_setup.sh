@@ -8,7 +8,7 @@
 # harmless), and puts what earlier calls installed on PYTHONPATH and PATH. What a part installs
 # stays in /tmp while the machine is warm (about 30 s after a call), so the parts travel over
 # consecutive calls. A call with no parts just sets the paths.
-#   a: diffusers (generation)     b: flash-attn-4 stack (optional)
+#   a: diffusers, peft (LoRAs), torchao (FP8): generation     b: flash-attn-4 stack (optional)
 #   c: the Prefect batch flow, ultralytics, open_clip, ffmpeg/ffprobe (needs a and d)
 #   d: OpenCV 4.14, rapidocr, the COCO SSD graph, the CJK font and ../shared/data/video (bench_judgement)
 # pip --target ignores .pth files: the folders they name go on PYTHONPATH (cutlass DSL's, for one).
@@ -30,5 +30,5 @@ def v(name):
         return "absent"
 print("device python", __import__("platform").python_version(), "|", ", ".join(
     f"{n} {v(n)}" for n in ("torch", "transformers", "diffusers", "prefect", "ultralytics", "open_clip_torch",
-                            "opencv-python-headless", "rapidocr-onnxruntime", "flash-attn-4", "torchao")))
+                            "opencv-python-headless", "rapidocr-onnxruntime", "flash-attn-4", "torchao", "peft")))
 PY

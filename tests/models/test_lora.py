@@ -242,20 +242,19 @@ def test_expected_layers_come_from_the_checkpoint_config_without_its_weights(tin
     assert expected_modules("wan2.2-ti2v-5b", str(tiny_folder.parent / "nowhere")) is None
 
 
-def test_a_lora_is_refused_in_one_line_by_fp8_blocks_and_the_weights_stay(tmp_path, monkeypatch):
-    """FP8 blocks (models.precision) hold 8-bit weights and their scales: adding to them in place
-    would be wrong, so the LoRA is refused, named, before anything changes."""
-    quant_api = pytest.importorskip("torchao.quantization.quant_api")
-    monkeypatch.setattr(quant_api, "_check_hardware_support", lambda granularities: None)
-    monkeypatch.setattr(quant_api, "is_sm_at_least_89", lambda: True, raising=False)
-    from clipmill.models import precision
-
-    pipeline = build_tiny_pipeline()
-    pipeline.transformer.to(torch.bfloat16)
-    precision.quantize(pipeline.transformer)
-    lora = lora_weights(save_lora(random_lora(pipeline.transformer), tmp_path / "l.safetensors", "diffusers"), 1.0)
-    before = pipeline.transformer.blocks[0].attn1.to_q.weight
-    with pytest.raises(LoraFileError) as raised:
-        FusedLoras().use(pipeline, [lora], "tiny")
-    assert "\n" not in str(raised.value) and "fused into bfloat16 or float32 weights only" in str(raised.value)
-    assert pipeline.transformer.blocks[0].attn1.to_q.weight is before
+def test_a_swap_on_compiled_blocks_compiles_nothing_again(tmp_path):
+    """On a GPU the worker's blocks are compiled (models.acceleration). peft freezes the layers a
+    LoRA adapts, so blocks compiled while their parameters required grad compiled again at the
+    first swap (a guard on that flag); the generator loads them frozen. Traced with aot_eager."""
+    generator = fresh_generator()
+    transformer = generator.text_pipeline.transformer
+    style = lora_weights(save_lora(random_lora(transformer, seed=1), tmp_path / "s.safetensors", "kijai"), 1.0)
+    transformer.compile_repeated_blocks(fullgraph=True, dynamic=False, backend="aot_eager")
+    torch._dynamo.reset()
+    try:
+        plain = generator.generate(request())
+        with torch._dynamo.config.patch(error_on_recompile=True):
+            assert not np.array_equal(generator.generate(request(loras=(style,))).frames, plain.frames)
+            assert np.array_equal(generator.generate(request()).frames, plain.frames)
+    finally:
+        torch._dynamo.reset()
