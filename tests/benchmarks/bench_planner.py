@@ -80,7 +80,7 @@ earlier sets stated such a prompt's one person as exactly one. 15 of its 22 wron
 an exact count of people in a place where others are normally in view, which QA fails when a
 second person stays in view. The others: 'a child's bed' counting a child, 'a semi truck' also
 a car, '碗筷' one bowl, '十字路口...红绿灯' one traffic light, '公园长椅上没人坐' read as nobody in view
-(its truth states no absence), '下雨之前，牧羊人' one shepherd. The next step it points to is a count
+(its truth states no absence). The next step it points to is a count
 kind QA has not got: "at least N" (fail below N, not above) for people in such places, which
 keeps the under-count check that catches "four people play basketball" filmed with two.
 
