@@ -129,15 +129,22 @@ def test_in_memory_database_keeps_its_migrated_tables(monkeypatch):
         dispose_engines()
 
 
-def test_alembic_command_line_config_migrates_the_env_database(tmp_path, monkeypatch):
-    target = tmp_path / "cli.db"
-    monkeypatch.setenv("CLIPMILL_DATABASE_URL", f"sqlite:///{target}")
+def _migrated_to(revision: str, tmp_path, monkeypatch):
+    """A SQLite file migrated to `revision`: its alembic config, URL and a plain engine on it (one
+    that enforces no foreign key, so rows can go in without their parents); alembic's logging
+    setup is left off, to leave pytest's alone."""
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    monkeypatch.setenv("CLIPMILL_DATABASE_URL", url)
     config = Config(str(STORAGE / "alembic.ini"))
-    config.attributes["configure_logger"] = False  # leave pytest's logging alone
-    command.upgrade(config, "head")
-    assert _schema_diff(f"sqlite:///{target}") == []
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, revision)
+    return config, url, create_engine(url)
+
+
+def test_alembic_command_line_config_migrates_the_env_database(tmp_path, monkeypatch):
+    config, url, plain = _migrated_to("head", tmp_path, monkeypatch)
+    assert _schema_diff(url) == []
     command.downgrade(config, "base")
-    plain = create_engine(f"sqlite:///{target}")
     try:
         assert set(inspect(plain).get_table_names()) == {"alembic_version"}
     finally:
@@ -349,12 +356,7 @@ def test_the_lock_bound_is_a_positive_number_of_seconds(monkeypatch):
 
 
 def test_checks_stored_before_kinds_existed_get_their_kind_and_subject(tmp_path, monkeypatch):
-    target = tmp_path / "old.db"
-    monkeypatch.setenv("CLIPMILL_DATABASE_URL", f"sqlite:///{target}")
-    config = Config(str(STORAGE / "alembic.ini"))
-    config.attributes["configure_logger"] = False
-    command.upgrade(config, "0003")
-    plain = create_engine(f"sqlite:///{target}")
+    config, url, plain = _migrated_to("0003", tmp_path, monkeypatch)
     try:
         with plain.begin() as connection:  # a plain SQLite connection enforces no foreign key: no attempt needed
             for metric in ("count:person", "vanish:dog", "flicker", "count:person"):
@@ -366,7 +368,7 @@ def test_checks_stored_before_kinds_existed_get_their_kind_and_subject(tmp_path,
             rows = connection.execute(text("SELECT kind, subject, metric FROM qa_results ORDER BY id")).all()
         assert [tuple(row) for row in rows] == [("count", "person", "count:person"), ("vanish", "dog", "vanish:dog"),
                                                 ("flicker", None, "flicker"), ("count", "person", "count:person")]
-        assert _schema_diff(f"sqlite:///{target}") == []
+        assert _schema_diff(url) == []
     finally:
         plain.dispose()
 
@@ -393,12 +395,7 @@ def test_a_warning_is_an_attempt_event_and_the_database_refuses_an_unknown_kind(
 
 
 def test_the_downgrade_from_0005_drops_warnings_the_old_constraint_refuses(tmp_path, monkeypatch):
-    target = tmp_path / "warned.db"
-    monkeypatch.setenv("CLIPMILL_DATABASE_URL", f"sqlite:///{target}")
-    config = Config(str(STORAGE / "alembic.ini"))
-    config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
-    plain = create_engine(f"sqlite:///{target}")
+    config, url, plain = _migrated_to("head", tmp_path, monkeypatch)
     try:
         with plain.begin() as connection:  # a plain SQLite connection enforces no foreign key: no attempt needed
             for kind in ("retry", "warning"):
@@ -411,6 +408,6 @@ def test_the_downgrade_from_0005_drops_warnings_the_old_constraint_refuses(tmp_p
             sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'attempt_events'")).scalar_one()
         assert "'warning'" not in sql and "ck_attempt_events_kind" in sql
         command.upgrade(config, "head")
-        assert _schema_diff(f"sqlite:///{target}") == []
+        assert _schema_diff(url) == []
     finally:
         plain.dispose()
