@@ -94,7 +94,7 @@ class TextReader:
                     # Stretched by its own near-maximum (at least 6 levels: a flat corner stays blank).
                     strokes = np.clip(strokes * 255 / max(float(np.percentile(strokes, 99.5)), 6.0), 0, 255)
                     page = cv2.cvtColor(255 - strokes.astype(np.uint8), cv2.COLOR_GRAY2BGR)
-                    for text, confidence, (x1, y1, x2, y2) in self._recognise(page):
+                    for text, confidence, (x1, y1, x2, y2) in self._recognise(page, page):
                         box = (x0 + x1 / up, y0 + y1 / up, x0 + x2 / up, y0 + y2 / up)
                         found.append(TextBox(int(i), text, confidence, box))
                 # Light and dark strokes of one line read twice: the more confident reading stays.
@@ -103,20 +103,25 @@ class TextReader:
                         boxes.append(b)
         return boxes
 
-    def _recognise(self, bgr: np.ndarray) -> list[tuple[str, float, tuple[float, float, float, float]]]:
-        """(text, confidence, box) of each line found in `bgr` at its own size."""
-        with self._lock:
-            quads, _ = self.engine.text_det(bgr)
+    def _recognise(self, detect_in: np.ndarray, read_in: np.ndarray,
+                   scale: float = 1.0) -> list[tuple[str, float, tuple[float, float, float, float]]]:
+        """(text, confidence, box) of each line found in `detect_in` and read in `read_in`, the same
+        picture `scale` times larger (detection runs on a small copy, reading on the sharp one);
+        boxes are in the pixels of `read_in`."""
+        with self._lock:  # onnxruntime sessions are thread-safe, rapidocr's pre/post-processing state is not
+            quads, _ = self.engine.text_det(detect_in)
             if quads is None or len(quads) == 0:
                 return []
-            quads = [np.asarray(q, dtype=np.float32) for q in self.engine.sorted_boxes(quads)]
-            results, _ = self.engine.text_rec(self.engine.get_crop_img_list(bgr, quads))
+            quads = [np.asarray(q, dtype=np.float32) / scale for q in self.engine.sorted_boxes(quads)]
+            results, _ = self.engine.text_rec(self.engine.get_crop_img_list(read_in, quads))
+        h, w = read_in.shape[:2]
         lines = []
         for quad, (text, confidence) in zip(quads, results):
             text = text.strip()
             if text and confidence >= self.min_confidence:
                 (x1, y1), (x2, y2) = quad.min(axis=0), quad.max(axis=0)
-                lines.append((text, float(confidence), (float(x1), float(y1), float(x2), float(y2))))
+                lines.append((text, float(confidence),
+                              (float(max(x1, 0)), float(max(y1, 0)), float(min(x2, w)), float(min(y2, h)))))
         return lines
 
     def _read_frame(self, rgb: np.ndarray, index: int) -> list[TextBox]:
@@ -124,24 +129,7 @@ class TextReader:
         h, w = bgr.shape[:2]
         scale = min(1.0, self.detect_side / max(h, w))  # the longer side: portrait clips too
         small = bgr if scale == 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        with self._lock:  # onnxruntime sessions are thread-safe, rapidocr's pre/post-processing state is not
-            quads, _ = self.engine.text_det(small)
-            if quads is None or len(quads) == 0:
-                return []
-            quads = self.engine.sorted_boxes(quads)
-            quads = [np.asarray(q, dtype=np.float32) / scale for q in quads]
-            crops = self.engine.get_crop_img_list(bgr, quads)
-            results, _ = self.engine.text_rec(crops)
-        boxes = []
-        for quad, (text, confidence) in zip(quads, results):
-            text = text.strip()
-            if not text or confidence < self.min_confidence:
-                continue
-            x1, y1 = quad.min(axis=0)
-            x2, y2 = quad.max(axis=0)
-            box = (float(max(x1, 0)), float(max(y1, 0)), float(min(x2, w)), float(min(y2, h)))
-            boxes.append(TextBox(index, text, float(confidence), box))
-        return boxes
+        return [TextBox(index, text, confidence, box) for text, confidence, box in self._recognise(small, bgr, scale)]
 
 
 def load_text_reader(*, detect_side: int = DEFAULT_DETECT_SIDE, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
