@@ -173,10 +173,12 @@ def judge_frames(
     detections: list[Detection] = []
     if detector is not None:
         examined, detections = detector.detect(frames, stride=qa.detect_stride, conf=qa.detect_confidence)
+        # Only a subject's presence and vanish checks read the camera's path: none, no path.
+        subjects = bool(expectations.classes or expectations.present)
         found = interaction_checks(detections, examined, expectations, min_presence=qa.min_presence,
                                    max_gap_frames=qa.max_gap_frames, min_approach=qa.min_approach,
                                    max_contact_gap=qa.max_contact_gap, frame_size=frames.shape[1:3],
-                                   camera_path=camera_path(frames, examined))
+                                   camera_path=camera_path(frames, examined) if subjects else None)
         random_weights["detector"] = detector.random_weights
     else:
         found = []
