@@ -409,7 +409,7 @@ def build(args) -> None:
 def plan(out: Path, limit: int | None = None) -> None:
     if limit is None:
         limit = CALL_LIMIT - travelling_tree_bytes() - 2 * MIB
-    folders = sorted((p for p in out.glob("*[0-9]") if (p / "MANIFEST.json").is_file()),
+    folders = sorted((p for p in out.glob("[abcd][0-9]*") if (p / "MANIFEST.json").is_file()),
                      key=lambda p: ("adcb".index(p.name[0]), int(p.name[1:])))
     print("\nparts:")
     for f in folders:
@@ -438,6 +438,53 @@ def plan(out: Path, limit: int | None = None) -> None:
         last = " && <your command>" if i == len(calls) else ""
         print(f"  run {i}: carry={carry}  command: source tests/benchmarks/device_setup.sh{last}")
     print("A call that needs nothing new carries no part and still starts with `source tests/benchmarks/device_setup.sh`.")
+
+
+def repack(args) -> None:
+    """The built part folders named in --from, repacked into as few call folders as fit
+    (`.whl/<prefix>1`, ...; install reads them as it reads parts): each file once (a wheel two parts
+    carry goes once), those whose name starts with one of --drop left out. For one benchmark that
+    needs only some of what the parts hold: the Prefect batch needs neither the COCO SSD graph, the
+    CJK font nor the footage of part d (`--drop coco-ssd,font-,shared-`), which saves three calls.
+    The first folder's files go together into the first call (generation's, with the default --from:
+    a call that carries it can already save a random checkpoint while the others come)."""
+    out = ROOT / args.out
+    drop = tuple(d for d in args.drop.split(",") if d)
+    seen, items, first = set(), [], []
+    for name in args.parts_from.split(","):
+        folder = out / name
+        for item in json.loads((folder / "MANIFEST.json").read_text())["items"]:
+            if item["file"] in seen or item["file"].startswith(drop):
+                continue
+            seen.add(item["file"])
+            (first if name == args.parts_from.split(",")[0] else items).append({**item, "file": folder / item["file"]})
+    limit = CALL_LIMIT - travelling_tree_bytes() - 2 * MIB
+    bins = [(sum(i["file"].stat().st_size for i in first), first)]
+    for item in sorted(items, key=lambda i: -i["file"].stat().st_size):  # first fit, largest first
+        size = item["file"].stat().st_size
+        for n, (used, content) in enumerate(bins):
+            if used + size <= limit:
+                bins[n] = (used + size, content + [item])
+                break
+        else:
+            bins.append((size, [item]))
+    for old in out.glob(f"{args.prefix}[0-9]*"):
+        shutil.rmtree(old)
+    calls = []
+    for i, (_, content) in enumerate(bins, 1):
+        folder = out / f"{args.prefix}{i}"
+        folder.mkdir(parents=True)
+        manifest = {"part": f"{args.prefix} (from {args.parts_from})", "needs": [], "items": []}
+        for item in content:
+            shutil.copyfile(item["file"], folder / item["file"].name)
+            manifest["items"].append({**{k: v for k, v in item.items() if k != "file"}, "file": item["file"].name})
+        (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=1))
+        calls.append(folder)
+    print(f"{len(first) + len(items)} files in {len(calls)} calls of at most {limit / MIB:.1f} MiB:")
+    for i, folder in enumerate(calls, 1):
+        size = sum(p.stat().st_size for p in folder.iterdir())
+        print(f"  run {i}: carry=[\"{folder.relative_to(ROOT)}\"] ({size / MIB:.1f} MiB)  "
+              "command: source tests/benchmarks/device_setup.sh")
 
 
 # -- installing, on the device machine --------------------------------------------------------
@@ -573,6 +620,11 @@ def main() -> int:
     parser.add_argument("--plan", action="store_true", help="print the run sequence for the parts built")
     inst = sub.add_parser("install", help="on the device: install the parts present under --out")
     chk = sub.add_parser("check", help="on the device: carried packages' requirements the device does not meet")
+    rp = sub.add_parser("repack", help="here: built parts' files into as few call folders as fit, some left out")
+    rp.add_argument("--out", default=".whl")
+    rp.add_argument("--from", dest="parts_from", default="a1,c1,c2,c3,d1,d2,d3,d4", help="part folders to take from")
+    rp.add_argument("--drop", default="coco-ssd,font-,shared-", help="file name prefixes to leave out")
+    rp.add_argument("--prefix", default="p", help="the call folders' name: <prefix>1, <prefix>2, ...")
     for p in (inst, chk):
         p.add_argument("--out", default=".whl")
         p.add_argument("--site", default="/tmp/site")
@@ -584,6 +636,9 @@ def main() -> int:
         return install(args)
     if args.cmd == "check":
         return check(args)
+    if args.cmd == "repack":
+        repack(args)
+        return 0
     args.parts = [p for p in args.parts.split(",") if p]
     if args.plan:
         plan(ROOT / args.out)
