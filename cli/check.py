@@ -35,48 +35,57 @@ class InputError(ValueError):
     """A bad argument or file; shown as one line, exit code 2."""
 
 
-def parse_expect(items: list[str]) -> dict[str, int]:
-    """["person:2", "dog"] -> {"person": 2, "dog": 1}. The names are checked against the
+def parse_expect(items: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """["person:2", "dog", "car:2+"] -> ({"person": 2, "dog": 1}, {"car": 2}): exact counts, and
+    the fewest of a class where more may be in view ("N+"). The names are checked against the
     detector's classes once it is loaded (`unknown_classes`)."""
     classes: dict[str, int] = {}
+    at_least: dict[str, int] = {}
     for item in items:
         name, _, count = item.rpartition(":") if ":" in item else (item, "", "1")
         name = name.strip()
         if not name:
             raise InputError(f"--expect {item!r}: give a class name, e.g. person:2")
+        or_more = count.endswith("+")
         try:
-            number = int(count)
+            number = int(count.removesuffix("+"))
         except ValueError:
-            raise InputError(f"--expect {item!r}: the count after ':' must be a whole number") from None
+            raise InputError(f"--expect {item!r}: the count after ':' must be a whole number, "
+                             "or one followed by '+' for 'at least'") from None
         if number < 1:
             raise InputError(f"--expect {item!r}: the count must be at least 1")
-        classes[name] = classes.get(name, 0) + number
-    return classes
+        target = at_least if or_more else classes
+        target[name] = target.get(name, 0) + number
+    both = sorted(set(classes) & set(at_least))
+    if both:
+        raise InputError(f"--expect {both[0]!r}: given both as an exact count and as 'at least'; give one")
+    return classes, at_least
 
 
 def expectations_from_args(expect: list[str], interaction: str | None) -> Expectations:
     """Subjects of the interaction are the expected instances in the order given: the first
     two take part; for a handover the third is the object handed over
     (`--expect person:2 --expect cup` hands a cup from one person to the other)."""
-    classes = parse_expect(expect)
+    classes, at_least = parse_expect(expect)
     if interaction is None:
-        return Expectations(classes=classes)
+        return Expectations(classes=classes, at_least=at_least)
     if interaction not in INTERACTIONS:
         raise InputError(f"--interaction {interaction!r}: choose one of {', '.join(INTERACTIONS)}")
-    instances = [name for name, count in classes.items() for _ in range(count)]
+    instances = [name for counts in (classes, at_least) for name, count in counts.items() for _ in range(count)]
     needed = {"handover": 3, "approach": 2, "contact": 2}.get(interaction, 1)
     if len(instances) < needed:
         raise InputError(f"--interaction {interaction} needs {needed} expected subjects (--expect CLASS:COUNT), "
                          f"got {len(instances)}")
     subjects = tuple(instances[:needed]) if interaction != "enter" and interaction != "leave" else ()
-    return Expectations(classes=classes, interaction=interaction, subjects=subjects)
+    return Expectations(classes=classes, at_least=at_least, interaction=interaction, subjects=subjects)
 
 
 def check(
     video: Path = typer.Argument(..., help="video file to judge (anything ffmpeg/OpenCV reads)"),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="the prompt: enables text-video similarity; "
                                          "without --expect, its shot plan gives the expectations"),
-    expect: list[str] = typer.Option([], "--expect", help="CLASS:COUNT that must appear (repeatable), e.g. person:2"),
+    expect: list[str] = typer.Option([], "--expect", help="CLASS:COUNT that must appear (repeatable), e.g. person:2; "
+                                       "CLASS:N+ for at least N, more being fine (person:1+)"),
     interaction: Optional[str] = typer.Option(None, "--interaction", help="approach|contact|handover|enter|leave"),
     json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     detector: str = typer.Option("yolov8n.pt", "--detector",
@@ -197,7 +206,7 @@ def judge_clip(frames, fps: float, request: ClipRequest, models: CheckModels, *,
     from clipmill.qa.judge import judge_frames
 
     known = set(models.detector.class_names.values())
-    unknown = sorted((set(request.expectations.classes) | set(request.expectations.present)) - known)
+    unknown = sorted((set(request.expectations.classes) | set(request.expectations.at_least)) - known)
     if unknown:
         raise InputError(f"--expect: {', '.join(map(repr, unknown))} not among the detector's classes "
                          f"(e.g. {', '.join(sorted(known)[:6])})")
@@ -249,8 +258,8 @@ def _print_result(result: dict) -> None:
     typer.echo(f"  {result['frames']} frames, {result['size']}, {result['fps']:.2f} fps; "
                f"{result['examined_frames']} checked by the detector, {result['detections']} detections "
                f"({', '.join(result['detected_labels']) or 'none'})")
-    present = f", present in any number {enforced['present']}" if enforced.get("present") else ""
-    typer.echo(f"  expectations ({exp['from']}): classes {enforced['classes'] or 'none'}{present}, "
+    at_least = f", at least {enforced['at_least']}" if enforced.get("at_least") else ""
+    typer.echo(f"  expectations ({exp['from']}): classes {enforced['classes'] or 'none'}{at_least}, "
                f"interaction {enforced['interaction'] or 'none'}; motion {'expected' if result['expects_motion'] else 'not required'}")
     for item in exp["unchecked"]:
         typer.echo(f"  not enforced: {item['kind']} {item['subject']} {item['value']} ({item['why']})")

@@ -62,7 +62,8 @@ def plan(
     typer.echo(f"location:      {shot.location or '-'}")
     typer.echo(f"outcome:       {shot.outcome or '-'}")
     classes = ", ".join([f"{name} x{count}" for name, count in expectations.classes.items()]
-                        + [f"{name} (any number)" for name in expectations.present]) or "-"
+                        + [f"{name} (any number)" if fewest == 1 else f"{name} x{fewest} or more"
+                           for name, fewest in expectations.at_least.items()]) or "-"
     typer.echo(f"QA expects:    {classes}; interaction: {expectations.interaction or '-'}"
                + (f" ({' -> '.join(expectations.subjects)})" if expectations.subjects else ""))
     forbidden = ", ".join(expectations.forbidden)

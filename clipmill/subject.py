@@ -24,7 +24,7 @@ def plan_subject_classes(expectations: Expectations | None) -> list[str]:
     subjects, then every other expected class, in the order the prompt introduced them."""
     if expectations is None:
         return []
-    ordered = list(expectations.subjects) + list(expectations.classes) + list(expectations.present)
+    ordered = list(expectations.subjects) + list(expectations.classes) + list(expectations.at_least)
     return list(dict.fromkeys(ordered))
 
 

@@ -51,11 +51,11 @@ def interaction_checks(
     "interaction:<kind>" and "forbidden:<class>" (a class the prompt says is not there, seen
     for longer than `max_gap_frames`). No expected or forbidden classes, no checks.
     """
-    if not expectations.classes and not expectations.present and not expectations.forbidden:
+    if not expectations.classes and not expectations.at_least and not expectations.forbidden:
         return []
     clip = ClipSample(detections, frame_indices, max_gap_frames, frame_size, camera_path)
     forbidden = [forbidden_check(clip, label) for label in expectations.forbidden]
-    if not expectations.classes and not expectations.present:
+    if not expectations.classes and not expectations.at_least:
         return forbidden
 
     checks: list[Check] = []
@@ -68,15 +68,19 @@ def interaction_checks(
     per_class: list[Check] = []
     for label, expected in expectations.classes.items():
         per_class.extend(class_checks(clip, label, expected, min_presence, moved=kind if label in movers else None))
-    for label in expectations.present:
-        per_class.extend(presence_checks(clip, label, min_presence, moved=kind if label in movers else None))
+    for label, fewest in expectations.at_least.items():
+        moved = kind if label in movers else None
+        if fewest == 1:
+            per_class.extend(presence_checks(clip, label, min_presence, moved=moved))
+        else:
+            per_class.extend(class_checks(clip, label, fewest, min_presence, moved=moved, or_more=True))
     return per_class + checks + forbidden
 
 
 def _interaction_check(clip: ClipSample, exp: Expectations, min_approach: float, max_contact_gap: float):
     kind = exp.interaction
     if kind in ("enter", "leave"):
-        candidates = list(exp.subjects) or list(exp.classes) + list(exp.present)
+        candidates = list(exp.subjects) or list(exp.classes) + list(exp.at_least)
         return _enter_or_leave(clip, kind, candidates)
     if len(exp.subjects) < 2:
         return _not_checked(kind, f"{kind} not checked: the shot plan names fewer than two subjects"), set()

@@ -174,7 +174,7 @@ def judge_frames(
     if detector is not None:
         examined, detections = detector.detect(frames, stride=qa.detect_stride, conf=qa.detect_confidence)
         # Only a subject's presence and vanish checks read the camera's path: none, no path.
-        subjects = bool(expectations.classes or expectations.present)
+        subjects = bool(expectations.classes or expectations.at_least)
         found = interaction_checks(detections, examined, expectations, min_presence=qa.min_presence,
                                    max_gap_frames=qa.max_gap_frames, min_approach=qa.min_approach,
                                    max_contact_gap=qa.max_contact_gap, frame_size=frames.shape[1:3],

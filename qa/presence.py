@@ -199,7 +199,10 @@ class ClipSample:
         return run.span > self.max_gap_frames
 
 
-def class_checks(clip: ClipSample, label: str, expected: int, min_presence: float, *, moved: str | None) -> list[Check]:
+def class_checks(clip: ClipSample, label: str, expected: int, min_presence: float, *, moved: str | None,
+                 or_more: bool = False) -> list[Check]:
+    """Presence, count and vanish checks of `expected` x `label`; with `or_more`, `expected` is the
+    fewest a correct clip shows, and more in view is no wrong count."""
     n = len(clip.frames)
     counts = clip.counts(label)
     seen = sum(c >= expected for c in counts)
@@ -214,7 +217,7 @@ def class_checks(clip: ClipSample, label: str, expected: int, min_presence: floa
         presence = Check(STAGE, CheckKind.PRESENCE, fraction, None, True,
                          f"{what} seen in {seen} of {n} checked frames; it {third_person(moved)}, "
                          f"so the {moved} check judges its presence", subject=label)
-        return [presence] + ([_number_check(clip, label, expected, counts, min_presence)] if any(counts) else [])
+        return [presence] + ([_number_check(clip, label, expected, counts, min_presence, or_more)] if any(counts) else [])
     # Presence asks whether the subject is there at all; how many of it is the count check's
     # question, so "two women" filmed as one woman is a wrong count, not a missing subject.
     any_seen = sum(c >= 1 for c in counts)
@@ -227,15 +230,16 @@ def class_checks(clip: ClipSample, label: str, expected: int, min_presence: floa
     checks = [Check(STAGE, CheckKind.PRESENCE, present, min_presence, passed, reason, subject=label)]
     if any(counts):
         if passed:
-            checks.append(_number_check(clip, label, expected, counts, min_presence))
+            checks.append(_number_check(clip, label, expected, counts, min_presence, or_more))
         else:
-            checks.append(_count_check(clip, label, expected, counts))
+            checks.append(_count_check(clip, label, expected, counts, or_more))
         checks.append(_vanish_check(clip, label, counts, expected))
     return checks
 
 
-def _number_check(clip: ClipSample, label: str, expected: int, counts: list[int], min_presence: float) -> Check:
-    """All `expected` of them seen together for longer than a blink, and never more."""
+def _number_check(clip: ClipSample, label: str, expected: int, counts: list[int], min_presence: float,
+                  or_more: bool = False) -> Check:
+    """All `expected` of them seen together for longer than a blink, and (unless `or_more`) never more."""
     n = len(clip.frames)
     seen = sum(c >= expected for c in counts)
     together = [run for run in clip.runs([int(c >= expected) for c in counts]) if run.count]
@@ -244,18 +248,19 @@ def _number_check(clip: ClipSample, label: str, expected: int, counts: list[int]
         # be seen together only once, for longer than a blink; a clip that never shows them
         # all is the wrong count.
         return Check(STAGE, CheckKind.COUNT, seen / n, min_presence, False,
-                     f"{expected} x {label} expected, but never all {expected} together for more than "
+                     f"{expected}{' or more' if or_more else ''} x {label} expected, but never all {expected} together for more than "
                      f"{clip.max_gap_frames} frames (at most {max(counts)} at once; all {expected} in "
                      f"{seen} of {n} checked frames)", subject=label)
-    return _count_check(clip, label, expected, counts)
+    return _count_check(clip, label, expected, counts, or_more)
 
 
 def third_person(kind: str) -> str:
     return {"enter": "enters", "leave": "leaves"}.get(kind, kind)
 
 
-def _count_check(clip: ClipSample, label: str, expected: int, counts: list[int]) -> Check:
-    """Flag more instances than expected, held for longer than a blink.
+def _count_check(clip: ClipSample, label: str, expected: int, counts: list[int], or_more: bool = False) -> Check:
+    """Flag more instances than expected, held for longer than a blink (unless `or_more`: then
+    `expected` is only the fewest, and more is fine).
 
     Rising toward the expected count is an arrival and moves the level up; rising above it
     means clones or extras, which a detector rarely invents. A fall below the level is only
@@ -273,11 +278,11 @@ def _count_check(clip: ClipSample, label: str, expected: int, counts: list[int])
         if level is None:
             if run.count == 0:
                 continue
-            if run.count > expected:
+            if run.count > expected and not or_more:
                 problems.append(f"{label} count is {run.count} from frame {at} where {expected} is expected")
             level = run.count
         elif run.count > level:
-            if run.count > expected:
+            if run.count > expected and not or_more:
                 problems.append(f"{label} count rose from {level} to {run.count} at frame {at} ({expected} expected)")
             level = run.count
         elif run.count < level:
@@ -298,7 +303,7 @@ def _count_check(clip: ClipSample, label: str, expected: int, counts: list[int])
         return Check(STAGE, CheckKind.COUNT, float(len(problems)), 0.0, False, reason, subject=label)
     if falls:
         return Check(STAGE, CheckKind.COUNT, 0.0, 0.0, True,
-                     f"never more {label} than expected; {'; '.join(falls[:2])} "
+                     ("" if or_more else f"never more {label} than expected; ") + f"{'; '.join(falls[:2])} "
                      "(noted only: detectors lose people behind each other)", subject=label)
     return Check(STAGE, CheckKind.COUNT, 0.0, 0.0, True, f"{label} count holds steady at {level}", subject=label)
 

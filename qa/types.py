@@ -144,10 +144,12 @@ class UncheckedExpectation:
 class Expectations:
     """What the shot plan says a correct clip shows; QA checks the clip against it.
 
-    `classes` maps COCO class names to the number of instances expected.
-    `present` names COCO classes that must be in view in any number ("shoppers browse",
-    "孩子们踢足球"): the prompt is sure they are there but gives no number, so QA checks that
-    they are seen and stay, never how many.
+    `classes` maps COCO class names to the number of instances expected: more or fewer fails.
+    `at_least` maps COCO classes to the fewest instances a correct clip shows, more being fine:
+    1 where the prompt is sure they are there but gives no number ("shoppers browse",
+    "孩子们踢足球"); the number named where others of the class are normally in view too ("a
+    chef tosses noodles": cooks behind him; "a barber cuts a man's hair": customers waiting).
+    QA checks that they are seen, all of them together, and stay; never that there are no more.
     `subjects` names the two classes taking part in `interaction` (for handover the
     third item, when present, is the object handed over).
     `forbidden` names the classes the prompt says are not in the shot ("no people",
@@ -162,7 +164,7 @@ class Expectations:
     """
 
     classes: dict[str, int] = field(default_factory=dict)
-    present: tuple[str, ...] = ()
+    at_least: dict[str, int] = field(default_factory=dict)
     interaction: Interaction | None = None
     subjects: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
@@ -171,16 +173,18 @@ class Expectations:
     confidence: dict[str, float] = field(default_factory=dict, compare=False)  # about the rules, not a rule
 
     def to_dict(self) -> dict:
-        return {"classes": dict(self.classes), "present": list(self.present), "interaction": self.interaction, "subjects": list(self.subjects),
+        return {"classes": dict(self.classes), "at_least": dict(self.at_least), "interaction": self.interaction, "subjects": list(self.subjects),
                 "forbidden": list(self.forbidden), "open_vocabulary": list(self.open_vocabulary),
                 "unchecked": [u.to_dict() for u in self.unchecked], "confidence": dict(self.confidence)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Expectations":
-        """Also reads dicts stored before `present`, `unchecked` and `confidence` existed."""
+        """Also reads dicts stored before `at_least`, `unchecked` and `confidence` existed (and the
+        older `present` list, which was `at_least` 1)."""
         return cls(
             classes=dict(data.get("classes", {})),
-            present=tuple(data.get("present", ())),
+            at_least={**{str(name): 1 for name in data.get("present", None) or ()},
+                      **{str(k): int(v) for k, v in (data.get("at_least", None) or {}).items()}},
             interaction=data.get("interaction"),
             subjects=tuple(data.get("subjects", ())),
             forbidden=tuple(data.get("forbidden", ())),

@@ -3,16 +3,19 @@
 Every expectation the rules derive gets a confidence from the rule that derived it: a number
 written with the noun ("two dogs", "一家三口") or a plain noun ("a chef", "一只猫") is high; a
 count read from a collective word ("a couple", "爷孙俩") a little lower; a count nobody wrote
-("customers", "乘客们"), a person counted among a crowd's place ("a night market"), a thing named
-only inside a negated action ("without looking at his phone") or a person inferred from a
-pronoun lower still. Only expectations at or above `ENFORCE_CONFIDENCE` go into the fields QA
-enforces (`Expectations.classes`, `forbidden`, `interaction`); the others are kept in
-`Expectations.unchecked`, each with its confidence and why, and `clipmill plan` shows them.
+("customers", "乘客们"), a thing named only inside a negated action ("without looking at his
+phone") or a person inferred from a pronoun lower still. Only expectations at or above
+`ENFORCE_CONFIDENCE` go into the fields QA enforces (`Expectations.classes`, `at_least`,
+`forbidden`, `interaction`); the others are kept in `Expectations.unchecked`, each with its
+confidence and why, and `clipmill plan` shows them.
 
 Precision comes first: a wrong enforced rule rejects a good clip (and spends GPU time on a
 regeneration), a missing one only lets QA check less. QA checks a class in `classes` with its
-count (more or fewer fails the clip), so a class whose count is unsure is not enforced at all,
-even where its presence is sure.
+count (more or fewer fails the clip), so a class whose count is unsure is enforced only as
+present (`at_least` 1). Where others of a class are normally in view (people in a street, a
+shop or a crowd, or served by a trade; cars in traffic) the count written is the fewest
+(`at_least`): "a barista pours latte art" is right with customers behind her, and "four people
+play basketball" filmed with two is still a wrong count.
 """
 from __future__ import annotations
 
@@ -40,7 +43,6 @@ IMPLIED_INDOORS = 0.6  # "a skier drinks hot chocolate in the lodge": the gear i
 PRONOUN = 0.75  # "she" with no person named
 ROLE_SUFFIX = 0.75  # a trade word the lexicon does not list but whose shape names a person
 UNSTATED = 0.3  # a plural or group with no number: "customers", "乘客们", "a family"
-CROWD_PLACE = 0.4  # a count of people where the place is full of them ("a night market")
 PUBLIC_NOUN_ZH = 0.6  # "顾客", "游客" with no number: Chinese nouns carry no plural
 NEGATED_ACTION = 0.4  # a thing named only inside a negated action
 EXPLICIT_ABSENCE = 0.9  # "no cars", "没有狗", "nobody", "空无一人"
@@ -86,6 +88,46 @@ _CROWD_PLACES = re.compile(
     r"婚礼|派对|聚会|比赛现场|观众|广场舞|广场上跳舞|(?:拦下|拦住|截停)[^，。,]{0,4}(?:电动车|电瓶车|摩托|自行车|单车)|马拉松|机舱|车厢里|机场|候机|火车站|地铁站|"
     r"(?:公交车?|巴士|大巴|地铁|火车|高铁|动车|轮渡)(?:上|里)|(?:餐厅|饭店|餐馆|食堂|大排档)(?!后厨|厨房)",
     re.IGNORECASE)
+# Where strangers are normally in view, a count of people is only the fewest: "a girl waits at the
+# bus stop" is good with others waiting too. Public places people pass through or are served in...
+_PUBLIC_PLACES = re.compile(
+    r"\b(?:street|streets|sidewalk|pavement|crosswalk|zebra\s+crossing|intersection|crossroads?|bus\s+stop|"
+    r"bus\s+shelter|(?<!gas\s)(?<!charging\s)(?<!docking\s)station|platform|subway|metro|airport|terminal|escalator|queue|"
+    r"shop|store|supermarket|grocery|boutique|bakery|caf[eé]|coffee\s+shop|coffeehouse|tea\s+shop|(?:a|the)\s+(?:\w+\s+)?bar|"
+    r"pub|restaurant|diner|canteen|cafeteria|food\s+court|food\s+stall|mall|market|gym|fitness\s+(?:center|centre|studio)|"
+    r"swimming\s+pool|public\s+pool|barbershop|barber\s+shop|hair\s+salon|salon|hospital|clinic|pharmacy|"
+    r"classroom|campus|lecture\s+hall|lobby|reception|front\s+desk|checkout|ticket\s+(?:office|booth)|bank|"
+    r"post\s+office|library|museum|zoo|theme\s+park|amusement\s+park|ski\s+(?:slope|resort)|wedding|"
+    r"wait(?:s|ed|ing)?\s+for\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?(?:bus|train|subway|tram|taxi|ride))\b|"
+    r"街上|街头|街边|马路|路口|斑马线|人行道|公交站|车站|站台|地铁|机场|电梯|扶梯|排队|"
+    r"商店|小店|店里|店内|门店|超市|便利店|面包店|烘焙店|咖啡馆|咖啡店|奶茶店|茶饮店|酒吧|餐厅|饭店|餐馆|食堂|"
+    r"商场|市场|菜场|健身房|游泳馆|泳池|理发店|美发店|发廊|美甲店|医院|诊所|病房|药店|教室|校园|课堂|"
+    r"大堂|前台|柜台|收银台|银行|邮局|图书馆|博物馆|动物园|游乐园|滑雪场|婚礼|婚宴|等(?:公交|地铁|车|火车|高铁)", re.I)
+# "alone", "on her own", "the only customer": no one else is there to see
+_NOBODY_ELSE = re.compile(r"\b(?:alone|by\s+(?:him|her|them)sel(?:f|ves)|on\s+(?:his|her|their)\s+own|(?:nobody|no\s+one)\s+else|"
+                          r"the\s+only\s+(?:one|person|customer|guest|passenger|diner|shopper|patient))\b|"
+                          r"独自|独自一人|孤零零|没有别人|没有其他人|只有(?:他|她)(?:一个人)?", re.I)
+# "没人坐", "nobody sits on it": nobody uses a thing; people may still be in view
+_NOBODY_USES = re.compile(r"(?:没人|没有人|无人)(?:去|来)?(?:坐|用|碰|动|吃|喝|要|买|接|理|管|注意|搭理|问津|打扰|收拾|认领|玩)|"
+                          r"\b(?:nobody|no\s+one|no-one)\s+(?:ever\s+)?(?:sits?|uses?|touch(?:es)?|eats?|drinks?|takes?|"
+                          r"buys?|answers?|picks?\s+up|notices?|claims?|wants?|plays?\s+with|rides?)\b", re.I)
+# ... and trades whose work is serving or watching over others, who are then in view ("a barber
+# cuts an old man's hair": others wait; "a chef tosses noodles": cooks work behind him).
+_SERVING_TRADES = frozenset(
+    "waiter waitress server busboy barista bartender barman barmaid sommelier cashier clerk store clerk "
+    "shop assistant sales assistant salesperson salesman saleswoman saleslady shopkeeper vendor hawker seller "
+    "barber hairdresser hairstylist stylist manicurist chef cook sous-chef pastry chef receptionist concierge "
+    "doorman bellboy bellhop usher guard security guard crossing guard bouncer police officer policeman "
+    "policewoman cop officer coach trainer instructor teacher lecturer professor tutor nurse doctor surgeon "
+    "dentist pharmacist paramedic medic conductor flight attendant stewardess steward attendant tour guide "
+    "guide lifeguard referee umpire busker street performer emcee "
+    "服务员 服务生 侍者 侍应生 传菜员 店小二 咖啡师 咖啡店员 奶茶店员 调酒师 调饮师 收银员 店员 导购 导购员 售货员 "
+    "售货阿姨 营业员 柜员 柜姐 柜哥 摊主 小贩 商贩 摊贩 理发师 美发师 发型师 造型师 美甲师 厨师 大厨 主厨 帮厨 "
+    "厨子 厨师长 前台 礼宾员 门童 迎宾 保安 警卫 门卫 交警 民警 辅警 警察 协管员 交通协管员 城管 教练 教练员 "
+    "健身教练 私教 老师 教师 瑜伽老师 教授 护士 医生 大夫 医师 医护人员 药剂师 售票员 检票员 安检员 列车员 "
+    "乘务员 空姐 导游 领队 救生员 裁判".split(" ")) | {"store clerk", "shop assistant", "sales assistant",
+                                                  "pastry chef", "security guard", "crossing guard", "police officer",
+                                                  "flight attendant", "tour guide", "street performer"}
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
 _INSIDE_VEHICLE = re.compile(r"\b(?:aisle|cabin|cockpit|interior|inside)\s+(?:of\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
                              r"(?P<vehicle>plane|airplane|jet|airliner|bus|train|subway)\b", re.I)
@@ -105,7 +147,7 @@ _AWAITING = re.compile(r"(?:\bwait(?:s|ed|ing)?\s+for|\bawait(?:s|ed|ing)?|等�
                        r"(?:\w+\s+)?$", re.I)
 # Vehicles in traffic: how many is not said
 _TRAFFIC = re.compile(r"\b(?:busy|traffic(?!\s+(?:lights?|cones?|signs?|signals?))|rush\s+hour|congested|packed)\b|"
-                      r"车流|车水马龙|堵车|拥堵|川流不息|高峰", re.I)
+                      r"车流|车水马龙|车来车往|堵车|拥堵|川流不息|高峰", re.I)
 _VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
 # Going in or out, said of a negated action ("without going in", "没有钻进去"): no entering or leaving
 _MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|come(?:s|ing)?|get(?:s|ting)?)\s+(?:in|inside|"
@@ -147,6 +189,9 @@ _INDOORS = re.compile(r"\b(?:in|inside|at|into)\s+(?:a|an|the|his|her|their|our)
 # A desk is read as a dining table (COCO has no desk), but detectors trained on COCO label desks
 # unevenly (dining table, or nothing): the presence is recorded, not enforced.
 _DESK = re.compile(r"\bdesks?\b|书桌|课桌|办公桌|电脑桌|写字台|写字桌|学习桌|工作桌", re.I)
+_VAN = re.compile(r"\b(?:mini|camper\s?)?vans?\b|面包车|商务车|厢式货车|房车", re.I)
+# "收拾碗筷": tableware comes in sets; the bowl's count is not one
+_TABLEWARE_SET_ZH = re.compile(r"碗筷|碗碟|杯盘|餐具|锅碗瓢盆")
 _BODY_PARTS = {"hand", "hands", "手", "wrist", "arm", "finger", "手腕", "手臂"}
 
 
@@ -154,6 +199,7 @@ _BODY_PARTS = {"hand", "hands", "手", "wrist", "arm", "finger", "手腕", "手�
 class _Rule:
     confidence: float
     why: str
+    floor: bool = False  # the count is the fewest in view: others of the class are normally there too
 
 
 def decide(raw: Expectations, *, text: str, language: Language, mentions: list[Mention],
@@ -169,7 +215,7 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
     unchecked: list[UncheckedExpectation] = []
     confidence: dict[str, float] = {}
     classes: dict[str, int] = {}
-    present: list[str] = []
+    at_least: dict[str, int] = {}
     for name, count in raw.classes.items():
         presence = _presence(name, introducing, negated_actions, pronoun_person, text, mentions)
         number = _count(name, count, text, introducing, unstated, crowd, pronoun_person)
@@ -189,14 +235,16 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
             presence = _Rule(min(presence.confidence, FROM_ABOVE), view)
             number = _Rule(min(number.confidence, FROM_ABOVE), view)
         if min(presence.confidence, number.confidence) >= ENFORCE_CONFIDENCE:
-            classes[name] = count
+            (at_least if number.floor else classes)[name] = count
             confidence[f"presence:{name}"] = presence.confidence
             confidence[f"count:{name}"] = number.confidence
+            if number.floor:
+                unchecked.append(UncheckedExpectation("count", name, f"exactly {count}", number.confidence, number.why))
             continue
         if presence.confidence >= ENFORCE_CONFIDENCE:
             # "Shoppers browse bicycles": surely there, in a number nobody wrote; QA checks
             # that they are seen and stay, not how many.
-            present.append(name)
+            at_least[name] = 1
             confidence[f"presence:{name}"] = presence.confidence
         else:
             unchecked.append(UncheckedExpectation("presence", name, "in view", presence.confidence, presence.why))
@@ -237,7 +285,7 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
             unchecked.append(UncheckedExpectation("interaction", " -> ".join(subjects) or "-", interaction,
                                                   rule.confidence, rule.why))
             interaction, subjects = None, ()
-    return Expectations(classes=classes, present=tuple(present), interaction=interaction, subjects=subjects,
+    return Expectations(classes=classes, at_least=at_least, interaction=interaction, subjects=subjects,
                         forbidden=tuple(forbidden), open_vocabulary=raw.open_vocabulary, unchecked=tuple(unchecked),
                         confidence=confidence)
 
@@ -281,6 +329,8 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
         said = text[before.start() : m.end] if before else text[max(0, m.start - 3) : m.end + 1]
         return _Rule(SETTING_FURNITURE, f"setting furniture: named as where the action happens ('{said.strip()}'); "
                                         "COCO detectors often miss it (partly hidden, unusual form)")
+    if name == "car" and own and all(_VAN.search(m.phrase) for m in own):
+        return _Rule(NEAREST_CLASS, f"'{own[0].phrase}': COCO has no van; detectors call one a car or a truck")
     if name == "dining table" and own and all(_DESK.search(m.phrase) for m in own):
         return _Rule(NEAREST_CLASS, f"'{own[0].phrase}': COCO has no desk; it is read as a dining table, which a "
                                     "detector may not call it")
@@ -371,21 +421,49 @@ _PRONOUN_BEFORE = re.compile(r"\b(?:he|she|they|his|her|their)\b|他|她|它|他
 
 def _count(name: str, count: int, text: str, introducing: list[Mention], unstated: list[Mention], crowd,
            pronoun_person: bool) -> _Rule:
+    """How sure the count of `name` is; a floor (`_Rule.floor`) where others of it are normally in view."""
     own, implying = _of_class(name, introducing)
-    sources = own or implying
-    vague = [m for m in sources if m in unstated]
+    vague = [m for m in own or implying if m in unstated]
     if vague:
         return _Rule(UNSTATED, f"count not stated: '{vague[0].phrase}' names several without a number "
                                f"({count} is only the least)")
     if count > MAX_ENFORCED_COUNT:
         return _Rule(LARGE_COUNT, f"{count} of {name}: more than a detector counts steadily ({MAX_ENFORCED_COUNT})")
-    traffic = _TRAFFIC.search(text)
-    if name in _VEHICLE_CLASSES and traffic is not None:
-        return _Rule(CROWD_PLACE, f"'{traffic.group(0)}' puts other vehicles in view: the count of {count} cannot be held")
+    rule = _count_as_written(name, count, text, own, implying, pronoun_person)
+    company = _in_company(name, text, own, crowd)
+    if company is None:
+        return rule
+    return _Rule(rule.confidence, f"{rule.why}; {company} puts others in view: at least {count}, more being fine",
+                 floor=True)
+
+
+def _in_company(name: str, text: str, own: list[Mention], crowd) -> str | None:
+    """Why others of `name` are normally in view ("'busy traffic'", "'a waiter' (a trade serving others)"),
+    or None: in traffic for vehicles; for people, a crowded or public place or a serving trade,
+    unless the text says they are alone or the place empty."""
+    if name in _VEHICLE_CLASSES:
+        traffic = _TRAFFIC.search(text)
+        return f"'{traffic.group(0)}'" if traffic is not None else None
+    if name != "person":
+        return None
     alone = [m for m in own if _ONLY_BEFORE.search(text[max(0, m.start - 8) : m.start])]
-    if name == "person" and crowd is not None and not alone:
-        return _Rule(CROWD_PLACE, f"'{crowd.group(0)}' puts other people in view: the count of {count} "
-                                  "cannot be held")
+    if alone or EMPTY_PLACE_EN.search(text) or EMPTY_PLACE_ZH.search(text) or _NOBODY_ELSE.search(text):
+        return None
+    place = crowd or _PUBLIC_PLACES.search(text) or _TRAFFIC.search(text)
+    if place is not None:
+        return f"'{place.group(0)}'"
+    trade = next((m for m in own if m.head.replace("_", " ").lower() in _SERVING_TRADES), None)
+    if trade is not None:
+        return f"'{trade.phrase}' (a trade that serves or watches over others)"
+    return None
+
+
+def _count_as_written(name: str, count: int, text: str, own: list[Mention], implying: list[Mention],
+                      pronoun_person: bool) -> _Rule:
+    sets = [m for m in own if _TABLEWARE_SET_ZH.search(text[max(0, m.start - 1) : m.end + 2])]
+    if sets:
+        return _Rule(UNSTATED, f"'{text[max(0, sets[0].start - 1) : sets[0].end + 2]}' names a set of tableware, "
+                               "not a number")
     public = [m for m in own if m.head in _PUBLIC_NOUNS_ZH and not m.stated and not m.definite
               and (not _ONE_RECIPIENT_ZH.search(text[max(0, m.start - 6) : m.start])
                    or _HANDED_OUT_ZH.match(text[m.end : m.end + 3]))]
@@ -402,7 +480,7 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
         if any((m.count or 1) > 2 or re.match(r"(?:two|2|两|二)\s*(?:只|双)?", m.phrase, re.I) for m in own):
             return _Rule(UNSTATED, f"'{own[0].phrase}': one person's or two people's")
         return _Rule(BODY_PART, f"'{own[0].phrase}': one person's")
-    if not sources and name == "person" and pronoun_person:
+    if not (own or implying) and name == "person" and pronoun_person:
         return _Rule(PRONOUN, "one person, read from a pronoun")
     if not own and implying:
         return _Rule(IMPLIED, f"one each, implied by '{implying[0].phrase}'")
@@ -416,6 +494,10 @@ def _kin_group(mention: Mention) -> bool:
 
 
 def _absence(name: str, text: str, mentions: list[Mention], absence: Absence, negated_actions) -> _Rule:
+    acting = _NOBODY_USES.search(text) if name == "person" else None
+    if acting is not None and all(w.lower() in acting.group(0).lower() for w in absence.nobody_words):
+        # "长椅上没人坐": the bench is free; the park around it may not be empty ("the empty stadium" would say so)
+        return _Rule(NEGATED_ACTION, f"'{acting.group(0)}' says nobody does it, not that nobody is in view")
     negated = [m for m in mentions if m.negated and m.coco == name]
     in_action = [m for m in negated if _inside(m, negated_actions) is not None]
     if negated and len(in_action) == len(negated):
@@ -482,7 +564,7 @@ def reconcile(model: Expectations, rules: Expectations) -> Expectations:
     unchecked: list[UncheckedExpectation] = []
     confidence: dict[str, float] = {}
     classes: dict[str, int] = {}
-    present: list[str] = []
+    at_least: dict[str, int] = {}
     for name, count in model.classes.items():
         if rules.classes.get(name) == count:
             classes[name] = count
@@ -491,9 +573,12 @@ def reconcile(model: Expectations, rules: Expectations) -> Expectations:
             continue
         why = (f"only the prompt extender reads {count} x {name}" + (
             f"; the rules read {rules.classes[name]}" if name in rules.classes else ""))
-        if name in rules.classes or name in rules.present:  # both read it there, in numbers that differ
-            present.append(name)
+        if name in rules.classes or name in rules.at_least:  # both read it there, in numbers that may differ
+            # the fewest both readings agree on: the rules' floor where the model counts as many
+            at_least[name] = min(count, rules.at_least.get(name, 1))
             confidence[f"presence:{name}"] = rules.confidence.get(f"presence:{name}", STATED)
+            if at_least[name] > 1:
+                confidence[f"count:{name}"] = rules.confidence.get(f"count:{name}", STATED)
         else:
             unchecked.append(UncheckedExpectation("presence", name, "in view", UNCHECKABLE, why))
         unchecked.append(UncheckedExpectation("count", name, str(count), UNCHECKABLE, why))
@@ -512,7 +597,7 @@ def reconcile(model: Expectations, rules: Expectations) -> Expectations:
         unchecked.append(UncheckedExpectation("interaction", " -> ".join(subjects) or "-", interaction, UNCHECKABLE,
                                               "only the prompt extender reads this interaction"))
         interaction, subjects = None, ()
-    return Expectations(classes=classes, present=tuple(present), interaction=interaction, subjects=tuple(subjects),
+    return Expectations(classes=classes, at_least=at_least, interaction=interaction, subjects=tuple(subjects),
                         forbidden=tuple(forbidden), open_vocabulary=model.open_vocabulary, unchecked=tuple(unchecked),
                         confidence=confidence)
 

@@ -62,6 +62,44 @@ def count_entities(mentions: list[Mention],
     return classes, introducing, unstated
 
 
+# "a child's bed", "妈妈的朋友": the owner of a thing named is said to say whose it is, and need
+# not be in view; one whose body part or what it wears is named is ("a man's hand", "the dog's
+# collar", "a puppy's heartbeat", which names no thing).
+_POSSESSIVE_EN = re.compile(r"(?:'s|’s|s'|s’)$", re.I)
+_ON_THE_OWNER = {
+    "hand", "hands", "arm", "arms", "finger", "fingers", "wrist", "face", "hair", "head", "eyes", "eye", "lips",
+    "mouth", "nose", "ear", "ears", "cheek", "neck", "shoulder", "shoulders", "back", "lap", "leg", "legs", "knee",
+    "foot", "feet", "toes", "palm", "skin", "smile", "paw", "paws", "tail", "fur", "coat", "mane", "whiskers", "belly",
+    "shirt", "dress", "jacket", "hat", "cap", "scarf", "shoes", "boots", "gloves", "glasses", "sunglasses", "collar",
+    "leash", "harness", "backpack", "tie", "sleeve", "sleeves", "pocket", "reflection", "shadow", "silhouette",
+    "body", "side", "nails", "beard", "hug", "kiss", "voice"}
+
+
+def without_owners(mentions: list[Mention], text: str) -> list[Mention]:
+    """The mentions less those that only say whose something is: "a teddy bear on a child's bed"
+    has no child in view, "快递员把纸箱交给前台的小姐姐" one receptionist, not two people. An owner
+    whose body part or what it wears follows stays ("a man's hand", "the dog's collar"). "The cab
+    of a truck" is part of the truck, not a taxi."""
+    kept = []
+    for index, mention in enumerate(mentions):
+        if re.search(r"[\u4e00-\u9fff]", mention.phrase):
+            following = mentions[index + 1] if index + 1 < len(mentions) else None
+            owner = (mention.coco == "person" and following is not None and following.coco == "person"
+                     and following.head not in _BODY_PARTS and text[mention.end : following.start] == "的")
+        else:  # the owned thing, named within the next two words ("the dog's water bowl"), is a thing in view
+            owned = {word.lower() for word in re.findall(r"\w+", text[mention.end :])[:2]}
+            following = mentions[index + 1] if index + 1 < len(mentions) else None
+            owner = (bool(_POSSESSIVE_EN.search(mention.phrase)) and not mention.pronoun
+                     and mention.head not in _BODY_PARTS and not owned & _ON_THE_OWNER
+                     and following is not None and following.head not in _BODY_PARTS
+                     and len(re.findall(r"\w+", text[mention.end : following.start])) <= 1)
+        # "the cab of a semi truck": the truck's cab, not a taxi
+        part = mention.head == "cab" and re.match(r"\s+of\b", text[mention.end :]) is not None
+        if not owner and not part:
+            kept.append(mention)
+    return kept
+
+
 # Between an apposition's members: "two women and a bald man", "一男一女、两个孩子".
 _LIST_JOINER = re.compile(r"\s*(?:,|and|&|和|与|、)?\s*(?:and\s+)?", re.I)
 # How a group's detail opens, and what must close it: "Three people, A and B, walk" (a comma,

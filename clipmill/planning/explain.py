@@ -16,9 +16,12 @@ def enforced_items(expectations: Expectations) -> list[dict]:
                       "confidence": confidence.get(f"presence:{name}")})
         items.append({"kind": "count", "subject": name, "value": str(count),
                       "confidence": confidence.get(f"count:{name}")})
-    for name in expectations.present:
-        items.append({"kind": "presence", "subject": name, "value": "in view (any number)",
+    for name, fewest in expectations.at_least.items():
+        items.append({"kind": "presence", "subject": name, "value": "in view (any number)" if fewest == 1 else "in view",
                       "confidence": confidence.get(f"presence:{name}")})
+        if fewest > 1:
+            items.append({"kind": "count", "subject": name, "value": f"at least {fewest}",
+                          "confidence": confidence.get(f"count:{name}")})
     for name in expectations.forbidden:
         items.append({"kind": "absent", "subject": name, "value": "not in view",
                       "confidence": confidence.get(f"absent:{name}")})

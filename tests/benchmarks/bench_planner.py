@@ -197,6 +197,11 @@ def _truth_counts(case: dict) -> dict[str, int | None]:
     return out
 
 
+def _truth_fewest(case: dict) -> dict[str, int]:
+    """Class -> the fewest a correct clip shows: the count stated, or N of "N+"."""
+    return {name: int(str(count).rstrip("+")) for name, count in case.get("classes", {}).items()}
+
+
 def _legacy_counts(case: dict) -> dict[str, int]:
     """The old sets' reading: a bare plural counts as its least number ("2+" -> 2)."""
     return {name: int(str(count).rstrip("+")) for name, count in case.get("classes", {}).items()}
@@ -207,7 +212,9 @@ def expectation_items(case: dict, plan) -> dict:
 
     An enforced item is one QA checks: each class in `Expectations.classes` is two rules (it is
     present; its count is the number given, since QA fails a clip that shows more or fewer),
-    each class in `present` and in `forbidden` one (present in any number; absent), and the interaction one. A true item is one the case
+    each class in `at_least` one (present) or, with a floor above 1, two (present; at least that
+    many, right where the case's count or "N+" is at least the floor, never keeping an exact
+    count), each in `forbidden` one (absent), and the interaction one. A true item is one the case
     states: presence of each class, its count where a number is stated, each absent class, the
     interaction when it is not null. The interaction is scored only where the case states it;
     `interaction_ok` lists other kinds a correct clip also passes.
@@ -219,8 +226,11 @@ def expectation_items(case: dict, plan) -> dict:
     for name, count in exp.classes.items():
         enforced.append((f"presence:{name}", name in truth))
         enforced.append((f"count:{name}={count}", truth.get(name) == count))
-    for name in getattr(exp, "present", ()):
+    fewest = _truth_fewest(case)
+    for name, floor in exp.at_least.items():
         enforced.append((f"presence:{name}", name in truth))
+        if floor > 1:
+            enforced.append((f"count:{name}>={floor}", fewest.get(name, 0) >= floor))
     for name in exp.forbidden:
         enforced.append((f"absent:{name}", name in true_absent))
     true_items = [f"presence:{n}" for n in truth] + [f"count:{n}={c}" for n, c in truth.items() if c is not None]
@@ -256,11 +266,19 @@ def confidence_items(case: dict, plan) -> list[dict]:
         conf = (exp.confidence.get(f"presence:{name}", 0.9), exp.confidence.get(f"count:{name}", 0.9))
         units.append({"rule": f"class:{name}", "confidence": min(conf), "confidences": conf, "enforced": True,
                       "items": [name in truth, truth.get(name) == count]})
-    for name in getattr(exp, "present", ()):
-        units.append({"rule": f"present:{name}", "confidence": exp.confidence.get(f"presence:{name}", 0.9),
-                      "enforced": True, "items": [name in truth]})
+    fewest = _truth_fewest(case)
+    for name, floor in exp.at_least.items():
+        if floor == 1:
+            units.append({"rule": f"present:{name}", "confidence": exp.confidence.get(f"presence:{name}", 0.9),
+                          "enforced": True, "items": [name in truth]})
+        else:
+            conf = (exp.confidence.get(f"presence:{name}", 0.9), exp.confidence.get(f"count:{name}", 0.9))
+            units.append({"rule": f"at_least:{name}", "confidence": min(conf), "confidences": conf, "enforced": True,
+                          "items": [name in truth, fewest.get(name, 0) >= floor]})
     pending: dict[str, dict] = {}
     for u in exp.unchecked:
+        if u.kind == "count" and u.subject in exp.at_least:
+            continue  # the exact count a floor stands in for: the floor is scored as enforced
         if u.kind in ("presence", "count"):
             unit = pending.setdefault(u.subject, {"rule": f"class:{u.subject}", "enforced": False, "items": [],
                                                   "confidences": [], "why": []})

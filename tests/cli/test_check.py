@@ -138,6 +138,12 @@ def test_missing_detector_weights_are_a_bad_input(video):
 
 
 def test_handover_subjects_follow_the_expect_order():
+    floor = expectations_from_args(["person:2+", "cup"], None)
+    assert floor.classes == {"cup": 1} and floor.at_least == {"person": 2}
+    with pytest.raises(InputError, match="both as an exact count and as 'at least'"):
+        expectations_from_args(["person:2", "person:1+"], None)
+    with pytest.raises(InputError, match="a whole number, or one followed by"):
+        expectations_from_args(["person:two+"], None)
     exp = expectations_from_args(["person:2", "cup"], "handover")
     assert exp.subjects == ("person", "person", "cup") and exp.classes == {"person": 2, "cup": 1}
     assert expectations_from_args(["dog"], "enter").subjects == ()

@@ -1,6 +1,7 @@
 """The failures issue 12 lists, each planned as a user would expect."""
 from __future__ import annotations
 
+from tests.planning import counts_read
 from clipmill.planning import expand_template, plan_shot
 
 
@@ -17,7 +18,7 @@ def test_every_action_is_kept_in_order():
 
     plan = plan_shot("A barista pours latte art into a cup on the counter, then slides the cup to a customer")
     assert plan.actions == ["A barista pours latte art into a cup", "The barista slides the cup to a customer"]
-    assert plan.expectations.classes == {"person": 2, "cup": 1}
+    assert counts_read(plan.expectations) == {"person": 2, "cup": 1}
     assert plan.expectations.interaction == "handover"
 
 
@@ -46,7 +47,7 @@ def test_negation_is_read_as_absence():
 
 
 def test_a_barista_and_a_customer_are_two_people():
-    assert plan_shot("A barista and a customer chat across the counter").expectations.classes == {"person": 2}
+    assert plan_shot("A barista and a customer chat across the counter").expectations.at_least == {"person": 2}
 
 
 def test_product_camera_and_light_reach_the_generator():

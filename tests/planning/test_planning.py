@@ -8,6 +8,7 @@ import pytest
 
 from clipmill.planning import TEMPLATES, ShotPlan, expand_template, plan_shot
 from clipmill.qa.types import Expectations
+from tests.planning import counts_read
 
 # (prompt, classes, interaction, subjects)
 ENGLISH = [
@@ -79,13 +80,14 @@ def test_english_expectations(text, classes, interaction, subjects):
     setting = {u.subject for u in plan.expectations.unchecked if u.why.startswith("setting furniture")}
     assert setting <= {"dining table"}
     rest = tuple(u for u in plan.expectations.unchecked if u.subject not in setting)
-    assert replace(plan.expectations, unchecked=rest) == Expectations(classes=classes, interaction=interaction,
-                                                                       subjects=subjects)
+    assert replace(plan.expectations, classes=counts_read(plan.expectations), at_least={}, unchecked=(),
+                   ) == Expectations(classes=classes, interaction=interaction, subjects=subjects)
+    assert not [u for u in rest if not u.value.startswith("exactly")]  # only the exact counts floors stand in for
 
 
 def coco_expectations(plan) -> Expectations:
     """The plan's COCO expectations alone (its names outside COCO are tested on their own)."""
-    return Expectations(classes=plan.expectations.classes, interaction=plan.expectations.interaction,
+    return Expectations(classes=counts_read(plan.expectations), interaction=plan.expectations.interaction,
                         subjects=plan.expectations.subjects)
 
 

@@ -422,16 +422,29 @@ def test_someone_who_walks_in_a_quarter_of_the_way_through_has_entered():
 def test_a_class_present_in_any_number_is_checked_for_presence_and_vanish_not_count():
     crowd = dets("person", FRAMES, x=100, track_id=1) + dets("person", FRAMES, x=300, track_id=2) + \
         dets("person", FRAMES[10:], x=500, track_id=3)
-    checks = interaction_checks(crowd, FRAMES, Expectations(present=("person",)))
+    checks = interaction_checks(crowd, FRAMES, Expectations(at_least={"person": 1}))
     assert [c.metric for c in checks] == ["presence:person", "vanish:person"]
     assert all(c.passed for c in checks)
 
 
 def test_a_class_present_in_any_number_fails_when_never_seen_or_gone():
-    absent = interaction_checks(dets("person", FRAMES), FRAMES, Expectations(present=("bicycle",)))
+    absent = interaction_checks(dets("person", FRAMES), FRAMES, Expectations(at_least={"bicycle": 1}))
     assert not check(absent, "presence:bicycle").passed
-    gone = interaction_checks(dets("bicycle", FRAMES[:12]), FRAMES, Expectations(present=("bicycle",)))
+    gone = interaction_checks(dets("bicycle", FRAMES[:12]), FRAMES, Expectations(at_least={"bicycle": 1}))
     assert not check(gone, "vanish:bicycle").passed
+
+
+def test_at_least_n_passes_with_more_in_view_and_fails_when_never_all_n_together():
+    barber_and_customer = dets("person", FRAMES, x=100, track_id=1) + dets("person", FRAMES, x=300, track_id=2)
+    waiting = dets("person", FRAMES[6:], x=500, track_id=3)  # a third walks in and stays: more is fine
+    floor = Expectations(at_least={"person": 2})
+    checks = interaction_checks(barber_and_customer + waiting, FRAMES, floor)
+    assert all(c.passed for c in checks), [c.reason for c in checks if not c.passed]
+    exact = interaction_checks(barber_and_customer + waiting, FRAMES, Expectations(classes={"person": 2}))
+    assert not check(exact, "count:person").passed  # the same clip fails an exact count
+    only_one = interaction_checks(dets("person", FRAMES, x=100, track_id=1), FRAMES, floor)
+    failed = check(only_one, "count:person")
+    assert not failed.passed and failed.reason.startswith("2 or more x person expected, but never all 2 together")
 
 
 def test_a_subject_last_seen_at_the_frames_edge_left_the_shot_and_did_not_vanish():
