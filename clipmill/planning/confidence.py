@@ -98,36 +98,37 @@ _PUBLIC_PLACES = re.compile(
     r"swimming\s+pool|public\s+pool|barbershop|barber\s+shop|hair\s+salon|salon|hospital|clinic|pharmacy|"
     r"classroom|campus|lecture\s+hall|lobby|reception|front\s+desk|checkout|ticket\s+(?:office|booth)|bank|"
     r"post\s+office|library|museum|zoo|theme\s+park|amusement\s+park|ski\s+(?:slope|resort)|wedding|"
+    r"(?:town|city|public|market)\s+square|plaza|(?:basketball|tennis|volleyball|badminton)\s+court|(?:football|soccer)\s+"
+    r"(?:pitch|field)|harbou?r|marina|port|office|open-plan|cubicles?|"
     r"wait(?:s|ed|ing)?\s+for\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?(?:bus|train|subway|tram|taxi|ride))\b|"
     r"街上|街头|街边|马路|路口|斑马线|人行道|公交站|车站|站台|地铁|机场|电梯|扶梯|排队|"
     r"商店|小店|店里|店内|门店|超市|便利店|面包店|烘焙店|咖啡馆|咖啡店|奶茶店|茶饮店|酒吧|餐厅|饭店|餐馆|食堂|"
     r"商场|市场|菜场|健身房|游泳馆|泳池|理发店|美发店|发廊|美甲店|医院|诊所|病房|药店|教室|校园|课堂|"
-    r"大堂|前台|柜台|收银台|银行|邮局|图书馆|博物馆|动物园|游乐园|滑雪场|婚礼|婚宴|等(?:公交|地铁|车|火车|高铁)", re.I)
+    r"大堂|前台|柜台|收银台|银行|邮局|图书馆|博物馆|动物园|游乐园|滑雪场|婚礼|婚宴|广场|球场|港口|码头|办公室|写字楼|工位|等(?:公交|地铁|车|火车|高铁)", re.I)
 # "alone", "on her own", "the only customer": no one else is there to see
 _NOBODY_ELSE = re.compile(r"\b(?:alone|by\s+(?:him|her|them)sel(?:f|ves)|on\s+(?:his|her|their)\s+own|(?:nobody|no\s+one)\s+else|"
                           r"the\s+only\s+(?:one|person|customer|guest|passenger|diner|shopper|patient))\b|"
                           r"独自|独自一人|孤零零|没有别人|没有其他人|只有(?:他|她)(?:一个人)?", re.I)
 # "没人坐", "nobody sits on it": nobody uses a thing; people may still be in view
 _NOBODY_USES = re.compile(r"(?:没人|没有人|无人)(?:去|来)?(?:坐|用|碰|动|吃|喝|要|买|接|理|管|注意|搭理|问津|打扰|收拾|认领|玩)|"
-                          r"\b(?:nobody|no\s+one|no-one)\s+(?:ever\s+)?(?:sits?|uses?|touch(?:es)?|eats?|drinks?|takes?|"
-                          r"buys?|answers?|picks?\s+up|notices?|claims?|wants?|plays?\s+with|rides?)\b", re.I)
+                          r"\b(?:nobody|no\s+one|no-one)\s+(?:is\s+|was\s+|ever\s+)?(?:sits?|sitting|uses?|using|touch(?:es|ing)?|eats?|"
+                          r"eating|drinks?|drinking|takes?|taking|buys?|buying|answers?|answering|picks?\s+up|picking\s+up|"
+                          r"notices?|noticing|claims?|wants?|plays?\s+with|playing\s+with|rides?|riding)\b", re.I)
 # ... and trades whose work is serving or watching over others, who are then in view ("a barber
 # cuts an old man's hair": others wait; "a chef tosses noodles": cooks work behind him).
 _SERVING_TRADES = frozenset(
-    "waiter waitress server busboy barista bartender barman barmaid sommelier cashier clerk store clerk "
-    "shop assistant sales assistant salesperson salesman saleswoman saleslady shopkeeper vendor hawker seller "
-    "barber hairdresser hairstylist stylist manicurist chef cook sous-chef pastry chef receptionist concierge "
-    "doorman bellboy bellhop usher guard security guard crossing guard bouncer police officer policeman "
-    "policewoman cop officer coach trainer instructor teacher lecturer professor tutor nurse doctor surgeon "
-    "dentist pharmacist paramedic medic conductor flight attendant stewardess steward attendant tour guide "
-    "guide lifeguard referee umpire busker street performer emcee "
+    "waiter waitress server busboy barista bartender barman barmaid sommelier cashier clerk shopkeeper salesperson "
+    "salesman saleswoman saleslady vendor hawker seller barber hairdresser hairstylist stylist manicurist chef cook "
+    "sous-chef receptionist concierge doorman bellboy bellhop usher guard bouncer policeman policewoman cop officer "
+    "coach trainer instructor teacher lecturer professor tutor nurse doctor surgeon dentist hygienist pharmacist "
+    "paramedic medic conductor stewardess steward attendant guide lifeguard referee umpire busker emcee tailor "
     "服务员 服务生 侍者 侍应生 传菜员 店小二 咖啡师 咖啡店员 奶茶店员 调酒师 调饮师 收银员 店员 导购 导购员 售货员 "
     "售货阿姨 营业员 柜员 柜姐 柜哥 摊主 小贩 商贩 摊贩 理发师 美发师 发型师 造型师 美甲师 厨师 大厨 主厨 帮厨 "
     "厨子 厨师长 前台 礼宾员 门童 迎宾 保安 警卫 门卫 交警 民警 辅警 警察 协管员 交通协管员 城管 教练 教练员 "
     "健身教练 私教 老师 教师 瑜伽老师 教授 护士 医生 大夫 医师 医护人员 药剂师 售票员 检票员 安检员 列车员 "
-    "乘务员 空姐 导游 领队 救生员 裁判".split(" ")) | {"store clerk", "shop assistant", "sales assistant",
-                                                  "pastry chef", "security guard", "crossing guard", "police officer",
-                                                  "flight attendant", "tour guide", "street performer"}
+    "乘务员 空姐 导游 领队 救生员 裁判 裁缝 裁缝师".split()
+) | {"store clerk", "shop assistant", "sales assistant", "pastry chef", "security guard", "crossing guard",
+     "police officer", "flight attendant", "tour guide", "street performer", "dental hygienist"}
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
 _INSIDE_VEHICLE = re.compile(r"\b(?:aisle|cabin|cockpit|interior|inside)\s+(?:of\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
                              r"(?P<vehicle>plane|airplane|jet|airliner|bus|train|subway)\b", re.I)
@@ -138,10 +139,12 @@ _BOARDING_BEFORE = re.compile(r"\b(?:gets?|got|getting|hops?|hopping|climbs?|cli
                               r"waits?|waiting|runs?|running)\s+$", re.I)
 _RIDING_ZH = re.compile(r"(?:坐在|在|站在)[^，。,]{0,3}$")
 _PUBLIC_VEHICLES = {"bus", "train", "airplane", "boat"}
+_VEHICLE_PLACE_AFTER = re.compile(r"\s*(?:exit|entrance|station|stop|platform|line|map|sign|ticket|stairs|gate|shelter|"
+                                  r"depot|terminal|lane|tracks?)\b|口|站(?![在着起了住])|线路|票|轨道", re.I)
 # "地铁车厢里", "飞机机舱内", "公交车上的座位": the vehicle named right before its inside
 _INSIDE_VEHICLE_ZH = re.compile(r"(?:车厢|机舱|船舱|车内|车里|舱内|客舱)")
 # "只有一位老人", "only a lone fisherman": the count is said to be all there is
-_ONLY_BEFORE = re.compile(r"(?:只有|仅有|唯一的?|only|just|alone|lone|single)\W*(?:\w+\W+)?$", re.I)
+_ONLY_BEFORE = re.compile(r"(?:只有|仅有|唯一的?|only|just|alone|lone|single)\W*(?:\w+\W+)?$|只[^\s，。,]{0,3}$", re.I)
 # "waiting for the bus", "等主人回家": what comes right after is awaited, not (yet) in view
 _AWAITING = re.compile(r"(?:\bwait(?:s|ed|ing)?\s+for|\bawait(?:s|ed|ing)?|等着|等待|等候|盼着|等)\s*(?:the|a|an|his|her|its|their)?\s*"
                        r"(?:\w+\s+)?$", re.I)
@@ -149,6 +152,9 @@ _AWAITING = re.compile(r"(?:\bwait(?:s|ed|ing)?\s+for|\bawait(?:s|ed|ing)?|等�
 _TRAFFIC = re.compile(r"\b(?:busy|traffic(?!\s+(?:lights?|cones?|signs?|signals?))|rush\s+hour|congested|packed)\b|"
                       r"车流|车水马龙|车来车往|堵车|拥堵|川流不息|高峰", re.I)
 _VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
+# Places full of a class: other cars in a car park, other boats in a harbour
+_CAR_PARK = re.compile(r"\b(?:parking\s+(?:lot|structure)|car\s+park|car\s+dealership)\b|停车场|4S店", re.I)
+_HARBOUR = re.compile(r"\b(?:harbou?r|marina|port|dock|docks|pier|wharf|jetty|quay)\b|港口|码头|港湾|渔港", re.I)
 # Going in or out, said of a negated action ("without going in", "没有钻进去"): no entering or leaving
 _MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|come(?:s|ing)?|get(?:s|ting)?)\s+(?:in|inside|"
                           r"out|into|away)\b|\b(?:enter(?:s|ing)?|leav(?:e|es|ing)|exit(?:s|ing)?)\b|进去|进来|进门|出去|出来|"
@@ -192,6 +198,11 @@ _DESK = re.compile(r"\bdesks?\b|书桌|课桌|办公桌|电脑桌|写字台|写�
 _VAN = re.compile(r"\b(?:mini|camper\s?)?vans?\b|面包车|商务车|厢式货车|房车", re.I)
 # "收拾碗筷": tableware comes in sets; the bowl's count is not one
 _TABLEWARE_SET_ZH = re.compile(r"碗筷|碗碟|杯盘|餐具|锅碗瓢盆")
+# "a plate of", "a bunch of", "一串", "一袋": a quantity given by what holds it, not a count
+_MEASURE_BEFORE = re.compile(r"\b(?:plate|bowl|bag|basket|box|bunch|crate|pile|heap|handful|tray|bucket|jar|carton|punnet|"
+                             r"platter|dish|sack|bundle|stack|pack|packet|cluster|bouquet|armful|cart|bin|barrel)s?\s+of\s+"
+                             r"(?:[a-z-]+\s+)?$|[一两二三四五几](?:串|袋|盘|筐|箱|堆|束|篮|盒|碟|兜|捆|簇|包|排)(?:[^\s，。,、]{0,3}的)?$",
+                             re.I)
 _BODY_PARTS = {"hand", "hands", "手", "wrist", "arm", "finger", "手腕", "手臂"}
 
 
@@ -334,6 +345,10 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
     if name == "dining table" and own and all(_DESK.search(m.phrase) for m in own):
         return _Rule(NEAREST_CLASS, f"'{own[0].phrase}': COCO has no desk; it is read as a dining table, which a "
                                     "detector may not call it")
+    places = [m for m in own if name in _VEHICLE_CLASSES | _PUBLIC_VEHICLES and _VEHICLE_PLACE_AFTER.match(text, m.end)]
+    if own and len(places) == len(own):  # "outside the subway exit", "地铁口": a place named after the vehicle
+        return _Rule(SETTING, f"'{text[places[0].start : _VEHICLE_PLACE_AFTER.match(text, places[0].end).end()]}' "
+                              "is a place, not the vehicle in view")
     riding = [m for m in own if _riding(m, text)]
     if name in _PUBLIC_VEHICLES and own and len(riding) == len(own):
         return _Rule(SETTING, f"'{text[max(0, own[0].start - 6) : own[0].end + 1].strip()}': riding it, the shot is "
@@ -439,15 +454,16 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
 
 def _in_company(name: str, text: str, own: list[Mention], crowd) -> str | None:
     """Why others of `name` are normally in view ("'busy traffic'", "'a waiter' (a trade serving others)"),
-    or None: in traffic for vehicles; for people, a crowded or public place or a serving trade,
-    unless the text says they are alone or the place empty."""
-    if name in _VEHICLE_CLASSES:
-        traffic = _TRAFFIC.search(text)
-        return f"'{traffic.group(0)}'" if traffic is not None else None
-    if name != "person":
+    or None: vehicles in traffic (cars in a car park, boats in a harbour); people in a crowded or
+    public place or named by a serving trade; never where the text says they are alone or the
+    only ones ("只停着一辆白色轿车"), or, for people, that the place is empty."""
+    if any(_ONLY_BEFORE.search(text[max(0, m.start - 8) : m.start]) for m in own):
         return None
-    alone = [m for m in own if _ONLY_BEFORE.search(text[max(0, m.start - 8) : m.start])]
-    if alone or EMPTY_PLACE_EN.search(text) or EMPTY_PLACE_ZH.search(text) or _NOBODY_ELSE.search(text):
+    if name in _VEHICLE_CLASSES or name == "boat":
+        full = _TRAFFIC.search(text) if name != "boat" else None
+        full = full or (_CAR_PARK.search(text) if name == "car" else _HARBOUR.search(text) if name == "boat" else None)
+        return f"'{full.group(0)}'" if full is not None else None
+    if name != "person" or EMPTY_PLACE_EN.search(text) or EMPTY_PLACE_ZH.search(text) or _NOBODY_ELSE.search(text):
         return None
     place = crowd or _PUBLIC_PLACES.search(text) or _TRAFFIC.search(text)
     if place is not None:
@@ -464,6 +480,10 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     if sets:
         return _Rule(UNSTATED, f"'{text[max(0, sets[0].start - 1) : sets[0].end + 2]}' names a set of tableware, "
                                "not a number")
+    measured = [m for m in own if _MEASURE_BEFORE.search(text[max(0, m.start - 24) : m.start])]
+    if measured:  # "a plate of broccoli", "一串香蕉": how many is not said
+        said = _MEASURE_BEFORE.search(text[max(0, measured[0].start - 24) : measured[0].start]).group(0)
+        return _Rule(UNSTATED, f"'{said}{measured[0].phrase}': a quantity by its container or measure, not a number")
     public = [m for m in own if m.head in _PUBLIC_NOUNS_ZH and not m.stated and not m.definite
               and (not _ONE_RECIPIENT_ZH.search(text[max(0, m.start - 6) : m.start])
                    or _HANDED_OUT_ZH.match(text[m.end : m.end + 3]))]

@@ -642,3 +642,26 @@ def test_the_verb_after_a_coordinated_animal_is_not_read_as_a_compound_noun(text
 ])
 def test_english_nouns_in_a_chinese_prompt_are_read(text, counts):
     assert counts_read(plan_shot(text).expectations) == counts
+
+
+@pytest.mark.parametrize("text, thing", [
+    ("A toddler stares at a plate of broccoli", "broccoli"), ("一头大象用鼻子卷起一串香蕉", "banana"),
+    ("顾客把一袋橘子装进购物袋", "orange"), ("A basket of apples sits on the porch", "apple"),
+])
+def test_a_quantity_given_by_its_container_is_present_but_not_counted(text, thing):
+    exp = plan_shot(text).expectations
+    assert thing not in exp.classes and exp.at_least.get(thing) == 1
+    assert unchecked(plan_shot(text), "count")[thing].confidence < ENFORCE_CONFIDENCE
+
+
+def test_a_place_named_after_a_vehicle_is_not_the_vehicle():
+    exp = plan_shot("Shared bikes are lined up outside the subway exit").expectations
+    assert "train" not in exp.classes and "train" not in exp.at_least
+    assert plan_shot("A subway train pulls into the station").expectations.classes.get("train") == 1
+    assert plan_shot("一只鹦鹉站在树枝上").expectations.classes.get("bird") == 1  # 站在: stands, no station
+
+
+def test_places_full_of_a_class_make_its_count_the_fewest_unless_said_to_be_the_only_one():
+    assert plan_shot("A fisherman mends his net on a wooden boat in the harbor").expectations.at_least.get("boat") == 1
+    assert plan_shot("A red car pulls into a parking lot").expectations.at_least.get("car") == 1
+    assert plan_shot("停车场里一个人影都没有，只停着一辆白色轿车").expectations.classes.get("car") == 1
