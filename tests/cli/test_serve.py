@@ -28,7 +28,8 @@ def served(tmp_path):
     os.symlink(tmp_path / "secret.png", root / "demo" / "escape.png")
     os.mkfifo(root / "demo" / "pipe.png")
     server = make_server(root, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # a short poll: shutdown() waits for the loop's next look, 0.5 s by default, at every teardown
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()

@@ -3,10 +3,12 @@
 a mismatched fastapi refuses with 422)."""
 import asyncio
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 
 
+@pytest.mark.slow  # the session's Prefect server starts for it alone (16 s): out of the fast loop
 def test_worker_and_artifact_endpoints_accept_the_clients_requests(harness):
     async def calls():
         async with get_client() as client:
