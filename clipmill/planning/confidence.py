@@ -63,6 +63,7 @@ SETTING_FURNITURE = 0.5
 # detectors lose them from overhead (the SSD found two cars driving into a car park, filmed from
 # above, in 2 of 38 frames). Food and objects on a table are photographed from above all the time.
 FROM_ABOVE = 0.5
+DEPICTED = 0.5  # "画了一只长颈鹿", "a poster of a tiger": an image of the thing, not the thing
 NEAREST_CLASS = 0.5  # "a desk", "书桌": COCO has no such class; the nearest one (dining table) may not be what a detector says
 LARGE_COUNT = 0.5  # more than MAX_ENFORCED_COUNT of a class: no detector holds such a count steady
 MAX_ENFORCED_COUNT = 6
@@ -104,7 +105,8 @@ _PUBLIC_PLACES = re.compile(
     r"街上|街头|街边|马路|路口|斑马线|人行道|公交站|车站|站台|地铁|机场|电梯|扶梯|排队|"
     r"商店|小店|店里|店内|门店|超市|便利店|面包店|烘焙店|咖啡馆|咖啡店|奶茶店|茶饮店|酒吧|餐厅|饭店|餐馆|食堂|"
     r"商场|市场|菜场|健身房|游泳馆|泳池|理发店|美发店|发廊|美甲店|医院|诊所|病房|药店|教室|校园|课堂|"
-    r"大堂|前台|柜台|收银台|银行|邮局|图书馆|博物馆|动物园|游乐园|滑雪场|婚礼|婚宴|广场|球场|港口|码头|办公室|写字楼|工位|等(?:公交|地铁|车|火车|高铁)", re.I)
+    r"大堂|前台|柜台|收银台|银行|邮局|图书馆|博物馆|动物园|游乐园|滑雪场|婚礼|婚宴|广场|球场|港口|码头|办公室|写字楼|工位|"
+    r"新郎|新娘|探店|(?<![酒])店(?![长主员家小])|等(?:公交|地铁|车|火车|高铁)", re.I)
 # "alone", "on her own", "the only customer": no one else is there to see
 _NOBODY_ELSE = re.compile(r"\b(?:alone|by\s+(?:him|her|them)sel(?:f|ves)|on\s+(?:his|her|their)\s+own|(?:nobody|no\s+one)\s+else|"
                           r"the\s+only\s+(?:one|person|customer|guest|passenger|diner|shopper|patient))\b|"
@@ -122,11 +124,12 @@ _SERVING_TRADES = frozenset(
     "sous-chef receptionist concierge doorman bellboy bellhop usher guard bouncer policeman policewoman cop officer "
     "coach trainer instructor teacher lecturer professor tutor nurse doctor surgeon dentist hygienist pharmacist "
     "paramedic medic conductor stewardess steward attendant guide lifeguard referee umpire busker emcee tailor "
+    "goalkeeper goalie striker batter pitcher catcher quarterback "
     "服务员 服务生 侍者 侍应生 传菜员 店小二 咖啡师 咖啡店员 奶茶店员 调酒师 调饮师 收银员 店员 导购 导购员 售货员 "
     "售货阿姨 营业员 柜员 柜姐 柜哥 摊主 小贩 商贩 摊贩 理发师 美发师 发型师 造型师 美甲师 厨师 大厨 主厨 帮厨 "
     "厨子 厨师长 前台 礼宾员 门童 迎宾 保安 警卫 门卫 交警 民警 辅警 警察 协管员 交通协管员 城管 教练 教练员 "
     "健身教练 私教 老师 教师 瑜伽老师 教授 护士 医生 大夫 医师 医护人员 药剂师 售票员 检票员 安检员 列车员 "
-    "乘务员 空姐 导游 领队 救生员 裁判 裁缝 裁缝师".split()
+    "乘务员 空姐 导游 领队 救生员 裁判 裁缝 裁缝师 守门员 门将 球员 前锋 老板娘".split()
 ) | {"store clerk", "shop assistant", "sales assistant", "pastry chef", "security guard", "crossing guard",
      "police officer", "flight attendant", "tour guide", "street performer", "dental hygienist"}
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
@@ -147,7 +150,7 @@ _INSIDE_VEHICLE_ZH = re.compile(r"(?:车厢|机舱|船舱|车内|车里|舱内|�
 _ONLY_BEFORE = re.compile(r"(?:只有|仅有|唯一的?|only|just|alone|lone|single)\W*(?:\w+\W+)?$|只[^\s，。,]{0,3}$", re.I)
 # "waiting for the bus", "等主人回家": what comes right after is awaited, not (yet) in view
 _AWAITING = re.compile(r"(?:\bwait(?:s|ed|ing)?\s+for|\bawait(?:s|ed|ing)?|等着|等待|等候|盼着|等)\s*(?:the|a|an|his|her|its|their)?\s*"
-                       r"(?:\w+\s+)?$", re.I)
+                       r"(?:\w+\s+)?$|(?:等着|等待|等候|盼着)[^，。,\s]{0,6}$", re.I)
 # Vehicles in traffic: how many is not said
 _TRAFFIC = re.compile(r"\b(?:busy|traffic(?!\s+(?:lights?|cones?|signs?|signals?))|rush\s+hour|congested|packed)\b|"
                       r"车流|车水马龙|车来车往|堵车|拥堵|川流不息|高峰", re.I)
@@ -236,6 +239,11 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
             # "a boy drinks milk before he goes to bed": the bed belongs to an event that may not be shown
             presence = _Rule(min(presence.confidence, TIME_CLAUSE),
                              f"named only in what happens after the shot's action ('{_inside(own[0], after_shot)[2]}')")
+        gone = [_inside(m, later) for m in own + implying]
+        if own and all(span is not None and _GOES_AWAY.search(span[2]) for span in gone):
+            # "主人出门以后，两只猫跳上餐桌", "After the last bus pulls away, ...": it has gone before the shot
+            presence = _Rule(min(presence.confidence, TIME_CLAUSE),
+                             f"named only in a clause saying it went away before ('{gone[0][2]}')")
         in_later = [m for m in own + implying if _inside(m, later) is not None]
         if in_later and len(in_later) < len(own + implying) and number.confidence > TIME_CLAUSE:
             # "Before her friend arrives, a girl tidies the room": the friend may not be there yet
@@ -361,6 +369,11 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
     if own and len(games) == len(own):
         return _Rule(IMPLIED_SMALL, f"'{games[0].phrase}' names the game ('{_game_phrase(games[0], text)}'), not a "
                                     "ball in view: small and fast in play, a COCO detector misses it in most frames")
+    depicted = [m for m in own if _DEPICTED_BEFORE.search(text[max(0, m.start - 30) : m.start])
+                or _DEPICTED_AFTER.match(text, m.end)]
+    if own and len(depicted) == len(own):  # "画了一只长颈鹿", "a poster of a tiger", "a cat on the TV"
+        return _Rule(DEPICTED, f"'{depicted[0].phrase}' is a picture, a toy or on a screen, which a detector may "
+                               "or may not take for the thing")
     if own and all(m.guessed for m in own):
         return _Rule(ROLE_SUFFIX, f"'{own[0].phrase}' is read as a person from the shape of the word")
     if own:
@@ -400,6 +413,16 @@ def _as_setting(mention: Mention, text: str) -> bool:
 
 
 _SMALL_IN_PLAY = {"sports ball", "frisbee", "kite"}
+_GOES_AWAY = re.compile(r"\b(?:leaves?|left|leaving|gone|goes\s+(?:out|away|home)|drives?\s+(?:off|away)|pulls?\s+away|"
+                        r"departs?|departed|exits?|exited)\b|开走|离开|出门|走后|走了|走掉|下班|驶离|离去|散去|回家", re.I)
+_DEPICTED_BEFORE = re.compile(
+    r"\b(?:drawing|picture|photo(?:graph)?|painting|poster|sketch|image|cartoon|print|statue|figurine|sticker|mural|"
+    r"illustration|logo|toy|stuffed|plush|model)s?\s+of\s+(?:a|an|the|two|three|some)?\s*(?:[a-z-]+\s+)?$|"
+    r"\b(?:draws?|drew|drawing|paints?|painted|painting|sketch(?:es|ed|ing)?|doodles?)\s+(?:a|an|the|two|three|some)?\s*"
+    r"(?:[a-z-]+\s+)?$|(?:画了?|画出|画着|印着|印有|绣着)[一两三几]?[只个头条匹朵辆棵]?$", re.I)
+_DEPICTED_AFTER = re.compile(r"\s*(?:(?:on|in)\s+(?:the|a|an|her|his|their)?\s*(?:tv|television|screen|monitor|poster|"
+                             r"billboard|painting|photo|picture)\b|(?:图案|玩偶|玩具|模型|贴纸|照片|海报|印花|公仔|雕像|形状))",
+                             re.I)
 # "walks away (from the camera)": moving off, said with no way out of the shot
 _AWAY_ONLY = re.compile(r"\b\w+(?:s|ed|ing)?\s+away(?:\s+from\s+(?:the\s+)?(?:camera|lens|viewer|us))?\b", re.I)
 # a way out said: "leaves", "exits", "out of the frame", "off screen", "out the door", "left the room"

@@ -75,6 +75,14 @@ _ON_THE_OWNER = {
     "body", "side", "nails", "beard", "hug", "kiss", "voice"}
 
 
+_ON_THE_OWNER_ZH = {"手", "手腕", "手臂", "手指", "脸", "头", "头发", "肩膀", "腿", "脚", "背", "怀里", "衣服", "帽子", "领带",
+                    "围巾", "眼镜", "项链", "背包", "书包", "尾巴", "项圈", "牵引绳"}
+# "的" right after the owner, perhaps with a word or two of description ("爸爸的旧自行车")
+_OWNED_AFTER_ZH = re.compile(r"的[^\s，。,、的]{0,2}")
+_AWAITING_BEFORE_ZH = re.compile(r"(?:等着|等待|等候|盼着)$")  # "等着爸爸的车": neither is in view yet
+_DOING_BEFORE_ZH = re.compile(r"(?:着|了|过|[骑抱牵拿推拉背抓带养喂遛逗看])(?:一[只个条位头匹辆])?$")
+
+
 def without_owners(mentions: list[Mention], text: str) -> list[Mention]:
     """The mentions less those that only say whose something is: "a teddy bear on a child's bed"
     has no child in view, "快递员把纸箱交给前台的小姐姐" one receptionist, not two people. An owner
@@ -83,9 +91,14 @@ def without_owners(mentions: list[Mention], text: str) -> list[Mention]:
     kept = []
     for index, mention in enumerate(mentions):
         if re.search(r"[\u4e00-\u9fff]", mention.phrase):
+            # "前台的小姐姐", "爸爸的自行车": X的Y, Y a person or a thing, not X's hand or what X wears
             following = mentions[index + 1] if index + 1 < len(mentions) else None
-            owner = (mention.coco == "person" and following is not None and following.coco == "person"
-                     and following.head not in _BODY_PARTS and text[mention.end : following.start] == "的")
+            # an owner is someone (or an animal); "骑自行车的女孩", "抱着小狗的女孩" say who, by what they do
+            owner = (following is not None and mention.animate and following.head not in _BODY_PARTS
+                     and following.head not in _ON_THE_OWNER_ZH and _OWNED_AFTER_ZH.fullmatch(text[mention.end : following.start])
+                     and (following.coco == "person" or mention.coco != following.coco)
+                     and (not _DOING_BEFORE_ZH.search(text[max(0, mention.start - 3) : mention.start])
+                          or _AWAITING_BEFORE_ZH.search(text[: mention.start]) is not None))
         else:  # the owned thing, named within the next two words ("the dog's water bowl"), is a thing in view
             owned = {word.lower() for word in re.findall(r"\w+", text[mention.end :])[:2]}
             following = mentions[index + 1] if index + 1 < len(mentions) else None

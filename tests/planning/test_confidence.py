@@ -665,3 +665,24 @@ def test_places_full_of_a_class_make_its_count_the_fewest_unless_said_to_be_the_
     assert plan_shot("A fisherman mends his net on a wooden boat in the harbor").expectations.at_least.get("boat") == 1
     assert plan_shot("A red car pulls into a parking lot").expectations.at_least.get("car") == 1
     assert plan_shot("停车场里一个人影都没有，只停着一辆白色轿车").expectations.classes.get("car") == 1
+
+
+@pytest.mark.parametrize("text, thing", [
+    ("小女孩在纸上画了一只长颈鹿", "giraffe"), ("A boy draws a dog on a whiteboard", "dog"),
+    ("A poster of a tiger cub hangs above a cat bed", "bear"), ("A cat watches a bird on the TV", "bird"),
+])
+def test_a_picture_of_a_thing_is_not_the_thing(text, thing):
+    exp = plan_shot(text).expectations
+    assert thing not in exp.classes and thing not in exp.at_least
+
+
+@pytest.mark.parametrize("text, classes", [
+    ("哥儿俩在阳台上给爸爸的自行车打气", {"person": 2, "bicycle": 1}),  # whose bicycle: the father need not be there
+    ("一个骑自行车的女孩停下来拍照", {"person": 1, "bicycle": 1}),  # who she is, by what she rides
+    ("抱着小狗的女孩走过小巷", {"person": 1, "dog": 1}),
+    ("男孩趴在窗台上，等着爸爸的车开进小区", {"person": 1}),  # the car is awaited
+    ("Pet cam视角：主人出门以后，两只猫跳上了餐桌", {"cat": 2, "dining table": 1}),  # the owner went out before
+    ("开箱一台空气炸锅，主播把两个鸡腿放进去", {"person": 1}),  # chicken legs are food, no bird
+])
+def test_chinese_owners_relative_clauses_and_what_went_away(text, classes):
+    assert counts_read(plan_shot(text).expectations) == classes

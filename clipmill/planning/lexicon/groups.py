@@ -5,7 +5,8 @@ from __future__ import annotations
 GENERIC_SUBJECTS = {"animal", "creature", "pet", "thing", "动物", "小动物", "宠物", "东西"}
 # Counted as a group of two ("a couple", "情侣").
 PAIR_NOUNS = {"couple", "twins", "情侣", "夫妻", "双胞胎", "父子", "母女", "母子", "父女", "兄妹", "姐弟", "祖孙",
-              "他们俩", "她们俩", "他俩", "她俩", "俩人", "两人", "两口子", "老两口", "小两口", "夫妇", "新婚夫妇"}
+              "他们俩", "她们俩", "他俩", "她俩", "俩人", "两人", "两口子", "老两口", "小两口", "夫妇", "新婚夫妇",
+              "哥儿俩", "姐儿俩", "爷儿俩", "娘儿俩", "兄弟俩", "姐妹俩"}
 VAGUE_GROUP_NOUNS = {"crowd", "family", "group", "team", "人们", "人群"}
 # Words that name how many people they are ("a trio", "a trio of singers", "newlyweds").
 GROUP_NUMBERS = {"pair": 2, "couple": 2, "duo": 2, "twins": 2, "twin": 2, "newlyweds": 2, "newlywed": 2,

@@ -28,7 +28,7 @@ COCO_WORDS_ZH = {
     " 协管员 交通协管员 城管 钟点工 代驾 代驾司机 民工 木工 瓦工 焊工 电焊工 传菜员 掌柜 货郎 歌星 导演 编剧 摄像 教授 校长"
     " 大夫 战士 育儿嫂 作家 书法家 科学家 艺术家 钢琴家 小提琴家 队长 小丑 经理 总裁 法官 警官 老头 老太 老人家 老汉 农妇"
     " 村姑 牧童 放牛娃 樵夫 私教 家教 背包客 驴友 旅行者 食客 网友 登山者 钓鱼佬 钓友 球迷 歌迷 伴娘 伴郎 房东 租客 业主"
-    " 司机师傅 学霸 考生 毕业生 研究生 大学生 中学生 小学生",
+    " 司机师傅 学霸 考生 毕业生 研究生 大学生 中学生 小学生 哥儿俩 姐儿俩 爷儿俩 娘儿俩 兄弟俩 姐妹俩",
     "bicycle": "自行车 单车 脚踏车"
     " 山地车 公路车 共享单车",
     "car": "汽车 车 小汽车 轿车 出租车 跑车 警车"
@@ -168,6 +168,8 @@ NOT_SUBJECTS_ZH = (
     "人脸 面孔 正脸 露脸"
     # waiting for or calling a ride: no vehicle in view ("候车大厅", "等车", "叫车")
     " 候车 候车厅 候车室 候车大厅 等车 叫车 约车 拦车 堵车 晕车 车票 洗碗 刷碗 洗完碗 刷完碗"
+    # a car wash, a handlebar, a parking space; a chicken's or duck's parts as food are no bird
+    " 洗车房 洗车店 洗车行 车把 车把手 车筐 车篮 鸡腿 鸡翅 鸡翅膀 鸡胸 鸡胸肉 鸡爪 鸡排 鸡块 鸡丁 鸭腿 鸭脖 鸭血 烤鸭 鸭肉"
 )
 # Nouns that name a collection, so they carry no number ("车辆有序通过", "鸟群飞过"): an unstated count.
 COLLECTIVE_NOUNS_ZH = {"车辆": "car", "船只": "boat", "鸟群": "bird", "羊群": "sheep", "牛群": "cow", "马群": "horse",
