@@ -100,13 +100,15 @@ _PUBLIC_PLACES = re.compile(
     r"classroom|campus|lecture\s+hall|lobby|reception|front\s+desk|checkout|ticket\s+(?:office|booth)|bank|"
     r"post\s+office|library|museum|zoo|theme\s+park|amusement\s+park|ski\s+(?:slope|resort)|wedding|"
     r"(?:town|city|public|market)\s+square|plaza|(?:basketball|tennis|volleyball|badminton)\s+court|(?:football|soccer)\s+"
-    r"(?:pitch|field)|harbou?r|marina|port|office|open-plan|cubicles?|"
+    r"(?:pitch|field)|harbou?r|marina|port|office|open-plan|cubicles?|bride|groom|newlyweds?|petting\s+(?:farm|zoo)|"
+    # street furniture says the shot is in a street: "pauses next to a fire hydrant"
+    r"alley|alleyway|fire\s+hydrant|parking\s+meter|traffic\s+lights?|stop\s+sign|car\s+wash|"
     r"wait(?:s|ed|ing)?\s+for\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?(?:bus|train|subway|tram|taxi|ride))\b|"
     r"街上|街头|街边|马路|路口|斑马线|人行道|公交站|车站|站台|地铁|机场|电梯|扶梯|排队|"
     r"商店|小店|店里|店内|门店|超市|便利店|面包店|烘焙店|咖啡馆|咖啡店|奶茶店|茶饮店|酒吧|餐厅|饭店|餐馆|食堂|"
     r"商场|市场|菜场|健身房|游泳馆|泳池|理发店|美发店|发廊|美甲店|医院|诊所|病房|药店|教室|校园|课堂|"
     r"大堂|前台|柜台|收银台|银行|邮局|图书馆|博物馆|动物园|游乐园|滑雪场|婚礼|婚宴|广场|球场|港口|码头|办公室|写字楼|工位|"
-    r"新郎|新娘|探店|(?<![酒])店(?![长主员家小])|等(?:公交|地铁|车|火车|高铁)", re.I)
+    r"新郎|新娘|探店|(?<![酒])店(?![长主员家小])|等(?:公交|地铁|车|火车|高铁)|小巷|巷子|胡同|消防栓|红绿灯|洗车房|洗车店", re.I)
 # "alone", "on her own", "the only customer": no one else is there to see
 _NOBODY_ELSE = re.compile(r"\b(?:alone|by\s+(?:him|her|them)sel(?:f|ves)|on\s+(?:his|her|their)\s+own|(?:nobody|no\s+one)\s+else|"
                           r"the\s+only\s+(?:one|person|customer|guest|passenger|diner|shopper|patient))\b|"
@@ -129,7 +131,7 @@ _SERVING_TRADES = frozenset(
     "售货阿姨 营业员 柜员 柜姐 柜哥 摊主 小贩 商贩 摊贩 理发师 美发师 发型师 造型师 美甲师 厨师 大厨 主厨 帮厨 "
     "厨子 厨师长 前台 礼宾员 门童 迎宾 保安 警卫 门卫 交警 民警 辅警 警察 协管员 交通协管员 城管 教练 教练员 "
     "健身教练 私教 老师 教师 瑜伽老师 教授 护士 医生 大夫 医师 医护人员 药剂师 售票员 检票员 安检员 列车员 "
-    "乘务员 空姐 导游 领队 救生员 裁判 裁缝 裁缝师 守门员 门将 球员 前锋 老板娘".split()
+    "乘务员 空姐 导游 领队 救生员 裁判 裁缝 裁缝师 守门员 门将 球员 前锋 老板娘 店长 店主".split()
 ) | {"store clerk", "shop assistant", "sales assistant", "pastry chef", "security guard", "crossing guard",
      "police officer", "flight attendant", "tour guide", "street performer", "dental hygienist"}
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
@@ -204,7 +206,8 @@ _TABLEWARE_SET_ZH = re.compile(r"碗筷|碗碟|杯盘|餐具|锅碗瓢盆")
 # "a plate of", "a bunch of", "一串", "一袋": a quantity given by what holds it, not a count
 _MEASURE_BEFORE = re.compile(r"\b(?:plate|bowl|bag|basket|box|bunch|crate|pile|heap|handful|tray|bucket|jar|carton|punnet|"
                              r"platter|dish|sack|bundle|stack|pack|packet|cluster|bouquet|armful|cart|bin|barrel)s?\s+of\s+"
-                             r"(?:[a-z-]+\s+)?$|[一两二三四五几](?:串|袋|盘|筐|箱|堆|束|篮|盒|碟|兜|捆|簇|包|排)(?:[^\s，。,、]{0,3}的)?$",
+                             r"(?:[a-z-]+\s+)?$|[一两二三四五几]整?(?:串|袋|盘|筐|箱|堆|束|篮|盒|碟|兜|捆|簇|包|排)子?"
+                             r"(?:[^\s，。,、]{0,3}的)?$",
                              re.I)
 _BODY_PARTS = {"hand", "hands", "手", "wrist", "arm", "finger", "手腕", "手臂"}
 
@@ -369,6 +372,9 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
     if own and len(games) == len(own):
         return _Rule(IMPLIED_SMALL, f"'{games[0].phrase}' names the game ('{_game_phrase(games[0], text)}'), not a "
                                     "ball in view: small and fast in play, a COCO detector misses it in most frames")
+    instead = [m for m in own if _INSTEAD_OF_BEFORE.search(text[max(0, m.start - 20) : m.start])]
+    if own and len(instead) == len(own):  # "instead of the ball, the puppy brings back a stick"
+        return _Rule(NEGATED_ACTION, f"'{instead[0].phrase}' is named as what is not there ('instead of')")
     depicted = [m for m in own if _DEPICTED_BEFORE.search(text[max(0, m.start - 30) : m.start])
                 or _DEPICTED_AFTER.match(text, m.end)]
     if own and len(depicted) == len(own):  # "画了一只长颈鹿", "a poster of a tiger", "a cat on the TV"
@@ -413,6 +419,8 @@ def _as_setting(mention: Mention, text: str) -> bool:
 
 
 _SMALL_IN_PLAY = {"sports ball", "frisbee", "kite"}
+_INSTEAD_OF_BEFORE = re.compile(r"\b(?:instead\s+of|rather\s+than)\s+(?:the|a|an|his|her|its|their)?\s*(?:[a-z-]+\s+)?$|"
+                                r"(?:而不是|不是|代替|取代)$", re.I)
 _GOES_AWAY = re.compile(r"\b(?:leaves?|left|leaving|gone|goes\s+(?:out|away|home)|drives?\s+(?:off|away)|pulls?\s+away|"
                         r"departs?|departed|exits?|exited)\b|开走|离开|出门|走后|走了|走掉|下班|驶离|离去|散去|回家", re.I)
 _DEPICTED_BEFORE = re.compile(
@@ -503,6 +511,10 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     if sets:
         return _Rule(UNSTATED, f"'{text[max(0, sets[0].start - 1) : sets[0].end + 2]}' names a set of tableware, "
                                "not a number")
+    generations = [m for m in own if re.match(r"[三四五几]代", text[m.end : m.end + 2])]
+    if generations:  # "祖孙三代": three generations, at least three people
+        return _Rule(UNSTATED, f"'{generations[0].phrase}{text[generations[0].end : generations[0].end + 2]}': "
+                               "several generations, a number of people not stated")
     measured = [m for m in own if _MEASURE_BEFORE.search(text[max(0, m.start - 24) : m.start])]
     if measured:  # "a plate of broccoli", "一串香蕉": how many is not said
         said = _MEASURE_BEFORE.search(text[max(0, measured[0].start - 24) : measured[0].start]).group(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from clipmill.planning.lexicon.places import PLACES_EN
 from clipmill.planning.parsing import Mention
 
 # "a hand places a watch", "a smartwatch on a wrist": a person, unless someone is already in the
@@ -79,6 +80,10 @@ _ON_THE_OWNER_ZH = {"手", "手腕", "手臂", "手指", "脸", "头", "头发",
                     "围巾", "眼镜", "项链", "背包", "书包", "尾巴", "项圈", "牵引绳"}
 # "的" right after the owner, perhaps with a word or two of description ("爸爸的旧自行车")
 _OWNED_AFTER_ZH = re.compile(r"的[^\s，。,、的]{0,2}")
+_PLACE_WORDS_EN = frozenset(PLACES_EN.replace("_", " ").split())
+_KIND_OF_NEXT_EN = re.compile(r"\s+(?:box|boxes|bag|bags|carton|cartons|wrapper|wrappers|packaging|costume|costumes|"
+                              r"poster|posters|logo|print|pattern|sticker|stickers|slicer|cutter|flavou?red|shaped|toy|toys)\b",
+                              re.I)
 _AWAITING_BEFORE_ZH = re.compile(r"(?:等着|等待|等候|盼着)$")  # "等着爸爸的车": neither is in view yet
 _DOING_BEFORE_ZH = re.compile(r"(?:着|了|过|[骑抱牵拿推拉背抓带养喂遛逗看])(?:一[只个条位头匹辆])?$")
 
@@ -99,16 +104,21 @@ def without_owners(mentions: list[Mention], text: str) -> list[Mention]:
                      and (following.coco == "person" or mention.coco != following.coco)
                      and (not _DOING_BEFORE_ZH.search(text[max(0, mention.start - 3) : mention.start])
                           or _AWAITING_BEFORE_ZH.search(text[: mention.start]) is not None))
-        else:  # the owned thing, named within the next two words ("the dog's water bowl"), is a thing in view
+        else:  # the owned thing, named within the next two words ("the dog's water bowl", "a customer's front
+            # door"), is a thing or a place, not their body or what they wear ("a puppy's heartbeat" names neither)
             owned = {word.lower() for word in re.findall(r"\w+", text[mention.end :])[:2]}
             following = mentions[index + 1] if index + 1 < len(mentions) else None
+            thing_next = (following is not None and following.head not in _BODY_PARTS
+                          and len(re.findall(r"\w+", text[mention.end : following.start])) <= 1)
             owner = (bool(_POSSESSIVE_EN.search(mention.phrase)) and not mention.pronoun
                      and mention.head not in _BODY_PARTS and not owned & _ON_THE_OWNER
-                     and following is not None and following.head not in _BODY_PARTS
-                     and len(re.findall(r"\w+", text[mention.end : following.start])) <= 1)
+                     and (thing_next or bool(owned & _PLACE_WORDS_EN)))
+        # "two pizza boxes", "a dog costume": the noun only says what kind the next one is
+        modifier = (mention.coco != "person" and not mention.phrase.endswith("s")
+                    and _KIND_OF_NEXT_EN.match(text, mention.end) is not None)
         # "the cab of a semi truck": the truck's cab, not a taxi
         part = mention.head == "cab" and re.match(r"\s+of\b", text[mention.end :]) is not None
-        if not owner and not part:
+        if not owner and not part and not modifier:
             kept.append(mention)
     return kept
 

@@ -686,3 +686,14 @@ def test_a_picture_of_a_thing_is_not_the_thing(text, thing):
 ])
 def test_chinese_owners_relative_clauses_and_what_went_away(text, classes):
     assert counts_read(plan_shot(text).expectations) == classes
+
+
+def test_a_noun_naming_a_kind_of_box_or_costume_and_instead_of_are_not_the_thing():
+    assert "pizza" not in counts_read(plan_shot("Two pizza boxes sit on the coffee table").expectations)
+    assert "sports ball" not in counts_read(plan_shot("Instead of the ball, the puppy brings back a stick").expectations)
+    assert counts_read(plan_shot("A cashier bags groceries for an elderly man").expectations) == {"person": 2}
+
+
+def test_an_owner_of_a_place_need_not_be_in_view():
+    exp = plan_shot("A delivery driver carries four bags up to a customer's front door").expectations
+    assert counts_read(exp).get("person") == 1
