@@ -50,6 +50,9 @@ wrong / enforced; kept = true items enforced / true items.
                nouns, desks, trades, empty places)
     holdout17  2026-12-07, after the judgement work  22/226  9.7%      203/257 79.0%
                (a dog stand, views from above)
+    holdout18  after the 'at least N' count (a27cb2e) 20/224  8.9%      196/236 83.1%
+    holdout19  after the holdout18 fixes (01cb80b)    45/260 17.3%      205/253 81.0%
+    holdout20  after the holdout19 fixes (083516c)    42/216 19.4%      167/202 82.7%
 
 holdout15 (67 prompts, 32 Chinese) was written and committed before any rule change of that last
 work (setting furniture, holdout14's causes), and scored once on its final code
@@ -84,13 +87,29 @@ a car, '碗筷' one bowl, '十字路口...红绿灯' one traffic light, '公园�
 kind QA has not got: "at least N" (fail below N, not above) for people in such places, which
 keeps the under-count check that catches "four people play basketball" filmed with two.
 
+The 'at least N' count (`Expectations.at_least`, QA fails below N, never above) answers holdout17's
+main cause: a person counted exactly where others are normally in view (a public place, a crowd,
+a serving trade; vehicles in traffic, boats in a harbour). holdout17 went from 22 to 4 wrong rules
+with it. It spends kept items on the older sets, whose truths count such people exactly ("a chef
+chops carrots": 1; holdout17 on says "1+"): dev..holdout16 went from 92.0% to 87.2% kept, with 4
+wrong rules of 2942 left (0.14%). holdout18 (80 prompts, its writer shown the families of issue
+22, including two phrasings this work then fixed: '没人坐' and 'nobody is using them') scored
+8.9% wrong on the code of a27cb2e. holdout19 and holdout20 were written by writers told to make
+a third of their prompts tricky for a rules planner in ways of their own (possessives, pictures of
+things, quantities by container, what a clause says went away or is awaited, owners, 'instead
+of'); each was scored once on the code that had fixed the previous set's causes: 17.3% and 19.4%
+wrong. About half of their wrong rules are exact person counts their writers read as "N+" (a
+mechanic under a truck, an old couple in a park, a skateboarder over a park bench): with every
+person count made a floor, holdout20 would read 11.7% wrong and 77.7% kept, so neither policy
+meets the targets there. holdout21 was written blind for the next session, unscored.
+
 holdout6's aggregate numbers were seen once, by mistake, half-way through the work on holdout5
 (7 of 197 wrong, 94.5% kept); its failures were not. Blind on sets never seen, the planner had
 stayed at 2.6-6.3% wrong enforced rules, above the 2% target, until holdout15 (1.6%, but 89.0%
 kept), and holdout16 went back to 3.9% (84.5% kept). Every set has been seen since;
-`results/planner.json` scores all 17 on the final code: 10 of 2977 enforced rules wrong (0.34%;
-8 of them holdout16's, 1 holdout2's 'an empty playground', whose truth states no absence where
-holdout10's states one for the same words), 90.6% of true items kept (holdout16 84.5%).
+`results/planner.json` scores all 21 sets on the final code: 69 of 3826 enforced rules wrong
+(1.8%), 86.2% of true items kept; dev..holdout16 4 of 2942 (0.14%), 87.2% kept; holdout17..20
+65 of 884 (7.4%), 82.6% kept (optimistic: all four have been seen).
 holdout14's 7 wrong rules were fixed by general causes ('his sheep', '姐妹两个', '一直没有下车',
 people riding a bus or in a restaurant); holdout15's by the work scored on holdout16: '书桌' (a
 thing right before another says what the second is for; a desk is an unchecked dining table),
