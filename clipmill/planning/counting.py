@@ -63,9 +63,9 @@ def count_entities(mentions: list[Mention],
     return classes, introducing, unstated
 
 
-# "a child's bed", "妈妈的朋友": the owner of a thing named is said to say whose it is, and need
-# not be in view; one whose body part or what it wears is named is ("a man's hand", "the dog's
-# collar", "a puppy's heartbeat", which names no thing).
+# An owner named to say whose a thing or place is need not be in view ("a child's bed", "a
+# customer's front door", "爸爸的自行车"); one whose body, or what it wears, is named is there ("a
+# man's hand", "the dog's collar", "妈妈的手"; "a puppy's heartbeat" names no thing, so it stays too).
 _POSSESSIVE_EN = re.compile(r"(?:'s|’s|s'|s’)$", re.I)
 _ON_THE_OWNER = {
     "hand", "hands", "arm", "arms", "finger", "fingers", "wrist", "face", "hair", "head", "eyes", "eye", "lips",
@@ -74,53 +74,61 @@ _ON_THE_OWNER = {
     "shirt", "dress", "jacket", "hat", "cap", "scarf", "shoes", "boots", "gloves", "glasses", "sunglasses", "collar",
     "leash", "harness", "backpack", "tie", "sleeve", "sleeves", "pocket", "reflection", "shadow", "silhouette",
     "body", "side", "nails", "beard", "hug", "kiss", "voice"}
-
-
 _ON_THE_OWNER_ZH = {"手", "手腕", "手臂", "手指", "脸", "头", "头发", "肩膀", "腿", "脚", "背", "怀里", "衣服", "帽子", "领带",
                     "围巾", "眼镜", "项链", "背包", "书包", "尾巴", "项圈", "牵引绳"}
+_PLACE_WORDS_EN = frozenset(PLACES_EN.replace("_", " ").split())
 # "的" right after the owner, perhaps with a word or two of description ("爸爸的旧自行车")
 _OWNED_AFTER_ZH = re.compile(r"的[^\s，。,、的]{0,2}")
-_PLACE_WORDS_EN = frozenset(PLACES_EN.replace("_", " ").split())
+# "骑自行车的女孩", "抱着小狗的女孩": X的Y after a verb says who Y is by what Y does, not whose Y is ...
+_DOING_BEFORE_ZH = re.compile(r"(?:着|了|过|[骑抱牵拿推拉背抓带养喂遛逗看])(?:一[只个条位头匹辆])?$")
+# ... except after waiting: "等着爸爸的车", where neither is in view yet
+_AWAITING_BEFORE_ZH = re.compile(r"(?:等着|等待|等候|盼着)$")
+# "two pizza boxes", "a dog costume": the first noun only says what kind the next one is
 _KIND_OF_NEXT_EN = re.compile(r"\s+(?:box|boxes|bag|bags|carton|cartons|wrapper|wrappers|packaging|costume|costumes|"
                               r"poster|posters|logo|print|pattern|sticker|stickers|slicer|cutter|flavou?red|shaped|toy|toys)\b",
                               re.I)
-_AWAITING_BEFORE_ZH = re.compile(r"(?:等着|等待|等候|盼着)$")  # "等着爸爸的车": neither is in view yet
-_DOING_BEFORE_ZH = re.compile(r"(?:着|了|过|[骑抱牵拿推拉背抓带养喂遛逗看])(?:一[只个条位头匹辆])?$")
 
 
-def without_owners(mentions: list[Mention], text: str) -> list[Mention]:
-    """The mentions less those that only say whose something is: "a teddy bear on a child's bed"
-    has no child in view, "快递员把纸箱交给前台的小姐姐" one receptionist, not two people. An owner
-    whose body part or what it wears follows stays ("a man's hand", "the dog's collar"). "The cab
-    of a truck" is part of the truck, not a taxi."""
+def without_attributes(mentions: list[Mention], text: str) -> list[Mention]:
+    """The mentions less those that only describe another noun: an owner named to say whose a
+    thing is ("a teddy bear on a child's bed" has no child in view; "快递员把纸箱交给前台的小姐姐" has
+    one receptionist, not two people), a noun naming a kind of the next ("two pizza boxes"), and
+    "the cab of" a truck, which is no taxi."""
     kept = []
     for index, mention in enumerate(mentions):
-        if re.search(r"[\u4e00-\u9fff]", mention.phrase):
-            # "前台的小姐姐", "爸爸的自行车": X的Y, Y a person or a thing, not X's hand or what X wears
-            following = mentions[index + 1] if index + 1 < len(mentions) else None
-            # an owner is someone (or an animal); "骑自行车的女孩", "抱着小狗的女孩" say who, by what they do
-            owner = (following is not None and mention.animate and following.head not in _BODY_PARTS
-                     and following.head not in _ON_THE_OWNER_ZH and _OWNED_AFTER_ZH.fullmatch(text[mention.end : following.start])
-                     and (following.coco == "person" or mention.coco != following.coco)
-                     and (not _DOING_BEFORE_ZH.search(text[max(0, mention.start - 3) : mention.start])
-                          or _AWAITING_BEFORE_ZH.search(text[: mention.start]) is not None))
-        else:  # the owned thing, named within the next two words ("the dog's water bowl", "a customer's front
-            # door"), is a thing or a place, not their body or what they wear ("a puppy's heartbeat" names neither)
-            owned = {word.lower() for word in re.findall(r"\w+", text[mention.end :])[:2]}
-            following = mentions[index + 1] if index + 1 < len(mentions) else None
-            thing_next = (following is not None and following.head not in _BODY_PARTS
-                          and len(re.findall(r"\w+", text[mention.end : following.start])) <= 1)
-            owner = (bool(_POSSESSIVE_EN.search(mention.phrase)) and not mention.pronoun
-                     and mention.head not in _BODY_PARTS and not owned & _ON_THE_OWNER
-                     and (thing_next or bool(owned & _PLACE_WORDS_EN)))
-        # "two pizza boxes", "a dog costume": the noun only says what kind the next one is
-        modifier = (mention.coco != "person" and not mention.phrase.endswith("s")
-                    and _KIND_OF_NEXT_EN.match(text, mention.end) is not None)
-        # "the cab of a semi truck": the truck's cab, not a taxi
+        following = mentions[index + 1] if index + 1 < len(mentions) else None
+        chinese = re.search(r"[\u4e00-\u9fff]", mention.phrase) is not None
+        owner = _owner_zh(mention, following, text) if chinese else _owner_en(mention, following, text)
+        kind_of_next = (not chinese and mention.coco != "person" and not mention.phrase.endswith("s")
+                        and _KIND_OF_NEXT_EN.match(text, mention.end) is not None)
         part = mention.head == "cab" and re.match(r"\s+of\b", text[mention.end :]) is not None
-        if not owner and not part and not modifier:
+        if not (owner or kind_of_next or part):
             kept.append(mention)
     return kept
+
+
+def _owner_en(mention: Mention, following: Mention | None, text: str) -> bool:
+    """"a child's bed", "a customer's front door": the thing or place owned is named within the next two words."""
+    if not _POSSESSIVE_EN.search(mention.phrase) or mention.pronoun or mention.head in _BODY_PARTS:
+        return False
+    owned = {word.lower() for word in re.findall(r"\w+", text[mention.end :])[:2]}
+    if owned & _ON_THE_OWNER:
+        return False
+    thing_next = (following is not None and following.head not in _BODY_PARTS
+                  and len(re.findall(r"\w+", text[mention.end : following.start])) <= 1)
+    return thing_next or bool(owned & _PLACE_WORDS_EN)
+
+
+def _owner_zh(mention: Mention, following: Mention | None, text: str) -> bool:
+    """"爸爸的自行车", "前台的小姐姐": someone (or an animal) 的 a person or a thing of another class."""
+    if following is None or not mention.animate or following.head in _BODY_PARTS | _ON_THE_OWNER_ZH:
+        return False
+    if not _OWNED_AFTER_ZH.fullmatch(text[mention.end : following.start]):
+        return False
+    if following.coco != "person" and following.coco == mention.coco:
+        return False
+    doing = _DOING_BEFORE_ZH.search(text[max(0, mention.start - 3) : mention.start])
+    return doing is None or _AWAITING_BEFORE_ZH.search(text[: mention.start]) is not None
 
 
 # Between an apposition's members: "two women and a bald man", "一男一女、两个孩子".

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from clipmill.planning.assembly import assemble, describe_environment, segment_prompts
 from clipmill.planning.confidence import decide, with_order_note
 from clipmill.planning.counting import (absent_classes, count_entities, with_pronoun_subject, without_group_details,
-                                        without_owners)
+                                        without_attributes)
 from clipmill.planning.language import Language, detect_language
 from clipmill.planning.lexicon.shot_words import CAMERA_EN, CAMERA_ZH, LABEL_RE
 from clipmill.planning.negative_prompts import default_negative_prompt, with_absent
@@ -65,7 +65,7 @@ def plan_shot(text: str, *, segments: int = 1, negative_prompt: str | None = Non
                          absence.cut_spans)
 
     # 4. expectations
-    classes, introducing, unstated = count_entities(without_owners(without_group_details(mentions, text), text), language)
+    classes, introducing, unstated = count_entities(without_attributes(without_group_details(mentions, text), text), language)
     named_person = "person" in classes
     classes = with_pronoun_subject(classes, text, language)
     interaction, opening, subject_classes, notes = resolve_interaction(read.events)
