@@ -61,8 +61,8 @@ KEEP = {
     "pip", "wheel", "jinja2", "markupsafe", "filelock", "fsspec", "typing-extensions", "packaging", "regex",
     "pyyaml", "psutil", "tqdm", "requests", "urllib3", "idna", "certifi", "charset-normalizer", "protobuf",
     "pandas", "matplotlib", "contourpy", "cycler", "fonttools", "kiwisolver", "pyparsing", "python-dateutil",
-    "six", "pytz", "tzdata", "scikit-learn", "joblib", "threadpoolctl", "nvidia-ml-py", "onnx",
-}
+    "six", "tzdata", "scikit-learn", "joblib", "threadpoolctl", "nvidia-ml-py", "onnx",
+}  # not pytz: the H100 image of 2026-12-07 had none, and Prefect's server imports it
 KEEP_PREFIXES = ("nvidia-", "cuda-", "jax")  # CUDA's libraries (not nvidia-cutlass-dsl: part b carries it)
 # Never carried: opencv-python-headless provides cv2 (ultralytics and rapidocr ask for opencv-python).
 EXCLUDE = {"opencv-python"}
