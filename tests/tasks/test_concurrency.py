@@ -110,6 +110,7 @@ def test_a_generation_past_its_deadline_stops_at_the_next_step_and_frees_the_dev
     assert generator.generate(_small_request(steps=1)).frames.shape[0] == 5  # the device is free again
 
 
+@pytest.mark.slow  # on the session's real Prefect server, which costs 16-20 s to start
 def test_a_gpu_slot_held_elsewhere_makes_the_next_generation_wait(harness, monkeypatch):
     """The global concurrency limit, on a real server: while another process (a served
     deployment, another worker) holds the GPU's slot, a generation here waits."""
@@ -172,6 +173,7 @@ def test_clips_of_one_worker_queue_on_the_model_thread_and_never_poll_the_gpu_sl
     assert second.waited_s >= 0.3 and second.device_s > 0
 
 
+@pytest.mark.slow  # on the session's real Prefect server, which costs 16-20 s to start
 def test_a_task_past_its_timeout_is_timed_out_by_prefect_though_its_model_call_hangs(harness):
     """Prefect's timeout reaches a clip thread that waits for a hung model call (the wait is
     sliced); the task ends TimedOut and is not retried. The model call itself runs on."""
@@ -197,6 +199,7 @@ def test_a_task_past_its_timeout_is_timed_out_by_prefect_though_its_model_call_h
     assert len(calls) == 1 and time.monotonic() - started < 10
 
 
+@pytest.mark.slow  # on the session's real Prefect server, which costs 16-20 s to start
 def test_a_hung_step_stops_renewing_its_job_lease_after_its_deadline(harness, tmp_path):
     """A step stuck where no exception reaches it (here a wait on a lock; on a GPU, a kernel):
     Prefect cannot end it, yet past the task's deadline the heartbeat stops and another run

@@ -4,6 +4,7 @@ lease holder on another host is judged by what Prefect knows: its flow run marke
 the worker that ran it) is proof that it is dead; a running or unknown one is not."""
 import uuid
 
+import pytest
 import yaml
 from prefect import flow
 from prefect.client.orchestration import get_client
@@ -108,6 +109,7 @@ def _elsewhere(run_id: str) -> str:
     return f"gpu-box-7:4242:123456:4026531836:0badcafe:{run_id}"
 
 
+@pytest.mark.slow  # on the session's real Prefect server, which costs 16-20 s to start
 def test_a_holder_whose_flow_run_crashed_is_dead_and_a_running_one_is_not(harness):
     assert holder_is_dead(_elsewhere(_flow_run(Crashed(message="worker process exited with -9"))))
     assert not holder_is_dead(_elsewhere(_flow_run(Running())))
@@ -127,6 +129,7 @@ def _batch() -> tuple[str, str]:
     return str(flow_run.get_id()), _clip()
 
 
+@pytest.mark.slow  # on the session's real Prefect server, which costs 16-20 s to start
 def test_a_clip_lease_names_its_batch_run_the_one_a_worker_marks_crashed(harness):
     batch_run, worker = _batch()
     assert flow_run_of(worker) == batch_run
