@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+if str(HERE.parents[2]) not in sys.path:  # run as a file: the repository root, last, for `tests.benchmarks`
+    sys.path.append(str(HERE.parents[2]))
 
 from tests.benchmarks.results_json import emit  # noqa: E402
 
