@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from clipmill.planning.language import Language
 from clipmill.planning.lexicon import PAIR_NOUNS
+from clipmill.planning.lexicon.company import CAR_PARK, HARBOUR, PUBLIC_PLACES, SERVING_TRADES
 from clipmill.planning.lexicon.groups import GROUP_NUMBERS
 from clipmill.planning.lexicon.negation import EMPTY_PLACE_EN, EMPTY_PLACE_ZH, HEDGES
 from clipmill.planning.parsing import Absence, Event, Mention
@@ -89,26 +90,6 @@ _CROWD_PLACES = re.compile(
     r"婚礼|派对|聚会|比赛现场|观众|广场舞|广场上跳舞|(?:拦下|拦住|截停)[^，。,]{0,4}(?:电动车|电瓶车|摩托|自行车|单车)|马拉松|机舱|车厢里|机场|候机|火车站|地铁站|"
     r"(?:公交车?|巴士|大巴|地铁|火车|高铁|动车|轮渡)(?:上|里)|(?:餐厅|饭店|餐馆|食堂|大排档)(?!后厨|厨房)",
     re.IGNORECASE)
-# Where strangers are normally in view, a count of people is only the fewest: "a girl waits at the
-# bus stop" is good with others waiting too. Public places people pass through or are served in...
-_PUBLIC_PLACES = re.compile(
-    r"\b(?:street|streets|sidewalk|pavement|crosswalk|zebra\s+crossing|intersection|crossroads?|bus\s+stop|"
-    r"bus\s+shelter|(?<!gas\s)(?<!charging\s)(?<!docking\s)station|platform|subway|metro|airport|terminal|escalator|queue|"
-    r"shop|store|supermarket|grocery|boutique|bakery|caf[eé]|coffee\s+shop|coffeehouse|tea\s+shop|(?:a|the)\s+(?:\w+\s+)?bar|"
-    r"pub|restaurant|diner|canteen|cafeteria|food\s+court|food\s+stall|mall|market|gym|fitness\s+(?:center|centre|studio)|"
-    r"swimming\s+pool|public\s+pool|barbershop|barber\s+shop|hair\s+salon|salon|hospital|clinic|pharmacy|"
-    r"classroom|campus|lecture\s+hall|lobby|reception|front\s+desk|checkout|ticket\s+(?:office|booth)|bank|"
-    r"post\s+office|library|museum|zoo|theme\s+park|amusement\s+park|ski\s+(?:slope|resort)|wedding|"
-    r"(?:town|city|public|market)\s+square|plaza|(?:basketball|tennis|volleyball|badminton)\s+court|(?:football|soccer)\s+"
-    r"(?:pitch|field)|harbou?r|marina|port|office|open-plan|cubicles?|bride|groom|newlyweds?|petting\s+(?:farm|zoo)|"
-    # street furniture says the shot is in a street: "pauses next to a fire hydrant"
-    r"alley|alleyway|fire\s+hydrant|parking\s+meter|traffic\s+lights?|stop\s+sign|car\s+wash|"
-    r"wait(?:s|ed|ing)?\s+for\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?(?:bus|train|subway|tram|taxi|ride))\b|"
-    r"街上|街头|街边|马路|路口|斑马线|人行道|公交站|车站|站台|地铁|机场|电梯|扶梯|排队|"
-    r"商店|小店|店里|店内|门店|超市|便利店|面包店|烘焙店|咖啡馆|咖啡店|奶茶店|茶饮店|酒吧|餐厅|饭店|餐馆|食堂|"
-    r"商场|市场|菜场|健身房|游泳馆|泳池|理发店|美发店|发廊|美甲店|医院|诊所|病房|药店|教室|校园|课堂|"
-    r"大堂|前台|柜台|收银台|银行|邮局|图书馆|博物馆|动物园|游乐园|滑雪场|婚礼|婚宴|广场|球场|港口|码头|办公室|写字楼|工位|"
-    r"新郎|新娘|探店|(?<![酒])店(?![长主员家小])|等(?:公交|地铁|车|火车|高铁)|小巷|巷子|胡同|消防栓|红绿灯|洗车房|洗车店", re.I)
 # "alone", "on her own", "the only customer": no one else is there to see
 _NOBODY_ELSE = re.compile(r"\b(?:alone|by\s+(?:him|her|them)sel(?:f|ves)|on\s+(?:his|her|their)\s+own|(?:nobody|no\s+one)\s+else|"
                           r"the\s+only\s+(?:one|person|customer|guest|passenger|diner|shopper|patient))\b|"
@@ -118,22 +99,6 @@ _NOBODY_USES = re.compile(r"(?:没人|没有人|无人)(?:去|来)?(?:坐|用|�
                           r"\b(?:nobody|no\s+one|no-one)\s+(?:is\s+|was\s+|ever\s+)?(?:sits?|sitting|uses?|using|touch(?:es|ing)?|eats?|"
                           r"eating|drinks?|drinking|takes?|taking|buys?|buying|answers?|answering|picks?\s+up|picking\s+up|"
                           r"notices?|noticing|claims?|wants?|plays?\s+with|playing\s+with|rides?|riding)\b", re.I)
-# ... and trades whose work is serving or watching over others, who are then in view ("a barber
-# cuts an old man's hair": others wait; "a chef tosses noodles": cooks work behind him).
-_SERVING_TRADES = frozenset(
-    "waiter waitress server busboy barista bartender barman barmaid sommelier cashier clerk shopkeeper salesperson "
-    "salesman saleswoman saleslady vendor hawker seller barber hairdresser hairstylist stylist manicurist chef cook "
-    "sous-chef receptionist concierge doorman bellboy bellhop usher guard bouncer policeman policewoman cop officer "
-    "coach trainer instructor teacher lecturer professor tutor nurse doctor surgeon dentist hygienist pharmacist "
-    "paramedic medic conductor stewardess steward attendant guide lifeguard referee umpire busker emcee tailor "
-    "goalkeeper goalie striker batter pitcher catcher quarterback "
-    "服务员 服务生 侍者 侍应生 传菜员 店小二 咖啡师 咖啡店员 奶茶店员 调酒师 调饮师 收银员 店员 导购 导购员 售货员 "
-    "售货阿姨 营业员 柜员 柜姐 柜哥 摊主 小贩 商贩 摊贩 理发师 美发师 发型师 造型师 美甲师 厨师 大厨 主厨 帮厨 "
-    "厨子 厨师长 前台 礼宾员 门童 迎宾 保安 警卫 门卫 交警 民警 辅警 警察 协管员 交通协管员 城管 教练 教练员 "
-    "健身教练 私教 老师 教师 瑜伽老师 教授 护士 医生 大夫 医师 医护人员 药剂师 售票员 检票员 安检员 列车员 "
-    "乘务员 空姐 导游 领队 救生员 裁判 裁缝 裁缝师 守门员 门将 球员 前锋 老板娘 店长 店主".split()
-) | {"store clerk", "shop assistant", "sales assistant", "pastry chef", "security guard", "crossing guard",
-     "police officer", "flight attendant", "tour guide", "street performer", "dental hygienist"}
 # "down the aisle of a plane", "in the cabin of a bus": the vehicle is where the shot is, not a thing in view
 _INSIDE_VEHICLE = re.compile(r"\b(?:aisle|cabin|cockpit|interior|inside)\s+(?:of\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
                              r"(?P<vehicle>plane|airplane|jet|airliner|bus|train|subway)\b", re.I)
@@ -157,9 +122,6 @@ _AWAITING = re.compile(r"(?:\bwait(?:s|ed|ing)?\s+for|\bawait(?:s|ed|ing)?|等�
 _TRAFFIC = re.compile(r"\b(?:busy|traffic(?!\s+(?:lights?|cones?|signs?|signals?))|rush\s+hour|congested|packed)\b|"
                       r"车流|车水马龙|车来车往|堵车|拥堵|川流不息|高峰", re.I)
 _VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
-# Places full of a class: other cars in a car park, other boats in a harbour
-_CAR_PARK = re.compile(r"\b(?:parking\s+(?:lot|structure)|car\s+park|car\s+dealership)\b|停车场|4S店", re.I)
-_HARBOUR = re.compile(r"\b(?:harbou?r|marina|port|dock|docks|pier|wharf|jetty|quay)\b|港口|码头|港湾|渔港", re.I)
 # Going in or out, said of a negated action ("without going in", "没有钻进去"): no entering or leaving
 _MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|come(?:s|ing)?|get(?:s|ting)?)\s+(?:in|inside|"
                           r"out|into|away)\b|\b(?:enter(?:s|ing)?|leav(?:e|es|ing)|exit(?:s|ing)?)\b|进去|进来|进门|出去|出来|"
@@ -492,14 +454,14 @@ def _in_company(name: str, text: str, own: list[Mention], crowd) -> str | None:
         return None
     if name in _VEHICLE_CLASSES or name == "boat":
         full = _TRAFFIC.search(text) if name != "boat" else None
-        full = full or (_CAR_PARK.search(text) if name == "car" else _HARBOUR.search(text) if name == "boat" else None)
+        full = full or (CAR_PARK.search(text) if name == "car" else HARBOUR.search(text) if name == "boat" else None)
         return f"'{full.group(0)}'" if full is not None else None
     if name != "person" or EMPTY_PLACE_EN.search(text) or EMPTY_PLACE_ZH.search(text) or _NOBODY_ELSE.search(text):
         return None
-    place = crowd or _PUBLIC_PLACES.search(text) or _TRAFFIC.search(text)
+    place = crowd or PUBLIC_PLACES.search(text) or _TRAFFIC.search(text)
     if place is not None:
         return f"'{place.group(0)}'"
-    trade = next((m for m in own if m.head.replace("_", " ").lower() in _SERVING_TRADES), None)
+    trade = next((m for m in own if m.head.replace("_", " ").lower() in SERVING_TRADES), None)
     if trade is not None:
         return f"'{trade.phrase}' (a trade that serves or watches over others)"
     return None
