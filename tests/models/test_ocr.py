@@ -106,3 +106,9 @@ def test_reads_no_corner_text_in_clean_footage(reader):
                              footage("intel_bottle-detection.mp4", n=1, start=500),
                              footage("mmaction2_test_video_structuralize.mp4", n=2, step=90)])
     assert [b for b in reader.read_corners(frames, list(range(len(frames)))) if len(b.text) > 1] == []
+
+
+def test_the_reader_uses_half_the_cores_from_two_to_eight():
+    from clipmill.models.ocr import default_ocr_threads
+
+    assert [default_ocr_threads(cores) for cores in (1, 2, 4, 16, 64)] == [2, 2, 2, 8, 8]
