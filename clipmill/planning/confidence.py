@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from clipmill.planning.language import Language
 from clipmill.planning.lexicon import PAIR_NOUNS
-from clipmill.planning.lexicon.company import CAR_PARK, HARBOUR, PUBLIC_PLACES, SERVING_TRADES
+from clipmill.planning.lexicon.company import CAR_PARK, CROWDS, HARBOUR, PUBLIC_PLACES, SERVING_TRADES
 from clipmill.planning.lexicon.groups import GROUP_NUMBERS
 from clipmill.planning.lexicon.negation import EMPTY_PLACE_EN, EMPTY_PLACE_ZH, HEDGES
 from clipmill.planning.parsing import Absence, Event, Mention
@@ -76,20 +76,6 @@ _ABOVE = re.compile(r"\b(?:(?:seen|filmed|shot|viewed|looking\s+down)\s+from\s+(
                     r"overhead\s+(?:view|shot|angle|camera)|top[-\s]down)\b|俯拍|俯视|俯瞰|顶视|从上往下", re.I)
 _SEEN_AT_EYE_LEVEL = frozenset({"person", "bicycle", "car", "motorcycle", "bus", "truck", "train", "boat", "horse",
                                 "cow", "sheep", "dog", "elephant", "bear", "zebra", "giraffe"})
-_CROWD_PLACES = re.compile(
-    r"\b(?:night\s+market|market|bazaar|crowd(?:ed|s)?|busy|bustling|packed|festival|concert|parade|rush\s+hour|"
-    r"stadium|mall|shopping\s+street|fair|carnival|street\s+party|nightclub|subway\s+car|audience|spectators|"
-    r"(?:leads?|teach(?:es)?|instructs?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?class|"
-    r"(?:leads?|guides?|shows?|takes?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?(?:group|tour)\b|"
-    r"(?:at|during)\s+(?:a|the)\s+(?:\w+\s+)?(?:game|match|wedding|party|ceremony|graduation|conference|lecture)|"
-    r"(?:the|a)\s+(?:\w+\s+)?(?:race|marathon)|airport|terminal|train\s+station|(?:aisle|cabin)\s+of\s+(?:a|an|the)\s+(?:\w+\s+)?(?:plane|airplane|jet|"
-    r"train|bus))\b|"
-    r"\b(?:on|aboard|in)\s+(?:a|the)\s+(?:\w+\s+)?(?:bus|train|subway|tram|ferry)\b|"
-    r"\b(?:restaurant|diner|cafeteria|food\s+court)\b(?!\s+kitchen)|"
-    r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|人山人海|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢|"
-    r"婚礼|派对|聚会|比赛现场|观众|广场舞|广场上跳舞|(?:拦下|拦住|截停)[^，。,]{0,4}(?:电动车|电瓶车|摩托|自行车|单车)|马拉松|机舱|车厢里|机场|候机|火车站|地铁站|"
-    r"(?:公交车?|巴士|大巴|地铁|火车|高铁|动车|轮渡)(?:上|里)|(?:餐厅|饭店|餐馆|食堂|大排档)(?!后厨|厨房)",
-    re.IGNORECASE)
 # "alone", "on her own", "the only customer": no one else is there to see
 _NOBODY_ELSE = re.compile(r"\b(?:alone|by\s+(?:him|her|them)sel(?:f|ves)|on\s+(?:his|her|their)\s+own|(?:nobody|no\s+one)\s+else|"
                           r"the\s+only\s+(?:one|person|customer|guest|passenger|diner|shopper|patient))\b|"
@@ -122,6 +108,8 @@ _AWAITING = re.compile(r"(?:\bwait(?:s|ed|ing)?\s+for|\bawait(?:s|ed|ing)?|等�
 _TRAFFIC = re.compile(r"\b(?:busy|traffic(?!\s+(?:lights?|cones?|signs?|signals?))|rush\s+hour|congested|packed)\b|"
                       r"车流|车水马龙|车来车往|堵车|拥堵|川流不息|高峰", re.I)
 _VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
+# The places full of a class, where a count of it written is only the fewest in view
+_FULL_OF = {**{name: (_TRAFFIC,) for name in _VEHICLE_CLASSES}, "car": (_TRAFFIC, CAR_PARK), "boat": (HARBOUR,)}
 # Going in or out, said of a negated action ("without going in", "没有钻进去"): no entering or leaving
 _MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|come(?:s|ing)?|get(?:s|ting)?)\s+(?:in|inside|"
                           r"out|into|away)\b|\b(?:enter(?:s|ing)?|leav(?:e|es|ing)|exit(?:s|ing)?)\b|进去|进来|进门|出去|出来|"
@@ -190,14 +178,13 @@ def decide(raw: Expectations, *, text: str, language: Language, mentions: list[M
     negated_actions = negated_action_spans(text, language, mentions)
     # a "before" clause may only say when ("before the guests arrive"): what only it names is unsure
     later = [(start, end, text[start:end]) for start, end in time_spans]
-    crowd = _CROWD_PLACES.search(text)
     unchecked: list[UncheckedExpectation] = []
     confidence: dict[str, float] = {}
     classes: dict[str, int] = {}
     at_least: dict[str, int] = {}
     for name, count in raw.classes.items():
         presence = _presence(name, introducing, negated_actions, pronoun_person, text, mentions)
-        number = _count(name, count, text, introducing, unstated, crowd, pronoun_person)
+        number = _count(name, count, text, introducing, unstated, pronoun_person)
         own, implying = _of_class(name, introducing)
         after_shot = [(start, end, text[start:end]) for start, end in later_spans]
         if name != "person" and own and all(_inside(m, after_shot) is not None for m in own):
@@ -318,10 +305,10 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
     if name == "dining table" and own and all(_DESK.search(m.phrase) for m in own):
         return _Rule(NEAREST_CLASS, f"'{own[0].phrase}': COCO has no desk; it is read as a dining table, which a "
                                     "detector may not call it")
-    places = [m for m in own if name in _VEHICLE_CLASSES | _PUBLIC_VEHICLES and _VEHICLE_PLACE_AFTER.match(text, m.end)]
+    places = [found for m in own if name in _VEHICLE_CLASSES | _PUBLIC_VEHICLES
+              and (found := _VEHICLE_PLACE_AFTER.match(text, m.end))]
     if own and len(places) == len(own):  # "outside the subway exit", "地铁口": a place named after the vehicle
-        return _Rule(SETTING, f"'{text[places[0].start : _VEHICLE_PLACE_AFTER.match(text, places[0].end).end()]}' "
-                              "is a place, not the vehicle in view")
+        return _Rule(SETTING, f"'{own[0].phrase}{places[0].group(0)}' is a place, not the vehicle in view")
     riding = [m for m in own if _riding(m, text)]
     if name in _PUBLIC_VEHICLES and own and len(riding) == len(own):
         return _Rule(SETTING, f"'{text[max(0, own[0].start - 6) : own[0].end + 1].strip()}': riding it, the shot is "
@@ -427,7 +414,7 @@ def _game_phrase(mention: Mention, text: str) -> str:
 _PRONOUN_BEFORE = re.compile(r"\b(?:he|she|they|his|her|their)\b|他|她|它|他们|她们", re.I)
 
 
-def _count(name: str, count: int, text: str, introducing: list[Mention], unstated: list[Mention], crowd,
+def _count(name: str, count: int, text: str, introducing: list[Mention], unstated: list[Mention],
            pronoun_person: bool) -> _Rule:
     """How sure the count of `name` is; a floor (`_Rule.floor`) where others of it are normally in view."""
     own, implying = _of_class(name, introducing)
@@ -438,27 +425,26 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
     if count > MAX_ENFORCED_COUNT:
         return _Rule(LARGE_COUNT, f"{count} of {name}: more than a detector counts steadily ({MAX_ENFORCED_COUNT})")
     rule = _count_as_written(name, count, text, own, implying, pronoun_person)
-    company = _in_company(name, text, own, crowd)
+    company = _in_company(name, text, own)
     if company is None:
         return rule
     return _Rule(rule.confidence, f"{rule.why}; {company} puts others in view: at least {count}, more being fine",
                  floor=True)
 
 
-def _in_company(name: str, text: str, own: list[Mention], crowd) -> str | None:
+def _in_company(name: str, text: str, own: list[Mention]) -> str | None:
     """Why others of `name` are normally in view ("'busy traffic'", "'a waiter' (a trade serving others)"),
     or None: vehicles in traffic (cars in a car park, boats in a harbour); people in a crowded or
     public place or named by a serving trade; never where the text says they are alone or the
     only ones ("只停着一辆白色轿车"), or, for people, that the place is empty."""
     if any(_ONLY_BEFORE.search(text[max(0, m.start - 8) : m.start]) for m in own):
         return None
-    if name in _VEHICLE_CLASSES or name == "boat":
-        full = _TRAFFIC.search(text) if name != "boat" else None
-        full = full or (CAR_PARK.search(text) if name == "car" else HARBOUR.search(text) if name == "boat" else None)
+    if name != "person":
+        full = next((found for place in _FULL_OF.get(name, ()) if (found := place.search(text))), None)
         return f"'{full.group(0)}'" if full is not None else None
-    if name != "person" or EMPTY_PLACE_EN.search(text) or EMPTY_PLACE_ZH.search(text) or _NOBODY_ELSE.search(text):
+    if EMPTY_PLACE_EN.search(text) or EMPTY_PLACE_ZH.search(text) or _NOBODY_ELSE.search(text):
         return None
-    place = crowd or PUBLIC_PLACES.search(text) or _TRAFFIC.search(text)
+    place = next((found for place in (CROWDS, PUBLIC_PLACES, _TRAFFIC) if (found := place.search(text))), None)
     if place is not None:
         return f"'{place.group(0)}'"
     trade = next((m for m in own if m.head.replace("_", " ").lower() in SERVING_TRADES), None)
@@ -477,10 +463,11 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     if generations:  # "祖孙三代": three generations, at least three people
         return _Rule(UNSTATED, f"'{generations[0].phrase}{text[generations[0].end : generations[0].end + 2]}': "
                                "several generations, a number of people not stated")
-    measured = [m for m in own if _MEASURE_BEFORE.search(text[max(0, m.start - 24) : m.start])]
+    measured = next(((m, found) for m in own if (found := _MEASURE_BEFORE.search(text[max(0, m.start - 24) : m.start]))),
+                    None)
     if measured:  # "a plate of broccoli", "一串香蕉": how many is not said
-        said = _MEASURE_BEFORE.search(text[max(0, measured[0].start - 24) : measured[0].start]).group(0)
-        return _Rule(UNSTATED, f"'{said}{measured[0].phrase}': a quantity by its container or measure, not a number")
+        mention, said = measured
+        return _Rule(UNSTATED, f"'{said.group(0)}{mention.phrase}': a quantity by its container or measure, not a number")
     public = [m for m in own if m.head in _PUBLIC_NOUNS_ZH and not m.stated and not m.definite
               and (not _ONE_RECIPIENT_ZH.search(text[max(0, m.start - 6) : m.start])
                    or _HANDED_OUT_ZH.match(text[m.end : m.end + 3]))]

@@ -216,13 +216,9 @@ def _truth_counts(case: dict) -> dict[str, int | None]:
     return out
 
 
-def _truth_fewest(case: dict) -> dict[str, int]:
-    """Class -> the fewest a correct clip shows: the count stated, or N of "N+"."""
-    return {name: int(str(count).rstrip("+")) for name, count in case.get("classes", {}).items()}
-
-
-def _legacy_counts(case: dict) -> dict[str, int]:
-    """The old sets' reading: a bare plural counts as its least number ("2+" -> 2)."""
+def _fewest_counts(case: dict) -> dict[str, int]:
+    """Class -> the fewest a correct clip shows: the count stated, or N of "N+". Also the old
+    sets' per-field reading, where a bare plural counts as its least number ("2+" -> 2)."""
     return {name: int(str(count).rstrip("+")) for name, count in case.get("classes", {}).items()}
 
 
@@ -245,7 +241,7 @@ def expectation_items(case: dict, plan) -> dict:
     for name, count in exp.classes.items():
         enforced.append((f"presence:{name}", name in truth))
         enforced.append((f"count:{name}={count}", truth.get(name) == count))
-    fewest = _truth_fewest(case)
+    fewest = _fewest_counts(case)
     for name, floor in exp.at_least.items():
         enforced.append((f"presence:{name}", name in truth))
         if floor > 1:
@@ -285,7 +281,7 @@ def confidence_items(case: dict, plan) -> list[dict]:
         conf = (exp.confidence.get(f"presence:{name}", 0.9), exp.confidence.get(f"count:{name}", 0.9))
         units.append({"rule": f"class:{name}", "confidence": min(conf), "confidences": conf, "enforced": True,
                       "items": [name in truth, truth.get(name) == count]})
-    fewest = _truth_fewest(case)
+    fewest = _fewest_counts(case)
     for name, floor in exp.at_least.items():
         if floor == 1:
             units.append({"rule": f"present:{name}", "confidence": exp.confidence.get(f"presence:{name}", 0.9),
@@ -358,7 +354,7 @@ def by_confidence(names) -> dict:
 def score_case(case: dict, plan=None) -> dict[str, bool]:
     """Field -> right or wrong, for the fields the case states."""
     plan = plan or plan_shot(case_text(case))
-    expected_classes = _legacy_counts(case)
+    expected_classes = _fewest_counts(case)
     got = plan.expectations.classes
     scores = {
         "classes": set(got) == set(expected_classes),

@@ -349,18 +349,6 @@ def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight
     }
 
 
-def profile_steps(speed: str, model: str) -> int:
-    """The steps a job of `speed` runs on `model` when the spec names none (JobSpec.initial_params)."""
-    from clipmill.models.catalog import MODEL_SPECS
-
-    spec = MODEL_SPECS[model]
-    if speed == "distilled" and spec.distilled:
-        return spec.distilled.steps
-    if speed == "fast" and spec.fast_steps:
-        return spec.fast_steps
-    return spec.default_steps
-
-
 def create_gpu_slot() -> None:
     """The GPU's global concurrency limit, as deployments/setup.sh creates it for each GPU."""
     from prefect.client.orchestration import get_client
@@ -407,7 +395,7 @@ def main() -> None:
     results: dict = {"gpu": torch.cuda.get_device_name(0) if on_gpu else "cpu", "host_cpus": os.cpu_count(),
                      "model": "tiny" if args.smoke else "wan2.2-ti2v-5b", "random_weights": True,
                      "width": args.width, "height": args.height, "frames": args.frames,
-                     "speed": args.speed, "steps": args.steps or profile_steps(args.speed, "tiny" if args.smoke else "wan2.2-ti2v-5b"),
+                     "speed": args.speed, "steps": args.steps,  # filled in from the first batch's attempts
                      "python": platform.python_version(),
                      "torch": torch.__version__, "host": socket.gethostname()}
     source = None if args.smoke else args.source
@@ -438,6 +426,8 @@ def main() -> None:
             # The top-level keys come from the first setting's batch (2 in flight: the worker's
             # default); written after every batch so that a run cut short keeps what it measured.
             first = results["runs"][0]
+            # The steps the product's speed profile chose (JobSpec.initial_params), as run
+            results["steps"] = (first["first_attempt_params"] or {}).get("steps", results["steps"])
             results.update({key: first[key] for key in ("clips", "clips_in_flight", "gpu_busy_fraction",
                                                         "prefect_overhead_fraction", "s_per_accepted_clip",
                                                         "bare_generation_s_per_clip",

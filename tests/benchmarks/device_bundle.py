@@ -358,9 +358,10 @@ def travelling_tree_bytes() -> int:
     return total
 
 
-def pack(items: list[dict], limit: int) -> list[list[dict]]:
-    """First fit, largest first, into bins under limit bytes."""
-    bins: list[tuple[int, list[dict]]] = []
+def pack(items: list[dict], limit: int, first: list[dict] = ()) -> list[list[dict]]:
+    """First fit, largest first, into bins under limit bytes; `first`, if given, fills the first
+    bin before the others are placed."""
+    bins: list[tuple[int, list[dict]]] = [(sum(i["file"].stat().st_size for i in first), list(first))] if first else []
     for item in sorted(items, key=lambda i: -i["file"].stat().st_size):
         size = item["file"].stat().st_size
         for i, (used, content) in enumerate(bins):
@@ -459,19 +460,10 @@ def repack(args) -> None:
             seen.add(item["file"])
             (first if name == args.parts_from.split(",")[0] else items).append({**item, "file": folder / item["file"]})
     limit = CALL_LIMIT - travelling_tree_bytes() - 2 * MIB
-    bins = [(sum(i["file"].stat().st_size for i in first), first)]
-    for item in sorted(items, key=lambda i: -i["file"].stat().st_size):  # first fit, largest first
-        size = item["file"].stat().st_size
-        for n, (used, content) in enumerate(bins):
-            if used + size <= limit:
-                bins[n] = (used + size, content + [item])
-                break
-        else:
-            bins.append((size, [item]))
     for old in out.glob(f"{args.prefix}[0-9]*"):
         shutil.rmtree(old)
     calls = []
-    for i, (_, content) in enumerate(bins, 1):
+    for i, content in enumerate(pack(items, limit, first), 1):
         folder = out / f"{args.prefix}{i}"
         folder.mkdir(parents=True)
         manifest = {"part": f"{args.prefix} (from {args.parts_from})", "needs": [], "items": []}

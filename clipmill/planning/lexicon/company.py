@@ -1,8 +1,23 @@
 """Where others of a class are normally in view, so that a count written is only the fewest a
-correct clip shows: public places and the trades that serve people (for people), car parks (for
+correct clip shows: crowds, public places and the trades that serve people (for people), car parks (for
 cars) and harbours (for boats). Vehicles in traffic are read with `confidence._TRAFFIC`."""
 import re
 
+# Crowds, and places and events full of people ("a night market", "at a wedding", "on the bus")
+CROWDS = re.compile(
+    r"\b(?:night\s+market|market|bazaar|crowd(?:ed|s)?|busy|bustling|packed|festival|concert|parade|rush\s+hour|"
+    r"stadium|mall|shopping\s+street|fair|carnival|street\s+party|nightclub|subway\s+car|audience|spectators|"
+    r"(?:leads?|teach(?:es)?|instructs?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?class|"
+    r"(?:leads?|guides?|shows?|takes?)\s+(?:a|the|her|his|their)\s+(?:\w+\s+)?(?:group|tour)\b|"
+    r"(?:at|during)\s+(?:a|the)\s+(?:\w+\s+)?(?:game|match|wedding|party|ceremony|graduation|conference|lecture)|"
+    r"(?:the|a)\s+(?:\w+\s+)?(?:race|marathon)|airport|terminal|train\s+station|(?:aisle|cabin)\s+of\s+(?:a|an|the)\s+(?:\w+\s+)?(?:plane|airplane|jet|"
+    r"train|bus))\b|"
+    r"\b(?:on|aboard|in)\s+(?:a|the)\s+(?:\w+\s+)?(?:bus|train|subway|tram|ferry)\b|"
+    r"\b(?:restaurant|diner|cafeteria|food\s+court)\b(?!\s+kitchen)|"
+    r"夜市|集市|菜市场|市场|人群|人来人往|熙熙攘攘|人山人海|热闹|拥挤|人潮|演唱会|音乐节|庙会|高峰|商场|步行街|地铁车厢|"
+    r"婚礼|派对|聚会|比赛现场|观众|广场舞|广场上跳舞|(?:拦下|拦住|截停)[^，。,]{0,4}(?:电动车|电瓶车|摩托|自行车|单车)|马拉松|机舱|车厢里|机场|候机|火车站|地铁站|"
+    r"(?:公交车?|巴士|大巴|地铁|火车|高铁|动车|轮渡)(?:上|里)|(?:餐厅|饭店|餐馆|食堂|大排档)(?!后厨|厨房)",
+    re.IGNORECASE)
 # Where strangers are normally in view, a count of people is only the fewest: "a girl waits at the
 # bus stop" is good with others waiting too. Public places people pass through or are served in...
 PUBLIC_PLACES = re.compile(
