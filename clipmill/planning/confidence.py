@@ -12,10 +12,12 @@ confidence and why, and `clipmill plan` shows them.
 Precision comes first: a wrong enforced rule rejects a good clip (and spends GPU time on a
 regeneration), a missing one only lets QA check less. QA checks a class in `classes` with its
 count (more or fewer fails the clip), so a class whose count is unsure is enforced only as
-present (`at_least` 1). Where others of a class are normally in view (people in a street, a
-shop or a crowd, or served by a trade; cars in traffic) the count written is the fewest
-(`at_least`): "a barista pours latte art" is right with customers behind her, and "four people
-play basketball" filmed with two is still a wrong count.
+present (`at_least` 1). Where others of a class are normally in view the count written is the
+fewest (`at_least`): "a barista pours latte art" is right with customers behind her, and "four
+people play basketball" filmed with two is still a wrong count. For people that is everywhere but
+a home (a room, a couch, a bed), a close-up of hands, or where the text says they are alone: "a
+hiker on the summit", "a courier at a front door" and a prompt that names no place at all are
+right with a passer-by in view. For vehicles it is traffic and car parks, for boats a harbour.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 
 from clipmill.planning.language import Language
 from clipmill.planning.lexicon import PAIR_NOUNS
-from clipmill.planning.lexicon.company import CAR_PARK, CROWDS, HARBOUR, PUBLIC_PLACES, SERVING_TRADES
+from clipmill.planning.lexicon.company import (CAR_PARK, CROWDS, HARBOUR, PRIVATE_PLACES, PUBLIC_PLACES,
+                                              SERVING_TRADES)
 from clipmill.planning.lexicon.groups import GROUP_NUMBERS
 from clipmill.planning.lexicon.negation import EMPTY_PLACE_EN, EMPTY_PLACE_ZH, HEDGES
 from clipmill.planning.parsing import Absence, Event, Mention
@@ -109,7 +112,7 @@ _TRAFFIC = re.compile(r"\b(?:busy|traffic(?!\s+(?:lights?|cones?|signs?|signals?
                       r"车流|车水马龙|车来车往|堵车|拥堵|川流不息|高峰", re.I)
 _VEHICLE_CLASSES = {"car", "bus", "truck", "motorcycle", "bicycle"}
 # The places full of a class, where a count of it written is only the fewest in view
-_FULL_OF = {**{name: (_TRAFFIC,) for name in _VEHICLE_CLASSES}, "car": (_TRAFFIC, CAR_PARK), "boat": (HARBOUR,)}
+_FULL_OF = {**{name: (_TRAFFIC, CAR_PARK) for name in _VEHICLE_CLASSES}, "boat": (HARBOUR,)}
 # Going in or out, said of a negated action ("without going in", "没有钻进去"): no entering or leaving
 _MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|come(?:s|ing)?|get(?:s|ting)?)\s+(?:in|inside|"
                           r"out|into|away)\b|\b(?:enter(?:s|ing)?|leav(?:e|es|ing)|exit(?:s|ing)?)\b|进去|进来|进门|出去|出来|"
@@ -151,14 +154,37 @@ _INDOORS = re.compile(r"\b(?:in|inside|at|into)\s+(?:a|an|the|his|her|their|our)
 # unevenly (dining table, or nothing): the presence is recorded, not enforced.
 _DESK = re.compile(r"\bdesks?\b|书桌|课桌|办公桌|电脑桌|写字台|写字桌|学习桌|工作桌", re.I)
 _VAN = re.compile(r"\b(?:mini|camper\s?)?vans?\b|面包车|商务车|厢式货车|房车", re.I)
+# A scooter may be a kick scooter (a child's, or a rental e-scooter), which COCO has no class for
+_SCOOTER = re.compile(r"\b(?:e-)?scooters?\b", re.I)
+# "calls her sister", "给妈妈打视频电话": the one called is at the other end, not in view
+_CALLED_BEFORE_EN = re.compile(r"\b(?:calls?|called|calling|phones?|phoned|phoning|texts?|texted|texting|"
+                               r"video[- ]?calls?|facetimes?|facetimed)\s+(?:up\s+)?(?:his|her|their|my|a|an|the)?\s*"
+                               r"(?:[\w-]+\s+)?$", re.I)
+_CALLED_AROUND_ZH = re.compile(r"(?:给|跟|和|与)$")
+_CALL_AFTER_ZH = re.compile(r"(?:打|拨)(?:了|个|了个|通)?(?:视频)?(?:电话|视频)|视频通话|通电话|视频聊天|发(?:了)?(?:消息|微信|短信|语音)")
+# "each with a skateboard", "人手一个": one each for a group, as many as the group
+_EACH_BEFORE = re.compile(r"\b(?:each|every\s+one|all)\s+(?:of\s+them\s+)?(?:with|holding|carrying|has|have|holds|carries|"
+                          r"gets|got|grabs|takes|on|riding|pushing|wearing)\s+(?:a|an|one|his|her|their|its)?\s*"
+                          r"(?:[\w-]+\s+){0,2}$|每人|每个人|各自|人手|各(?:拿|抱|拎|背|提|带|牵|骑|推|举|端)着?(?:一\w)?$", re.I)
+# "十几条龙舟", "dozens of boats": a number given only roughly
+_ROUGH_NUMBER = re.compile(r"(?:(?:十几|几十|好几|数十|上百|几百|成百|上千|成千|[十百千]多|[十百千]余)|"
+                           r"\b(?:dozens|scores|hundreds|thousands)\s+of\s+(?:[\w-]+\s+)?)\w{0,2}$", re.I)
+# "一碗碗地盛粥", "一辆辆": a classifier said twice is one after another, many
+_ONE_AFTER_ANOTHER = re.compile(r"一(\w)\1")
+# The separators of a list ("西瓜、橙子和苹果", "cherries, grapes and plums")
+_LIST_SEPARATOR = re.compile(r"、|和|及|与|,\s*(?:and\s+)?|\s+and\s+", re.I)
+# "拖着行李箱的旅客": a thing of each of a group with no number
+_OF_UNNUMBERED_ZH = re.compile(r"(?:\w{0,2})的(?:" + "|".join(sorted(_PUBLIC_NOUNS_ZH | {"旅客", "香客", "人们", "人群", "年轻人", "行人", "上班族"},
+                                                                  key=len, reverse=True)) + ")")
 # "收拾碗筷": tableware comes in sets; the bowl's count is not one
 _TABLEWARE_SET_ZH = re.compile(r"碗筷|碗碟|杯盘|餐具|锅碗瓢盆")
 # "a plate of", "a bunch of", "一串", "一袋": a quantity given by what holds it, not a count
 _MEASURE_BEFORE = re.compile(r"\b(?:plate|bowl|bag|basket|box|bunch|crate|pile|heap|handful|tray|bucket|jar|carton|punnet|"
                              r"platter|dish|sack|bundle|stack|pack|packet|cluster|bouquet|armful|cart|bin|barrel)s?\s+of\s+"
-                             r"(?:[a-z-]+\s+)?$|[一两二三四五几]整?(?:串|袋|盘|筐|箱|堆|束|篮|盒|碟|兜|捆|簇|包|排)子?"
+                             r"(?:[a-z-]+\s+)?$|[一两二三四五几][大小满整]?(?:串|袋|盘|筐|箱|堆|束|篮|盒|碟|兜|捆|簇|包|排)子?"
                              r"(?:[^\s，。,、]{0,3}的)?$",
                              re.I)
+_BODY_PART_AFTER = re.compile(r"\s*(?:hands?|fingers?|wrists?)\b", re.I)
 _BODY_PARTS = {"hand", "hands", "手", "wrist", "arm", "finger", "手腕", "手臂"}
 
 
@@ -300,6 +326,8 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
         said = text[before.start() : m.end] if before else text[max(0, m.start - 3) : m.end + 1]
         return _Rule(SETTING_FURNITURE, f"setting furniture: named as where the action happens ('{said.strip()}'); "
                                         "COCO detectors often miss it (partly hidden, unusual form)")
+    if name == "motorcycle" and own and all(_SCOOTER.search(m.phrase) for m in own):
+        return _Rule(NEAREST_CLASS, f"'{own[0].phrase}': a kick scooter or a motor scooter; COCO has only the motorcycle")
     if name == "car" and own and all(_VAN.search(m.phrase) for m in own):
         return _Rule(NEAREST_CLASS, f"'{own[0].phrase}': COCO has no van; detectors call one a car or a truck")
     if name == "dining table" and own and all(_DESK.search(m.phrase) for m in own):
@@ -434,9 +462,10 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
 
 def _in_company(name: str, text: str, own: list[Mention]) -> str | None:
     """Why others of `name` are normally in view ("'busy traffic'", "'a waiter' (a trade serving others)"),
-    or None: vehicles in traffic (cars in a car park, boats in a harbour); people in a crowded or
-    public place or named by a serving trade; never where the text says they are alone or the
-    only ones ("只停着一辆白色轿车"), or, for people, that the place is empty."""
+    or None: vehicles in traffic or a car park, boats in a harbour; people in a crowded or public
+    place, named by a serving trade, or anywhere but a home or a close-up of hands; never where the
+    text says they are alone or the only ones ("只停着一辆白色轿车"), or, for people, that the place
+    is empty."""
     if any(_ONLY_BEFORE.search(text[max(0, m.start - 8) : m.start]) for m in own):
         return None
     if name != "person":
@@ -450,6 +479,9 @@ def _in_company(name: str, text: str, own: list[Mention]) -> str | None:
     trade = next((m for m in own if m.head.replace("_", " ").lower() in SERVING_TRADES), None)
     if trade is not None:
         return f"'{trade.phrase}' (a trade that serves or watches over others)"
+    close_up = any(m.head in _BODY_PARTS or m.phrase.endswith("'s") and _BODY_PART_AFTER.match(text, m.end) for m in own)
+    if PRIVATE_PLACES.search(text) is None and not close_up:  # "A man's hand picks up a cup": nobody else in frame
+        return "an open setting (no home said)"
     return None
 
 
@@ -463,8 +495,24 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     if generations:  # "祖孙三代": three generations, at least three people
         return _Rule(UNSTATED, f"'{generations[0].phrase}{text[generations[0].end : generations[0].end + 2]}': "
                                "several generations, a number of people not stated")
-    measured = next(((m, found) for m in own if (found := _MEASURE_BEFORE.search(text[max(0, m.start - 24) : m.start]))),
-                    None)
+    called = next((m for m in own if _CALLED_BEFORE_EN.search(text[max(0, m.start - 24) : m.start])
+                   or (_CALLED_AROUND_ZH.search(text[max(0, m.start - 1) : m.start]) and _CALL_AFTER_ZH.match(text, m.end))),
+                  None)
+    if called:
+        return _Rule(UNSTATED, f"'{called.phrase}' is called or written to: at the other end, maybe not in view")
+    each = next((m for m in own if _EACH_BEFORE.search(text[max(0, m.start - 30) : m.start])), None)
+    if each:
+        return _Rule(FROM_GROUP, f"'{each.phrase}': one each for a group, so as many as the group")
+    rough = next((m for m in own if _ROUGH_NUMBER.search(text[max(0, m.start - 24) : m.start] + m.phrase[:2])
+                  or _ONE_AFTER_ANOTHER.search(text[max(0, m.start - 2) : m.end + 2])), None)
+    if rough:
+        return _Rule(UNSTATED, f"'{text[max(0, rough.start - 3) : rough.end + 1]}': a number given only roughly, "
+                               "or one after another")
+    owned = next((m for m in own if _OF_UNNUMBERED_ZH.match(text, m.end)), None)
+    if owned:
+        return _Rule(UNSTATED, f"'{owned.phrase}{_OF_UNNUMBERED_ZH.match(text, owned.end).group(0)}': one of each of "
+                               "a group with no number")
+    measured = next(((m, found) for m in own if (found := _measure_before(text, m.start))), None)
     if measured:  # "a plate of broccoli", "一串香蕉": how many is not said
         mention, said = measured
         return _Rule(UNSTATED, f"'{said.group(0)}{mention.phrase}': a quantity by its container or measure, not a number")
@@ -489,6 +537,21 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     if not own and implying:
         return _Rule(IMPLIED, f"one each, implied by '{implying[0].phrase}'")
     return _Rule(STATED, f"count {count} as written")
+
+
+def _measure_before(text: str, start: int) -> re.Match | None:
+    """The measure a noun is counted by ("a plate of", "一串"), also where the noun is a later item of
+    a list the measure heads ("一大盘切好的西瓜、橙子和苹果")."""
+    before = text[max(0, start - 60) : start]
+    found = _MEASURE_BEFORE.search(before[-24:])
+    parts = _LIST_SEPARATOR.split(before)
+    if found or len(parts) < 2 or parts[-1].strip():
+        return found
+    if any(len(part) > 16 or re.search(r"[，。,：:;；]", part) for part in parts[1:-1]):
+        return None
+    first = parts[0]  # the measure, then the first item's noun
+    return next((found for cut in range(1, min(len(first), 16)) if (found := _MEASURE_BEFORE.search(first[:-cut][-24:]))),
+                None)
 
 
 def _kin_group(mention: Mention) -> bool:

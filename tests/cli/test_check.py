@@ -105,7 +105,8 @@ def test_without_expect_the_prompts_plan_gives_the_expectations(scripted_models,
     result = runner.invoke(app, ["check", str(video), "--prompt", "a dog and a person", "--json"])
     data = json.loads(result.output)
     assert data["expectations"]["from"] == "prompt"
-    assert data["expectations"]["enforced"]["classes"] == {"dog": 1, "person": 1}
+    assert data["expectations"]["enforced"]["classes"] == {"dog": 1}  # no home said: the person is the fewest
+    assert data["expectations"]["enforced"]["at_least"] == {"person": 1}
     assert isinstance(data["expectations"]["unchecked"], list)
 
 

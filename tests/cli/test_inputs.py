@@ -38,7 +38,8 @@ def test_plan_prints_the_structure(app):
     result = runner.invoke(app, ["plan", "A boy throws a yellow frisbee to a brown dog in a sunny park"])
     assert result.exit_code == 0, result.output
     assert "location:      a sunny park" in result.output
-    assert "QA expects:    person x1, frisbee x1, dog x1; interaction: handover" in result.output
+    # a park may have others in it: the boy is the fewest people in view
+    assert "QA expects:    frisbee x1, dog x1, person (any number); interaction: handover" in result.output
 
 
 def test_plan_json_with_a_template_and_segments(app):

@@ -56,13 +56,27 @@ def test_people_where_others_are_normally_in_view_are_counted_at_least(text, flo
     assert unchecked(plan_shot(text), "count")["person"].value == f"exactly {floor}"  # and why, for `plan`
 
 
-@pytest.mark.parametrize("text, people", [
-    ("Two men play chess on a park bench", 2),  # a private or quiet place: exact
-    ("A lone barista wipes the counter in an empty cafe", 1),  # said to be alone
-    ("A woman takes a photo of her latte", 1),
-    ("一家三口坐在沙发上拆快递", 3),
+@pytest.mark.parametrize("text, floor", [
+    ("Two men play chess on a park bench", 2),  # no home said: others may be in view
+    ("A hiker with a red backpack stands on the summit at dawn", 1),
+    ("A girl rides a white horse along the beach", 1),
+    ("A courier drops a parcel at a front door and jogs back down the stairs", 1),
+    ("Home on leave, a soldier surprises his sister at her school assembly", 2),  # "home" is no place here
+    ("她扫了一辆共享单车骑去上班", 1),  # a person read from a pronoun is no exception
 ])
-def test_people_elsewhere_or_said_to_be_alone_keep_an_exact_count(text, people):
+def test_people_named_anywhere_but_a_home_are_the_fewest_in_view(text, floor):
+    exp = plan_shot(text).expectations
+    assert "person" not in exp.classes and exp.at_least.get("person") == floor
+
+
+@pytest.mark.parametrize("text, people", [
+    ("Two men play chess in the living room", 2),  # a home: nobody else is implied
+    ("A lone barista wipes the counter in an empty cafe", 1),  # said to be alone
+    ("A woman takes a photo of her latte at her kitchen table", 1),
+    ("一家三口坐在沙发上拆快递", 3),
+    ("A man's hand picks up a cup", 1),  # a close-up of a hand: one person, nobody else in frame
+])
+def test_people_at_home_in_close_up_or_said_to_be_alone_keep_an_exact_count(text, people):
     exp = plan_shot(text).expectations
     assert exp.classes.get("person") == people and "person" not in exp.at_least
 
@@ -85,7 +99,7 @@ def test_an_owner_or_a_part_named_to_say_whose_is_no_subject(text, missing):
     ("A man's hand picks up a cup", 1), ("A woman's hands knead dough", 1), ("A veterinarian listens to a puppy's heartbeat", 1),
 ])
 def test_an_owner_whose_body_is_named_stays(text, person):
-    assert plan_shot(text).expectations.classes.get("person") == person
+    assert counts_read(plan_shot(text).expectations).get("person") == person
 
 
 def test_chinese_owner_before_a_person_is_one_person():
@@ -299,9 +313,9 @@ def test_plan_command_shows_enforced_and_unchecked_apart():
     result = runner.invoke(app, ["plan", "A courier and three customers chat outside a busy mall"])
     assert result.exit_code == 0, result.output
     assert "unchecked  count" in result.output and "mall" in result.output
-    result = runner.invoke(app, ["plan", "一家三口在海边放风筝", "--json"])
+    result = runner.invoke(app, ["plan", "一家三口在客厅里拆快递", "--json"])
     data = json.loads(result.output)
-    assert data["expectation_items"] == expectation_items(plan_shot("一家三口在海边放风筝").expectations)
+    assert data["expectation_items"] == expectation_items(plan_shot("一家三口在客厅里拆快递").expectations)
     enforced = {(i["kind"], i["subject"]): i for i in data["expectation_items"]["enforced"]}
     assert enforced[("count", "person")]["value"] == "3" and enforced[("count", "person")]["confidence"] >= 0.7
     assert data["expectations"]["unchecked"] == [] and "count:person" in data["expectations"]["confidence"]
@@ -319,7 +333,7 @@ def test_plan_command_shows_enforced_and_unchecked_apart():
     ("一辆公交车驶出车站", {"bus": 1}),
 ])
 def test_a_noun_that_only_says_what_an_accessory_is_for_is_not_expected(text, classes):
-    assert plan_shot(text).expectations.classes == classes
+    assert counts_read(plan_shot(text).expectations) == classes
 
 
 def test_a_prompt_extenders_expectations_are_enforced_only_where_the_rules_agree():
@@ -376,7 +390,7 @@ def test_chinese_collectives_and_doubled_classifiers_carry_no_number(text, name)
 
 def test_waiting_for_a_ride_shows_no_vehicle():
     plan = plan_shot("一位老人坐在候车室的长椅上")
-    assert plan.expectations.classes == {"person": 1}  # the bench he sits on is setting furniture, unchecked
+    assert counts_read(plan.expectations) == {"person": 1}  # the bench he sits on is setting furniture, unchecked
     assert "bus" not in unchecked(plan, "presence") and "train" not in unchecked(plan, "presence")
 
 
@@ -400,7 +414,7 @@ def test_a_vehicle_the_shot_is_inside_is_the_setting():
 
 
 def test_one_each_for_a_group_holds_for_things_not_for_animals():
-    assert plan_shot("Three teenagers ride bicycles through a tunnel").expectations.classes == {"person": 3,
+    assert counts_read(plan_shot("Three teenagers ride bicycles through a tunnel").expectations) == {"person": 3,
                                                                                                "bicycle": 3}
     assert "bird" not in plan_shot("两位老人在湖边喂鸭子").expectations.classes
 
@@ -424,7 +438,7 @@ def test_her_calves_are_legs():
 # -- general causes of holdout8's wrong rules (seen after its one blind scoring), on prompts of their own
 
 def test_a_persons_plural_looking_word_before_an_object_is_a_verb():
-    assert plan_shot("A florist wraps flowers for a young woman").expectations.classes.get("person") == 2
+    assert counts_read(plan_shot("A florist wraps flowers for a young woman").expectations).get("person") == 2
     assert counts_read(plan_shot("A clerk stocks shelves for a customer").expectations).get("person") == 2
 
 
@@ -453,7 +467,7 @@ def test_a_chinese_verb_takes_the_noun_right_after_it():
 
 def test_handed_out_to_customers_is_many_served_to_one_customer_is_one():
     assert "person" not in plan_shot("店员在路口给行人发传单").expectations.classes
-    assert plan_shot("化妆师正在给顾客化妆").expectations.classes == {"person": 2}
+    assert counts_read(plan_shot("化妆师正在给顾客化妆").expectations) == {"person": 2}
 
 
 def test_what_happens_after_the_shots_action_is_not_expected():
@@ -464,7 +478,7 @@ def test_what_happens_after_the_shots_action_is_not_expected():
 # -- general causes of holdout10's wrong rules (seen after its one blind scoring), on prompts of their own
 
 def test_one_each_for_a_group_only_with_a_verb_that_says_so():
-    assert plan_shot("Two girls ride scooters along the beach").expectations.classes.get("motorcycle") == 2
+    assert counts_read(plan_shot("Two teenagers ride motorbikes along the beach").expectations).get("motorcycle") == 2
     plan = plan_shot("A family of three carries boxes into their new house")
     assert "count" in {u.kind for u in plan.expectations.unchecked} or "box" not in str(plan.expectations.classes)
     assert "suitcase" not in plan_shot("Four friends pack suitcases into a van").expectations.classes
@@ -476,7 +490,7 @@ def test_not_even_one_is_absence():
 
 
 def test_a_child_shown_how_is_a_child():
-    assert plan_shot("A grandpa teaches a kid how to fish").expectations.classes.get("person") == 2
+    assert counts_read(plan_shot("A grandpa teaches a kid how to fish").expectations).get("person") == 2
 
 
 # -- general causes of holdout11's wrong rules (seen after its one blind scoring), on prompts of their own
@@ -487,14 +501,14 @@ def test_the_glass_of_a_window_is_no_drinking_glass():
 
 
 def test_two_family_words_side_by_side_are_two_people():
-    assert plan_shot("爸爸妈妈陪着女儿在公园散步").expectations.classes.get("person") == 3
+    assert counts_read(plan_shot("爸爸妈妈陪着女儿在公园散步").expectations).get("person") == 3
     assert counts_read(plan_shot("网红小姐姐在街头跳舞").expectations).get("person") == 1
 
 
 def test_two_hands_may_be_two_people_and_an_airport_is_full_of_them():
     assert "person" not in plan_shot("Two hands pass a coffee cup across a counter").expectations.classes
     assert "person" not in plan_shot("A businessman checks his watch at the airport").expectations.classes
-    assert plan_shot("A client signs a contract at a desk").expectations.classes.get("person") == 1
+    assert counts_read(plan_shot("A client signs a contract at a desk").expectations).get("person") == 1
 
 
 # -- general causes of holdout12's wrong rules (seen after its one blind scoring), on prompts of their own
@@ -533,7 +547,7 @@ def test_a_hand_and_a_wrist_are_one_person():
 
 def test_furniture_named_as_the_place_of_the_action_is_unchecked():
     plan = plan_shot("A man in black stands at a high table in a bright room")
-    assert plan.expectations.classes == {"person": 1}
+    assert counts_read(plan.expectations) == {"person": 1}
     table = unchecked(plan, "presence")["dining table"]
     assert table.confidence < ENFORCE_CONFIDENCE and table.why.startswith("setting furniture")
     assert "bench" not in plan_shot("一位老人坐在长椅上晒太阳").expectations.classes
@@ -552,7 +566,7 @@ def test_furniture_that_is_the_product_or_the_thing_handled_stays_enforced():
 def test_a_verb_after_what_the_subject_wears_is_no_noun():
     plan = plan_shot("A woman in white stands by the window")
     assert "stands" not in plan.expectations.open_vocabulary
-    assert plan.expectations.classes == {"person": 1}
+    assert counts_read(plan.expectations) == {"person": 1}
 
 
 # -- general causes of holdout14's wrong rules (seen after its one blind scoring), on prompts of their own
@@ -631,7 +645,7 @@ def test_people_and_vehicles_seen_from_above_are_not_enforced(text, unchecked, e
     ("A man buys a drink at a hot dog stand", {"person": 1}),
 ])
 def test_the_verb_after_a_coordinated_animal_is_not_read_as_a_compound_noun(text, classes):
-    assert plan_shot(text).expectations.classes == classes
+    assert counts_read(plan_shot(text).expectations) == classes
 
 
 @pytest.mark.parametrize("text, counts", [
@@ -697,3 +711,40 @@ def test_a_noun_naming_a_kind_of_box_or_costume_and_instead_of_are_not_the_thing
 def test_an_owner_of_a_place_need_not_be_in_view():
     exp = plan_shot("A delivery driver carries four bags up to a customer's front door").expectations
     assert counts_read(exp).get("person") == 1
+
+
+# -- general causes of holdout21's wrong rules (seen after its one blind scoring), on prompts of their own
+
+@pytest.mark.parametrize("text, name", [
+    ("Five cyclists gather by the lake, each with a backpack on", "backpack"),  # one each: as many as the group
+    ("摩托车赛的起跑线上，车手们在等发令枪", "motorcycle"),  # a race of them: several
+    ("服务员一碗碗地端上米饭", "bowl"),  # one after another: many
+    ("一篮子苹果、橙子和香蕉摆在桌上", "banana"),  # a measure heads the whole list
+    ("A bowl of apples, oranges and bananas on the counter", "banana"),
+    ("地铁站里挤满了背着书包的学生", "backpack"),  # each of a group with no number
+])
+def test_a_count_given_by_distribution_a_rough_number_or_a_measure_is_not_enforced(text, name):
+    exp = plan_shot(text).expectations
+    assert name not in exp.classes
+    assert unchecked(plan_shot(text), "count")[name].confidence < ENFORCE_CONFIDENCE
+
+
+@pytest.mark.parametrize("text", ["A man on the sofa calls his mother to say he is fine", "女孩坐在卧室里给妈妈打视频电话"])
+def test_someone_called_may_be_at_the_other_end(text):
+    exp = plan_shot(text).expectations
+    assert "person" not in exp.classes and exp.at_least.get("person") == 1
+
+
+def test_a_scooter_may_be_a_kick_scooter_and_a_person_word_before_its_object_is_a_verb():
+    assert "motorcycle" not in counts_read(plan_shot("A boy pushes his scooter up the hill").expectations)
+    assert "book" not in counts_read(plan_shot("A receptionist books the rooms for the tour").expectations)
+    assert "person" not in str(plan_shot("A busboy clears the tables in a diner").expectations.classes)
+    assert counts_read(plan_shot("A busboy clears the tables in a diner").expectations).get("person") == 1
+
+
+def test_new_words_people_and_products():
+    assert counts_read(plan_shot("A batter swings at the first pitch").expectations) == {"person": 1, "baseball bat": 1}
+    assert "person" not in counts_read(plan_shot("Cake batter drips from a spoon").expectations)
+    assert counts_read(plan_shot("A wireless mouse next to a keyboard").expectations).get("mouse") == 1
+    assert counts_read(plan_shot("熊孩子在客厅里乱跑").expectations) == {"person": 1}
+    assert plan_shot("一辆大巴慢慢倒进停车场").expectations.at_least.get("bus") == 1  # a car park holds others

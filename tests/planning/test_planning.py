@@ -283,7 +283,7 @@ def test_chinese_keyword_gets_the_chinese_template():
 
 def test_expanded_template_plans_cleanly():
     plan = plan_shot(expand_template("matcha latte", "trending-short"))
-    assert plan.expectations.classes == {"person": 1}
+    assert counts_read(plan.expectations) == {"person": 1}
     assert plan.location == "a bright, modern studio"
 
 

@@ -1,6 +1,7 @@
 """Where others of a class are normally in view, so that a count written is only the fewest a
-correct clip shows: crowds, public places and the trades that serve people (for people), car parks (for
-cars) and harbours (for boats). Vehicles in traffic are read with `confidence._TRAFFIC`."""
+correct clip shows: crowds, public places and the trades that serve people, and for people anywhere
+but a home (`PRIVATE_PLACES`); car parks (for vehicles) and harbours (for boats). Vehicles in
+traffic are read with `confidence._TRAFFIC`."""
 import re
 
 # Crowds, and places and events full of people ("a night market", "at a wedding", "on the bus")
@@ -57,3 +58,12 @@ SERVING_TRADES = frozenset(
 # Places full of a class: other cars in a car park, other boats in a harbour
 CAR_PARK = re.compile(r"\b(?:parking\s+(?:lot|structure)|car\s+park|car\s+dealership)\b|停车场|4S店", re.I)
 HARBOUR = re.compile(r"\b(?:harbou?r|marina|port|dock|docks|pier|wharf|jetty|quay)\b|港口|码头|港湾|渔港", re.I)
+# A home, or a room or seat of one: only here does "a woman does X" say nobody else is in view.
+# Anywhere else (a road, a beach, a summit, a doorstep, a workplace, or no place said) the people
+# named are the fewest a correct clip shows.
+PRIVATE_PLACES = re.compile(
+    r"\b(?:(?:at|in|inside|into)\s+(?:the\s+|a\s+|his\s+|her\s+|their\s+|my\s+|our\s+)?(?:\w+\s+)?(?:home|house)|apartment|flat|bedroom|living\s+room|lounge|kitchen|bathroom|dining\s+room|nursery|study|"
+    r"attic|basement|garage|driveway|porch|balcony|backyard|back\s+yard|front\s+yard|patio|couch|sofa|bed|crib|"
+    r"high\s+chair|armchair|recliner|dorm|dorm\s+room|hotel\s+room|(?:his|her|their|my)\s+(?:\w+\s+)?room)\b|"
+    r"家里|家中|自家|在家|回家|客厅|卧室|房间|屋里|厨房|卫生间|洗手间|浴室|浴缸|阳台|书房|院子|沙发|床上|床边|床头|被窝|"
+    r"宿舍|车库|餐桌旁|饭桌", re.I)

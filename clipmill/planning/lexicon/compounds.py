@@ -4,7 +4,7 @@
 
 # The person noun -> the COCO classes the word itself implies, one each.
 IMPLIED_EN = {
-    "cyclist": ("bicycle",), "skateboarder": ("skateboard",), "surfer": ("surfboard",), "skier": ("skis",),
+    "cyclist": ("bicycle",), "batter": ("baseball bat",), "skateboarder": ("skateboard",), "surfer": ("surfboard",), "skier": ("skis",),
     "snowboarder": ("snowboard",), "motorcyclist": ("motorcycle",), "jockey": ("horse",),
     "equestrian": ("horse",), "horseman": ("horse",), "horsewoman": ("horse",),
     "trucker": ("truck",), "cabbie": ("car",), "cabby": ("car",),

@@ -10,7 +10,7 @@ COCO_WORDS_EN = {
     "person": "person man woman boy girl child kid baby toddler teenager teen guy lady gentleman adult "
     "mother mom mum father dad grandmother grandma grandfather grandpa grandparent parent son daughter "
     "brother sister friend student teacher chef cook doctor nurse worker farmer dancer singer musician "
-    "athlete runner jogger skier surfer skateboarder cyclist biker rider driver pilot soldier officer "
+    "athlete hawker hygienist batter catcher striker runner jogger skier surfer skateboarder cyclist biker rider driver pilot soldier officer "
     "policeman policewoman police_officer firefighter waiter waitress customer shopper actor actress "
     "presenter influencer vlogger blogger streamer tourist traveler traveller hiker astronaut businessman "
     "businesswoman bride groom fisherman performer wife husband boyfriend girlfriend someone somebody "
@@ -144,10 +144,10 @@ COCO_WORDS_EN = {
     # COCO has no desk: a desk is annotated as a dining table (as the benchmark sets read "书桌")
     " desk writing_desk office_desk work_desk standing_desk computer_desk school_desk study_desk",
     "toilet": "toilet",
-    "tv": "tv television tv_set",
+    "tv": "tv television tv_set big_screen",
     "laptop": "laptop notebook_computer"
     " macbook",
-    "mouse": "computer_mouse",
+    "mouse": "computer_mouse wireless_mouse gaming_mouse optical_mouse bluetooth_mouse",
     "remote": "remote remote_control",
     "keyboard": "keyboard",
     "cell phone": "phone smartphone cellphone cell_phone mobile_phone iphone"
@@ -178,6 +178,7 @@ OTHER_SUBJECTS_EN = (
     " child_seat infant_seat bike_seat bicycle_seat baby_car_seat table_lamp desk_lamp bedside_lamp bookshelf"
     " bookcase book_shelf bookstand book_stand tablecloth table_cloth table_runner bed_sheet bedsheet bedspread"
     " nightstand bedside_table night_table side_table end_table dressing_table changing_table"
+    " cake_batter pancake_batter waffle_batter tempura_batter"
     " table_tennis table_football foosball_table pool_table billiard_table bed_frame"
 )
 IRREGULAR_PLURALS = {

@@ -76,6 +76,13 @@ def mentions_en(text: str) -> list[Mention]:
         joined = after < len(tokens) and not text[tokens[after - 1][3] : tokens[after][2]].strip()  # no comma between
         # the word after the next one ends the phrase ("a glass desk, soft light")
         ends_phrase = after + 1 < len(tokens) and bool(text[tokens[after][3] : tokens[after + 1][2]].strip())
+        if entry.head in _ALSO_PLACES and i >= 2 and lowered[i - 2] in _PLACE_PREPOSITIONS:
+            i = after  # "in a diner": the place, not someone eating
+            continue
+        if entry.plural and mentions and mentions[-1].coco == "person" and i == floor > 0 and not possessive \
+                and lowered[after : after + 1] and lowered[after] in _OBJECT_OPENERS:
+            i = after  # "a busboy buses the tables", "she books a room": right after a person and before an object, a verb
+            continue
         sport = _SPORT_VERBS.get(lowered[after]) if joined and entry.coco == "person" and after < len(lowered) \
             and not possessive else None
         if sport is None and joined and entry.coco is None and after < len(lowered) and lowered[after] in _SPORT_VERBS \
@@ -115,6 +122,12 @@ def mentions_en(text: str) -> list[Mention]:
     return _young_of_animals(text, _measures(text, _group_after_pair(text, mentions)))
 
 
+# People nouns that also name a place, and the prepositions that make them one
+_ALSO_PLACES = {"diner", "local"}
+_PLACE_PREPOSITIONS = {"in", "at", "into", "inside", "outside", "from", "to"}
+# Words that open a verb's object ("buses [the] tables")
+_OBJECT_OPENERS = {"the", "a", "an", "his", "her", "their", "its", "my", "our", "your", "every", "each", "some",
+                   "this", "that", "these", "those"}
 _AND_ONE_MORE = re.compile(r"\s+and\s+(?:(?:a|an|her|his|their|the)\s+)?(?:[\w-]+\s+)?")
 
 
@@ -202,7 +215,7 @@ def _modifies_next(lowered: list[str], after: int, entry: Entry, lexicon: dict, 
             and lowered[after] in VERB_FORMS_EN:  # "a girl skates", though "skates" are a thing too
         next_is_noun = False  # "a teenager skateboards down a ramp": the plural-looking word is its verb
     if next_is_noun and following[0].plural and not entry.plural and entry.coco == "person" \
-            and after + 1 < len(lowered) and lowered[after + 1] not in _FUNCTION_WORDS \
+            and after + 1 < len(lowered) and (lowered[after + 1] not in _FUNCTION_WORDS or lowered[after + 1] in _OBJECT_OPENERS) \
             and lowered[after + 1] not in VERB_FORMS_EN:
         next_is_noun = False  # "a cashier bags groceries": a person's plural-looking word before an object is a verb
     number_noun = after + 1 < len(lowered) and lowered[after + 1] in NUMBERS_EN \

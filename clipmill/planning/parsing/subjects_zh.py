@@ -251,12 +251,16 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
         count = None
     if _REDUPLICATED_RE.search(text[max(0, start - 3) : i]):
         count, start = None, min(start, i - len(_REDUPLICATED_RE.search(text[max(0, start - 3) : i]).group(0)))
+    if start == i and _EVENT_AFTER_RE.match(text, end):  # "龙舟赛": a race of several boats
+        count = None
     count = group_count(entry.head, count)
     stated = start < i and not definite
     return Mention(start, end, text[start:end], entry.head, entry.coco, count, definite, another, stated=stated,
                    implies=entry.implies, name=entry.name)
 
 
+# "龙舟赛", "自行车比赛": a race or match of the thing names an event with several of it
+_EVENT_AFTER_RE = re.compile(r"(?:大?赛|比赛|赛事|锦标赛)")
 # "一排排座椅", "一辆辆车", "一只只小鸭": a classifier said twice is many, with no number.
 _REDUPLICATED_RE = re.compile(rf"一([{ZH_CLASSIFIERS}排行串堆])\1$")
 
