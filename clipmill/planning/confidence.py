@@ -30,6 +30,7 @@ from clipmill.planning.lexicon.company import (CAR_PARK, CROWDS, HARBOUR, PRIVAT
                                               SERVING_TRADES)
 from clipmill.planning.lexicon.groups import GROUP_NUMBERS
 from clipmill.planning.lexicon.negation import EMPTY_PLACE_EN, EMPTY_PLACE_ZH, HEDGES
+from clipmill.planning.lexicon.verbs import VERB_FORMS_EN
 from clipmill.planning.parsing import Absence, Event, Mention
 from clipmill.planning.parsing.negation import negated_action_spans
 from clipmill.qa.types import Expectations, UncheckedExpectation
@@ -68,6 +69,7 @@ SETTING_FURNITURE = 0.5
 # above, in 2 of 38 frames). Food and objects on a table are photographed from above all the time.
 FROM_ABOVE = 0.5
 DEPICTED = 0.5  # "画了一只长颈鹿", "a poster of a tiger": an image of the thing, not the thing
+ELSEWHERE = 0.5  # "heavier than his son", "说她老公昨天…": named in a comparison or in what someone says
 NEAREST_CLASS = 0.5  # "a desk", "书桌": COCO has no such class; the nearest one (dining table) may not be what a detector says
 LARGE_COUNT = 0.5  # more than MAX_ENFORCED_COUNT of a class: no detector holds such a count steady
 MAX_ENFORCED_COUNT = 6
@@ -352,8 +354,15 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
     instead = [m for m in own if _INSTEAD_OF_BEFORE.search(text[max(0, m.start - 20) : m.start])]
     if own and len(instead) == len(own):  # "instead of the ball, the puppy brings back a stick"
         return _Rule(NEGATED_ACTION, f"'{instead[0].phrase}' is named as what is not there ('instead of')")
+    elsewhere = [m for m in own if _elsewhere(m, text)]
+    if own and len(elsewhere) == len(own):
+        return _Rule(ELSEWHERE, f"'{elsewhere[0].phrase}' is named in a comparison or in what someone says: "
+                                "it need not be in view")
+    if name == "cup" and own and all(m.head == "glass" and _PANE_BEFORE.search(_before_head(m, text)) for m in own):
+        return _Rule(DEPICTED, f"'{text[max(0, own[0].start - 8) : own[0].end]}': a pane of glass, not a drinking glass")
     depicted = [m for m in own if _DEPICTED_BEFORE.search(text[max(0, m.start - 30) : m.start])
-                or _DEPICTED_AFTER.match(text, m.end)]
+                or _DEPICTED_AFTER.match(text, m.end)
+                or name in _MADE_AS_CLASSES and _MADE_AS_BEFORE.search(_before_head(m, text))]
     if own and len(depicted) == len(own):  # "画了一只长颈鹿", "a poster of a tiger", "a cat on the TV"
         return _Rule(DEPICTED, f"'{depicted[0].phrase}' is a picture, a toy or on a screen, which a detector may "
                                "or may not take for the thing")
@@ -380,6 +389,39 @@ def _presence(name: str, introducing: list[Mention], negated_actions, pronoun_pe
     return _Rule(STATED, "named")
 
 
+def _before_head(mention: Mention, text: str, reach: int = 12) -> str:
+    """The text before `mention`'s noun, its own numeral and modifiers included ("两只用毛巾叠成的" of
+    "两只用毛巾叠成的天鹅", "two towel " of "two towel swans")."""
+    if re.search(r"[\u4e00-\u9fff]", mention.phrase):
+        own = mention.phrase[: max(mention.phrase.rfind(mention.head), 0)]
+    else:
+        own = mention.phrase.rsplit(" ", 1)[0] + " " if " " in mention.phrase else ""
+    return text[max(0, mention.start - reach) : mention.start] + own
+
+
+def _elsewhere(mention: Mention, text: str) -> bool:
+    """Named in a comparison ("than his son", "比篮球还大") or inside what someone says."""
+    if _COMPARED_BEFORE.search(_before_head(mention, text, 40)):
+        return True
+    sentence = text[max(text.rfind(mark, 0, mention.start) for mark in ".!?;。！？；") + 1 : mention.start]
+    if re.search(r"[\u4e00-\u9fff]", mention.phrase):
+        said = list(_SAID_ZH.finditer(sentence))
+        return bool(said) and "，" not in _SAID_GOES_ON_ZH.sub("", sentence[said[-1].end():]) \
+            and "," not in sentence[said[-1].end():]
+    said = list(_SAID_EN.finditer(sentence))
+    if not said or re.search(r"\bthen\b", sentence[said[-1].end():], re.I):
+        return False
+    # what is said is a clause, with a verb of its own ("her first customer bought three suitcases");
+    # "tells his son a story on the bed" says nothing happened elsewhere
+    content = re.split(r"\bthen\b|[.;!?]", text[said[-1].end() :], maxsplit=1)[0].lower().split()
+    if not any(word.strip(",'\"") in VERB_FORMS_EN for word in content):
+        return False
+    # who is spoken to is in view: "says goodbye to her grandma", "tells her mom"
+    return not (_SPOKEN_TO.search(_before_head(mention, text, 4))
+                or said[-1].group(0).lower() in ("tells", "tell", "told")
+                and re.fullmatch(r"\s*(?:(?:the|a|an|his|her|their|my|our|your)\s+)?", sentence[said[-1].end():]))
+
+
 def _riding(mention: Mention, text: str) -> bool:
     """"two friends chat on a train", "坐在公交车上": the people ride it (not "gets on the bus")."""
     if re.search(r"[\u4e00-\u9fff]", mention.phrase):
@@ -398,6 +440,23 @@ def _as_setting(mention: Mention, text: str) -> bool:
 _SMALL_IN_PLAY = {"sports ball", "frisbee", "kite"}
 _INSTEAD_OF_BEFORE = re.compile(r"\b(?:instead\s+of|rather\s+than)\s+(?:the|a|an|his|her|its|their)?\s*(?:[a-z-]+\s+)?$|"
                                 r"(?:而不是|不是|代替|取代)$", re.I)
+# "heavier than his four-year-old son", "比篮球还大": a thing compared with need not be in view
+_COMPARED_BEFORE = re.compile(r"\bthan\s+(?:(?:the|a|an|his|her|their|its|my|our|your)\s+)?(?:[\w-]+\s+){0,3}$|比$", re.I)
+# "tells the camera her first customer bought three suitcases", "说她老公昨天把车开去洗了": what is said
+# happened elsewhere. It runs to the end of the sentence, or (in English) to a "then".
+_SAID_EN = re.compile(r"\b(?:says?|said|tells?|told|explains?|recalls?|mentions?|claims?|complains?|brags?|boasts?|"
+                      r"admits?|jokes?|reveals?)\b", re.I)
+_SAID_ZH = re.compile(r"(?<![小听])说(?![话明着唱])|聊到|提到|吐槽|炫耀|告诉")
+_SPOKEN_TO = re.compile(r"\bto\s+(?:(?:the|a|an|his|her|their|my|our|your)\s+)?(?:[\w-]+\s+)?$", re.I)
+# A comma in Chinese ends what is said, unless the next clause carries on its reasoning
+_SAID_GOES_ON_ZH = re.compile(r"，(?=所以|因为|结果|可是|但是|不过|于是)")
+# "towel swans", "用毛巾叠成的天鹅", "a paper boat": a thing made to look like an animal or a vehicle
+_MADE_AS_BEFORE = re.compile(r"\b(?:towel|paper|origami|balloon|sand|ice|chocolate|lego|clay|cardboard|cookie|"
+                             r"snow|plush|stuffed|toy|inflatable|foam)\s+$|(?:叠成|折成|做成|堆成|捏成|拼成|扎成|剪成)的$", re.I)
+_MADE_AS_CLASSES = {"bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe",
+                    "car", "boat", "airplane", "train", "bus", "truck", "motorcycle", "bicycle", "person"}
+# "pressing their noses to the glass": a window's pane, no drinking glass
+_PANE_BEFORE = re.compile(r"\b(?:to|against|through|behind|on|onto|at|into)\s+the\s+$", re.I)
 _GOES_AWAY = re.compile(r"\b(?:leaves?|left|leaving|gone|goes\s+(?:out|away|home)|drives?\s+(?:off|away)|pulls?\s+away|"
                         r"departs?|departed|exits?|exited)\b|开走|离开|出门|走后|走了|走掉|下班|驶离|离去|散去|回家", re.I)
 _DEPICTED_BEFORE = re.compile(
@@ -452,6 +511,9 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
                                f"({count} is only the least)")
     if count > MAX_ENFORCED_COUNT:
         return _Rule(LARGE_COUNT, f"{count} of {name}: more than a detector counts steadily ({MAX_ENFORCED_COUNT})")
+    held = next((m for m in own if name != "person" and _held_by_a_group(m, text, introducing, unstated)), None)
+    if held:
+        return _Rule(UNSTATED, f"'{held.phrase}': one each for people of no stated number")
     rule = _count_as_written(name, count, text, own, implying, pronoun_person)
     company = _in_company(name, text, own)
     if company is None:
@@ -495,6 +557,13 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     if generations:  # "祖孙三代": three generations, at least three people
         return _Rule(UNSTATED, f"'{generations[0].phrase}{text[generations[0].end : generations[0].end + 2]}': "
                                "several generations, a number of people not stated")
+    elsewhere = next((m for m in own if _elsewhere(m, text)), None)
+    if elsewhere:
+        return _Rule(ELSEWHERE, f"'{elsewhere.phrase}' is named in a comparison or in what someone says")
+    listed = next((m for m in own if _LISTED_AFTER_A_COUNT_ZH.search(text[max(0, m.start - 12) : m.start])
+                   and not m.stated), None)
+    if listed:
+        return _Rule(UNSTATED, f"'{listed.phrase}' follows a counted item in a list, with no number of its own")
     called = next((m for m in own if _CALLED_BEFORE_EN.search(text[max(0, m.start - 24) : m.start])
                    or (_CALLED_AROUND_ZH.search(text[max(0, m.start - 1) : m.start]) and _CALL_AFTER_ZH.match(text, m.end))),
                   None)
@@ -537,6 +606,22 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     if not own and implying:
         return _Rule(IMPLIED, f"one each, implied by '{implying[0].phrase}'")
     return _Rule(STATED, f"count {count} as written")
+
+
+def _held_by_a_group(mention: Mention, text: str, introducing: list[Mention], unstated: list[Mention]) -> bool:
+    """"几个顾客举着手机", "游客们举着手机拍": held by people of no stated number, in the same clause."""
+    if not _HOLDING_BEFORE.search(_before_head(mention, text, 16)):
+        return False
+    people = [p for p in introducing if p.coco == "person" and p.end <= mention.start
+              and not re.search(r"[，。,.;；！？]", text[p.end : mention.start])]
+    return bool(people) and (people[-1] in unstated or people[-1].count is None)
+
+
+_HOLDING_BEFORE = re.compile(r"\b(?:hold(?:s|ing)?|held|with|carry(?:ing)?|carries|wav(?:e|es|ing)|rais(?:e|es|ing)|"
+                             r"clutch(?:es|ing)?|lift(?:s|ing)?)\s+(?:up\s+)?(?:(?:their|his|her|the|a|an)\s+)?(?:[\w-]+\s+)?$|"
+                             r"(?:举着|拿着|捧着|端着|提着|拎着|背着|抱着|握着|牵着|推着|拿起|举起|掏出|拿出)$", re.I)
+# "三个碗和勺子": the number counts the bowls; how many spoons is not said
+_LISTED_AFTER_A_COUNT_ZH = re.compile(r"[一二两三四五六七八九十\d]+[个只件把张双条根杯瓶碗盘本台辆][^，。,、和]{1,6}(?:和|、|及|与)$")
 
 
 def _measure_before(text: str, start: int) -> re.Match | None:

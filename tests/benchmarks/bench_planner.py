@@ -54,6 +54,7 @@ wrong / enforced; kept = true items enforced / true items.
     holdout19  after the holdout18 fixes (01cb80b)    45/260 17.3%      205/253 81.0%
     holdout20  after the holdout19 fixes (083516c)    42/216 19.4%      167/202 82.7%
     holdout21  after the holdout20 fixes (89a3162)    31/241 12.9%      198/257 77.0%
+    holdout22  after the holdout21 fixes (b7e7c49)    37/252 14.7%      194/241 80.5%
 
 holdout15 (67 prompts, 32 Chinese) was written and committed before any rule change of that last
 work (setting furniture, holdout14's causes), and scored once on its final code
@@ -120,6 +121,17 @@ skateboard"), a race of a thing ("龙舟赛") and rough numbers ("十几条"), a
 unnumbered group ("拖着行李箱的旅客"), a person's plural-looking word before an object ("a busboy
 buses the tables"), someone called on the phone, a scooter (kick or motor), a car park full of
 buses, "in a diner" as a place.
+
+holdout22 (80 prompts, 40 Chinese or mixed) was written blind in the same session, after the
+holdout21 fixes were committed, and scored once on b7e7c49: 37 of 252 wrong (14.7%), 80.5% kept
+(`results/planner_holdout22_blind.json`). Its writer invented families of its own: comparisons
+("heavier than his son", "比篮球还大"), reported speech ("tells the camera her first customer bought
+three suitcases", "说她老公昨天把车开去洗了"), things made to look like an animal (towel swans), a
+pair of glasses, a window's glass, a car wash, things held by a group of no number, a list after a
+counted item ("三个碗和勺子"), a hypothetical, a relative clause's owner. The general causes were
+then fixed (holdout22 16/229 wrong, 7.0%, now seen). Two blind scores in one session, 12.9% and
+14.7%, on sets whose writers were told to be tricky in ways of their own: each new writer finds
+new families, so the target (<= 2% wrong on unseen prompts) is not met by the rules planner.
 
 holdout6's aggregate numbers were seen once, by mistake, half-way through the work on holdout5
 (7 of 197 wrong, 94.5% kept); its failures were not. Blind on sets never seen, the planner had

@@ -178,6 +178,7 @@ OTHER_SUBJECTS_EN = (
     " child_seat infant_seat bike_seat bicycle_seat baby_car_seat table_lamp desk_lamp bedside_lamp bookshelf"
     " bookcase book_shelf bookstand book_stand tablecloth table_cloth table_runner bed_sheet bedsheet bedspread"
     " nightstand bedside_table night_table side_table end_table dressing_table changing_table"
+    " pair_of_glasses eyeglasses reading_glasses camera_car camera_truck camera_boat chase_car car_wash"
     " cake_batter pancake_batter waffle_batter tempura_batter"
     " table_tennis table_football foosball_table pool_table billiard_table bed_frame"
 )

@@ -235,7 +235,8 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
     numeral = None
     for numeral in _NUMERAL_RE.finditer(before):
         pass
-    default_count = None if plural or entry.plural or entry.head in _FLOCK_NOUNS_ZH else 1
+    # "观众们": a word the lexicon lists with its plural suffix is plural too
+    default_count = None if plural or entry.plural or entry.head.endswith("们") or entry.head in _FLOCK_NOUNS_ZH else 1
     relative = _RELATIVE_CLAUSE_RE.search(text[_last_break(text, i) : i])
     if numeral is not None and _numeral_applies(numeral, before) and not _inside_relative_clause(text, end, before,
                                                                                                  numeral):
