@@ -24,7 +24,8 @@ from clipmill.qa.presence import not_checkable_checks, open_vocabulary_checks
 from clipmill.qa.sharpness import sharpness_checks
 from clipmill.qa.stitch import seam_checks
 from clipmill.qa.temporal import camera_path, cut_check, temporal_checks
-from clipmill.qa.text_in_frame import allowed_text_from_prompt, text_checks, text_frame_indices
+from clipmill.qa.text_in_frame import (allowed_text_from_prompt, read_corners_while_a_watermark_can_show, text_checks,
+                                       text_frame_indices)
 from clipmill.qa.types import Check, CheckKind, Detection, Expectations, Verdict
 
 if TYPE_CHECKING:
@@ -160,8 +161,10 @@ def judge_frames(
     # 2. text in the frame: captions, watermarks, garbled or mutating text
     if text_reader is not None and qa.check_text:
         read_at = text_frame_indices(len(frames), qa.text_samples)
-        image_quality += text_checks(text_reader.read(frames, read_at), read_at, frame_size=frames.shape[1:3],
-                                     corner_boxes=text_reader.read_corners(frames, read_at),
+        whole_frames = text_reader.read(frames, read_at)
+        image_quality += text_checks(whole_frames, read_at, frame_size=frames.shape[1:3],
+                                     corner_boxes=read_corners_while_a_watermark_can_show(text_reader, frames, read_at,
+                                                                                          whole_frames),
                                      allowed_text=allowed_text_from_prompt(text) if text else [])
         random_weights["ocr"] = False
     checks += image_quality if qa.enforce_image_quality is not False else [informational(c) for c in image_quality]

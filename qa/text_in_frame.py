@@ -181,6 +181,38 @@ def text_frame_indices(n_frames: int, count: int = 4) -> list[int]:
     return sorted({round(i * (n_frames - 1) / (count - 1)) for i in range(count)})
 
 
+WATERMARK_MIN_PRESENCE = 0.5
+
+
+def watermark_frames_needed(examined: int, min_presence: float = WATERMARK_MIN_PRESENCE) -> float:
+    """In how many of `examined` frames a watermark must be read: `min_presence` of them, and 2."""
+    return max(2, min_presence * examined) if examined > 1 else 1
+
+
+def read_corners_while_a_watermark_can_show(reader, frames, indices: Sequence[int], whole_frame_boxes: Sequence[TextBox],
+                                            min_presence: float = WATERMARK_MIN_PRESENCE) -> list[TextBox]:
+    """The reader's corner readings (`read_corners`) of `indices`, in order, stopping once no text
+    can be a watermark any more.
+
+    A frame where neither the whole-frame reading (`whole_frame_boxes`) nor the corners found any
+    text holds no watermark; once so many frames are text-free that fewer than
+    `watermark_frames_needed` are left, no text is on screen in enough of them, and the remaining
+    corners need not be read. The watermark verdict is the one reading every corner gives; a clip
+    without text reads the corners of 3 of its 4 frames. Corners are most of OCR's cost: eight
+    detections of enlarged crops a frame, against one of the whole frame."""
+    needed = watermark_frames_needed(len(indices), min_presence)
+    with_text = {b.frame for b in whole_frame_boxes}
+    found: list[TextBox] = []
+    text_free = 0
+    for i in indices:
+        in_corners = reader.read_corners(frames, [i])
+        found += in_corners
+        text_free += not in_corners and i not in with_text
+        if len(indices) - text_free < needed:
+            break
+    return found
+
+
 def text_checks(
     boxes: Sequence[TextBox],
     examined_frames: Sequence[int],
@@ -200,7 +232,7 @@ def text_checks(
     watermark_corner: float = 0.25,
     watermark_side_margin: float = 0.06,
     watermark_max_width: float = 0.5,
-    watermark_min_presence: float = 0.5,
+    watermark_min_presence: float = WATERMARK_MIN_PRESENCE,
     max_garbled_share: float = 0.5,
     garbled_min_confidence: float = 0.8,
 ) -> list[Check]:
@@ -347,7 +379,7 @@ def _watermark_check(foreign: list[TextBox], examined: list[int], height: int, w
                 break
         else:
             marks.append([b])
-    needed = max(2, min_presence * len(examined)) if len(examined) > 1 else 1
+    needed = watermark_frames_needed(len(examined), min_presence)
     found = [g for g in marks if len({b.frame for b in g}) >= needed]
     value = max((len({b.frame for b in g}) / max(len(examined), 1) for g in marks), default=0.0)
     if not found:

@@ -5,7 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from clipmill.qa.text_in_frame import TextBox, allowed_text_from_prompt, change_rate, garbled_share, text_checks, text_frame_indices
+from clipmill.qa.text_in_frame import (TextBox, allowed_text_from_prompt, change_rate, garbled_share,
+                                       read_corners_while_a_watermark_can_show, text_checks, text_frame_indices)
 from tests.qa.defects import CJK_FONT, caption, footage, pan, photo, sign, watermark
 
 SIZE = (360, 640)
@@ -214,3 +215,30 @@ def test_corner_readings_count_for_the_watermark_check_only():
     # the prompt's own handle is allowed wherever it is read
     assert failed(text_checks([], [0, 20, 40], frame_size=SIZE, corner_boxes=corners[:3],
                               allowed_text=["@douyin_clips"])) == []
+
+
+class _CornerReader:
+    """Corner readings given per frame, and which frames were asked for (isolates the stopping rule)."""
+
+    def __init__(self, per_frame: dict[int, list[TextBox]]) -> None:
+        self.per_frame, self.asked = per_frame, []
+
+    def read_corners(self, frames, indices):
+        self.asked += list(indices)
+        return [b for i in indices for b in self.per_frame.get(i, [])]
+
+
+@pytest.mark.parametrize("in_corners, whole, read", [
+    ({}, [], [0, 40, 80]),  # no text anywhere: after 3 text-free frames 1 is left, fewer than 2
+    ({80: [_box(80, "@mark", (510, 12, 628, 28))]}, [], [0, 40, 80, 120]),  # text at 80: 120 may make 2
+    ({}, [_box(40, "EXIT", (300, 100, 360, 120))], [0, 40, 80, 120]),  # whole-frame text at 40 keeps it open
+    ({0: [_box(0, "@mark", (510, 12, 628, 28))], 40: [_box(40, "@mark", (510, 12, 628, 28))]}, [], [0, 40, 80, 120]),
+])
+def test_corners_are_read_until_no_text_can_be_a_watermark(in_corners, whole, read):
+    examined = [0, 40, 80, 120]
+    reader = _CornerReader(in_corners)
+    found = read_corners_while_a_watermark_can_show(reader, None, examined, whole)
+    assert reader.asked == read
+    every = [b for i in examined for b in in_corners.get(i, [])]
+    verdict = by_metric(text_checks(whole, examined, frame_size=SIZE, corner_boxes=every))["text_watermark"].passed
+    assert by_metric(text_checks(whole, examined, frame_size=SIZE, corner_boxes=found))["text_watermark"].passed == verdict
