@@ -73,6 +73,12 @@ class ModelSources(_Strict):
                             "per-row scales, torchao; `pip install 'clipmill[fp8]'`) on a GPU of compute capability "
                             "8.9 or newer, checked against bf16 at load (falls back to bf16, saying why, on other "
                             "GPUs, on the CPU or when the check's error is over 3%); see README 'GPU and speed'")
+    qa_device: str = Field(
+        "cpu", pattern=r"^(cpu|cuda(:\d+)?)$",
+        description="where the gate's and QA's detector and CLIP run: 'cpu' (the default: on a GPU worker they "
+                    "would queue behind the other clip's generation, as ultralytics synchronises the whole device "
+                    "every frame; measured on an H100, one clip's QA took 2.8 s alone and 10.9 s beside a "
+                    "generation), or 'cuda' / 'cuda:N' for a worker that only judges")
     prompt_extender: str | dict[str, Any] | None = Field(
         None, description="a local instruct model (folder, or a hub id already cached) that rewrites each prompt and "
                           "plans the shot beside the rules planner; None: rules only (clipmill.planning.extender)")

@@ -144,7 +144,8 @@ def input_gate(image_path: Path, text: str, threshold: float | None, models: Mod
     import_model_libraries()  # one thread at a time through open_clip's and diffusers' first imports
     from clipmill.models.clip import load_clip_scorer
 
-    scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
+    scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, device=models.qa_device,
+                              trusted=models.trusted_weights)
     with Image.open(image_path) as image:
         score = scorer.image_text_similarity(image.convert("RGB"), text)
     return gate_check(score, threshold, model_name=models.clip_model)
@@ -292,8 +293,10 @@ def check_clip(frames_path: Path, *, seams: list[int], plan: ShotPlan, text: str
     from clipmill.models.ocr import load_text_reader
 
     started = time.perf_counter()
-    frames, detector = load_frames(frames_path), load_detector(models.detector, trusted=models.trusted_weights)
-    scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, trusted=models.trusted_weights)
+    frames = load_frames(frames_path)
+    detector = load_detector(models.detector, device=models.qa_device, trusted=models.trusted_weights)
+    scorer = load_clip_scorer(models.clip_model, models.clip_pretrained, device=models.qa_device,
+                              trusted=models.trusted_weights)
     open_vocab, missing = _open_vocab_detector(models, plan, lambda: scorer)
     text_reader = load_text_reader() if qa.check_text else None
     reference = np.asarray(Image.open(reference_image).convert("RGB")) if reference_image else None
@@ -317,6 +320,7 @@ def _open_vocab_detector(models: ModelSources, plan: ShotPlan, scorer):
 
     try:
         return load_open_vocab_detector(models.open_vocab_detector, text_encoder_file=models.open_vocab_text_encoder,
+                                        device=models.qa_device,
                                         clip_scorer=scorer, trusted=models.trusted_weights), None
     except OpenVocabUnavailable as error:
         return None, str(error)

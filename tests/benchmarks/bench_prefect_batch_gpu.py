@@ -101,10 +101,10 @@ def save_random_checkpoint(folder: Path, smoke: bool) -> None:
 
 
 def write_spec(folder: Path, name: str, source: str | None, clips: int, args: argparse.Namespace,
-               steps: int | None) -> Path:
+               steps: int | None, qa_device: str = "cpu") -> Path:
     """The batch's spec; `args.speed` (quality, fast, distilled) goes into its defaults as the
     job field the product reads, so its own profile decides steps and guidance."""
-    models: dict = {"clip_pretrained": "random", "detector": "random"}
+    models: dict = {"clip_pretrained": "random", "detector": "random", "qa_device": qa_device}
     defaults: dict = {"model": "tiny" if source is None else "wan2.2-ti2v-5b", "width": args.width, "height": args.height,
                       "frames": args.frames, "fps": 24, "max_attempts": 1,
                       # random weights make noise no image-quality check passes: measured, recorded, not failing
@@ -295,12 +295,12 @@ class HeldSpans:
 
 
 def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight: int, args, noop_s: float,
-              steps: int | None) -> dict:
+              steps: int | None, qa_device: str = "cpu") -> dict:
     from clipmill.flows.batch import batch_flow
     from clipmill.storage.db import init_db, session_scope
     from clipmill.storage.reports import batch_report
 
-    spec = write_spec(folder, name, source, clips, args, steps)
+    spec = write_spec(folder, name, source, clips, args, steps, qa_device)
     with UtilisationSampler() as sampler, HeldSpans() as held_recorder:
         start = time.time()
         result = batch_flow(str(spec), str(folder / "run"), clips_in_flight=in_flight)
@@ -369,6 +369,8 @@ def main() -> None:
     parser.add_argument("--source", help="the checkpoint folder (or hub id) the batch loads")
     parser.add_argument("--in-flight", default="2,1", help="comma list of clips_in_flight settings, run in this order")
     parser.add_argument("--clips", default="6", help="clips of each setting's batch: one number, or one per setting")
+    parser.add_argument("--qa-device", default="cpu",
+                        help="the spec's models.qa_device (cpu, cuda) for each setting: one, or one per setting")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=704)
     parser.add_argument("--frames", type=int, default=121)
@@ -413,11 +415,15 @@ def main() -> None:
         settings = [int(n) for n in args.in_flight.split(",")]
         clips = [int(n) for n in args.clips.split(",")]
         clips += clips[-1:] * (len(settings) - len(clips))
+        qa_devices = args.qa_device.split(",")
+        qa_devices += qa_devices[-1:] * (len(settings) - len(qa_devices))
         results["runs"] = []
-        for in_flight, n_clips in zip(settings, clips):
-            run = run_batch(folder / f"in-flight-{in_flight}", f"in-flight-{in_flight}", source, n_clips,
-                            in_flight, args, results["prefect_noop_task_s"], args.steps)
-            print(f"{in_flight} in flight: {run['wall_s']:.1f} s wall, {run['s_per_accepted_clip']} s/accepted clip "
+        for number, (in_flight, n_clips, qa_device) in enumerate(zip(settings, clips, qa_devices)):
+            name = f"in-flight-{in_flight}-qa-{qa_device.replace(':', '')}-{number}"
+            run = run_batch(folder / name, name, source, n_clips, in_flight, args, results["prefect_noop_task_s"],
+                            args.steps, qa_device)
+            run["qa_device"] = qa_device
+            print(f"{in_flight} in flight, QA on {qa_device}: {run['wall_s']:.1f} s wall, {run['s_per_accepted_clip']} s/accepted clip "
                   f"(bare generation {run['bare_generation_s_per_clip']} s, ratio "
                   f"{run['s_per_accepted_clip_over_bare_generation']}), "
                   f"GPU busy {run['gpu_busy_fraction']}, held {run['generation_held_fraction']}, Prefect overhead "

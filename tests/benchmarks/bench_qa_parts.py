@@ -43,7 +43,7 @@ def batch_sized_clip(path: Path, width: int, height: int, frames: int):
     return np.concatenate([video] * (frames // len(video) + 1))[:frames]
 
 
-def time_parts(frames, threads: int, repeats: int) -> dict:
+def time_parts(frames, threads: int, repeats: int, device: str) -> dict:
     from clipmill.models.clip import load_clip_scorer
     from clipmill.models.detector import load_detector
     from clipmill.models.ocr import load_text_reader
@@ -54,7 +54,7 @@ def time_parts(frames, threads: int, repeats: int) -> dict:
 
     qa = QASettings()
     plan = plan_shot(PROMPT)
-    detector, scorer = load_detector("random"), load_clip_scorer("ViT-B-32", "random")
+    detector, scorer = load_detector("random", device=device), load_clip_scorer("ViT-B-32", "random", device=device)
     reader = load_text_reader(threads=threads)
     judge_frames(frames, qa=qa, expectations=plan.expectations, text=PROMPT, detector=detector, scorer=scorer,
                  text_reader=reader)  # warm-up: first calls allocate and compile
@@ -80,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ocr-threads", default="2", help="comma-separated onnxruntime thread counts [2]")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--qa-device", default="cpu", help="comma-separated devices of the detector and CLIP [cpu]")
     parser.add_argument("--size", default="1280x704x121", help="WIDTHxHEIGHTxFRAMES of the clip")
     parser.add_argument("--footage", type=Path, default=FOOTAGE, help=f"the video to scale [{FOOTAGE.name}]")
     parser.add_argument("--json", type=Path)
@@ -91,11 +92,13 @@ def main() -> None:
     results: dict = {"cpus": os.cpu_count(), "load_average": os.getloadavg()[0], "python": platform.python_version(),
                      "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                      "clip": f"{args.footage.name} at {width}x{height}x{frames}", "prompt": PROMPT,
-                     "repeats": args.repeats, "seconds_by_ocr_threads": {}}
-    for threads in (int(t) for t in args.ocr_threads.split(",")):
-        median = time_parts(clip, threads, args.repeats)
-        results["seconds_by_ocr_threads"][str(threads)] = median
-        print(f"OCR threads {threads}: " + ", ".join(f"{part} {s:.2f} s" for part, s in median.items()), flush=True)
+                     "repeats": args.repeats, "qa_device": args.qa_device, "seconds_by_ocr_threads": {}}
+    for device in args.qa_device.split(","):
+        for threads in (int(t) for t in args.ocr_threads.split(",")):
+            median = time_parts(clip, threads, args.repeats, device)
+            results["seconds_by_ocr_threads"][f"{threads} ({device})" if "," in args.qa_device else str(threads)] = median
+            print(f"detector and CLIP on {device}, OCR threads {threads}: "
+                  + ", ".join(f"{part} {s:.2f} s" for part, s in median.items()), flush=True)
     if args.json:
         emit(results, args.json)
 
