@@ -73,12 +73,12 @@ class ModelSources(_Strict):
                             "per-row scales, torchao; `pip install 'clipmill[fp8]'`) on a GPU of compute capability "
                             "8.9 or newer, checked against bf16 at load (falls back to bf16, saying why, on other "
                             "GPUs, on the CPU or when the check's error is over 3%); see README 'GPU and speed'")
-    qa_device: str = Field(
-        "cpu", pattern=r"^(cpu|cuda(:\d+)?)$",
-        description="where the gate's and QA's detector and CLIP run: 'cpu' (the default: on a GPU worker they "
-                    "would queue behind the other clip's generation, as ultralytics synchronises the whole device "
-                    "every frame; measured on an H100, one clip's QA took 2.8 s alone and 10.9 s beside a "
-                    "generation), or 'cuda' / 'cuda:N' for a worker that only judges")
+    qa_device: str | None = Field(
+        None, pattern=r"^(cpu|cuda(:\d+)?)$",
+        description="where the gate's and QA's detector and CLIP run: 'cpu', 'cuda' or 'cuda:N'; None: the GPU "
+                    "when there is one. Measured on an H100 worker running a distilled batch (2 clips in flight): "
+                    "QA took 10.9 s a clip with them on the GPU and 12.1 s on the CPU (3.8 s and 4.4 s for one "
+                    "clip alone), so the GPU stays the default; 'cpu' is for a GPU too small to hold them too")
     prompt_extender: str | dict[str, Any] | None = Field(
         None, description="a local instruct model (folder, or a hub id already cached) that rewrites each prompt and "
                           "plans the shot beside the rules planner; None: rules only (clipmill.planning.extender)")

@@ -119,6 +119,14 @@ def test_memory_profile_is_a_known_profile_or_unset():
         parse_spec({"name": "b", "models": {"memory_profile": "tiny-card"}, "jobs": [{"id": "a", "prompt": "x"}]})
 
 
+def test_qa_device_is_cpu_or_a_cuda_device_or_unset():
+    assert parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x"}]}).models.qa_device is None
+    spec = parse_spec({"name": "b", "models": {"qa_device": "cuda:1"}, "jobs": [{"id": "a", "prompt": "x"}]})
+    assert spec.models.qa_device == "cuda:1"
+    with pytest.raises(SpecError, match="models.qa_device"):
+        parse_spec({"name": "b", "models": {"qa_device": "gpu"}, "jobs": [{"id": "a", "prompt": "x"}]})
+
+
 def job(**fields):
     return parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "a dog runs", **fields}]}).jobs[0]
 

@@ -101,10 +101,12 @@ def save_random_checkpoint(folder: Path, smoke: bool) -> None:
 
 
 def write_spec(folder: Path, name: str, source: str | None, clips: int, args: argparse.Namespace,
-               steps: int | None, qa_device: str = "cpu") -> Path:
+               steps: int | None, qa_device: str = "auto") -> Path:
     """The batch's spec; `args.speed` (quality, fast, distilled) goes into its defaults as the
     job field the product reads, so its own profile decides steps and guidance."""
-    models: dict = {"clip_pretrained": "random", "detector": "random", "qa_device": qa_device}
+    models: dict = {"clip_pretrained": "random", "detector": "random"}
+    if qa_device != "auto":
+        models["qa_device"] = qa_device
     defaults: dict = {"model": "tiny" if source is None else "wan2.2-ti2v-5b", "width": args.width, "height": args.height,
                       "frames": args.frames, "fps": 24, "max_attempts": 1,
                       # random weights make noise no image-quality check passes: measured, recorded, not failing
@@ -295,7 +297,7 @@ class HeldSpans:
 
 
 def run_batch(folder: Path, name: str, source: str | None, clips: int, in_flight: int, args, noop_s: float,
-              steps: int | None, qa_device: str = "cpu") -> dict:
+              steps: int | None, qa_device: str = "auto") -> dict:
     from clipmill.flows.batch import batch_flow
     from clipmill.storage.db import init_db, session_scope
     from clipmill.storage.reports import batch_report
@@ -369,8 +371,9 @@ def main() -> None:
     parser.add_argument("--source", help="the checkpoint folder (or hub id) the batch loads")
     parser.add_argument("--in-flight", default="2,1", help="comma list of clips_in_flight settings, run in this order")
     parser.add_argument("--clips", default="6", help="clips of each setting's batch: one number, or one per setting")
-    parser.add_argument("--qa-device", default="cpu",
-                        help="the spec's models.qa_device (cpu, cuda) for each setting: one, or one per setting")
+    parser.add_argument("--qa-device", default="auto",
+                        help="the spec's models.qa_device (cpu, cuda; auto: unset, the GPU when there is one) for "
+                             "each setting: one, or one per setting")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=704)
     parser.add_argument("--frames", type=int, default=121)
