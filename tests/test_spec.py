@@ -111,20 +111,16 @@ def test_shipped_specs_are_valid(path):
     assert load_spec(path).jobs
 
 
-def test_memory_profile_is_a_known_profile_or_unset():
-    assert parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x"}]}).models.memory_profile is None
-    spec = parse_spec({"name": "b", "models": {"memory_profile": "group_offload"}, "jobs": [{"id": "a", "prompt": "x"}]})
-    assert spec.models.memory_profile == "group_offload"
-    with pytest.raises(SpecError, match="models.memory_profile"):
-        parse_spec({"name": "b", "models": {"memory_profile": "tiny-card"}, "jobs": [{"id": "a", "prompt": "x"}]})
-
-
-def test_qa_device_is_cpu_or_a_cuda_device_or_unset():
-    assert parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x"}]}).models.qa_device is None
-    spec = parse_spec({"name": "b", "models": {"qa_device": "cuda:1"}, "jobs": [{"id": "a", "prompt": "x"}]})
-    assert spec.models.qa_device == "cuda:1"
-    with pytest.raises(SpecError, match="models.qa_device"):
-        parse_spec({"name": "b", "models": {"qa_device": "gpu"}, "jobs": [{"id": "a", "prompt": "x"}]})
+@pytest.mark.parametrize("field, good, bad", [
+    ("memory_profile", "group_offload", "tiny-card"),  # a known profile or unset
+    ("qa_device", "cuda:1", "gpu"),  # cpu or a cuda device, or unset (the GPU when there is one)
+])
+def test_model_placement_fields_take_known_values_or_none(field, good, bad):
+    assert getattr(parse_spec({"name": "b", "jobs": [{"id": "a", "prompt": "x"}]}).models, field) is None
+    spec = parse_spec({"name": "b", "models": {field: good}, "jobs": [{"id": "a", "prompt": "x"}]})
+    assert getattr(spec.models, field) == good
+    with pytest.raises(SpecError, match=f"models.{field}"):
+        parse_spec({"name": "b", "models": {field: bad}, "jobs": [{"id": "a", "prompt": "x"}]})
 
 
 def job(**fields):
