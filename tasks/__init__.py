@@ -6,6 +6,8 @@ known faults to one line in Prefect's logs.
 import logging
 
 import clipmill.prefect_env  # noqa: F401  (before anything imports Prefect)
+from prefect.exceptions import FailedRun
+
 from clipmill.outcomes import BatchEnded
 from clipmill.storage.db import DatabaseLockedError
 from clipmill.storage.files import DiskFullError, disk_full
@@ -32,10 +34,14 @@ class _BatchOutcomeIsNoCrash(logging.Filter):
     """On a worker the engine asks a finished run for its result and, when the run ended
     Failed, logs the exception its state holds as "Engine execution exited with unexpected
     exception" with a traceback. For a batch whose jobs failed QA that exception is
-    BatchEnded, the expected outcome already shown as the run's state: not a crash to report."""
+    BatchEnded, the expected outcome already shown as the run's state: not a crash to report.
+    When the state reaches the engine without its result (seen on a loaded machine, the final
+    state read back a minute late), Prefect wraps the state's own message in FailedRun instead:
+    the same outcome, with nothing the state does not already say. A real error in a flow is
+    stored as itself, never as FailedRun, and keeps its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], BatchEnded))
+        return not (record.exc_info and isinstance(record.exc_info[1], (BatchEnded, FailedRun)))
 
 
 for _name in ("prefect.task_runs", "prefect.flow_runs"):
