@@ -748,6 +748,9 @@ def test_new_words_people_and_products():
     assert counts_read(plan_shot("A wireless mouse next to a keyboard").expectations).get("mouse") == 1
     assert counts_read(plan_shot("熊孩子在客厅里乱跑").expectations) == {"person": 1}
     assert plan_shot("一辆大巴慢慢倒进停车场").expectations.at_least.get("bus") == 1  # a car park holds others
+    assert "person" in counts_read(plan_shot("候车大厅里挤满了拖着行李箱的旅客").expectations)
+    assert "person" in counts_read(plan_shot("包子铺门口排起了长队").expectations)  # a queue is people
+    assert "person" in counts_read(plan_shot("A livestreamer holds a lipstick up to the ring light").expectations)
 
 
 # -- general causes of holdout22's wrong rules (seen after its one blind scoring), on prompts of their own

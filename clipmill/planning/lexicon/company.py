@@ -64,6 +64,6 @@ HARBOUR = re.compile(r"\b(?:harbou?r|marina|port|dock|docks|pier|wharf|jetty|qua
 PRIVATE_PLACES = re.compile(
     r"\b(?:(?:at|in|inside|into)\s+(?:the\s+|a\s+|his\s+|her\s+|their\s+|my\s+|our\s+)?(?:\w+\s+)?(?:home|house)|apartment|flat|bedroom|living\s+room|lounge|kitchen|bathroom|dining\s+room|nursery|study|"
     r"attic|basement|garage|driveway|porch|balcony|backyard|back\s+yard|front\s+yard|patio|couch|sofa|bed|crib|"
-    r"high\s+chair|armchair|recliner|dorm|dorm\s+room|hotel\s+room|(?:his|her|their|my)\s+(?:\w+\s+)?room)\b|"
+    r"high\s+chair|armchair|recliner|hotel\s+room|(?:his|her|their|my)\s+(?:\w+\s+)?room)\b|"
     r"家里|家中|自家|在家|回家|客厅|卧室|房间|屋里|厨房|卫生间|洗手间|浴室|浴缸|阳台|书房|院子|沙发|床上|床边|床头|被窝|"
-    r"宿舍|车库|餐桌旁|饭桌", re.I)
+    r"车库|餐桌旁|饭桌", re.I)

@@ -12,7 +12,7 @@ COCO_WORDS_EN = {
     "brother sister friend student teacher chef cook doctor nurse worker farmer dancer singer musician "
     "athlete hawker hygienist batter catcher striker runner jogger skier surfer skateboarder cyclist biker rider driver pilot soldier officer "
     "policeman policewoman police_officer firefighter waiter waitress customer shopper actor actress "
-    "presenter influencer vlogger blogger streamer tourist traveler traveller hiker astronaut businessman "
+    "presenter influencer vlogger blogger streamer livestreamer backpacker tenant landlord landlady tourist traveler traveller hiker astronaut businessman "
     "businesswoman bride groom fisherman performer wife husband boyfriend girlfriend someone somebody "
     "person people grandson granddaughter cowboy king queen prince princess clown magician model "
     "salesperson shopkeeper cashier patient visitor guest spectator resident villager diner passerby passer-by "

@@ -2,7 +2,7 @@
 detector cannot check, and the words that contain a noun but mean something else."""
 
 COCO_WORDS_ZH = {
-    "person": "的哥 的姐 熊孩子 人 男人 女人 男孩 女孩 小男孩 小女孩 男生 女生 孩子 小孩 儿童 婴儿 宝宝 老人 老奶奶 老爷爷 "
+    "person": "的哥 的姐 熊孩子 旅客 香客 义工 老外 人 男人 女人 男孩 女孩 小男孩 小女孩 男生 女生 孩子 小孩 儿童 婴儿 宝宝 老人 老奶奶 老爷爷 "
     "妈妈 母亲 爸爸 父亲 爷爷 奶奶 外婆 外公 姐姐 妹妹 哥哥 弟弟 朋友 学生 老师 厨师 医生 护士 工人 农民 "
     "舞者 歌手 模特 主播 博主 网红 游客 运动员 司机 警察 士兵 宇航员 新娘 新郎 少年 少女 青年 姑娘 小伙子 "
     "女士 先生 顾客 店员 服务员 行人 路人 骑手 主人 船长 车手 牛仔 人们 情侣 夫妻 双胞胎 小朋友 大人 男子 女子 "
@@ -173,4 +173,5 @@ NOT_SUBJECTS_ZH = (
 )
 # Nouns that name a collection, so they carry no number ("车辆有序通过", "鸟群飞过"): an unstated count.
 COLLECTIVE_NOUNS_ZH = {"车辆": "car", "船只": "boat", "鸟群": "bird", "羊群": "sheep", "牛群": "cow", "马群": "horse",
-                       "狗群": "dog", "象群": "elephant", "人员": "person", "行人们": "person", "车队": "car"}
+                       "狗群": "dog", "象群": "elephant", "人员": "person", "行人们": "person", "车队": "car",
+                       "长队": "person", "人群": "person"}
