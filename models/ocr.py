@@ -139,9 +139,10 @@ def load_text_reader(*, detect_side: int = DEFAULT_DETECT_SIDE, min_confidence: 
 
     threads: onnxruntime's threads for each reading [half the machine's cores, 2 to 8]. The
     reader takes one frame at a time (rapidocr's pre- and post-processing are not thread-safe),
-    so the clips a worker keeps in flight queue for it; on a GPU host's many cores each reading
-    should use more than two of them (with two, a distilled batch's QA took 11.8-13.8 s a clip on
-    a 16-core H100 host, longer than its generation)."""
+    so the clips a worker keeps in flight queue for it. On a 16-core H100 host eight threads
+    instead of two took one clip's QA from 3.48 s to 2.76 s (tests/benchmarks/bench_qa_parts.py);
+    they did not shorten a distilled batch, whose QA loses its time to contention inside the
+    worker process (docs/benchmarks.md)."""
     threads = threads or default_ocr_threads()
     return cached_model(
         ("ocr", "rapidocr-onnxruntime", "PP-OCRv4", detect_side, min_confidence, threads),

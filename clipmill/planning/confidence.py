@@ -123,7 +123,8 @@ _MOVE_IN_OUT = re.compile(r"\b(?:go(?:es|ing)?|walk(?:s|ing)?|step(?:s|ping)?|co
 _TOUCH = re.compile(r"\b(?:touch(?:es|ed|ing)?|grab(?:s|bed|bing)?|hold(?:s|ing)?|pick(?:s|ed|ing)?\s+(?:it|them)?\s*up|"
                     r"pat(?:s|ted|ting)?|pet(?:s|ted|ting)?|hug(?:s|ged|ging)?|eat(?:s|ing)?|bite(?:s)?|lick(?:s|ed|ing)?)\b|"
                     r"碰|摸|抓|拿|抱|吃|咬|舔", re.I)
-_PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "观众", "粉丝", "学生", "居民", "村民", "市民",
+_PUBLIC_NOUNS_ZH = {"顾客", "客人", "行人", "路人", "游客", "乘客", "旅客", "香客", "观众", "粉丝", "学生", "居民", "村民", "市民",
+                    "人们", "年轻人", "上班族",
                     "食客", "宾客", "来宾", "小朋友", "孩子", "同学", "队员", "球员", "选手", "员工"}
 _ONE_RECIPIENT_ZH = re.compile(r"(?:递给|交给|送给|还给|端给|拿给|带给|传给|塞给|卖给|扶着|牵着|抱着|背着|给|帮|替|为)"
                                r"(?:一位|一个|这位|那位)?$")
@@ -168,16 +169,8 @@ _CALL_AFTER_ZH = re.compile(r"(?:打|拨)(?:了|个|了个|通)?(?:视频)?(?:�
 _EACH_BEFORE = re.compile(r"\b(?:each|every\s+one|all)\s+(?:of\s+them\s+)?(?:with|holding|carrying|has|have|holds|carries|"
                           r"gets|got|grabs|takes|on|riding|pushing|wearing)\s+(?:a|an|one|his|her|their|its)?\s*"
                           r"(?:[\w-]+\s+){0,2}$|每人|每个人|各自|人手|各(?:拿|抱|拎|背|提|带|牵|骑|推|举|端)着?(?:一\w)?$", re.I)
-# "十几条龙舟", "dozens of boats": a number given only roughly
-_ROUGH_NUMBER = re.compile(r"(?:(?:十几|几十|好几|数十|上百|几百|成百|上千|成千|[十百千]多|[十百千]余)|"
-                           r"\b(?:dozens|scores|hundreds|thousands)\s+of\s+(?:[\w-]+\s+)?)\w{0,2}$", re.I)
-# "一碗碗地盛粥", "一辆辆": a classifier said twice is one after another, many
-_ONE_AFTER_ANOTHER = re.compile(r"一(\w)\1")
 # The separators of a list ("西瓜、橙子和苹果", "cherries, grapes and plums")
 _LIST_SEPARATOR = re.compile(r"、|和|及|与|,\s*(?:and\s+)?|\s+and\s+", re.I)
-# "拖着行李箱的旅客": a thing of each of a group with no number
-_OF_UNNUMBERED_ZH = re.compile(r"(?:\w{0,2})的(?:" + "|".join(sorted(_PUBLIC_NOUNS_ZH | {"旅客", "香客", "人们", "人群", "年轻人", "行人", "上班族"},
-                                                                  key=len, reverse=True)) + ")")
 # "收拾碗筷": tableware comes in sets; the bowl's count is not one
 _TABLEWARE_SET_ZH = re.compile(r"碗筷|碗碟|杯盘|餐具|锅碗瓢盆")
 # "a plate of", "a bunch of", "一串", "一袋": a quantity given by what holds it, not a count
@@ -511,9 +504,9 @@ def _count(name: str, count: int, text: str, introducing: list[Mention], unstate
                                f"({count} is only the least)")
     if count > MAX_ENFORCED_COUNT:
         return _Rule(LARGE_COUNT, f"{count} of {name}: more than a detector counts steadily ({MAX_ENFORCED_COUNT})")
-    held = next((m for m in own if name != "person" and _held_by_a_group(m, text, introducing, unstated)), None)
-    if held:
-        return _Rule(UNSTATED, f"'{held.phrase}': one each for people of no stated number")
+    theirs = next((m for m in own if name != "person" and _of_unnumbered_people(m, text, introducing, unstated)), None)
+    if theirs:
+        return _Rule(UNSTATED, f"'{theirs.phrase}': one each for people of no stated number")
     rule = _count_as_written(name, count, text, own, implying, pronoun_person)
     company = _in_company(name, text, own)
     if company is None:
@@ -572,15 +565,6 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     each = next((m for m in own if _EACH_BEFORE.search(text[max(0, m.start - 30) : m.start])), None)
     if each:
         return _Rule(FROM_GROUP, f"'{each.phrase}': one each for a group, so as many as the group")
-    rough = next((m for m in own if _ROUGH_NUMBER.search(text[max(0, m.start - 24) : m.start] + m.phrase[:2])
-                  or _ONE_AFTER_ANOTHER.search(text[max(0, m.start - 2) : m.end + 2])), None)
-    if rough:
-        return _Rule(UNSTATED, f"'{text[max(0, rough.start - 3) : rough.end + 1]}': a number given only roughly, "
-                               "or one after another")
-    owned = next((m for m in own if _OF_UNNUMBERED_ZH.match(text, m.end)), None)
-    if owned:
-        return _Rule(UNSTATED, f"'{owned.phrase}{_OF_UNNUMBERED_ZH.match(text, owned.end).group(0)}': one of each of "
-                               "a group with no number")
     measured = next(((m, found) for m in own if (found := _measure_before(text, m.start))), None)
     if measured:  # "a plate of broccoli", "一串香蕉": how many is not said
         mention, said = measured
@@ -608,13 +592,19 @@ def _count_as_written(name: str, count: int, text: str, own: list[Mention], impl
     return _Rule(STATED, f"count {count} as written")
 
 
-def _held_by_a_group(mention: Mention, text: str, introducing: list[Mention], unstated: list[Mention]) -> bool:
-    """"几个顾客举着手机", "游客们举着手机拍": held by people of no stated number, in the same clause."""
-    if not _HOLDING_BEFORE.search(_before_head(mention, text, 16)):
-        return False
-    people = [p for p in introducing if p.coco == "person" and p.end <= mention.start
-              and not re.search(r"[，。,.;；！？]", text[p.end : mention.start])]
-    return bool(people) and (people[-1] in unstated or people[-1].count is None)
+def _of_unnumbered_people(mention: Mention, text: str, introducing: list[Mention], unstated: list[Mention]) -> bool:
+    """Held by, or said to be of, people of no stated number in the same clause: "几个顾客举着手机",
+    "游客们举着手机拍", "拖着行李箱的旅客" (a public noun after 的 names a kind of people, many)."""
+    people = [p for p in introducing if p.coco == "person"
+              and not re.search(r"[，。,.;；！？]", text[min(p.end, mention.end) : max(p.start, mention.start)])]
+    holder = next((p for p in reversed(people) if p.end <= mention.start), None)
+    if holder is not None and (holder in unstated or holder.count is None) \
+            and _HOLDING_BEFORE.search(_before_head(mention, text, 16)):
+        return True
+    owner = next((p for p in people if p.start > mention.end and re.fullmatch(r"\w{0,2}的", text[mention.end : p.start])),
+                 None)
+    return owner is not None and (owner in unstated or owner.count is None
+                                  or owner.head in _PUBLIC_NOUNS_ZH and not owner.stated)
 
 
 _HOLDING_BEFORE = re.compile(r"\b(?:hold(?:s|ing)?|held|with|carry(?:ing)?|carries|wav(?:e|es|ing)|rais(?:e|es|ing)|"

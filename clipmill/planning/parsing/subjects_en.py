@@ -123,7 +123,7 @@ def mentions_en(text: str) -> list[Mention]:
 
 
 # People nouns that also name a place, and the prepositions that make them one
-_ALSO_PLACES = {"diner", "local"}
+_ALSO_PLACES = {"diner"}
 _PLACE_PREPOSITIONS = {"in", "at", "into", "inside", "outside", "from", "to"}
 # Words that open a verb's object ("buses [the] tables")
 _OBJECT_OPENERS = {"the", "a", "an", "his", "her", "their", "its", "my", "our", "your", "every", "each", "some",

@@ -210,7 +210,8 @@ def _with_containers(text: str, mentions: list[Mention]) -> list[Mention]:
         coco = CONTAINER_CLASSIFIERS_ZH[found.group("classifier")]
         if coco == "cup" and text[found.end():].startswith(WINE_WORDS_ZH):
             coco = "wine glass"
-        count = None if found.group("number") == "几" else _zh_number(found.group("number"))
+        rough = found.group("number") == "几" or _ONE_AFTER_ANOTHER_RE.match(text, found.start())  # "一杯杯"
+        count = None if rough else _zh_number(found.group("number"))
         phrase = text[found.start() : content.end] if content is not None else found.group(0)
         head = {"杯": "杯子", "瓶": "瓶子", "碗": "碗"}[found.group("classifier")]
         added.append(Mention(found.start(), found.end(), phrase, head, coco, count,
@@ -254,6 +255,9 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
         count, start = None, min(start, i - len(_REDUPLICATED_RE.search(text[max(0, start - 3) : i]).group(0)))
     if start == i and _EVENT_AFTER_RE.match(text, end):  # "龙舟赛": a race of several boats
         count = None
+    if _ROUGH_NUMBER_RE.search(text[max(0, i - 6) : i]) or _ONE_AFTER_ANOTHER_RE.match(text, max(0, i - 2)) \
+            or _ONE_AFTER_ANOTHER_RE.match(text, max(0, i - 1)):
+        count = None  # "几十条小船", "成千只候鸟": a number given only roughly; "一碗碗地盛粥": one after another
     count = group_count(entry.head, count)
     stated = start < i and not definite
     return Mention(start, end, text[start:end], entry.head, entry.coco, count, definite, another, stated=stated,
@@ -262,6 +266,9 @@ def _mention_at(text: str, i: int, end: int, entry: Entry, mentions: list[Mentio
 
 # "龙舟赛", "自行车比赛": a race or match of the thing names an event with several of it
 _EVENT_AFTER_RE = re.compile(r"(?:大?赛|比赛|赛事|锦标赛)")
+_ROUGH_NUMBER_RE = re.compile(r"(?:十几|几十|好几|数十|上百|几百|成百|上千|成千|[十百千]多|[十百千]余)[^\s，。,、]{0,3}$")
+# "一碗碗地盛粥", "一杯杯": the noun is the classifier, said twice
+_ONE_AFTER_ANOTHER_RE = re.compile(r"一(\w)\1")
 # "一排排座椅", "一辆辆车", "一只只小鸭": a classifier said twice is many, with no number.
 _REDUPLICATED_RE = re.compile(rf"一([{ZH_CLASSIFIERS}排行串堆])\1$")
 
